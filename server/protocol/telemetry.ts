@@ -60,7 +60,11 @@ export const DeviceFacts = type({
   })
     .array()
     .atMostLength(64),
-  disks: type({ name: "string <= 128", sizeBytes: "number >= 0", "model?": "string <= 128" })
+  disks: type({
+    name: "string <= 128",
+    sizeBytes: "number >= 0",
+    "model?": "string <= 128",
+  })
     .array()
     .atMostLength(64),
 });

@@ -1,0 +1,143 @@
+import { PROTOCOL_VERSION, type AgentSettings, type CallResult, type ServerFrame } from "../protocol/frames.ts";
+
+export interface AgentConnection {
+  deviceId: string;
+  organizationId: string;
+  send(frame: ServerFrame): void;
+  close(code: number, reason: string): void;
+}
+
+interface PendingCall {
+  resolve(r: CallResult): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Most calls in flight to one agent; more are refused rather than queued without bound. */
+const MAX_PENDING_CALLS = 64;
+/** Most devices held back from reconnecting at once. */
+const MAX_HOLDS = 100_000;
+
+/**
+ * The agents connected to this node: send frames, make calls that resolve to
+ * `{ ok: true, data } | { ok: false, code }` by a deadline, and switch live mode.
+ */
+export class AgentHub {
+  private readonly connections = new Map<string, AgentConnection>();
+  private readonly calls = new Map<string, Map<string, PendingCall>>();
+  private readonly holds = new Map<string, number>();
+  private readonly liveDevices = new Set<string>();
+
+  constructor(private readonly baseSettings: () => Omit<AgentSettings, "liveIntervalS">) {}
+
+  /** Registers a connection, closing an older one for the same device. */
+  add(c: AgentConnection): void {
+    const old = this.connections.get(c.deviceId);
+    if (old && old !== c) old.close(4000, "replaced by a newer connection");
+    this.connections.set(c.deviceId, c);
+  }
+
+  /** Forgets a connection (if it is still the current one) and fails its pending calls. */
+  remove(c: AgentConnection): boolean {
+    if (this.connections.get(c.deviceId) !== c) return false;
+    this.connections.delete(c.deviceId);
+    const pending = this.calls.get(c.deviceId);
+    this.calls.delete(c.deviceId);
+    for (const p of pending?.values() ?? []) {
+      clearTimeout(p.timer);
+      p.resolve({ ok: false, code: "DISCONNECTED" });
+    }
+    return true;
+  }
+
+  get(deviceId: string): AgentConnection | undefined {
+    return this.connections.get(deviceId);
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  settingsFor(deviceId: string): AgentSettings {
+    return {
+      ...this.baseSettings(),
+      liveIntervalS: this.liveDevices.has(deviceId) ? 2 : null,
+    };
+  }
+
+  /** Turns live mode (2 s sampling) on or off for a device and tells its agent when connected. */
+  setLive(deviceId: string, on: boolean): void {
+    if (on) this.liveDevices.add(deviceId);
+    else this.liveDevices.delete(deviceId);
+    this.get(deviceId)?.send({
+      v: PROTOCOL_VERSION,
+      id: crypto.randomUUID(),
+      type: "settings",
+      data: this.settingsFor(deviceId),
+    });
+  }
+
+  /** Sends a call frame and waits for the agent's `result` frame with the same id, or the deadline. */
+  call(
+    deviceId: string,
+    frame: Omit<Extract<ServerFrame, { deadline: number }>, "v" | "id" | "deadline">,
+    timeoutMs: number,
+  ): Promise<CallResult> {
+    const c = this.connections.get(deviceId);
+    if (!c) return Promise.resolve({ ok: false, code: "NOT_CONNECTED" });
+    let pending = this.calls.get(deviceId);
+    if (!pending) this.calls.set(deviceId, (pending = new Map()));
+    if (pending.size >= MAX_PENDING_CALLS) return Promise.resolve({ ok: false, code: "TOO_MANY_CALLS" });
+    const id = crypto.randomUUID();
+    const calls = pending;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        calls.delete(id);
+        resolve({ ok: false, code: "DEADLINE_EXCEEDED" });
+      }, timeoutMs);
+      calls.set(id, { resolve, timer });
+      c.send({
+        ...frame,
+        v: PROTOCOL_VERSION,
+        id,
+        deadline: Date.now() + timeoutMs,
+      } as ServerFrame);
+    });
+  }
+
+  /** Delivers an agent's `result` frame to the call waiting for it; false when none waits. */
+  settle(deviceId: string, id: string, result: CallResult): boolean {
+    const p = this.calls.get(deviceId)?.get(id);
+    if (!p) return false;
+    clearTimeout(p.timer);
+    this.calls.get(deviceId)?.delete(id);
+    p.resolve(result);
+    return true;
+  }
+
+  /** Closes a device's socket and refuses a new one for `seconds` (the agent falls back to beacons). */
+  disconnect(deviceId: string, seconds: number): boolean {
+    if (this.holds.size >= MAX_HOLDS) this.pruneHolds();
+    if (seconds > 0) this.holds.set(deviceId, Date.now() + seconds * 1000);
+    const c = this.connections.get(deviceId);
+    c?.close(4001, JSON.stringify({ retryAfterSeconds: seconds }));
+    return Boolean(c);
+  }
+
+  /** Seconds left on a device's hold, 0 when it may connect. */
+  heldFor(deviceId: string): number {
+    const until = this.holds.get(deviceId);
+    if (!until) return 0;
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left <= 0) this.holds.delete(deviceId);
+    return Math.max(0, left);
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const c of this.connections.values()) c.close(code, reason);
+  }
+
+  private pruneHolds(): void {
+    const now = Date.now();
+    for (const [id, until] of this.holds) if (until <= now) this.holds.delete(id);
+  }
+}

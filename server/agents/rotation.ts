@@ -1,0 +1,38 @@
+import type { Services } from "../context.ts";
+import { log } from "../log.ts";
+import { beginRotation, completeRotation } from "./credentials.ts";
+
+/** Deadline for the agent to persist a new secret and answer, in ms. */
+const ROTATION_DEADLINE_MS = 30_000;
+
+/**
+ * Rotates a connected device's secret: the new key is stored as pending, the agent persists the
+ * secret atomically and answers, and only then does the key become current. If the answer is
+ * lost, the agent's next signature with the new secret completes the rotation instead.
+ */
+export async function rotateSecret(s: Services, deviceId: string): Promise<boolean> {
+  const secret = await beginRotation(s.sql, deviceId);
+  const result = await s.agents.call(deviceId, { type: "rotate_secret", data: { secret } }, ROTATION_DEADLINE_MS);
+  if (!result.ok) {
+    log("warn", "device secret rotation failed", {
+      deviceId,
+      code: result.code,
+    });
+    return false;
+  }
+  await completeRotation(s.sql, deviceId);
+  log("info", "device secret rotated", { deviceId });
+  return true;
+}
+
+/** Rotates the secrets of this node's connected devices whose secret is older than the rotation period. */
+export async function rotateDueSecrets(s: Services, max = 500): Promise<number> {
+  const due = await s.sql<{ id: string }[]>`
+    select id from devices
+    where ws_node = ${s.nodeId} and pending_secret_hash is null
+      and secret_rotated_at < now() - make_interval(secs => ${s.config.secretRotationS})
+    limit ${max}`;
+  let rotated = 0;
+  for (const { id } of due) if (await rotateSecret(s, id)) rotated++;
+  return rotated;
+}

@@ -1,0 +1,192 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import type { Services } from "../context.ts";
+import { updateFacts } from "../devices/store.ts";
+import { AppError, Unauthorized } from "../errors.ts";
+import { log } from "../log.ts";
+import { AgentFrame, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerFrame } from "../protocol/frames.ts";
+import { socketChallenge } from "../protocol/signing.ts";
+import { setSocketNode } from "../status/store.ts";
+import { IngestBusy } from "../telemetry/ingest.ts";
+import { verifyDevice } from "./credentials.ts";
+import { rotateSecret } from "./rotation.ts";
+import type { AgentConnection } from "./hub.ts";
+
+const Handshake = type({
+  device: /^[0-9a-f-]{36}$/i,
+  ts: "string.integer.parse",
+  nonce: /^[A-Za-z0-9_-]{16,64}$/,
+  sig: /^[0-9a-f]{64}$/,
+  "v?": "string",
+});
+
+/** Bad frames tolerated on one socket before it is closed. */
+const MAX_BAD_FRAMES = 10;
+/** Nonces remembered to refuse a replayed handshake inside the signature window. */
+const MAX_NONCES = 200_000;
+const seenNonces = new Set<string>();
+
+function rememberNonce(nonce: string): boolean {
+  if (seenNonces.has(nonce)) return false;
+  if (seenNonces.size >= MAX_NONCES) {
+    const oldest = seenNonces.values().next().value;
+    if (oldest !== undefined) seenNonces.delete(oldest);
+  }
+  seenNonces.add(nonce);
+  return true;
+}
+
+interface SocketState {
+  conn: AgentConnection;
+  badFrames: number;
+  helloDone: boolean;
+}
+
+/**
+ * `/api/agent/v1/ws`: the handshake (device id, timestamp, nonce, HMAC) is checked before the
+ * upgrade, so a bad one gets 400/401 and no socket. Then hello → welcome, telemetry → ack after
+ * commit, results of server calls, and a secret rotation when one is due.
+ */
+export function agentSocket(s: Services) {
+  const states = new Map<string, SocketState>();
+  const frame = (f: Omit<ServerFrame, "v" | "id"> & { id?: string }): ServerFrame =>
+    ({
+      v: PROTOCOL_VERSION,
+      id: f.id ?? crypto.randomUUID(),
+      ...f,
+    }) as ServerFrame;
+
+  return new Elysia()
+    .guard({ query: Handshake })
+    .resolve(async ({ query }) => {
+      const held = s.agents.heldFor(query.device);
+      if (held > 0)
+        throw new AppError(503, "RETRY_LATER", `reconnect in ${held} s`, {
+          retryAfterSeconds: held,
+        });
+      const who = await verifyDevice(
+        s.sql,
+        query.device,
+        query.ts,
+        socketChallenge(query.device, query.nonce),
+        query.sig,
+        s.config.secretRotationS,
+      );
+      if (typeof who === "string")
+        throw new Unauthorized(who === "unknown_device" ? "DEVICE_UNKNOWN" : who.toUpperCase(), `socket refused: ${who.replace("_", " ")}`);
+      if (!rememberNonce(query.nonce)) throw new Unauthorized("REPLAYED", "this handshake was already used");
+      return { device: who };
+    })
+    .ws("/ws", {
+      maxPayloadLength: MAX_FRAME_BYTES,
+      idleTimeout: 120,
+      async open(ws) {
+        const device = ws.data.device;
+        const conn: AgentConnection = {
+          deviceId: device.id,
+          organizationId: device.organizationId,
+          send: (f) => void ws.send(JSON.stringify(f)),
+          close: (code, reason) => ws.close(code, reason),
+        };
+        states.set(ws.id, { conn, badFrames: 0, helloDone: false });
+        s.agents.add(conn);
+        await setSocketNode(s.sql, device.id, s.nodeId);
+        conn.send(
+          frame({
+            type: "welcome",
+            data: {
+              deviceId: device.id,
+              serverTime: new Date().toISOString(),
+              settings: s.agents.settingsFor(device.id),
+            },
+          }),
+        );
+      },
+      async message(ws, raw) {
+        const st = states.get(ws.id);
+        if (!st) return;
+        const parsed = AgentFrame(typeof raw === "string" ? safeJson(raw) : raw);
+        if (parsed instanceof type.errors) {
+          st.badFrames++;
+          st.conn.send(
+            frame({
+              type: "error",
+              data: {
+                code: "BAD_FRAME",
+                message: parsed.summary.slice(0, 500),
+              },
+            }),
+          );
+          if (st.badFrames > MAX_BAD_FRAMES) ws.close(1008, "too many bad frames");
+          return;
+        }
+        const device = ws.data.device;
+        try {
+          switch (parsed.type) {
+            case "hello": {
+              await updateFacts(s.sql, device.id, parsed.data.agentVersion, parsed.data.facts);
+              st.helloDone = true;
+              if (device.rotationDue) void rotateSecret(s, device.id);
+              break;
+            }
+            case "telemetry": {
+              const r = await s.ingest.submit(device.id, device.organizationId, parsed.data);
+              st.conn.send(
+                frame({
+                  id: parsed.id,
+                  type: "ack",
+                  data: { seq: parsed.data.seq, stored: r.stored },
+                }),
+              );
+              if (r.stored) void s.status.touch(device.id);
+              break;
+            }
+            case "result":
+              s.agents.settle(device.id, parsed.id, parsed.data);
+              break;
+          }
+        } catch (err) {
+          const code = err instanceof IngestBusy ? err.code : "SERVER_ERROR";
+          if (code !== "INGEST_BUSY")
+            log("error", "agent frame failed", {
+              deviceId: device.id,
+              type: parsed.type,
+              error: String(err),
+            });
+          st.conn.send(
+            frame({
+              type: "error",
+              data: {
+                code,
+                message: "frame not processed; send it again later",
+              },
+            }),
+          );
+        }
+      },
+      async close(ws) {
+        const st = states.get(ws.id);
+        if (!st) return;
+        states.delete(ws.id);
+        if (s.agents.remove(st.conn)) {
+          try {
+            await setSocketNode(s.sql, st.conn.deviceId, null, s.nodeId);
+          } catch (err) {
+            log("error", "could not release socket", {
+              deviceId: st.conn.deviceId,
+              error: String(err),
+            });
+          }
+          await s.status.touch(st.conn.deviceId);
+        }
+      },
+    });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

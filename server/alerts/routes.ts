@@ -1,0 +1,66 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { BadRequest, NotFound } from "../errors.ts";
+import { pageLimit } from "../http.ts";
+import { acknowledgeAlert, listAlerts } from "./store.ts";
+
+const ListQuery = type({
+  "state?": "'pending' | 'firing' | 'resolved' | 'unresolved'",
+  "severity?": "'info' | 'warning' | 'critical'",
+  "deviceId?": "string.uuid",
+  "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
+  "cursor?": "string <= 200",
+});
+
+function decodeCursor(cursor: string | undefined): { createdAt: string; id: string } | undefined {
+  if (!cursor) return undefined;
+  const [createdAt, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/i.test(id))
+    throw new BadRequest("INVALID_CURSOR", "cursor is not one this server issued");
+  return { createdAt, id };
+}
+
+/** Alerts: list with filters, acknowledge. */
+export function alertRoutes(s: Services) {
+  return new Elysia({ prefix: "/api/v1/alerts" })
+    .use(authPlugin(s.sql))
+    .get(
+      "/",
+      async ({ query, principal }) => {
+        const limit = pageLimit(query.limit);
+        const { items, total } = await listAlerts(s.sql, principal.organizationId, query, { limit, before: decodeCursor(query.cursor) });
+        const last = items.at(-1);
+        const nextCursor =
+          items.length === limit && last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url") : null;
+        return { items, nextCursor, total };
+      },
+      {
+        role: "readonly",
+        query: ListQuery,
+        detail: { summary: "Alerts, newest first", tags: ["alerts"] },
+      },
+    )
+    .post(
+      "/:id/acknowledge",
+      async ({ params, principal }) => {
+        const alert = await acknowledgeAlert(s.sql, principal.organizationId, params.id, principal.kind === "user" ? principal.id : null);
+        if (!alert) throw new NotFound("ALERT_NOT_FOUND", "no such alert in your organization");
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "alert.acknowledged",
+          targetType: "alert",
+          targetId: alert.id,
+        });
+        return alert;
+      },
+      {
+        role: "technician",
+        params: type({ id: "string.uuid" }),
+        detail: { summary: "Acknowledge an alert", tags: ["alerts"] },
+      },
+    );
+}

@@ -1,0 +1,52 @@
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import { agentRoutes } from "./agents/routes.ts";
+import { alertRoutes } from "./alerts/routes.ts";
+import { authRoutes } from "./auth/routes.ts";
+import type { Services } from "./context.ts";
+import { deviceRoutes } from "./devices/routes.ts";
+import { enrollmentRoutes } from "./enrollment/routes.ts";
+import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
+import { liveRoutes } from "./live/routes.ts";
+import { opsRoutes } from "./ops/routes.ts";
+import { VERSION } from "./version.ts";
+
+/** The whole HTTP surface. `App` (its type) is what the Eden client is typed from. */
+export function createApp(s: Services) {
+  return new Elysia({
+    serve: { maxRequestBodySize: MAX_BODY_BYTES },
+    websocket: { maxPayloadLength: 1_048_576, idleTimeout: 120 },
+  })
+    .use(errorHandler)
+    .use(
+      openapi({
+        path: "/api/v1/openapi",
+        specPath: "/api/v1/openapi/json",
+        documentation: {
+          info: {
+            title: "SENTpulse API",
+            version: VERSION,
+            description: "Remote monitoring and management. Authenticate with a session cookie or `Authorization: Bearer <API key>`.",
+          },
+          components: {
+            securitySchemes: { apiKey: { type: "http", scheme: "bearer" } },
+          },
+          security: [{ apiKey: [] }],
+        },
+        exclude: { paths: ["/*", "/install.sh", "/install.ps1"] },
+      }),
+    )
+    .onRequest(({ set }) => {
+      set.headers["x-content-type-options"] = "nosniff";
+      set.headers["referrer-policy"] = "same-origin";
+    })
+    .use(authRoutes(s))
+    .use(deviceRoutes(s))
+    .use(enrollmentRoutes(s))
+    .use(alertRoutes(s))
+    .use(agentRoutes(s))
+    .use(liveRoutes(s))
+    .use(opsRoutes(s));
+}
+
+export type App = ReturnType<typeof createApp>;

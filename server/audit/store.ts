@@ -1,0 +1,43 @@
+import type { Sql } from "postgres";
+
+export interface AuditEntry {
+  organizationId: string | null;
+  actorType: "user" | "api_key" | "agent" | "system";
+  actorId: string | null;
+  action: string;
+  targetType?: string;
+  targetId?: string | null;
+  details?: Record<string, unknown>;
+  ip?: string | null;
+}
+
+/** Appends one row to the audit log. Every state change calls this; details never hold secrets. */
+export async function writeAudit(sql: Sql, e: AuditEntry): Promise<void> {
+  await sql`
+    insert into audit_log (organization_id, actor_type, actor_id, action, target_type, target_id, details, ip)
+    values (${e.organizationId}, ${e.actorType}, ${e.actorId}, ${e.action}, ${e.targetType ?? null},
+            ${e.targetId ?? null}, ${sql.json((e.details ?? {}) as never)}, ${e.ip ?? null})`;
+}
+
+export interface AuditRow {
+  id: string;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  details: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** Newest entries of one organization, optionally for one target. */
+export async function listAudit(sql: Sql, organizationId: string, opts: { targetId?: string; limit: number }): Promise<AuditRow[]> {
+  return sql<AuditRow[]>`
+    select id::text, actor_type as "actorType", actor_id as "actorId", action, target_type as "targetType",
+           target_id as "targetId", details, created_at as "createdAt"
+    from audit_log
+    where organization_id = ${organizationId}
+      ${opts.targetId ? sql`and target_id = ${opts.targetId}` : sql``}
+    order by id desc
+    limit ${opts.limit}`;
+}

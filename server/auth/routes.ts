@@ -1,0 +1,167 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import type { Services } from "../context.ts";
+import { NotFound, TooManyRequests, Unauthorized } from "../errors.ts";
+import { newSecret, sha256 } from "../lib/crypto.ts";
+import { RateLimiter } from "../lib/rate-limit.ts";
+import { SESSION_COOKIE, SESSION_TTL_S, authPlugin, readCookie } from "./plugin.ts";
+import { actorOf } from "./roles.ts";
+import { deleteSession, findUserByEmail, insertApiKey, insertSession, listApiKeys, revokeApiKey } from "./store.ts";
+
+/** Verified against when the email is unknown, so both paths cost one argon2 verification. */
+const DUMMY_HASH = await Bun.password.hash("not-a-real-password", {
+  algorithm: "argon2id",
+});
+
+const Login = type({
+  email: "0 < string <= 320",
+  password: "0 < string <= 1024",
+  "totp?": "string <= 16",
+});
+const NewApiKey = type({
+  name: "0 < string <= 200",
+  "role?": "'admin' | 'technician' | 'readonly'",
+  "expiresInDays?": "1 <= number.integer <= 3650",
+});
+const IdParam = type({ id: "string.uuid" });
+
+/** Sign-in, sign-out, who am I, and API keys. */
+export function authRoutes(s: Services) {
+  const failures = new RateLimiter(10, 15 * 60_000);
+  const secureCookie = s.config.publicUrl.startsWith("https://");
+  return new Elysia({ prefix: "/api/v1" })
+    .use(authPlugin(s.sql))
+    .post(
+      "/auth/login",
+      async ({ body, request, server, set }) => {
+        const ip = server?.requestIP(request)?.address ?? "unknown";
+        const key = `${ip}|${body.email.toLowerCase()}`;
+        const user = await findUserByEmail(s.sql, body.email);
+        const ok = await Bun.password.verify(body.password, user?.passwordHash ?? DUMMY_HASH);
+        if (!user || !ok || user.disabledAt) {
+          if (!failures.hit(key)) throw new TooManyRequests("too many failed sign-ins; wait 15 minutes");
+          throw new Unauthorized("INVALID_CREDENTIALS", "wrong email or password");
+        }
+        failures.reset(key);
+        const token = newSecret("", 32);
+        await insertSession(s.sql, {
+          userId: user.id,
+          tokenHash: sha256(token),
+          expiresAt: new Date(Date.now() + SESSION_TTL_S * 1000),
+          ip,
+          userAgent: request.headers.get("user-agent")?.slice(0, 300) ?? null,
+        });
+        await writeAudit(s.sql, {
+          organizationId: user.organizationId,
+          actorType: "user",
+          actorId: user.id,
+          action: "auth.login",
+          ip,
+        });
+        set.headers["set-cookie"] =
+          `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_TTL_S}${secureCookie ? "; Secure" : ""}`;
+        return {
+          user: {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            organizationId: user.organizationId,
+          },
+        };
+      },
+      {
+        body: Login,
+        detail: {
+          summary: "Sign in; sets an httpOnly session cookie",
+          tags: ["auth"],
+        },
+      },
+    )
+    .post(
+      "/auth/logout",
+      async ({ request, set, principal }) => {
+        const token = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
+        if (token) await deleteSession(s.sql, sha256(token));
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "auth.logout",
+        });
+        set.headers["set-cookie"] = `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
+        return { ok: true };
+      },
+      { role: "readonly", detail: { summary: "Sign out", tags: ["auth"] } },
+    )
+    .get("/auth/me", ({ principal }) => ({ principal }), {
+      role: "readonly",
+      detail: { summary: "The caller", tags: ["auth"] },
+    })
+    .get(
+      "/api-keys",
+      async ({ principal }) => ({
+        items: await listApiKeys(s.sql, principal.organizationId),
+      }),
+      {
+        role: "admin",
+        detail: {
+          summary: "API keys of the organization (never the keys themselves)",
+          tags: ["auth"],
+        },
+      },
+    )
+    .post(
+      "/api-keys",
+      async ({ body, principal, set }) => {
+        const key = newSecret("spk_", 32);
+        const row = await insertApiKey(s.sql, {
+          organizationId: principal.organizationId,
+          createdBy: principal.kind === "user" ? principal.id : null,
+          name: body.name,
+          prefix: key.slice(0, 10),
+          keyHash: sha256(key),
+          role: body.role ?? "technician",
+          expiresAt: body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null,
+        });
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "api_key.created",
+          targetType: "api_key",
+          targetId: row.id,
+          details: { name: row.name, role: row.role },
+        });
+        set.status = 201;
+        return {
+          id: row.id,
+          key,
+          name: row.name,
+          role: row.role,
+          prefix: row.prefix,
+          expiresAt: row.expiresAt,
+        };
+      },
+      {
+        role: "admin",
+        body: NewApiKey,
+        detail: { summary: "Create an API key (shown once)", tags: ["auth"] },
+      },
+    )
+    .delete(
+      "/api-keys/:id",
+      async ({ params, principal }) => {
+        if (!(await revokeApiKey(s.sql, principal.organizationId, params.id))) throw new NotFound("API_KEY_NOT_FOUND", "no such API key");
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "api_key.revoked",
+          targetType: "api_key",
+          targetId: params.id,
+        });
+        return { ok: true };
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        detail: { summary: "Revoke an API key", tags: ["auth"] },
+      },
+    );
+}

@@ -1,0 +1,166 @@
+import type { Sql } from "postgres";
+import type { Principal, Role } from "./roles.ts";
+
+export interface UserRow {
+  id: string;
+  organizationId: string;
+  email: string;
+  name: string;
+  role: Role;
+  passwordHash: string;
+  totpSecret: string | null;
+  disabledAt: Date | null;
+  createdAt: Date;
+  lastLoginAt: Date | null;
+}
+
+const userColumns = (sql: Sql) => sql`
+  id, organization_id as "organizationId", email, name, role, password_hash as "passwordHash",
+  totp_secret as "totpSecret", disabled_at as "disabledAt", created_at as "createdAt", last_login_at as "lastLoginAt"`;
+
+export async function findUserByEmail(sql: Sql, email: string): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`select ${userColumns(sql)} from users where lower(email) = lower(${email})`;
+  return row;
+}
+
+export async function countUsers(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from users`;
+  return row?.n ?? 0;
+}
+
+export async function insertUser(
+  sql: Sql,
+  u: {
+    organizationId: string;
+    email: string;
+    name: string;
+    role: Role;
+    passwordHash: string;
+  },
+): Promise<UserRow> {
+  const [row] = await sql<UserRow[]>`
+    insert into users (organization_id, email, name, role, password_hash)
+    values (${u.organizationId}, ${u.email}, ${u.name}, ${u.role}, ${u.passwordHash})
+    returning ${userColumns(sql)}`;
+  if (!row) throw new Error("insert returned nothing");
+  return row;
+}
+
+export async function listUsers(sql: Sql, organizationId: string): Promise<Omit<UserRow, "passwordHash" | "totpSecret">[]> {
+  return sql`
+    select id, organization_id as "organizationId", email, name, role, disabled_at as "disabledAt",
+           created_at as "createdAt", last_login_at as "lastLoginAt"
+    from users where organization_id = ${organizationId} order by email`;
+}
+
+export async function insertSession(
+  sql: Sql,
+  s: {
+    userId: string;
+    tokenHash: Buffer;
+    expiresAt: Date;
+    ip: string | null;
+    userAgent: string | null;
+  },
+): Promise<void> {
+  await sql`
+    insert into sessions (user_id, token_hash, expires_at, ip, user_agent)
+    values (${s.userId}, ${s.tokenHash}, ${s.expiresAt}, ${s.ip}, ${s.userAgent})`;
+  await sql`update users set last_login_at = now() where id = ${s.userId}`;
+}
+
+/** The principal of a live session, sliding its expiry forward at most once a minute. */
+export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSeconds: number): Promise<Principal | undefined> {
+  const [row] = await sql<(Principal & { sessionId: string; stale: boolean })[]>`
+    select s.id as "sessionId", u.id, u.organization_id as "organizationId", u.role, u.email,
+           s.last_used_at < now() - interval '1 minute' as stale
+    from sessions s join users u on u.id = s.user_id
+    where s.token_hash = ${tokenHash} and s.expires_at > now() and u.disabled_at is null`;
+  if (!row) return undefined;
+  if (row.stale) {
+    await sql`
+      update sessions set last_used_at = now(), expires_at = now() + make_interval(secs => ${ttlSeconds})
+      where id = ${row.sessionId}`;
+  }
+  return {
+    kind: "user",
+    id: row.id,
+    organizationId: row.organizationId,
+    role: row.role,
+    email: row.email,
+  };
+}
+
+export async function deleteSession(sql: Sql, tokenHash: Buffer): Promise<void> {
+  await sql`delete from sessions where token_hash = ${tokenHash}`;
+}
+
+export async function deleteExpiredSessions(sql: Sql): Promise<number> {
+  const rows = await sql`delete from sessions where expires_at < now() returning 1`;
+  return rows.count;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Role;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export async function insertApiKey(
+  sql: Sql,
+  k: {
+    organizationId: string;
+    createdBy: string | null;
+    name: string;
+    prefix: string;
+    keyHash: Buffer;
+    role: Role;
+    expiresAt: Date | null;
+  },
+): Promise<ApiKeyRow> {
+  const [row] = await sql<ApiKeyRow[]>`
+    insert into api_keys (organization_id, created_by, name, prefix, key_hash, role, expires_at)
+    values (${k.organizationId}, ${k.createdBy}, ${k.name}, ${k.prefix}, ${k.keyHash}, ${k.role}, ${k.expiresAt})
+    returning id, name, prefix, role, created_at as "createdAt", last_used_at as "lastUsedAt",
+              expires_at as "expiresAt", revoked_at as "revokedAt"`;
+  if (!row) throw new Error("insert returned nothing");
+  return row;
+}
+
+export async function listApiKeys(sql: Sql, organizationId: string): Promise<ApiKeyRow[]> {
+  return sql<ApiKeyRow[]>`
+    select id, name, prefix, role, created_at as "createdAt", last_used_at as "lastUsedAt",
+           expires_at as "expiresAt", revoked_at as "revokedAt"
+    from api_keys where organization_id = ${organizationId} order by created_at desc`;
+}
+
+/** Revokes a key of this organization; false when there is no such live key. */
+export async function revokeApiKey(sql: Sql, organizationId: string, id: string): Promise<boolean> {
+  const rows = await sql`
+    update api_keys set revoked_at = now()
+    where id = ${id} and organization_id = ${organizationId} and revoked_at is null returning id`;
+  return rows.count > 0;
+}
+
+/** The principal of a live API key, recording its use at most once a minute. */
+export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Principal | undefined> {
+  const [row] = await sql<(Principal & { stale: boolean })[]>`
+    select id, organization_id as "organizationId", role,
+           coalesce(last_used_at < now() - interval '1 minute', true) as stale
+    from api_keys
+    where key_hash = ${keyHash} and revoked_at is null and (expires_at is null or expires_at > now())`;
+  if (!row) return undefined;
+  if (row.stale) await sql`update api_keys set last_used_at = now() where id = ${row.id}`;
+  return {
+    kind: "api_key",
+    id: row.id,
+    organizationId: row.organizationId,
+    role: row.role,
+    email: null,
+  };
+}

@@ -1,0 +1,74 @@
+import { type } from "arktype";
+
+const Env = type({
+  SENTPULSE_PORT: type("string.integer.parse").pipe(type("1 <= number <= 65535")).default("8080"),
+  SENTPULSE_HOST: type("string").default("0.0.0.0"),
+  SENTPULSE_DATA_DIR: type("string").default("./data"),
+  "SENTPULSE_DATABASE_URL?": "string",
+  "SENTPULSE_PUBLIC_URL?": "string.url",
+  "SENTPULSE_ADMIN_EMAIL?": "string.email",
+  "SENTPULSE_ADMIN_PASSWORD?": "string >= 8",
+  SENTPULSE_TELEMETRY_INTERVAL_S: type("string.integer.parse").pipe(type("1 <= number <= 3600")).default("30"),
+  SENTPULSE_BEACON_INTERVAL_S: type("string.integer.parse").pipe(type("5 <= number <= 3600")).default("60"),
+  SENTPULSE_ONLINE_WINDOW_S: type("string.integer.parse").pipe(type("2 <= number <= 3600")).default("30"),
+  SENTPULSE_OFFLINE_AFTER_S: type("string.integer.parse").pipe(type("5 <= number <= 86400")).default("180"),
+  SENTPULSE_SECRET_ROTATION_S: type("string.integer.parse").pipe(type("number >= 10")).default("86400"),
+  SENTPULSE_TIMESCALE: type("'auto' | 'off'").default("auto"),
+  SENTPULSE_LOG_LEVEL: type("'debug' | 'info' | 'warn' | 'error'").default("info"),
+  SENTPULSE_AGENT_DIST_DIR: type("string").default("./dist/agent"),
+  SENTPULSE_WEB_DIST_DIR: type("string").default("./web/dist"),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  publicUrl: string;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  /** Seconds between agent telemetry frames over the socket. */
+  telemetryIntervalS: number;
+  /** Seconds between signed HTTP beacons while the socket is down. */
+  beaconIntervalS: number;
+  /** Max telemetry age for "online". */
+  onlineWindowS: number;
+  /** Silence before "offline" and the offline alert. */
+  offlineAfterS: number;
+  /** Device secret lifetime before the server rotates it. */
+  secretRotationS: number;
+  allowTimescale: boolean;
+  logLevel: "debug" | "info" | "warn" | "error";
+  agentDistDir: string;
+  webDistDir: string;
+}
+
+/**
+ * Reads the configuration once: explicit overrides first, then the environment, then defaults.
+ * Fails fast with every bad variable named.
+ */
+export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, string | undefined> = process.env): Config {
+  const picked = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("SENTPULSE_") && v !== ""));
+  const parsed = Env(picked);
+  if (parsed instanceof type.errors) throw new Error(`bad configuration:\n${parsed.summary}`);
+  const port = overrides.port ?? parsed.SENTPULSE_PORT;
+  return {
+    port,
+    host: parsed.SENTPULSE_HOST,
+    dataDir: parsed.SENTPULSE_DATA_DIR,
+    databaseUrl: parsed.SENTPULSE_DATABASE_URL,
+    publicUrl: (parsed.SENTPULSE_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ""),
+    adminEmail: parsed.SENTPULSE_ADMIN_EMAIL,
+    adminPassword: parsed.SENTPULSE_ADMIN_PASSWORD,
+    telemetryIntervalS: parsed.SENTPULSE_TELEMETRY_INTERVAL_S,
+    beaconIntervalS: parsed.SENTPULSE_BEACON_INTERVAL_S,
+    onlineWindowS: parsed.SENTPULSE_ONLINE_WINDOW_S,
+    offlineAfterS: parsed.SENTPULSE_OFFLINE_AFTER_S,
+    secretRotationS: parsed.SENTPULSE_SECRET_ROTATION_S,
+    allowTimescale: parsed.SENTPULSE_TIMESCALE !== "off",
+    logLevel: parsed.SENTPULSE_LOG_LEVEL,
+    agentDistDir: parsed.SENTPULSE_AGENT_DIST_DIR,
+    webDistDir: parsed.SENTPULSE_WEB_DIST_DIR,
+    ...overrides,
+  };
+}

@@ -1,0 +1,19 @@
+import type { Engine, Sql } from "../db/index.ts";
+import type { AgentHub } from "./agents/hub.ts";
+import type { Config } from "./config.ts";
+import type { LiveHub } from "./live/hub.ts";
+import type { StatusEngine } from "./status/engine.ts";
+import type { Ingestor } from "./telemetry/ingest.ts";
+
+/** Everything a route or job needs, built once in `createServices`. */
+export interface Services {
+  config: Config;
+  sql: Sql;
+  engine: Engine;
+  /** This server process's id in `server_nodes`. */
+  nodeId: string;
+  live: LiveHub;
+  agents: AgentHub;
+  ingest: Ingestor;
+  status: StatusEngine;
+}

@@ -1,0 +1,153 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { BadRequest, NotFound } from "../errors.ts";
+import { pageLimit } from "../http.ts";
+import { telemetryRange } from "../telemetry/store.ts";
+import { deleteDevice, getDevice, listDevices, statusCounts } from "./store.ts";
+
+const ListQuery = type({
+  "status?": "'online' | 'unresponsive' | 'offline'",
+  "q?": "string <= 200",
+  "siteId?": "string.uuid",
+  "tag?": "0 < string <= 128",
+  "os?": "'linux' | 'windows' | 'darwin'",
+  "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
+  "cursor?": "string <= 600",
+});
+const IdParam = type({ id: "string.uuid" });
+const TelemetryQuery = type({
+  "from?": "string.date.iso.parse",
+  "to?": "string.date.iso.parse",
+  "bucketSeconds?": type("string.integer.parse").pipe(type("1 <= number <= 2592000")),
+});
+const DisconnectBody = type({
+  "retryAfterSeconds?": "0 <= number.integer <= 3600",
+});
+
+/** The cursor is the (hostname, id) of the last row, base64url JSON: stable under inserts. */
+function decodeCursor(cursor: string | undefined): { hostname: string; id: string } | undefined {
+  if (!cursor) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (typeof v?.h === "string" && typeof v?.i === "string" && /^[0-9a-f-]{36}$/i.test(v.i)) return { hostname: v.h, id: v.i };
+  } catch {}
+  throw new BadRequest("INVALID_CURSOR", "cursor is not one this server issued");
+}
+
+const encodeCursor = (d: { hostname: string; id: string }) => Buffer.from(JSON.stringify({ h: d.hostname, i: d.id })).toString("base64url");
+
+/** Fleet: device list with filters and cursor paging, detail, telemetry history, delete, socket cut. */
+export function deviceRoutes(s: Services) {
+  const mustFind = async (organizationId: string, id: string) => {
+    const d = await getDevice(s.sql, organizationId, id);
+    if (!d) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+    return d;
+  };
+  return new Elysia({ prefix: "/api/v1/devices" })
+    .use(authPlugin(s.sql))
+    .get(
+      "/",
+      async ({ query, principal }) => {
+        const limit = pageLimit(query.limit);
+        const { items, total } = await listDevices(s.sql, principal.organizationId, query, { limit, after: decodeCursor(query.cursor) });
+        const last = items.at(-1);
+        return {
+          items,
+          nextCursor: items.length === limit && last ? encodeCursor(last) : null,
+          total,
+        };
+      },
+      {
+        role: "readonly",
+        query: ListQuery,
+        detail: { summary: "Devices, filtered and paged", tags: ["devices"] },
+      },
+    )
+    .get("/counts", async ({ principal }) => statusCounts(s.sql, principal.organizationId), {
+      role: "readonly",
+      detail: { summary: "Device counts per status", tags: ["devices"] },
+    })
+    .get("/:id", ({ params, principal }) => mustFind(principal.organizationId, params.id), {
+      role: "readonly",
+      params: IdParam,
+      detail: {
+        summary: "One device with its facts and latest telemetry",
+        tags: ["devices"],
+      },
+    })
+    .get(
+      "/:id/telemetry",
+      async ({ params, query, principal }) => {
+        await mustFind(principal.organizationId, params.id);
+        const to = query.to ?? new Date();
+        const from = query.from ?? new Date(to.getTime() - 3600_000);
+        if (from >= to) throw new BadRequest("INVALID_RANGE", "from must be before to");
+        if (to.getTime() - from.getTime() > 400 * 86_400_000) throw new BadRequest("INVALID_RANGE", "a range may span at most 400 days");
+        const span = (to.getTime() - from.getTime()) / 1000;
+        const bucketSeconds = query.bucketSeconds ?? Math.max(1, Math.ceil(span / 300));
+        if (span / bucketSeconds > 5000) throw new BadRequest("TOO_MANY_POINTS", "pick a larger bucketSeconds (at most 5000 points)");
+        return {
+          ...(await telemetryRange(s.sql, params.id, from, to, bucketSeconds)),
+          bucketSeconds,
+        };
+      },
+      {
+        role: "readonly",
+        params: IdParam,
+        query: TelemetryQuery,
+        detail: { summary: "Telemetry history in buckets", tags: ["devices"] },
+      },
+    )
+    .delete(
+      "/:id",
+      async ({ params, principal }) => {
+        if (!(await deleteDevice(s.sql, s.engine, principal.organizationId, params.id)))
+          throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+        s.agents.disconnect(params.id, 0);
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "device.deleted",
+          targetType: "device",
+          targetId: params.id,
+        });
+        return { ok: true };
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        detail: {
+          summary: "Remove a device and its history",
+          tags: ["devices"],
+        },
+      },
+    )
+    .post(
+      "/:id/disconnect",
+      async ({ params, body, principal }) => {
+        await mustFind(principal.organizationId, params.id);
+        const seconds = body?.retryAfterSeconds ?? 0;
+        const wasConnected = s.agents.disconnect(params.id, seconds);
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "device.disconnected",
+          targetType: "device",
+          targetId: params.id,
+          details: { retryAfterSeconds: seconds },
+        });
+        return { ok: true, wasConnected };
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        body: DisconnectBody,
+        detail: {
+          summary: "Close the agent's socket; it may reconnect after retryAfterSeconds (beacons continue)",
+          tags: ["devices"],
+        },
+      },
+    );
+}

@@ -1,0 +1,176 @@
+import type { Sql } from "postgres";
+import type { Engine } from "../../db/index.ts";
+import type { DeviceFacts } from "../protocol/telemetry.ts";
+
+export type DeviceStatus = "online" | "unresponsive" | "offline";
+
+export interface LatestTelemetry {
+  time: Date;
+  cpuPercent: number;
+  memoryPercent: number;
+  diskPercent: number;
+  swapPercent: number;
+  load1: number;
+  networkRxBps: number;
+  networkTxBps: number;
+  uptimeSeconds: number;
+}
+
+export interface DeviceSummary {
+  id: string;
+  hostname: string;
+  os: string;
+  osName: string;
+  osVersion: string;
+  arch: string;
+  agentVersion: string;
+  status: DeviceStatus;
+  lastSeenAt: Date | null;
+  siteId: string;
+  siteName: string;
+  clientName: string;
+  tags: string[];
+  telemetry: LatestTelemetry | null;
+}
+
+export interface DeviceDetail extends DeviceSummary {
+  serialNumber: string;
+  kernel: string;
+  cpuModel: string;
+  cpuCores: number;
+  memoryTotalBytes: number;
+  nics: DeviceFacts["nics"];
+  disks: DeviceFacts["disks"];
+  statusChangedAt: Date;
+  createdAt: Date;
+}
+
+export interface DeviceListFilter {
+  status?: DeviceStatus | undefined;
+  q?: string | undefined;
+  siteId?: string | undefined;
+  tag?: string | undefined;
+  os?: string | undefined;
+}
+
+const latest = (sql: Sql) => sql`
+  left join lateral (
+    select json_build_object(
+      'time', t.time, 'cpuPercent', t.cpu_percent, 'memoryPercent', t.memory_percent,
+      'diskPercent', t.disk_percent, 'swapPercent', t.swap_percent, 'load1', t.load1,
+      'networkRxBps', t.network_rx_bps, 'networkTxBps', t.network_tx_bps, 'uptimeSeconds', t.uptime_seconds
+    ) as telemetry
+    from device_telemetry t where t.device_id = d.id order by t.time desc limit 1
+  ) lt on true`;
+
+const summaryColumns = (sql: Sql) => sql`
+  d.id, d.hostname, d.os, d.os_name as "osName", d.os_version as "osVersion", d.arch,
+  d.agent_version as "agentVersion", d.status, d.last_seen_at as "lastSeenAt", d.site_id as "siteId",
+  s.name as "siteName", c.name as "clientName", d.tags, lt.telemetry`;
+
+function where(sql: Sql, organizationId: string, f: DeviceListFilter) {
+  const like = f.q ? `%${f.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : undefined;
+  return sql`
+    where d.organization_id = ${organizationId}
+    ${f.status ? sql`and d.status = ${f.status}` : sql``}
+    ${f.siteId ? sql`and d.site_id = ${f.siteId}` : sql``}
+    ${f.tag ? sql`and d.tags @> array[${f.tag}]::text[]` : sql``}
+    ${f.os ? sql`and d.os = ${f.os}` : sql``}
+    ${like ? sql`and (d.hostname ilike ${like} or d.os_name ilike ${like} or d.serial_number ilike ${like} or array_to_string(d.tags, ' ') ilike ${like})` : sql``}`;
+}
+
+/** One page of devices ordered by hostname then id; `after` is the (hostname, id) of the last row seen. */
+export async function listDevices(
+  sql: Sql,
+  organizationId: string,
+  f: DeviceListFilter,
+  page: { limit: number; after?: { hostname: string; id: string } | undefined },
+): Promise<{ items: DeviceSummary[]; total: number }> {
+  const [items, [count]] = await Promise.all([
+    sql<DeviceSummary[]>`
+      select ${summaryColumns(sql)}
+      from devices d join sites s on s.id = d.site_id join clients c on c.id = s.client_id
+      ${latest(sql)}
+      ${where(sql, organizationId, f)}
+      ${page.after ? sql`and (d.hostname, d.id) > (${page.after.hostname}, ${page.after.id})` : sql``}
+      order by d.hostname, d.id
+      limit ${page.limit}`,
+    sql<{ n: number }[]>`select count(*)::int as n from devices d ${where(sql, organizationId, f)}`,
+  ]);
+  return { items, total: count?.n ?? 0 };
+}
+
+/** Device counts per status for one organization. */
+export async function statusCounts(sql: Sql, organizationId: string): Promise<Record<DeviceStatus, number>> {
+  const rows = await sql<{ status: DeviceStatus; n: number }[]>`
+    select status, count(*)::int as n from devices where organization_id = ${organizationId} group by status`;
+  const out: Record<DeviceStatus, number> = {
+    online: 0,
+    unresponsive: 0,
+    offline: 0,
+  };
+  for (const r of rows) out[r.status] = r.n;
+  return out;
+}
+
+export async function getDevice(sql: Sql, organizationId: string, id: string): Promise<DeviceDetail | undefined> {
+  const [row] = await sql<DeviceDetail[]>`
+    select ${summaryColumns(sql)}, d.serial_number as "serialNumber", d.kernel, d.cpu_model as "cpuModel",
+           d.cpu_cores as "cpuCores", d.memory_total_bytes::float8 as "memoryTotalBytes", d.nics, d.disks,
+           d.status_changed_at as "statusChangedAt", d.created_at as "createdAt"
+    from devices d join sites s on s.id = d.site_id join clients c on c.id = s.client_id
+    ${latest(sql)}
+    where d.id = ${id} and d.organization_id = ${organizationId}`;
+  return row;
+}
+
+/** The device's organization, or undefined when the id is unknown. */
+export async function deviceOrganization(sql: Sql, id: string): Promise<{ organizationId: string; hostname: string } | undefined> {
+  const [row] = await sql<{ organizationId: string; hostname: string }[]>`
+    select organization_id as "organizationId", hostname from devices where id = ${id}`;
+  return row;
+}
+
+export async function insertDevice(
+  sql: Sql,
+  d: {
+    id: string;
+    organizationId: string;
+    siteId: string;
+    enrollmentTokenId: string;
+    agentVersion: string;
+    facts: DeviceFacts;
+    tags: string[];
+    secretHash: Buffer;
+  },
+): Promise<void> {
+  await sql`
+    insert into devices (id, organization_id, site_id, enrollment_token_id, hostname, os, os_name, os_version, kernel, arch,
+      agent_version, serial_number, cpu_model, cpu_cores, memory_total_bytes, nics, disks, tags, secret_hash)
+    values (${d.id}, ${d.organizationId}, ${d.siteId}, ${d.enrollmentTokenId}, ${d.facts.hostname}, ${d.facts.os},
+      ${d.facts.osName}, ${d.facts.osVersion}, ${d.facts.kernel}, ${d.facts.arch}, ${d.agentVersion},
+      ${d.facts.serialNumber}, ${d.facts.cpuModel}, ${d.facts.cpuCores}, ${d.facts.memoryTotalBytes},
+      ${sql.json(d.facts.nics as never)}, ${sql.json(d.facts.disks as never)}, ${d.tags}, ${d.secretHash})`;
+}
+
+/** Refreshes a device's facts from its hello frame. */
+export async function updateFacts(sql: Sql, id: string, agentVersion: string, f: DeviceFacts): Promise<void> {
+  await sql`
+    update devices set hostname = ${f.hostname}, os = ${f.os}, os_name = ${f.osName}, os_version = ${f.osVersion},
+      kernel = ${f.kernel}, arch = ${f.arch}, agent_version = ${agentVersion}, serial_number = ${f.serialNumber},
+      cpu_model = ${f.cpuModel}, cpu_cores = ${f.cpuCores}, memory_total_bytes = ${f.memoryTotalBytes},
+      nics = ${sql.json(f.nics as never)}, disks = ${sql.json(f.disks as never)}, updated_at = now()
+    where id = ${id}`;
+}
+
+/** Deletes a device of this organization and its telemetry; false when there is none. */
+export async function deleteDevice(sql: Sql, engine: Engine, organizationId: string, id: string): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    const rows = await tx`delete from devices where id = ${id} and organization_id = ${organizationId} returning id`;
+    if (rows.count === 0) return false;
+    await tx`delete from device_telemetry where device_id = ${id}`;
+    // a continuous aggregate (TimescaleDB) follows its source; the native rollup is a table
+    if (engine === "native") await tx`delete from device_telemetry_1h where device_id = ${id}`;
+    return true;
+  });
+}

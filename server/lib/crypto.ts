@@ -1,0 +1,22 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** A random secret of `bytes` bytes, base64url, with a readable prefix (e.g. `spk_`). */
+export function newSecret(prefix: string, bytes = 32): string {
+  return `${prefix}${randomBytes(bytes).toString("base64url")}`;
+}
+
+/** SHA-256 of a high-entropy secret (tokens, API keys, session ids); not for passwords. */
+export function sha256(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+/** Hex HMAC-SHA256 of `message` under `key`. */
+export function hmacHex(key: Uint8Array, message: string | Uint8Array): string {
+  return createHmac("sha256", key).update(message).digest("hex");
+}
+
+/** Constant-time comparison of two hex strings. */
+export function sameHex(a: string, b: string): boolean {
+  if (a.length !== b.length || a.length === 0) return false;
+  return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
+}

@@ -1,0 +1,95 @@
+import type { DeviceStatus } from "../devices/store.ts";
+
+export interface LiveTelemetryPoint {
+  time: string;
+  cpuPercent: number;
+  memoryPercent: number;
+  diskPercent: number;
+  swapPercent: number;
+  load1: number;
+  networkRxBps: number;
+  networkTxBps: number;
+}
+
+/** What dashboards receive over `/api/v1/live`. */
+export type LiveEvent =
+  | {
+      type: "device.status";
+      deviceId: string;
+      hostname: string;
+      status: DeviceStatus;
+      previous: DeviceStatus;
+      at: string;
+    }
+  | { type: "device.telemetry"; deviceId: string; point: LiveTelemetryPoint }
+  | { type: "device.enrolled"; deviceId: string; hostname: string }
+  | {
+      type: "alert.created" | "alert.resolved";
+      alertId: string;
+      deviceId: string;
+      alertType: string;
+      severity: string;
+      message: string;
+    };
+
+export interface LiveSubscriber {
+  organizationId: string;
+  send(event: LiveEvent): void;
+}
+
+/**
+ * Fan-out of live events to the dashboards of one node, per organization, and the count of
+ * watchers per device (a watched device's agent samples every 1–2 s).
+ */
+export class LiveHub {
+  private readonly byOrg = new Map<string, Set<LiveSubscriber>>();
+  private readonly watchers = new Map<string, Map<LiveSubscriber, number>>();
+
+  constructor(private readonly onWatchChange: (deviceId: string, watched: boolean) => void) {}
+
+  subscribe(s: LiveSubscriber): void {
+    let set = this.byOrg.get(s.organizationId);
+    if (!set) this.byOrg.set(s.organizationId, (set = new Set()));
+    set.add(s);
+  }
+
+  unsubscribe(s: LiveSubscriber): void {
+    this.byOrg.get(s.organizationId)?.delete(s);
+    for (const [deviceId, subs] of this.watchers) if (subs.has(s)) this.unwatch(s, deviceId, true);
+  }
+
+  /** Sends an event to every dashboard of the organization (telemetry only to the device's watchers). */
+  publish(organizationId: string, event: LiveEvent): void {
+    if (event.type === "device.telemetry") {
+      for (const s of this.watchers.get(event.deviceId)?.keys() ?? []) s.send(event);
+      return;
+    }
+    for (const s of this.byOrg.get(organizationId) ?? []) s.send(event);
+  }
+
+  watch(s: LiveSubscriber, deviceId: string): void {
+    let subs = this.watchers.get(deviceId);
+    if (!subs) this.watchers.set(deviceId, (subs = new Map()));
+    subs.set(s, (subs.get(s) ?? 0) + 1);
+    if (subs.size === 1 && subs.get(s) === 1) this.onWatchChange(deviceId, true);
+  }
+
+  unwatch(s: LiveSubscriber, deviceId: string, all = false): void {
+    const subs = this.watchers.get(deviceId);
+    const n = subs?.get(s);
+    if (!subs || n === undefined) return;
+    if (n > 1 && !all) subs.set(s, n - 1);
+    else subs.delete(s);
+    if (subs.size === 0) {
+      this.watchers.delete(deviceId);
+      this.onWatchChange(deviceId, false);
+    }
+  }
+
+  isWatched(deviceId: string): boolean {
+    return this.watchers.has(deviceId);
+  }
+
+  /** How many watch subscriptions one dashboard socket may hold. */
+  static readonly MAX_WATCHES_PER_SOCKET = 50;
+}

@@ -1,0 +1,55 @@
+import { createApp } from "./app.ts";
+import { bootstrap } from "./bootstrap.ts";
+import { loadConfig } from "./config.ts";
+import { log, setLogLevel } from "./log.ts";
+import { createServices } from "./services.ts";
+import { VERSION } from "./version.ts";
+
+/** Starts SENTpulse: configuration, database (embedded when no URL), first admin, HTTP server. */
+export async function startServer(overrides: Parameters<typeof loadConfig>[0] = {}) {
+  const config = loadConfig(overrides);
+  setLogLevel(config.logLevel);
+  const services = await createServices(config);
+  const first = await bootstrap(services.sql, {
+    email: config.adminEmail,
+    password: config.adminPassword,
+  });
+  if (first.generatedPassword) {
+    // printed once, on the console only, never logged as a field
+    console.log(`\n  First start: sign in as ${first.email} with password ${first.generatedPassword}\n`);
+  }
+  const app = createApp(services).listen({
+    port: config.port,
+    hostname: config.host,
+  });
+  const port = app.server?.port ?? config.port;
+  log("info", "SENTpulse server listening", {
+    version: VERSION,
+    port,
+    engine: services.engine,
+    publicUrl: config.publicUrl,
+  });
+  return {
+    app,
+    port,
+    services,
+    async stop() {
+      await app.stop(true);
+      await services.shutdown();
+    },
+  };
+}
+
+if (import.meta.main) {
+  const server = await startServer();
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, async () => {
+      if (stopping) return;
+      stopping = true;
+      log("info", "shutting down", { signal });
+      await server.stop();
+      process.exit(0);
+    });
+  }
+}

@@ -1,0 +1,83 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { migrationsApplied } from "../../db/migrate.ts";
+import type { Services } from "../context.ts";
+import { installPs1, installSh } from "../enrollment/install-scripts.ts";
+import { NotFound } from "../errors.ts";
+
+export const AGENT_TARGETS = ["linux-x64", "linux-arm64", "windows-x64", "darwin-x64", "darwin-arm64"] as const;
+
+/** Health, readiness, agent binaries and installers, and the web app's static files. */
+export function opsRoutes(s: Services) {
+  const webDir = resolve(s.config.webDistDir);
+  const agentDir = resolve(s.config.agentDistDir);
+  return new Elysia()
+    .get("/healthz", () => ({ ok: true }), {
+      detail: { summary: "The process is up", tags: ["ops"] },
+    })
+    .get(
+      "/readyz",
+      async ({ set }) => {
+        try {
+          const ready = await migrationsApplied(s.sql);
+          if (!ready) set.status = 503;
+          return {
+            ok: ready,
+            database: true,
+            migrations: ready,
+            engine: s.engine,
+            agentsConnected: s.agents.size,
+          };
+        } catch {
+          set.status = 503;
+          return {
+            ok: false,
+            database: false,
+            migrations: false,
+            engine: s.engine,
+            agentsConnected: s.agents.size,
+          };
+        }
+      },
+      {
+        detail: {
+          summary: "Database reachable and migrations applied",
+          tags: ["ops"],
+        },
+      },
+    )
+    .get(
+      "/download/agent/:target",
+      ({ params, set }) => {
+        const file = join(agentDir, `sentpulse-agent-${params.target}${params.target.startsWith("windows") ? ".exe" : ""}`);
+        if (!existsSync(file))
+          throw new NotFound("AGENT_NOT_BUILT", `no agent for ${params.target} on this server; run scripts/build-agents`);
+        set.headers["content-disposition"] = `attachment; filename="sentpulse-agent${params.target.startsWith("windows") ? ".exe" : ""}"`;
+        return Bun.file(file);
+      },
+      {
+        params: type({ target: type.enumerated(...AGENT_TARGETS) }),
+        detail: { summary: "Compiled agent binary", tags: ["ops"] },
+      },
+    )
+    .get("/install.sh", ({ set }) => {
+      set.headers["content-type"] = "text/x-shellscript; charset=utf-8";
+      return installSh(s.config.publicUrl);
+    })
+    .get("/install.ps1", ({ set }) => {
+      set.headers["content-type"] = "text/plain; charset=utf-8";
+      return installPs1(s.config.publicUrl);
+    })
+    .get("/*", ({ params, set }) => {
+      const rel = params["*"] ?? "";
+      if (rel.startsWith("api/")) throw new NotFound("ROUTE_NOT_FOUND", `no route /${rel}`);
+      const candidate = resolve(webDir, rel);
+      if (candidate.startsWith(webDir) && rel && existsSync(candidate) && Bun.file(candidate).size > 0) return Bun.file(candidate);
+      const index = join(webDir, "index.html");
+      if (existsSync(index)) return Bun.file(index);
+      set.headers["content-type"] = "text/html; charset=utf-8";
+      return `<!doctype html><title>SENTpulse</title><p>SENTpulse server is running. The dashboard is not built yet: run <code>scripts/start</code>. API: <a href="/api/v1/openapi">/api/v1/openapi</a></p>`;
+    });
+}

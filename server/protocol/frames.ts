@@ -1,0 +1,101 @@
+import { type } from "arktype";
+import { DeviceFacts, TelemetrySample } from "./telemetry.ts";
+
+/** Wire protocol version. Changes are additive; a field kept for old agents names the version that deprecated it. */
+export const PROTOCOL_VERSION = 1;
+/** Largest frame either side accepts, in bytes. */
+export const MAX_FRAME_BYTES = 1_048_576;
+/** Most samples in one telemetry batch (a replayed spool is sent in batches this size or smaller). */
+export const MAX_BATCH_SAMPLES = 200;
+
+const envelope = { v: "1", id: "0 < string <= 64" } as const;
+
+export const TelemetryBatch = type({
+  /** Per-device sequence number, strictly increasing; the server stores a batch once. */
+  seq: "number.integer > 0",
+  samples: TelemetrySample.array().moreThanLength(0).atMostLength(MAX_BATCH_SAMPLES),
+});
+export type TelemetryBatch = typeof TelemetryBatch.infer;
+
+export const CallResult = type({ ok: "true", "data?": "unknown" }).or({
+  ok: "false",
+  code: "0 < string <= 64",
+  "message?": "string <= 1024",
+});
+export type CallResult = typeof CallResult.infer;
+
+/** Frames the agent sends over its socket. */
+export const AgentFrame = type({
+  ...envelope,
+  type: "'hello'",
+  data: { agentVersion: "0 < string <= 32", facts: DeviceFacts },
+})
+  .or({ ...envelope, type: "'telemetry'", data: TelemetryBatch })
+  .or({ ...envelope, type: "'result'", data: CallResult });
+export type AgentFrame = typeof AgentFrame.infer;
+
+/** Settings the server hands the agent on connect and in beacon responses. */
+export const AgentSettings = type({
+  telemetryIntervalS: "number > 0",
+  beaconIntervalS: "number > 0",
+  /** While a technician watches the device: seconds between samples; null when nobody watches. */
+  liveIntervalS: "number > 0 | null",
+});
+export type AgentSettings = typeof AgentSettings.infer;
+
+/** Frames the server sends to the agent. Calls (`rotate_secret`) carry a deadline (epoch ms) and expect a `result` with the same id. */
+export const ServerFrame = type({
+  ...envelope,
+  type: "'welcome'",
+  data: { deviceId: "string", serverTime: "string", settings: AgentSettings },
+})
+  .or({
+    ...envelope,
+    type: "'ack'",
+    data: { seq: "number.integer > 0", stored: "boolean" },
+  })
+  .or({ ...envelope, type: "'settings'", data: AgentSettings })
+  .or({
+    ...envelope,
+    type: "'rotate_secret'",
+    deadline: "number",
+    data: { secret: "0 < string <= 256" },
+  })
+  .or({
+    ...envelope,
+    type: "'error'",
+    data: { code: "string", message: "string" },
+  });
+export type ServerFrame = typeof ServerFrame.infer;
+
+/** Body of the signed HTTP beacon the agent posts while its socket is down. */
+export const BeaconBody = type({
+  v: "1",
+  agentVersion: "0 < string <= 32",
+  /** Oldest-first batches not yet acknowledged; the latest sample is in the last one. */
+  batches: TelemetryBatch.array().atMostLength(20),
+});
+export type BeaconBody = typeof BeaconBody.infer;
+
+export const BeaconResponse = type({
+  settings: AgentSettings,
+  /** Highest batch sequence the server has stored for this device. */
+  ackedSeq: "number.integer >= 0",
+  "rotateSecret?": { secret: "string" },
+});
+export type BeaconResponse = typeof BeaconResponse.infer;
+
+export const EnrollRequest = type({
+  token: "0 < string <= 256",
+  agentVersion: "0 < string <= 32",
+  facts: DeviceFacts,
+  tags: "(0 < string <= 128)[] <= 32",
+});
+export type EnrollRequest = typeof EnrollRequest.infer;
+
+export const EnrollResponse = type({
+  deviceId: "string",
+  secret: "string",
+  settings: AgentSettings,
+});
+export type EnrollResponse = typeof EnrollResponse.infer;

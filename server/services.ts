@@ -1,0 +1,119 @@
+import { hostname } from "node:os";
+import { type Database, openDatabase } from "../db/index.ts";
+import { AgentHub } from "./agents/hub.ts";
+import { rotateDueSecrets } from "./agents/rotation.ts";
+import { deleteExpiredSessions } from "./auth/store.ts";
+import type { Config } from "./config.ts";
+import type { Services } from "./context.ts";
+import { LiveHub } from "./live/hub.ts";
+import { log } from "./log.ts";
+import { StatusEngine } from "./status/engine.ts";
+import { registerNode, releaseNode } from "./status/store.ts";
+import { Ingestor } from "./telemetry/ingest.ts";
+import { telemetryJobs } from "./telemetry/store.ts";
+
+export interface Running extends Services {
+  db: Database;
+  /** Stops jobs, closes agent sockets, writes queued telemetry, releases this node, closes the database. */
+  shutdown(): Promise<void>;
+}
+
+/** Opens the database, wires the hubs, ingest and status engine, and starts the background jobs. */
+export async function createServices(config: Config): Promise<Running> {
+  const db = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    allowTimescale: config.allowTimescale,
+  });
+  const nodeId = Bun.randomUUIDv7();
+  await registerNode(db.sql, nodeId, hostname());
+  const agents = new AgentHub(() => ({
+    telemetryIntervalS: config.telemetryIntervalS,
+    beaconIntervalS: config.beaconIntervalS,
+  }));
+  const live = new LiveHub((deviceId, watched) => agents.setLive(deviceId, watched));
+  const jobs = telemetryJobs(db.sql, db.engine);
+  const ingest = new Ingestor(db.sql, {
+    onStored(samples) {
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const { deviceId, organizationId, sample, summary } of samples) {
+        oldest = Math.min(oldest, Date.parse(sample.time));
+        if (!live.isWatched(deviceId)) continue;
+        live.publish(organizationId, {
+          type: "device.telemetry",
+          deviceId,
+          point: {
+            time: sample.time,
+            cpuPercent: sample.cpuPercent,
+            memoryPercent: summary.memoryPercent,
+            diskPercent: summary.diskPercent,
+            swapPercent: summary.swapPercent,
+            load1: sample.load[0],
+            networkRxBps: summary.networkRxBps,
+            networkTxBps: summary.networkTxBps,
+          },
+        });
+      }
+      jobs.touched(oldest);
+    },
+  });
+  const status = new StatusEngine(
+    db.sql,
+    nodeId,
+    {
+      onlineWindowS: config.onlineWindowS,
+      offlineAfterS: config.offlineAfterS,
+      nodeStaleS: 15,
+    },
+    live,
+  );
+  const services: Services = {
+    config,
+    sql: db.sql,
+    engine: db.engine,
+    nodeId,
+    live,
+    agents,
+    ingest,
+    status,
+  };
+
+  const every = (ms: number, name: string, fn: () => Promise<unknown>) => {
+    let busy = false;
+    const run = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        await fn();
+      } catch (err) {
+        log("error", `${name} failed`, {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      } finally {
+        busy = false;
+      }
+    };
+    void run();
+    return setInterval(run, ms);
+  };
+  await jobs.run();
+  status.start();
+  const timers = [
+    every(jobs.intervalMs, "telemetry maintenance", () => jobs.run()),
+    every(10 * 60_000, "secret rotation", () => rotateDueSecrets(services)),
+    every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
+  ];
+
+  return {
+    ...services,
+    db,
+    async shutdown() {
+      for (const t of timers) clearInterval(t);
+      status.stop();
+      agents.closeAll(1012, "server restarting");
+      await ingest.drain();
+      await releaseNode(db.sql, nodeId).catch((err) => log("warn", "could not release node", { error: String(err) }));
+      await db.close();
+    },
+  };
+}

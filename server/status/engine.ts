@@ -1,0 +1,89 @@
+import type { Sql } from "postgres";
+import type { LiveHub } from "../live/hub.ts";
+import { log } from "../log.ts";
+import { type StatusWindows, heartbeatNode, sweepStatus } from "./store.ts";
+
+/**
+ * Keeps device status current: a sweep every `intervalMs` catches silence (online → unresponsive
+ * → offline), and `touch(deviceId)` re-evaluates one device at once on connect and disconnect.
+ * Every change and every offline alert is pushed to the organization's dashboards.
+ */
+export class StatusEngine {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly nodeId: string,
+    private readonly windows: StatusWindows,
+    private readonly live: LiveHub,
+    private readonly intervalMs = 2000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One full sweep (skipped when the previous one is still running), plus this node's heartbeat. */
+  sweep(): Promise<void> {
+    this.running ??= (async () => {
+      try {
+        await heartbeatNode(this.sql, this.nodeId);
+        await this.apply();
+      } catch (err) {
+        log("error", "status sweep failed", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  /** Re-evaluates one device now. */
+  async touch(deviceId: string): Promise<void> {
+    try {
+      await this.apply(deviceId);
+    } catch (err) {
+      log("error", "status update failed", {
+        deviceId,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  private async apply(deviceId?: string): Promise<void> {
+    const { changes, alerts } = await sweepStatus(this.sql, this.windows, deviceId);
+    const at = new Date().toISOString();
+    for (const c of changes) {
+      log("info", "device status", {
+        deviceId: c.id,
+        from: c.previous,
+        to: c.status,
+      });
+      this.live.publish(c.organizationId, {
+        type: "device.status",
+        deviceId: c.id,
+        hostname: c.hostname,
+        status: c.status,
+        previous: c.previous,
+        at,
+      });
+    }
+    for (const a of alerts) {
+      this.live.publish(a.organizationId, {
+        type: a.resolved ? "alert.resolved" : "alert.created",
+        alertId: a.id,
+        deviceId: a.deviceId,
+        alertType: "offline",
+        severity: a.severity,
+        message: a.message,
+      });
+    }
+  }
+}
