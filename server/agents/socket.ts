@@ -8,7 +8,7 @@ import { AgentFrame, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerFrame } from 
 import { socketChallenge } from "../protocol/signing.ts";
 import { setSocketNode } from "../status/store.ts";
 import { IngestBusy } from "../telemetry/ingest.ts";
-import { verifyDevice } from "./credentials.ts";
+import { ackedSeq, verifyDevice } from "./credentials.ts";
 import { rotateSecret } from "./rotation.ts";
 import type { AgentConnection } from "./hub.ts";
 
@@ -98,6 +98,7 @@ export function agentSocket(s: Services) {
               deviceId: device.id,
               serverTime: new Date().toISOString(),
               settings: s.agents.settingsFor(device.id),
+              ackedSeq: await ackedSeq(s.sql, device.id),
             },
           }),
         );
@@ -162,6 +163,9 @@ export function agentSocket(s: Services) {
               },
             }),
           );
+          // Batches must be stored in order: after a failed one, later ones would overtake it.
+          // Closing makes the agent replay from its oldest unacknowledged batch.
+          if (parsed.type === "telemetry") ws.close(1013, "try again later");
         }
       },
       async close(ws) {

@@ -47,7 +47,7 @@ export type AgentSettings = typeof AgentSettings.infer;
 export const ServerFrame = type({
   ...envelope,
   type: "'welcome'",
-  data: { deviceId: "string", serverTime: "string", settings: AgentSettings },
+  data: { deviceId: "string", serverTime: "string", settings: AgentSettings, ackedSeq: "number.integer >= 0" },
 })
   .or({
     ...envelope,

@@ -1,0 +1,49 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { type } from "arktype";
+
+export const AgentConfig = type({
+  server: "string.url",
+  deviceId: "string.uuid",
+  secret: "0 < string <= 256",
+  "tags?": "string[]",
+  /** Never reboot or shut down for real: log the command instead (tests, demos). */
+  "simulatePower?": "boolean",
+  /** Where undelivered telemetry waits; default `spool/` beside the config file. */
+  "spoolDir?": "string",
+  /** Spool bound in bytes (default 50 MB); the oldest batches are dropped beyond it. */
+  "spoolMaxBytes?": "number.integer > 0",
+});
+export type AgentConfig = typeof AgentConfig.infer;
+
+/** Writes a file so that a crash leaves either the old or the new content: temp file, fsync, rename. */
+export function writeFileAtomic(path: string, content: string, mode = 0o600): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, "w", mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** Reads and validates the agent's config file; throws a clear message when missing or invalid. */
+export async function loadAgentConfig(path: string): Promise<AgentConfig> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new Error(`no agent config at ${path}: run "sentpulse-agent enroll --server URL --token TOKEN" first`);
+  const parsed = AgentConfig(await file.json());
+  if (parsed instanceof type.errors) throw new Error(`agent config ${path} is invalid: ${parsed.summary}`);
+  return parsed;
+}
+
+/** Saves the config atomically with mode 0600 (it holds the device secret). */
+export function saveAgentConfig(path: string, config: AgentConfig): void {
+  writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`, 0o600);
+}
+
+export function spoolDirFor(path: string, config: AgentConfig): string {
+  return config.spoolDir ?? join(dirname(path), "spool");
+}

@@ -1,0 +1,121 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { treaty } from "@elysiajs/eden";
+import type { App } from "../server/app.ts";
+import { VERSION } from "../server/version.ts";
+import { loadAgentConfig, saveAgentConfig, spoolDirFor } from "./config.ts";
+import { agentLog } from "./log.ts";
+import { currentPlatform } from "./platform/index.ts";
+import { Pulse } from "./transport/pulse.ts";
+import { Spool } from "./transport/spool.ts";
+
+const USAGE = `sentpulse-agent ${VERSION}
+Usage:
+  sentpulse-agent enroll --server URL --token TOKEN [--tag key=value]... [--config PATH]
+  sentpulse-agent run [--config PATH]
+  sentpulse-agent install [--config PATH]     register and start the system service
+  sentpulse-agent uninstall [--config PATH]   stop and remove the system service
+  sentpulse-agent status [--config PATH]
+  sentpulse-agent version`;
+
+async function enroll(configPath: string, server: string, token: string, tags: string[]): Promise<void> {
+  const platform = currentPlatform();
+  const facts = await platform.facts();
+  const base = server.replace(/\/+$/, "");
+  const { data, error } = await treaty<App>(base).api.agent.v1.enroll.post({ token, agentVersion: VERSION, facts, tags });
+  if (error) {
+    const body = error.value as { error?: { code?: string; message?: string } } | undefined;
+    throw new Error(`enrollment refused (${error.status}): ${body?.error?.message ?? body?.error?.code ?? "unknown error"}`);
+  }
+  saveAgentConfig(configPath, { server: base, deviceId: data.deviceId, secret: data.secret, tags });
+  console.log(`Enrolled ${facts.hostname} as device ${data.deviceId}; config saved to ${configPath}`);
+}
+
+async function run(configPath: string): Promise<void> {
+  const config = await loadAgentConfig(configPath);
+  const platform = currentPlatform();
+  const spool = new Spool(spoolDirFor(configPath, config), config.spoolMaxBytes);
+  const pulse = new Pulse({
+    configPath,
+    config,
+    collector: platform.createCollector(),
+    spool,
+    agentVersion: VERSION,
+    facts: () => platform.facts(),
+  });
+  pulse.start();
+  agentLog("info", "agent started", { version: VERSION, deviceId: config.deviceId, server: config.server });
+  const stop = (signal: string) => {
+    agentLog("info", "agent stopping", { signal });
+    pulse.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+async function runPlan(plan: { files: { path: string; content: string; mode: number }[]; commands: string[][] }): Promise<void> {
+  for (const f of plan.files) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    await Bun.write(f.path, f.content, { mode: f.mode });
+  }
+  for (const argv of plan.commands) {
+    const p = Bun.spawnSync(argv, { stdout: "inherit", stderr: "inherit" });
+    if (p.exitCode !== 0) throw new Error(`command failed (${p.exitCode}): ${argv.join(" ")}`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      server: { type: "string" },
+      token: { type: "string" },
+      tag: { type: "string", multiple: true },
+      config: { type: "string" },
+    },
+    strict: true,
+  });
+  const platform = currentPlatform();
+  const configPath = values.config ?? platform.defaultConfigPath();
+  switch (command) {
+    case "enroll":
+      if (!values.server || !values.token) throw new Error("enroll needs --server URL and --token TOKEN");
+      await enroll(configPath, values.server, values.token, values.tag ?? []);
+      return 0;
+    case "run":
+      await run(configPath);
+      return -1; // keeps running
+    case "install":
+    case "uninstall": {
+      if (!existsSync(configPath)) throw new Error(`no config at ${configPath}: enroll first`);
+      const paths = { binaryPath: process.execPath, configPath };
+      await runPlan(command === "install" ? platform.installService(paths) : platform.uninstallService(paths));
+      console.log(command === "install" ? "Service installed and started." : "Service removed.");
+      return 0;
+    }
+    case "status": {
+      const config = await loadAgentConfig(configPath);
+      const spool = new Spool(spoolDirFor(configPath, config));
+      console.log(JSON.stringify({ version: VERSION, server: config.server, deviceId: config.deviceId, configPath, spooledBatches: spool.size, spooledBytes: spool.bytesOnDisk }, null, 2));
+      return 0;
+    }
+    case "version":
+    case "--version":
+      console.log(VERSION);
+      return 0;
+    default:
+      console.log(USAGE);
+      return command === undefined || command === "help" || command === "--help" ? 0 : 2;
+  }
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+} catch (err) {
+  console.error(`sentpulse-agent: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

@@ -1,0 +1,230 @@
+import { treaty } from "@elysiajs/eden";
+import { type } from "arktype";
+import type { App } from "../../server/app.ts";
+import { type AgentSettings, type CallResult, PROTOCOL_VERSION, ServerFrame, type TelemetryBatch } from "../../server/protocol/frames.ts";
+import { signBody, signingKey, socketChallenge } from "../../server/protocol/signing.ts";
+import type { TelemetrySample } from "../../server/protocol/telemetry.ts";
+import { type AgentConfig, saveAgentConfig } from "../config.ts";
+import { agentLog } from "../log.ts";
+import type { Collector } from "../platform/types.ts";
+import { backoffMs } from "./backoff.ts";
+import { BeaconError, sendBeacon } from "./beacon.ts";
+import type { Spool } from "./spool.ts";
+
+/** Batches sent over the socket and not yet acknowledged, at most. */
+const SEND_WINDOW = 16;
+/** Batches per beacon, at most. */
+const BEACON_BATCHES = 20;
+const DEFAULT_SETTINGS: AgentSettings = { telemetryIntervalS: 30, beaconIntervalS: 60, liveIntervalS: null };
+
+export interface PulseOptions {
+  configPath: string;
+  config: AgentConfig;
+  collector: Collector;
+  spool: Spool;
+  agentVersion: string;
+  /** Host facts for the hello frame. */
+  facts: () => Promise<unknown>;
+}
+
+/**
+ * The agent's pulse: one socket to the server (hello, telemetry, acks, settings, calls), signed
+ * HTTP beacons while the socket is down, jittered reconnects, and a spool so no sample is lost.
+ */
+export class Pulse {
+  private settings: AgentSettings = DEFAULT_SETTINGS;
+  private ws: WebSocket | undefined;
+  private connected = false;
+  private stopped = false;
+  private attempt = 0;
+  private holdUntil = 0;
+  private lastSentSeq = 0;
+  private inFlight = 0;
+  private sampleTimer: ReturnType<typeof setTimeout> | undefined;
+  private beaconTimer: ReturnType<typeof setTimeout> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private collecting = false;
+
+  constructor(private readonly o: PulseOptions) {}
+
+  start(): void {
+    this.connect();
+    this.scheduleSample(1000);
+    this.scheduleBeacon(this.settings.beaconIntervalS * 1000);
+  }
+
+  /** Stops timers, closes the socket and writes every undelivered batch to disk. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.sampleTimer);
+    clearTimeout(this.beaconTimer);
+    clearTimeout(this.reconnectTimer);
+    this.ws?.close(1000, "agent stopping");
+    this.o.spool.persistAll();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const { server, deviceId, secret } = this.o.config;
+    const ts = Date.now();
+    const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
+    const sig = signBody(signingKey(secret), ts, socketChallenge(deviceId, nonce));
+    const client = treaty<App>(server);
+    const ws = client.api.agent.v1.ws.subscribe({ query: { device: deviceId, ts, nonce, sig } }).ws;
+    this.ws = ws;
+    ws.addEventListener("message", (e) => this.onMessage(String(e.data)));
+    ws.addEventListener("close", (e) => this.onClose(e.code, e.reason));
+    ws.addEventListener("error", () => undefined); // a close event always follows
+  }
+
+  private onMessage(text: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const frame = ServerFrame(raw);
+    if (frame instanceof type.errors) {
+      agentLog("warn", "unknown frame from server", { problem: frame.summary.slice(0, 200) });
+      return;
+    }
+    switch (frame.type) {
+      case "welcome":
+        this.connected = true;
+        this.attempt = 0;
+        this.o.spool.raiseSeqAbove(frame.data.ackedSeq);
+        this.o.spool.ack(frame.data.ackedSeq);
+        this.lastSentSeq = frame.data.ackedSeq;
+        this.inFlight = 0;
+        this.applySettings(frame.data.settings);
+        clearTimeout(this.beaconTimer);
+        agentLog("info", "connected", { server: this.o.config.server, spooled: this.o.spool.size });
+        void this.o.facts().then((facts) => this.send({ type: "hello", data: { agentVersion: this.o.agentVersion, facts } }));
+        this.scheduleSample(0);
+        this.pump();
+        break;
+      case "ack":
+        this.inFlight = Math.max(0, this.inFlight - 1);
+        this.o.spool.ack(frame.data.seq);
+        this.pump();
+        break;
+      case "settings":
+        this.applySettings(frame.data);
+        this.scheduleSample(0);
+        break;
+      case "rotate_secret":
+        this.reply(frame.id, this.rotate(frame.data.secret));
+        break;
+      case "error":
+        agentLog("warn", "server reported an error", { code: frame.data.code });
+        break;
+    }
+  }
+
+  private onClose(code: number, reason: string): void {
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.ws = undefined;
+    this.lastSentSeq = 0;
+    this.o.spool.persistAll();
+    if (this.stopped) return;
+    if (code === 4001) {
+      try {
+        const retry = Number(JSON.parse(reason).retryAfterSeconds) || 0;
+        this.holdUntil = Date.now() + retry * 1000;
+      } catch {}
+    }
+    if (wasConnected) agentLog("warn", "socket closed; using beacons", { code });
+    const wait = Math.max(backoffMs(this.attempt++), this.holdUntil - Date.now());
+    this.reconnectTimer = setTimeout(() => this.connect(), wait);
+    if (wasConnected) this.scheduleBeacon(Math.min(5000, this.settings.beaconIntervalS * 1000));
+  }
+
+  private send(frame: { type: string; data: unknown; id?: string }): void {
+    this.ws?.send(JSON.stringify({ v: PROTOCOL_VERSION, id: frame.id ?? crypto.randomUUID(), type: frame.type, data: frame.data }));
+  }
+
+  private reply(id: string, result: CallResult): void {
+    this.send({ id, type: "result", data: result });
+  }
+
+  /** Sends pending batches in order, keeping at most SEND_WINDOW unacknowledged. */
+  private pump(): void {
+    if (!this.connected) return;
+    const room = SEND_WINDOW - this.inFlight;
+    if (room <= 0) return;
+    for (const batch of this.o.spool.peek(room, this.lastSentSeq)) {
+      this.send({ type: "telemetry", data: batch });
+      this.lastSentSeq = batch.seq;
+      this.inFlight++;
+    }
+  }
+
+  private rotate(secret: string): CallResult {
+    try {
+      this.o.config.secret = secret;
+      saveAgentConfig(this.o.configPath, this.o.config);
+      agentLog("info", "device secret rotated");
+      return { ok: true };
+    } catch (err) {
+      agentLog("error", "could not persist the new secret", { error: String(err) });
+      return { ok: false, code: "PERSIST_FAILED" };
+    }
+  }
+
+  private applySettings(s: AgentSettings): void {
+    this.settings = s;
+  }
+
+  private intervalMs(): number {
+    const live = this.connected ? this.settings.liveIntervalS : null;
+    return (live ?? this.settings.telemetryIntervalS) * 1000;
+  }
+
+  private scheduleSample(delayMs: number): void {
+    clearTimeout(this.sampleTimer);
+    if (this.stopped) return;
+    this.sampleTimer = setTimeout(() => void this.sample(), delayMs);
+  }
+
+  private async sample(): Promise<void> {
+    this.scheduleSample(this.intervalMs());
+    if (this.collecting) return;
+    this.collecting = true;
+    let sample: TelemetrySample;
+    try {
+      sample = await this.o.collector.collect();
+    } catch (err) {
+      agentLog("error", "collection failed", { error: String(err) });
+      return;
+    } finally {
+      this.collecting = false;
+    }
+    const batch: TelemetryBatch = { seq: this.o.spool.takeSeq(), samples: [sample] };
+    this.o.spool.push(batch, !this.connected);
+    this.pump();
+  }
+
+  private scheduleBeacon(delayMs: number): void {
+    clearTimeout(this.beaconTimer);
+    if (this.stopped || this.connected) return;
+    this.beaconTimer = setTimeout(() => void this.beacon(), delayMs);
+  }
+
+  private async beacon(): Promise<void> {
+    if (this.connected || this.stopped) return;
+    const { server, deviceId } = this.o.config;
+    try {
+      const res = await sendBeacon(server, deviceId, this.o.config.secret, this.o.agentVersion, this.o.spool.peek(BEACON_BATCHES));
+      this.o.spool.raiseSeqAbove(res.ackedSeq);
+      this.o.spool.ack(res.ackedSeq);
+      this.applySettings(res.settings);
+      if (res.rotateSecret) this.rotate(res.rotateSecret.secret);
+      agentLog("debug", "beacon delivered", { ackedSeq: res.ackedSeq, spooled: this.o.spool.size });
+    } catch (err) {
+      agentLog("warn", "beacon failed", { error: err instanceof BeaconError ? err.code : String(err) });
+    }
+    this.scheduleBeacon(this.settings.beaconIntervalS * 1000);
+  }
+}
