@@ -34,15 +34,22 @@ export function readCookie(header: string | null, name: string): string | undefi
 
 /**
  * `{ role: "technician" }` on a route: 401 without a valid session or key, 403 when the role is
- * below the one named; the handler receives `principal`.
+ * below the one named; the handler receives `principal`. The check runs in the transform phase,
+ * before body and query validation, so an anonymous caller learns nothing about a route's input.
  */
 export function authPlugin(sql: Sql) {
+  const principals = new WeakMap<Request, Principal>();
   return new Elysia({ name: "sentpulse/auth" }).macro({
     role: (needed: Role) => ({
-      async resolve({ request }: { request: Request }) {
+      async transform({ request }: { request: Request }) {
         const principal = await resolvePrincipal(sql, request.headers);
         if (!principal) throw new Unauthorized();
         if (!roleAtLeast(principal.role, needed)) throw new Forbidden("FORBIDDEN", `this needs the ${needed} role or higher`);
+        principals.set(request, principal);
+      },
+      resolve({ request }: { request: Request }) {
+        const principal = principals.get(request);
+        if (!principal) throw new Unauthorized();
         return { principal };
       },
     }),

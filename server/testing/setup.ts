@@ -1,0 +1,18 @@
+import { afterAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmbeddedPostgres } from "../../db/embedded.ts";
+
+/**
+ * Preloaded once per `bun test` run: one real PostgreSQL (embedded) for the whole run; each test
+ * file creates its own database on it (see harness.ts).
+ */
+const dir = mkdtempSync(join(tmpdir(), "sentpulse-test-"));
+const pg = await startEmbeddedPostgres(dir);
+process.env.SENTPULSE_TEST_PG_URL = pg.url.replace(/\/sentpulse$/, "/postgres");
+
+afterAll(async () => {
+  await pg.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
