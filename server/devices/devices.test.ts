@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyLine } from "../telemetry/rows.ts";
+import { otherOrganization, sample } from "../testing/fixtures.ts";
+import { login, startTestServer, type TestServer } from "../testing/harness.ts";
+
+let srv: TestServer;
+let other: Awaited<ReturnType<typeof otherOrganization>>;
+const ids: string[] = [];
+
+beforeAll(async () => {
+  srv = await startTestServer();
+  const [site] = await srv.sql<{ id: string; org: string }[]>`select id, organization_id as org from sites limit 1`;
+  for (let i = 0; i < 25; i++) {
+    const id = Bun.randomUUIDv7();
+    ids.push(id);
+    // the first five look connected to this node (so the status engine keeps them online)
+    const online = i < 5;
+    await srv.sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash, tags, status, ws_node, last_telemetry_at, last_seen_at)
+      values (${id}, ${site!.org}, ${site!.id}, ${`dev-${String(i).padStart(2, "0")}`}, ${i % 3 === 0 ? "windows" : "linux"},
+              '\\x00', ${i % 2 === 0 ? ["role=web"] : ["role=db"]}, ${online ? "online" : "offline"},
+              ${online ? srv.server.services.nodeId : null}, ${online ? new Date() : null}, ${online ? new Date() : null})`;
+  }
+  // two hours of samples for the first device, one a minute
+  const now = Date.now();
+  let copy = "";
+  for (let m = 0; m < 120; m++) copy += copyLine(ids[0]!, m + 1, sample(new Date(now - (120 - m) * 60_000), m % 100));
+  const w = await srv.sql`copy device_telemetry from stdin`.writable();
+  await new Promise<void>((resolve, reject) => {
+    w.on("finish", resolve);
+    w.on("error", reject);
+    w.end(copy);
+  });
+  other = await otherOrganization(srv.sql);
+});
+afterAll(() => srv.stop());
+
+type Page = { items: { id: string; hostname: string; status: string; telemetry: { cpuPercent: number } | null }[]; nextCursor: string | null; total: number };
+const page = async (q: string) => (await (await srv.api(`/api/v1/devices${q}`)).json()) as Page;
+
+describe("device list", () => {
+  test("pages with a cursor through every device exactly once, with a total", async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const p: Page = await page(`?limit=10${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(p.total).toBe(25);
+      seen.push(...p.items.map((d) => d.id));
+      cursor = p.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(25);
+    expect(seen).not.toContain(other.deviceId);
+  });
+
+  test("filters by status, search, tag and OS", async () => {
+    expect((await page("?status=online")).total).toBe(5);
+    expect((await page("?q=dev-1")).total).toBe(10);
+    expect((await page("?tag=role%3Dweb")).total).toBe(13);
+    expect((await page("?os=windows")).total).toBe(9);
+    expect((await page("?q=%25")).total).toBe(0);
+  });
+
+  test("the latest sample rides along", async () => {
+    const p = await page("?q=dev-00");
+    expect(p.items[0]?.telemetry?.cpuPercent).toBe(19);
+  });
+
+  test("wrong types in the query string are 400 naming the field", async () => {
+    for (const q of ["?limit=abc", "?limit=0", "?limit=100000", "?status=purple", "?siteId=nope", "?cursor=garbage", "?os=amiga"]) {
+      const res = await srv.api(`/api/v1/devices${q}`);
+      expect(res.status).toBe(400);
+      const err = ((await res.json()) as { error: { code: string; message: string } }).error;
+      expect(["VALIDATION_FAILED", "INVALID_CURSOR"]).toContain(err.code);
+    }
+  });
+
+  test("counts per status", async () => {
+    expect(await (await srv.api("/api/v1/devices/counts")).json()).toEqual({ online: 5, unresponsive: 0, offline: 20 });
+  });
+});
+
+describe("one device", () => {
+  test("detail of our device; 404 for an unknown id and for another organization's device", async () => {
+    expect((await srv.api(`/api/v1/devices/${ids[1]}`)).status).toBe(200);
+    expect((await srv.api(`/api/v1/devices/${Bun.randomUUIDv7()}`)).status).toBe(404);
+    const res = await srv.api(`/api/v1/devices/${other.deviceId}`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("DEVICE_NOT_FOUND");
+    expect((await srv.api(`/api/v1/devices/${other.deviceId}/telemetry`)).status).toBe(404);
+    expect((await srv.api(`/api/v1/devices/${other.deviceId}`, { method: "DELETE" })).status).toBe(404);
+    expect((await srv.api(`/api/v1/devices/${other.deviceId}/disconnect`, { body: {} })).status).toBe(404);
+    expect((await srv.api("/api/v1/devices/not-a-uuid")).status).toBe(400);
+  });
+
+  test("the other organization sees its own device and not ours", async () => {
+    const cookie = await login(srv.url, other.email, other.password);
+    const res = await fetch(`${srv.url}/api/v1/devices`, { headers: { cookie } });
+    const p = (await res.json()) as Page;
+    expect(p.items.map((d) => d.id)).toEqual([other.deviceId]);
+    expect((await fetch(`${srv.url}/api/v1/devices/${ids[0]}`, { headers: { cookie } })).status).toBe(404);
+  });
+
+  test("telemetry comes back in buckets", async () => {
+    const to = new Date();
+    const from = new Date(to.getTime() - 2 * 3600_000 - 60_000);
+    const res = await srv.api(`/api/v1/devices/${ids[0]}/telemetry?from=${from.toISOString()}&to=${to.toISOString()}&bucketSeconds=600`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { points: { samples: number; cpuPercent: number }[]; source: string };
+    expect(body.source).toBe("raw");
+    expect(body.points.length).toBeGreaterThanOrEqual(12);
+    expect(body.points.reduce((n, p) => n + p.samples, 0)).toBe(120);
+  });
+
+  test("bad telemetry ranges are 400", async () => {
+    const now = new Date().toISOString();
+    for (const q of [`?from=${now}&to=${now}`, "?from=yesterday", "?bucketSeconds=-5", "?from=2020-01-01T00:00:00.000Z&bucketSeconds=1"]) {
+      expect((await srv.api(`/api/v1/devices/${ids[0]}/telemetry${q}`)).status).toBe(400);
+    }
+  });
+
+  test("delete removes the device and its telemetry, and is audited", async () => {
+    const id = ids[24]!;
+    expect((await srv.api(`/api/v1/devices/${id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await srv.api(`/api/v1/devices/${id}`)).status).toBe(404);
+    const [audit] = await srv.sql`select action from audit_log where target_id = ${id}`;
+    expect(audit?.action).toBe("device.deleted");
+  });
+});
+
+describe("alerts", () => {
+  test("another organization's alert cannot be listed or acknowledged", async () => {
+    const list = (await (await srv.api("/api/v1/alerts")).json()) as { items: { id: string }[] };
+    expect(list.items.map((a) => a.id)).not.toContain(other.alertId);
+    expect((await srv.api(`/api/v1/alerts/${other.alertId}/acknowledge`, { body: {} })).status).toBe(404);
+    expect((await srv.api("/api/v1/alerts?state=bogus")).status).toBe(400);
+  });
+});
