@@ -99,7 +99,20 @@ async function main(argv: string[]): Promise<number> {
     case "status": {
       const config = await loadAgentConfig(configPath);
       const spool = new Spool(spoolDirFor(configPath, config));
-      console.log(JSON.stringify({ version: VERSION, server: config.server, deviceId: config.deviceId, configPath, spooledBatches: spool.size, spooledBytes: spool.bytesOnDisk }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            version: VERSION,
+            server: config.server,
+            deviceId: config.deviceId,
+            configPath,
+            spooledBatches: spool.size,
+            spooledBytes: spool.bytesOnDisk,
+          },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     case "version":

@@ -22,8 +22,8 @@ export interface DatabaseOptions {
 
 /** Connects (starting the embedded PostgreSQL when no URL is given) and applies migrations. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  let embedded: EmbeddedDatabase | undefined;
-  const url = opts.url ?? (embedded = await startEmbeddedPostgres(opts.dataDir)).url;
+  const embedded: EmbeddedDatabase | undefined = opts.url ? undefined : await startEmbeddedPostgres(opts.dataDir);
+  const url = opts.url ?? embedded?.url ?? "";
   const sql = postgres(url, {
     max: opts.poolSize ?? 20,
     onnotice: () => {},

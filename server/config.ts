@@ -17,6 +17,7 @@ const Env = type({
   SENTPULSE_LOG_LEVEL: type("'debug' | 'info' | 'warn' | 'error'").default("info"),
   SENTPULSE_AGENT_DIST_DIR: type("string").default("./dist/agent"),
   SENTPULSE_WEB_DIST_DIR: type("string").default("./web/dist"),
+  "SENTPULSE_LOCAL_ENROLL_FILE?": "string",
 });
 
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   agentDistDir: string;
   webDistDir: string;
+  /** When set and the file is absent: write a single-use enrollment token there (scripts/start enrolls this machine with it). */
+  localEnrollFile: string | undefined;
 }
 
 /**
@@ -69,6 +72,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     logLevel: parsed.SENTPULSE_LOG_LEVEL,
     agentDistDir: parsed.SENTPULSE_AGENT_DIST_DIR,
     webDistDir: parsed.SENTPULSE_WEB_DIST_DIR,
+    localEnrollFile: parsed.SENTPULSE_LOCAL_ENROLL_FILE,
     ...overrides,
   };
 }

@@ -2,6 +2,7 @@ import { createApp } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
 import { loadConfig } from "./config.ts";
 import { log, setLogLevel } from "./log.ts";
+import { writeLocalEnrollToken } from "./enrollment/local.ts";
 import { createServices } from "./services.ts";
 import { VERSION } from "./version.ts";
 
@@ -18,6 +19,7 @@ export async function startServer(overrides: Parameters<typeof loadConfig>[0] = 
     // printed once, on the console only, never logged as a field
     console.log(`\n  First start: sign in as ${first.email} with password ${first.generatedPassword}\n`);
   }
+  if (config.localEnrollFile) await writeLocalEnrollToken(services.sql, config.localEnrollFile);
   const app = createApp(services).listen({
     port: config.port,
     hostname: config.host,

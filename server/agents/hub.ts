@@ -84,8 +84,8 @@ export class AgentHub {
   ): Promise<CallResult> {
     const c = this.connections.get(deviceId);
     if (!c) return Promise.resolve({ ok: false, code: "NOT_CONNECTED" });
-    let pending = this.calls.get(deviceId);
-    if (!pending) this.calls.set(deviceId, (pending = new Map()));
+    const pending = this.calls.get(deviceId) ?? new Map<string, PendingCall>();
+    this.calls.set(deviceId, pending);
     if (pending.size >= MAX_PENDING_CALLS) return Promise.resolve({ ok: false, code: "TOO_MANY_CALLS" });
     const id = crypto.randomUUID();
     const calls = pending;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BeaconError, sendBeacon } from "../../agent/transport/beacon.ts";
-import { type ServerFrame } from "../protocol/frames.ts";
+import type { ServerFrame } from "../protocol/frames.ts";
 import { SIGNATURE_HEADERS, signBody, signingKey, socketChallenge } from "../protocol/signing.ts";
 import { facts, otherOrganization, rawToken, sample } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
@@ -22,7 +22,7 @@ async function newDevice(): Promise<{ deviceId: string; secret: string }> {
 beforeAll(async () => {
   srv = await startTestServer();
   device = await newDevice();
-});
+}, 120_000);
 afterAll(() => srv.stop());
 
 const storedRows = async (deviceId: string) =>
@@ -43,7 +43,10 @@ function rawBeacon(deviceId: string, key: Buffer, body: string, ts = Date.now(),
 
 describe("beacon", () => {
   test("a signed beacon stores its batches once and answers with settings and the acked seq", async () => {
-    const batches = [{ seq: 1, samples: [sample()] }, { seq: 2, samples: [sample(), sample()] }];
+    const batches = [
+      { seq: 1, samples: [sample()] },
+      { seq: 2, samples: [sample(), sample()] },
+    ];
     const res = await sendBeacon(srv.url, device.deviceId, device.secret, "1.0.0", batches);
     expect(res.ackedSeq).toBe(2);
     expect(res.settings.beaconIntervalS).toBeGreaterThan(0);
@@ -217,7 +220,12 @@ describe("agent socket", () => {
     ];
     for (const r of refusals) expect(await r.opened).toBe(false);
     const direct = await fetch(`${srv.url}/api/agent/v1/ws?device=${d.deviceId}&ts=1&nonce=${"a".repeat(16)}&sig=${"0".repeat(64)}`, {
-      headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" },
+      headers: {
+        upgrade: "websocket",
+        connection: "Upgrade",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+      },
     });
     expect(direct.status).toBe(401);
   });

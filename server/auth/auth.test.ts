@@ -5,7 +5,7 @@ import { ADMIN, login, startTestServer, type TestServer } from "../testing/harne
 let srv: TestServer;
 beforeAll(async () => {
   srv = await startTestServer();
-});
+}, 120_000);
 afterAll(() => srv.stop());
 
 describe("sign-in", () => {
@@ -24,15 +24,27 @@ describe("sign-in", () => {
   });
 
   test("wrong password is 401 INVALID_CREDENTIALS, unknown email the same", async () => {
-    for (const body of [{ ...ADMIN, password: "nope" }, { email: "nobody@example.com", password: "x" }]) {
-      const res = await fetch(`${srv.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    for (const body of [
+      { ...ADMIN, password: "nope" },
+      { email: "nobody@example.com", password: "x" },
+    ]) {
+      const res = await fetch(`${srv.url}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("INVALID_CREDENTIALS");
     }
   });
 
   test("bad bodies are 400 naming the field", async () => {
-    for (const body of ['{"email":1,"password":"x"}', '{"password":"x"}', "not json", JSON.stringify({ email: "a@b.c", password: "x".repeat(2000) })]) {
+    for (const body of [
+      '{"email":1,"password":"x"}',
+      '{"password":"x"}',
+      "not json",
+      JSON.stringify({ email: "a@b.c", password: "x".repeat(2000) }),
+    ]) {
       const res = await fetch(`${srv.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body });
       expect(res.status).toBe(400);
       const err = ((await res.json()) as { error: { code: string; message: string } }).error;
@@ -44,7 +56,11 @@ describe("sign-in", () => {
     const email = "victim@example.com";
     let last = 0;
     for (let i = 0; i < 12; i++) {
-      const res = await fetch(`${srv.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: `x${i}` }) });
+      const res = await fetch(`${srv.url}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, password: `x${i}` }),
+      });
       last = res.status;
     }
     expect(last).toBe(429);
@@ -75,7 +91,11 @@ describe("API keys", () => {
     const bearer = { authorization: `Bearer ${key}` };
     expect((await fetch(`${srv.url}/api/v1/devices`, { headers: bearer })).status).toBe(200);
     // readonly keys cannot create keys
-    const forbidden = await fetch(`${srv.url}/api/v1/api-keys`, { method: "POST", headers: { ...bearer, "content-type": "application/json" }, body: '{"name":"x"}' });
+    const forbidden = await fetch(`${srv.url}/api/v1/api-keys`, {
+      method: "POST",
+      headers: { ...bearer, "content-type": "application/json" },
+      body: '{"name":"x"}',
+    });
     expect(forbidden.status).toBe(403);
     expect((await srv.api(`/api/v1/api-keys/${id}`, { method: "DELETE" })).status).toBe(200);
     expect((await fetch(`${srv.url}/api/v1/devices`, { headers: bearer })).status).toBe(401);
@@ -117,7 +137,11 @@ describe("every route needs authentication", () => {
   ];
   for (const [method, path] of routes) {
     test(`${method} ${path} → 401`, async () => {
-      const res = await fetch(`${srv.url}${path}`, { method, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : "{}" });
+      const res = await fetch(`${srv.url}${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: method === "GET" ? undefined : "{}",
+      });
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("UNAUTHENTICATED");
     });

@@ -31,10 +31,14 @@ beforeAll(async () => {
     w.end(copy);
   });
   other = await otherOrganization(srv.sql);
-});
+}, 120_000);
 afterAll(() => srv.stop());
 
-type Page = { items: { id: string; hostname: string; status: string; telemetry: { cpuPercent: number } | null }[]; nextCursor: string | null; total: number };
+type Page = {
+  items: { id: string; hostname: string; status: string; telemetry: { cpuPercent: number } | null }[];
+  nextCursor: string | null;
+  total: number;
+};
 const page = async (q: string) => (await (await srv.api(`/api/v1/devices${q}`)).json()) as Page;
 
 describe("device list", () => {

@@ -11,7 +11,7 @@ beforeAll(async () => {
     select s.organization_id as "organizationId", s.id as "siteId" from sites s limit 1`;
   orgId = row!.organizationId;
   siteId = row!.siteId;
-});
+}, 120_000);
 afterAll(() => srv.stop());
 
 const enroll = (body: unknown) =>
@@ -107,7 +107,11 @@ describe("agent enrollment", () => {
   });
 
   test("a body over 1 MiB is refused with 413", async () => {
-    const res = await fetch(`${srv.url}/api/agent/v1/enroll`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"token":"${"x".repeat(2 * 1024 * 1024)}"}` });
+    const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"token":"${"x".repeat(2 * 1024 * 1024)}"}`,
+    });
     expect(res.status).toBe(413);
     expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
   });

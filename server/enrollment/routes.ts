@@ -13,7 +13,7 @@ const NewToken = type({
   "siteId?": "string.uuid",
   "expiresInMinutes?": "1 <= number.integer <= 525600",
   "maxUses?": "1 <= number.integer <= 100000",
-  "tags?": type(/^[A-Za-z0-9_.:\-]{1,64}(=[^\s]{0,63})?$/)
+  "tags?": type(/^[A-Za-z0-9_.:-]{1,64}(=[^\s]{0,63})?$/)
     .array()
     .atMostLength(32),
 });

@@ -48,8 +48,8 @@ export class LiveHub {
   constructor(private readonly onWatchChange: (deviceId: string, watched: boolean) => void) {}
 
   subscribe(s: LiveSubscriber): void {
-    let set = this.byOrg.get(s.organizationId);
-    if (!set) this.byOrg.set(s.organizationId, (set = new Set()));
+    const set = this.byOrg.get(s.organizationId) ?? new Set<LiveSubscriber>();
+    this.byOrg.set(s.organizationId, set);
     set.add(s);
   }
 
@@ -68,8 +68,8 @@ export class LiveHub {
   }
 
   watch(s: LiveSubscriber, deviceId: string): void {
-    let subs = this.watchers.get(deviceId);
-    if (!subs) this.watchers.set(deviceId, (subs = new Map()));
+    const subs = this.watchers.get(deviceId) ?? new Map<LiveSubscriber, number>();
+    this.watchers.set(deviceId, subs);
     subs.set(s, (subs.get(s) ?? 0) + 1);
     if (subs.size === 1 && subs.get(s) === 1) this.onWatchChange(deviceId, true);
   }

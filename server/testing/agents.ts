@@ -28,8 +28,9 @@ export async function enrollRealAgent(srv: TestServer, tags: string[] = []): Pro
   const configPath = join(dir, "agent.json");
   const token = await createToken(srv);
   const args = [bin, "enroll", "--server", srv.url, "--token", token, "--config", configPath, ...tags.flatMap((t) => ["--tag", t])];
-  const p = Bun.spawnSync(args, { stdout: "pipe", stderr: "pipe" });
-  if (p.exitCode !== 0) throw new Error(`enroll failed: ${p.stderr.toString()}`);
+  // async: the server under test runs in this same process and must keep answering
+  const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+  if ((await p.exited) !== 0) throw new Error(`enroll failed: ${await new Response(p.stderr).text()}`);
   const config = await Bun.file(configPath).json();
   let proc: Subprocess | undefined;
   let log = "";
@@ -38,7 +39,11 @@ export async function enrollRealAgent(srv: TestServer, tags: string[] = []): Pro
     deviceId: config.deviceId,
     config,
     start() {
-      proc = Bun.spawn([bin, "run", "--config", configPath], { stdout: "pipe", stderr: "pipe", env: { ...process.env, SENTPULSE_AGENT_DEBUG: "1" } });
+      proc = Bun.spawn([bin, "run", "--config", configPath], {
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env, SENTPULSE_AGENT_DEBUG: "1" },
+      });
       const drain = async (s: ReadableStream<Uint8Array>) => {
         for await (const chunk of s) log = (log + new TextDecoder().decode(chunk)).slice(-20_000);
       };

@@ -45,7 +45,9 @@ export function sample(time = new Date(), cpuPercent = 12.5): TelemetrySample {
 export async function otherOrganization(sql: Sql) {
   const [org] = await sql<{ id: string }[]>`insert into organizations (name) values ('Other MSP') returning id`;
   const [client] = await sql<{ id: string }[]>`insert into clients (organization_id, name) values (${org!.id}, 'C') returning id`;
-  const [site] = await sql<{ id: string }[]>`insert into sites (organization_id, client_id, name) values (${org!.id}, ${client!.id}, 'S') returning id`;
+  const [site] = await sql<
+    { id: string }[]
+  >`insert into sites (organization_id, client_id, name) values (${org!.id}, ${client!.id}, 'S') returning id`;
   const email = `other-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const password = "other password 123";
   await sql`insert into users (organization_id, email, name, role, password_hash)
@@ -60,7 +62,12 @@ export async function otherOrganization(sql: Sql) {
 }
 
 /** An enrollment token straight in the database (for expiry and use-count cases). */
-export async function rawToken(sql: Sql, organizationId: string, siteId: string, opts: { expiresAt?: Date; maxUses?: number; uses?: number } = {}) {
+export async function rawToken(
+  sql: Sql,
+  organizationId: string,
+  siteId: string,
+  opts: { expiresAt?: Date; maxUses?: number; uses?: number } = {},
+) {
   const token = `spe_${crypto.randomUUID()}`;
   await sql`insert into enrollment_tokens (organization_id, site_id, token_hash, prefix, expires_at, max_uses, uses)
             values (${organizationId}, ${siteId}, ${sha256(token)}, 'spe_', ${opts.expiresAt ?? new Date(Date.now() + 3600_000)},

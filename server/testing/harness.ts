@@ -92,14 +92,20 @@ let building: Promise<string> | undefined;
 export function agentBinary(): Promise<string> {
   building ??= (async () => {
     const out = join(ROOT, "dist/agent/sentpulse-agent-linux-x64");
-    const newest = Math.max(...[...new Bun.Glob("{agent,server/protocol}/**/*.ts").scanSync(ROOT)].map((f) => statSync(join(ROOT, f)).mtimeMs));
+    const newest = Math.max(
+      ...[...new Bun.Glob("{agent,server/protocol}/**/*.ts").scanSync(ROOT)].map((f) => statSync(join(ROOT, f)).mtimeMs),
+    );
     let built = 0;
     try {
       built = statSync(out).mtimeMs;
     } catch {}
     if (built < newest) {
-      const p = Bun.spawnSync(["bun", "build", "agent/main.ts", "--compile", "--target=bun-linux-x64", "--outfile", out], { cwd: ROOT, stderr: "pipe" });
-      if (p.exitCode !== 0) throw new Error(`agent build failed: ${p.stderr.toString()}`);
+      const p = Bun.spawn(["bun", "build", "agent/main.ts", "--compile", "--target=bun-linux-x64", "--outfile", out], {
+        cwd: ROOT,
+        stdout: "ignore",
+        stderr: "pipe",
+      });
+      if ((await p.exited) !== 0) throw new Error(`agent build failed: ${await new Response(p.stderr).text()}`);
     }
     return out;
   })();
@@ -107,7 +113,12 @@ export function agentBinary(): Promise<string> {
 }
 
 /** Polls `check` every `everyMs` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
