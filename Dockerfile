@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# SENTpulse: build the dashboard and the five agents, then ship a small runtime image.
+
+FROM oven/bun:1 AS build
+WORKDIR /src
+COPY package.json bun.lock bunfig.toml ./
+RUN bun install --frozen-lockfile
+COPY tsconfig.json ./
+COPY server server
+COPY agent agent
+COPY db db
+COPY scripts scripts
+COPY web web
+RUN if [ -f web/package.json ]; then cd web && bun install --frozen-lockfile && bunx vite build; fi
+RUN for t in linux-x64 linux-arm64 windows-x64 darwin-x64 darwin-arm64; do \
+      out="dist/agent/sentpulse-agent-$t"; case "$t" in windows-*) out="$out.exe";; esac; \
+      bun build agent/main.ts --compile --minify --target="bun-$t" --outfile "$out"; \
+    done
+
+FROM oven/bun:1-slim AS deps
+WORKDIR /app
+COPY package.json bun.lock bunfig.toml ./
+RUN bun install --frozen-lockfile --production
+
+FROM oven/bun:1-slim
+WORKDIR /app
+ENV NODE_ENV=production SENTPULSE_PORT=8080 SENTPULSE_DATA_DIR=/data \
+    SENTPULSE_AGENT_DIST_DIR=/app/dist/agent SENTPULSE_WEB_DIST_DIR=/app/web/dist
+COPY --from=deps /app/node_modules node_modules
+COPY package.json tsconfig.json bunfig.toml ./
+COPY server server
+COPY db db
+COPY --from=build /src/dist/agent dist/agent
+COPY --from=build /src/web/dist web/dist
+RUN mkdir -p /data && chown bun:bun /data
+USER bun
+VOLUME /data
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s CMD bun -e "fetch('http://127.0.0.1:8080/healthz').then(r => process.exit(r.ok ? 0 : 1)).catch(() => process.exit(1))"
+CMD ["bun", "server/main.ts"]
