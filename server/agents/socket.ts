@@ -39,7 +39,8 @@ function rememberNonce(nonce: string): boolean {
 interface SocketState {
   conn: AgentConnection;
   badFrames: number;
-  helloDone: boolean;
+  /** Status re-evaluated after the first stored batch; later ones leave it to the sweep (hot path). */
+  statusChecked: boolean;
 }
 
 /**
@@ -88,7 +89,7 @@ export function agentSocket(s: Services) {
           send: (f) => void ws.send(JSON.stringify(f)),
           close: (code, reason) => ws.close(code, reason),
         };
-        states.set(ws.id, { conn, badFrames: 0, helloDone: false });
+        states.set(ws.id, { conn, badFrames: 0, statusChecked: false });
         s.agents.add(conn);
         await setSocketNode(s.sql, device.id, s.nodeId);
         conn.send(
@@ -126,7 +127,6 @@ export function agentSocket(s: Services) {
           switch (parsed.type) {
             case "hello": {
               await updateFacts(s.sql, device.id, parsed.data.agentVersion, parsed.data.facts);
-              st.helloDone = true;
               if (device.rotationDue) void rotateSecret(s, device.id);
               break;
             }
@@ -139,7 +139,10 @@ export function agentSocket(s: Services) {
                   data: { seq: parsed.data.seq, stored: r.stored },
                 }),
               );
-              if (r.stored) void s.status.touch(device.id);
+              if (r.stored && !st.statusChecked) {
+                st.statusChecked = true;
+                void s.status.touch(device.id);
+              }
               break;
             }
             case "result":

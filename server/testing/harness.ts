@@ -92,14 +92,13 @@ let building: Promise<string> | undefined;
 export function agentBinary(): Promise<string> {
   building ??= (async () => {
     const out = join(ROOT, "dist/agent/sentpulse-agent-linux-x64");
-    const newest = Math.max(
-      ...[...new Bun.Glob("{agent,server/protocol}/**/*.ts").scanSync(ROOT)].map((f) => statSync(join(ROOT, f)).mtimeMs),
-    );
+    const sources = ["agent/**/*.ts", "server/protocol/**/*.ts", "server/version.ts"].flatMap((g) => [...new Bun.Glob(g).scanSync(ROOT)]);
+    const newest = Math.max(0, ...sources.map((f) => statSync(join(ROOT, f)).mtimeMs));
     let built = 0;
     try {
       built = statSync(out).mtimeMs;
     } catch {}
-    if (built < newest) {
+    if (built === 0 || built < newest) {
       const p = Bun.spawn(["bun", "build", "agent/main.ts", "--compile", "--target=bun-linux-x64", "--outfile", out], {
         cwd: ROOT,
         stdout: "ignore",
