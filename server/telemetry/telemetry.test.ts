@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Sql } from "postgres";
+import { sample } from "../testing/fixtures.ts";
+import { testSql } from "../testing/harness.ts";
+import { Ingestor } from "./ingest.ts";
+import { copyLine, summarize } from "./rows.ts";
+import { maintainPartitions, refreshRollup, telemetryRange } from "./store.ts";
+
+let sql: Sql;
+let deviceId: string;
+let orgId: string;
+beforeAll(async () => {
+  sql = await testSql();
+  await maintainPartitions(sql);
+  const [org] = await sql<{ id: string }[]>`insert into organizations (name) values ('o') returning id`;
+  const [client] = await sql<{ id: string }[]>`insert into clients (organization_id, name) values (${org!.id}, 'c') returning id`;
+  const [site] = await sql<
+    { id: string }[]
+  >`insert into sites (organization_id, client_id, name) values (${org!.id}, ${client!.id}, 's') returning id`;
+  orgId = org!.id;
+  deviceId = Bun.randomUUIDv7();
+  await sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash) values (${deviceId}, ${orgId}, ${site!.id}, 'h', 'linux', '\\x00')`;
+}, 120_000);
+afterAll(() => sql.end());
+
+describe("rows", () => {
+  test("summaries: fullest mount, summed interfaces, memory percent", () => {
+    const s = sample();
+    s.mounts.push({ mount: "/data", fs: "xfs", totalBytes: 100, usedBytes: 95 });
+    s.interfaces.push({ name: "wlan0", rxBps: 10, txBps: 20 });
+    const sum = summarize(s);
+    expect(sum.diskPercent).toBe(95);
+    expect(sum.networkRxBps).toBe(1010);
+    expect(sum.memoryPercent).toBe(25);
+  });
+
+  test("COPY text escapes tabs, newlines and backslashes in mount names", async () => {
+    const s = sample();
+    s.mounts = [{ mount: "C:\\Users\tweird\nname", fs: "ntfs", totalBytes: 10, usedBytes: 5 }];
+    const line = copyLine(deviceId, 999_999, s);
+    expect(line.split("\t").length).toBe(25);
+    expect(line.endsWith("\n")).toBe(true);
+    const w = await sql`copy device_telemetry from stdin`.writable();
+    await new Promise<void>((resolve, reject) => {
+      w.on("finish", resolve);
+      w.on("error", reject);
+      w.end(line);
+    });
+    const [row] = await sql`select mounts from device_telemetry where batch_seq = 999999`;
+    expect(row?.mounts[0].mount).toBe("C:\\Users\tweird\nname");
+    await sql`delete from device_telemetry where batch_seq = 999999`;
+    await sql`update devices set last_batch_seq = 0 where id = ${deviceId}`;
+  });
+});
+
+describe("ingest", () => {
+  test("in-order batches are stored once; replays and batches for unknown devices are not", async () => {
+    const ingest = new Ingestor(sql);
+    const results = await Promise.all([
+      ingest.submit(deviceId, orgId, { seq: 1, samples: [sample()] }),
+      ingest.submit(deviceId, orgId, { seq: 2, samples: [sample(), sample()] }),
+      ingest.submit(deviceId, orgId, { seq: 2, samples: [sample()] }),
+      ingest.submit(Bun.randomUUIDv7(), orgId, { seq: 1, samples: [sample()] }),
+    ]);
+    expect(results.map((r) => r.stored)).toEqual([true, true, false, false]);
+    const [n] = await sql<{ n: number }[]>`select count(*)::int as n from device_telemetry where device_id = ${deviceId}`;
+    expect(n?.n).toBe(3);
+    expect(ingest.stats.duplicates).toBe(2);
+  });
+
+  test("samples older than the 7-day retention are acknowledged and dropped", async () => {
+    const ingest = new Ingestor(sql);
+    const r = await ingest.submit(deviceId, orgId, { seq: 10, samples: [sample(new Date(Date.now() - 8 * 86_400_000))] });
+    expect(r.stored).toBe(true);
+    expect(ingest.stats.dropped).toBe(1);
+  });
+
+  test("the queue is bounded: beyond it submit refuses with INGEST_BUSY", async () => {
+    const ingest = new Ingestor(sql, { maxQueuedRows: 2, maxDelayMs: 1000, maxRowsPerFlush: 100 });
+    const first = ingest.submit(deviceId, orgId, { seq: 20, samples: [sample(), sample()] });
+    await expect(ingest.submit(deviceId, orgId, { seq: 21, samples: [sample()] })).rejects.toMatchObject({ code: "INGEST_BUSY" });
+    await ingest.drain();
+    expect((await first).stored).toBe(true);
+  });
+});
+
+describe("rollup and partitions (native engine)", () => {
+  test("hourly rollup matches the raw rows and long ranges read it", async () => {
+    const base = Date.now() - 30 * 3600_000;
+    const ingest = new Ingestor(sql);
+    for (let h = 0; h < 24; h++) {
+      await ingest.submit(deviceId, orgId, {
+        seq: 100 + h,
+        samples: [sample(new Date(base + h * 3600_000), 10), sample(new Date(base + h * 3600_000 + 60_000), 30)],
+      });
+    }
+    await refreshRollup(sql, new Date(base - 3600_000));
+    const range = await telemetryRange(sql, deviceId, new Date(base - 3600_000), new Date(base + 25 * 3600_000), 3600);
+    expect(range.source).toBe("rollup");
+    const total = range.points.reduce((n, p) => n + p.samples, 0);
+    expect(total).toBe(48);
+    expect(range.points.every((p) => Math.abs(p.cpuPercent - 20) < 0.01)).toBe(true);
+  });
+
+  test("maintenance creates daily partitions ahead and is idempotent", async () => {
+    const again = await maintainPartitions(sql);
+    expect(again.created).toBe(0);
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from pg_inherits i join pg_class p on p.oid = i.inhparent where p.relname = 'device_telemetry'`;
+    expect(row?.n).toBeGreaterThanOrEqual(11);
+  });
+});
