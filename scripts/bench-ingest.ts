@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { type } from "arktype";
 import postgres, { type Sql } from "postgres";
 import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { migrate } from "../db/migrate.ts";
@@ -79,7 +80,7 @@ try {
     const pending: Promise<unknown>[] = [];
     for (const f of input) {
       const batch = TelemetryBatch(JSON.parse(f.json));
-      if (batch instanceof TelemetryBatch.errors) throw new Error(batch.summary);
+      if (batch instanceof type.errors) throw new Error(batch.summary);
       pending.push(ingest.submit(f.deviceId, org!.id, batch));
     }
     await Promise.all(pending);
