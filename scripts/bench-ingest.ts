@@ -24,6 +24,8 @@ const { values: opt } = parseArgs({
     rows: { type: "string", default: "200000" },
     devices: { type: "string", default: "1000" },
     rounds: { type: "string", default: "3" },
+    flush: { type: "string", default: "20000" },
+    concurrency: { type: "string", default: "2" },
   },
 });
 const rows = Number(opt.rows);
@@ -75,7 +77,11 @@ try {
 
   async function ingestPath(n: number): Promise<number> {
     const input = frames(n).map((f) => ({ deviceId: f.deviceId, json: JSON.stringify(f.batch) }));
-    const ingest = new Ingestor(sql, { maxQueuedRows: n + 1 });
+    const ingest = new Ingestor(sql, {
+      maxQueuedRows: n + 1,
+      maxRowsPerFlush: Number(opt.flush),
+      maxConcurrentFlushes: Number(opt.concurrency),
+    });
     const t0 = performance.now();
     const pending: Promise<unknown>[] = [];
     for (const f of input) {

@@ -36,6 +36,11 @@ export interface IngestOptions {
   maxDelayMs?: number;
   /** Most samples queued before new batches are refused (the agent keeps them in its spool). */
   maxQueuedRows?: number;
+  /**
+   * Transactions in flight at once: one prepares and copies while another commits. A device's
+   * later batch waits on the row lock of its earlier one, so order per device holds.
+   */
+  maxConcurrentFlushes?: number;
   onStored?: (samples: StoredSample[]) => void;
 }
 
@@ -53,7 +58,9 @@ export class Ingestor {
   private queue: Pending[] = [];
   private queuedRows = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private flushing: Promise<void> | undefined;
+  private readonly flushes = new Set<Promise<void>>();
+  private lockChain: Promise<void> = Promise.resolve();
+  private readonly maxConcurrentFlushes: number;
   private readonly maxRows: number;
   private readonly maxDelayMs: number;
   private readonly maxQueuedRows: number;
@@ -71,9 +78,10 @@ export class Ingestor {
     private readonly sql: Sql,
     private readonly opts: IngestOptions = {},
   ) {
-    this.maxRows = opts.maxRowsPerFlush ?? 5000;
+    this.maxRows = opts.maxRowsPerFlush ?? 20_000;
     this.maxDelayMs = opts.maxDelayMs ?? 20;
     this.maxQueuedRows = opts.maxQueuedRows ?? 100_000;
+    this.maxConcurrentFlushes = opts.maxConcurrentFlushes ?? 2;
   }
 
   /** Queues one batch; resolves once it is committed (or known to be a replay). */
@@ -89,20 +97,22 @@ export class Ingestor {
 
   /** Writes everything queued; used at shutdown and in tests. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.flushing) {
+    while (this.queue.length > 0 || this.flushes.size > 0) {
       this.kick();
-      await this.flushing;
+      await Promise.all(this.flushes);
     }
   }
 
   private kick(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.flushing || this.queue.length === 0) return;
-    this.flushing = this.flush().finally(() => {
-      this.flushing = undefined;
-      if (this.queue.length > 0) this.kick();
-    });
+    while (this.flushes.size < this.maxConcurrentFlushes && this.queue.length > 0) {
+      const f: Promise<void> = this.flush(this.take()).finally(() => {
+        this.flushes.delete(f);
+        if (this.queue.length > 0) this.kick();
+      });
+      this.flushes.add(f);
+    }
   }
 
   private take(): Pending[] {
@@ -117,49 +127,63 @@ export class Ingestor {
     return taken;
   }
 
-  private async flush(): Promise<void> {
-    const items = this.take();
+  /** COPY lines and summaries of one batch, computed before the transaction so it is held briefly. */
+  private prepare(item: Pending, now: number): Prepared {
+    let lines = "";
+    let latest: string | null = null;
     const stored: StoredSample[] = [];
-    const results: IngestResult[] = [];
+    for (const sample of item.batch.samples) {
+      const t = Date.parse(sample.time);
+      if (t < now - RETENTION_MS || t > now + FUTURE_SKEW_MS) {
+        this.stats.dropped++;
+        continue;
+      }
+      const summary = summarize(sample);
+      lines += copyLine(item.deviceId, item.batch.seq, sample, summary);
+      stored.push({ deviceId: item.deviceId, organizationId: item.organizationId, sample, summary });
+      if (!latest || latest < sample.time) latest = sample.time;
+    }
+    return { lines, latest, stored };
+  }
+
+  private async flush(items: Pending[]): Promise<void> {
+    const now = Date.now();
+    const prepared = items.map((item) => this.prepare(item, now));
+    let accepted: boolean[] = [];
+    // Row locks are taken in flush order: a later flush asks for its devices only once the earlier
+    // one holds its own, so for a shared device it waits for that commit and reads the new mark.
+    const earlier = this.lockChain;
+    let locked = () => {};
+    this.lockChain = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
     try {
       await this.sql.begin(async (tx) => {
-        stored.length = 0;
-        results.length = 0;
         const ids = [...new Set(items.map((i) => i.deviceId))];
         const marks = new Map<string, number>();
-        for (const r of await tx<{ id: string; seq: string }[]>`
-          select id, last_batch_seq as seq from devices where id = any(${ids}::uuid[]) order by id for update`) {
-          marks.set(r.id, Number(r.seq));
+        await earlier;
+        try {
+          for (const r of await tx<{ id: string; seq: string }[]>`
+            select id, last_batch_seq as seq from devices where id = any(${ids}::uuid[]) order by id for update`) {
+            marks.set(r.id, Number(r.seq));
+          }
+        } finally {
+          locked();
         }
-        const now = Date.now();
+        const latest = new Map<string, string>();
         let copy = "";
-        const lastTime = new Map<string, string>();
-        for (const item of items) {
+        accepted = items.map((item, i) => {
           const mark = marks.get(item.deviceId);
-          if (mark === undefined || item.batch.seq <= mark) {
-            results.push({ stored: false });
-            continue;
-          }
+          if (mark === undefined || item.batch.seq <= mark) return false;
           marks.set(item.deviceId, item.batch.seq);
-          results.push({ stored: true });
-          for (const sample of item.batch.samples) {
-            const t = Date.parse(sample.time);
-            if (t < now - RETENTION_MS || t > now + FUTURE_SKEW_MS) {
-              this.stats.dropped++;
-              continue;
-            }
-            const summary = summarize(sample);
-            copy += copyLine(item.deviceId, item.batch.seq, sample, summary);
-            stored.push({
-              deviceId: item.deviceId,
-              organizationId: item.organizationId,
-              sample,
-              summary,
-            });
-            const prev = lastTime.get(item.deviceId);
-            if (!prev || prev < sample.time) lastTime.set(item.deviceId, sample.time);
+          const p = prepared[i];
+          if (p) {
+            copy += p.lines;
+            const prev = latest.get(item.deviceId);
+            if (p.latest && (!prev || prev < p.latest)) latest.set(item.deviceId, p.latest);
           }
-        }
+          return true;
+        });
         if (copy.length > 0) {
           const writable = await tx`copy device_telemetry (${tx([...TELEMETRY_COLUMNS])}) from stdin`.writable();
           await new Promise<void>((resolve, reject) => {
@@ -174,26 +198,35 @@ export class Ingestor {
             last_telemetry_at = greatest(d.last_telemetry_at, v.t),
             last_seen_at = now()
           from unnest(${seqIds}::uuid[], ${seqIds.map((id) => marks.get(id) ?? 0)}::bigint[],
-                      ${seqIds.map((id) => lastTime.get(id) ?? null)}::timestamptz[]) as v(id, seq, t)
+                      ${seqIds.map((id) => latest.get(id) ?? null)}::timestamptz[]) as v(id, seq, t)
           where d.id = v.id`;
       });
     } catch (err) {
-      log("error", "telemetry flush failed", {
-        batches: items.length,
-        error: err instanceof Error ? err.message : String(err),
-      });
+      locked();
+      log("error", "telemetry flush failed", { batches: items.length, error: err instanceof Error ? err.message : String(err) });
       for (const item of items) item.reject(err);
       return;
     }
     this.stats.flushes++;
+    const stored: StoredSample[] = [];
     items.forEach((item, i) => {
-      const r = results[i] ?? { stored: false };
+      const ok = accepted[i] ?? false;
       this.stats.batches++;
-      if (r.stored) this.stats.stored++;
-      else this.stats.duplicates++;
-      item.resolve(r);
+      if (ok) {
+        this.stats.stored++;
+        stored.push(...(prepared[i]?.stored ?? []));
+      } else {
+        this.stats.duplicates++;
+      }
+      item.resolve({ stored: ok });
     });
     this.stats.samples += stored.length;
     if (stored.length > 0) this.opts.onStored?.(stored);
   }
+}
+
+interface Prepared {
+  lines: string;
+  latest: string | null;
+  stored: StoredSample[];
 }
