@@ -93,3 +93,32 @@ describe("the pulse of a real agent", () => {
     ws.close();
   });
 });
+
+describe("secret rotation with the real agent", () => {
+  test("a due secret is rotated over the socket, persisted by the agent, and the new one works", async () => {
+    const before = (await Bun.file(agent.configPath).json()) as { secret: string };
+    await srv.sql`update devices set secret_rotated_at = now() - interval '2 days' where id = ${agent.deviceId}`;
+    await srv.api(`/api/v1/devices/${agent.deviceId}/disconnect`, { body: { retryAfterSeconds: 0 } });
+    const after = await waitFor(
+      "a new secret in the agent's config",
+      async () => {
+        const c = (await Bun.file(agent.configPath).json()) as { secret: string };
+        return c.secret !== before.secret ? c : undefined;
+      },
+      30_000,
+    );
+    await waitFor("rotation recorded", async () => {
+      const [row] =
+        await srv.sql`select pending_secret_hash, secret_rotated_at > now() - interval '1 minute' as fresh from devices where id = ${agent.deviceId}`;
+      return row?.pending_secret_hash === null && row?.fresh === true;
+    });
+    expect(after.secret).not.toBe(before.secret);
+    // the agent reconnects with the new secret
+    await srv.api(`/api/v1/devices/${agent.deviceId}/disconnect`, { body: { retryAfterSeconds: 0 } });
+    await Bun.sleep(1500);
+    await waitFor("online with the new secret", async () => (await statusOf(agent.deviceId)) === "online", 30_000);
+    const [audit] =
+      await srv.sql`select count(*)::int as n from audit_log where target_id = ${agent.deviceId} and action = 'device.disconnected'`;
+    expect(audit?.n).toBeGreaterThanOrEqual(2);
+  });
+});

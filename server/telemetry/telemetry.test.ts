@@ -68,6 +68,18 @@ describe("ingest", () => {
     expect(ingest.stats.duplicates).toBe(2);
   });
 
+  test("overlapping flushes keep each device's batches in order: every one of them is stored", async () => {
+    const ingest = new Ingestor(sql, { maxRowsPerFlush: 500, maxConcurrentFlushes: 2, maxQueuedRows: 100_000 });
+    const busy = Bun.randomUUIDv7();
+    await sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash)
+              select ${busy}, organization_id, site_id, 'busy', 'linux', '\\x00' from devices where id = ${deviceId}`;
+    const results = await Promise.all(
+      Array.from({ length: 5000 }, (_, i) => ingest.submit(busy, orgId, { seq: i + 1, samples: [sample()] })),
+    );
+    expect(results.filter((r) => r.stored).length).toBe(5000);
+    expect(ingest.stats.flushes).toBeGreaterThanOrEqual(10);
+  });
+
   test("samples older than the 7-day retention are acknowledged and dropped", async () => {
     const ingest = new Ingestor(sql);
     const r = await ingest.submit(deviceId, orgId, { seq: 10, samples: [sample(new Date(Date.now() - 8 * 86_400_000))] });
