@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, expectTypeOf, test } from "bun:test";
+import { createClient } from "../client.ts";
+import { agentBinary, startTestServer, type TestServer } from "../testing/harness.ts";
+
+let srv: TestServer;
+beforeAll(async () => {
+  await agentBinary();
+  srv = await startTestServer();
+}, 120_000);
+afterAll(() => srv.stop());
+
+describe("operations", () => {
+  test("/healthz and /readyz", async () => {
+    expect(await (await fetch(`${srv.url}/healthz`)).json()).toEqual({ ok: true });
+    const ready = (await (await fetch(`${srv.url}/readyz`)).json()) as { ok: boolean; engine: string };
+    expect(ready.ok).toBe(true);
+    expect(["native", "timescale"]).toContain(ready.engine);
+  });
+
+  test("the OpenAPI document lists the contract's routes, and the page renders", async () => {
+    const doc = (await (await fetch(`${srv.url}/api/v1/openapi/json`)).json()) as { paths: Record<string, unknown> };
+    for (const path of [
+      "/api/v1/auth/login",
+      "/api/v1/devices/",
+      "/api/v1/devices/{id}/telemetry",
+      "/api/v1/enrollment-tokens/",
+      "/api/agent/v1/enroll",
+    ]) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    const page = await fetch(`${srv.url}/api/v1/openapi`);
+    expect(page.headers.get("content-type")).toContain("text/html");
+  });
+
+  test("agent binaries are served per target; unknown targets are 400", async () => {
+    const res = await fetch(`${srv.url}/download/agent/linux-x64`);
+    expect(res.status).toBe(200);
+    const head = new Uint8Array(await res.arrayBuffer()).slice(0, 4);
+    expect([...head]).toEqual([0x7f, 0x45, 0x4c, 0x46]); // ELF
+    expect((await fetch(`${srv.url}/download/agent/amiga-m68k`)).status).toBe(400);
+  });
+
+  test("unknown API routes are 404 JSON, not the dashboard", async () => {
+    const res = await fetch(`${srv.url}/api/v1/nope`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("ROUTE_NOT_FOUND");
+  });
+
+  test("the installers are served with this server's URL", async () => {
+    expect(await (await fetch(`${srv.url}/install.ps1`)).text()).toContain(`$Server = '${srv.url}'`);
+  });
+});
+
+describe("the typed client", () => {
+  test("createClient with an API key lists devices, typed from the server's routes", async () => {
+    const key = ((await (await srv.api("/api/v1/api-keys", { body: { name: "sdk", role: "readonly" } })).json()) as { key: string }).key;
+    const client = createClient(srv.url, { apiKey: key });
+    const { data, error } = await client.api.v1.devices.get({ query: { limit: 10 } });
+    expect(error).toBeNull();
+    expect(data?.total).toBe(0);
+    expectTypeOf(data!.items).toBeArray();
+    const bad = await createClient(srv.url).api.v1.devices.get({ query: {} });
+    expect(bad.error?.status as number).toBe(401);
+  });
+});
