@@ -29,15 +29,17 @@ const VERIFY_ERRORS = {
 
 /** The agent-facing endpoints: enrollment, the pulse socket and the signed beacon. */
 export function agentRoutes(s: Services) {
-  const enrollLimiter = new RateLimiter(30, 60_000);
+  const enrollFailures = new RateLimiter(20, 10 * 60_000);
   return new Elysia({ prefix: "/api/agent/v1" })
     .post(
       "/enroll",
       async ({ body, request, server }): Promise<EnrollResponse> => {
         const ip = server?.requestIP(request)?.address ?? null;
-        if (!enrollLimiter.hit(ip ?? "unknown")) throw new TooManyRequests("too many enrollment attempts");
+        // failed attempts are limited per address; successful ones are bounded by the token's uses
+        if (enrollFailures.blocked(ip ?? "unknown")) throw new TooManyRequests("too many failed enrollment attempts");
         const redeemed = await redeemToken(s.sql, sha256(body.token));
         if (!redeemed.ok) {
+          enrollFailures.hit(ip ?? "unknown");
           const [status, code, message] = REDEEM_ERRORS[redeemed.reason];
           throw new AppError(status, code, message);
         }

@@ -116,3 +116,14 @@ describe("agent enrollment", () => {
     expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
   });
 });
+
+describe("enrollment rate limit", () => {
+  test("many good enrollments from one address pass; repeated bad tokens are limited with 429", async () => {
+    const token = await rawToken(srv.sql, orgId, siteId, { maxUses: 50 });
+    const ok = await Promise.all(Array.from({ length: 40 }, () => enroll({ token, agentVersion: "1", facts: facts(), tags: [] })));
+    expect(ok.every((r) => r.status === 200)).toBe(true);
+    let last = 0;
+    for (let i = 0; i < 25; i++) last = (await enroll({ token: `spe_bad_${i}`, agentVersion: "1", facts: facts(), tags: [] })).status;
+    expect(last).toBe(429);
+  });
+});

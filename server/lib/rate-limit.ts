@@ -27,6 +27,12 @@ export class RateLimiter {
     return w.count <= this.limit;
   }
 
+  /** True when the key has used up its current window (without counting a hit). */
+  blocked(key: string, now = Date.now()): boolean {
+    const w = this.windows.get(key);
+    return Boolean(w && now - w.start < this.windowMs && w.count >= this.limit);
+  }
+
   /** Forgets a key (e.g. after a successful login). */
   reset(key: string): void {
     this.windows.delete(key);
