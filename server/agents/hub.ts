@@ -132,7 +132,11 @@ export class AgentHub {
     return Math.max(0, left);
   }
 
+  /** True once the node is shutting down: sockets close in bulk and `releaseNode` clears them. */
+  closing = false;
+
   closeAll(code: number, reason: string): void {
+    this.closing = true;
     for (const c of this.connections.values()) c.close(code, reason);
   }
 

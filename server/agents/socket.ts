@@ -175,7 +175,7 @@ export function agentSocket(s: Services) {
         const st = states.get(ws.id);
         if (!st) return;
         states.delete(ws.id);
-        if (s.agents.remove(st.conn)) {
+        if (s.agents.remove(st.conn) && !s.agents.closing) {
           try {
             await setSocketNode(s.sql, st.conn.deviceId, null, s.nodeId);
           } catch (err) {

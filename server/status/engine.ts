@@ -11,6 +11,7 @@ import { type StatusWindows, heartbeatNode, sweepStatus } from "./store.ts";
 export class StatusEngine {
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly sql: Sql,
@@ -25,6 +26,7 @@ export class StatusEngine {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 
@@ -47,6 +49,7 @@ export class StatusEngine {
 
   /** Re-evaluates one device now. */
   async touch(deviceId: string): Promise<void> {
+    if (this.stopped) return;
     try {
       await this.apply(deviceId);
     } catch (err) {

@@ -32,7 +32,7 @@ interface Pending {
 export interface IngestOptions {
   /** Most samples written in one transaction. */
   maxRowsPerFlush?: number;
-  /** Longest a batch waits for others to share its transaction, in ms. */
+  /** How long an idle ingestor waits for more batches to share a transaction, in ms. */
   maxDelayMs?: number;
   /** Most samples queued before new batches are refused (the agent keeps them in its spool). */
   maxQueuedRows?: number;
@@ -79,7 +79,7 @@ export class Ingestor {
     private readonly opts: IngestOptions = {},
   ) {
     this.maxRows = opts.maxRowsPerFlush ?? 20_000;
-    this.maxDelayMs = opts.maxDelayMs ?? 20;
+    this.maxDelayMs = opts.maxDelayMs ?? 0;
     this.maxQueuedRows = opts.maxQueuedRows ?? 100_000;
     this.maxConcurrentFlushes = opts.maxConcurrentFlushes ?? 2;
   }
@@ -90,8 +90,10 @@ export class Ingestor {
     return new Promise((resolve, reject) => {
       this.queue.push({ deviceId, organizationId, batch, resolve, reject });
       this.queuedRows += batch.samples.length;
+      // Group commit: with no flush running, write at once (next tick, so one tick's frames share
+      // it); while one runs, frames gather and the next flush takes them when it ends.
       if (this.queuedRows >= this.maxRows) this.kick();
-      else this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
+      else if (this.flushes.size === 0) this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
     });
   }
 
