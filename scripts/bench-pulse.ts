@@ -65,10 +65,21 @@ try {
     await Bun.sleep(500);
   }
   await Bun.sleep(Number(opt.interval) * 1000);
+  const login = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: admin.SENTPULSE_ADMIN_EMAIL, password: admin.SENTPULSE_ADMIN_PASSWORD }),
+  });
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  await fetch(`http://127.0.0.1:${port}/api/v1/metrics/reset`, { method: "POST", headers: { cookie } });
   const srv = sampler(() => [server.pid]);
   const db = sampler(pg);
   const out = await new Response(loadgen.stdout).text();
-  const result = { loadgen: JSON.parse(out.trim().split("\n").at(-1) ?? "{}"), server: srv.stop(), postgres: db.stop() };
+  const usage = { server: srv.stop(), postgres: db.stop() };
+  const metrics = (await (await fetch(`http://127.0.0.1:${port}/api/v1/metrics`, { headers: { cookie } })).json()) as {
+    telemetryAckLatency: unknown;
+  };
+  const result = { loadgen: JSON.parse(out.trim().split("\n").at(-1) ?? "{}"), serverAckLatency: metrics.telemetryAckLatency, ...usage };
   console.log(JSON.stringify(result, null, 2));
 } finally {
   server.kill("SIGTERM");

@@ -1,3 +1,4 @@
+import { Histogram } from "../lib/histogram.ts";
 import { PROTOCOL_VERSION, type AgentSettings, type CallResult, type ServerFrame } from "../protocol/frames.ts";
 
 export interface AgentConnection {
@@ -26,6 +27,9 @@ export class AgentHub {
   private readonly calls = new Map<string, Map<string, PendingCall>>();
   private readonly holds = new Map<string, number>();
   private readonly liveDevices = new Set<string>();
+
+  /** Server-side time from a telemetry frame's arrival to its ack (after commit), ms. */
+  readonly telemetryLatency = new Histogram();
 
   constructor(private readonly baseSettings: () => Omit<AgentSettings, "liveIntervalS">) {}
 

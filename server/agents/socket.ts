@@ -131,6 +131,7 @@ export function agentSocket(s: Services) {
               break;
             }
             case "telemetry": {
+              const t0 = performance.now();
               const r = await s.ingest.submit(device.id, device.organizationId, parsed.data);
               st.conn.send(
                 frame({
@@ -139,6 +140,7 @@ export function agentSocket(s: Services) {
                   data: { seq: parsed.data.seq, stored: r.stored },
                 }),
               );
+              s.agents.telemetryLatency.record(performance.now() - t0);
               if (r.stored && !st.statusChecked) {
                 st.statusChecked = true;
                 void s.status.touch(device.id);

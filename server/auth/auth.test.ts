@@ -134,6 +134,8 @@ describe("every route needs authentication", () => {
     ["DELETE", "/api/v1/enrollment-tokens/00000000-0000-0000-0000-000000000000"],
     ["GET", "/api/v1/alerts"],
     ["POST", "/api/v1/alerts/00000000-0000-0000-0000-000000000000/acknowledge"],
+    ["GET", "/api/v1/metrics"],
+    ["POST", "/api/v1/metrics/reset"],
   ];
   for (const [method, path] of routes) {
     test(`${method} ${path} → 401`, async () => {

@@ -5,6 +5,7 @@ import { Elysia } from "elysia";
 import { migrationsApplied } from "../../db/migrate.ts";
 import type { Services } from "../context.ts";
 import { installPs1, installSh } from "../enrollment/install-scripts.ts";
+import { authPlugin } from "../auth/plugin.ts";
 import { NotFound } from "../errors.ts";
 
 export const AGENT_TARGETS = ["linux-x64", "linux-arm64", "windows-x64", "darwin-x64", "darwin-arm64"] as const;
@@ -47,6 +48,25 @@ export function opsRoutes(s: Services) {
           tags: ["ops"],
         },
       },
+    )
+    .use(authPlugin(s.sql))
+    .get(
+      "/api/v1/metrics",
+      () => ({
+        agentsConnected: s.agents.size,
+        ingest: s.ingest.stats,
+        telemetryAckLatency: s.agents.telemetryLatency.summary(),
+        process: { rssBytes: process.memoryUsage().rss, uptimeSeconds: Math.round(process.uptime()) },
+      }),
+      { role: "admin", detail: { summary: "Pulse and ingest counters of this server node", tags: ["ops"] } },
+    )
+    .post(
+      "/api/v1/metrics/reset",
+      () => {
+        s.agents.telemetryLatency.reset();
+        return { ok: true };
+      },
+      { role: "admin", detail: { summary: "Restart the latency histogram (benchmarks)", tags: ["ops"] } },
     )
     .get(
       "/download/agent/:target",

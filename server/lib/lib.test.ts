@@ -1,0 +1,27 @@
+import { describe, expect, test } from "bun:test";
+import { Histogram } from "./histogram.ts";
+import { RateLimiter } from "./rate-limit.ts";
+
+describe("histogram", () => {
+  test("percentiles land within a bucket of the truth", () => {
+    const h = new Histogram();
+    for (let i = 1; i <= 1000; i++) h.record(i / 10); // 0.1 … 100 ms
+    expect(h.percentile(50)).toBeGreaterThan(50 * 0.88);
+    expect(h.percentile(50)).toBeLessThan(50 * 1.13);
+    expect(h.percentile(99)).toBeGreaterThan(99 * 0.88);
+    expect(h.summary().count).toBe(1000);
+    h.reset();
+    expect(h.summary().p99Ms).toBe(0);
+  });
+});
+
+describe("rate limiter", () => {
+  test("limits per key per window and stays bounded in size", () => {
+    const r = new RateLimiter(2, 1000, 3);
+    expect([r.hit("a", 0), r.hit("a", 1), r.hit("a", 2)]).toEqual([true, true, false]);
+    expect(r.blocked("a", 3)).toBe(true);
+    expect(r.hit("a", 1001)).toBe(true);
+    for (const k of ["b", "c", "d", "e"]) r.hit(k, 1002);
+    expect(r.blocked("a", 1003)).toBe(false); // evicted as the oldest
+  });
+});
