@@ -1,20 +1,20 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type } from "arktype";
+import * as v from "valibot";
 
-export const AgentConfig = type({
-  server: "string.url",
-  deviceId: "string.uuid",
-  secret: "0 < string <= 256",
-  "tags?": "string[]",
+export const AgentConfigSchema = v.object({
+  server: v.pipe(v.string(), v.url()),
+  deviceId: v.pipe(v.string(), v.uuid()),
+  secret: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  tags: v.optional(v.array(v.string())),
   /** Never reboot or shut down for real: log the command instead (tests, demos). */
-  "simulatePower?": "boolean",
+  simulatePower: v.optional(v.boolean()),
   /** Where undelivered telemetry waits; default `spool/` beside the config file. */
-  "spoolDir?": "string",
+  spoolDir: v.optional(v.string()),
   /** Spool bound in bytes (default 50 MB); the oldest batches are dropped beyond it. */
-  "spoolMaxBytes?": "number.integer > 0",
+  spoolMaxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
-export type AgentConfig = typeof AgentConfig.infer;
+export type AgentConfig = v.InferOutput<typeof AgentConfigSchema>;
 
 /** Writes a file so that a crash leaves either the old or the new content: temp file, fsync, rename. */
 export function writeFileAtomic(path: string, content: string, mode = 0o600): void {
@@ -34,9 +34,9 @@ export function writeFileAtomic(path: string, content: string, mode = 0o600): vo
 export async function loadAgentConfig(path: string): Promise<AgentConfig> {
   const file = Bun.file(path);
   if (!(await file.exists())) throw new Error(`no agent config at ${path}: run "sentpulse-agent enroll --server URL --token TOKEN" first`);
-  const parsed = AgentConfig(await file.json());
-  if (parsed instanceof type.errors) throw new Error(`agent config ${path} is invalid: ${parsed.summary}`);
-  return parsed;
+  const parsed = v.safeParse(AgentConfigSchema, await file.json());
+  if (!parsed.success) throw new Error(`agent config ${path} is invalid: ${v.summarize(parsed.issues)}`);
+  return parsed.output;
 }
 
 /** Saves the config atomically with mode 0600 (it holds the device secret). */

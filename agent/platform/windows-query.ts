@@ -1,4 +1,4 @@
-import { type } from "arktype";
+import * as v from "valibot";
 import type { DeviceFacts, MountSample } from "../../server/protocol/telemetry.ts";
 import type { ByteCounters } from "../collectors/rate.ts";
 import { cleanSerial, clip } from "./facts-common.ts";
@@ -26,14 +26,23 @@ export const TELEMETRY_SCRIPT = `[pscustomobject]@{
   pagefiles = @(Get-CimInstance Win32_PageFileUsage | Select-Object AllocatedBaseSize,CurrentUsage)
 } | ConvertTo-Json -Compress -Depth 3`;
 
-const count = "number >= 0";
-const TelemetryOutput = type({
-  net: type({ Name: "string", ReceivedBytes: count, SentBytes: count }).array(),
-  disk: type({ DiskReadBytesPersec: count, DiskWriteBytesPersec: count }).array(),
-  system: type({ Processes: count }).array(),
-  volumes: type({ DeviceID: "string", FileSystem: "string | null", Size: "number | null", FreeSpace: "number | null" }).array(),
-  pagefiles: type({ AllocatedBaseSize: count, CurrentUsage: count }).array(),
+const count = v.pipe(v.number(), v.minValue(0));
+const TelemetryOutput = v.object({
+  net: v.array(v.object({ Name: v.string(), ReceivedBytes: count, SentBytes: count })),
+  disk: v.array(v.object({ DiskReadBytesPersec: count, DiskWriteBytesPersec: count })),
+  system: v.array(v.object({ Processes: count })),
+  volumes: v.array(
+    v.object({ DeviceID: v.string(), FileSystem: v.nullable(v.string()), Size: v.nullable(v.number()), FreeSpace: v.nullable(v.number()) }),
+  ),
+  pagefiles: v.array(v.object({ AllocatedBaseSize: count, CurrentUsage: count })),
 });
+
+/** Validates a script's JSON output against its schema, or throws UnexpectedOutputError. */
+function checked<S extends v.GenericSchema>(schema: S, text: string, what: string): v.InferOutput<S> {
+  const r = v.safeParse(schema, jsonOf(text, what));
+  if (!r.success) throw new UnexpectedOutputError(`${what}: ${v.summarize(r.issues)}`);
+  return r.output;
+}
 
 /** The parts of a sample that come from the telemetry script: counters are cumulative bytes. */
 export interface WindowsCounters {
@@ -55,8 +64,7 @@ function jsonOf(text: string, what: string): unknown {
 
 /** Parses TELEMETRY_SCRIPT's JSON; page file sizes arrive in MB and become bytes. */
 export function parseTelemetryOutput(text: string): WindowsCounters {
-  const o = TelemetryOutput(jsonOf(text, "telemetry script"));
-  if (o instanceof type.errors) throw new UnexpectedOutputError(`telemetry script: ${o.summary}`);
+  const o = checked(TelemetryOutput, text, "telemetry script");
   const mb = 1024 * 1024;
   return {
     interfaces: o.net.map((n) => ({ name: n.Name, inBytes: n.ReceivedBytes, outBytes: n.SentBytes })),
@@ -90,16 +98,15 @@ export const FACTS_SCRIPT = `[pscustomobject]@{
   disks = @(Get-CimInstance Win32_DiskDrive | Select-Object DeviceID,Model,Size)
 } | ConvertTo-Json -Compress -Depth 3`;
 
-const FactsOutput = type({
-  os: type({ Caption: "string", Version: "string" }).array(),
-  bios: type({ SerialNumber: "string | null" }).array(),
-  disks: type({ DeviceID: "string", Model: "string | null", Size: "number | null" }).array(),
+const FactsOutput = v.object({
+  os: v.array(v.object({ Caption: v.string(), Version: v.string() })),
+  bios: v.array(v.object({ SerialNumber: v.nullable(v.string()) })),
+  disks: v.array(v.object({ DeviceID: v.string(), Model: v.nullable(v.string()), Size: v.nullable(v.number()) })),
 });
 
 /** Parses FACTS_SCRIPT's JSON: "Microsoft Windows 11 Pro", "10.0.22631", cleaned serial, disks in bytes. */
 export function parseFactsOutput(text: string): Pick<DeviceFacts, "osName" | "osVersion" | "serialNumber" | "disks"> {
-  const o = FactsOutput(jsonOf(text, "facts script"));
-  if (o instanceof type.errors) throw new UnexpectedOutputError(`facts script: ${o.summary}`);
+  const o = checked(FactsOutput, text, "facts script");
   const os = o.os[0];
   return {
     osName: clip(os?.Caption.trim() ?? "Windows", 128),

@@ -1,6 +1,7 @@
-import { type } from "arktype";
-import { BeaconResponse, type BeaconBody, type TelemetryBatch } from "../../server/protocol/frames.ts";
+import * as v from "valibot";
+import type { BeaconBody, BeaconResponse, TelemetryBatch } from "../../server/protocol/frames.ts";
 import { SIGNATURE_HEADERS, signBody, signingKey } from "../../server/protocol/signing.ts";
+import { BeaconResponseSchema } from "../wire.ts";
 
 export class BeaconError extends Error {
   constructor(
@@ -36,7 +37,7 @@ export async function sendBeacon(
   });
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
   if (!res.ok) throw new BeaconError(res.status, json.error?.code ?? "UNKNOWN");
-  const parsed = BeaconResponse(json);
-  if (parsed instanceof type.errors) throw new BeaconError(res.status, "BAD_RESPONSE");
-  return parsed;
+  const parsed = v.safeParse(BeaconResponseSchema, json);
+  if (!parsed.success) throw new BeaconError(res.status, "BAD_RESPONSE");
+  return parsed.output;
 }

@@ -1,12 +1,13 @@
 import { treaty } from "@elysiajs/eden";
-import { type } from "arktype";
 import type { App } from "../../server/app.ts";
-import { type AgentSettings, type CallResult, PROTOCOL_VERSION, ServerFrame, type TelemetryBatch } from "../../server/protocol/frames.ts";
+import { PROTOCOL_VERSION } from "../../server/protocol/constants.ts";
+import type { AgentSettings, CallResult, TelemetryBatch } from "../../server/protocol/frames.ts";
 import { signBody, signingKey, socketChallenge } from "../../server/protocol/signing.ts";
 import type { TelemetrySample } from "../../server/protocol/telemetry.ts";
 import { type AgentConfig, saveAgentConfig } from "../config.ts";
 import { agentLog } from "../log.ts";
 import type { Collector } from "../platform/types.ts";
+import { parseServerFrame } from "../wire.ts";
 import { backoffMs } from "./backoff.ts";
 import { BeaconError, sendBeacon } from "./beacon.ts";
 import type { Spool } from "./spool.ts";
@@ -84,11 +85,12 @@ export class Pulse {
     } catch {
       return;
     }
-    const frame = ServerFrame(raw);
-    if (frame instanceof type.errors) {
-      agentLog("warn", "unknown frame from server", { problem: frame.summary.slice(0, 200) });
+    const parsed = parseServerFrame(raw);
+    if ("problem" in parsed) {
+      agentLog("warn", "unknown frame from server", { problem: parsed.problem.slice(0, 200) });
       return;
     }
+    const { frame } = parsed;
     switch (frame.type) {
       case "welcome":
         this.connected = true;

@@ -1,12 +1,9 @@
 import { type } from "arktype";
 import { DeviceFacts, TelemetrySample } from "./telemetry.ts";
 
-/** Wire protocol version. Changes are additive; a field kept for old agents names the version that deprecated it. */
-export const PROTOCOL_VERSION = 1;
-/** Largest frame either side accepts, in bytes. */
-export const MAX_FRAME_BYTES = 1_048_576;
-/** Most samples in one telemetry batch (a replayed spool is sent in batches this size or smaller). */
-export const MAX_BATCH_SAMPLES = 200;
+import { MAX_BATCH_SAMPLES, MAX_BEACON_BATCHES } from "./constants.ts";
+
+export { MAX_BATCH_SAMPLES, MAX_BEACON_BATCHES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./constants.ts";
 
 const envelope = { v: "1", id: "0 < string <= 64" } as const;
 
@@ -73,7 +70,7 @@ export const BeaconBody = type({
   v: "1",
   agentVersion: "0 < string <= 32",
   /** Oldest-first batches not yet acknowledged; the latest sample is in the last one. */
-  batches: TelemetryBatch.array().atMostLength(20),
+  batches: TelemetryBatch.array().atMostLength(MAX_BEACON_BATCHES),
 });
 export type BeaconBody = typeof BeaconBody.infer;
 

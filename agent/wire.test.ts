@@ -1,0 +1,49 @@
+import { describe, expect, test } from "bun:test";
+import { type } from "arktype";
+import * as v from "valibot";
+import { BeaconResponse, ServerFrame } from "../server/protocol/frames.ts";
+import { BeaconResponseSchema, parseServerFrame } from "./wire.ts";
+
+const settings = { telemetryIntervalS: 30, beaconIntervalS: 60, liveIntervalS: null };
+const good: unknown[] = [
+  { v: 1, id: "a", type: "welcome", data: { deviceId: "d", serverTime: "t", settings, ackedSeq: 0 } },
+  { v: 1, id: "a", type: "ack", data: { seq: 3, stored: true } },
+  { v: 1, id: "a", type: "settings", data: { ...settings, liveIntervalS: 2 } },
+  { v: 1, id: "a", type: "rotate_secret", deadline: 1, data: { secret: "s" } },
+  { v: 1, id: "a", type: "error", data: { code: "X", message: "m" } },
+];
+const bad: unknown[] = [
+  null,
+  "text",
+  { v: 2, id: "a", type: "ack", data: { seq: 3, stored: true } },
+  { v: 1, id: "", type: "ack", data: { seq: 3, stored: true } },
+  { v: 1, id: "a", type: "ack", data: { seq: 0, stored: true } },
+  { v: 1, id: "a", type: "ack", data: { seq: 1.5, stored: true } },
+  { v: 1, id: "a", type: "launch", data: {} },
+  { v: 1, id: "a", type: "rotate_secret", data: { secret: "s" } },
+  { v: 1, id: "a", type: "settings", data: { ...settings, telemetryIntervalS: 0 } },
+  { v: 1, id: "a", type: "welcome", data: { deviceId: "d", serverTime: "t", settings } },
+];
+
+describe("the agent's frame checks agree with the server's arktype schemas", () => {
+  for (const [i, frame] of good.entries()) {
+    test(`accepted by both: ${i}`, () => {
+      expect(ServerFrame(frame) instanceof type.errors).toBe(false);
+      expect("frame" in parseServerFrame(frame)).toBe(true);
+    });
+  }
+  for (const [i, frame] of bad.entries()) {
+    test(`refused by both: ${i}`, () => {
+      expect(ServerFrame(frame) instanceof type.errors).toBe(true);
+      expect("problem" in parseServerFrame(frame)).toBe(true);
+    });
+  }
+  test("beacon responses", () => {
+    const ok = { settings, ackedSeq: 5, rotateSecret: { secret: "x" } };
+    const notOk = { settings, ackedSeq: -1 };
+    expect(BeaconResponse(ok) instanceof type.errors).toBe(false);
+    expect(v.safeParse(BeaconResponseSchema, ok).success).toBe(true);
+    expect(BeaconResponse(notOk) instanceof type.errors).toBe(true);
+    expect(v.safeParse(BeaconResponseSchema, notOk).success).toBe(false);
+  });
+});

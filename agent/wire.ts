@@ -1,0 +1,48 @@
+/**
+ * What the agent accepts from the server, checked with valibot. The server's arktype schemas in
+ * server/protocol/ are the source of truth; the agent does not load arktype because it costs
+ * ~40 MB of RSS in a compiled binary (docs/benchmarks.md), against a 20 MB budget. Each schema
+ * here is typed against the server's inferred type, so drift fails `tsc`, and wire.test.ts checks
+ * both accept and refuse the same frames.
+ */
+import * as v from "valibot";
+import type { AgentSettings, BeaconResponse, ServerFrame } from "../server/protocol/frames.ts";
+
+const envelope = { v: v.literal(1), id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) };
+
+const Settings = v.object({
+  telemetryIntervalS: v.pipe(v.number(), v.gtValue(0)),
+  beaconIntervalS: v.pipe(v.number(), v.gtValue(0)),
+  liveIntervalS: v.nullable(v.pipe(v.number(), v.gtValue(0))),
+}) satisfies v.GenericSchema<unknown, AgentSettings>;
+
+const seq = v.pipe(v.number(), v.integer());
+
+export const ServerFrameSchema = v.variant("type", [
+  v.object({
+    ...envelope,
+    type: v.literal("welcome"),
+    data: v.object({ deviceId: v.string(), serverTime: v.string(), settings: Settings, ackedSeq: v.pipe(seq, v.minValue(0)) }),
+  }),
+  v.object({ ...envelope, type: v.literal("ack"), data: v.object({ seq: v.pipe(seq, v.minValue(1)), stored: v.boolean() }) }),
+  v.object({ ...envelope, type: v.literal("settings"), data: Settings }),
+  v.object({
+    ...envelope,
+    type: v.literal("rotate_secret"),
+    deadline: v.number(),
+    data: v.object({ secret: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) }),
+  }),
+  v.object({ ...envelope, type: v.literal("error"), data: v.object({ code: v.string(), message: v.string() }) }),
+]) satisfies v.GenericSchema<unknown, ServerFrame>;
+
+export const BeaconResponseSchema = v.object({
+  settings: Settings,
+  ackedSeq: v.pipe(seq, v.minValue(0)),
+  rotateSecret: v.optional(v.object({ secret: v.string() })),
+}) satisfies v.GenericSchema<unknown, BeaconResponse>;
+
+/** A server frame, or undefined (with the reason) when it does not match the protocol. */
+export function parseServerFrame(raw: unknown): { frame: ServerFrame } | { problem: string } {
+  const r = v.safeParse(ServerFrameSchema, raw);
+  return r.success ? { frame: r.output } : { problem: v.summarize(r.issues) };
+}
