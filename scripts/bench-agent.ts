@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort } from "../db/embedded.ts";
+import { startBenchServer } from "./lib/bench-server.ts";
 import { sampler } from "./lib/proc.ts";
 
 const { values: opt } = parseArgs({
@@ -27,38 +27,17 @@ const run = (argv: string[]) => {
 run(["scripts/build-agents", "linux-x64"]);
 run(["bun", "build", "scripts/bench/idle.ts", "--compile", "--outfile", "dist/bench/idle"]);
 
-const port = freePort();
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-agentbench-"));
-const admin = { SENTPULSE_ADMIN_EMAIL: "bench@example.com", SENTPULSE_ADMIN_PASSWORD: "bench-password" };
-const server = Bun.spawn(["bun", "server/main.ts"], {
-  env: {
-    ...process.env,
-    ...admin,
-    SENTPULSE_PORT: String(port),
-    SENTPULSE_HOST: "127.0.0.1",
-    SENTPULSE_DATA_DIR: join(dir, "server"),
-    SENTPULSE_LOG_LEVEL: "warn",
-    SENTPULSE_TELEMETRY_INTERVAL_S: opt.interval,
-  },
-  stdout: "ignore",
-  stderr: "inherit",
-});
+const server = await startBenchServer({ SENTPULSE_TELEMETRY_INTERVAL_S: opt.interval });
 const children: Bun.Subprocess[] = [];
 try {
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; !(await fetch(`${base}/readyz`).catch(() => undefined))?.ok; i++) {
-    if (i > 120) throw new Error("server did not become ready");
-    await Bun.sleep(500);
-  }
-  const login = await fetch(`${base}/api/v1/auth/login`, {
+  const { base, cookie } = server;
+  const tokenRes = await fetch(`${base}/api/v1/enrollment-tokens`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: admin.SENTPULSE_ADMIN_EMAIL, password: admin.SENTPULSE_ADMIN_PASSWORD }),
+    headers: { cookie, "content-type": "application/json" },
+    body: "{}",
   });
-  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-  const { token } = (await (
-    await fetch(`${base}/api/v1/enrollment-tokens`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: "{}" })
-  ).json()) as { token: string };
+  const { token } = (await tokenRes.json()) as { token: string };
   const config = join(dir, "agent", "agent.json");
   const enroll = Bun.spawn(["dist/agent/sentpulse-agent-linux-x64", "enroll", "--server", base, "--token", token, "--config", config], {
     stdout: "ignore",
@@ -82,7 +61,6 @@ try {
   );
 } finally {
   for (const c of children) c.kill("SIGTERM");
-  server.kill("SIGTERM");
-  await server.exited;
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -2,15 +2,17 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** CPU time (s) and proportional memory (PSS, bytes) of one process, from /proc; undefined once it is gone. */
-export function procUsage(pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
+/** CPU time (s) and memory (RSS, or PSS when asked; bytes) of one process, from /proc; undefined once it is gone. */
+export function procUsage(pid: number, memory: "rss" | "pss" = "rss"): { cpuSeconds: number; rssBytes: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-    // PSS, not RSS: PostgreSQL's processes share their buffers, and RSS would count them in each
-    const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
-    const rss = pss ?? /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    // PSS for process groups (PostgreSQL's processes share their buffers; RSS would count them in each)
+    const rss =
+      memory === "pss"
+        ? /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))
+        : /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return { cpuSeconds, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
   } catch {
     return undefined;
@@ -40,17 +42,17 @@ export function descendants(pid: number): number[] {
 }
 
 /**
- * Samples CPU and RSS of a set of processes once a second. `stop()` returns the CPU share of one
+ * Samples CPU and memory (RSS, or summed PSS) of a set of processes once a second. `stop()` returns the CPU share of one
  * core over the window and RSS statistics in MB.
  */
-export function sampler(pids: () => number[]) {
+export function sampler(pids: () => number[], memory: "rss" | "pss" = "rss") {
   const rss: number[] = [];
   const cpuAt = (ps: number[]) => ps.reduce((n, p) => n + (procUsage(p)?.cpuSeconds ?? 0), 0);
   const t0 = performance.now();
   const startPids = pids();
   const cpu0 = cpuAt(startPids);
   const timer = setInterval(() => {
-    rss.push(pids().reduce((n, p) => n + (procUsage(p)?.rssBytes ?? 0), 0) / 2 ** 20);
+    rss.push(pids().reduce((n, p) => n + (procUsage(p, memory)?.rssBytes ?? 0), 0) / 2 ** 20);
   }, 1000);
   return {
     stop() {

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../../db/embedded.ts";
+
+export const BENCH_ADMIN = { SENTPULSE_ADMIN_EMAIL: "bench@example.com", SENTPULSE_ADMIN_PASSWORD: "bench-password" };
+
+/**
+ * A server process of its own for a benchmark: fresh data directory (embedded PostgreSQL),
+ * loopback port, an admin signed in. `stop()` ends it and removes the data.
+ */
+export async function startBenchServer(env: Record<string, string> = {}) {
+  const port = freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "sentpulse-bench-"));
+  const proc = Bun.spawn(["bun", "server/main.ts"], {
+    env: {
+      ...process.env,
+      ...BENCH_ADMIN,
+      SENTPULSE_PORT: String(port),
+      SENTPULSE_HOST: "127.0.0.1",
+      SENTPULSE_DATA_DIR: dataDir,
+      SENTPULSE_LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    proc.kill("SIGTERM");
+    await proc.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; !(await fetch(`${base}/readyz`).catch(() => undefined))?.ok; i++) {
+      if (i > 120) throw new Error("server did not become ready");
+      await Bun.sleep(500);
+    }
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: BENCH_ADMIN.SENTPULSE_ADMIN_EMAIL, password: BENCH_ADMIN.SENTPULSE_ADMIN_PASSWORD }),
+    });
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    return { base, port, pid: proc.pid, cookie, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

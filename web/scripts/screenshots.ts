@@ -1,0 +1,112 @@
+// Screenshots of every page with headless Debian Chromium (playwright-core from the root package).
+// Usage: bun web/scripts/screenshots.ts [outDir]; env BASE (http://127.0.0.1:18181), EMAIL, PASSWORD, CHROMIUM,
+// ONLY=login,devices,device,device-7d,alerts,add-device,settings,dark,tablet. Expects an enrolled agent
+// whose hostname matches HOST (default "vm") (the device page shots) and at least one unresolved alert.
+import { chromium } from "playwright-core";
+
+const BASE = process.env.BASE ?? "http://127.0.0.1:18181";
+const EMAIL = process.env.EMAIL ?? "admin@example.com";
+const PASSWORD = process.env.PASSWORD ?? "secret123";
+const HOST = process.env.HOST ?? "vm";
+const OUT = process.argv[2] ?? "docs/screenshots";
+const ONLY = process.env.ONLY?.split(",");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const want = (name: string) => !ONLY || ONLY.includes(name);
+
+async function session(colorScheme: "light" | "dark", viewport = { width: 1440, height: 900 }) {
+  const context = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error("pageerror:", e.message));
+  page.on("console", (m) => m.type() === "error" && console.error("console:", m.text()));
+  return { context, page };
+}
+
+async function signIn(page: import("playwright-core").Page, next = "/devices") {
+  await page.goto(`${BASE}${next}`);
+  await page.getByTestId("login-email").fill(EMAIL);
+  await page.getByTestId("login-password").fill(PASSWORD);
+  await page.getByTestId("login-submit").click();
+  await page.waitForURL((u) => u.pathname === next);
+}
+
+const light = await session("light");
+const p = light.page;
+if (want("login")) {
+  await p.goto(`${BASE}/devices`);
+  await p.getByTestId("login-email").waitFor();
+  await p.screenshot({ path: `${OUT}/login.png` });
+  await p.getByTestId("login-email").fill(EMAIL);
+  await p.getByTestId("login-password").fill("wrong-password");
+  await p.getByTestId("login-submit").click();
+  await p.getByTestId("login-error").waitFor();
+  await p.screenshot({ path: `${OUT}/login-error.png` });
+}
+await signIn(p);
+await p.getByTestId("device-row").first().waitFor();
+await p.waitForTimeout(500);
+if (want("devices")) await p.screenshot({ path: `${OUT}/devices-light.png` });
+
+if (want("device")) {
+  await p.goto(`${BASE}/devices?q=${HOST}`);
+  await p.getByTestId("device-link").first().click();
+  await p.getByTestId("chart-cpu").waitFor();
+  await p.waitForTimeout(7000);
+  console.log("cpu chart points:", await p.getByTestId("chart-cpu").getAttribute("data-points"));
+  await p.screenshot({ path: `${OUT}/device.png`, fullPage: true });
+  if (want("device-7d")) {
+    await p.locator("label", { hasText: "7 d" }).click();
+    await p.waitForTimeout(1500);
+    await p.screenshot({ path: `${OUT}/device-7d.png` });
+  }
+}
+if (want("alerts")) {
+  await p.goto(`${BASE}/alerts`);
+  await p.getByTestId("alert-row").first().waitFor();
+  await p.getByTestId("alert-ack").first().click();
+  await p.waitForTimeout(600);
+  await p.screenshot({ path: `${OUT}/alerts.png` });
+}
+if (want("add-device")) {
+  await p.goto(`${BASE}/add-device`);
+  await p.getByTestId("token-create").click();
+  await p.getByTestId("install-linux").waitFor();
+  console.log("linux one-liner:", await p.getByTestId("install-linux").textContent());
+  await p.screenshot({ path: `${OUT}/add-device.png`, fullPage: true });
+}
+if (want("settings")) {
+  await p.goto(`${BASE}/settings`);
+  await p.getByLabel("Name").fill("Billing sync");
+  await p.getByTestId("apikey-create").click();
+  await p.getByTestId("apikey-value").waitFor();
+  await p.waitForTimeout(300);
+  await p.screenshot({ path: `${OUT}/settings.png`, fullPage: true });
+}
+await light.context.close();
+
+if (want("dark")) {
+  const dark = await session("dark");
+  await signIn(dark.page);
+  await dark.page.getByTestId("device-row").first().waitFor();
+  await dark.page.waitForTimeout(500);
+  await dark.page.screenshot({ path: `${OUT}/devices-dark.png` });
+  await dark.page.goto(`${BASE}/devices?q=${HOST}`);
+  await dark.page.getByTestId("device-link").first().click();
+  await dark.page.getByTestId("chart-cpu").waitFor();
+  await dark.page.waitForTimeout(5000);
+  await dark.page.screenshot({ path: `${OUT}/device-dark.png` });
+  await dark.context.close();
+}
+if (want("tablet")) {
+  const tablet = await session("light", { width: 820, height: 1180 });
+  await signIn(tablet.page);
+  await tablet.page.getByTestId("device-row").first().waitFor();
+  await tablet.page.waitForTimeout(500);
+  await tablet.page.screenshot({ path: `${OUT}/devices-tablet.png` });
+  await tablet.context.close();
+}
+await browser.close();

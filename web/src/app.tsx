@@ -1,0 +1,39 @@
+import { Navigate, Route, Router, type RouteSectionProps } from "@solidjs/router";
+import { Suspense, lazy } from "solid-js";
+import { Shell } from "./components/Shell.tsx";
+import { Toasts } from "./components/Toasts.tsx";
+
+// Every page is its own chunk: the login page never loads the device list or the chart code.
+const Login = lazy(() => import("./routes/login.tsx"));
+const Devices = lazy(() => import("./routes/devices.tsx"));
+const DevicePage = lazy(() => import("./routes/device.tsx"));
+const Alerts = lazy(() => import("./routes/alerts.tsx"));
+const AddDevice = lazy(() => import("./routes/add-device.tsx"));
+const Settings = lazy(() => import("./routes/settings.tsx"));
+const NotFound = lazy(() => import("./routes/not-found.tsx"));
+
+function Root(props: RouteSectionProps) {
+  return (
+    <>
+      <Suspense>{props.children}</Suspense>
+      <Toasts />
+    </>
+  );
+}
+
+export function App() {
+  return (
+    <Router root={Root}>
+      <Route path="/login" component={Login} />
+      <Route path="/" component={Shell}>
+        <Route path="/" component={() => <Navigate href="/devices" />} />
+        <Route path="/devices" component={Devices} />
+        <Route path="/devices/:id" component={DevicePage} />
+        <Route path="/alerts" component={Alerts} />
+        <Route path="/add-device" component={AddDevice} />
+        <Route path="/settings" component={Settings} />
+        <Route path="*404" component={NotFound} />
+      </Route>
+    </Router>
+  );
+}

@@ -1,0 +1,40 @@
+import { createEffect } from "solid-js";
+
+/** A modal confirmation on the native <dialog> (focus trapped, Escape cancels). */
+export function ConfirmDialog(props: {
+  open: boolean;
+  title: string;
+  message: string;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
+  let dialog: HTMLDialogElement | undefined;
+  createEffect(() => {
+    if (!dialog) return;
+    if (props.open && !dialog.open) dialog.showModal();
+    if (!props.open && dialog.open) dialog.close();
+  });
+  return (
+    <dialog ref={dialog} aria-labelledby="confirm-title" onClose={() => props.onClose()}>
+      <h2 id="confirm-title">{props.title}</h2>
+      <p class="dialog-message">{props.message}</p>
+      <div class="dialog-actions">
+        <button type="button" class="btn" onClick={() => props.onClose()} autofocus>
+          Cancel
+        </button>
+        <button
+          type="button"
+          class={props.danger ? "btn btn-danger" : "btn btn-primary"}
+          onClick={() => {
+            props.onConfirm();
+            props.onClose();
+          }}
+        >
+          {props.confirmLabel}
+        </button>
+      </div>
+    </dialog>
+  );
+}

@@ -1,0 +1,103 @@
+import { For, Show } from "solid-js";
+import type { Device } from "../lib/types.ts";
+import { MiniBar } from "./MiniBar.tsx";
+import { OsIcon } from "./OsIcon.tsx";
+import { QuickActions } from "./QuickActions.tsx";
+import { RelativeTime } from "./RelativeTime.tsx";
+import { StatusBadge } from "./StatusBadge.tsx";
+
+const MAX_TAGS = 2;
+
+/** The cells of one device in the fleet list (the <tr> itself belongs to VirtualTable). */
+export function DeviceCells(props: { device: Device }) {
+  const d = () => props.device;
+  const site = () => (d().clientName === d().siteName ? d().siteName : `${d().clientName} / ${d().siteName}`);
+  return (
+    <>
+      <td class="c-status">
+        <StatusBadge status={d().status} />
+      </td>
+      <td class="c-host">
+        <div class="host-cell">
+          <OsIcon os={d().os} />
+          <div class="host-text">
+            {/* A plain link (the router still handles the click): cheaper than <A> in a list that re-renders as it scrolls. */}
+            <a href={`/devices/${d().id}`} class="host-link" data-testid="device-link">
+              {d().hostname}
+            </a>
+            <span class="host-sub">
+              {d().osName} {d().osVersion}
+              <span class="site-inline"> · {site()}</span>
+            </span>
+          </div>
+        </div>
+      </td>
+      <td class="c-site" title={site()}>
+        {site()}
+      </td>
+      <td class="c-tags">
+        <div class="tags">
+          <For each={d().tags.slice(0, MAX_TAGS)}>{(t) => <span class="tag">{t}</span>}</For>
+          <Show when={d().tags.length > MAX_TAGS}>
+            <span class="tag" title={d().tags.slice(MAX_TAGS).join(", ")}>
+              +{d().tags.length - MAX_TAGS}
+            </span>
+          </Show>
+        </div>
+      </td>
+      <td class="c-bar c-cpu">
+        <MiniBar label="CPU" value={d().telemetry?.cpuPercent} compact />
+      </td>
+      <td class="c-bar c-ram">
+        <MiniBar label="RAM" value={d().telemetry?.memoryPercent} compact />
+      </td>
+      <td class="c-bar c-disk">
+        <MiniBar label="Disk" value={d().telemetry?.diskPercent} compact />
+      </td>
+      <td class="c-seen">
+        <RelativeTime value={d().lastSeenAt} />
+      </td>
+      <td class="c-actions">
+        <div class="actions-cell">
+          <QuickActions hostname={d().hostname} />
+        </div>
+      </td>
+    </>
+  );
+}
+
+/** The header row of the fleet list; aria-sort follows the chosen sort. */
+export function DeviceHead(props: { sort: string }) {
+  const sorted = (keys: Record<string, "ascending" | "descending">) => keys[props.sort];
+  return (
+    <tr>
+      <th scope="col" class="c-status" aria-sort={sorted({ status: "ascending" })}>
+        Status
+      </th>
+      <th scope="col" class="c-host" aria-sort={sorted({ hostname: "ascending", "-hostname": "descending" })}>
+        Device
+      </th>
+      <th scope="col" class="c-site">
+        Site
+      </th>
+      <th scope="col" class="c-tags">
+        Tags
+      </th>
+      <th scope="col" class="c-bar c-cpu" aria-sort={sorted({ cpu: "descending" })}>
+        CPU
+      </th>
+      <th scope="col" class="c-bar c-ram" aria-sort={sorted({ memory: "descending" })}>
+        RAM
+      </th>
+      <th scope="col" class="c-bar c-disk" aria-sort={sorted({ disk: "descending" })}>
+        Disk
+      </th>
+      <th scope="col" class="c-seen" aria-sort={sorted({ lastSeen: "ascending" })}>
+        Last seen
+      </th>
+      <th scope="col" class="c-actions">
+        <span class="sr-only">Actions</span>
+      </th>
+    </tr>
+  );
+}

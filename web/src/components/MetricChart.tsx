@@ -1,0 +1,128 @@
+import type ApexCharts from "apexcharts";
+import type { ApexOptions } from "apexcharts";
+import { SolidApexCharts } from "solid-apexcharts";
+import { For, Show, createEffect, createSignal, on, untrack } from "solid-js";
+import { percent, rate } from "../lib/format.ts";
+import { theme } from "../lib/theme.ts";
+
+export type Point = [number, number];
+export interface Series {
+  name: string;
+  data: Point[];
+}
+
+// Start fetching the chart library with this module (the device page), and mount charts only once it is
+// here: solid-apexcharts imports it lazily and would touch an unset chart if unmounted before that.
+let apexLoaded = false;
+const apexReady = import("apexcharts").then(() => {
+  apexLoaded = true;
+});
+
+const cssVar = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+function themed(): ApexOptions {
+  return {
+    theme: { mode: theme() },
+    colors: [cssVar("--chart-1"), cssVar("--chart-2")],
+    grid: { borderColor: cssVar("--chart-grid"), strokeDashArray: 3 },
+    chart: { foreColor: cssVar("--text-muted") },
+    xaxis: { axisBorder: { color: cssVar("--chart-grid") }, axisTicks: { color: cssVar("--chart-grid") } },
+  };
+}
+
+/**
+ * One time-series chart (solid-apexcharts): CPU, RAM or disk in percent, or network in bytes per
+ * second. New data is pushed into the mounted chart, so live points do not re-create it.
+ */
+export function MetricChart(props: {
+  title: string;
+  unit: "percent" | "rate";
+  series: Series[];
+  /** Left edge of the x axis, epoch ms. */
+  from: number;
+  current?: string;
+  testid?: string;
+}) {
+  const [chart, setChart] = createSignal<ApexCharts | null>(null);
+  const [ready, setReady] = createSignal(apexLoaded);
+  if (!apexLoaded) void apexReady.then(() => setReady(true));
+  const fmt = (v: number) => (props.unit === "percent" ? percent(v) : rate(v));
+  const points = () => props.series.reduce((n, s) => n + s.data.length, 0);
+  const base = themed();
+  const options: ApexOptions = {
+    ...base,
+    chart: {
+      ...base.chart,
+      fontFamily: "inherit",
+      background: "transparent",
+      animations: { enabled: false },
+      toolbar: { show: false },
+      zoom: { enabled: false },
+      parentHeightOffset: 0,
+    },
+    dataLabels: { enabled: false },
+    stroke: { width: 2, curve: "straight" },
+    fill: props.unit === "percent" ? { type: "gradient", gradient: { opacityFrom: 0.35, opacityTo: 0.03 } } : { type: "solid", opacity: 1 },
+    markers: { size: 0 },
+    legend: { show: false },
+    xaxis: { ...base.xaxis, type: "datetime", min: props.from, labels: { datetimeUTC: false }, tooltip: { enabled: false } },
+    yaxis:
+      props.unit === "percent"
+        ? { min: 0, max: 100, tickAmount: 4, labels: { formatter: (v) => `${Math.round(v)} %` } }
+        : { min: 0, tickAmount: 4, labels: { formatter: (v) => rate(v) } },
+    tooltip: { x: { format: "dd MMM HH:mm:ss" }, y: { formatter: (v) => fmt(v) } },
+    noData: { text: "No data in this range yet" },
+  };
+
+  // solid-apexcharts gets fixed props (it calls into the chart before its async import has resolved
+  // when they change); new data goes straight to the mounted chart instead.
+  const initialSeries = untrack(() => props.series);
+  const type = untrack(() => (props.unit === "percent" ? "area" : "line"));
+  createEffect(
+    on([chart, () => props.series, () => props.from], ([c, series, from]) => {
+      if (c) void c.updateOptions({ series, xaxis: { min: from } }, false, false);
+    }),
+  );
+  createEffect(
+    on(
+      theme,
+      () => {
+        void chart()?.updateOptions(themed(), false, false);
+      },
+      { defer: true },
+    ),
+  );
+
+  return (
+    <section
+      class="chart-card card"
+      data-testid={props.testid}
+      data-points={points()}
+      aria-label={`${props.title} chart${props.current ? `, now ${props.current}` : ""}`}
+    >
+      <header class="chart-head">
+        <h3>{props.title}</h3>
+        <Show when={props.series.length > 1}>
+          <ul class="chart-legend">
+            <For each={props.series}>
+              {(s, i) => (
+                <li>
+                  <span class="swatch" style={{ background: `var(--chart-${i() + 1})` }} aria-hidden="true" />
+                  {s.name}
+                </li>
+              )}
+            </For>
+          </ul>
+        </Show>
+        <span class="chart-now">
+          <span class="chart-value">{props.current ?? "—"}</span>
+        </span>
+      </header>
+      <div class="chart-body" role="img" aria-label={`${props.title} over time`}>
+        <Show when={ready()}>
+          <SolidApexCharts type={type} height={200} options={options} series={initialSeries} onMounted={(c: ApexCharts) => setChart(c)} />
+        </Show>
+      </div>
+    </section>
+  );
+}

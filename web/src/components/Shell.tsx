@@ -1,0 +1,134 @@
+import { A, type RouteSectionProps, useLocation, useNavigate } from "@solidjs/router";
+import { Show, Suspense, createEffect, createSignal, on, onCleanup, onMount } from "solid-js";
+import { api, call } from "../lib/api.ts";
+import { liveState, onLive, onLiveOpen, startLive, stopLive } from "../lib/live.ts";
+import { expiredAt } from "../lib/session-events.ts";
+import { loadSession, loginHref, markSignedOut, principal, signOut } from "../lib/session.ts";
+import { toast } from "../lib/toast.ts";
+import { Logo } from "./Logo.tsx";
+import { SkeletonLines } from "./Skeleton.tsx";
+import { ThemeToggle } from "./ThemeToggle.tsx";
+
+const LIVE_LABEL = { idle: "Offline", connecting: "Connecting", open: "Live", reconnecting: "Reconnecting" } as const;
+
+/** The signed-in frame: top navigation, live connection, session guard, toasts. */
+export function Shell(props: RouteSectionProps) {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [unresolved, setUnresolved] = createSignal<number | null>(null);
+  const here = () => location.pathname + location.search;
+  const toLogin = () => navigate(loginHref(here()), { replace: true });
+
+  onMount(async () => {
+    const p = principal() ?? (await loadSession());
+    if (!p) toLogin();
+  });
+
+  // Any 401 from the API: the session expired; go to login and come back here afterwards.
+  createEffect(
+    on(
+      expiredAt,
+      () => {
+        const wasSignedIn = !!principal();
+        markSignedOut();
+        stopLive();
+        if (wasSignedIn) toast("info", "Your session ended. Sign in again to continue.");
+        toLogin();
+      },
+      { defer: true },
+    ),
+  );
+
+  // Route changes move focus to the page, so screen readers start at the new content.
+  createEffect(
+    on(
+      () => location.pathname,
+      () => document.getElementById("main")?.focus({ preventScroll: true }),
+      { defer: true },
+    ),
+  );
+
+  const refreshAlertCount = () =>
+    call(api.api.v1.alerts.get({ query: { state: "unresolved", limit: 1 } }))
+      .then((p) => setUnresolved(p.total))
+      .catch(() => {});
+
+  createEffect(() => {
+    if (!principal()) return;
+    startLive();
+    refreshAlertCount();
+  });
+  onCleanup(stopLive);
+  onCleanup(onLiveOpen(refreshAlertCount));
+  onCleanup(
+    onLive((e) => {
+      if (e.type === "alert.created") {
+        setUnresolved((n) => (n ?? 0) + 1);
+        if (e.severity === "critical") toast("error", `Critical alert: ${e.message}`, `/devices/${e.deviceId}`);
+      } else if (e.type === "alert.resolved") {
+        refreshAlertCount();
+      } else if (e.type === "device.enrolled") {
+        toast("success", `New device enrolled: ${e.hostname}`, `/devices/${e.deviceId}`);
+      }
+    }),
+  );
+
+  const logout = async () => {
+    stopLive();
+    try {
+      await signOut();
+    } catch {}
+    navigate("/login", { replace: true });
+  };
+
+  return (
+    <div class="app">
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <A href="/devices" class="brand" aria-label="SENTpulse home">
+          <Logo />
+          <span>
+            SENT<b>pulse</b>
+          </span>
+        </A>
+        <nav class="mainnav" aria-label="Main">
+          <A href="/devices">Devices</A>
+          <A href="/alerts">
+            Alerts
+            <Show when={unresolved()}>
+              {(n) => (
+                <>
+                  <span class="nav-count" aria-hidden="true">
+                    {n() > 999 ? "999+" : n()}
+                  </span>
+                  <span class="sr-only">({n()} unresolved)</span>
+                </>
+              )}
+            </Show>
+          </A>
+          <A href="/add-device">Add device</A>
+          <A href="/settings">Settings</A>
+        </nav>
+        <div class="topbar-end">
+          <span class="live-indicator" data-state={liveState()} title={`Live updates: ${LIVE_LABEL[liveState()]}`}>
+            <span class="dot" aria-hidden="true" />
+            <span class="label">{LIVE_LABEL[liveState()]}</span>
+          </span>
+          <ThemeToggle />
+          <span class="user-email">{principal()?.email}</span>
+          <button type="button" class="btn btn-sm" data-testid="logout" onClick={logout}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabindex="-1">
+        {/* Pages render while the session is being checked, so their data loads in parallel; a 401 sends them to login. */}
+        <Show when={principal() !== null} fallback={<SkeletonLines count={8} height="22px" label="Checking your session…" />}>
+          <Suspense fallback={<SkeletonLines count={8} height="22px" />}>{props.children}</Suspense>
+        </Show>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,19 @@
+import type { api } from "./api.ts";
+
+/** Shapes of API data, derived from the server's routes through Eden (never written twice). */
+type Data<F extends (...args: never[]) => Promise<{ data: unknown }>> = Exclude<Awaited<ReturnType<F>>["data"], null>;
+
+export type Principal = Data<typeof api.api.v1.auth.me.get>["principal"];
+export type DevicePage = Data<typeof api.api.v1.devices.get>;
+export type Device = DevicePage["items"][number];
+export type DeviceStatus = Device["status"];
+export type DeviceDetail = Data<ReturnType<typeof api.api.v1.devices>["get"]>;
+export type TelemetryRange = Data<ReturnType<typeof api.api.v1.devices>["telemetry"]["get"]>;
+export type DeviceCounts = Data<typeof api.api.v1.devices.counts.get>;
+export type AlertPage = Data<typeof api.api.v1.alerts.get>;
+export type Alert = AlertPage["items"][number];
+export type EnrollmentToken = Data<(typeof api.api.v1)["enrollment-tokens"]["get"]>["items"][number];
+export type NewEnrollmentToken = Data<(typeof api.api.v1)["enrollment-tokens"]["post"]>;
+export type ApiKey = Data<(typeof api.api.v1)["api-keys"]["get"]>["items"][number];
+export type NewApiKey = Data<(typeof api.api.v1)["api-keys"]["post"]>;
+export type OsName = "linux" | "windows" | "darwin";

@@ -1,0 +1,165 @@
+import { A, useNavigate, useParams } from "@solidjs/router";
+import { For, Match, Show, Switch, createEffect, createResource, createSignal, onCleanup } from "solid-js";
+import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
+import { DeviceAlerts } from "../components/DeviceAlerts.tsx";
+import { DeviceInfo } from "../components/DeviceInfo.tsx";
+import { EmptyState } from "../components/EmptyState.tsx";
+import { ErrorNote } from "../components/ErrorNote.tsx";
+import { OsIcon } from "../components/OsIcon.tsx";
+import { COMING_SOON, REMOTE_ACTIONS } from "../components/QuickActions.tsx";
+import { RelativeTime } from "../components/RelativeTime.tsx";
+import { SkeletonLines } from "../components/Skeleton.tsx";
+import { StatusBadge } from "../components/StatusBadge.tsx";
+import { ApiError, api, call, errorMessage } from "../lib/api.ts";
+import { onLive } from "../lib/live.ts";
+import { principal } from "../lib/session.ts";
+import { toast } from "../lib/toast.ts";
+import type { DeviceDetail } from "../lib/types.ts";
+import { DeviceCharts } from "./device-charts.tsx";
+import "./device.css";
+
+/** One device: header, live charts, alerts, system facts and actions. */
+export default function DevicePage() {
+  const params = useParams<{ id: string }>();
+  const navigate = useNavigate();
+  const [device, { mutate, refetch }] = createResource(
+    () => params.id,
+    (id) => call(api.api.v1.devices({ id }).get()),
+  );
+  // Reading a resource that failed throws; everything below reads it through this.
+  const current = () => (device.error ? undefined : device.latest);
+  const [confirmDelete, setConfirmDelete] = createSignal(false);
+  const canDelete = () => ["admin", "owner"].includes(principal()?.role ?? "");
+
+  const patch = (p: Partial<DeviceDetail>) => {
+    const d = current();
+    if (d) mutate({ ...d, ...p });
+  };
+  onCleanup(
+    onLive((e) => {
+      if (e.type === "device.status" && e.deviceId === params.id) patch({ status: e.status, statusChangedAt: new Date(e.at) });
+      if (e.type === "device.telemetry" && e.deviceId === params.id) {
+        const d = current();
+        const p = e.point;
+        const t = d?.telemetry;
+        patch({
+          lastSeenAt: new Date(p.time),
+          telemetry: t
+            ? {
+                ...t,
+                ...p,
+                time: new Date(p.time),
+                uptimeSeconds: t.uptimeSeconds + (new Date(p.time).getTime() - new Date(t.time).getTime()) / 1000,
+              }
+            : null,
+        });
+      }
+    }),
+  );
+
+  const remove = async () => {
+    const d = current();
+    if (!d) return;
+    try {
+      await call(api.api.v1.devices({ id: d.id }).delete());
+      toast("success", `${d.hostname} was removed with its history.`);
+      navigate("/devices", { replace: true });
+    } catch (e) {
+      toast("error", errorMessage(e));
+    }
+  };
+
+  const notFound = () => device.error instanceof ApiError && (device.error.status === 404 || device.error.status === 400);
+  const title = () => current()?.hostname;
+  createEffect(() => {
+    document.title = `${title() ?? "Device"} · SENTpulse`;
+  });
+
+  return (
+    <div class="device-page">
+      <nav class="breadcrumb" aria-label="Breadcrumb">
+        <A href="/devices">Devices</A> <span aria-hidden="true">/</span>{" "}
+        <span aria-current="page">{title() ?? (device.error ? "Not found" : "…")}</span>
+      </nav>
+      <Switch>
+        <Match when={notFound()}>
+          <EmptyState
+            title="Device not found"
+            actions={
+              <A href="/devices" class="btn btn-primary">
+                Back to devices
+              </A>
+            }
+          >
+            It may have been removed, or it belongs to another organization.
+          </EmptyState>
+        </Match>
+        <Match when={device.error && !current()}>
+          <ErrorNote message={errorMessage(device.error)} onRetry={refetch} />
+        </Match>
+        <Match when={!current()}>
+          <div class="card section">
+            <SkeletonLines count={3} height="20px" label="Loading device…" />
+          </div>
+        </Match>
+        <Match when={current()}>
+          {(d) => (
+            <>
+              <header class="device-header card">
+                <div class="device-title">
+                  <OsIcon os={d().os} />
+                  <div>
+                    <h1>{d().hostname}</h1>
+                    <p class="muted">
+                      {d().osName} {d().osVersion} · {d().arch} · last seen <RelativeTime value={d().lastSeenAt} />
+                    </p>
+                  </div>
+                  <StatusBadge status={d().status} />
+                </div>
+                <div class="device-actions" role="toolbar" aria-label="Device actions">
+                  <For each={REMOTE_ACTIONS}>
+                    {(label) => (
+                      <button type="button" class="btn btn-sm" disabled title={COMING_SOON}>
+                        {label}
+                      </button>
+                    )}
+                  </For>
+                  <button
+                    type="button"
+                    class="btn btn-sm btn-danger"
+                    disabled={!canDelete()}
+                    title={canDelete() ? "Remove this device and its history" : "Needs the admin role"}
+                    onClick={() => setConfirmDelete(true)}
+                  >
+                    Remove
+                  </button>
+                </div>
+                <Show when={d().tags.length}>
+                  <div class="tags device-tags">
+                    <For each={d().tags}>{(t) => <span class="tag">{t}</span>}</For>
+                  </div>
+                </Show>
+              </header>
+              <div class="device-grid">
+                <div class="device-main">
+                  <DeviceCharts deviceId={d().id} latest={d().telemetry} />
+                  <DeviceAlerts deviceId={d().id} />
+                </div>
+                <DeviceInfo device={d()} />
+              </div>
+              <ConfirmDialog
+                open={confirmDelete()}
+                title={`Remove ${d().hostname}?`}
+                message="The device and all its telemetry and alerts are deleted. Its agent is disconnected and must be enrolled again to come back."
+                confirmLabel="Remove device"
+                danger
+                onConfirm={remove}
+                onClose={() => setConfirmDelete(false)}
+              />
+            </>
+          )}
+        </Match>
+      </Switch>
+    </div>
+  );
+}

@@ -1,0 +1,144 @@
+import { useNavigate, useSearchParams } from "@solidjs/router";
+import { Show, createSignal, onMount } from "solid-js";
+import * as v from "valibot";
+import { Logo } from "../components/Logo.tsx";
+import { ThemeToggle } from "../components/ThemeToggle.tsx";
+import { errorMessage } from "../lib/api.ts";
+import { fieldErrors } from "../lib/forms.ts";
+import { loadSession, principal, safeNext, signIn } from "../lib/session.ts";
+import "./login.css";
+
+const LoginForm = v.object({
+  email: v.pipe(v.string(), v.trim(), v.nonEmpty("Enter your email address."), v.email("That is not an email address."), v.maxLength(320)),
+  password: v.pipe(v.string(), v.nonEmpty("Enter your password."), v.maxLength(1024)),
+  totp: v.pipe(v.string(), v.trim(), v.regex(/^(\d{6})?$/, "The code has 6 digits.")),
+});
+
+export default function Login() {
+  document.title = "Sign in · SENTpulse";
+  const navigate = useNavigate();
+  const [params] = useSearchParams<{ next?: string }>();
+  const [errors, setErrors] = createSignal<Record<string, string>>({});
+  const [serverError, setServerError] = createSignal("");
+  const [busy, setBusy] = createSignal(false);
+  const next = () => safeNext(params.next);
+
+  onMount(async () => {
+    // Skip the round trip when the shell just found the session gone.
+    if (principal() === null) return;
+    if (principal() ?? (await loadSession())) navigate(next(), { replace: true });
+  });
+
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const parsed = v.safeParse(LoginForm, {
+      email: String(form.get("email") ?? ""),
+      password: String(form.get("password") ?? ""),
+      totp: String(form.get("totp") ?? ""),
+    });
+    setServerError("");
+    if (!parsed.success) {
+      setErrors(fieldErrors(parsed.issues));
+      const first = Object.keys(fieldErrors(parsed.issues))[0];
+      if (first) document.getElementById(`login-${first}`)?.focus();
+      return;
+    }
+    setErrors({});
+    setBusy(true);
+    try {
+      await signIn(parsed.output.email, parsed.output.password, parsed.output.totp || undefined);
+      navigate(next(), { replace: true });
+    } catch (err) {
+      setServerError(errorMessage(err));
+      document.getElementById("login-password")?.focus();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="login-page">
+      <div class="login-theme">
+        <ThemeToggle />
+      </div>
+      <main class="login-card card" id="main">
+        <div class="login-brand">
+          <Logo size={34} />
+          <span>
+            SENT<b>pulse</b>
+          </span>
+        </div>
+        <h1>Sign in</h1>
+        <p class="muted">Monitor and manage your fleet.</p>
+        <form onSubmit={submit} novalidate aria-describedby={serverError() ? "login-error" : undefined}>
+          <Show when={serverError()}>
+            <div class="error-note" id="login-error" role="alert" data-testid="login-error">
+              {serverError()}
+            </div>
+          </Show>
+          <div class="field">
+            <label for="login-email">Email</label>
+            <input
+              id="login-email"
+              name="email"
+              type="email"
+              autocomplete="username"
+              inputmode="email"
+              data-testid="login-email"
+              aria-invalid={!!errors().email}
+              aria-describedby={errors().email ? "login-email-error" : undefined}
+              autofocus
+            />
+            <Show when={errors().email}>
+              <span class="field-error" id="login-email-error">
+                {errors().email}
+              </span>
+            </Show>
+          </div>
+          <div class="field">
+            <label for="login-password">Password</label>
+            <input
+              id="login-password"
+              name="password"
+              type="password"
+              autocomplete="current-password"
+              data-testid="login-password"
+              aria-invalid={!!errors().password}
+              aria-describedby={errors().password ? "login-password-error" : undefined}
+            />
+            <Show when={errors().password}>
+              <span class="field-error" id="login-password-error">
+                {errors().password}
+              </span>
+            </Show>
+          </div>
+          <div class="field">
+            <label for="login-totp">
+              Authentication code <span class="muted">(if two-factor is on)</span>
+            </label>
+            <input
+              id="login-totp"
+              name="totp"
+              type="text"
+              inputmode="numeric"
+              autocomplete="one-time-code"
+              maxlength="6"
+              placeholder="123456"
+              aria-invalid={!!errors().totp}
+              aria-describedby={errors().totp ? "login-totp-error" : undefined}
+            />
+            <Show when={errors().totp}>
+              <span class="field-error" id="login-totp-error">
+                {errors().totp}
+              </span>
+            </Show>
+          </div>
+          <button type="submit" class="btn btn-primary login-submit" data-testid="login-submit" disabled={busy()}>
+            {busy() ? "Signing in…" : "Sign in"}
+          </button>
+        </form>
+      </main>
+    </div>
+  );
+}
