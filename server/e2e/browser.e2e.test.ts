@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { enrollRealAgent, type EnrolledAgent } from "../testing/agents.ts";
+import { ADMIN, startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
+
+/**
+ * The dashboard in Debian's Chromium (headless, driven by playwright-core) against the real server
+ * and the real compiled agent. Needs web/dist (scripts/test builds it first).
+ */
+const CHROMIUM = process.env.SENTPULSE_CHROMIUM ?? "/usr/bin/chromium";
+let srv: TestServer;
+let agent: EnrolledAgent;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync("web/dist/index.html")) throw new Error("web/dist is missing: build the dashboard first (scripts/test does)");
+  srv = await startTestServer({ telemetryIntervalS: 2 });
+  agent = await enrollRealAgent(srv, ["env=browser"]);
+  agent.start();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await agent?.stop();
+  await srv?.stop();
+});
+
+describe("the dashboard in Chromium", () => {
+  test("a bad password shows an error; the right one signs in", async () => {
+    await page.goto(`${srv.url}/devices`);
+    await page.getByTestId("login-email").fill(ADMIN.email);
+    await page.getByTestId("login-password").fill("not the password");
+    await page.getByTestId("login-submit").click();
+    await page.getByTestId("login-error").waitFor();
+    expect(await page.getByTestId("login-error").textContent()).toMatch(/wrong email or password/i);
+    await page.getByTestId("login-password").fill(ADMIN.password);
+    await page.getByTestId("login-submit").click();
+    await page.waitForURL((u) => u.pathname === "/devices");
+  });
+
+  test("the real enrolled agent shows up online", async () => {
+    const row = page.getByTestId("device-row").first();
+    await row.waitFor({ timeout: 30_000 });
+    await waitFor(
+      "online badge",
+      async () => (await page.getByTestId("device-status").first().getAttribute("data-status")) === "online",
+      30_000,
+    );
+  });
+
+  test("its page shows charts that gain points live", async () => {
+    await page.getByTestId("device-link").first().click();
+    const chart = page.getByTestId("chart-cpu");
+    await chart.waitFor();
+    const first = Number(await chart.getAttribute("data-points"));
+    await waitFor("new chart points", async () => Number(await chart.getAttribute("data-points")) >= first + 2, 30_000, 500);
+  });
+
+  test("an alert can be acknowledged", async () => {
+    await srv.sql`insert into alerts (organization_id, device_id, type, severity, state, message)
+      select organization_id, id, 'cpu_high', 'critical', 'firing', 'CPU above 90 % for 5 minutes' from devices where id = ${agent.deviceId}`;
+    await page
+      .getByRole("link", { name: /alerts/i })
+      .first()
+      .click();
+    const row = page.getByTestId("alert-row").filter({ hasText: "CPU above 90 %" });
+    await row.waitFor();
+    await row.getByTestId("alert-ack").click();
+    await waitFor("acknowledged", async () => (await row.getAttribute("data-acknowledged")) === "true", 10_000);
+    const [a] = await srv.sql`select acknowledged_at from alerts where type = 'cpu_high' and device_id = ${agent.deviceId}`;
+    expect(a?.acknowledged_at).not.toBeNull();
+  });
+
+  test("an enrollment token comes with a one-line installer", async () => {
+    await page
+      .getByRole("link", { name: /add device/i })
+      .first()
+      .click();
+    await page.getByTestId("token-create").click();
+    const line = page.getByTestId("install-linux");
+    await line.waitFor();
+    expect(await line.textContent()).toMatch(new RegExp(`curl -fsSL ${srv.url}/install.sh \\| sudo sh -s -- --token spe_`));
+  });
+
+  test("sign out goes back to the login page", async () => {
+    await page.getByTestId("logout").click();
+    await page.getByTestId("login-email").waitFor();
+    const me = await page.evaluate(async () => (await fetch("/api/v1/auth/me")).status);
+    expect(me).toBe(401);
+  });
+});
