@@ -9,6 +9,7 @@ import { enrollmentRoutes } from "./enrollment/routes.ts";
 import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
 import { liveRoutes } from "./live/routes.ts";
 import { opsRoutes } from "./ops/routes.ts";
+import { siteRoutes } from "./sites/routes.ts";
 import { VERSION } from "./version.ts";
 
 /** The whole HTTP surface. `App` (its type) is what the Eden client is typed from. */
@@ -43,6 +44,7 @@ export function createApp(s: Services) {
     .use(authRoutes(s))
     .use(deviceRoutes(s))
     .use(enrollmentRoutes(s))
+    .use(siteRoutes(s))
     .use(alertRoutes(s))
     .use(agentRoutes(s))
     .use(liveRoutes(s))

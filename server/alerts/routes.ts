@@ -12,6 +12,7 @@ const ListQuery = type({
   "state?": "'pending' | 'firing' | 'resolved' | 'unresolved'",
   "severity?": "'info' | 'warning' | 'critical'",
   "deviceId?": "string.uuid",
+  "acknowledged?": type("'true' | 'false'").pipe((v) => v === "true"),
   "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
   "cursor?": "string <= 200",
 });

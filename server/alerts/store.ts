@@ -18,6 +18,7 @@ export interface AlertFilter {
   state?: string | undefined;
   severity?: string | undefined;
   deviceId?: string | undefined;
+  acknowledged?: boolean | undefined;
 }
 
 /** Newest alerts first; `before` is the (createdAt, id) of the last row seen. */
@@ -34,7 +35,8 @@ export async function listAlerts(
     where a.organization_id = ${organizationId}
     ${f.state === "unresolved" ? sql`and a.state <> 'resolved'` : f.state ? sql`and a.state = ${f.state}` : sql``}
     ${f.severity ? sql`and a.severity = ${f.severity}` : sql``}
-    ${f.deviceId ? sql`and a.device_id = ${f.deviceId}` : sql``}`;
+    ${f.deviceId ? sql`and a.device_id = ${f.deviceId}` : sql``}
+    ${f.acknowledged === undefined ? sql`` : f.acknowledged ? sql`and a.acknowledged_at is not null` : sql`and a.acknowledged_at is null`}`;
   const [items, [count]] = await Promise.all([
     sql<AlertRow[]>`
       select a.id, a.device_id as "deviceId", d.hostname as "deviceHostname", a.type, a.severity, a.state, a.message,

@@ -135,6 +135,8 @@ describe("every route needs authentication", () => {
     ["GET", "/api/v1/alerts"],
     ["POST", "/api/v1/alerts/00000000-0000-0000-0000-000000000000/acknowledge"],
     ["GET", "/api/v1/metrics"],
+    ["GET", "/api/v1/sites"],
+    ["GET", "/api/v1/tags"],
     ["POST", "/api/v1/metrics/reset"],
   ];
   for (const [method, path] of routes) {

@@ -130,11 +130,26 @@ describe("one device", () => {
   });
 });
 
+describe("sites and tags", () => {
+  test("our sites with device counts, and tags in use; not another organization's", async () => {
+    const sites = (await (await srv.api("/api/v1/sites")).json()) as { items: { id: string; clientName: string; deviceCount: number }[] };
+    expect(sites.items.map((x) => x.id)).not.toContain(other.siteId);
+    expect(sites.items[0]?.deviceCount).toBe(24);
+    const tags = (await (await srv.api("/api/v1/tags")).json()) as { items: { tag: string; devices: number }[] };
+    expect(tags.items).toEqual([
+      { tag: "role=db", devices: 12 },
+      { tag: "role=web", devices: 12 },
+    ]);
+  });
+});
+
 describe("alerts", () => {
   test("another organization's alert cannot be listed or acknowledged", async () => {
     const list = (await (await srv.api("/api/v1/alerts")).json()) as { items: { id: string }[] };
     expect(list.items.map((a) => a.id)).not.toContain(other.alertId);
     expect((await srv.api(`/api/v1/alerts/${other.alertId}/acknowledge`, { body: {} })).status).toBe(404);
     expect((await srv.api("/api/v1/alerts?state=bogus")).status).toBe(400);
+    expect((await srv.api("/api/v1/alerts?acknowledged=maybe")).status).toBe(400);
+    expect((await srv.api("/api/v1/alerts?acknowledged=false")).status).toBe(200);
   });
 });
