@@ -17,6 +17,8 @@ const { values: opt } = parseArgs({
     duration: { type: "string", default: "300" },
     interval: { type: "string", default: "5" },
     warmup: { type: "string", default: "15" },
+    /** Use an already built dist/agent/sentpulse-agent-linux-x64 as it is (to compare build flags). */
+    "no-build": { type: "boolean", default: false },
   },
 });
 const run = (argv: string[]) => {
@@ -24,7 +26,7 @@ const run = (argv: string[]) => {
   if (p.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${p.stderr.toString()}`);
   return p.stdout.toString();
 };
-run(["scripts/build-agents", "linux-x64"]);
+if (!opt["no-build"]) run(["scripts/build-agents", "linux-x64"]);
 run(["bun", "build", "scripts/bench/idle.ts", "--compile", "--outfile", "dist/bench/idle"]);
 
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-agentbench-"));

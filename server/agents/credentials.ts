@@ -96,3 +96,13 @@ export async function ackedSeq(sql: Sql, deviceId: string): Promise<number> {
   const [row] = await sql<{ seq: string }[]>`select last_batch_seq as seq from devices where id = ${deviceId}`;
   return Number(row?.seq ?? 0);
 }
+
+/** Devices connected to this node whose secret is older than the rotation period. */
+export async function rotationDue(sql: Sql, nodeId: string, rotationS: number, max: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from devices
+    where ws_node = ${nodeId} and pending_secret_hash is null
+      and secret_rotated_at < now() - make_interval(secs => ${rotationS})
+    limit ${max}`;
+  return rows.map((r) => r.id);
+}

@@ -1,6 +1,6 @@
 import type { Services } from "../context.ts";
 import { log } from "../log.ts";
-import { beginRotation, completeRotation } from "./credentials.ts";
+import { beginRotation, completeRotation, rotationDue } from "./credentials.ts";
 
 /** Deadline for the agent to persist a new secret and answer, in ms. */
 const ROTATION_DEADLINE_MS = 30_000;
@@ -27,12 +27,7 @@ export async function rotateSecret(s: Services, deviceId: string): Promise<boole
 
 /** Rotates the secrets of this node's connected devices whose secret is older than the rotation period. */
 export async function rotateDueSecrets(s: Services, max = 500): Promise<number> {
-  const due = await s.sql<{ id: string }[]>`
-    select id from devices
-    where ws_node = ${s.nodeId} and pending_secret_hash is null
-      and secret_rotated_at < now() - make_interval(secs => ${s.config.secretRotationS})
-    limit ${max}`;
   let rotated = 0;
-  for (const { id } of due) if (await rotateSecret(s, id)) rotated++;
+  for (const id of await rotationDue(s.sql, s.nodeId, s.config.secretRotationS, max)) if (await rotateSecret(s, id)) rotated++;
   return rotated;
 }
