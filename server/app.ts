@@ -10,6 +10,7 @@ import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
 import { liveRoutes } from "./live/routes.ts";
 import { opsRoutes } from "./ops/routes.ts";
 import { siteRoutes } from "./sites/routes.ts";
+import { userRoutes } from "./users/routes.ts";
 import { VERSION } from "./version.ts";
 
 /** The whole HTTP surface. `App` (its type) is what the Eden client is typed from. */
@@ -45,6 +46,7 @@ export function createApp(s: Services) {
     .use(deviceRoutes(s))
     .use(enrollmentRoutes(s))
     .use(siteRoutes(s))
+    .use(userRoutes(s))
     .use(alertRoutes(s))
     .use(agentRoutes(s))
     .use(liveRoutes(s))

@@ -137,6 +137,9 @@ describe("every route needs authentication", () => {
     ["GET", "/api/v1/metrics"],
     ["GET", "/api/v1/sites"],
     ["GET", "/api/v1/tags"],
+    ["GET", "/api/v1/users"],
+    ["POST", "/api/v1/users"],
+    ["PATCH", "/api/v1/users/00000000-0000-0000-0000-000000000000"],
     ["POST", "/api/v1/metrics/reset"],
   ];
   for (const [method, path] of routes) {

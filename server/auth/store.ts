@@ -46,13 +46,6 @@ export async function insertUser(
   return row;
 }
 
-export async function listUsers(sql: Sql, organizationId: string): Promise<Omit<UserRow, "passwordHash" | "totpSecret">[]> {
-  return sql`
-    select id, organization_id as "organizationId", email, name, role, disabled_at as "disabledAt",
-           created_at as "createdAt", last_login_at as "lastLoginAt"
-    from users where organization_id = ${organizationId} order by email`;
-}
-
 export async function insertSession(
   sql: Sql,
   s: {

@@ -63,6 +63,25 @@ describe("device list", () => {
     expect((await page("?q=%25")).total).toBe(0);
   });
 
+  test("sorts on the server by status, CPU and last seen, paging by offset", async () => {
+    const byStatus = await page("?sort=status&limit=30");
+    expect(byStatus.items[0]?.status).toBe("offline");
+    expect(byStatus.items.at(-1)?.status).toBe("online");
+    const byCpu = await page("?sort=cpu&order=desc&limit=1");
+    expect(byCpu.items[0]?.id).toBe(ids[0]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const p: Page = await page(`?sort=lastSeen&limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      seen.push(...p.items.map((d) => d.id));
+      cursor = p.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(25);
+    const first = await page("?limit=5");
+    expect((await srv.api(`/api/v1/devices?sort=cpu&cursor=${first.nextCursor}`)).status).toBe(400);
+    expect((await srv.api("/api/v1/devices?sort=colour")).status).toBe(400);
+  });
+
   test("the latest sample rides along", async () => {
     const p = await page("?q=dev-00");
     expect(p.items[0]?.telemetry?.cpuPercent).toBe(19);

@@ -17,6 +17,8 @@ const ListQuery = type({
   "os?": "'linux' | 'windows' | 'darwin'",
   "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
   "cursor?": "string <= 600",
+  "sort?": "'hostname' | 'status' | 'lastSeen' | 'cpu' | 'memory' | 'disk'",
+  "order?": "'asc' | 'desc'",
 });
 const IdParam = type({ id: "string.uuid" });
 const TelemetryQuery = type({
@@ -28,17 +30,24 @@ const DisconnectBody = type({
   "retryAfterSeconds?": "0 <= number.integer <= 3600",
 });
 
-/** The cursor is the (hostname, id) of the last row, base64url JSON: stable under inserts. */
-function decodeCursor(cursor: string | undefined): { hostname: string; id: string } | undefined {
+type Cursor = { hostname: string; id: string } | { offset: number };
+
+/**
+ * The cursor is base64url JSON: the (hostname, id) of the last row for the default order (stable
+ * while devices come and go), an offset for the other orders.
+ */
+function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
   try {
     const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (typeof v?.h === "string" && typeof v?.i === "string" && /^[0-9a-f-]{36}$/i.test(v.i)) return { hostname: v.h, id: v.i };
+    if (Number.isInteger(v?.o) && v.o >= 0 && v.o <= 10_000_000) return { offset: v.o };
   } catch {}
   throw new BadRequest("INVALID_CURSOR", "cursor is not one this server issued");
 }
 
-const encodeCursor = (d: { hostname: string; id: string }) => Buffer.from(JSON.stringify({ h: d.hostname, i: d.id })).toString("base64url");
+const encodeCursor = (c: Cursor) =>
+  Buffer.from(JSON.stringify("offset" in c ? { o: c.offset } : { h: c.hostname, i: c.id })).toString("base64url");
 
 /** Fleet: device list with filters and cursor paging, detail, telemetry history, delete, socket cut. */
 export function deviceRoutes(s: Services) {
@@ -53,13 +62,17 @@ export function deviceRoutes(s: Services) {
       "/",
       async ({ query, principal }) => {
         const limit = pageLimit(query.limit);
-        const { items, total } = await listDevices(s.sql, principal.organizationId, query, { limit, after: decodeCursor(query.cursor) });
+        const sort = query.sort ?? "hostname";
+        const desc = query.order === "desc";
+        const cursor = decodeCursor(query.cursor);
+        const keyset = sort === "hostname" && !desc;
+        const offset = cursor && "offset" in cursor ? cursor.offset : 0;
+        const after = cursor && !("offset" in cursor) ? cursor : undefined;
+        if (cursor && keyset !== Boolean(after)) throw new BadRequest("INVALID_CURSOR", "this cursor belongs to another sort order");
+        const { items, total } = await listDevices(s.sql, principal.organizationId, query, { limit, after, offset, sort, desc });
         const last = items.at(-1);
-        return {
-          items,
-          nextCursor: items.length === limit && last ? encodeCursor(last) : null,
-          total,
-        };
+        const next: Cursor | undefined = items.length < limit || !last ? undefined : keyset ? last : { offset: offset + items.length };
+        return { items, nextCursor: next ? encodeCursor(next) : null, total };
       },
       {
         role: "readonly",

@@ -79,22 +79,48 @@ function where(sql: Sql, organizationId: string, f: DeviceListFilter) {
     ${like ? sql`and (d.hostname ilike ${like} or d.os_name ilike ${like} or d.serial_number ilike ${like} or array_to_string(d.tags, ' ') ilike ${like})` : sql``}`;
 }
 
-/** One page of devices ordered by hostname then id; `after` is the (hostname, id) of the last row seen. */
+export type DeviceSort = "hostname" | "status" | "lastSeen" | "cpu" | "memory" | "disk";
+
+/** ORDER BY for a sort key; "asc" puts problems first for status (offline, unresponsive, online). */
+function orderBy(sql: Sql, sort: DeviceSort, desc: boolean) {
+  const dir = desc ? sql`desc` : sql`asc`;
+  const metric = (key: string) => sql`((lt.telemetry ->> ${key})::float8) ${dir} nulls last, d.hostname, d.id`;
+  switch (sort) {
+    case "status":
+      return sql`(case d.status when 'offline' then 0 when 'unresponsive' then 1 else 2 end) ${dir}, d.hostname, d.id`;
+    case "lastSeen":
+      return sql`d.last_seen_at ${dir} nulls last, d.hostname, d.id`;
+    case "cpu":
+      return metric("cpuPercent");
+    case "memory":
+      return metric("memoryPercent");
+    case "disk":
+      return metric("diskPercent");
+    default:
+      return desc ? sql`d.hostname desc, d.id desc` : sql`d.hostname, d.id`;
+  }
+}
+
+/**
+ * One page of devices. By hostname (ascending) the page starts after `after`, the (hostname, id)
+ * of the last row seen, which stays stable while devices come and go; other orders page by offset.
+ */
 export async function listDevices(
   sql: Sql,
   organizationId: string,
   f: DeviceListFilter,
-  page: { limit: number; after?: { hostname: string; id: string } | undefined },
+  page: { limit: number; after?: { hostname: string; id: string } | undefined; offset?: number; sort?: DeviceSort; desc?: boolean },
 ): Promise<{ items: DeviceSummary[]; total: number }> {
+  const keyset = (page.sort ?? "hostname") === "hostname" && !page.desc;
   const [items, [count]] = await Promise.all([
     sql<DeviceSummary[]>`
       select ${summaryColumns(sql)}
       from devices d join sites s on s.id = d.site_id join clients c on c.id = s.client_id
       ${latest(sql)}
       ${where(sql, organizationId, f)}
-      ${page.after ? sql`and (d.hostname, d.id) > (${page.after.hostname}, ${page.after.id})` : sql``}
-      order by d.hostname, d.id
-      limit ${page.limit}`,
+      ${keyset && page.after ? sql`and (d.hostname, d.id) > (${page.after.hostname}, ${page.after.id})` : sql``}
+      order by ${orderBy(sql, page.sort ?? "hostname", page.desc ?? false)}
+      limit ${page.limit} ${keyset ? sql`` : sql`offset ${page.offset ?? 0}`}`,
     sql<{ n: number }[]>`select count(*)::int as n from devices d ${where(sql, organizationId, f)}`,
   ]);
   return { items, total: count?.n ?? 0 };

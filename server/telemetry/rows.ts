@@ -69,40 +69,23 @@ export function summarize(s: TelemetrySample): SampleSummary {
   };
 }
 
-/** Escapes a value for PostgreSQL's COPY text format. */
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
+/** Escapes a value for PostgreSQL's COPY text format (most values need nothing: test first, it is cheaper). */
 function text(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
 }
 
-const int = (n: number) => String(Math.round(n));
+const int = (n: number) => Math.round(n);
 
-/** One COPY text-format line (tab separated, newline terminated) for a sample. */
+/** One COPY text-format line (tab separated, newline terminated) for a sample; on the ingest hot path. */
 export function copyLine(deviceId: string, seq: number, s: TelemetrySample, sum = summarize(s)): string {
-  return `${[
-    s.time,
-    deviceId,
-    seq,
-    s.cpuPercent,
-    `{${s.cpuPerCore.join(",")}}`,
-    s.load[0],
-    s.load[1],
-    s.load[2],
-    int(s.memoryTotalBytes),
-    int(s.memoryUsedBytes),
-    sum.memoryPercent,
-    int(s.swapTotalBytes),
-    int(s.swapUsedBytes),
-    sum.swapPercent,
-    int(sum.diskTotalBytes),
-    int(sum.diskUsedBytes),
-    sum.diskPercent,
-    s.diskReadBps,
-    s.diskWriteBps,
-    sum.networkRxBps,
-    sum.networkTxBps,
-    int(s.uptimeSeconds),
-    s.processCount,
-    text(JSON.stringify(s.mounts)),
-    text(JSON.stringify(s.interfaces)),
-  ].join("\t")}\n`;
+  return (
+    `${s.time}\t${deviceId}\t${seq}\t${s.cpuPercent}\t{${s.cpuPerCore.join(",")}}\t${s.load[0]}\t${s.load[1]}\t${s.load[2]}\t` +
+    `${int(s.memoryTotalBytes)}\t${int(s.memoryUsedBytes)}\t${sum.memoryPercent}\t${int(s.swapTotalBytes)}\t${int(s.swapUsedBytes)}\t` +
+    `${sum.swapPercent}\t${int(sum.diskTotalBytes)}\t${int(sum.diskUsedBytes)}\t${sum.diskPercent}\t${s.diskReadBps}\t${s.diskWriteBps}\t` +
+    `${sum.networkRxBps}\t${sum.networkTxBps}\t${int(s.uptimeSeconds)}\t${s.processCount}\t` +
+    `${text(JSON.stringify(s.mounts))}\t${text(JSON.stringify(s.interfaces))}\n`
+  );
 }

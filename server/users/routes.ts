@@ -1,0 +1,73 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf, roleAtLeast } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { BadRequest, Forbidden, NotFound } from "../errors.ts";
+import { createUser, getUser, listUsers, updateUser } from "./store.ts";
+
+const Role = type("'owner' | 'admin' | 'technician' | 'readonly'");
+const NewUser = type({
+  email: "string.email <= 320",
+  "name?": "string <= 200",
+  role: Role,
+  password: "10 <= string <= 1024",
+});
+const Change = type({ "role?": Role, "name?": "string <= 200", "disabled?": "boolean" });
+const IdParam = type({ id: "string.uuid" });
+
+/** People of the organization: list, invite with a role, change role, disable. Admins only. */
+export function userRoutes(s: Services) {
+  return new Elysia({ prefix: "/api/v1/users" })
+    .use(authPlugin(s.sql))
+    .get("/", async ({ principal }) => ({ items: await listUsers(s.sql, principal.organizationId) }), {
+      role: "admin",
+      detail: { summary: "Users of the organization", tags: ["users"] },
+    })
+    .post(
+      "/",
+      async ({ body, principal, set }) => {
+        if (!roleAtLeast(principal.role, body.role)) throw new Forbidden("ROLE_TOO_HIGH", "you cannot grant a role above your own");
+        const user = await createUser(s.sql, {
+          organizationId: principal.organizationId,
+          email: body.email,
+          name: body.name ?? "",
+          role: body.role,
+          passwordHash: await Bun.password.hash(body.password, { algorithm: "argon2id" }),
+        });
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "user.created",
+          targetType: "user",
+          targetId: user.id,
+          details: { email: user.email, role: user.role },
+        });
+        set.status = 201;
+        return user;
+      },
+      { role: "admin", body: NewUser, detail: { summary: "Create a user with a role", tags: ["users"] } },
+    )
+    .patch(
+      "/:id",
+      async ({ params, body, principal }) => {
+        const target = await getUser(s.sql, principal.organizationId, params.id);
+        if (!target) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
+        if (principal.kind === "user" && target.id === principal.id && (body.role !== undefined || body.disabled !== undefined)) {
+          throw new BadRequest("CANNOT_CHANGE_SELF", "you cannot change your own role or disable yourself");
+        }
+        if (!roleAtLeast(principal.role, target.role) || (body.role && !roleAtLeast(principal.role, body.role))) {
+          throw new Forbidden("ROLE_TOO_HIGH", "you cannot change a user whose role is above yours, or grant one");
+        }
+        const user = await updateUser(s.sql, principal.organizationId, params.id, body);
+        await writeAudit(s.sql, { ...actorOf(principal), action: "user.updated", targetType: "user", targetId: params.id, details: body });
+        return user;
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        body: Change,
+        detail: { summary: "Change a user's role or name, or disable them", tags: ["users"] },
+      },
+    );
+}

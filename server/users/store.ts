@@ -1,0 +1,58 @@
+import type { Sql } from "postgres";
+import type { Role } from "../auth/roles.ts";
+
+export interface UserSummary {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  createdAt: Date;
+  lastLoginAt: Date | null;
+  disabledAt: Date | null;
+}
+
+const columns = (sql: Sql) => sql`
+  id, email, name, role, created_at as "createdAt", last_login_at as "lastLoginAt", disabled_at as "disabledAt"`;
+
+export async function listUsers(sql: Sql, organizationId: string): Promise<UserSummary[]> {
+  return sql<UserSummary[]>`select ${columns(sql)} from users where organization_id = ${organizationId} order by lower(email) limit 1000`;
+}
+
+export async function getUser(sql: Sql, organizationId: string, id: string): Promise<UserSummary | undefined> {
+  const [row] = await sql<UserSummary[]>`select ${columns(sql)} from users where id = ${id} and organization_id = ${organizationId}`;
+  return row;
+}
+
+export async function createUser(
+  sql: Sql,
+  u: { organizationId: string; email: string; name: string; role: Role; passwordHash: string },
+): Promise<UserSummary> {
+  const [row] = await sql<UserSummary[]>`
+    insert into users (organization_id, email, name, role, password_hash)
+    values (${u.organizationId}, ${u.email}, ${u.name}, ${u.role}, ${u.passwordHash})
+    returning ${columns(sql)}`;
+  if (!row) throw new Error("insert returned nothing");
+  return row;
+}
+
+/** Changes role, name or disabled state of a user of this organization; disabling ends their sessions. */
+export async function updateUser(
+  sql: Sql,
+  organizationId: string,
+  id: string,
+  change: { role?: Role | undefined; name?: string | undefined; disabled?: boolean | undefined },
+): Promise<UserSummary | undefined> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    const [row] = await tx<UserSummary[]>`
+      update users set
+        role = coalesce(${change.role ?? null}, role),
+        name = coalesce(${change.name ?? null}, name),
+        disabled_at = case when ${change.disabled ?? null}::boolean is null then disabled_at
+                           when ${change.disabled ?? null}::boolean then coalesce(disabled_at, now()) else null end
+      where id = ${id} and organization_id = ${organizationId}
+      returning ${columns(tx)}`;
+    if (row?.disabledAt) await tx`delete from sessions where user_id = ${id}`;
+    return row;
+  });
+}
