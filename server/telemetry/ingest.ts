@@ -60,6 +60,8 @@ export class Ingestor {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly flushes = new Set<Promise<void>>();
   private lockChain: Promise<void> = Promise.resolve();
+  /** Last committed sequence per device (bounded), to skip copying obvious replays. */
+  private readonly knownMarks = new Map<string, number>();
   private readonly maxConcurrentFlushes: number;
   private readonly maxRows: number;
   private readonly maxDelayMs: number;
@@ -129,10 +131,16 @@ export class Ingestor {
     return taken;
   }
 
+  private rememberMarks(marks: Map<string, number>): void {
+    if (this.knownMarks.size + marks.size > 200_000) this.knownMarks.clear();
+    for (const [id, seq] of marks) if (seq > (this.knownMarks.get(id) ?? 0)) this.knownMarks.set(id, seq);
+  }
+
   /** COPY lines and summaries of one batch, computed before the transaction so it is held briefly. */
   private prepare(item: Pending, now: number): Prepared {
     let lines = "";
     let latest: string | null = null;
+    let earliest: string | null = null;
     const stored: StoredSample[] = [];
     for (const sample of item.batch.samples) {
       const t = Date.parse(sample.time);
@@ -144,16 +152,28 @@ export class Ingestor {
       lines += copyLine(item.deviceId, item.batch.seq, sample, summary);
       stored.push({ deviceId: item.deviceId, organizationId: item.organizationId, sample, summary });
       if (!latest || latest < sample.time) latest = sample.time;
+      if (!earliest || earliest > sample.time) earliest = sample.time;
     }
-    return { lines, latest, stored };
+    return { lines, latest, earliest, stored };
   }
 
   private async flush(items: Pending[]): Promise<void> {
     const now = Date.now();
     const prepared = items.map((item) => this.prepare(item, now));
+    // Copy a batch only when it is newer than what is known stored and than any batch of the same
+    // device earlier in this flush: replays after a lost ack are not even copied.
+    const highest = new Map<string, number>();
+    const copied = items.map((item, i) => {
+      const floor = Math.max(this.knownMarks.get(item.deviceId) ?? 0, highest.get(item.deviceId) ?? 0);
+      if (item.batch.seq <= floor || (prepared[i]?.lines.length ?? 0) === 0) return false;
+      highest.set(item.deviceId, item.batch.seq);
+      return true;
+    });
     let accepted: boolean[] = [];
-    // Row locks are taken in flush order: a later flush asks for its devices only once the earlier
-    // one holds its own, so for a shared device it waits for that commit and reads the new mark.
+    let marks = new Map<string, number>();
+    // COPY runs before any lock, so overlapping flushes copy in parallel. Row locks are then taken in
+    // flush order: a later flush asks for its devices only once the earlier one holds its own, so for
+    // a shared device it waits for that commit and reads the new mark.
     const earlier = this.lockChain;
     let locked = () => {};
     this.lockChain = new Promise<void>((resolve) => {
@@ -161,8 +181,17 @@ export class Ingestor {
     });
     try {
       await this.sql.begin(async (tx) => {
+        const copy = prepared.map((p, i) => (copied[i] ? (p?.lines ?? "") : "")).join("");
+        if (copy.length > 0) {
+          const writable = await tx`copy device_telemetry (${tx([...TELEMETRY_COLUMNS])}) from stdin`.writable();
+          await new Promise<void>((resolve, reject) => {
+            writable.on("error", reject);
+            writable.on("finish", resolve);
+            writable.end(copy);
+          });
+        }
         const ids = [...new Set(items.map((i) => i.deviceId))];
-        const marks = new Map<string, number>();
+        marks = new Map<string, number>();
         await earlier;
         try {
           for (const r of await tx<{ id: string; seq: string }[]>`
@@ -173,26 +202,29 @@ export class Ingestor {
           locked();
         }
         const latest = new Map<string, string>();
-        let copy = "";
+        const undo: { deviceId: string; seq: number; from: string; to: string }[] = [];
         accepted = items.map((item, i) => {
           const mark = marks.get(item.deviceId);
-          if (mark === undefined || item.batch.seq <= mark) return false;
-          marks.set(item.deviceId, item.batch.seq);
           const p = prepared[i];
-          if (p) {
-            copy += p.lines;
-            const prev = latest.get(item.deviceId);
-            if (p.latest && (!prev || prev < p.latest)) latest.set(item.deviceId, p.latest);
+          if (mark === undefined || item.batch.seq <= mark) {
+            // copied optimistically but a replay (or an unknown device): take the rows back out
+            if (copied[i] && p?.earliest && p.latest)
+              undo.push({ deviceId: item.deviceId, seq: item.batch.seq, from: p.earliest, to: p.latest });
+            return false;
           }
+          marks.set(item.deviceId, item.batch.seq);
+          const prev = latest.get(item.deviceId);
+          if (p?.latest && (!prev || prev < p.latest)) latest.set(item.deviceId, p.latest);
           return true;
         });
-        if (copy.length > 0) {
-          const writable = await tx`copy device_telemetry (${tx([...TELEMETRY_COLUMNS])}) from stdin`.writable();
-          await new Promise<void>((resolve, reject) => {
-            writable.on("error", reject);
-            writable.on("finish", resolve);
-            writable.end(copy);
-          });
+        if (undo.length > 0) {
+          await tx`
+            delete from device_telemetry t
+            using unnest(${undo.map((u) => u.deviceId)}::uuid[], ${undo.map((u) => u.seq)}::bigint[],
+                         ${undo.map((u) => u.from)}::timestamptz[], ${undo.map((u) => u.to)}::timestamptz[]) as v(d, s, f, e)
+            where t.device_id = v.d and t.batch_seq = v.s and t.time between v.f and v.e
+              and t.xmin::text::bigint = txid_current() % 4294967296 -- only rows this transaction wrote
+          `;
         }
         const seqIds = [...marks.keys()];
         await tx`
@@ -209,6 +241,7 @@ export class Ingestor {
       for (const item of items) item.reject(err);
       return;
     }
+    this.rememberMarks(marks);
     this.stats.flushes++;
     const stored: StoredSample[] = [];
     items.forEach((item, i) => {
@@ -230,5 +263,6 @@ export class Ingestor {
 interface Prepared {
   lines: string;
   latest: string | null;
+  earliest: string | null;
   stored: StoredSample[];
 }

@@ -122,3 +122,20 @@ describe("rollup and partitions (native engine)", () => {
     expect(row?.n).toBeGreaterThanOrEqual(11);
   });
 });
+
+describe("ingest replays across overlapping flushes", () => {
+  test("a replay copied by a second flush is taken back out without touching the first flush's rows", async () => {
+    const dev = Bun.randomUUIDv7();
+    await sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash)
+              select ${dev}, organization_id, site_id, 'replay', 'linux', '\\x00' from devices where id = ${deviceId}`;
+    // two ingestors stand for two server nodes receiving the same batches (socket and beacon)
+    const a = new Ingestor(sql);
+    const b = new Ingestor(sql);
+    const batches = Array.from({ length: 50 }, (_, i) => ({ seq: i + 1, samples: [sample(new Date(Date.now() - (50 - i) * 1000))] }));
+    const results = await Promise.all(batches.flatMap((batch) => [a.submit(dev, orgId, batch), b.submit(dev, orgId, batch)]));
+    expect(results.filter((r) => r.stored).length).toBe(50);
+    const [row] = await sql<{ n: number; distinct: number }[]>`
+      select count(*)::int as n, count(distinct batch_seq)::int as distinct from device_telemetry where device_id = ${dev}`;
+    expect(row).toEqual({ n: 50, distinct: 50 });
+  });
+});
