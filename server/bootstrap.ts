@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import { writeAudit } from "./audit/store.ts";
-import { countUsers, insertUser } from "./auth/store.ts";
+import { countUsers } from "./auth/store.ts";
+import { createUser } from "./users/store.ts";
 
 export interface BootstrapResult {
   created: boolean;
@@ -28,7 +29,7 @@ export async function bootstrap(sql: Sql, admin: { email?: string | undefined; p
       { id: string }[]
     >`insert into clients (organization_id, name) values (${org.id}, 'Default client') returning id`;
     await tx`insert into sites (organization_id, client_id, name) values (${org.id}, ${client?.id ?? null}, 'Default site')`;
-    const user = await insertUser(tx, {
+    const user = await createUser(tx, {
       organizationId: org.id,
       email,
       name: "Administrator",

@@ -28,24 +28,6 @@ export async function countUsers(sql: Sql): Promise<number> {
   return row?.n ?? 0;
 }
 
-export async function insertUser(
-  sql: Sql,
-  u: {
-    organizationId: string;
-    email: string;
-    name: string;
-    role: Role;
-    passwordHash: string;
-  },
-): Promise<UserRow> {
-  const [row] = await sql<UserRow[]>`
-    insert into users (organization_id, email, name, role, password_hash)
-    values (${u.organizationId}, ${u.email}, ${u.name}, ${u.role}, ${u.passwordHash})
-    returning ${userColumns(sql)}`;
-  if (!row) throw new Error("insert returned nothing");
-  return row;
-}
-
 export async function insertSession(
   sql: Sql,
   s: {

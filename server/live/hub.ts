@@ -1,15 +1,7 @@
-import type { DeviceStatus } from "../devices/store.ts";
+import type { DeviceStatus, LatestTelemetry } from "../devices/store.ts";
 
-export interface LiveTelemetryPoint {
-  time: string;
-  cpuPercent: number;
-  memoryPercent: number;
-  diskPercent: number;
-  swapPercent: number;
-  load1: number;
-  networkRxBps: number;
-  networkTxBps: number;
-}
+/** A live chart point: the device list's latest-sample figures, as sent over the socket. */
+export type LiveTelemetryPoint = Omit<LatestTelemetry, "time" | "uptimeSeconds"> & { time: string };
 
 /** What dashboards receive over `/api/v1/live`. */
 export type LiveEvent =
