@@ -1,13 +1,14 @@
 import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { treaty } from "@elysiajs/eden";
 import type { App } from "../server/app.ts";
 import { VERSION } from "../server/version.ts";
 import { loadAgentConfig, saveAgentConfig, spoolDirFor } from "./config.ts";
+import { Executor } from "./executor/executor.ts";
 import { agentLog } from "./log.ts";
 import { currentPlatform } from "./platform/index.ts";
-import { Pulse } from "./transport/pulse.ts";
+import { Pulse, type PulseOptions } from "./transport/pulse.ts";
 import { Spool } from "./transport/spool.ts";
 
 const USAGE = `sentpulse-agent ${VERSION}
@@ -36,14 +37,18 @@ async function run(configPath: string): Promise<void> {
   const config = await loadAgentConfig(configPath);
   const platform = currentPlatform();
   const spool = new Spool(spoolDirFor(configPath, config), config.spoolMaxBytes);
-  const pulse = new Pulse({
+  const options: PulseOptions = {
     configPath,
     config,
     collector: platform.createCollector(),
     spool,
     agentVersion: VERSION,
     facts: () => platform.facts(),
-  });
+  };
+  const pulse = new Pulse(options);
+  options.executor = new Executor(join(dirname(configPath), "commands.json"), platform, config.simulatePower ?? false, (u) =>
+    pulse.sendCommandUpdate(u),
+  );
   pulse.start();
   agentLog("info", "agent started", { version: VERSION, deviceId: config.deviceId, server: config.server });
   const stop = (signal: string) => {

@@ -17,6 +17,23 @@ const Settings = v.object({
 }) satisfies v.GenericSchema<unknown, AgentSettings>;
 
 const seq = v.pipe(v.number(), v.integer());
+const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+
+const CommandSpecSchema = v.variant("kind", [
+  v.object({
+    kind: v.picklist(["reboot", "shutdown"]),
+    delaySeconds: int(0, 86_400),
+    message: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  }),
+  v.object({
+    kind: v.literal("run_script"),
+    language: v.picklist(["bash", "sh", "powershell", "python"]),
+    content: v.pipe(v.string(), v.minLength(1), v.maxLength(262_144)),
+    args: v.pipe(v.array(v.pipe(v.string(), v.maxLength(1024))), v.maxLength(64)),
+    env: v.record(v.string(), v.pipe(v.string(), v.maxLength(4096))),
+    timeoutSeconds: int(1, 86_400),
+  }),
+]);
 
 export const ServerFrameSchema = v.variant("type", [
   v.object({
@@ -33,6 +50,11 @@ export const ServerFrameSchema = v.variant("type", [
     data: v.object({ secret: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) }),
   }),
   v.object({ ...envelope, type: v.literal("error"), data: v.object({ code: v.string(), message: v.string() }) }),
+  v.object({
+    ...envelope,
+    type: v.literal("command"),
+    data: v.object({ commandId: v.pipe(v.string(), v.uuid()), spec: CommandSpecSchema }),
+  }),
 ]) satisfies v.GenericSchema<unknown, ServerFrame>;
 
 export const BeaconResponseSchema = v.object({

@@ -3,6 +3,8 @@ import { Elysia } from "elysia";
 import { agentRoutes } from "./agents/routes.ts";
 import { alertRoutes } from "./alerts/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
+import { commandRoutes } from "./commands/routes.ts";
+import { libraryRoutes } from "./library/routes.ts";
 import type { Services } from "./context.ts";
 import { deviceRoutes } from "./devices/routes.ts";
 import { enrollmentRoutes } from "./enrollment/routes.ts";
@@ -47,6 +49,8 @@ export function createApp(s: Services) {
     .use(enrollmentRoutes(s))
     .use(siteRoutes(s))
     .use(userRoutes(s))
+    .use(libraryRoutes(s))
+    .use(commandRoutes(s, s.commands))
     .use(alertRoutes(s))
     .use(agentRoutes(s))
     .use(liveRoutes(s))

@@ -1,5 +1,6 @@
 import type { Engine, Sql } from "../db/index.ts";
 import type { AgentHub } from "./agents/hub.ts";
+import type { CommandDispatcher } from "./commands/service.ts";
 import type { Config } from "./config.ts";
 import type { LiveHub } from "./live/hub.ts";
 import type { StatusEngine } from "./status/engine.ts";
@@ -16,4 +17,5 @@ export interface Services {
   agents: AgentHub;
   ingest: Ingestor;
   status: StatusEngine;
+  commands: CommandDispatcher;
 }

@@ -3,6 +3,8 @@ import { type Database, openDatabase } from "../db/index.ts";
 import { AgentHub } from "./agents/hub.ts";
 import { rotateDueSecrets } from "./agents/rotation.ts";
 import { deleteExpiredSessions } from "./auth/store.ts";
+import { CommandDispatcher } from "./commands/service.ts";
+import { expireCommands } from "./commands/store.ts";
 import type { Config } from "./config.ts";
 import type { Services } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
@@ -69,7 +71,7 @@ export async function createServices(config: Config): Promise<Running> {
     },
     live,
   );
-  const services: Services = {
+  const services = {
     config,
     sql: db.sql,
     engine: db.engine,
@@ -78,7 +80,8 @@ export async function createServices(config: Config): Promise<Running> {
     agents,
     ingest,
     status,
-  };
+  } as Services;
+  services.commands = new CommandDispatcher(services);
 
   const every = (ms: number, name: string, fn: () => Promise<unknown>) => {
     let busy = false;
@@ -104,6 +107,7 @@ export async function createServices(config: Config): Promise<Running> {
     every(jobs.intervalMs, "telemetry maintenance", () => jobs.run()),
     every(10 * 60_000, "secret rotation", () => rotateDueSecrets(services)),
     every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
+    every(60_000, "command expiry", () => expireCommands(db.sql)),
   ];
 
   function beginShutdown() {

@@ -1,7 +1,7 @@
 import { treaty } from "@elysiajs/eden";
 import type { App } from "../../server/app.ts";
 import { PROTOCOL_VERSION } from "../../server/protocol/constants.ts";
-import type { AgentSettings, CallResult, TelemetryBatch } from "../../server/protocol/frames.ts";
+import type { AgentSettings, CallResult, CommandSpec, CommandUpdate, TelemetryBatch } from "../../server/protocol/frames.ts";
 import { signBody, signingKey, socketChallenge } from "../../server/protocol/signing.ts";
 import type { TelemetrySample } from "../../server/protocol/telemetry.ts";
 import { type AgentConfig, saveAgentConfig } from "../config.ts";
@@ -26,6 +26,8 @@ export interface PulseOptions {
   agentVersion: string;
   /** Host facts for the hello frame. */
   facts: () => Promise<unknown>;
+  /** Runs commands from the server; set once the pulse exists (it sends the updates). */
+  executor?: { receive(commandId: string, spec: CommandSpec): void; flushUnreported(): void };
 }
 
 /**
@@ -102,7 +104,10 @@ export class Pulse {
         this.applySettings(frame.data.settings);
         clearTimeout(this.beaconTimer);
         agentLog("info", "connected", { server: this.o.config.server, spooled: this.o.spool.size });
-        void this.o.facts().then((facts) => this.send({ type: "hello", data: { agentVersion: this.o.agentVersion, facts } }));
+        void this.o.facts().then((facts) => {
+          this.send({ type: "hello", data: { agentVersion: this.o.agentVersion, facts } });
+          this.o.executor?.flushUnreported();
+        });
         this.scheduleSample(0);
         this.pump();
         break;
@@ -120,6 +125,9 @@ export class Pulse {
         break;
       case "error":
         agentLog("warn", "server reported an error", { code: frame.data.code });
+        break;
+      case "command":
+        this.o.executor?.receive(frame.data.commandId, frame.data.spec);
         break;
     }
   }
@@ -141,6 +149,13 @@ export class Pulse {
     const wait = Math.max(backoffMs(this.attempt++), this.holdUntil - Date.now());
     this.reconnectTimer = setTimeout(() => this.connect(), wait);
     if (wasConnected) this.scheduleBeacon(Math.min(5000, this.settings.beaconIntervalS * 1000));
+  }
+
+  /** Sends a command's progress or outcome; false when the socket is down (the executor keeps it). */
+  sendCommandUpdate(u: CommandUpdate): boolean {
+    if (!this.connected || this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.send({ type: "command_update", data: u });
+    return true;
   }
 
   private send(frame: { type: string; data: unknown; id?: string }): void {

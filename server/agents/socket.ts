@@ -128,6 +128,7 @@ export function agentSocket(s: Services) {
             case "hello": {
               await updateFacts(s.sql, device.id, parsed.data.agentVersion, parsed.data.facts);
               if (device.rotationDue) void rotateSecret(s, device.id);
+              await s.commands.deliverPending(device.id);
               break;
             }
             case "telemetry": {
@@ -147,6 +148,9 @@ export function agentSocket(s: Services) {
               }
               break;
             }
+            case "command_update":
+              await s.commands.update(device.id, device.organizationId, parsed.data);
+              break;
             case "result":
               s.agents.settle(device.id, parsed.id, parsed.data);
               break;

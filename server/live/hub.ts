@@ -16,6 +16,16 @@ export type LiveEvent =
   | { type: "device.telemetry"; deviceId: string; point: LiveTelemetryPoint }
   | { type: "device.enrolled"; deviceId: string; hostname: string }
   | {
+      type: "command.updated";
+      commandId: string;
+      deviceId: string;
+      status: string;
+      exitCode: number | null;
+      /** Output since the previous event (a chunk, not the whole). */
+      stdout: string;
+      stderr: string;
+    }
+  | {
       type: "alert.created" | "alert.resolved";
       alertId: string;
       deviceId: string;
@@ -52,7 +62,7 @@ export class LiveHub {
 
   /** Sends an event to every dashboard of the organization (telemetry only to the device's watchers). */
   publish(organizationId: string, event: LiveEvent): void {
-    if (event.type === "device.telemetry") {
+    if (event.type === "device.telemetry" || event.type === "command.updated") {
       for (const s of this.watchers.get(event.deviceId)?.keys() ?? []) s.send(event);
       return;
     }

@@ -21,6 +21,38 @@ export const CallResult = type({ ok: "true", "data?": "unknown" }).or({
 });
 export type CallResult = typeof CallResult.infer;
 
+/** Bytes of stdout or stderr in one command_update frame, at most. */
+export const MAX_OUTPUT_CHUNK = 65_536;
+
+export const ScriptLanguage = type("'bash' | 'sh' | 'powershell' | 'python'");
+export type ScriptLanguage = typeof ScriptLanguage.infer;
+
+/** What a command asks of the agent; `kind` picks the payload. */
+export const CommandSpec = type({
+  kind: "'reboot' | 'shutdown'",
+  delaySeconds: "0 <= number.integer <= 86400",
+  "message?": "string <= 200",
+}).or({
+  kind: "'run_script'",
+  language: ScriptLanguage,
+  content: "0 < string <= 262144",
+  args: "(string <= 1024)[] <= 64",
+  env: "Record<string, string <= 4096>",
+  timeoutSeconds: "1 <= number.integer <= 86400",
+});
+export type CommandSpec = typeof CommandSpec.infer;
+
+/** Progress of a command on the agent: output chunks while running, then the outcome once. */
+export const CommandUpdate = type({
+  commandId: "string.uuid",
+  status: "'running' | 'succeeded' | 'failed' | 'timed_out'",
+  "exitCode?": "number.integer",
+  "stdout?": `string <= ${MAX_OUTPUT_CHUNK}`,
+  "stderr?": `string <= ${MAX_OUTPUT_CHUNK}`,
+  "error?": "string <= 1024",
+});
+export type CommandUpdate = typeof CommandUpdate.infer;
+
 /** Frames the agent sends over its socket. */
 export const AgentFrame = type({
   ...envelope,
@@ -28,7 +60,8 @@ export const AgentFrame = type({
   data: { agentVersion: "0 < string <= 32", facts: DeviceFacts },
 })
   .or({ ...envelope, type: "'telemetry'", data: TelemetryBatch })
-  .or({ ...envelope, type: "'result'", data: CallResult });
+  .or({ ...envelope, type: "'result'", data: CallResult })
+  .or({ ...envelope, type: "'command_update'", data: CommandUpdate });
 export type AgentFrame = typeof AgentFrame.infer;
 
 /** Settings the server hands the agent on connect and in beacon responses. */
@@ -62,7 +95,8 @@ export const ServerFrame = type({
     ...envelope,
     type: "'error'",
     data: { code: "string", message: "string" },
-  });
+  })
+  .or({ ...envelope, type: "'command'", data: { commandId: "string.uuid", spec: CommandSpec } });
 export type ServerFrame = typeof ServerFrame.infer;
 
 /** Body of the signed HTTP beacon the agent posts while its socket is down. */

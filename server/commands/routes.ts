@@ -1,0 +1,146 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { deviceOrganization } from "../devices/store.ts";
+import { BadRequest, NotFound } from "../errors.ts";
+import { pageLimit } from "../http.ts";
+import { getScript } from "../library/store.ts";
+import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
+import type { CommandDispatcher } from "./service.ts";
+import { getCommand, insertCommand, listDeviceCommands } from "./store.ts";
+
+const Power = type({ "delaySeconds?": "0 <= number.integer <= 86400", "message?": "string <= 200" });
+const RunScript = type({
+  "scriptId?": "string.uuid",
+  "language?": ScriptLanguage,
+  "content?": "0 < string <= 262144",
+  "args?": "(string <= 1024)[] <= 64",
+  "env?": "Record<string, string <= 4096>",
+  "timeoutSeconds?": "1 <= number.integer <= 86400",
+});
+const NewCommand = type({
+  type: "'reboot' | 'shutdown' | 'run_script'",
+  "payload?": "object",
+  "expiresInMinutes?": "1 <= number.integer <= 43200",
+});
+const IdParam = type({ id: "string.uuid" });
+const PageQuery = type({ "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")), "cursor?": "string <= 200" });
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** Commands: queue one for a device (pushed at once when it is connected), read one, list a device's. */
+export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
+  async function specFor(organizationId: string, kind: string, payload: unknown): Promise<{ spec: CommandSpec; scriptId: string | null }> {
+    if (kind === "reboot" || kind === "shutdown") {
+      const p = Power(payload ?? {});
+      if (p instanceof type.errors) throw new BadRequest("VALIDATION_FAILED", `invalid payload: ${p.summary}`);
+      return { spec: { kind, delaySeconds: p.delaySeconds ?? 0, ...(p.message ? { message: p.message } : {}) }, scriptId: null };
+    }
+    const p = RunScript(payload ?? {});
+    if (p instanceof type.errors) throw new BadRequest("VALIDATION_FAILED", `invalid payload: ${p.summary}`);
+    for (const name of Object.keys(p.env ?? {}))
+      if (!ENV_NAME.test(name)) throw new BadRequest("VALIDATION_FAILED", `invalid environment variable name: ${name.slice(0, 64)}`);
+    if (Object.keys(p.env ?? {}).length > 64) throw new BadRequest("VALIDATION_FAILED", "at most 64 environment variables");
+    if (p.scriptId) {
+      const script = await getScript(s.sql, organizationId, p.scriptId);
+      if (!script) throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
+      return {
+        spec: {
+          kind: "run_script",
+          language: script.language,
+          content: script.content,
+          args: p.args ?? script.defaultArgs,
+          env: p.env ?? {},
+          timeoutSeconds: p.timeoutSeconds ?? script.timeoutSeconds,
+        },
+        scriptId: script.id,
+      };
+    }
+    if (!p.language || !p.content) throw new BadRequest("VALIDATION_FAILED", "run_script needs scriptId, or language and content");
+    return {
+      spec: {
+        kind: "run_script",
+        language: p.language,
+        content: p.content,
+        args: p.args ?? [],
+        env: p.env ?? {},
+        timeoutSeconds: p.timeoutSeconds ?? 300,
+      },
+      scriptId: null,
+    };
+  }
+
+  return new Elysia({ prefix: "/api/v1" })
+    .use(authPlugin(s.sql))
+    .post(
+      "/devices/:id/commands",
+      async ({ params, body, principal, set }) => {
+        const device = await deviceOrganization(s.sql, params.id);
+        if (!device || device.organizationId !== principal.organizationId)
+          throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+        const { spec, scriptId } = await specFor(principal.organizationId, body.type, body.payload);
+        const row = await insertCommand(s.sql, {
+          id: Bun.randomUUIDv7(),
+          organizationId: principal.organizationId,
+          deviceId: params.id,
+          spec,
+          scriptId,
+          requestedBy: principal.kind === "user" ? principal.id : null,
+          expiresAt: new Date(Date.now() + (body.expiresInMinutes ?? 7 * 24 * 60) * 60_000),
+        });
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: `command.${spec.kind}`,
+          targetType: "device",
+          targetId: params.id,
+          details: {
+            commandId: row.id,
+            scriptId,
+            ...(spec.kind === "run_script" ? { language: spec.language, args: spec.args.length } : { delaySeconds: spec.delaySeconds }),
+          },
+        });
+        await dispatcher.dispatch(row);
+        set.status = 202;
+        return { id: row.id, status: (await getCommand(s.sql, principal.organizationId, row.id))?.status ?? row.status };
+      },
+      {
+        role: "technician",
+        params: IdParam,
+        body: NewCommand,
+        detail: { summary: "Queue a command (reboot, shutdown, run_script) for a device", tags: ["commands"] },
+      },
+    )
+    .get(
+      "/commands/:id",
+      async ({ params, principal }) => {
+        const row = await getCommand(s.sql, principal.organizationId, params.id);
+        if (!row) throw new NotFound("COMMAND_NOT_FOUND", "no such command in your organization");
+        return row;
+      },
+      { role: "readonly", params: IdParam, detail: { summary: "A command with its output and exit code", tags: ["commands"] } },
+    )
+    .get(
+      "/devices/:id/commands",
+      async ({ params, query, principal }) => {
+        const limit = pageLimit(query.limit);
+        let before: { createdAt: string; id: string } | undefined;
+        if (query.cursor) {
+          const [createdAt, id] = Buffer.from(query.cursor, "base64url").toString("utf8").split("|");
+          if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/i.test(id))
+            throw new BadRequest("INVALID_CURSOR", "cursor is not one this server issued");
+          before = { createdAt, id };
+        }
+        const { items, total } = await listDeviceCommands(s.sql, principal.organizationId, params.id, { limit, before });
+        const last = items.at(-1);
+        return {
+          items,
+          total,
+          nextCursor:
+            items.length === limit && last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url") : null,
+        };
+      },
+      { role: "readonly", params: IdParam, query: PageQuery, detail: { summary: "A device's commands, newest first", tags: ["commands"] } },
+    );
+}

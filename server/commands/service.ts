@@ -1,0 +1,53 @@
+import type { Services } from "../context.ts";
+import { log } from "../log.ts";
+import { PROTOCOL_VERSION, type CommandUpdate } from "../protocol/frames.ts";
+import { type CommandRow, applyUpdate, markSent, pendingCommands } from "./store.ts";
+
+/**
+ * Delivery of commands: pushed at once to a device whose socket is on this node, otherwise kept
+ * until the device says hello (then every pending one is sent, oldest first). The agent remembers
+ * the ids it ran, so a command delivered twice still runs once.
+ */
+export class CommandDispatcher {
+  constructor(private readonly s: Services) {}
+
+  /** Sends the command now if its device is connected here; it stays queued otherwise. */
+  async dispatch(c: CommandRow): Promise<void> {
+    const conn = this.s.agents.get(c.deviceId);
+    if (!conn) return;
+    conn.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "command", data: { commandId: c.id, spec: c.payload } });
+    await markSent(this.s.sql, [c.id]);
+  }
+
+  /** The device (re)connected: deliver everything it has not finished, in order. */
+  async deliverPending(deviceId: string): Promise<void> {
+    const conn = this.s.agents.get(deviceId);
+    if (!conn) return;
+    const pending = await pendingCommands(this.s.sql, deviceId);
+    for (const c of pending)
+      conn.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "command", data: { commandId: c.id, spec: c.payload } });
+    await markSent(
+      this.s.sql,
+      pending.map((c) => c.id),
+    );
+  }
+
+  /** An agent reported progress or an outcome for one of its commands. */
+  async update(deviceId: string, organizationId: string, u: CommandUpdate): Promise<void> {
+    const row = await applyUpdate(this.s.sql, deviceId, u);
+    if (!row) return; // not this device's, or already final (a repeated report)
+    if (row.status !== "running" || u.stdout || u.stderr) {
+      this.s.live.publish(organizationId, {
+        type: "command.updated",
+        commandId: row.id,
+        deviceId,
+        status: row.status,
+        exitCode: row.exitCode,
+        stdout: u.stdout ?? "",
+        stderr: u.stderr ?? "",
+      });
+    }
+    if (row.status !== "running")
+      log("info", "command finished", { commandId: row.id, deviceId, status: row.status, exitCode: row.exitCode });
+  }
+}

@@ -1,0 +1,126 @@
+import type { Sql } from "postgres";
+import type { CommandSpec } from "../protocol/frames.ts";
+
+export type CommandStatus = "queued" | "sent" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "expired";
+export const FINAL_STATUSES: readonly CommandStatus[] = ["succeeded", "failed", "timed_out", "cancelled", "expired"];
+/** Stored output per stream, at most; the rest is dropped and the row marked truncated. */
+export const MAX_STORED_OUTPUT = 1_048_576;
+
+export interface CommandRow {
+  id: string;
+  deviceId: string;
+  type: string;
+  payload: CommandSpec;
+  status: CommandStatus;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  scriptId: string | null;
+  requestedBy: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  sentAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+const columns = (sql: Sql) => sql`
+  id, device_id as "deviceId", type, payload, status, exit_code as "exitCode", stdout, stderr,
+  stdout_truncated as "stdoutTruncated", stderr_truncated as "stderrTruncated", script_id as "scriptId",
+  requested_by as "requestedBy", created_at as "createdAt", expires_at as "expiresAt", sent_at as "sentAt",
+  started_at as "startedAt", finished_at as "finishedAt"`;
+
+export async function insertCommand(
+  sql: Sql,
+  c: {
+    id: string;
+    organizationId: string;
+    deviceId: string;
+    spec: CommandSpec;
+    scriptId: string | null;
+    requestedBy: string | null;
+    expiresAt: Date;
+  },
+): Promise<CommandRow> {
+  const timeout = c.spec.kind === "run_script" ? c.spec.timeoutSeconds : 300;
+  const [row] = await sql<CommandRow[]>`
+    insert into commands (id, organization_id, device_id, type, payload, script_id, requested_by, expires_at, timeout_seconds)
+    values (${c.id}, ${c.organizationId}, ${c.deviceId}, ${c.spec.kind}, ${sql.json(c.spec as never)}, ${c.scriptId},
+            ${c.requestedBy}, ${c.expiresAt}, ${timeout})
+    returning ${columns(sql)}`;
+  if (!row) throw new Error("insert returned nothing");
+  return row;
+}
+
+export async function getCommand(sql: Sql, organizationId: string, id: string): Promise<CommandRow | undefined> {
+  const [row] = await sql<CommandRow[]>`select ${columns(sql)} from commands where id = ${id} and organization_id = ${organizationId}`;
+  return row;
+}
+
+/** Newest first; `before` is the (createdAt, id) of the last row seen. */
+export async function listDeviceCommands(
+  sql: Sql,
+  organizationId: string,
+  deviceId: string,
+  page: { limit: number; before?: { createdAt: string; id: string } | undefined },
+): Promise<{ items: CommandRow[]; total: number }> {
+  const [items, [count]] = await Promise.all([
+    sql<CommandRow[]>`
+      select ${columns(sql)} from commands
+      where organization_id = ${organizationId} and device_id = ${deviceId}
+      ${page.before ? sql`and (created_at, id) < (${page.before.createdAt}::timestamptz, ${page.before.id}::uuid)` : sql``}
+      order by created_at desc, id desc limit ${page.limit}`,
+    sql<{ n: number }[]>`select count(*)::int as n from commands where organization_id = ${organizationId} and device_id = ${deviceId}`,
+  ]);
+  return { items, total: count?.n ?? 0 };
+}
+
+/** Commands a device still has to run or report, oldest first (queued, sent or running, not expired). */
+export async function pendingCommands(sql: Sql, deviceId: string, limit = 100): Promise<CommandRow[]> {
+  return sql<CommandRow[]>`
+    select ${columns(sql)} from commands
+    where device_id = ${deviceId} and status in ('queued', 'sent', 'running') and expires_at > now()
+    order by created_at, id limit ${limit}`;
+}
+
+export async function markSent(sql: Sql, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`update commands set status = 'sent', sent_at = coalesce(sent_at, now()) where id = any(${ids}::uuid[]) and status = 'queued'`;
+}
+
+/**
+ * Applies an agent's update to a command of that device: appends output (bounded, marking
+ * truncation), moves running → final once. Returns the row, or undefined when the command is not
+ * this device's or already final (a repeated final update).
+ */
+export async function applyUpdate(
+  sql: Sql,
+  deviceId: string,
+  u: { commandId: string; status: CommandStatus; exitCode?: number | undefined; stdout?: string | undefined; stderr?: string | undefined },
+): Promise<CommandRow | undefined> {
+  const final = FINAL_STATUSES.includes(u.status);
+  const [row] = await sql<CommandRow[]>`
+    update commands set
+      stdout = left(stdout || ${u.stdout ?? ""}, ${MAX_STORED_OUTPUT}),
+      stdout_truncated = stdout_truncated or length(stdout) + ${u.stdout?.length ?? 0} > ${MAX_STORED_OUTPUT},
+      stderr = left(stderr || ${u.stderr ?? ""}, ${MAX_STORED_OUTPUT}),
+      stderr_truncated = stderr_truncated or length(stderr) + ${u.stderr?.length ?? 0} > ${MAX_STORED_OUTPUT},
+      status = ${u.status},
+      exit_code = coalesce(${u.exitCode ?? null}, exit_code),
+      started_at = coalesce(started_at, now()),
+      sent_at = coalesce(sent_at, now()),
+      finished_at = case when ${final} then now() else finished_at end
+    where id = ${u.commandId} and device_id = ${deviceId} and status in ('queued', 'sent', 'running')
+    returning ${columns(sql)}`;
+  return row;
+}
+
+/** Queued or sent commands past their expiry become `expired`; returns them. */
+export async function expireCommands(sql: Sql): Promise<{ id: string; organizationId: string; deviceId: string }[]> {
+  return sql`
+    update commands set status = 'expired', finished_at = now()
+    where status in ('queued', 'sent') and expires_at <= now()
+    returning id, organization_id as "organizationId", device_id as "deviceId"`;
+}

@@ -1,0 +1,82 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { NotFound } from "../errors.ts";
+import { ScriptLanguage } from "../protocol/frames.ts";
+import { deleteScript, getScript, insertScript, listScripts, updateScript } from "./store.ts";
+
+const ScriptBody = type({
+  name: "0 < string <= 200",
+  "description?": "string <= 2000",
+  language: ScriptLanguage,
+  content: "0 < string <= 262144",
+  "defaultArgs?": "(string <= 1024)[] <= 64",
+  "timeoutSeconds?": "1 <= number.integer <= 86400",
+  "tags?": "(0 < string <= 64)[] <= 32",
+});
+const IdParam = type({ id: "string.uuid" });
+
+/** The script library: bash, sh, PowerShell and Python scripts with default arguments and a timeout. */
+export function libraryRoutes(s: Services) {
+  const mustFind = async (organizationId: string, id: string) => {
+    const row = await getScript(s.sql, organizationId, id);
+    if (!row) throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
+    return row;
+  };
+  return new Elysia({ prefix: "/api/v1/scripts" })
+    .use(authPlugin(s.sql))
+    .get("/", async ({ principal }) => ({ items: await listScripts(s.sql, principal.organizationId) }), {
+      role: "readonly",
+      detail: { summary: "The script library", tags: ["scripts"] },
+    })
+    .get("/:id", ({ params, principal }) => mustFind(principal.organizationId, params.id), {
+      role: "readonly",
+      params: IdParam,
+      detail: { summary: "One script", tags: ["scripts"] },
+    })
+    .post(
+      "/",
+      async ({ body, principal, set }) => {
+        const row = await insertScript(s.sql, principal.organizationId, principal.kind === "user" ? principal.id : null, body);
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "script.created",
+          targetType: "script",
+          targetId: row.id,
+          details: { name: row.name },
+        });
+        set.status = 201;
+        return row;
+      },
+      { role: "technician", body: ScriptBody, detail: { summary: "Add a script to the library", tags: ["scripts"] } },
+    )
+    .put(
+      "/:id",
+      async ({ params, body, principal }) => {
+        const row = await updateScript(s.sql, principal.organizationId, params.id, body);
+        if (!row) throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "script.updated",
+          targetType: "script",
+          targetId: row.id,
+          details: { name: row.name },
+        });
+        return row;
+      },
+      { role: "technician", params: IdParam, body: ScriptBody, detail: { summary: "Replace a script", tags: ["scripts"] } },
+    )
+    .delete(
+      "/:id",
+      async ({ params, principal }) => {
+        if (!(await deleteScript(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
+        await writeAudit(s.sql, { ...actorOf(principal), action: "script.deleted", targetType: "script", targetId: params.id });
+        return { ok: true };
+      },
+      { role: "technician", params: IdParam, detail: { summary: "Delete a script", tags: ["scripts"] } },
+    );
+}
