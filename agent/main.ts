@@ -6,6 +6,7 @@ import type { App } from "../server/app.ts";
 import { VERSION } from "../server/version.ts";
 import { loadAgentConfig, saveAgentConfig, spoolDirFor } from "./config.ts";
 import { Executor } from "./executor/executor.ts";
+import { TerminalSessions } from "./terminal/sessions.ts";
 import { agentLog } from "./log.ts";
 import { currentPlatform } from "./platform/index.ts";
 import { Pulse, type PulseOptions } from "./transport/pulse.ts";
@@ -46,6 +47,10 @@ async function run(configPath: string): Promise<void> {
     facts: () => platform.facts(),
   };
   const pulse = new Pulse(options);
+  options.terminals = new TerminalSessions(platform.os, {
+    output: (sessionId, data) => pulse.sendTerminal({ type: "terminal_output", data: { sessionId, data } }),
+    exit: (sessionId, code, error) => pulse.sendTerminal({ type: "terminal_exit", data: { sessionId, code, ...(error ? { error } : {}) } }),
+  });
   options.executor = new Executor(join(dirname(configPath), "commands.json"), platform, config.simulatePower ?? false, (u) =>
     pulse.sendCommandUpdate(u),
   );

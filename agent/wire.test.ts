@@ -11,6 +11,25 @@ const good: unknown[] = [
   { v: 1, id: "a", type: "settings", data: { ...settings, liveIntervalS: 2 } },
   { v: 1, id: "a", type: "rotate_secret", deadline: 1, data: { secret: "s" } },
   { v: 1, id: "a", type: "error", data: { code: "X", message: "m" } },
+  {
+    v: 1,
+    id: "a",
+    type: "command",
+    data: { commandId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1", spec: { kind: "reboot", delaySeconds: 0 } },
+  },
+  {
+    v: 1,
+    id: "a",
+    type: "command",
+    data: {
+      commandId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1",
+      spec: { kind: "run_script", language: "bash", content: "x", args: [], env: {}, timeoutSeconds: 5 },
+    },
+  },
+  { v: 1, id: "a", type: "terminal_open", data: { sessionId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1", cols: 80, rows: 24 } },
+  { v: 1, id: "a", type: "terminal_input", data: { sessionId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1", data: "ls\r" } },
+  { v: 1, id: "a", type: "terminal_resize", data: { sessionId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1", cols: 120, rows: 40 } },
+  { v: 1, id: "a", type: "terminal_close", data: { sessionId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1" } },
 ];
 const bad: unknown[] = [
   null,
@@ -23,6 +42,18 @@ const bad: unknown[] = [
   { v: 1, id: "a", type: "rotate_secret", data: { secret: "s" } },
   { v: 1, id: "a", type: "settings", data: { ...settings, telemetryIntervalS: 0 } },
   { v: 1, id: "a", type: "welcome", data: { deviceId: "d", serverTime: "t", settings } },
+  { v: 1, id: "a", type: "command", data: { commandId: "nope", spec: { kind: "reboot", delaySeconds: 0 } } },
+  {
+    v: 1,
+    id: "a",
+    type: "command",
+    data: {
+      commandId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1",
+      spec: { kind: "run_script", language: "cobol", content: "x", args: [], env: {}, timeoutSeconds: 5 },
+    },
+  },
+  { v: 1, id: "a", type: "terminal_open", data: { sessionId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1", cols: 0, rows: 24 } },
+  { v: 1, id: "a", type: "terminal_input", data: { sessionId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1", data: "x".repeat(70_000) } },
 ];
 
 describe("the agent's frame checks agree with the server's arktype schemas", () => {

@@ -19,6 +19,8 @@ const Settings = v.object({
 const seq = v.pipe(v.number(), v.integer());
 const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 
+const sessionId = v.pipe(v.string(), v.uuid());
+
 const CommandSpecSchema = v.variant("kind", [
   v.object({
     kind: v.picklist(["reboot", "shutdown"]),
@@ -55,6 +57,14 @@ export const ServerFrameSchema = v.variant("type", [
     type: v.literal("command"),
     data: v.object({ commandId: v.pipe(v.string(), v.uuid()), spec: CommandSpecSchema }),
   }),
+  v.object({ ...envelope, type: v.literal("terminal_open"), data: v.object({ sessionId, cols: int(1, 1000), rows: int(1, 500) }) }),
+  v.object({
+    ...envelope,
+    type: v.literal("terminal_input"),
+    data: v.object({ sessionId, data: v.pipe(v.string(), v.maxLength(65_536)) }),
+  }),
+  v.object({ ...envelope, type: v.literal("terminal_resize"), data: v.object({ sessionId, cols: int(1, 1000), rows: int(1, 500) }) }),
+  v.object({ ...envelope, type: v.literal("terminal_close"), data: v.object({ sessionId }) }),
 ]) satisfies v.GenericSchema<unknown, ServerFrame>;
 
 export const BeaconResponseSchema = v.object({

@@ -18,6 +18,7 @@ const Env = type({
   SENTPULSE_AGENT_DIST_DIR: type("string").default("./dist/agent"),
   SENTPULSE_WEB_DIST_DIR: type("string").default("./web/dist"),
   "SENTPULSE_LOCAL_ENROLL_FILE?": "string",
+  SENTPULSE_TERMINAL_IDLE_S: type("string.integer.parse").pipe(type("1 <= number <= 86400")).default("600"),
 });
 
 export interface Config {
@@ -44,6 +45,8 @@ export interface Config {
   webDistDir: string;
   /** When set and the file is absent: write a single-use enrollment token there (scripts/start enrolls this machine with it). */
   localEnrollFile: string | undefined;
+  /** A terminal without input or output this long is closed, seconds. */
+  terminalIdleS: number;
 }
 
 /**
@@ -73,6 +76,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     agentDistDir: parsed.SENTPULSE_AGENT_DIST_DIR,
     webDistDir: parsed.SENTPULSE_WEB_DIST_DIR,
     localEnrollFile: parsed.SENTPULSE_LOCAL_ENROLL_FILE,
+    terminalIdleS: parsed.SENTPULSE_TERMINAL_IDLE_S,
     ...overrides,
   };
 }

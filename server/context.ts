@@ -4,6 +4,7 @@ import type { CommandDispatcher } from "./commands/service.ts";
 import type { Config } from "./config.ts";
 import type { LiveHub } from "./live/hub.ts";
 import type { StatusEngine } from "./status/engine.ts";
+import type { TerminalHub } from "./terminal/sessions.ts";
 import type { Ingestor } from "./telemetry/ingest.ts";
 
 /** Everything a route or job needs, built once in `createServices`. */
@@ -18,4 +19,5 @@ export interface Services {
   ingest: Ingestor;
   status: StatusEngine;
   commands: CommandDispatcher;
+  terminals: TerminalHub;
 }

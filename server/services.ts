@@ -13,6 +13,7 @@ import { StatusEngine } from "./status/engine.ts";
 import { registerNode, releaseNode } from "./status/store.ts";
 import { Ingestor } from "./telemetry/ingest.ts";
 import { telemetryJobs } from "./telemetry/store.ts";
+import { TerminalHub } from "./terminal/sessions.ts";
 
 export interface Running extends Services {
   db: Database;
@@ -82,6 +83,7 @@ export async function createServices(config: Config): Promise<Running> {
     status,
   } as Services;
   services.commands = new CommandDispatcher(services);
+  services.terminals = new TerminalHub(services, config.terminalIdleS);
 
   const every = (ms: number, name: string, fn: () => Promise<unknown>) => {
     let busy = false;
@@ -113,6 +115,7 @@ export async function createServices(config: Config): Promise<Running> {
   function beginShutdown() {
     for (const t of timers) clearInterval(t);
     status.stop();
+    services.terminals.stop();
     agents.closeAll(1012, "server restarting");
   }
 

@@ -28,6 +28,14 @@ export interface PulseOptions {
   facts: () => Promise<unknown>;
   /** Runs commands from the server; set once the pulse exists (it sends the updates). */
   executor?: { receive(commandId: string, spec: CommandSpec): void; flushUnreported(): void };
+  /** Terminal sessions; their output goes out through `sendTerminal`. */
+  terminals?: {
+    open(sessionId: string, cols: number, rows: number): Promise<void>;
+    input(sessionId: string, data: string): void;
+    resize(sessionId: string, cols: number, rows: number): void;
+    close(sessionId: string): void;
+    closeAll(): void;
+  };
 }
 
 /**
@@ -129,11 +137,24 @@ export class Pulse {
       case "command":
         this.o.executor?.receive(frame.data.commandId, frame.data.spec);
         break;
+      case "terminal_open":
+        void this.o.terminals?.open(frame.data.sessionId, frame.data.cols, frame.data.rows);
+        break;
+      case "terminal_input":
+        this.o.terminals?.input(frame.data.sessionId, frame.data.data);
+        break;
+      case "terminal_resize":
+        this.o.terminals?.resize(frame.data.sessionId, frame.data.cols, frame.data.rows);
+        break;
+      case "terminal_close":
+        this.o.terminals?.close(frame.data.sessionId);
+        break;
     }
   }
 
   private onClose(code: number, reason: string): void {
     const wasConnected = this.connected;
+    this.o.terminals?.closeAll();
     this.connected = false;
     this.ws = undefined;
     this.lastSentSeq = 0;
@@ -156,6 +177,15 @@ export class Pulse {
     if (!this.connected || this.ws?.readyState !== WebSocket.OPEN) return false;
     this.send({ type: "command_update", data: u });
     return true;
+  }
+
+  /** Sends terminal output or exit; dropped when the socket is down (its sessions end with it). */
+  sendTerminal(
+    frame:
+      | { type: "terminal_output"; data: { sessionId: string; data: string } }
+      | { type: "terminal_exit"; data: { sessionId: string; code: number | null; error?: string } },
+  ): void {
+    if (this.connected) this.send(frame);
   }
 
   private send(frame: { type: string; data: unknown; id?: string }): void {

@@ -148,6 +148,12 @@ export function agentSocket(s: Services) {
               }
               break;
             }
+            case "terminal_output":
+              s.terminals.output(device.id, parsed.data.sessionId, parsed.data.data);
+              break;
+            case "terminal_exit":
+              s.terminals.exited(device.id, parsed.data.sessionId, parsed.data.code, parsed.data.error);
+              break;
             case "command_update":
               await s.commands.update(device.id, device.organizationId, parsed.data);
               break;
@@ -181,7 +187,8 @@ export function agentSocket(s: Services) {
         const st = states.get(ws.id);
         if (!st) return;
         states.delete(ws.id);
-        if (s.agents.remove(st.conn) && !s.agents.closing) {
+        if (s.agents.remove(st.conn)) s.terminals.agentGone(st.conn.deviceId);
+        if (!s.agents.closing && !s.agents.get(st.conn.deviceId)) {
           try {
             await setSocketNode(s.sql, st.conn.deviceId, null, s.nodeId);
           } catch (err) {

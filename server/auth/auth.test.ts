@@ -140,6 +140,16 @@ describe("every route needs authentication", () => {
     ["GET", "/api/v1/users"],
     ["POST", "/api/v1/users"],
     ["PATCH", "/api/v1/users/00000000-0000-0000-0000-000000000000"],
+    ["GET", "/api/v1/scripts"],
+    ["POST", "/api/v1/scripts"],
+    ["GET", "/api/v1/scripts/00000000-0000-0000-0000-000000000000"],
+    ["PUT", "/api/v1/scripts/00000000-0000-0000-0000-000000000000"],
+    ["DELETE", "/api/v1/scripts/00000000-0000-0000-0000-000000000000"],
+    ["POST", "/api/v1/devices/00000000-0000-0000-0000-000000000000/commands"],
+    ["GET", "/api/v1/devices/00000000-0000-0000-0000-000000000000/commands"],
+    ["GET", "/api/v1/commands/00000000-0000-0000-0000-000000000000"],
+    ["GET", "/api/v1/terminal-sessions"],
+    ["GET", "/api/v1/terminal-sessions/00000000-0000-0000-0000-000000000000/recording"],
     ["POST", "/api/v1/metrics/reset"],
   ];
   for (const [method, path] of routes) {

@@ -53,6 +53,13 @@ export const CommandUpdate = type({
 });
 export type CommandUpdate = typeof CommandUpdate.infer;
 
+const sessionId = "string.uuid";
+const cols = "1 <= number.integer <= 1000";
+const rows = "1 <= number.integer <= 500";
+/** Bytes of terminal data in one frame, at most. */
+export const MAX_TERMINAL_CHUNK = 65_536;
+const terminalData = `string <= ${MAX_TERMINAL_CHUNK}`;
+
 /** Frames the agent sends over its socket. */
 export const AgentFrame = type({
   ...envelope,
@@ -61,7 +68,9 @@ export const AgentFrame = type({
 })
   .or({ ...envelope, type: "'telemetry'", data: TelemetryBatch })
   .or({ ...envelope, type: "'result'", data: CallResult })
-  .or({ ...envelope, type: "'command_update'", data: CommandUpdate });
+  .or({ ...envelope, type: "'command_update'", data: CommandUpdate })
+  .or({ ...envelope, type: "'terminal_output'", data: { sessionId, data: terminalData } })
+  .or({ ...envelope, type: "'terminal_exit'", data: { sessionId, code: "number.integer | null", "error?": "string <= 1024" } });
 export type AgentFrame = typeof AgentFrame.infer;
 
 /** Settings the server hands the agent on connect and in beacon responses. */
@@ -96,7 +105,11 @@ export const ServerFrame = type({
     type: "'error'",
     data: { code: "string", message: "string" },
   })
-  .or({ ...envelope, type: "'command'", data: { commandId: "string.uuid", spec: CommandSpec } });
+  .or({ ...envelope, type: "'command'", data: { commandId: "string.uuid", spec: CommandSpec } })
+  .or({ ...envelope, type: "'terminal_open'", data: { sessionId, cols, rows } })
+  .or({ ...envelope, type: "'terminal_input'", data: { sessionId, data: terminalData } })
+  .or({ ...envelope, type: "'terminal_resize'", data: { sessionId, cols, rows } })
+  .or({ ...envelope, type: "'terminal_close'", data: { sessionId } });
 export type ServerFrame = typeof ServerFrame.infer;
 
 /** Body of the signed HTTP beacon the agent posts while its socket is down. */

@@ -1,0 +1,103 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { authPlugin, resolvePrincipal } from "../auth/plugin.ts";
+import { roleAtLeast } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { deviceOrganization } from "../devices/store.ts";
+import { Forbidden, NotFound, Unauthorized } from "../errors.ts";
+import { MAX_TERMINAL_CHUNK } from "../protocol/frames.ts";
+import type { TerminalHub } from "./sessions.ts";
+import { getRecording, listSessions } from "./store.ts";
+
+const BrowserInput = type({ type: "'input'", data: `string <= ${MAX_TERMINAL_CHUNK}` })
+  .or({ type: "'resize'", cols: "1 <= number.integer <= 1000", rows: "1 <= number.integer <= 500" })
+  .or({ type: "'close'" });
+const OpenQuery = type({
+  "cols?": type("string.integer.parse").pipe(type("1 <= number <= 1000")),
+  "rows?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
+});
+
+/**
+ * `/api/v1/devices/:id/terminal`: a shell on the device for a technician of its organization
+ * (checked before the upgrade), plus the recorded sessions and their asciicast recordings.
+ */
+export function terminalRoutes(s: Services, hub: TerminalHub) {
+  const sessionOf = new Map<string, string>();
+  return new Elysia()
+    .use(authPlugin(s.sql))
+    .get(
+      "/api/v1/terminal-sessions",
+      async ({ query, principal }) => ({ items: await listSessions(s.sql, principal.organizationId, query.deviceId, 200) }),
+      {
+        role: "technician",
+        query: type({ "deviceId?": "string.uuid" }),
+        detail: { summary: "Recorded terminal sessions, newest first", tags: ["terminal"] },
+      },
+    )
+    .get(
+      "/api/v1/terminal-sessions/:id/recording",
+      async ({ params, principal, set }) => {
+        const rec = await getRecording(s.sql, principal.organizationId, params.id);
+        if (rec === undefined) throw new NotFound("SESSION_NOT_FOUND", "no such terminal session in your organization");
+        set.headers["content-type"] = "application/x-asciicast";
+        return rec;
+      },
+      {
+        role: "technician",
+        params: type({ id: "string.uuid" }),
+        detail: { summary: "A session's recording (asciicast v2)", tags: ["terminal"] },
+      },
+    )
+    .guard({ params: type({ id: "string.uuid" }), query: OpenQuery })
+    .resolve(async ({ request, params }) => {
+      const principal = await resolvePrincipal(s.sql, request.headers);
+      if (!principal) throw new Unauthorized();
+      if (!roleAtLeast(principal.role, "technician")) throw new Forbidden("FORBIDDEN", "a terminal needs the technician role or higher");
+      const device = await deviceOrganization(s.sql, params.id);
+      if (!device || device.organizationId !== principal.organizationId)
+        throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+      return { principal };
+    })
+    .ws("/api/v1/devices/:id/terminal", {
+      maxPayloadLength: MAX_TERMINAL_CHUNK * 2,
+      idleTimeout: 120,
+      open(ws) {
+        const { principal, params, query } = ws.data;
+        const id = hub.open({
+          organizationId: principal.organizationId,
+          deviceId: params.id,
+          userId: principal.kind === "user" ? principal.id : null,
+          cols: query.cols ?? 80,
+          rows: query.rows ?? 24,
+          send: (f) => void ws.send(JSON.stringify(f)),
+          close: () => ws.close(1000, "terminal closed"),
+        });
+        if (id) sessionOf.set(ws.id, id);
+      },
+      message(ws, raw) {
+        const id = sessionOf.get(ws.id);
+        const frame = BrowserInput(typeof raw === "string" ? safeJson(raw) : raw);
+        if (frame instanceof type.errors) {
+          ws.send(JSON.stringify({ type: "error", message: `bad frame: ${frame.summary.slice(0, 300)}` }));
+          return;
+        }
+        if (!id) return;
+        if (frame.type === "input") hub.input(id, frame.data);
+        else if (frame.type === "resize") hub.resize(id, frame.cols, frame.rows);
+        else hub.browserClosed(id);
+      },
+      close(ws) {
+        const id = sessionOf.get(ws.id);
+        sessionOf.delete(ws.id);
+        if (id) hub.browserClosed(id);
+      },
+    });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
