@@ -71,6 +71,7 @@ export const BeaconResponseSchema = v.object({
   settings: Settings,
   ackedSeq: v.pipe(seq, v.minValue(0)),
   rotateSecret: v.optional(v.object({ secret: v.string() })),
+  commands: v.optional(v.array(v.object({ commandId: v.pipe(v.string(), v.uuid()), spec: CommandSpecSchema }))),
 }) satisfies v.GenericSchema<unknown, BeaconResponse>;
 
 /** A server frame, or undefined (with the reason) when it does not match the protocol. */

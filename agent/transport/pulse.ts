@@ -268,6 +268,7 @@ export class Pulse {
       this.o.spool.ack(res.ackedSeq);
       this.applySettings(res.settings);
       if (res.rotateSecret) this.rotate(res.rotateSecret.secret);
+      for (const c of res.commands ?? []) this.o.executor?.receive(c.commandId, c.spec);
       agentLog("debug", "beacon delivered", { ackedSeq: res.ackedSeq, spooled: this.o.spool.size });
     } catch (err) {
       agentLog("warn", "beacon failed", { error: err instanceof BeaconError ? err.code : String(err) });

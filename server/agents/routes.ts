@@ -125,6 +125,8 @@ export function agentRoutes(s: Services) {
           settings: s.agents.settingsFor(deviceId),
           ackedSeq: acked,
         };
+        const pending = await s.commands.forBeacon(deviceId);
+        if (pending.length > 0) response.commands = pending;
         if (who.rotationDue)
           response.rotateSecret = {
             secret: await beginRotation(s.sql, deviceId),

@@ -4,7 +4,7 @@ import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { deviceOrganization } from "../devices/store.ts";
+import { deviceOrganization, devicesInOrganization } from "../devices/store.ts";
 import { BadRequest, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { getScript } from "../library/store.ts";
@@ -110,6 +110,48 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
         params: IdParam,
         body: NewCommand,
         detail: { summary: "Queue a command (reboot, shutdown, run_script) for a device", tags: ["commands"] },
+      },
+    )
+    .post(
+      "/commands",
+      async ({ body, principal, set }) => {
+        const { spec, scriptId } = await specFor(principal.organizationId, body.type, body.payload);
+        const ids = [...new Set(body.deviceIds)];
+        const owned = new Set(await devicesInOrganization(s.sql, principal.organizationId, ids));
+        const missing = ids.filter((id) => !owned.has(id));
+        if (missing.length > 0) throw new NotFound("DEVICE_NOT_FOUND", `${missing.length} of the devices are not in your organization`);
+        const expiresAt = new Date(Date.now() + (body.expiresInMinutes ?? 7 * 24 * 60) * 60_000);
+        const items: { deviceId: string; id: string }[] = [];
+        for (const deviceId of ids) {
+          const row = await insertCommand(s.sql, {
+            id: Bun.randomUUIDv7(),
+            organizationId: principal.organizationId,
+            deviceId,
+            spec,
+            scriptId,
+            requestedBy: principal.kind === "user" ? principal.id : null,
+            expiresAt,
+          });
+          items.push({ deviceId, id: row.id });
+          await dispatcher.dispatch(row);
+        }
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: `command.${spec.kind}`,
+          details: { devices: ids.length, scriptId, commandIds: items.slice(0, 50).map((i) => i.id) },
+        });
+        set.status = 202;
+        return { items };
+      },
+      {
+        role: "technician",
+        body: type({
+          deviceIds: "string.uuid[] <= 1000",
+          type: "'reboot' | 'shutdown' | 'run_script'",
+          "payload?": "object",
+          "expiresInMinutes?": "1 <= number.integer <= 43200",
+        }),
+        detail: { summary: "Queue the same command for many devices at once (per-device results)", tags: ["commands"] },
       },
     )
     .get(

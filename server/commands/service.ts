@@ -32,8 +32,33 @@ export class CommandDispatcher {
     );
   }
 
-  /** An agent reported progress or an outcome for one of its commands. */
-  async update(deviceId: string, organizationId: string, u: CommandUpdate): Promise<void> {
+  /** Commands to hand out in a beacon response (the socket is down); marked sent. */
+  async forBeacon(deviceId: string): Promise<{ commandId: string; spec: CommandRow["payload"] }[]> {
+    const pending = await pendingCommands(this.s.sql, deviceId, 20);
+    await markSent(
+      this.s.sql,
+      pending.map((c) => c.id),
+    );
+    return pending.map((c) => ({ commandId: c.id, spec: c.payload }));
+  }
+
+  private readonly chains = new Map<string, Promise<void>>();
+
+  /**
+   * An agent reported progress or an outcome. A device's updates are applied one after another in
+   * arrival order: output sent just before the outcome must not lose the race to it.
+   */
+  update(deviceId: string, organizationId: string, u: CommandUpdate): Promise<void> {
+    const next = (this.chains.get(deviceId) ?? Promise.resolve()).then(() => this.apply(deviceId, organizationId, u));
+    const tail = next.catch(() => {});
+    this.chains.set(deviceId, tail);
+    void tail.then(() => {
+      if (this.chains.get(deviceId) === tail) this.chains.delete(deviceId);
+    });
+    return next;
+  }
+
+  private async apply(deviceId: string, organizationId: string, u: CommandUpdate): Promise<void> {
     const row = await applyUpdate(this.s.sql, deviceId, u);
     if (!row) return; // not this device's, or already final (a repeated report)
     if (row.status !== "running" || u.stdout || u.stderr) {

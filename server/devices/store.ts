@@ -157,6 +157,12 @@ export async function deviceOrganization(sql: Sql, id: string): Promise<{ organi
   return row;
 }
 
+/** Which of these device ids belong to the organization. */
+export async function devicesInOrganization(sql: Sql, organizationId: string, ids: string[]): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`select id from devices where organization_id = ${organizationId} and id = any(${ids}::uuid[])`;
+  return rows.map((r) => r.id);
+}
+
 export async function insertDevice(
   sql: Sql,
   d: {

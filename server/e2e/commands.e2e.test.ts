@@ -119,6 +119,35 @@ describe("offline queueing", () => {
   });
 });
 
+describe("delivery by beacon and to many devices", () => {
+  test("with the socket held off, a beacon delivers the command; its outcome arrives when the socket is back", async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), "sentpulse-beacon-")), "ran");
+    await srv.api(`/api/v1/devices/${agent.deviceId}/disconnect`, { body: { retryAfterSeconds: 14 } });
+    await waitFor(
+      "unresponsive",
+      async () => (await srv.sql`select status from devices where id = ${agent.deviceId}`)[0]?.status === "unresponsive",
+      15_000,
+    );
+    const id = await run({ language: "bash", content: `echo via-beacon > ${marker}` });
+    await waitFor("ran while the socket was down", async () => existsSync(marker), 15_000);
+    expect((await getCommand(id)).status).toBe("sent");
+    const c = await finished(id, 40_000);
+    expect(c.status).toBe("succeeded");
+  });
+
+  test("one command for several devices gives one result per device; foreign ids refuse the whole request", async () => {
+    const res = await srv.api("/api/v1/commands", {
+      body: { deviceIds: [agent.deviceId], type: "run_script", payload: { language: "sh", content: "echo fan" } },
+    });
+    expect(res.status).toBe(202);
+    const { items } = (await res.json()) as { items: { id: string }[] };
+    expect((await finished(items[0]!.id)).stdout).toBe("fan\n");
+    const other = await otherOrganization(srv.sql);
+    const bad = await srv.api("/api/v1/commands", { body: { deviceIds: [agent.deviceId, other.deviceId], type: "reboot" } });
+    expect(bad.status).toBe(404);
+  });
+});
+
 describe("bad input", () => {
   test("unknown types, bad payloads, other organizations and read-only users are refused", async () => {
     const post = (body: unknown, device = agent.deviceId) => srv.api(`/api/v1/devices/${device}/commands`, { body });

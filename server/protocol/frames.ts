@@ -126,6 +126,8 @@ export const BeaconResponse = type({
   /** Highest batch sequence the server has stored for this device. */
   ackedSeq: "number.integer >= 0",
   "rotateSecret?": { secret: "string" },
+  /** Commands waiting for the device, oldest first (their progress is reported once the socket is back). */
+  "commands?": type({ commandId: "string.uuid", spec: CommandSpec }).array(),
 });
 export type BeaconResponse = typeof BeaconResponse.infer;
 
