@@ -58,7 +58,7 @@ interface Sim {
 }
 
 const rtts: number[] = [];
-const counters = { enrolled: 0, connected: 0, closed: 0, sent: 0, acked: 0, stored: 0, errors: 0 };
+const counters = { enrolled: 0, connected: 0, closed: 0, sent: 0, acked: 0, stored: 0, errors: 0, commands: 0 };
 let measuring = false;
 
 async function enrollAll(t: string): Promise<Sim[]> {
@@ -110,6 +110,18 @@ function connect(sim: Sim): Promise<void> {
           counters.acked++;
           if (f.data.stored) counters.stored++;
         }
+      } else if (f.type === "command") {
+        // a simulated agent runs nothing: it reports the command done at once
+        const { commandId } = f.data as unknown as { commandId: string };
+        counters.commands++;
+        sim.ws?.send(
+          JSON.stringify({
+            v: 1,
+            id: crypto.randomUUID(),
+            type: "command_update",
+            data: { commandId, status: "succeeded", exitCode: 0, stdout: "ok\n" },
+          }),
+        );
       } else if (f.type === "error") counters.errors++;
     });
     ws.addEventListener("close", () => {
@@ -182,6 +194,7 @@ const result = {
     max: Number((rtts.at(-1) ?? Number.NaN).toFixed(2)),
   },
   errors: counters.errors,
+  commandsAnswered: counters.commands,
 };
 console.log(opt.json ? JSON.stringify(result) : result);
 process.exit(0);

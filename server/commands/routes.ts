@@ -10,7 +10,7 @@ import { pageLimit } from "../http.ts";
 import { getScript } from "../library/store.ts";
 import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import type { CommandDispatcher } from "./service.ts";
-import { getCommand, insertCommand, listDeviceCommands } from "./store.ts";
+import { getCommand, insertCommand, insertCommands, listDeviceCommands } from "./store.ts";
 
 const Power = type({ "delaySeconds?": "0 <= number.integer <= 86400", "message?": "string <= 200" });
 const RunScript = type({
@@ -121,20 +121,16 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
         const missing = ids.filter((id) => !owned.has(id));
         if (missing.length > 0) throw new NotFound("DEVICE_NOT_FOUND", `${missing.length} of the devices are not in your organization`);
         const expiresAt = new Date(Date.now() + (body.expiresInMinutes ?? 7 * 24 * 60) * 60_000);
-        const items: { deviceId: string; id: string }[] = [];
-        for (const deviceId of ids) {
-          const row = await insertCommand(s.sql, {
-            id: Bun.randomUUIDv7(),
-            organizationId: principal.organizationId,
-            deviceId,
-            spec,
-            scriptId,
-            requestedBy: principal.kind === "user" ? principal.id : null,
-            expiresAt,
-          });
-          items.push({ deviceId, id: row.id });
-          await dispatcher.dispatch(row);
-        }
+        const rows = await insertCommands(s.sql, {
+          organizationId: principal.organizationId,
+          deviceIds: ids,
+          spec,
+          scriptId,
+          requestedBy: principal.kind === "user" ? principal.id : null,
+          expiresAt,
+        });
+        await dispatcher.dispatch(...rows);
+        const items = rows.map((r) => ({ deviceId: r.deviceId, id: r.id }));
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: `command.${spec.kind}`,

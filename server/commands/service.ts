@@ -11,12 +11,16 @@ import { type CommandRow, applyUpdate, markSent, pendingCommands } from "./store
 export class CommandDispatcher {
   constructor(private readonly s: Services) {}
 
-  /** Sends the command now if its device is connected here; it stays queued otherwise. */
-  async dispatch(c: CommandRow): Promise<void> {
-    const conn = this.s.agents.get(c.deviceId);
-    if (!conn) return;
-    conn.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "command", data: { commandId: c.id, spec: c.payload } });
-    await markSent(this.s.sql, [c.id]);
+  /** Sends each command now if its device is connected here; the others stay queued. */
+  async dispatch(...commands: CommandRow[]): Promise<void> {
+    const sent: string[] = [];
+    for (const c of commands) {
+      const conn = this.s.agents.get(c.deviceId);
+      if (!conn) continue;
+      conn.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "command", data: { commandId: c.id, spec: c.payload } });
+      sent.push(c.id);
+    }
+    await markSent(this.s.sql, sent);
   }
 
   /** The device (re)connected: deliver everything it has not finished, in order. */

@@ -54,6 +54,28 @@ export async function insertCommand(
   return row;
 }
 
+/** The same command for many devices in one statement (bulk runs). */
+export async function insertCommands(
+  sql: Sql,
+  c: {
+    organizationId: string;
+    deviceIds: string[];
+    spec: CommandSpec;
+    scriptId: string | null;
+    requestedBy: string | null;
+    expiresAt: Date;
+  },
+): Promise<CommandRow[]> {
+  const timeout = c.spec.kind === "run_script" ? c.spec.timeoutSeconds : 300;
+  const ids = c.deviceIds.map(() => Bun.randomUUIDv7());
+  return sql<CommandRow[]>`
+    insert into commands (id, organization_id, device_id, type, payload, script_id, requested_by, expires_at, timeout_seconds)
+    select v.id, ${c.organizationId}, v.device_id, ${c.spec.kind}, ${sql.json(c.spec as never)}, ${c.scriptId}, ${c.requestedBy},
+           ${c.expiresAt}, ${timeout}
+    from unnest(${ids}::uuid[], ${c.deviceIds}::uuid[]) as v(id, device_id)
+    returning ${columns(sql)}`;
+}
+
 export async function getCommand(sql: Sql, organizationId: string, id: string): Promise<CommandRow | undefined> {
   const [row] = await sql<CommandRow[]>`select ${columns(sql)} from commands where id = ${id} and organization_id = ${organizationId}`;
   return row;
