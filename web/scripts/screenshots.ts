@@ -1,6 +1,6 @@
 // Screenshots of every page with headless Debian Chromium (playwright-core from the root package).
 // Usage: bun web/scripts/screenshots.ts [outDir]; env BASE (http://127.0.0.1:18181), EMAIL, PASSWORD, CHROMIUM,
-// ONLY=login,devices,device,device-7d,alerts,add-device,settings,dark,tablet. Expects an enrolled agent
+// ONLY=login,devices,device,device-7d,alerts,add-device,settings,settings-users,dark,tablet. Expects an enrolled agent
 // whose hostname matches HOST (default "vm") (the device page shots) and at least one unresolved alert.
 import { chromium } from "playwright-core";
 
@@ -80,11 +80,28 @@ if (want("add-device")) {
 }
 if (want("settings")) {
   await p.goto(`${BASE}/settings`);
-  await p.getByLabel("Name").fill("Billing sync");
+  await p.locator("#k-name").fill("Billing sync");
   await p.getByTestId("apikey-create").click();
   await p.getByTestId("apikey-value").waitFor();
   await p.waitForTimeout(300);
   await p.screenshot({ path: `${OUT}/settings.png`, fullPage: true });
+}
+if (want("settings-users")) {
+  // Adds a technician (once per server), then shows the list with the new user and the form.
+  const email = process.env.NEW_USER ?? "sam.tech@example.com";
+  await p.goto(`${BASE}/settings`);
+  await p.getByTestId("user-row").first().waitFor();
+  if ((await p.locator(`[data-testid="user-row"][data-email="${email}"]`).count()) === 0) {
+    await p.getByTestId("user-email").fill(email);
+    await p.locator("#u-name").fill("Sam Tech");
+    await p.getByTestId("user-role").selectOption("technician");
+    await p.getByTestId("user-password").fill("correct-horse-battery");
+    await p.getByTestId("user-password-confirm").fill("correct-horse-battery");
+    await p.getByTestId("user-create").click();
+    await p.locator(`[data-testid="user-row"][data-email="${email}"]`).waitFor();
+  }
+  await p.waitForTimeout(300);
+  await p.screenshot({ path: `${OUT}/settings-users.png` });
 }
 await light.context.close();
 

@@ -1,4 +1,4 @@
-import { createEffect } from "solid-js";
+import { createEffect, createUniqueId } from "solid-js";
 
 /** A modal confirmation on the native <dialog> (focus trapped, Escape cancels). */
 export function ConfirmDialog(props: {
@@ -11,14 +11,16 @@ export function ConfirmDialog(props: {
   onClose: () => void;
 }) {
   let dialog: HTMLDialogElement | undefined;
+  // Several dialogs can live on one page (settings has three): each needs its own title id.
+  const titleId = createUniqueId();
   createEffect(() => {
     if (!dialog) return;
     if (props.open && !dialog.open) dialog.showModal();
     if (!props.open && dialog.open) dialog.close();
   });
   return (
-    <dialog ref={dialog} aria-labelledby="confirm-title" onClose={() => props.onClose()}>
-      <h2 id="confirm-title">{props.title}</h2>
+    <dialog ref={dialog} aria-labelledby={titleId} onClose={() => props.onClose()}>
+      <h2 id={titleId}>{props.title}</h2>
       <p class="dialog-message">{props.message}</p>
       <div class="dialog-actions">
         <button type="button" class="btn" onClick={() => props.onClose()} autofocus>

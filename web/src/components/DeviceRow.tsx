@@ -1,5 +1,5 @@
 import { For, Show } from "solid-js";
-import type { Device } from "../lib/types.ts";
+import type { Device, DeviceSortField, SortOrder } from "../lib/types.ts";
 import { MiniBar } from "./MiniBar.tsx";
 import { OsIcon } from "./OsIcon.tsx";
 import { QuickActions } from "./QuickActions.tsx";
@@ -66,35 +66,50 @@ export function DeviceCells(props: { device: Device }) {
   );
 }
 
-/** The header row of the fleet list; aria-sort follows the chosen sort. */
-export function DeviceHead(props: { sort: string }) {
-  const sorted = (keys: Record<string, "ascending" | "descending">) => keys[props.sort];
+/** A column header that sorts the list (on the server) when clicked; aria-sort tells which way. */
+function SortHeader(props: {
+  field: DeviceSortField;
+  class: string;
+  label: string;
+  sort: { field: string; order: SortOrder };
+  onSort: (field: DeviceSortField) => void;
+}) {
+  const active = () => props.sort.field === props.field;
+  return (
+    <th
+      scope="col"
+      class={`${props.class} sortable`}
+      aria-sort={active() ? (props.sort.order === "asc" ? "ascending" : "descending") : undefined}
+    >
+      <button type="button" class="sort-btn" onClick={() => props.onSort(props.field)} data-active={active() ? "true" : undefined}>
+        {props.label}
+        <span class="sort-arrow" aria-hidden="true">
+          {active() ? (props.sort.order === "asc" ? "▲" : "▼") : "↕"}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+/** The header row of the fleet list: sortable columns follow the chosen sort; clicking one sorts by it or flips it. */
+export function DeviceHead(props: { sort: { field: string; order: SortOrder }; onSort: (field: DeviceSortField) => void }) {
+  const h = (field: DeviceSortField, cls: string, label: string) => (
+    <SortHeader field={field} class={cls} label={label} sort={props.sort} onSort={props.onSort} />
+  );
   return (
     <tr>
-      <th scope="col" class="c-status" aria-sort={sorted({ status: "ascending" })}>
-        Status
-      </th>
-      <th scope="col" class="c-host" aria-sort={sorted({ hostname: "ascending", "-hostname": "descending" })}>
-        Device
-      </th>
+      {h("status", "c-status", "Status")}
+      {h("hostname", "c-host", "Device")}
       <th scope="col" class="c-site">
         Site
       </th>
       <th scope="col" class="c-tags">
         Tags
       </th>
-      <th scope="col" class="c-bar c-cpu" aria-sort={sorted({ cpu: "descending" })}>
-        CPU
-      </th>
-      <th scope="col" class="c-bar c-ram" aria-sort={sorted({ memory: "descending" })}>
-        RAM
-      </th>
-      <th scope="col" class="c-bar c-disk" aria-sort={sorted({ disk: "descending" })}>
-        Disk
-      </th>
-      <th scope="col" class="c-seen" aria-sort={sorted({ lastSeen: "ascending" })}>
-        Last seen
-      </th>
+      {h("cpu", "c-bar c-cpu", "CPU")}
+      {h("memory", "c-bar c-ram", "RAM")}
+      {h("disk", "c-bar c-disk", "Disk")}
+      {h("lastSeen", "c-seen", "Last seen")}
       <th scope="col" class="c-actions">
         <span class="sr-only">Actions</span>
       </th>

@@ -1,11 +1,12 @@
 import type ApexCharts from "apexcharts";
-import type { ApexOptions } from "apexcharts";
+import type { ApexMarkers, ApexOptions } from "apexcharts";
 import { SolidApexCharts } from "solid-apexcharts";
 import { For, Show, createEffect, createSignal, on, untrack } from "solid-js";
 import { percent, rate } from "../lib/format.ts";
 import { theme } from "../lib/theme.ts";
 
-export type Point = [number, number];
+/** [epoch ms, value]; a null value breaks the line (no samples then). */
+export type Point = [number, number | null];
 export interface Series {
   name: string;
   data: Point[];
@@ -31,6 +32,28 @@ function themed(): ApexOptions {
 }
 
 /**
+ * Markers: none on the line, except a dot for each sample with no neighbour to join (alone between
+ * gaps, or the only point of a range), which a line alone would not show. No stroke: with gaps (null
+ * points) ApexCharts keeps a size-0 marker on the chart, which a stroke would show as a dot.
+ */
+function markers(series: Series[]): ApexMarkers {
+  const isolated = (data: Point[], i: number) =>
+    data[i]![1] !== null && (data[i - 1]?.[1] ?? null) === null && (data[i + 1]?.[1] ?? null) === null;
+  return {
+    size: 0,
+    strokeWidth: 0,
+    hover: { size: 4 },
+    discrete: series.flatMap((s, seriesIndex) =>
+      s.data.flatMap((_, dataPointIndex) => {
+        if (!isolated(s.data, dataPointIndex)) return [];
+        const color = cssVar(`--chart-${seriesIndex + 1}`);
+        return [{ seriesIndex, dataPointIndex, size: 3, fillColor: color, strokeColor: color }];
+      }),
+    ),
+  };
+}
+
+/**
  * One time-series chart (solid-apexcharts): CPU, RAM or disk in percent, or network in bytes per
  * second. New data is pushed into the mounted chart, so live points do not re-create it.
  */
@@ -47,7 +70,8 @@ export function MetricChart(props: {
   const [ready, setReady] = createSignal(apexLoaded);
   if (!apexLoaded) void apexReady.then(() => setReady(true));
   const fmt = (v: number) => (props.unit === "percent" ? percent(v) : rate(v));
-  const points = () => props.series.reduce((n, s) => n + s.data.length, 0);
+  /** Samples shown (gap markers not counted), exposed as data-points. */
+  const points = () => props.series.reduce((n, s) => n + s.data.reduce((k, p) => (p[1] === null ? k : k + 1), 0), 0);
   const base = themed();
   const options: ApexOptions = {
     ...base,
@@ -63,7 +87,7 @@ export function MetricChart(props: {
     dataLabels: { enabled: false },
     stroke: { width: 2, curve: "straight" },
     fill: props.unit === "percent" ? { type: "gradient", gradient: { opacityFrom: 0.35, opacityTo: 0.03 } } : { type: "solid", opacity: 1 },
-    markers: { size: 0 },
+    markers: markers(untrack(() => props.series)),
     legend: { show: false },
     xaxis: { ...base.xaxis, type: "datetime", min: props.from, labels: { datetimeUTC: false }, tooltip: { enabled: false } },
     yaxis:
@@ -80,14 +104,14 @@ export function MetricChart(props: {
   const type = untrack(() => (props.unit === "percent" ? "area" : "line"));
   createEffect(
     on([chart, () => props.series, () => props.from], ([c, series, from]) => {
-      if (c) void c.updateOptions({ series, xaxis: { min: from } }, false, false);
+      if (c) void c.updateOptions({ series, xaxis: { min: from }, markers: markers(series) }, false, false);
     }),
   );
   createEffect(
     on(
       theme,
       () => {
-        void chart()?.updateOptions(themed(), false, false);
+        void chart()?.updateOptions({ ...themed(), markers: markers(untrack(() => props.series)) }, false, false);
       },
       { defer: true },
     ),

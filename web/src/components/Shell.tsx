@@ -1,5 +1,6 @@
 import { A, type RouteSectionProps, useLocation, useNavigate } from "@solidjs/router";
 import { Show, Suspense, createEffect, createSignal, on, onCleanup, onMount } from "solid-js";
+import { acknowledgedAt } from "../lib/alerts.ts";
 import { api, call } from "../lib/api.ts";
 import { liveState, onLive, onLiveOpen, startLive, stopLive } from "../lib/live.ts";
 import { expiredAt } from "../lib/session-events.ts";
@@ -9,13 +10,15 @@ import { Logo } from "./Logo.tsx";
 import { SkeletonLines } from "./Skeleton.tsx";
 import { ThemeToggle } from "./ThemeToggle.tsx";
 
+/** The badge is also recounted this often, for alerts acknowledged by someone else. */
+const ALERT_COUNT_MS = 60_000;
 const LIVE_LABEL = { idle: "Offline", connecting: "Connecting", open: "Live", reconnecting: "Reconnecting" } as const;
 
 /** The signed-in frame: top navigation, live connection, session guard, toasts. */
 export function Shell(props: RouteSectionProps) {
   const navigate = useNavigate();
   const location = useLocation();
-  const [unresolved, setUnresolved] = createSignal<number | null>(null);
+  const [open, setOpen] = createSignal<number | null>(null);
   const here = () => location.pathname + location.search;
   const toLogin = () => navigate(loginHref(here()), { replace: true });
 
@@ -48,9 +51,10 @@ export function Shell(props: RouteSectionProps) {
     ),
   );
 
+  // The badge counts alerts that still need someone: unresolved and not yet acknowledged.
   const refreshAlertCount = () =>
-    call(api.api.v1.alerts.get({ query: { state: "unresolved", limit: 1 } }))
-      .then((p) => setUnresolved(p.total))
+    call(api.api.v1.alerts.get({ query: { state: "unresolved", acknowledged: false, limit: 1 } }))
+      .then((p) => setOpen(p.total))
       .catch(() => {});
 
   createEffect(() => {
@@ -58,12 +62,17 @@ export function Shell(props: RouteSectionProps) {
     startLive();
     refreshAlertCount();
   });
+  createEffect(on(acknowledgedAt, refreshAlertCount, { defer: true }));
+  const alertTimer = setInterval(() => {
+    if (principal() && document.visibilityState === "visible") refreshAlertCount();
+  }, ALERT_COUNT_MS);
+  onCleanup(() => clearInterval(alertTimer));
   onCleanup(stopLive);
   onCleanup(onLiveOpen(refreshAlertCount));
   onCleanup(
     onLive((e) => {
       if (e.type === "alert.created") {
-        setUnresolved((n) => (n ?? 0) + 1);
+        setOpen((n) => (n ?? 0) + 1);
         if (e.severity === "critical") toast("error", `Critical alert: ${e.message}`, `/devices/${e.deviceId}`);
       } else if (e.type === "alert.resolved") {
         refreshAlertCount();
@@ -97,13 +106,13 @@ export function Shell(props: RouteSectionProps) {
           <A href="/devices">Devices</A>
           <A href="/alerts">
             Alerts
-            <Show when={unresolved()}>
+            <Show when={open()}>
               {(n) => (
                 <>
                   <span class="nav-count" aria-hidden="true">
                     {n() > 999 ? "999+" : n()}
                   </span>
-                  <span class="sr-only">({n()} unresolved)</span>
+                  <span class="sr-only">({n()} unresolved, not acknowledged)</span>
                 </>
               )}
             </Show>

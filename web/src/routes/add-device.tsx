@@ -3,6 +3,7 @@ import { For, Show, createSignal, onCleanup } from "solid-js";
 import * as v from "valibot";
 import { CopyField } from "../components/CopyField.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
+import { createSites, siteLabel } from "../lib/fleet.ts";
 import { dateTime } from "../lib/format.ts";
 import { fieldErrors } from "../lib/forms.ts";
 import { onLive } from "../lib/live.ts";
@@ -11,6 +12,11 @@ import "./add-device.css";
 
 const TAG = /^[A-Za-z0-9_.:-]{1,64}(=\S{0,63})?$/;
 const TokenForm = v.object({
+  // Empty when the site list could not be loaded: the server then uses the organization's first site.
+  siteId: v.pipe(
+    v.string(),
+    v.transform((s) => s || undefined),
+  ),
   expiresInMinutes: v.pipe(v.string(), v.transform(Number), v.integer(), v.minValue(1), v.maxValue(525_600)),
   maxUses: v.pipe(
     v.string(),
@@ -49,6 +55,7 @@ export default function AddDevice() {
   const [busy, setBusy] = createSignal(false);
   const [created, setCreated] = createSignal<NewEnrollmentToken | null>(null);
   const [enrolled, setEnrolled] = createSignal<{ id: string; hostname: string }[]>([]);
+  const sites = createSites();
 
   onCleanup(
     onLive((e) => {
@@ -60,6 +67,7 @@ export default function AddDevice() {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
     const parsed = v.safeParse(TokenForm, {
+      siteId: String(form.get("siteId") ?? ""),
       expiresInMinutes: String(form.get("expiresInMinutes") ?? "1440"),
       maxUses: String(form.get("maxUses") ?? ""),
       tags: String(form.get("tags") ?? ""),
@@ -72,9 +80,14 @@ export default function AddDevice() {
     setErrors({});
     setBusy(true);
     try {
-      const { expiresInMinutes, maxUses, tags } = parsed.output;
+      const { siteId, expiresInMinutes, maxUses, tags } = parsed.output;
       const token = await call(
-        api.api.v1["enrollment-tokens"].post({ expiresInMinutes, ...(maxUses ? { maxUses } : {}), ...(tags.length ? { tags } : {}) }),
+        api.api.v1["enrollment-tokens"].post({
+          ...(siteId ? { siteId } : {}),
+          expiresInMinutes,
+          ...(maxUses ? { maxUses } : {}),
+          ...(tags.length ? { tags } : {}),
+        }),
       );
       setCreated(token);
       setEnrolled([]);
@@ -98,6 +111,26 @@ export default function AddDevice() {
       <section class="card section" aria-labelledby="token-title">
         <h2 id="token-title">1. Create an enrollment token</h2>
         <form class="token-form" onSubmit={submit} novalidate>
+          <div class="field">
+            <label for="t-site">Site</label>
+            <select id="t-site" name="siteId" data-testid="token-site" aria-describedby="t-site-hint">
+              <Show
+                when={sites.data()?.length}
+                fallback={<option value="">{sites.data() || sites.error() ? "Default site" : "Loading sites…"}</option>}
+              >
+                <For each={sites.data()}>
+                  {(s, i) => (
+                    <option value={s.id} selected={i() === 0}>
+                      {siteLabel(s)}
+                    </option>
+                  )}
+                </For>
+              </Show>
+            </select>
+            <span class={sites.error() ? "field-error" : "hint"} id="t-site-hint">
+              {sites.error() ? `${sites.error()}; devices join the first site.` : "Enrolled devices join this site."}
+            </span>
+          </div>
           <div class="field">
             <label for="t-expiry">Valid for</label>
             <select id="t-expiry" name="expiresInMinutes">
@@ -128,7 +161,7 @@ export default function AddDevice() {
             <label for="t-tags">Tags for enrolled devices</label>
             <input id="t-tags" name="tags" placeholder="env=prod, role=web" aria-invalid={!!errors().tags} aria-describedby="t-tags-hint" />
             <span class={errors().tags ? "field-error" : "hint"} id="t-tags-hint">
-              {errors().tags ?? "Optional, key=value, separated by commas. Devices join the default site."}
+              {errors().tags ?? "Optional, key=value, separated by commas."}
             </span>
           </div>
           <button type="submit" class="btn btn-primary" data-testid="token-create" disabled={busy()}>

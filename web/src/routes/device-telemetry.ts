@@ -44,9 +44,39 @@ type Row = {
   networkTxBps: number;
 };
 
-function toSeries(rows: Row[]): MetricSeries {
+/** Samples further apart than this many steps mean the agent was offline then: the line breaks there. */
+const GAP_STEPS = 3;
+
+/**
+ * The spacing beyond which two neighbouring points are not joined: GAP_STEPS times the usual step,
+ * which is one bucket, or the agent's reporting interval when that is longer (the median spacing,
+ * which one long outage does not move).
+ */
+function gapThreshold(times: number[], bucketMs: number): number {
+  const deltas: number[] = [];
+  for (let i = 1; i < times.length; i++) deltas.push(times[i]! - times[i - 1]!);
+  deltas.sort((a, b) => a - b);
+  return GAP_STEPS * Math.max(bucketMs, deltas[Math.floor(deltas.length / 2)] ?? 0);
+}
+
+/** A null point between two samples `gap` apart when that is too far: ApexCharts stops the line at nulls. */
+const breakIfGap = (data: Point[], t: number, gapMs: number) => {
+  const last = data[data.length - 1];
+  if (last && t - last[0] > gapMs) data.push([(last[0] + t) / 2, null]);
+};
+
+function toSeries(rows: Row[], gapMs: number): MetricSeries {
   const s = empty();
-  const col = (pick: (r: Row) => number) => rows.map((r): Point => [new Date(r.time).getTime(), Math.round(pick(r) * 100) / 100]);
+  const times = rows.map((r) => new Date(r.time).getTime());
+  const col = (pick: (r: Row) => number) => {
+    const data: Point[] = [];
+    rows.forEach((r, i) => {
+      const t = times[i]!;
+      breakIfGap(data, t, gapMs);
+      data.push([t, Math.round(pick(r) * 100) / 100]);
+    });
+    return data;
+  };
   s.cpu[0]!.data = col((r) => r.cpuPercent);
   s.memory[0]!.data = col((r) => r.memoryPercent);
   s.memory[1]!.data = col((r) => r.swapPercent);
@@ -56,11 +86,15 @@ function toSeries(rows: Row[]): MetricSeries {
   return s;
 }
 
-/** Keeps points newer than `from`, plus the new one. */
-const push = (series: Series[], from: number, values: number[], t: number): Series[] =>
+/** Keeps points newer than `from`, plus the new one (after a break when the stream paused, e.g. the agent was offline). */
+const push = (series: Series[], from: number, values: number[], t: number, gapMs: number): Series[] =>
   series.map((s, i) => {
     const data = s.data.filter((p) => p[0] >= from);
-    if (data.length === 0 || data[data.length - 1]![0] < t) data.push([t, Math.round((values[i] ?? 0) * 100) / 100]);
+    while (data[0]?.[1] === null) data.shift();
+    if (data.length === 0 || data[data.length - 1]![0] < t) {
+      breakIfGap(data, t, gapMs);
+      data.push([t, Math.round((values[i] ?? 0) * 100) / 100]);
+    }
     return { name: s.name, data };
   });
 
@@ -79,6 +113,7 @@ export function createDeviceTelemetry(id: () => string, range: () => RangeKey) {
   const [latest, setLatest] = createSignal<LiveTelemetryPoint | null>(null);
   const [liveCount, setLiveCount] = createSignal(0);
   let gen = 0;
+  let gapMs = GAP_STEPS * RANGES[range()].bucketSeconds * 1000;
 
   async function load() {
     const g = ++gen;
@@ -93,7 +128,11 @@ export function createDeviceTelemetry(id: () => string, range: () => RangeKey) {
       );
       if (g !== gen) return;
       setFrom(start.getTime());
-      setSeries(toSeries(res.points));
+      gapMs = gapThreshold(
+        res.points.map((p) => new Date(p.time).getTime()),
+        res.bucketSeconds * 1000,
+      );
+      setSeries(toSeries(res.points, gapMs));
       setSource(res.source);
     } catch (e) {
       if (g === gen) setError(errorMessage(e));
@@ -123,10 +162,10 @@ export function createDeviceTelemetry(id: () => string, range: () => RangeKey) {
       setFrom(start);
       setLiveCount((n) => n + 1);
       setSeries((s) => ({
-        cpu: push(s.cpu, start, [p.cpuPercent], t),
-        memory: push(s.memory, start, [p.memoryPercent, p.swapPercent], t),
-        disk: push(s.disk, start, [p.diskPercent], t),
-        network: push(s.network, start, [p.networkRxBps, p.networkTxBps], t),
+        cpu: push(s.cpu, start, [p.cpuPercent], t, gapMs),
+        memory: push(s.memory, start, [p.memoryPercent, p.swapPercent], t, gapMs),
+        disk: push(s.disk, start, [p.diskPercent], t, gapMs),
+        network: push(s.network, start, [p.networkRxBps, p.networkTxBps], t, gapMs),
       }));
     }),
   );

@@ -5,8 +5,9 @@ import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { Skeleton } from "../components/Skeleton.tsx";
 import { VirtualTable } from "../components/VirtualTable.tsx";
-import type { DeviceStatus, OsName } from "../lib/types.ts";
-import { type DeviceFilters, SORTS, type SortKey, createDeviceList, siteOptions } from "./devices-store.ts";
+import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
+import type { DeviceSortField, DeviceStatus, OsName, SortOrder } from "../lib/types.ts";
+import { DEFAULT_ORDER, type DeviceFilters, SORTS, createDeviceList } from "./devices-store.ts";
 import "./devices.css";
 
 const ROW_HEIGHT = 58;
@@ -22,42 +23,37 @@ const OSES: readonly { value: OsName; label: string }[] = [
 ];
 const nf = new Intl.NumberFormat();
 
-type Params = { q?: string; status?: string; siteId?: string; tag?: string; os?: string; sort?: string };
+type Params = { q?: string; status?: string; siteId?: string; tag?: string; os?: string; sort?: string; order?: string };
 
 /** The fleet at a glance: counts per status, filters, and a virtualised list that pages as you scroll. */
 export default function Devices() {
   document.title = "Devices · SENTpulse";
   const [params, setParams] = useSearchParams<Params>();
-  const filters = createMemo<DeviceFilters>(() => ({
-    q: params.q ?? "",
-    status: STATUSES.some((s) => s.value === params.status) ? (params.status as DeviceStatus) : "",
-    siteId: params.siteId ?? "",
-    tag: params.tag ?? "",
-    os: OSES.some((o) => o.value === params.os) ? (params.os as OsName) : "",
-    sort: SORTS.some((s) => s.value === params.sort) ? (params.sort as SortKey) : "hostname",
-  }));
+  const filters = createMemo<DeviceFilters>(() => {
+    const sort = params.sort && Object.hasOwn(DEFAULT_ORDER, params.sort) ? (params.sort as DeviceSortField) : "hostname";
+    return {
+      q: params.q ?? "",
+      status: STATUSES.some((s) => s.value === params.status) ? (params.status as DeviceStatus) : "",
+      siteId: params.siteId ?? "",
+      tag: params.tag ?? "",
+      os: OSES.some((o) => o.value === params.os) ? (params.os as OsName) : "",
+      sort,
+      order: params.order === "asc" || params.order === "desc" ? params.order : DEFAULT_ORDER[sort],
+    };
+  });
   const list = createDeviceList(filters);
+  const sites = createSites();
+  const tags = createTags();
   const filtered = () => {
     const f = filters();
     return !!(f.q || f.status || f.siteId || f.tag || f.os);
   };
 
-  // Refetch when a server-side filter changes (the search box is debounced below).
+  // Filters and sort are applied by the server: refetch from the first page when one changes (the search box is debounced below).
   createEffect(
     on(
-      () => {
-        const { sort: _sort, ...server } = filters();
-        return JSON.stringify(server);
-      },
+      () => JSON.stringify(filters()),
       () => list.reload(),
-    ),
-  );
-  // Sorting by anything but hostname needs every page; a sort change alone refetches nothing else.
-  createEffect(
-    on(
-      () => filters().sort,
-      () => list.ensureAll(),
-      { defer: true },
     ),
   );
   list.loadCounts();
@@ -76,8 +72,21 @@ export default function Devices() {
     setParams({ q: undefined, status: undefined, siteId: undefined, tag: undefined, os: undefined }, { replace: true });
   };
 
+  /** Sorts by `field`; the order is left out of the URL when it is that column's usual one. */
+  const setSort = (field: DeviceSortField, order: SortOrder) =>
+    setParams(
+      { sort: field === "hostname" ? undefined : field, order: order === DEFAULT_ORDER[field] ? undefined : order },
+      { replace: true },
+    );
+  /** A header click: sort by that column, or flip the order when it is already the sort. */
+  const onSort = (field: DeviceSortField) => {
+    const f = filters();
+    setSort(field, f.sort === field ? (f.order === "asc" ? "desc" : "asc") : DEFAULT_ORDER[field]);
+  };
+  const sortValue = () => `${filters().sort}:${filters().order}`;
+
   const onRange = (_start: number, end: number) => {
-    if (end >= list.view().length - 30) list.loadMore();
+    if (end >= list.state.rows.length - 30) list.loadMore();
   };
 
   const totalDevices = () => {
@@ -157,15 +166,15 @@ export default function Devices() {
             <option value="" selected={!filters().siteId}>
               Any site
             </option>
-            <Show when={filters().siteId && !siteOptions().some((s) => s.id === filters().siteId)}>
+            <Show when={filters().siteId && !sites.data()?.some((s) => s.id === filters().siteId)}>
               <option value={filters().siteId} selected>
-                Selected site
+                {sites.data() ? "Unknown site" : "Loading sites…"}
               </option>
             </Show>
-            <For each={siteOptions()}>
+            <For each={sites.data()}>
               {(s) => (
                 <option value={s.id} selected={filters().siteId === s.id}>
-                  {s.label}
+                  {siteLabel(s)} ({nf.format(s.deviceCount)})
                 </option>
               )}
             </For>
@@ -181,7 +190,9 @@ export default function Devices() {
             onChange={(e) => set("tag", e.currentTarget.value.trim())}
           />
           <datalist id="f-tag-list">
-            <For each={list.tags()}>{(t) => <option value={t} />}</For>
+            <For each={tags.data()}>
+              {(t) => <option value={t.tag}>{`${nf.format(t.devices)} device${t.devices === 1 ? "" : "s"}`}</option>}
+            </For>
           </datalist>
         </div>
         <div class="field">
@@ -201,10 +212,16 @@ export default function Devices() {
         </div>
         <div class="field">
           <label for="f-sort">Sort</label>
-          <select id="f-sort" onChange={(e) => set("sort", e.currentTarget.value === "hostname" ? "" : e.currentTarget.value)}>
+          <select
+            id="f-sort"
+            onChange={(e) => {
+              const [field, order] = e.currentTarget.value.split(":") as [DeviceSortField, SortOrder];
+              setSort(field, order);
+            }}
+          >
             <For each={SORTS}>
               {(s) => (
-                <option value={s.value} selected={filters().sort === s.value}>
+                <option value={`${s.field}:${s.order}`} selected={sortValue() === `${s.field}:${s.order}`}>
                   {s.label}
                 </option>
               )}
@@ -220,12 +237,8 @@ export default function Devices() {
 
       <p class="list-summary" aria-live="polite">
         <Show when={!list.state.loading}>
-          Showing {nf.format(list.view().length)} of {nf.format(list.state.total)} device{list.state.total === 1 ? "" : "s"}
-          <Show when={list.state.loadingAll}>
-            {" "}
-            · loading every page to sort ({Math.round((list.state.rows.length / Math.max(1, list.state.total)) * 100)} %)
-          </Show>
-          <Show when={list.state.nextCursor && !list.state.loadingAll}> · scroll for more</Show>
+          Showing {nf.format(list.state.rows.length)} of {nf.format(list.state.total)} device{list.state.total === 1 ? "" : "s"}
+          <Show when={list.state.nextCursor}> · scroll for more</Show>
         </Show>
       </p>
 
@@ -248,7 +261,7 @@ export default function Devices() {
               </For>
             </div>
           </Match>
-          <Match when={list.view().length === 0 && !filtered() && !list.state.error}>
+          <Match when={list.state.rows.length === 0 && !filtered() && !list.state.error}>
             <EmptyState
               title="No devices yet"
               actions={
@@ -260,7 +273,7 @@ export default function Devices() {
               Create an enrollment token and run the one-line installer on a machine. It shows up here within seconds.
             </EmptyState>
           </Match>
-          <Match when={list.view().length === 0 && !list.state.error}>
+          <Match when={list.state.rows.length === 0 && !list.state.error}>
             <EmptyState
               title="No devices match these filters"
               actions={
@@ -272,18 +285,18 @@ export default function Devices() {
               Try another search, or clear the filters to see the whole fleet.
             </EmptyState>
           </Match>
-          <Match when={list.view().length > 0}>
+          <Match when={list.state.rows.length > 0}>
             <VirtualTable
-              count={list.view().length}
+              count={list.state.rows.length}
               total={list.state.total}
               rowHeight={ROW_HEIGHT}
               caption="Devices"
               rowTestId="device-row"
               onRange={onRange}
               class="device-rows"
-              head={<DeviceHead sort={filters().sort} />}
+              head={<DeviceHead sort={{ field: filters().sort, order: filters().order }} onSort={onSort} />}
             >
-              {(i) => <Show when={list.view()[i]}>{(d) => <DeviceCells device={d()} />}</Show>}
+              {(i) => <Show when={list.state.rows[i]}>{(d) => <DeviceCells device={d()} />}</Show>}
             </VirtualTable>
           </Match>
         </Switch>

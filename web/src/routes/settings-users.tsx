@@ -1,0 +1,346 @@
+import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
+import * as v from "valibot";
+import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
+import { ErrorNote } from "../components/ErrorNote.tsx";
+import { RelativeTime } from "../components/RelativeTime.tsx";
+import { SkeletonLines } from "../components/Skeleton.tsx";
+import { ApiError, api, call, errorMessage } from "../lib/api.ts";
+import { fieldErrors } from "../lib/forms.ts";
+import { ROLE_LABEL, grantableRoles, roleAtLeast } from "../lib/roles.ts";
+import { principal } from "../lib/session.ts";
+import { toast } from "../lib/toast.ts";
+import type { Role, User } from "../lib/types.ts";
+
+/** The new-user form; the roles offered are the ones the signed-in user may grant. */
+const userForm = (roles: Role[]) =>
+  v.pipe(
+    v.object({
+      email: v.pipe(
+        v.string(),
+        v.trim(),
+        v.nonEmpty("Enter the email address they will sign in with."),
+        v.email("Enter a valid email address."),
+        v.maxLength(320, "At most 320 characters."),
+      ),
+      name: v.pipe(v.string(), v.trim(), v.maxLength(200, "At most 200 characters.")),
+      role: v.picklist(roles, "Pick a role you may grant."),
+      password: v.pipe(v.string(), v.minLength(10, "At least 10 characters."), v.maxLength(1024, "At most 1,024 characters.")),
+      confirm: v.string(),
+    }),
+    v.forward(
+      v.partialCheck([["password"], ["confirm"]], (i) => i.password === i.confirm, "The passwords do not match."),
+      ["confirm"],
+    ),
+  );
+
+const ROLE_HINT: Record<Role, string> = {
+  readonly: "Sees devices and alerts.",
+  technician: "Also acknowledges alerts and works on devices.",
+  admin: "Also manages users, API keys and enrollment.",
+  owner: "Everything, including other owners.",
+};
+
+/** Users of the organization: only admins and owners manage them; everyone else gets a short note. */
+export function Users() {
+  const me = principal;
+  return (
+    <section class="card section" aria-labelledby="users-title">
+      <div class="section-head">
+        <div>
+          <h2 id="users-title">Users</h2>
+          <p class="muted">People who sign in to this dashboard, and what their role lets them do.</p>
+        </div>
+      </div>
+      <Switch>
+        <Match when={me() === undefined}>
+          <SkeletonLines count={3} />
+        </Match>
+        <Match when={roleAtLeast(me()?.role, "admin")}>
+          <UserAdmin />
+        </Match>
+        <Match when={me()}>
+          {(p) => (
+            <p class="muted" data-testid="users-note">
+              You are signed in as {ROLE_LABEL[p().role].toLowerCase()}. Only admins and owners can see and manage users; ask one of them to
+              invite a colleague or change a role.
+            </p>
+          )}
+        </Match>
+      </Switch>
+    </section>
+  );
+}
+
+/** List, create, change role, disable and enable. The server enforces the same rules; its messages are shown as they come. */
+function UserAdmin() {
+  const myRole = () => principal()?.role;
+  const myId = () => principal()?.id;
+  const roles = () => grantableRoles(myRole());
+  const [users, { refetch, mutate }] = createResource(() => call(api.api.v1.users.get()).then((r) => r.items));
+  const [errors, setErrors] = createSignal<Record<string, string>>({});
+  const [serverError, setServerError] = createSignal("");
+  const [busy, setBusy] = createSignal(false);
+  const [pending, setPending] = createSignal<string | null>(null);
+  const [toggling, setToggling] = createSignal<User | null>(null);
+
+  /** Whether the signed-in user may change `u`: not themselves, and not someone above them. */
+  const editable = (u: User) => u.id !== myId() && roleAtLeast(myRole(), u.role);
+  const replace = (u: User) => mutate((list) => list?.map((x) => (x.id === u.id ? u : x)));
+
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    const formEl = e.currentTarget as HTMLFormElement;
+    const form = new FormData(formEl);
+    const field = (k: string) => String(form.get(k) ?? "");
+    const parsed = v.safeParse(userForm(roles()), {
+      email: field("email"),
+      name: field("name"),
+      role: field("role"),
+      password: field("password"),
+      confirm: field("confirm"),
+    });
+    setServerError("");
+    if (!parsed.success) {
+      setErrors(fieldErrors(parsed.issues));
+      return;
+    }
+    setErrors({});
+    setBusy(true);
+    try {
+      const { email, name, role, password } = parsed.output;
+      const user = await call(api.api.v1.users.post({ email, role, password, ...(name ? { name } : {}) }));
+      formEl.reset();
+      // reset() picks the first role (Solid sets `selected` as a property): back to the usual default.
+      if (roles().includes("technician")) (formEl.elements.namedItem("role") as HTMLSelectElement).value = "technician";
+      mutate((list) => [...(list ?? []), user].sort((a, b) => a.email.toLowerCase().localeCompare(b.email.toLowerCase())));
+      toast("success", `${user.email} can now sign in as ${ROLE_LABEL[user.role].toLowerCase()}.`);
+    } catch (err) {
+      // The server's 409 says only that the row exists; name what exists.
+      setServerError(err instanceof ApiError && err.status === 409 ? `${parsed.output.email} already has an account.` : errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const change = async (u: User, body: { role?: Role; disabled?: boolean }, done: string, select?: HTMLSelectElement) => {
+    setPending(u.id);
+    try {
+      const updated = (await call(api.api.v1.users({ id: u.id }).patch(body))) as User | undefined;
+      if (updated) replace(updated);
+      else refetch();
+      toast("success", done);
+    } catch (err) {
+      if (select) select.value = u.role;
+      toast("error", errorMessage(err));
+    } finally {
+      setPending(null);
+    }
+  };
+
+  const err = (k: string) => errors()[k];
+  const invalid = (k: string) => ({ "aria-invalid": !!err(k), "aria-describedby": err(k) ? `u-${k}-err` : undefined });
+  const fieldError = (k: string) => (
+    <Show when={err(k)}>
+      <span class="field-error" id={`u-${k}-err`}>
+        {err(k)}
+      </span>
+    </Show>
+  );
+
+  return (
+    <>
+      <form class="inline-form user-form" onSubmit={submit} novalidate aria-label="Add a user">
+        <div class="field grow">
+          <label for="u-email">Email</label>
+          <input
+            id="u-email"
+            name="email"
+            type="email"
+            autocomplete="off"
+            placeholder="sam@example.com"
+            data-testid="user-email"
+            {...invalid("email")}
+          />
+          {fieldError("email")}
+        </div>
+        <div class="field">
+          <label for="u-name">Name</label>
+          <input id="u-name" name="name" autocomplete="off" placeholder="Optional" {...invalid("name")} />
+          {fieldError("name")}
+        </div>
+        <div class="field">
+          <label for="u-role">Role</label>
+          <select id="u-role" name="role" data-testid="user-role" {...invalid("role")}>
+            <For each={roles()}>
+              {(r) => (
+                <option value={r} selected={r === "technician"}>
+                  {ROLE_LABEL[r]}
+                </option>
+              )}
+            </For>
+          </select>
+          {fieldError("role")}
+        </div>
+        <div class="field">
+          <label for="u-password">Password</label>
+          <input
+            id="u-password"
+            name="password"
+            type="password"
+            autocomplete="new-password"
+            data-testid="user-password"
+            {...invalid("password")}
+            aria-describedby={err("password") ? "u-password-err" : "u-password-hint"}
+          />
+          <Show
+            when={err("password")}
+            fallback={
+              <span class="hint" id="u-password-hint">
+                At least 10 characters.
+              </span>
+            }
+          >
+            {fieldError("password")}
+          </Show>
+        </div>
+        <div class="field">
+          <label for="u-confirm">Confirm password</label>
+          <input
+            id="u-confirm"
+            name="confirm"
+            type="password"
+            autocomplete="new-password"
+            data-testid="user-password-confirm"
+            {...invalid("confirm")}
+          />
+          {fieldError("confirm")}
+        </div>
+        <button type="submit" class="btn btn-primary" disabled={busy()} data-testid="user-create">
+          {busy() ? "Adding…" : "Add user"}
+        </button>
+      </form>
+      <Show when={serverError()}>
+        <div class="error-note form-error" role="alert" data-testid="user-error">
+          {serverError()}
+        </div>
+      </Show>
+      <Switch>
+        <Match when={users.error}>
+          <ErrorNote message={errorMessage(users.error)} onRetry={refetch} />
+        </Match>
+        <Match when={users.loading && !users.latest}>
+          <SkeletonLines count={3} />
+        </Match>
+        <Match when={users.latest}>
+          {(list) => (
+            <div class="table-wrap">
+              <table class="table users-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Email</th>
+                    <th scope="col">Name</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Last sign-in</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">
+                      <span class="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  <For each={list()}>
+                    {(u) => (
+                      <tr
+                        data-testid="user-row"
+                        data-email={u.email}
+                        data-disabled={u.disabledAt ? "true" : "false"}
+                        classList={{ revoked: !!u.disabledAt }}
+                      >
+                        <td>
+                          {u.email}
+                          <Show when={u.id === myId()}>
+                            {" "}
+                            <span class="pill">you</span>
+                          </Show>
+                        </td>
+                        <td>{u.name || <span class="muted">—</span>}</td>
+                        <td>
+                          <Show
+                            when={editable(u)}
+                            fallback={
+                              <span title={u.id === myId() ? "You cannot change your own role" : "Only an owner can change an owner"}>
+                                {ROLE_LABEL[u.role]}
+                              </span>
+                            }
+                          >
+                            <select
+                              class="role-select"
+                              aria-label={`Role of ${u.email}`}
+                              title={ROLE_HINT[u.role]}
+                              data-testid="user-role-change"
+                              disabled={pending() === u.id}
+                              onChange={(e) => {
+                                const role = e.currentTarget.value as Role;
+                                change(u, { role }, `${u.email} is now ${ROLE_LABEL[role].toLowerCase()}.`, e.currentTarget);
+                              }}
+                            >
+                              <For each={roles()}>
+                                {(r) => (
+                                  <option value={r} selected={r === u.role}>
+                                    {ROLE_LABEL[r]}
+                                  </option>
+                                )}
+                              </For>
+                            </select>
+                          </Show>
+                        </td>
+                        <td>{u.lastLoginAt ? <RelativeTime value={u.lastLoginAt} /> : <span class="muted">never</span>}</td>
+                        <td>
+                          <span class={`pill ${u.disabledAt ? "" : "pill-ok"}`}>{u.disabledAt ? "disabled" : "active"}</span>
+                        </td>
+                        <td class="right">
+                          <Show when={editable(u)}>
+                            <button
+                              type="button"
+                              class={`btn btn-sm ${u.disabledAt ? "" : "btn-danger"}`}
+                              data-testid="user-toggle"
+                              disabled={pending() === u.id}
+                              onClick={() => setToggling(u)}
+                            >
+                              {u.disabledAt ? "Enable" : "Disable"}
+                            </button>
+                          </Show>
+                        </td>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Match>
+      </Switch>
+      <p class="hint">
+        {roles()
+          .map((r) => `${ROLE_LABEL[r]}: ${ROLE_HINT[r]}`)
+          .join(" ")}
+      </p>
+      <ConfirmDialog
+        open={!!toggling()}
+        title={toggling()?.disabledAt ? `Enable ${toggling()?.email ?? ""}?` : `Disable ${toggling()?.email ?? ""}?`}
+        message={
+          toggling()?.disabledAt
+            ? "They can sign in again with their password, with the role they had."
+            : "They are signed out everywhere now and cannot sign in until someone enables them again. Nothing they did is deleted."
+        }
+        confirmLabel={toggling()?.disabledAt ? "Enable user" : "Disable user"}
+        danger={!toggling()?.disabledAt}
+        onConfirm={() => {
+          const u = toggling();
+          if (u) change(u, { disabled: !u.disabledAt }, `${u.email} ${u.disabledAt ? "can sign in again" : "is disabled and signed out"}.`);
+        }}
+        onClose={() => setToggling(null)}
+      />
+    </>
+  );
+}
