@@ -149,6 +149,7 @@ describe("every route needs authentication", () => {
     ["GET", "/api/v1/devices/00000000-0000-0000-0000-000000000000/commands"],
     ["GET", "/api/v1/commands/00000000-0000-0000-0000-000000000000"],
     ["GET", "/api/v1/terminal-sessions"],
+    ["GET", "/api/v1/scripts/00000000-0000-0000-0000-000000000000/runs"],
     ["GET", "/api/v1/terminal-sessions/00000000-0000-0000-0000-000000000000/recording"],
     ["POST", "/api/v1/metrics/reset"],
   ];

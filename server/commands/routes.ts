@@ -10,7 +10,7 @@ import { pageLimit } from "../http.ts";
 import { getScript } from "../library/store.ts";
 import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import type { CommandDispatcher } from "./service.ts";
-import { getCommand, insertCommand, insertCommands, listDeviceCommands } from "./store.ts";
+import { getCommand, insertCommand, insertCommands, listDeviceCommands, listScriptRuns } from "./store.ts";
 
 const Power = type({ "delaySeconds?": "0 <= number.integer <= 86400", "message?": "string <= 200" });
 const RunScript = type({
@@ -148,6 +148,18 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
           "expiresInMinutes?": "1 <= number.integer <= 43200",
         }),
         detail: { summary: "Queue the same command for many devices at once (per-device results)", tags: ["commands"] },
+      },
+    )
+    .get(
+      "/scripts/:id/runs",
+      async ({ params, query, principal }) => ({
+        items: await listScriptRuns(s.sql, principal.organizationId, params.id, pageLimit(query.limit, 100)),
+      }),
+      {
+        role: "readonly",
+        params: IdParam,
+        query: PageQuery,
+        detail: { summary: "Runs of a library script across devices, newest first", tags: ["scripts"] },
       },
     )
     .get(

@@ -99,6 +99,19 @@ export async function listDeviceCommands(
   return { items, total: count?.n ?? 0 };
 }
 
+/** Runs of one library script across devices, newest first. */
+export async function listScriptRuns(
+  sql: Sql,
+  organizationId: string,
+  scriptId: string,
+  limit: number,
+): Promise<(CommandRow & { hostname: string })[]> {
+  return sql<(CommandRow & { hostname: string })[]>`
+    select ${columns(sql)}, (select hostname from devices d where d.id = commands.device_id) as hostname
+    from commands where organization_id = ${organizationId} and script_id = ${scriptId}
+    order by created_at desc, id desc limit ${limit}`;
+}
+
 /** Commands a device still has to run or report, oldest first (queued, sent or running, not expired). */
 export async function pendingCommands(sql: Sql, deviceId: string, limit = 100): Promise<CommandRow[]> {
   return sql<CommandRow[]>`

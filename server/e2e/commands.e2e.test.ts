@@ -75,8 +75,10 @@ describe("scripts on the real agent", () => {
     });
     expect(res.status).toBe(201);
     const script = (await res.json()) as { id: string };
-    const c = await finished(await run({ scriptId: script.id }));
+    const c = (await finished(await run({ scriptId: script.id }))) as Command & { id: string };
     expect(c).toMatchObject({ status: "succeeded", exitCode: 0, stdout: "hi there\n" });
+    const runs = (await (await srv.api(`/api/v1/scripts/${script.id}/runs`)).json()) as { items: { id: string; hostname: string }[] };
+    expect(runs.items.map((r) => r.id)).toEqual([c.id]);
   });
 
   test("reboot runs in simulate mode and is audited", async () => {
