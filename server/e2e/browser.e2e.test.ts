@@ -1,38 +1,24 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { enrollRealAgent, type EnrolledAgent } from "../testing/agents.ts";
-import { ADMIN, startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
+import type { Page } from "playwright-core";
+import type { EnrolledAgent } from "../testing/agents.ts";
+import { type BrowserRig, startBrowserRig } from "../testing/browser.ts";
+import { ADMIN, type TestServer, waitFor } from "../testing/harness.ts";
 
 /**
  * The dashboard in Debian's Chromium (headless, driven by playwright-core) against the real server
  * and the real compiled agent. Needs web/dist (scripts/test builds it first).
  */
-const CHROMIUM = process.env.SENTPULSE_CHROMIUM ?? "/usr/bin/chromium";
+let rig: BrowserRig;
 let srv: TestServer;
 let agent: EnrolledAgent;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync("web/dist/index.html")) throw new Error("web/dist is missing: build the dashboard first (scripts/test does)");
-  srv = await startTestServer({ telemetryIntervalS: 2 });
-  agent = await enrollRealAgent(srv, ["env=browser"]);
-  agent.start();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
+  rig = await startBrowserRig("browser");
+  ({ srv, agent, page } = rig);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await agent?.stop();
-  await srv?.stop();
-});
+afterAll(() => rig?.stop());
 
 describe("the dashboard in Chromium", () => {
   test("a bad password shows an error; the right one signs in", async () => {

@@ -7,6 +7,8 @@ import { Toasts } from "./components/Toasts.tsx";
 const Login = lazy(() => import("./routes/login.tsx"));
 const Devices = lazy(() => import("./routes/devices.tsx"));
 const DevicePage = lazy(() => import("./routes/device.tsx"));
+const TerminalPage = lazy(() => import("./routes/terminal.tsx"));
+const Scripts = lazy(() => import("./routes/scripts.tsx"));
 const Alerts = lazy(() => import("./routes/alerts.tsx"));
 const AddDevice = lazy(() => import("./routes/add-device.tsx"));
 const Settings = lazy(() => import("./routes/settings.tsx"));
@@ -29,6 +31,8 @@ export function App() {
         <Route path="/" component={() => <Navigate href="/devices" />} />
         <Route path="/devices" component={Devices} />
         <Route path="/devices/:id" component={DevicePage} />
+        <Route path="/devices/:id/terminal" component={TerminalPage} />
+        <Route path="/scripts" component={Scripts} />
         <Route path="/alerts" component={Alerts} />
         <Route path="/add-device" component={AddDevice} />
         <Route path="/settings" component={Settings} />

@@ -59,7 +59,7 @@ export function DeviceCells(props: { device: Device }) {
       </td>
       <td class="c-actions">
         <div class="actions-cell">
-          <QuickActions hostname={d().hostname} />
+          <QuickActions hostname={d().hostname} deviceId={d().id} />
         </div>
       </td>
     </>

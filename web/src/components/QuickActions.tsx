@@ -1,11 +1,23 @@
+import { useNavigate } from "@solidjs/router";
 import { For, Show, createEffect, createSignal, onCleanup } from "solid-js";
 
-/** Remote actions that arrive with the commands capability; listed now, disabled until then. */
-export const REMOTE_ACTIONS = ["Reboot", "Shutdown", "Open terminal", "Run script"] as const;
-export const COMING_SOON = "Coming soon: remote actions arrive with the commands capability";
+/** Remote actions of a device; each opens the device page's dialog (`?action=`) or the terminal page. */
+export const REMOTE_ACTIONS = [
+  { label: "Open terminal", action: "terminal" },
+  { label: "Run script", action: "run-script" },
+  { label: "Reboot", action: "reboot" },
+  { label: "Shutdown", action: "shutdown" },
+] as const;
+export type RemoteAction = (typeof REMOTE_ACTIONS)[number]["action"];
+
+/** Where a remote action of a device opens. */
+export function actionHref(deviceId: string, action: RemoteAction): string {
+  return action === "terminal" ? `/devices/${deviceId}/terminal` : `/devices/${deviceId}?action=${action}`;
+}
 
 /** The "⋯" menu of a device row: Enter/Space opens, arrows move, Escape closes and returns focus. */
-export function QuickActions(props: { hostname: string }) {
+export function QuickActions(props: { hostname: string; deviceId: string }) {
+  const navigate = useNavigate();
   const [open, setOpen] = createSignal(false);
   let wrap: HTMLDivElement | undefined;
   let trigger: HTMLButtonElement | undefined;
@@ -55,11 +67,17 @@ export function QuickActions(props: { hostname: string }) {
       <Show when={open()}>
         <div class="menu" role="menu" aria-label={`Actions for ${props.hostname}`} onKeyDown={onMenuKey}>
           <For each={REMOTE_ACTIONS}>
-            {(label) => (
-              // Disabled items stay focusable (aria-disabled) so keyboard users can read why.
-              <button type="button" role="menuitem" aria-disabled="true" title={COMING_SOON} onClick={(e) => e.preventDefault()}>
-                <span class="muted">{label}</span>
-                <span class="soon muted">soon</span>
+            {(a) => (
+              <button
+                type="button"
+                role="menuitem"
+                data-testid={`quick-${a.action}`}
+                onClick={() => {
+                  close(false);
+                  navigate(actionHref(props.deviceId, a.action));
+                }}
+              >
+                {a.label}
               </button>
             )}
           </For>

@@ -117,6 +117,7 @@ export function Shell(props: RouteSectionProps) {
               )}
             </Show>
           </A>
+          <A href="/scripts">Scripts</A>
           <A href="/add-device">Add device</A>
           <A href="/settings">Settings</A>
         </nav>

@@ -1,4 +1,4 @@
-import { A, useNavigate, useParams } from "@solidjs/router";
+import { A, useNavigate, useParams, useSearchParams } from "@solidjs/router";
 import { For, Match, Show, Switch, createEffect, createResource, createSignal, onCleanup } from "solid-js";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { DeviceAlerts } from "../components/DeviceAlerts.tsx";
@@ -6,7 +6,11 @@ import { DeviceInfo } from "../components/DeviceInfo.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { OsIcon } from "../components/OsIcon.tsx";
-import { COMING_SOON, REMOTE_ACTIONS } from "../components/QuickActions.tsx";
+import { CommandHistory } from "../components/CommandHistory.tsx";
+import { PowerDialog } from "../components/PowerDialog.tsx";
+import { actionHref } from "../components/QuickActions.tsx";
+import { RunScriptDialog } from "../components/RunScriptDialog.tsx";
+import { TerminalRecordings } from "../components/TerminalRecordings.tsx";
 import { RelativeTime } from "../components/RelativeTime.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
@@ -29,6 +33,11 @@ export default function DevicePage() {
   // Reading a resource that failed throws; everything below reads it through this.
   const current = () => (device.error ? undefined : device.latest);
   const [confirmDelete, setConfirmDelete] = createSignal(false);
+  const [search, setSearch] = useSearchParams<{ action?: string }>();
+  const [historyKey, setHistoryKey] = createSignal(0);
+  const canRun = () => principal()?.role !== "readonly";
+  const power = () => (search.action === "reboot" || search.action === "shutdown" ? search.action : null);
+  const closeAction = () => setSearch({ action: undefined }, { replace: true });
   const canDelete = () => ["admin", "owner"].includes(principal()?.role ?? "");
 
   const patch = (p: Partial<DeviceDetail>) => {
@@ -117,13 +126,36 @@ export default function DevicePage() {
                   <StatusBadge status={d().status} />
                 </div>
                 <div class="device-actions" role="toolbar" aria-label="Device actions">
-                  <For each={REMOTE_ACTIONS}>
-                    {(label) => (
-                      <button type="button" class="btn btn-sm" disabled title={COMING_SOON}>
-                        {label}
-                      </button>
-                    )}
-                  </For>
+                  <A href={actionHref(d().id, "terminal")} class="btn btn-sm" data-testid="terminal-open">
+                    Open terminal
+                  </A>
+                  <button
+                    type="button"
+                    class="btn btn-sm"
+                    data-testid="run-script-open"
+                    disabled={!canRun()}
+                    onClick={() => setSearch({ action: "run-script" })}
+                  >
+                    Run script
+                  </button>
+                  <button
+                    type="button"
+                    class="btn btn-sm"
+                    data-testid="power-reboot"
+                    disabled={!canRun()}
+                    onClick={() => setSearch({ action: "reboot" })}
+                  >
+                    Reboot
+                  </button>
+                  <button
+                    type="button"
+                    class="btn btn-sm"
+                    data-testid="power-shutdown"
+                    disabled={!canRun()}
+                    onClick={() => setSearch({ action: "shutdown" })}
+                  >
+                    Shutdown
+                  </button>
                   <button
                     type="button"
                     class="btn btn-sm btn-danger"
@@ -143,10 +175,28 @@ export default function DevicePage() {
               <div class="device-grid">
                 <div class="device-main">
                   <DeviceCharts deviceId={d().id} latest={d().telemetry} />
+                  <CommandHistory deviceId={d().id} reload={historyKey()} />
                   <DeviceAlerts deviceId={d().id} />
+                  <TerminalRecordings deviceId={d().id} />
                 </div>
                 <DeviceInfo device={d()} />
               </div>
+              <RunScriptDialog
+                open={search.action === "run-script"}
+                deviceId={d().id}
+                hostname={d().hostname}
+                onClose={() => {
+                  closeAction();
+                  setHistoryKey((n) => n + 1);
+                }}
+              />
+              <PowerDialog
+                kind={power()}
+                deviceId={d().id}
+                hostname={d().hostname}
+                onClose={closeAction}
+                onQueued={() => setHistoryKey((n) => n + 1)}
+              />
               <ConfirmDialog
                 open={confirmDelete()}
                 title={`Remove ${d().hostname}?`}

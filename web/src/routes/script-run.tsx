@@ -1,0 +1,138 @@
+import { For, Show, createResource, createSignal, onCleanup } from "solid-js";
+import { api, call, errorMessage } from "../lib/api.ts";
+import { FINAL, statusClass } from "../lib/commands.ts";
+import { onLive, watchDevice } from "../lib/live.ts";
+import type { Script } from "./script-editor.tsx";
+
+interface Result {
+  deviceId: string;
+  hostname: string;
+  id: string;
+  status: string;
+  exitCode: number | null;
+  stdout: string;
+}
+
+/** "Run on…": search devices, pick several, queue the script on all of them, results fill in live. */
+export function ScriptRun(props: { script: Script; onClose: () => void }) {
+  const [q, setQ] = createSignal("");
+  const [picked, setPicked] = createSignal<Map<string, string>>(new Map());
+  const [results, setResults] = createSignal<Result[]>([]);
+  const [error, setError] = createSignal("");
+  const [devices] = createResource(q, (query) =>
+    call(api.api.v1.devices.get({ query: { limit: 50, ...(query.trim() ? { q: query.trim() } : {}) } })).then((p) => p.items),
+  );
+  const unwatches: (() => void)[] = [];
+  let timer: ReturnType<typeof setInterval> | undefined;
+  onCleanup(() => {
+    for (const u of unwatches) u();
+    clearInterval(timer);
+  });
+  onCleanup(
+    onLive((e) => {
+      if (e.type !== "command.updated") return;
+      setResults((list) =>
+        list.map((r) => (r.id === e.commandId ? { ...r, status: e.status, exitCode: e.exitCode, stdout: r.stdout + e.stdout } : r)),
+      );
+    }),
+  );
+  const poll = async () => {
+    const open = results().filter((r) => !FINAL.has(r.status));
+    if (open.length === 0) return clearInterval(timer);
+    for (const r of open) {
+      try {
+        const c = await call(api.api.v1.commands({ id: r.id }).get());
+        setResults((list) =>
+          list.map((x) => (x.id === r.id ? { ...x, status: c.status, exitCode: c.exitCode, stdout: c.stdout ?? "" } : x)),
+        );
+      } catch {}
+    }
+  };
+  const toggle = (id: string, hostname: string) => {
+    const m = new Map(picked());
+    if (m.has(id)) m.delete(id);
+    else m.set(id, hostname);
+    setPicked(m);
+  };
+  const run = async () => {
+    const ids = [...picked().keys()];
+    if (ids.length === 0) return setError("Pick at least one device.");
+    setError("");
+    for (const id of ids) unwatches.push(watchDevice(id));
+    try {
+      const res = await call(api.api.v1.commands.post({ deviceIds: ids, type: "run_script", payload: { scriptId: props.script.id } }));
+      setResults(
+        res.items.map((i) => ({ ...i, hostname: picked().get(i.deviceId) ?? i.deviceId, status: "queued", exitCode: null, stdout: "" })),
+      );
+      clearInterval(timer);
+      timer = setInterval(poll, 3000);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  return (
+    <section class="card section form-grid" aria-label={`Run ${props.script.name} on devices`}>
+      <div class="section-head">
+        <h2>Run “{props.script.name}” on…</h2>
+        <button type="button" class="btn btn-sm btn-ghost" onClick={() => props.onClose()}>
+          Close
+        </button>
+      </div>
+      <label>
+        Search devices
+        <input type="search" data-testid="run-on-search" value={q()} onInput={(e) => setQ(e.currentTarget.value)} />
+      </label>
+      <ul class="device-picker" aria-label="Devices">
+        <For each={devices.latest ?? []}>
+          {(d) => (
+            <li>
+              <label>
+                <input type="checkbox" data-testid="run-on-device" checked={picked().has(d.id)} onChange={() => toggle(d.id, d.hostname)} />{" "}
+                {d.hostname} <span class="muted">({d.status})</span>
+              </label>
+            </li>
+          )}
+        </For>
+      </ul>
+      <div class="dialog-actions">
+        <span class="muted">{picked().size} selected</span>
+        <button type="button" class="btn btn-primary" data-testid="run-on-submit" onClick={run}>
+          Run on {picked().size} device{picked().size === 1 ? "" : "s"}
+        </button>
+      </div>
+      <Show when={error()}>
+        <p class="field-error" role="alert">
+          {error()}
+        </p>
+      </Show>
+      <Show when={results().length}>
+        <table class="table" aria-live="polite">
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">Status</th>
+              <th scope="col">Exit</th>
+              <th scope="col">Output</th>
+            </tr>
+          </thead>
+          <tbody>
+            <For each={results()}>
+              {(r) => (
+                <tr data-testid="run-result" data-status={r.status}>
+                  <td>{r.hostname}</td>
+                  <td>
+                    <span class={statusClass(r.status)}>{r.status.replace("_", " ")}</span>
+                  </td>
+                  <td>{r.exitCode ?? "—"}</td>
+                  <td>
+                    <pre class="result-output">{r.stdout.slice(-2000)}</pre>
+                  </td>
+                </tr>
+              )}
+            </For>
+          </tbody>
+        </table>
+      </Show>
+    </section>
+  );
+}
