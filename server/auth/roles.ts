@@ -11,6 +11,21 @@ export interface Principal {
   email: string | null;
 }
 
+/** Named permissions that actions check, so roles can be refined later without touching routes. */
+export type Permission = "device:read" | "device:script" | "device:terminal" | "device:manage" | "org:admin";
+
+const GRANTS: Record<Role, readonly Permission[]> = {
+  readonly: ["device:read"],
+  technician: ["device:read", "device:script", "device:terminal", "device:manage"],
+  admin: ["device:read", "device:script", "device:terminal", "device:manage", "org:admin"],
+  owner: ["device:read", "device:script", "device:terminal", "device:manage", "org:admin"],
+};
+
+/** True when the role grants the permission (power actions need `device:manage`, scripts `device:script`). */
+export function can(role: Role, permission: Permission): boolean {
+  return GRANTS[role].includes(permission);
+}
+
 /** True when `role` grants at least what `needed` grants. */
 export function roleAtLeast(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);

@@ -2,10 +2,10 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
-import { actorOf } from "../auth/roles.ts";
+import { actorOf, can, type Permission, type Role } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization, devicesInOrganization } from "../devices/store.ts";
-import { BadRequest, NotFound } from "../errors.ts";
+import { BadRequest, Forbidden, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { getScript } from "../library/store.ts";
 import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
@@ -32,6 +32,12 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** Commands: queue one for a device (pushed at once when it is connected), read one, list a device's. */
 export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
+  /** Power actions need `device:manage`, scripts `device:script`. */
+  function mayRun(role: Role, kind: string): void {
+    const needed: Permission = kind === "run_script" ? "device:script" : "device:manage";
+    if (!can(role, needed)) throw new Forbidden("FORBIDDEN", `this needs the ${needed} permission`);
+  }
+
   async function specFor(organizationId: string, kind: string, payload: unknown): Promise<{ spec: CommandSpec; scriptId: string | null }> {
     if (kind === "reboot" || kind === "shutdown") {
       const p = Power(payload ?? {});
@@ -80,6 +86,7 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
         const device = await deviceOrganization(s.sql, params.id);
         if (!device || device.organizationId !== principal.organizationId)
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+        mayRun(principal.role, body.type);
         const { spec, scriptId } = await specFor(principal.organizationId, body.type, body.payload);
         const row = await insertCommand(s.sql, {
           id: Bun.randomUUIDv7(),
@@ -115,6 +122,7 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
     .post(
       "/commands",
       async ({ body, principal, set }) => {
+        mayRun(principal.role, body.type);
         const { spec, scriptId } = await specFor(principal.organizationId, body.type, body.payload);
         const ids = [...new Set(body.deviceIds)];
         const owned = new Set(await devicesInOrganization(s.sql, principal.organizationId, ids));

@@ -1,7 +1,7 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
 import { authPlugin, resolvePrincipal } from "../auth/plugin.ts";
-import { roleAtLeast } from "../auth/roles.ts";
+import { can } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization } from "../devices/store.ts";
 import { Forbidden, NotFound, Unauthorized } from "../errors.ts";
@@ -52,7 +52,7 @@ export function terminalRoutes(s: Services, hub: TerminalHub) {
     .resolve(async ({ request, params }) => {
       const principal = await resolvePrincipal(s.sql, request.headers);
       if (!principal) throw new Unauthorized();
-      if (!roleAtLeast(principal.role, "technician")) throw new Forbidden("FORBIDDEN", "a terminal needs the technician role or higher");
+      if (!can(principal.role, "device:terminal")) throw new Forbidden("FORBIDDEN", "a terminal needs the device:terminal permission");
       const device = await deviceOrganization(s.sql, params.id);
       if (!device || device.organizationId !== principal.organizationId)
         throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
