@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
 import { liveRoutes } from "./live/routes.ts";
 import { opsRoutes } from "./ops/routes.ts";
 import { siteRoutes } from "./sites/routes.ts";
+import { ruleRoutes } from "./rules/routes.ts";
 import { terminalRoutes } from "./terminal/routes.ts";
 import { userRoutes } from "./users/routes.ts";
 import { VERSION } from "./version.ts";
@@ -54,6 +55,7 @@ export function createApp(s: Services) {
     .use(commandRoutes(s, s.commands))
     .use(terminalRoutes(s, s.terminals))
     .use(alertRoutes(s))
+    .use(ruleRoutes(s))
     .use(agentRoutes(s))
     .use(liveRoutes(s))
     .use(opsRoutes(s));

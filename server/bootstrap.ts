@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import { writeAudit } from "./audit/store.ts";
 import { countUsers } from "./auth/store.ts";
+import { DEFAULT_RULES, insertRule } from "./rules/store.ts";
 import { createUser } from "./users/store.ts";
 
 export interface BootstrapResult {
@@ -36,6 +37,7 @@ export async function bootstrap(sql: Sql, admin: { email?: string | undefined; p
       role: "owner",
       passwordHash,
     });
+    for (const rule of DEFAULT_RULES) await insertRule(tx, org.id, rule);
     await writeAudit(tx, {
       organizationId: org.id,
       actorType: "system",

@@ -3,6 +3,7 @@ import type { AgentHub } from "./agents/hub.ts";
 import type { CommandDispatcher } from "./commands/service.ts";
 import type { Config } from "./config.ts";
 import type { LiveHub } from "./live/hub.ts";
+import type { RuleEvaluator } from "./rules/evaluator.ts";
 import type { StatusEngine } from "./status/engine.ts";
 import type { TerminalHub } from "./terminal/sessions.ts";
 import type { Ingestor } from "./telemetry/ingest.ts";
@@ -20,4 +21,5 @@ export interface Services {
   status: StatusEngine;
   commands: CommandDispatcher;
   terminals: TerminalHub;
+  rules: RuleEvaluator;
 }

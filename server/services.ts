@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import type { Services } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
 import { log } from "./log.ts";
+import { RuleEvaluator } from "./rules/evaluator.ts";
 import { StatusEngine } from "./status/engine.ts";
 import { registerNode, releaseNode } from "./status/store.ts";
 import { Ingestor } from "./telemetry/ingest.ts";
@@ -38,6 +39,8 @@ export async function createServices(config: Config): Promise<Running> {
   }));
   const live = new LiveHub((deviceId, watched) => agents.setLive(deviceId, watched));
   const jobs = telemetryJobs(db.sql, db.engine);
+  const rules = new RuleEvaluator(db.sql, live);
+  await rules.start();
   const ingest = new Ingestor(db.sql, {
     onStored(samples) {
       let oldest = Number.POSITIVE_INFINITY;
@@ -60,6 +63,7 @@ export async function createServices(config: Config): Promise<Running> {
         });
       }
       jobs.touched(oldest);
+      rules.submit(samples);
     },
   });
   const status = new StatusEngine(
@@ -81,6 +85,7 @@ export async function createServices(config: Config): Promise<Running> {
     agents,
     ingest,
     status,
+    rules,
   } as Services;
   services.commands = new CommandDispatcher(services);
   services.terminals = new TerminalHub(services, config.terminalIdleS);
@@ -110,6 +115,7 @@ export async function createServices(config: Config): Promise<Running> {
     every(10 * 60_000, "secret rotation", () => rotateDueSecrets(services)),
     every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
     every(60_000, "command expiry", () => expireCommands(db.sql)),
+    every(60_000, "alert rule reload", () => rules.reloadRules()),
   ];
 
   function beginShutdown() {

@@ -68,7 +68,7 @@ export async function sweepStatus(
           select v.org, v.id, 'offline', 'critical', 'firing', 'Device ' || v.hostname || ' is offline: no contact for ' || ${w.offlineAfterS} || ' s'
           from unnest(${wentOffline.map((c) => c.organizationId)}::uuid[], ${wentOffline.map((c) => c.id)}::uuid[],
                       ${wentOffline.map((c) => c.hostname)}::text[]) as v(org, id, hostname)
-          on conflict (device_id, type) where state <> 'resolved' do nothing
+          on conflict (device_id, type) where state <> 'resolved' and rule_id is null do nothing
           returning id, organization_id as "organizationId", device_id as "deviceId", severity, message, false as resolved`),
       );
     }

@@ -1,0 +1,80 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { NotFound } from "../errors.ts";
+import { deleteRule, insertRule, listRules, updateRule } from "./store.ts";
+
+const RuleBody = type({
+  name: "0 < string <= 200",
+  metric: "'cpu_percent' | 'memory_percent' | 'swap_percent' | 'disk_free_percent' | 'load1'",
+  operator: "'>' | '>=' | '<' | '<='",
+  threshold: "-1000000 <= number <= 1000000",
+  "durationSeconds?": "0 <= number.integer <= 86400",
+  severity: "'info' | 'warning' | 'critical'",
+  "cooldownSeconds?": "0 <= number.integer <= 604800",
+  "scope?": type({ type: "'organization'" })
+    .or({ type: "'client' | 'site' | 'device'", id: "string.uuid" })
+    .or({ type: "'tag'", tag: "0 < string <= 128" }),
+  "channelIds?": "string.uuid[] <= 20",
+  "enabled?": "boolean",
+});
+const IdParam = type({ id: "string.uuid" });
+
+/** Alert rules: thresholds held for a duration, per scope, with cooldowns. */
+export function ruleRoutes(s: Services) {
+  const changed = () => s.rules.reloadRules();
+  return new Elysia({ prefix: "/api/v1/alert-rules" })
+    .use(authPlugin(s.sql))
+    .get("/", async ({ principal }) => ({ items: await listRules(s.sql, principal.organizationId) }), {
+      role: "readonly",
+      detail: { summary: "Alert rules of the organization", tags: ["alerts"] },
+    })
+    .post(
+      "/",
+      async ({ body, principal, set }) => {
+        const row = await insertRule(s.sql, principal.organizationId, body);
+        await changed();
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "alert_rule.created",
+          targetType: "alert_rule",
+          targetId: row.id,
+          details: { name: row.name },
+        });
+        set.status = 201;
+        return row;
+      },
+      { role: "admin", body: RuleBody, detail: { summary: "Create an alert rule", tags: ["alerts"] } },
+    )
+    .put(
+      "/:id",
+      async ({ params, body, principal }) => {
+        const row = await updateRule(s.sql, principal.organizationId, params.id, body);
+        if (!row) throw new NotFound("ALERT_RULE_NOT_FOUND", "no such alert rule in your organization");
+        await changed();
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "alert_rule.updated",
+          targetType: "alert_rule",
+          targetId: row.id,
+          details: { name: row.name },
+        });
+        return row;
+      },
+      { role: "admin", params: IdParam, body: RuleBody, detail: { summary: "Replace an alert rule", tags: ["alerts"] } },
+    )
+    .delete(
+      "/:id",
+      async ({ params, principal }) => {
+        if (!(await deleteRule(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("ALERT_RULE_NOT_FOUND", "no such alert rule in your organization");
+        await changed();
+        await writeAudit(s.sql, { ...actorOf(principal), action: "alert_rule.deleted", targetType: "alert_rule", targetId: params.id });
+        return { ok: true };
+      },
+      { role: "admin", params: IdParam, detail: { summary: "Delete an alert rule", tags: ["alerts"] } },
+    );
+}

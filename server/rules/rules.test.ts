@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sendBeacon } from "../../agent/transport/beacon.ts";
+import { facts, otherOrganization, rawToken, sample } from "../testing/fixtures.ts";
+import { login, startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startTestServer();
+}, 120_000);
+afterAll(() => srv.stop());
+
+async function device(tags: string[]): Promise<{ deviceId: string; secret: string }> {
+  const [site] = await srv.sql<{ id: string; org: string }[]>`select id, organization_id as org from sites order by created_at limit 1`;
+  const token = await rawToken(srv.sql, site!.org, site!.id);
+  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, agentVersion: "1", facts: facts(), tags }),
+  });
+  return (await res.json()) as { deviceId: string; secret: string };
+}
+
+/** Sends samples (cpu %, seconds before now) through the real beacon path, one batch each. */
+let seq = 0;
+async function cpu(d: { deviceId: string; secret: string }, points: [number, number][]) {
+  const batches = points.map(([value, ago]) => ({ seq: ++seq, samples: [sample(new Date(Date.now() - ago * 1000), value)] }));
+  await sendBeacon(srv.url, d.deviceId, d.secret, "1", batches);
+  await srv.server.services.rules.idle();
+}
+type AlertSummary = { type: string; state: string; severity: string };
+const alertsOf = async (deviceId: string): Promise<AlertSummary[]> => [
+  ...(await srv.sql<AlertSummary[]>`select type, state, severity from alerts where device_id = ${deviceId} order by created_at`),
+];
+
+describe("threshold rules through the ingestion path", () => {
+  test("the seed's default rules exist for a new organization", async () => {
+    const rules = (await (await srv.api("/api/v1/alert-rules")).json()) as { items: { name: string; metric: string; threshold: number }[] };
+    expect(rules.items.map((r) => r.name).sort()).toEqual(["CPU high", "Disk critical", "Disk low", "Memory high"]);
+  });
+
+  test("CPU above the threshold for the duration fires once; back under resolves; the cooldown stops a repeat", async () => {
+    const res = await srv.api("/api/v1/alert-rules", {
+      body: {
+        name: "CPU hot",
+        metric: "cpu_percent",
+        operator: ">",
+        threshold: 90,
+        durationSeconds: 2,
+        severity: "critical",
+        cooldownSeconds: 3600,
+        scope: { type: "tag", tag: "env=rules" },
+      },
+    });
+    expect(res.status).toBe(201);
+    const d = await device(["env=rules"]);
+    await cpu(d, [
+      [95, 60],
+      [96, 59],
+    ]);
+    expect(await alertsOf(d.deviceId)).toEqual([]); // pending: held 1 s of 2
+    await cpu(d, [[97, 57]]);
+    expect(await alertsOf(d.deviceId)).toEqual([{ type: "cpu_hot", state: "firing", severity: "critical" }]);
+    await cpu(d, [
+      [98, 56],
+      [99, 55],
+    ]);
+    expect((await alertsOf(d.deviceId)).length).toBe(1); // still the one alert
+    await cpu(d, [[10, 54]]);
+    expect(await alertsOf(d.deviceId)).toEqual([{ type: "cpu_hot", state: "resolved", severity: "critical" }]);
+    await cpu(d, [
+      [95, 50],
+      [95, 45],
+      [95, 40],
+    ]);
+    expect((await alertsOf(d.deviceId)).length).toBe(1); // cooldown
+    const [state] =
+      await srv.sql`select state from alert_rule_states s join alert_rules r on r.id = s.rule_id where r.name = 'CPU hot' and s.device_id = ${d.deviceId}`;
+    expect(state?.state).toBe("pending");
+  });
+
+  test("a device outside the rule's scope is not alerted", async () => {
+    const d = await device(["env=elsewhere"]);
+    await cpu(d, [
+      [95, 30],
+      [95, 25],
+      [95, 20],
+    ]);
+    expect((await alertsOf(d.deviceId)).filter((a) => a.type === "cpu_hot")).toEqual([]);
+  });
+
+  test("the default disk rules fire at once on a nearly full disk", async () => {
+    const d = await device([]);
+    const s = sample(new Date(Date.now() - 10_000));
+    s.mounts = [{ mount: "/", fs: "ext4", totalBytes: 100, usedBytes: 97 }];
+    await sendBeacon(srv.url, d.deviceId, d.secret, "1", [{ seq: ++seq, samples: [s] }]);
+    await srv.server.services.rules.idle();
+    const types = (await alertsOf(d.deviceId)).map((a) => a.type).sort();
+    expect(types).toEqual(["disk_critical", "disk_low"]);
+  });
+
+  test("bad rules are 400; another organization's rules are 404; read-only cannot change rules", async () => {
+    for (const body of [
+      { name: "x", metric: "temperature", operator: ">", threshold: 1, severity: "critical" },
+      { name: "x", metric: "cpu_percent", operator: "!=", threshold: 1, severity: "critical" },
+      { name: "x", metric: "cpu_percent", operator: ">", threshold: "high", severity: "critical" },
+      { name: "x", metric: "cpu_percent", operator: ">", threshold: 1, severity: "critical", scope: { type: "site" } },
+    ]) {
+      expect((await srv.api("/api/v1/alert-rules", { body })).status).toBe(400);
+    }
+    const other = await otherOrganization(srv.sql);
+    const cookie = await login(srv.url, other.email, other.password);
+    const mine = (await (await srv.api("/api/v1/alert-rules")).json()) as { items: { id: string }[] };
+    const res = await fetch(`${srv.url}/api/v1/alert-rules/${mine.items[0]?.id}`, { method: "DELETE", headers: { cookie } });
+    expect(res.status).toBe(404);
+    await srv.api("/api/v1/users", { body: { email: "ro@example.com", role: "readonly", password: "a long password" } });
+    const ro = await login(srv.url, "ro@example.com", "a long password");
+    const post = await fetch(`${srv.url}/api/v1/alert-rules`, {
+      method: "POST",
+      headers: { cookie: ro, "content-type": "application/json" },
+      body: JSON.stringify({ name: "x", metric: "cpu_percent", operator: ">", threshold: 1, severity: "info" }),
+    });
+    expect(post.status).toBe(403);
+  });
+});
+
+describe("after a restart", () => {
+  test("rule state is kept: a pending condition that completes fires without starting over", async () => {
+    await srv.api("/api/v1/alert-rules", {
+      body: {
+        name: "Load high",
+        metric: "load1",
+        operator: ">",
+        threshold: 0.1,
+        durationSeconds: 5,
+        severity: "warning",
+        cooldownSeconds: 0,
+        scope: { type: "tag", tag: "env=restart" },
+      },
+    });
+    const d = await device(["env=restart"]);
+    await cpu(d, [[1, 100]]); // load1 in the fixture is 0.5: pending from 100 s ago
+    const { port, databaseUrl } = srv;
+    await srv.stop();
+    srv = await startTestServer({ port }, databaseUrl);
+    await cpu(d, [[1, 90]]); // 10 s later: held long enough
+    await waitFor("load alert", async () => (await alertsOf(d.deviceId)).some((a) => a.type === "load_high" && a.state === "firing"));
+  });
+});

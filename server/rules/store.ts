@@ -1,0 +1,169 @@
+import type { Sql } from "postgres";
+
+export type Metric = "cpu_percent" | "memory_percent" | "swap_percent" | "disk_free_percent" | "load1";
+export type Operator = ">" | ">=" | "<" | "<=";
+export type Scope =
+  | { type: "organization" }
+  | { type: "client"; id: string }
+  | { type: "site"; id: string }
+  | { type: "device"; id: string }
+  | { type: "tag"; tag: string };
+
+export interface RuleRow {
+  id: string;
+  organizationId: string;
+  name: string;
+  metric: Metric;
+  operator: Operator;
+  threshold: number;
+  durationSeconds: number;
+  severity: "info" | "warning" | "critical";
+  cooldownSeconds: number;
+  scope: Scope;
+  channelIds: string[];
+  enabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type RuleInput = Pick<RuleRow, "name" | "metric" | "operator" | "threshold" | "severity"> &
+  Partial<Pick<RuleRow, "durationSeconds" | "cooldownSeconds" | "scope" | "channelIds" | "enabled">>;
+
+const columns = (sql: Sql) => sql`
+  id, organization_id as "organizationId", name, metric, operator, threshold, duration_seconds as "durationSeconds",
+  severity, cooldown_seconds as "cooldownSeconds", scope, channel_ids as "channelIds", enabled,
+  created_at as "createdAt", updated_at as "updatedAt"`;
+
+/** The defaults of seed 000 §13 (offline is the status engine's). */
+export const DEFAULT_RULES: RuleInput[] = [
+  {
+    name: "CPU high",
+    metric: "cpu_percent",
+    operator: ">",
+    threshold: 90,
+    durationSeconds: 300,
+    severity: "critical",
+    cooldownSeconds: 900,
+  },
+  {
+    name: "Memory high",
+    metric: "memory_percent",
+    operator: ">",
+    threshold: 85,
+    durationSeconds: 300,
+    severity: "warning",
+    cooldownSeconds: 900,
+  },
+  {
+    name: "Disk low",
+    metric: "disk_free_percent",
+    operator: "<",
+    threshold: 10,
+    durationSeconds: 0,
+    severity: "warning",
+    cooldownSeconds: 3600,
+  },
+  {
+    name: "Disk critical",
+    metric: "disk_free_percent",
+    operator: "<",
+    threshold: 5,
+    durationSeconds: 0,
+    severity: "critical",
+    cooldownSeconds: 3600,
+  },
+];
+
+export async function listRules(sql: Sql, organizationId?: string): Promise<RuleRow[]> {
+  return sql<
+    RuleRow[]
+  >`select ${columns(sql)} from alert_rules ${organizationId ? sql`where organization_id = ${organizationId}` : sql``} order by name`;
+}
+
+export async function insertRule(sql: Sql, organizationId: string, r: RuleInput): Promise<RuleRow> {
+  const [row] = await sql<RuleRow[]>`
+    insert into alert_rules (organization_id, name, metric, operator, threshold, duration_seconds, severity, cooldown_seconds, scope, channel_ids, enabled)
+    values (${organizationId}, ${r.name}, ${r.metric}, ${r.operator}, ${r.threshold}, ${r.durationSeconds ?? 0}, ${r.severity},
+            ${r.cooldownSeconds ?? 900}, ${sql.json((r.scope ?? { type: "organization" }) as never)}, ${r.channelIds ?? []}, ${r.enabled ?? true})
+    returning ${columns(sql)}`;
+  if (!row) throw new Error("insert returned nothing");
+  return row;
+}
+
+export async function updateRule(sql: Sql, organizationId: string, id: string, r: RuleInput): Promise<RuleRow | undefined> {
+  const [row] = await sql<RuleRow[]>`
+    update alert_rules set name = ${r.name}, metric = ${r.metric}, operator = ${r.operator}, threshold = ${r.threshold},
+      duration_seconds = ${r.durationSeconds ?? 0}, severity = ${r.severity}, cooldown_seconds = ${r.cooldownSeconds ?? 900},
+      scope = ${sql.json((r.scope ?? { type: "organization" }) as never)}, channel_ids = ${r.channelIds ?? []},
+      enabled = ${r.enabled ?? true}, updated_at = now()
+    where id = ${id} and organization_id = ${organizationId}
+    returning ${columns(sql)}`;
+  return row;
+}
+
+export async function deleteRule(sql: Sql, organizationId: string, id: string): Promise<boolean> {
+  const rows = await sql`delete from alert_rules where id = ${id} and organization_id = ${organizationId} returning id`;
+  return rows.count > 0;
+}
+
+export interface RuleState {
+  state: "ok" | "pending" | "firing";
+  /** When the condition started holding (pending) or the alert fired (firing), ms. */
+  since: number;
+  alertId: string | null;
+  lastResolvedAt: number | null;
+}
+
+/** Every rule/device pair not in `ok`, or with a recent resolution (cooldowns), to resume after a restart. */
+export async function loadStates(sql: Sql): Promise<Map<string, RuleState>> {
+  const rows = await sql<
+    { ruleId: string; deviceId: string; state: RuleState["state"]; since: Date; alertId: string | null; lastResolvedAt: Date | null }[]
+  >`
+    select rule_id as "ruleId", device_id as "deviceId", state, since, alert_id as "alertId", last_resolved_at as "lastResolvedAt"
+    from alert_rule_states where state <> 'ok' or last_resolved_at > now() - interval '7 days'`;
+  return new Map(
+    rows.map((r) => [
+      `${r.ruleId}:${r.deviceId}`,
+      { state: r.state, since: r.since.getTime(), alertId: r.alertId, lastResolvedAt: r.lastResolvedAt?.getTime() ?? null },
+    ]),
+  );
+}
+
+export async function saveState(sql: Sql, ruleId: string, deviceId: string, s: RuleState): Promise<void> {
+  await sql`
+    insert into alert_rule_states (rule_id, device_id, state, since, alert_id, last_resolved_at)
+    values (${ruleId}, ${deviceId}, ${s.state}, ${new Date(s.since)}, ${s.alertId}, ${s.lastResolvedAt ? new Date(s.lastResolvedAt) : null})
+    on conflict (rule_id, device_id) do update set state = excluded.state, since = excluded.since,
+      alert_id = excluded.alert_id, last_resolved_at = excluded.last_resolved_at`;
+}
+
+export interface DeviceMeta {
+  id: string;
+  organizationId: string;
+  hostname: string;
+  siteId: string;
+  clientId: string;
+  tags: string[];
+}
+
+export async function deviceMeta(sql: Sql, ids: string[]): Promise<DeviceMeta[]> {
+  return sql<DeviceMeta[]>`
+    select d.id, d.organization_id as "organizationId", d.hostname, d.site_id as "siteId", s.client_id as "clientId", d.tags
+    from devices d join sites s on s.id = d.site_id where d.id = any(${ids}::uuid[])`;
+}
+
+export async function openRuleAlert(
+  sql: Sql,
+  a: { organizationId: string; deviceId: string; ruleId: string; type: string; severity: string; message: string },
+): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into alerts (organization_id, device_id, rule_id, type, severity, state, message)
+    values (${a.organizationId}, ${a.deviceId}, ${a.ruleId}, ${a.type}, ${a.severity}, 'firing', ${a.message})
+    on conflict (rule_id, device_id) where state <> 'resolved' and rule_id is not null do nothing
+    returning id`;
+  return row?.id;
+}
+
+export async function resolveRuleAlert(sql: Sql, alertId: string): Promise<void> {
+  await sql`update alerts set state = 'resolved', resolved_at = now() where id = ${alertId} and state <> 'resolved'`;
+}
