@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
 import { liveRoutes } from "./live/routes.ts";
 import { opsRoutes } from "./ops/routes.ts";
 import { siteRoutes } from "./sites/routes.ts";
+import { notificationRoutes } from "./notifications/routes.ts";
 import { ruleRoutes } from "./rules/routes.ts";
 import { terminalRoutes } from "./terminal/routes.ts";
 import { userRoutes } from "./users/routes.ts";
@@ -56,6 +57,7 @@ export function createApp(s: Services) {
     .use(terminalRoutes(s, s.terminals))
     .use(alertRoutes(s))
     .use(ruleRoutes(s))
+    .use(notificationRoutes(s))
     .use(agentRoutes(s))
     .use(liveRoutes(s))
     .use(opsRoutes(s));

@@ -18,6 +18,8 @@ const Env = type({
   SENTPULSE_AGENT_DIST_DIR: type("string").default("./dist/agent"),
   SENTPULSE_WEB_DIST_DIR: type("string").default("./web/dist"),
   "SENTPULSE_LOCAL_ENROLL_FILE?": "string",
+  "SENTPULSE_SECRET_KEY?": "string",
+  SENTPULSE_NOTIFY_RETRY_BASE_S: type("string.integer.parse").pipe(type("1 <= number <= 3600")).default("5"),
   SENTPULSE_TERMINAL_IDLE_S: type("string.integer.parse").pipe(type("1 <= number <= 86400")).default("600"),
 });
 
@@ -47,6 +49,10 @@ export interface Config {
   localEnrollFile: string | undefined;
   /** A terminal without input or output this long is closed, seconds. */
   terminalIdleS: number;
+  /** 32-byte key (base64) sealing channel secrets; unset = a key generated once in the data directory. */
+  secretKey: string | undefined;
+  /** First retry delay of a failed notification, doubled each time, seconds. */
+  notifyRetryBaseS: number;
 }
 
 /**
@@ -77,6 +83,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     webDistDir: parsed.SENTPULSE_WEB_DIST_DIR,
     localEnrollFile: parsed.SENTPULSE_LOCAL_ENROLL_FILE,
     terminalIdleS: parsed.SENTPULSE_TERMINAL_IDLE_S,
+    secretKey: parsed.SENTPULSE_SECRET_KEY,
+    notifyRetryBaseS: parsed.SENTPULSE_NOTIFY_RETRY_BASE_S,
     ...overrides,
   };
 }

@@ -3,6 +3,8 @@ import type { AgentHub } from "./agents/hub.ts";
 import type { CommandDispatcher } from "./commands/service.ts";
 import type { Config } from "./config.ts";
 import type { LiveHub } from "./live/hub.ts";
+import type { SecretBox } from "./notifications/crypto.ts";
+import type { Notifier } from "./notifications/service.ts";
 import type { RuleEvaluator } from "./rules/evaluator.ts";
 import type { StatusEngine } from "./status/engine.ts";
 import type { TerminalHub } from "./terminal/sessions.ts";
@@ -22,4 +24,6 @@ export interface Services {
   commands: CommandDispatcher;
   terminals: TerminalHub;
   rules: RuleEvaluator;
+  notifier: Notifier;
+  secrets: SecretBox;
 }

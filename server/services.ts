@@ -9,6 +9,8 @@ import type { Config } from "./config.ts";
 import type { Services } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
 import { log } from "./log.ts";
+import { SecretBox, loadSecretKey } from "./notifications/crypto.ts";
+import { Notifier } from "./notifications/service.ts";
 import { RuleEvaluator } from "./rules/evaluator.ts";
 import { StatusEngine } from "./status/engine.ts";
 import { registerNode, releaseNode } from "./status/store.ts";
@@ -39,7 +41,9 @@ export async function createServices(config: Config): Promise<Running> {
   }));
   const live = new LiveHub((deviceId, watched) => agents.setLive(deviceId, watched));
   const jobs = telemetryJobs(db.sql, db.engine);
-  const rules = new RuleEvaluator(db.sql, live);
+  const secrets = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
+  const notifier = new Notifier(db.sql, secrets, config.notifyRetryBaseS);
+  const rules = new RuleEvaluator(db.sql, live, (e) => notifier.notify(e.organizationId, e.channelIds, e.alertId, e.event, e.message));
   await rules.start();
   const ingest = new Ingestor(db.sql, {
     onStored(samples) {
@@ -86,6 +90,8 @@ export async function createServices(config: Config): Promise<Running> {
     ingest,
     status,
     rules,
+    notifier,
+    secrets,
   } as Services;
   services.commands = new CommandDispatcher(services);
   services.terminals = new TerminalHub(services, config.terminalIdleS);
@@ -110,6 +116,7 @@ export async function createServices(config: Config): Promise<Running> {
   };
   await jobs.run();
   status.start();
+  notifier.start();
   const timers = [
     every(jobs.intervalMs, "telemetry maintenance", () => jobs.run()),
     every(10 * 60_000, "secret rotation", () => rotateDueSecrets(services)),
@@ -121,6 +128,7 @@ export async function createServices(config: Config): Promise<Running> {
   function beginShutdown() {
     for (const t of timers) clearInterval(t);
     status.stop();
+    notifier.stop();
     services.terminals.stop();
     agents.closeAll(1012, "server restarting");
   }

@@ -65,6 +65,14 @@ export function inScope(rule: RuleRow, d: DeviceMeta): boolean {
   }
 }
 
+export interface AlertEvent {
+  organizationId: string;
+  channelIds: string[];
+  alertId: string;
+  event: "alert.firing" | "alert.resolved";
+  message: { subject: string; text: string; alert: Record<string, unknown> };
+}
+
 /** The alert type a rule raises: its name as a slug ("CPU high" → cpu_high). */
 export const alertType = (rule: RuleRow) =>
   rule.name
@@ -90,6 +98,8 @@ export class RuleEvaluator {
   constructor(
     private readonly sql: Sql,
     private readonly live: LiveHub,
+    /** Told of every firing and resolution, to notify the rule's channels. */
+    private readonly onAlert: (e: AlertEvent) => Promise<void> = async () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -156,6 +166,17 @@ export class RuleEvaluator {
           severity: rule.severity,
           message: `${rule.name} cleared on ${d.hostname}`,
         });
+        await this.onAlert(
+          this.event(
+            rule,
+            d,
+            st.alertId,
+            "alert.resolved",
+            `Resolved: ${rule.name} on ${d.hostname}`,
+            `${rule.name} cleared on ${d.hostname}`,
+            value,
+          ),
+        );
       }
       await this.save(key, rule.id, d.id, {
         state: "ok",
@@ -194,7 +215,37 @@ export class RuleEvaluator {
         message,
       });
       log("info", "alert firing", { ruleId: rule.id, deviceId: d.id, alertId });
+      await this.onAlert(this.event(rule, d, alertId, "alert.firing", `[${rule.severity}] ${rule.name} on ${d.hostname}`, message, value));
     }
+  }
+
+  private event(
+    rule: RuleRow,
+    d: DeviceMeta,
+    alertId: string,
+    event: AlertEvent["event"],
+    subject: string,
+    text: string,
+    value: number,
+  ): AlertEvent {
+    const alert = {
+      id: alertId,
+      rule: rule.name,
+      type: alertType(rule),
+      severity: rule.severity,
+      deviceId: d.id,
+      hostname: d.hostname,
+      metric: rule.metric,
+      value,
+      threshold: rule.threshold,
+    };
+    return {
+      organizationId: d.organizationId,
+      channelIds: rule.channelIds,
+      alertId,
+      event,
+      message: { subject, text, alert: { ...alert, state: event === "alert.firing" ? "firing" : "resolved" } },
+    };
   }
 
   private async save(key: string, ruleId: string, deviceId: string, s: RuleState): Promise<void> {
