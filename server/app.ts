@@ -14,6 +14,7 @@ import { opsRoutes } from "./ops/routes.ts";
 import { siteRoutes } from "./sites/routes.ts";
 import { notificationRoutes } from "./notifications/routes.ts";
 import { ruleRoutes } from "./rules/routes.ts";
+import { scheduleRoutes } from "./schedules/routes.ts";
 import { terminalRoutes } from "./terminal/routes.ts";
 import { userRoutes } from "./users/routes.ts";
 import { VERSION } from "./version.ts";
@@ -58,6 +59,7 @@ export function createApp(s: Services) {
     .use(alertRoutes(s))
     .use(ruleRoutes(s))
     .use(notificationRoutes(s))
+    .use(scheduleRoutes(s))
     .use(agentRoutes(s))
     .use(liveRoutes(s))
     .use(opsRoutes(s));

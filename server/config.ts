@@ -20,6 +20,7 @@ const Env = type({
   "SENTPULSE_LOCAL_ENROLL_FILE?": "string",
   "SENTPULSE_SECRET_KEY?": "string",
   SENTPULSE_NOTIFY_RETRY_BASE_S: type("string.integer.parse").pipe(type("1 <= number <= 3600")).default("5"),
+  SENTPULSE_SCHEDULER_INTERVAL_MS: type("string.integer.parse").pipe(type("100 <= number <= 60000")).default("5000"),
   SENTPULSE_TERMINAL_IDLE_S: type("string.integer.parse").pipe(type("1 <= number <= 86400")).default("600"),
 });
 
@@ -53,6 +54,8 @@ export interface Config {
   secretKey: string | undefined;
   /** First retry delay of a failed notification, doubled each time, seconds. */
   notifyRetryBaseS: number;
+  /** How often due schedules are looked for, ms. */
+  schedulerIntervalMs: number;
 }
 
 /**
@@ -85,6 +88,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     terminalIdleS: parsed.SENTPULSE_TERMINAL_IDLE_S,
     secretKey: parsed.SENTPULSE_SECRET_KEY,
     notifyRetryBaseS: parsed.SENTPULSE_NOTIFY_RETRY_BASE_S,
+    schedulerIntervalMs: parsed.SENTPULSE_SCHEDULER_INTERVAL_MS,
     ...overrides,
   };
 }

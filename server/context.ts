@@ -6,6 +6,7 @@ import type { LiveHub } from "./live/hub.ts";
 import type { SecretBox } from "./notifications/crypto.ts";
 import type { Notifier } from "./notifications/service.ts";
 import type { RuleEvaluator } from "./rules/evaluator.ts";
+import type { Scheduler } from "./schedules/scheduler.ts";
 import type { StatusEngine } from "./status/engine.ts";
 import type { TerminalHub } from "./terminal/sessions.ts";
 import type { Ingestor } from "./telemetry/ingest.ts";
@@ -26,4 +27,5 @@ export interface Services {
   rules: RuleEvaluator;
   notifier: Notifier;
   secrets: SecretBox;
+  scheduler: Scheduler;
 }

@@ -12,6 +12,7 @@ import { log } from "./log.ts";
 import { SecretBox, loadSecretKey } from "./notifications/crypto.ts";
 import { Notifier } from "./notifications/service.ts";
 import { RuleEvaluator } from "./rules/evaluator.ts";
+import { Scheduler } from "./schedules/scheduler.ts";
 import { StatusEngine } from "./status/engine.ts";
 import { registerNode, releaseNode } from "./status/store.ts";
 import { Ingestor } from "./telemetry/ingest.ts";
@@ -95,6 +96,7 @@ export async function createServices(config: Config): Promise<Running> {
   } as Services;
   services.commands = new CommandDispatcher(services);
   services.terminals = new TerminalHub(services, config.terminalIdleS);
+  services.scheduler = new Scheduler(services, config.schedulerIntervalMs);
 
   const every = (ms: number, name: string, fn: () => Promise<unknown>) => {
     let busy = false;
@@ -117,6 +119,7 @@ export async function createServices(config: Config): Promise<Running> {
   await jobs.run();
   status.start();
   notifier.start();
+  services.scheduler.start();
   const timers = [
     every(jobs.intervalMs, "telemetry maintenance", () => jobs.run()),
     every(10 * 60_000, "secret rotation", () => rotateDueSecrets(services)),
@@ -129,6 +132,7 @@ export async function createServices(config: Config): Promise<Running> {
     for (const t of timers) clearInterval(t);
     status.stop();
     notifier.stop();
+    services.scheduler.stop();
     services.terminals.stop();
     agents.closeAll(1012, "server restarting");
   }

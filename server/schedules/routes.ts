@@ -1,0 +1,132 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { BadRequest, NotFound } from "../errors.ts";
+import { getScript } from "../library/store.ts";
+import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
+import { nextOccurrence } from "./scheduler.ts";
+import { deleteSchedule, getSchedule, insertSchedule, listRuns, listSchedules, setEnabled } from "./store.ts";
+
+const NewSchedule = type({
+  name: "0 < string <= 200",
+  "cron?": "0 < string <= 120",
+  "runAt?": "string.date.iso.parse",
+  "timezone?": "0 < string <= 64",
+  target: type({ deviceIds: "string.uuid[] <= 1000" }).or({ siteId: "string.uuid" }).or({ tag: "0 < string <= 128" }),
+  "scriptId?": "string.uuid",
+  "language?": ScriptLanguage,
+  "content?": "0 < string <= 262144",
+  "args?": "(string <= 1024)[] <= 64",
+  "timeoutSeconds?": "1 <= number.integer <= 86400",
+});
+const IdParam = type({ id: "string.uuid" });
+
+/** Scheduled scripts: cron expressions (seconds optional) or a one-off time, time-zone aware. */
+export function scheduleRoutes(s: Services) {
+  return new Elysia({ prefix: "/api/v1/schedules" })
+    .use(authPlugin(s.sql))
+    .get("/", async ({ principal }) => ({ items: await listSchedules(s.sql, principal.organizationId) }), {
+      role: "readonly",
+      detail: { summary: "Scheduled scripts", tags: ["automation"] },
+    })
+    .post(
+      "/",
+      async ({ body, principal, set }) => {
+        if (Boolean(body.cron) === Boolean(body.runAt)) throw new BadRequest("VALIDATION_FAILED", "give either cron or runAt");
+        const timezone = body.timezone ?? "UTC";
+        let nextRunAt: Date | null;
+        try {
+          nextRunAt = body.cron ? nextOccurrence(body.cron, timezone, new Date()) : (body.runAt ?? null);
+        } catch (err) {
+          throw new BadRequest("INVALID_SCHEDULE", `cron or time zone not understood: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        let spec: CommandSpec;
+        let scriptId: string | null = null;
+        if (body.scriptId) {
+          const script = await getScript(s.sql, principal.organizationId, body.scriptId);
+          if (!script) throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
+          scriptId = script.id;
+          spec = {
+            kind: "run_script" as const,
+            language: script.language,
+            content: script.content,
+            args: body.args ?? script.defaultArgs,
+            env: {},
+            timeoutSeconds: body.timeoutSeconds ?? script.timeoutSeconds,
+          };
+        } else {
+          if (!body.language || !body.content) throw new BadRequest("VALIDATION_FAILED", "give scriptId, or language and content");
+          spec = {
+            kind: "run_script" as const,
+            language: body.language,
+            content: body.content,
+            args: body.args ?? [],
+            env: {},
+            timeoutSeconds: body.timeoutSeconds ?? 300,
+          };
+        }
+        const row = await insertSchedule(s.sql, {
+          organizationId: principal.organizationId,
+          name: body.name,
+          cron: body.cron ?? null,
+          runAt: body.runAt ?? null,
+          timezone,
+          target: body.target,
+          spec,
+          scriptId,
+          nextRunAt,
+          createdBy: principal.kind === "user" ? principal.id : null,
+        });
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "schedule.created",
+          targetType: "schedule",
+          targetId: row.id,
+          details: { name: row.name, cron: row.cron },
+        });
+        set.status = 201;
+        return row;
+      },
+      { role: "technician", body: NewSchedule, detail: { summary: "Schedule a script", tags: ["automation"] } },
+    )
+    .post(
+      "/:id/:action",
+      async ({ params, principal }) => {
+        const sch = await getSchedule(s.sql, principal.organizationId, params.id);
+        if (!sch) throw new NotFound("SCHEDULE_NOT_FOUND", "no such schedule in your organization");
+        const enable = params.action === "enable";
+        const next = enable ? (sch.cron ? nextOccurrence(sch.cron, sch.timezone, new Date()) : sch.runAt) : null;
+        const row = await setEnabled(s.sql, principal.organizationId, params.id, enable, next);
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: `schedule.${params.action}d`,
+          targetType: "schedule",
+          targetId: params.id,
+        });
+        return row;
+      },
+      {
+        role: "technician",
+        params: type({ id: "string.uuid", action: "'enable' | 'disable'" }),
+        detail: { summary: "Enable or disable a schedule", tags: ["automation"] },
+      },
+    )
+    .delete(
+      "/:id",
+      async ({ params, principal }) => {
+        if (!(await deleteSchedule(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("SCHEDULE_NOT_FOUND", "no such schedule in your organization");
+        await writeAudit(s.sql, { ...actorOf(principal), action: "schedule.deleted", targetType: "schedule", targetId: params.id });
+        return { ok: true };
+      },
+      { role: "technician", params: IdParam, detail: { summary: "Delete a schedule", tags: ["automation"] } },
+    )
+    .get("/:id/runs", async ({ params, principal }) => ({ items: await listRuns(s.sql, principal.organizationId, params.id) }), {
+      role: "readonly",
+      params: IdParam,
+      detail: { summary: "A schedule's runs, newest first", tags: ["automation"] },
+    });
+}

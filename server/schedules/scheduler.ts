@@ -1,0 +1,79 @@
+import { Cron } from "croner";
+import type { Sql } from "postgres";
+import type { Services } from "../context.ts";
+import { insertCommands } from "../commands/store.ts";
+import { log } from "../log.ts";
+import { type ScheduleRow, advance, lockDue, recordRun, targetDevices } from "./store.ts";
+
+/** The next occurrence of a cron expression after `after`, in its time zone; throws on a bad expression. */
+export function nextOccurrence(cron: string, timezone: string, after: Date): Date | null {
+  return new Cron(cron, { timezone, paused: true }).nextRun(after);
+}
+
+/**
+ * Runs due schedules: each due row is locked (`for update skip locked`), its occurrence recorded
+ * once (unique per schedule and due time) and its next time set in the same transaction, so with
+ * several server processes on one database every occurrence runs exactly once. Commands for
+ * offline devices wait like any other (offline queueing).
+ */
+export class Scheduler {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private busy = false;
+
+  constructor(
+    private readonly s: Services,
+    private readonly intervalMs = 5000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const created = await this.s.sql.begin(async (t) => {
+        const tx = t as unknown as Sql;
+        const out = [];
+        for (const sch of await lockDue(tx, 20)) out.push(...(await this.runOnce(tx, sch)));
+        return out;
+      });
+      if (created.length > 0) await this.s.commands.dispatch(...created);
+    } catch (err) {
+      log("error", "scheduler failed", { error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async runOnce(tx: Sql, sch: ScheduleRow) {
+    const dueAt = sch.nextRunAt ?? new Date();
+    const next = sch.cron ? nextOccurrence(sch.cron, sch.timezone, new Date(Math.max(Date.now(), dueAt.getTime()))) : null;
+    const devices = await targetDevices(tx, sch.organizationId, sch.target);
+    const commands = devices.length
+      ? await insertCommands(tx, {
+          organizationId: sch.organizationId,
+          deviceIds: devices,
+          spec: sch.spec,
+          scriptId: sch.scriptId,
+          requestedBy: null,
+          expiresAt: new Date(Date.now() + 86_400_000),
+        })
+      : [];
+    const first = await recordRun(tx, {
+      scheduleId: sch.id,
+      organizationId: sch.organizationId,
+      dueAt,
+      commandIds: commands.map((c) => c.id),
+    });
+    if (!first) throw new Error(`schedule ${sch.id} occurrence ${dueAt.toISOString()} already ran`); // rolls back the commands
+    await advance(tx, sch.id, dueAt, next);
+    log("info", "schedule ran", { scheduleId: sch.id, dueAt: dueAt.toISOString(), devices: devices.length });
+    return commands;
+  }
+}

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { facts, otherOrganization, rawToken } from "../testing/fixtures.ts";
+import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
+import { nextOccurrence } from "./scheduler.ts";
+
+let a: TestServer;
+let b: TestServer;
+beforeAll(async () => {
+  a = await startTestServer({ schedulerIntervalMs: 200 });
+  // a second server process's worth of services on the same database
+  b = await startTestServer({ schedulerIntervalMs: 200 }, a.databaseUrl);
+}, 120_000);
+afterAll(async () => {
+  await b?.stop();
+  await a?.stop();
+});
+
+async function device(srv: TestServer, tag: string): Promise<string> {
+  const [site] = await srv.sql<{ id: string; org: string }[]>`select id, organization_id as org from sites order by created_at limit 1`;
+  const token = await rawToken(srv.sql, site!.org, site!.id);
+  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, agentVersion: "1", facts: facts(), tags: [tag] }),
+  });
+  return ((await res.json()) as { deviceId: string }).deviceId;
+}
+
+describe("schedules", () => {
+  test("cron expressions are time-zone aware", () => {
+    const after = new Date("2026-11-23T12:00:00Z");
+    expect(nextOccurrence("0 3 * * *", "UTC", after)?.toISOString()).toBe("2026-11-24T03:00:00.000Z");
+    expect(nextOccurrence("0 3 * * *", "Europe/Berlin", after)?.toISOString()).toBe("2026-11-24T02:00:00.000Z");
+    expect(() => nextOccurrence("every tuesday", "UTC", after)).toThrow();
+  });
+
+  test("a schedule every minute runs on time, once, with two server processes on one database", async () => {
+    const id = await device(a, "sched=1");
+    const res = await a.api("/api/v1/schedules", {
+      body: { name: "every minute", cron: "* * * * *", target: { tag: "sched=1" }, language: "sh", content: "echo tick" },
+    });
+    expect(res.status).toBe(201);
+    const sch = (await res.json()) as { id: string; nextRunAt: string };
+    const due = new Date(sch.nextRunAt);
+    expect(due.getUTCSeconds()).toBe(0);
+    const runs = await waitFor(
+      "the first occurrence",
+      async () => {
+        const r = (await (await a.api(`/api/v1/schedules/${sch.id}/runs`)).json()) as {
+          items: { dueAt: string; startedAt: string; commandIds: string[] }[];
+        };
+        return r.items.length > 0 ? r.items : undefined;
+      },
+      75_000,
+      200,
+    );
+    await Bun.sleep(1500); // both processes had several chances to run it again
+    const all = await a.sql`select due_at from schedule_runs where schedule_id = ${sch.id}`;
+    expect(all.length).toBe(1);
+    expect(new Date(runs[0]!.dueAt).getTime()).toBe(due.getTime());
+    expect(new Date(runs[0]!.startedAt).getTime() - due.getTime()).toBeLessThan(3000);
+    const commands = await a.sql`select status from commands where device_id = ${id}`;
+    expect(commands.length).toBe(1);
+    const [next] = await a.sql`select next_run_at from schedules where id = ${sch.id}`;
+    expect(new Date(next?.next_run_at).getTime()).toBe(due.getTime() + 60_000);
+  }, 120_000);
+
+  test("bad schedules are 400; another organization's schedules are 404", async () => {
+    for (const body of [
+      { name: "x", cron: "whenever", target: { tag: "t" }, language: "sh", content: "x" },
+      { name: "x", target: { tag: "t" }, language: "sh", content: "x" },
+      { name: "x", cron: "* * * * *", runAt: new Date().toISOString(), target: { tag: "t" }, language: "sh", content: "x" },
+      { name: "x", cron: "* * * * *", timezone: "Mars/Olympus", target: { tag: "t" }, language: "sh", content: "x" },
+      { name: "x", cron: "* * * * *", target: { tag: "t" } },
+    ]) {
+      expect((await a.api("/api/v1/schedules", { body })).status).toBe(400);
+    }
+    const other = await otherOrganization(a.sql);
+    const [site] = await a.sql`select id from sites where organization_id = ${other.organizationId}`;
+    const created = await a.api("/api/v1/schedules", {
+      body: {
+        name: "mine",
+        runAt: new Date(Date.now() + 3600_000).toISOString(),
+        target: { siteId: site?.id },
+        language: "sh",
+        content: "x",
+      },
+    });
+    expect(created.status).toBe(201); // a foreign site id simply targets nothing of ours
+    const sch = (await created.json()) as { id: string };
+    const [otherUser] = await a.sql`select email from users where organization_id = ${other.organizationId}`;
+    const cookie =
+      (
+        await (
+          await fetch(`${a.url}/api/v1/auth/login`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ email: otherUser?.email, password: other.password }),
+          })
+        ).headers.get("set-cookie")
+      )?.split(";")[0] ?? "";
+    expect((await fetch(`${a.url}/api/v1/schedules/${sch.id}`, { method: "DELETE", headers: { cookie } })).status).toBe(404);
+  });
+});

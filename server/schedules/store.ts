@@ -1,0 +1,102 @@
+import type { Sql } from "postgres";
+import type { CommandSpec } from "../protocol/frames.ts";
+
+export type Target = { deviceIds: string[] } | { siteId: string } | { tag: string };
+
+export interface ScheduleRow {
+  id: string;
+  organizationId: string;
+  name: string;
+  cron: string | null;
+  runAt: Date | null;
+  timezone: string;
+  target: Target;
+  spec: CommandSpec;
+  scriptId: string | null;
+  enabled: boolean;
+  nextRunAt: Date | null;
+  lastRunAt: Date | null;
+  createdAt: Date;
+}
+
+const columns = (sql: Sql) => sql`
+  id, organization_id as "organizationId", name, cron, run_at as "runAt", timezone, target, spec, script_id as "scriptId",
+  enabled, next_run_at as "nextRunAt", last_run_at as "lastRunAt", created_at as "createdAt"`;
+
+export async function insertSchedule(
+  sql: Sql,
+  s: Omit<ScheduleRow, "id" | "enabled" | "lastRunAt" | "createdAt"> & { createdBy: string | null },
+): Promise<ScheduleRow> {
+  const [row] = await sql<ScheduleRow[]>`
+    insert into schedules (organization_id, name, cron, run_at, timezone, target, spec, script_id, next_run_at, created_by)
+    values (${s.organizationId}, ${s.name}, ${s.cron}, ${s.runAt}, ${s.timezone}, ${sql.json(s.target as never)}, ${sql.json(s.spec as never)},
+            ${s.scriptId}, ${s.nextRunAt}, ${s.createdBy})
+    returning ${columns(sql)}`;
+  if (!row) throw new Error("insert returned nothing");
+  return row;
+}
+
+export async function listSchedules(sql: Sql, organizationId: string): Promise<ScheduleRow[]> {
+  return sql<ScheduleRow[]>`select ${columns(sql)} from schedules where organization_id = ${organizationId} order by name`;
+}
+
+export async function setEnabled(
+  sql: Sql,
+  organizationId: string,
+  id: string,
+  enabled: boolean,
+  nextRunAt: Date | null,
+): Promise<ScheduleRow | undefined> {
+  const [row] = await sql<ScheduleRow[]>`
+    update schedules set enabled = ${enabled}, next_run_at = ${nextRunAt} where id = ${id} and organization_id = ${organizationId}
+    returning ${columns(sql)}`;
+  return row;
+}
+
+export async function getSchedule(sql: Sql, organizationId: string, id: string): Promise<ScheduleRow | undefined> {
+  const [row] = await sql<ScheduleRow[]>`select ${columns(sql)} from schedules where id = ${id} and organization_id = ${organizationId}`;
+  return row;
+}
+
+export async function deleteSchedule(sql: Sql, organizationId: string, id: string): Promise<boolean> {
+  const rows = await sql`delete from schedules where id = ${id} and organization_id = ${organizationId} returning id`;
+  return rows.count > 0;
+}
+
+export async function listRuns(sql: Sql, organizationId: string, scheduleId: string) {
+  return sql<{ id: string; dueAt: Date; startedAt: Date; deviceCount: number; commandIds: string[] }[]>`
+    select id, due_at as "dueAt", started_at as "startedAt", device_count as "deviceCount", command_ids as "commandIds"
+    from schedule_runs where schedule_id = ${scheduleId} and organization_id = ${organizationId}
+    order by due_at desc limit 200`;
+}
+
+/** Due schedules, locked for this transaction (another server process skips them). */
+export async function lockDue(sql: Sql, limit: number): Promise<ScheduleRow[]> {
+  return sql<ScheduleRow[]>`
+    select ${columns(sql)} from schedules where enabled and next_run_at <= now()
+    order by next_run_at limit ${limit} for update skip locked`;
+}
+
+/** Devices a schedule targets (only the organization's own). */
+export async function targetDevices(sql: Sql, organizationId: string, t: Target): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from devices where organization_id = ${organizationId}
+    ${"deviceIds" in t ? sql`and id = any(${t.deviceIds}::uuid[])` : "siteId" in t ? sql`and site_id = ${t.siteId}` : sql`and tags @> array[${t.tag}]::text[]`}`;
+  return rows.map((r) => r.id);
+}
+
+/** Records one occurrence; false when another process already ran it. */
+export async function recordRun(
+  sql: Sql,
+  r: { scheduleId: string; organizationId: string; dueAt: Date; commandIds: string[] },
+): Promise<boolean> {
+  const rows = await sql`
+    insert into schedule_runs (schedule_id, organization_id, due_at, device_count, command_ids)
+    values (${r.scheduleId}, ${r.organizationId}, ${r.dueAt}, ${r.commandIds.length}, ${r.commandIds})
+    on conflict (schedule_id, due_at) do nothing returning id`;
+  return rows.count > 0;
+}
+
+export async function advance(sql: Sql, id: string, dueAt: Date, next: Date | null): Promise<void> {
+  await sql`update schedules set last_run_at = ${dueAt}, next_run_at = ${next}, enabled = ${next !== null} where id = ${id}`;
+}
