@@ -1,6 +1,7 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import { agentRoutes } from "./agents/routes.ts";
+import { automationRoutes } from "./automation/routes.ts";
 import { alertRoutes } from "./alerts/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { commandRoutes } from "./commands/routes.ts";
@@ -60,6 +61,7 @@ export function createApp(s: Services) {
     .use(ruleRoutes(s))
     .use(notificationRoutes(s))
     .use(scheduleRoutes(s))
+    .use(automationRoutes(s))
     .use(agentRoutes(s))
     .use(liveRoutes(s))
     .use(opsRoutes(s));

@@ -1,5 +1,6 @@
 import type { Engine, Sql } from "../db/index.ts";
 import type { AgentHub } from "./agents/hub.ts";
+import type { Automation } from "./automation/service.ts";
 import type { CommandDispatcher } from "./commands/service.ts";
 import type { Config } from "./config.ts";
 import type { LiveHub } from "./live/hub.ts";
@@ -28,4 +29,5 @@ export interface Services {
   notifier: Notifier;
   secrets: SecretBox;
   scheduler: Scheduler;
+  automation: Automation;
 }

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { type Database, openDatabase } from "../db/index.ts";
 import { AgentHub } from "./agents/hub.ts";
+import { Automation } from "./automation/service.ts";
 import { rotateDueSecrets } from "./agents/rotation.ts";
 import { deleteExpiredSessions } from "./auth/store.ts";
 import { CommandDispatcher } from "./commands/service.ts";
@@ -44,7 +45,17 @@ export async function createServices(config: Config): Promise<Running> {
   const jobs = telemetryJobs(db.sql, db.engine);
   const secrets = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
   const notifier = new Notifier(db.sql, secrets, config.notifyRetryBaseS);
-  const rules = new RuleEvaluator(db.sql, live, (e) => notifier.notify(e.organizationId, e.channelIds, e.alertId, e.event, e.message));
+  const rules = new RuleEvaluator(db.sql, live, async (e) => {
+    await notifier.notify(e.organizationId, e.channelIds, e.alertId, e.event, e.message);
+    await services.automation.handle({
+      organizationId: e.organizationId,
+      deviceId: String(e.message.alert.deviceId),
+      event: e.event,
+      alertId: e.alertId,
+      alertType: String(e.message.alert.type),
+      summary: e.message.subject,
+    });
+  });
   await rules.start();
   const ingest = new Ingestor(db.sql, {
     onStored(samples) {
@@ -80,6 +91,16 @@ export async function createServices(config: Config): Promise<Running> {
       nodeStaleS: 15,
     },
     live,
+    2000,
+    (c) => {
+      if (c.status !== "offline" && c.previous !== "offline") return;
+      void services.automation.handle({
+        organizationId: c.organizationId,
+        deviceId: c.id,
+        event: c.status === "offline" ? "device.offline" : "device.online",
+        summary: `${c.hostname} is ${c.status === "offline" ? "offline" : "back"}`,
+      });
+    },
   );
   const services = {
     config,
@@ -97,6 +118,7 @@ export async function createServices(config: Config): Promise<Running> {
   services.commands = new CommandDispatcher(services);
   services.terminals = new TerminalHub(services, config.terminalIdleS);
   services.scheduler = new Scheduler(services, config.schedulerIntervalMs);
+  services.automation = new Automation(services);
 
   const every = (ms: number, name: string, fn: () => Promise<unknown>) => {
     let busy = false;

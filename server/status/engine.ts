@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
-import { type StatusWindows, heartbeatNode, sweepStatus } from "./store.ts";
+import { type StatusChange, type StatusWindows, heartbeatNode, sweepStatus } from "./store.ts";
 
 /**
  * Keeps device status current: a sweep every `intervalMs` catches silence (online → unresponsive
@@ -19,6 +19,8 @@ export class StatusEngine {
     private readonly windows: StatusWindows,
     private readonly live: LiveHub,
     private readonly intervalMs = 2000,
+    /** Told of every status change after it is written (automation: device offline / back). */
+    private readonly onChange: (c: StatusChange) => void = () => {},
   ) {}
 
   start(): void {
@@ -69,6 +71,7 @@ export class StatusEngine {
         from: c.previous,
         to: c.status,
       });
+      this.onChange(c);
       this.live.publish(c.organizationId, {
         type: "device.status",
         deviceId: c.id,

@@ -1,0 +1,73 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { NotFound } from "../errors.ts";
+import { ScriptLanguage } from "../protocol/frames.ts";
+import { WORKFLOW_TEMPLATES } from "./service.ts";
+import { deleteWorkflow, insertWorkflow, listRuns, listWorkflows } from "./store.ts";
+
+const Workflow = type({
+  name: "0 < string <= 200",
+  trigger: { event: "'alert.firing' | 'alert.resolved' | 'device.offline' | 'device.online'", "alertType?": "0 < string <= 64" },
+  actions: type({
+    type: "'run_script'",
+    "scriptId?": "string.uuid",
+    "language?": ScriptLanguage,
+    "content?": "0 < string <= 262144",
+    "args?": "(string <= 1024)[] <= 64",
+    "timeoutSeconds?": "1 <= number.integer <= 86400",
+  })
+    .or({ type: "'notify'", channelIds: "string.uuid[] <= 20" })
+    .array()
+    .moreThanLength(0)
+    .atMostLength(10),
+});
+const IdParam = type({ id: "string.uuid" });
+
+/** Automation workflows, their run history, and the shipped self-healing templates. */
+export function automationRoutes(s: Services) {
+  return new Elysia({ prefix: "/api/v1" })
+    .use(authPlugin(s.sql))
+    .get("/workflow-templates", () => ({ items: WORKFLOW_TEMPLATES }), {
+      role: "readonly",
+      detail: { summary: "Self-healing templates", tags: ["automation"] },
+    })
+    .get("/workflows", async ({ principal }) => ({ items: await listWorkflows(s.sql, principal.organizationId) }), {
+      role: "readonly",
+      detail: { summary: "Workflows", tags: ["automation"] },
+    })
+    .post(
+      "/workflows",
+      async ({ body, principal, set }) => {
+        const row = await insertWorkflow(s.sql, { organizationId: principal.organizationId, ...body });
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "workflow.created",
+          targetType: "workflow",
+          targetId: row.id,
+          details: { name: row.name },
+        });
+        set.status = 201;
+        return row;
+      },
+      { role: "admin", body: Workflow, detail: { summary: "Create a workflow: an event and the actions it runs", tags: ["automation"] } },
+    )
+    .delete(
+      "/workflows/:id",
+      async ({ params, principal }) => {
+        if (!(await deleteWorkflow(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("WORKFLOW_NOT_FOUND", "no such workflow in your organization");
+        await writeAudit(s.sql, { ...actorOf(principal), action: "workflow.deleted", targetType: "workflow", targetId: params.id });
+        return { ok: true };
+      },
+      { role: "admin", params: IdParam, detail: { summary: "Delete a workflow", tags: ["automation"] } },
+    )
+    .get("/workflows/:id/runs", async ({ params, principal }) => ({ items: await listRuns(s.sql, principal.organizationId, params.id) }), {
+      role: "readonly",
+      params: IdParam,
+      detail: { summary: "A workflow's runs with each action's result", tags: ["automation"] },
+    });
+}
