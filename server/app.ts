@@ -2,6 +2,7 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import { agentRoutes } from "./agents/routes.ts";
 import { automationRoutes } from "./automation/routes.ts";
+import { maintenanceRoutes } from "./alerts/maintenance.ts";
 import { alertRoutes } from "./alerts/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { commandRoutes } from "./commands/routes.ts";
@@ -58,6 +59,7 @@ export function createApp(s: Services) {
     .use(commandRoutes(s, s.commands))
     .use(terminalRoutes(s, s.terminals))
     .use(alertRoutes(s))
+    .use(maintenanceRoutes(s))
     .use(ruleRoutes(s))
     .use(notificationRoutes(s))
     .use(scheduleRoutes(s))

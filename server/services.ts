@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { type Database, openDatabase } from "../db/index.ts";
+import { dueEscalations } from "./alerts/handling.ts";
 import { AgentHub } from "./agents/hub.ts";
 import { Automation } from "./automation/service.ts";
 import { rotateDueSecrets } from "./agents/rotation.ts";
@@ -148,6 +149,14 @@ export async function createServices(config: Config): Promise<Running> {
     every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
     every(60_000, "command expiry", () => expireCommands(db.sql)),
     every(60_000, "alert rule reload", () => rules.reloadRules()),
+    every(30_000, "alert escalation", async () => {
+      for (const a of await dueEscalations(db.sql)) {
+        await notifier.notify(a.organizationId, a.channelIds, a.id, "alert.escalated", {
+          subject: `[escalated] ${a.message}`,
+          text: `Still unacknowledged: ${a.message} (${a.hostname})`,
+        });
+      }
+    }),
   ];
 
   function beginShutdown() {

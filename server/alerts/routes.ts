@@ -6,6 +6,7 @@ import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { BadRequest, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
+import { addNote, listNotes, resolveByHand } from "./handling.ts";
 import { acknowledgeAlert, listAlerts } from "./store.ts";
 
 const ListQuery = type({
@@ -62,6 +63,45 @@ export function alertRoutes(s: Services) {
         role: "technician",
         params: type({ id: "string.uuid" }),
         detail: { summary: "Acknowledge an alert", tags: ["alerts"] },
+      },
+    )
+    .post(
+      "/:id/resolve",
+      async ({ params, principal }) => {
+        const row = await resolveByHand(s.sql, principal.organizationId, params.id);
+        if (!row) throw new NotFound("ALERT_NOT_FOUND", "no such open alert in your organization");
+        await writeAudit(s.sql, { ...actorOf(principal), action: "alert.resolved", targetType: "alert", targetId: row.id });
+        s.live.publish(principal.organizationId, {
+          type: "alert.resolved",
+          alertId: row.id,
+          deviceId: row.deviceId,
+          alertType: "",
+          severity: "",
+          message: "resolved by hand",
+        });
+        return { ok: true };
+      },
+      { role: "technician", params: type({ id: "string.uuid" }), detail: { summary: "Resolve an alert by hand", tags: ["alerts"] } },
+    )
+    .get("/:id/notes", async ({ params, principal }) => ({ items: await listNotes(s.sql, principal.organizationId, params.id) }), {
+      role: "readonly",
+      params: type({ id: "string.uuid" }),
+      detail: { summary: "Notes on an alert", tags: ["alerts"] },
+    })
+    .post(
+      "/:id/notes",
+      async ({ params, body, principal, set }) => {
+        const note = await addNote(s.sql, principal.organizationId, params.id, principal.kind === "user" ? principal.id : null, body.text);
+        if (!note) throw new NotFound("ALERT_NOT_FOUND", "no such alert in your organization");
+        await writeAudit(s.sql, { ...actorOf(principal), action: "alert.noted", targetType: "alert", targetId: params.id });
+        set.status = 201;
+        return note;
+      },
+      {
+        role: "technician",
+        params: type({ id: "string.uuid" }),
+        body: type({ text: "0 < string <= 4000" }),
+        detail: { summary: "Add a note to an alert", tags: ["alerts"] },
       },
     );
 }

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { type WindowRow, currentWindows } from "../alerts/handling.ts";
 import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
 import type { StoredSample } from "../telemetry/ingest.ts";
@@ -7,6 +8,7 @@ import {
   type Metric,
   type RuleRow,
   type RuleState,
+  type Scope,
   deviceMeta,
   listRules,
   loadStates,
@@ -49,7 +51,7 @@ export function holds(rule: Pick<RuleRow, "operator" | "threshold">, value: numb
   }
 }
 
-export function inScope(rule: RuleRow, d: DeviceMeta): boolean {
+export function inScope(rule: { scope: Scope }, d: DeviceMeta): boolean {
   const s = rule.scope;
   switch (s.type) {
     case "organization":
@@ -89,6 +91,7 @@ export const alertType = (rule: RuleRow) =>
  */
 export class RuleEvaluator {
   private rulesByOrg = new Map<string, RuleRow[]>();
+  private windows: WindowRow[] = [];
   private states = new Map<string, RuleState>();
   private readonly meta = new Map<string, { at: number; d: DeviceMeta }>();
   private chain: Promise<void> = Promise.resolve();
@@ -117,6 +120,14 @@ export class RuleEvaluator {
       byOrg.set(r.organizationId, list);
     }
     this.rulesByOrg = byOrg;
+    this.windows = await currentWindows(this.sql);
+  }
+
+  /** True while a maintenance window covers the device (its rules then do not fire). */
+  private muted(d: DeviceMeta, at: number): boolean {
+    return this.windows.some(
+      (w) => w.organizationId === d.organizationId && w.startsAt.getTime() <= at && at < w.endsAt.getTime() && inScope(w, d),
+    );
   }
 
   /** Queues stored samples for evaluation, in the order they were stored. */
@@ -190,7 +201,7 @@ export class RuleEvaluator {
     const since = st.state === "pending" ? st.since : at;
     const heldLongEnough = at - since >= rule.durationSeconds * 1000;
     const coolingDown = st.lastResolvedAt !== null && at - st.lastResolvedAt < rule.cooldownSeconds * 1000;
-    if (!heldLongEnough || coolingDown) {
+    if (!heldLongEnough || coolingDown || this.muted(d, Date.now())) {
       if (st.state !== "pending") await this.save(key, rule.id, d.id, { ...st, state: "pending", since });
       return;
     }

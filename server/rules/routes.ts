@@ -20,6 +20,8 @@ const RuleBody = type({
     .or({ type: "'tag'", tag: "0 < string <= 128" }),
   "channelIds?": "string.uuid[] <= 20",
   "enabled?": "boolean",
+  "escalateAfterSeconds?": "60 <= number.integer <= 604800",
+  "escalationChannelIds?": "string.uuid[] <= 20",
 });
 const IdParam = type({ id: "string.uuid" });
 

@@ -146,3 +146,71 @@ describe("after a restart", () => {
     await waitFor("load alert", async () => (await alertsOf(d.deviceId)).some((a) => a.type === "load_high" && a.state === "firing"));
   });
 });
+
+describe("alert handling", () => {
+  test("a maintenance window over the device's tag keeps its rule from firing", async () => {
+    await srv.api("/api/v1/alert-rules", {
+      body: {
+        name: "CPU maint",
+        metric: "cpu_percent",
+        operator: ">",
+        threshold: 90,
+        durationSeconds: 0,
+        severity: "warning",
+        cooldownSeconds: 0,
+        scope: { type: "tag", tag: "env=maint" },
+      },
+    });
+    const w = await srv.api("/api/v1/maintenance-windows", {
+      body: {
+        name: "patch night",
+        scope: { type: "tag", tag: "env=maint" },
+        startsAt: new Date(Date.now() - 60_000).toISOString(),
+        endsAt: new Date(Date.now() + 3600_000).toISOString(),
+      },
+    });
+    expect(w.status).toBe(201);
+    const d = await device(["env=maint"]);
+    await cpu(d, [
+      [99, 30],
+      [99, 20],
+    ]);
+    expect(await alertsOf(d.deviceId)).toEqual([]);
+    await srv.api(`/api/v1/maintenance-windows/${((await w.json()) as { id: string }).id}`, { method: "DELETE" });
+    await cpu(d, [[99, 10]]);
+    expect((await alertsOf(d.deviceId)).map((a) => a.type)).toEqual(["cpu_maint"]);
+  });
+
+  test("notes, resolving by hand, and escalation of unacknowledged alerts", async () => {
+    const rule = (await (
+      await srv.api("/api/v1/alert-rules", {
+        body: {
+          name: "CPU esc",
+          metric: "cpu_percent",
+          operator: ">",
+          threshold: 90,
+          durationSeconds: 0,
+          severity: "critical",
+          escalateAfterSeconds: 60,
+          scope: { type: "tag", tag: "env=esc" },
+        },
+      })
+    ).json()) as { id: string; escalateAfterSeconds: number };
+    expect(rule.escalateAfterSeconds).toBe(60);
+    const d = await device(["env=esc"]);
+    await cpu(d, [[99, 10]]);
+    const [alert] = await srv.sql<{ id: string }[]>`select id from alerts where device_id = ${d.deviceId}`;
+    const note = await srv.api(`/api/v1/alerts/${alert!.id}/notes`, { body: { text: "looking into it" } });
+    expect(note.status).toBe(201);
+    const notes = (await (await srv.api(`/api/v1/alerts/${alert!.id}/notes`)).json()) as { items: { text: string }[] };
+    expect(notes.items.map((n) => n.text)).toEqual(["looking into it"]);
+    await srv.sql`update alerts set created_at = now() - interval '2 minutes' where id = ${alert!.id}`;
+    const { dueEscalations } = await import("../alerts/handling.ts");
+    expect((await dueEscalations(srv.sql)).map((a) => a.id)).toEqual([alert!.id]);
+    expect(await dueEscalations(srv.sql)).toEqual([]); // once
+    expect((await srv.api(`/api/v1/alerts/${alert!.id}/resolve`, { body: {} })).status).toBe(200);
+    expect((await srv.api(`/api/v1/alerts/${alert!.id}/resolve`, { body: {} })).status).toBe(404);
+    expect((await alertsOf(d.deviceId))[0]?.state).toBe("resolved");
+    expect((await srv.api(`/api/v1/alerts/${alert!.id}/notes`, { body: { text: "" } })).status).toBe(400);
+  });
+});

@@ -21,17 +21,26 @@ export interface RuleRow {
   cooldownSeconds: number;
   scope: Scope;
   channelIds: string[];
+  /** Notify `escalationChannelIds` when a firing alert is still unacknowledged after this long. */
+  escalateAfterSeconds: number | null;
+  escalationChannelIds: string[];
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 export type RuleInput = Pick<RuleRow, "name" | "metric" | "operator" | "threshold" | "severity"> &
-  Partial<Pick<RuleRow, "durationSeconds" | "cooldownSeconds" | "scope" | "channelIds" | "enabled">>;
+  Partial<
+    Pick<
+      RuleRow,
+      "durationSeconds" | "cooldownSeconds" | "scope" | "channelIds" | "enabled" | "escalateAfterSeconds" | "escalationChannelIds"
+    >
+  >;
 
 const columns = (sql: Sql) => sql`
   id, organization_id as "organizationId", name, metric, operator, threshold, duration_seconds as "durationSeconds",
   severity, cooldown_seconds as "cooldownSeconds", scope, channel_ids as "channelIds", enabled,
+  escalate_after_seconds as "escalateAfterSeconds", escalation_channel_ids as "escalationChannelIds",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** The defaults of seed 000 §13 (offline is the status engine's). */
@@ -82,9 +91,11 @@ export async function listRules(sql: Sql, organizationId?: string): Promise<Rule
 
 export async function insertRule(sql: Sql, organizationId: string, r: RuleInput): Promise<RuleRow> {
   const [row] = await sql<RuleRow[]>`
-    insert into alert_rules (organization_id, name, metric, operator, threshold, duration_seconds, severity, cooldown_seconds, scope, channel_ids, enabled)
+    insert into alert_rules (organization_id, name, metric, operator, threshold, duration_seconds, severity, cooldown_seconds, scope, channel_ids, enabled,
+      escalate_after_seconds, escalation_channel_ids)
     values (${organizationId}, ${r.name}, ${r.metric}, ${r.operator}, ${r.threshold}, ${r.durationSeconds ?? 0}, ${r.severity},
-            ${r.cooldownSeconds ?? 900}, ${sql.json((r.scope ?? { type: "organization" }) as never)}, ${r.channelIds ?? []}, ${r.enabled ?? true})
+            ${r.cooldownSeconds ?? 900}, ${sql.json((r.scope ?? { type: "organization" }) as never)}, ${r.channelIds ?? []}, ${r.enabled ?? true},
+            ${r.escalateAfterSeconds ?? null}, ${r.escalationChannelIds ?? []})
     returning ${columns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;
@@ -95,7 +106,8 @@ export async function updateRule(sql: Sql, organizationId: string, id: string, r
     update alert_rules set name = ${r.name}, metric = ${r.metric}, operator = ${r.operator}, threshold = ${r.threshold},
       duration_seconds = ${r.durationSeconds ?? 0}, severity = ${r.severity}, cooldown_seconds = ${r.cooldownSeconds ?? 900},
       scope = ${sql.json((r.scope ?? { type: "organization" }) as never)}, channel_ids = ${r.channelIds ?? []},
-      enabled = ${r.enabled ?? true}, updated_at = now()
+      enabled = ${r.enabled ?? true}, escalate_after_seconds = ${r.escalateAfterSeconds ?? null},
+      escalation_channel_ids = ${r.escalationChannelIds ?? []}, updated_at = now()
     where id = ${id} and organization_id = ${organizationId}
     returning ${columns(sql)}`;
   return row;

@@ -1,0 +1,60 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { NotFound } from "../errors.ts";
+import { currentWindows, deleteWindow, insertWindow } from "./handling.ts";
+
+const Window = type({
+  name: "0 < string <= 200",
+  scope: type({ type: "'organization'" })
+    .or({ type: "'client' | 'site' | 'device'", id: "string.uuid" })
+    .or({ type: "'tag'", tag: "0 < string <= 128" }),
+  startsAt: "string.date.iso.parse",
+  endsAt: "string.date.iso.parse",
+});
+
+/** Maintenance windows: while one is open, rules in its scope do not fire (nor notify). */
+export function maintenanceRoutes(s: Services) {
+  return new Elysia({ prefix: "/api/v1/maintenance-windows" })
+    .use(authPlugin(s.sql))
+    .get("/", async ({ principal }) => ({ items: await currentWindows(s.sql, principal.organizationId) }), {
+      role: "readonly",
+      detail: { summary: "Maintenance windows not yet over", tags: ["alerts"] },
+    })
+    .post(
+      "/",
+      async ({ body, principal, set }) => {
+        const row = await insertWindow(s.sql, { organizationId: principal.organizationId, ...body });
+        await s.rules.reloadRules();
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "maintenance_window.created",
+          targetType: "maintenance_window",
+          targetId: row.id,
+          details: { name: row.name },
+        });
+        set.status = 201;
+        return row;
+      },
+      { role: "technician", body: Window, detail: { summary: "Open a maintenance window", tags: ["alerts"] } },
+    )
+    .delete(
+      "/:id",
+      async ({ params, principal }) => {
+        if (!(await deleteWindow(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("WINDOW_NOT_FOUND", "no such maintenance window");
+        await s.rules.reloadRules();
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "maintenance_window.deleted",
+          targetType: "maintenance_window",
+          targetId: params.id,
+        });
+        return { ok: true };
+      },
+      { role: "technician", params: type({ id: "string.uuid" }), detail: { summary: "Close a maintenance window", tags: ["alerts"] } },
+    );
+}
