@@ -1,17 +1,37 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { freePort } from "../../db/embedded.ts";
 import { facts, otherOrganization, rawToken } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 import { nextOccurrence } from "./scheduler.ts";
 
 let a: TestServer;
-let b: TestServer;
+let b: Subprocess | undefined;
 beforeAll(async () => {
   a = await startTestServer({ schedulerIntervalMs: 200 });
-  // a second server process's worth of services on the same database
-  b = await startTestServer({ schedulerIntervalMs: 200 }, a.databaseUrl);
+  // a second server, as its own OS process, on the same database
+  const dataDir = mkdtempSync(join(tmpdir(), "sentpulse-second-"));
+  b = Bun.spawn(["bun", "server/main.ts"], {
+    env: {
+      ...process.env,
+      SENTPULSE_DATABASE_URL: a.databaseUrl,
+      SENTPULSE_PORT: String(freePort()),
+      SENTPULSE_HOST: "127.0.0.1",
+      SENTPULSE_DATA_DIR: dataDir,
+      SENTPULSE_SCHEDULER_INTERVAL_MS: "200",
+      SENTPULSE_LOG_LEVEL: "error",
+    },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  await waitFor("second server", async () => (await a.sql`select count(*)::int as n from server_nodes`)[0]?.n === 2, 30_000);
 }, 120_000);
 afterAll(async () => {
-  await b?.stop();
+  b?.kill("SIGTERM");
+  await b?.exited;
   await a?.stop();
 });
 
