@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import type { EnrolledAgent } from "../testing/agents.ts";
 import { type BrowserRig, startBrowserRig } from "../testing/browser.ts";
-import { ADMIN, type TestServer, waitFor } from "../testing/harness.ts";
+import { type TestServer, waitFor } from "../testing/harness.ts";
 
 /**
  * Remote control in the dashboard (Chromium, playwright-core) against the real server and the real
@@ -29,11 +29,7 @@ const terminalText = () =>
 
 describe("remote control in Chromium", () => {
   test("sign in and wait for the agent to be online", async () => {
-    await page.goto(`${srv.url}/devices`);
-    await page.getByTestId("login-email").fill(ADMIN.email);
-    await page.getByTestId("login-password").fill(ADMIN.password);
-    await page.getByTestId("login-submit").click();
-    await page.waitForURL((u) => u.pathname === "/devices");
+    await rig.signIn();
     await page.getByTestId("device-row").first().waitFor({ timeout: 30_000 });
     await waitFor(
       "online badge",

@@ -11,6 +11,7 @@ const TerminalPage = lazy(() => import("./routes/terminal.tsx"));
 const Scripts = lazy(() => import("./routes/scripts.tsx"));
 const Alerts = lazy(() => import("./routes/alerts.tsx"));
 const AddDevice = lazy(() => import("./routes/add-device.tsx"));
+const Automation = lazy(() => import("./routes/automation.tsx"));
 const Settings = lazy(() => import("./routes/settings.tsx"));
 const NotFound = lazy(() => import("./routes/not-found.tsx"));
 
@@ -35,6 +36,7 @@ export function App() {
         <Route path="/scripts" component={Scripts} />
         <Route path="/alerts" component={Alerts} />
         <Route path="/add-device" component={AddDevice} />
+        <Route path="/automation" component={Automation} />
         <Route path="/settings" component={Settings} />
         <Route path="*404" component={NotFound} />
       </Route>

@@ -118,6 +118,9 @@ export function Shell(props: RouteSectionProps) {
             </Show>
           </A>
           <A href="/scripts">Scripts</A>
+          <A href="/automation" data-testid="automation-nav">
+            Automation
+          </A>
           <A href="/add-device">Add device</A>
           <A href="/settings">Settings</A>
         </nav>

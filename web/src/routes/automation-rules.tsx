@@ -1,0 +1,335 @@
+import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
+import * as v from "valibot";
+import { ErrorNote } from "../components/ErrorNote.tsx";
+import { SkeletonLines } from "../components/Skeleton.tsx";
+import { api, call, errorMessage } from "../lib/api.ts";
+import { METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text } from "../lib/automation.ts";
+import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
+import { fieldErrors } from "../lib/forms.ts";
+import { toast } from "../lib/toast.ts";
+
+const RuleForm = v.object({
+  name: v.pipe(v.string(), v.nonEmpty("Give the rule a name."), v.maxLength(200)),
+  threshold: v.pipe(v.number("Enter a number."), v.minValue(-1000000), v.maxValue(1000000)),
+  durationSeconds: v.pipe(v.number("Enter seconds."), v.integer(), v.minValue(0), v.maxValue(86400)),
+  cooldownSeconds: v.pipe(v.number("Enter seconds."), v.integer(), v.minValue(0), v.maxValue(604800)),
+});
+
+type ScopeType = "organization" | "client" | "site" | "device" | "tag";
+
+function scopeText(r: Rule): string {
+  const s = r.scope as { type: ScopeType; id?: string; tag?: string };
+  if (s.type === "organization") return "Whole organization";
+  return s.type === "tag" ? `tag: ${s.tag}` : `${s.type}: ${s.id?.slice(0, 8)}…`;
+}
+
+/** Alert rules: list with an enable toggle, and one form to create or edit. */
+export function RulesTab() {
+  const [rules, { refetch }] = createResource(() => call(api.api.v1["alert-rules"].get()).then((r) => r.items));
+  const [channels] = createResource(() => call(api.api.v1["notification-channels"].get()).then((r) => r.items));
+  const sites = createSites();
+  const tags = createTags();
+  // A new object on every edit/cancel/save remounts the form with the rule's values (no form.reset()).
+  const [form, setForm] = createSignal<{ rule: Rule | null }>({ rule: null });
+  const editing = () => form().rule;
+  const [scopeType, setScopeType] = createSignal<ScopeType>("organization");
+  const [errors, setErrors] = createSignal<Record<string, string>>({});
+  const [busy, setBusy] = createSignal(false);
+  let formEl!: HTMLFormElement;
+
+  const clients = () => {
+    const seen = new Map<string, string>();
+    for (const s of sites.data() ?? []) seen.set(s.clientId, s.clientName);
+    return [...seen].map(([id, name]) => ({ id, name }));
+  };
+  const scopeId = (r: Rule | null) => (r?.scope as { id?: string } | undefined)?.id ?? "";
+
+  const edit = (r: Rule | null) => {
+    setScopeType(((r?.scope as { type: ScopeType } | undefined)?.type ?? "organization") as ScopeType);
+    setErrors({});
+    setForm({ rule: r });
+    formEl.scrollIntoView({ block: "nearest" });
+  };
+
+  const bodyOf = (r: Rule, enabled: boolean): RuleBody => ({
+    name: r.name,
+    metric: r.metric,
+    operator: r.operator,
+    threshold: r.threshold,
+    durationSeconds: r.durationSeconds,
+    severity: r.severity,
+    cooldownSeconds: r.cooldownSeconds,
+    scope: r.scope as RuleBody["scope"],
+    channelIds: r.channelIds,
+    enabled,
+  });
+
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    const f = new FormData(formEl);
+    const parsed = v.safeParse(RuleForm, {
+      name: text(f, "name"),
+      threshold: text(f, "threshold") === "" ? Number.NaN : Number(text(f, "threshold")),
+      durationSeconds: Number(text(f, "durationSeconds") || 0),
+      cooldownSeconds: Number(text(f, "cooldownSeconds") || 0),
+    });
+    if (!parsed.success) return setErrors(fieldErrors(parsed.issues));
+    const st = scopeType();
+    const target = text(f, "scopeValue");
+    if (st !== "organization" && !target) return setErrors({ scope: "Pick what the rule applies to." });
+    setErrors({});
+    const body = {
+      ...parsed.output,
+      metric: text(f, "metric"),
+      operator: text(f, "operator"),
+      severity: text(f, "severity"),
+      scope: st === "organization" ? { type: st } : st === "tag" ? { type: st, tag: target } : { type: st, id: target },
+      channelIds: f.getAll("channelIds").map(String),
+      enabled: f.get("enabled") === "on",
+    } as RuleBody;
+    setBusy(true);
+    try {
+      const cur = editing();
+      if (cur) await call(api.api.v1["alert-rules"]({ id: cur.id }).put(body));
+      else await call(api.api.v1["alert-rules"].post(body));
+      toast("success", `Rule "${body.name}" saved.`);
+      edit(null);
+      refetch();
+    } catch (err) {
+      setErrors({ form: errorMessage(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const toggle = async (r: Rule) => {
+    try {
+      await call(api.api.v1["alert-rules"]({ id: r.id }).put(bodyOf(r, !r.enabled)));
+      refetch();
+    } catch (err) {
+      toast("error", errorMessage(err));
+    }
+  };
+  const remove = async (r: Rule) => {
+    try {
+      await call(api.api.v1["alert-rules"]({ id: r.id }).delete());
+      refetch();
+    } catch (err) {
+      toast("error", errorMessage(err));
+    }
+  };
+
+  const err = (k: string) => (
+    <Show when={errors()[k]}>
+      <span class="field-error" id={`r-${k}-err`}>
+        {errors()[k]}
+      </span>
+    </Show>
+  );
+
+  return (
+    <section class="card section" aria-labelledby="rules-title">
+      <div class="section-head">
+        <div>
+          <h2 id="rules-title">{editing() ? `Edit rule "${editing()?.name}"` : "Alert rules"}</h2>
+          <p class="muted">A rule fires when a metric stays past its threshold for the duration. Changing rules needs the admin role.</p>
+        </div>
+      </div>
+      <Show when={form()} keyed>
+        {(_key) => (
+          <form ref={formEl} class="auto-form" onSubmit={submit} novalidate>
+            <div class="field grow">
+              <label for="r-name">Name</label>
+              <input id="r-name" name="name" value={editing()?.name ?? ""} aria-invalid={!!errors().name} aria-describedby="r-name-err" />
+              {err("name")}
+            </div>
+            <div class="field">
+              <label for="r-metric">Metric</label>
+              <select id="r-metric" name="metric">
+                <For each={METRICS}>
+                  {(m) => (
+                    <option value={m.value} selected={editing()?.metric === m.value}>
+                      {m.label}
+                    </option>
+                  )}
+                </For>
+              </select>
+            </div>
+            <div class="field">
+              <label for="r-op">Operator</label>
+              <select id="r-op" name="operator">
+                <For each={OPERATORS}>{(o) => <option selected={editing()?.operator === o}>{o}</option>}</For>
+              </select>
+            </div>
+            <div class="field">
+              <label for="r-threshold">Threshold</label>
+              <input
+                id="r-threshold"
+                name="threshold"
+                type="number"
+                step="any"
+                value={editing()?.threshold ?? 90}
+                aria-describedby="r-threshold-err"
+              />
+              {err("threshold")}
+            </div>
+            <div class="field">
+              <label for="r-duration">For (seconds)</label>
+              <input id="r-duration" name="durationSeconds" type="number" min="0" value={editing()?.durationSeconds ?? 300} />
+              {err("durationSeconds")}
+            </div>
+            <div class="field">
+              <label for="r-cooldown">Cooldown (seconds)</label>
+              <input id="r-cooldown" name="cooldownSeconds" type="number" min="0" value={editing()?.cooldownSeconds ?? 3600} />
+              {err("cooldownSeconds")}
+            </div>
+            <div class="field">
+              <label for="r-sev">Severity</label>
+              <select id="r-sev" name="severity">
+                <For each={SEVERITIES}>{(s) => <option selected={(editing()?.severity ?? "warning") === s}>{s}</option>}</For>
+              </select>
+            </div>
+            <div class="field">
+              <label for="r-scope">Applies to</label>
+              <select id="r-scope" value={scopeType()} onChange={(e) => setScopeType(e.currentTarget.value as ScopeType)}>
+                <option value="organization">Whole organization</option>
+                <option value="client">Client</option>
+                <option value="site">Site</option>
+                <option value="device">Device</option>
+                <option value="tag">Tag</option>
+              </select>
+            </div>
+            <Show when={scopeType() !== "organization"}>
+              <div class="field grow">
+                <label for="r-scope-value">
+                  {scopeType() === "tag" ? "Tag" : scopeType() === "device" ? "Device ID" : scopeType() === "site" ? "Site" : "Client"}
+                </label>
+                <Switch fallback={<input id="r-scope-value" name="scopeValue" value={scopeId(editing())} list="r-tags" />}>
+                  <Match when={scopeType() === "client"}>
+                    <select id="r-scope-value" name="scopeValue">
+                      <For each={clients()}>
+                        {(c) => (
+                          <option value={c.id} selected={scopeId(editing()) === c.id}>
+                            {c.name}
+                          </option>
+                        )}
+                      </For>
+                    </select>
+                  </Match>
+                  <Match when={scopeType() === "site"}>
+                    <select id="r-scope-value" name="scopeValue">
+                      <For each={sites.data() ?? []}>
+                        {(s) => (
+                          <option value={s.id} selected={scopeId(editing()) === s.id}>
+                            {siteLabel(s)}
+                          </option>
+                        )}
+                      </For>
+                    </select>
+                  </Match>
+                  <Match when={scopeType() === "tag"}>
+                    <input
+                      id="r-scope-value"
+                      name="scopeValue"
+                      value={(editing()?.scope as { tag?: string } | undefined)?.tag ?? ""}
+                      list="r-tags"
+                    />
+                  </Match>
+                </Switch>
+                <datalist id="r-tags">
+                  <For each={tags.data() ?? []}>{(t) => <option value={t.tag} />}</For>
+                </datalist>
+                {err("scope")}
+              </div>
+            </Show>
+            <fieldset class="field wide">
+              <legend>Notify channels</legend>
+              <For each={channels.latest ?? []} fallback={<span class="muted">No channels yet; add one under Channels.</span>}>
+                {(c) => (
+                  <label class="check">
+                    <input type="checkbox" name="channelIds" value={c.id} checked={editing()?.channelIds.includes(c.id) ?? false} />{" "}
+                    {c.name}
+                  </label>
+                )}
+              </For>
+            </fieldset>
+            <label class="check">
+              <input type="checkbox" name="enabled" checked={editing()?.enabled ?? true} /> Enabled
+            </label>
+            <button type="submit" class="btn btn-primary" disabled={busy()} data-testid="rule-save">
+              {busy() ? "Saving…" : editing() ? "Save rule" : "Create rule"}
+            </button>
+            <Show when={editing()}>
+              <button type="button" class="btn" onClick={() => edit(null)}>
+                Cancel
+              </button>
+            </Show>
+          </form>
+        )}
+      </Show>
+      <Show when={errors().form}>
+        <div class="error-note form-error" role="alert">
+          {errors().form}
+        </div>
+      </Show>
+      <Switch>
+        <Match when={rules.error}>
+          <ErrorNote message={errorMessage(rules.error)} onRetry={refetch} />
+        </Match>
+        <Match when={rules.loading && !rules.latest}>
+          <SkeletonLines count={3} />
+        </Match>
+        <Match when={rules.latest?.length === 0}>
+          <p class="muted">No alert rules yet.</p>
+        </Match>
+        <Match when={rules.latest}>
+          {(list) => (
+            <div class="table-wrap">
+              <table class="table">
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Condition</th>
+                    <th scope="col">Severity</th>
+                    <th scope="col">Scope</th>
+                    <th scope="col">Enabled</th>
+                    <th scope="col">
+                      <span class="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  <For each={list()}>
+                    {(r) => (
+                      <tr data-testid="rule-row">
+                        <td>{r.name}</td>
+                        <td class="mono">
+                          {r.metric} {r.operator} {r.threshold} for {r.durationSeconds}s
+                        </td>
+                        <td>
+                          <span class={`sev sev-${r.severity}`}>{r.severity}</span>
+                        </td>
+                        <td>{scopeText(r)}</td>
+                        <td>
+                          <input type="checkbox" checked={r.enabled} aria-label={`Enable rule ${r.name}`} onChange={() => toggle(r)} />
+                        </td>
+                        <td class="right">
+                          <button type="button" class="btn btn-sm" onClick={() => edit(r)}>
+                            Edit
+                          </button>{" "}
+                          <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(r)}>
+                            Delete
+                          </button>
+                        </td>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Match>
+      </Switch>
+    </section>
+  );
+}
