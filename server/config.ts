@@ -54,7 +54,7 @@ export interface Config {
   secretKey: string | undefined;
   /** First retry delay of a failed notification, doubled each time, seconds. */
   notifyRetryBaseS: number;
-  /** How often due schedules are looked for, ms. */
+  /** How often due schedules and script checks are looked for, ms. */
   schedulerIntervalMs: number;
 }
 

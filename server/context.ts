@@ -7,6 +7,7 @@ import type { LiveHub } from "./live/hub.ts";
 import type { SecretBox } from "./notifications/crypto.ts";
 import type { Notifier } from "./notifications/service.ts";
 import type { RuleEvaluator } from "./rules/evaluator.ts";
+import type { CheckRunner } from "./rules/checks.ts";
 import type { Scheduler } from "./schedules/scheduler.ts";
 import type { StatusEngine } from "./status/engine.ts";
 import type { TerminalHub } from "./terminal/sessions.ts";
@@ -29,5 +30,7 @@ export interface Services {
   notifier: Notifier;
   secrets: SecretBox;
   scheduler: Scheduler;
+  /** Sends the checks of script rules. */
+  checks: CheckRunner;
   automation: Automation;
 }

@@ -14,6 +14,7 @@ import { log } from "./log.ts";
 import { SecretBox, loadSecretKey } from "./notifications/crypto.ts";
 import { Notifier } from "./notifications/service.ts";
 import { RuleEvaluator } from "./rules/evaluator.ts";
+import { CheckRunner } from "./rules/checks.ts";
 import { Scheduler } from "./schedules/scheduler.ts";
 import { StatusEngine } from "./status/engine.ts";
 import { registerNode, releaseNode } from "./status/store.ts";
@@ -48,6 +49,7 @@ export async function createServices(config: Config): Promise<Running> {
   const notifier = new Notifier(db.sql, secrets, config.notifyRetryBaseS);
   const rules = new RuleEvaluator(db.sql, live, async (e) => {
     await notifier.notify(e.organizationId, e.channelIds, e.alertId, e.event, e.message);
+    if (e.event === "alert.flapping" || e.event === "alert.stable") return; // notices: no workflows
     await services.automation.handle({
       organizationId: e.organizationId,
       deviceId: String(e.message.alert.deviceId),
@@ -119,6 +121,7 @@ export async function createServices(config: Config): Promise<Running> {
   services.commands = new CommandDispatcher(services);
   services.terminals = new TerminalHub(services, config.terminalIdleS);
   services.scheduler = new Scheduler(services, config.schedulerIntervalMs);
+  services.checks = new CheckRunner(services, config.schedulerIntervalMs);
   services.automation = new Automation(services);
 
   const every = (ms: number, name: string, fn: () => Promise<unknown>) => {
@@ -143,6 +146,7 @@ export async function createServices(config: Config): Promise<Running> {
   status.start();
   notifier.start();
   services.scheduler.start();
+  services.checks.start();
   const timers = [
     every(jobs.intervalMs, "telemetry maintenance", () => jobs.run()),
     every(10 * 60_000, "secret rotation", () => rotateDueSecrets(services)),
@@ -164,6 +168,7 @@ export async function createServices(config: Config): Promise<Running> {
     status.stop();
     notifier.stop();
     services.scheduler.stop();
+    services.checks.stop();
     services.terminals.stop();
     agents.closeAll(1012, "server restarting");
   }

@@ -3,6 +3,9 @@ import { log } from "../log.ts";
 import { PROTOCOL_VERSION, type CommandUpdate } from "../protocol/frames.ts";
 import { type CommandRow, applyUpdate, markSent, pendingCommands } from "./store.ts";
 
+/** The first non-empty line of a script's output, cut to a readable length. */
+const firstLine = (text: string): string => (text.split("\n").find((l) => l.trim()) ?? "").trim().slice(0, 200);
+
 /**
  * Delivery of commands: pushed at once to a device whose socket is on this node, otherwise kept
  * until the device says hello (then every pending one is sent, oldest first). The agent remembers
@@ -76,7 +79,18 @@ export class CommandDispatcher {
         stderr: u.stderr ?? "",
       });
     }
-    if (row.status !== "running")
-      log("info", "command finished", { commandId: row.id, deviceId, status: row.status, exitCode: row.exitCode });
+    if (row.status === "running") return;
+    log("info", "command finished", { commandId: row.id, deviceId, status: row.status, exitCode: row.exitCode });
+    if (row.checkRuleId && (row.status === "succeeded" || row.status === "failed" || row.status === "timed_out")) {
+      this.s.rules.submitCheck({
+        organizationId,
+        deviceId,
+        ruleId: row.checkRuleId,
+        // a check that hangs is a failing check
+        exitCode: row.status === "timed_out" ? 124 : (row.exitCode ?? 1),
+        at: (row.finishedAt ?? new Date()).getTime(),
+        output: row.status === "timed_out" ? "timed out" : firstLine(row.stdout) || firstLine(row.stderr),
+      });
+    }
   }
 }

@@ -18,6 +18,8 @@ export interface CommandRow {
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   scriptId: string | null;
+  /** Set on the runs of a `script_exit_code` rule's check. */
+  checkRuleId: string | null;
   requestedBy: string | null;
   createdAt: Date;
   expiresAt: Date;
@@ -29,7 +31,7 @@ export interface CommandRow {
 const columns = (sql: Sql) => sql`
   id, device_id as "deviceId", type, payload, status, exit_code as "exitCode", stdout, stderr,
   stdout_truncated as "stdoutTruncated", stderr_truncated as "stderrTruncated", script_id as "scriptId",
-  requested_by as "requestedBy", created_at as "createdAt", expires_at as "expiresAt", sent_at as "sentAt",
+  check_rule_id as "checkRuleId", requested_by as "requestedBy", created_at as "createdAt", expires_at as "expiresAt", sent_at as "sentAt",
   started_at as "startedAt", finished_at as "finishedAt"`;
 
 export async function insertCommand(
@@ -64,14 +66,15 @@ export async function insertCommands(
     scriptId: string | null;
     requestedBy: string | null;
     expiresAt: Date;
+    checkRuleId?: string | null;
   },
 ): Promise<CommandRow[]> {
   const timeout = c.spec.kind === "run_script" ? c.spec.timeoutSeconds : 300;
   const ids = c.deviceIds.map(() => Bun.randomUUIDv7());
   return sql<CommandRow[]>`
-    insert into commands (id, organization_id, device_id, type, payload, script_id, requested_by, expires_at, timeout_seconds)
+    insert into commands (id, organization_id, device_id, type, payload, script_id, requested_by, expires_at, timeout_seconds, check_rule_id)
     select v.id, ${c.organizationId}, v.device_id, ${c.spec.kind}, ${sql.json(c.spec as never)}, ${c.scriptId}, ${c.requestedBy},
-           ${c.expiresAt}, ${timeout}
+           ${c.expiresAt}, ${timeout}, ${c.checkRuleId ?? null}
     from unnest(${ids}::uuid[], ${c.deviceIds}::uuid[]) as v(id, device_id)
     returning ${columns(sql)}`;
 }
@@ -91,10 +94,11 @@ export async function listDeviceCommands(
   const [items, [count]] = await Promise.all([
     sql<CommandRow[]>`
       select ${columns(sql)} from commands
-      where organization_id = ${organizationId} and device_id = ${deviceId}
+      where organization_id = ${organizationId} and device_id = ${deviceId} and check_rule_id is null
       ${page.before ? sql`and (created_at, id) < (${page.before.createdAt}::timestamptz, ${page.before.id}::uuid)` : sql``}
       order by created_at desc, id desc limit ${page.limit}`,
-    sql<{ n: number }[]>`select count(*)::int as n from commands where organization_id = ${organizationId} and device_id = ${deviceId}`,
+    sql<{ n: number }[]>`
+      select count(*)::int as n from commands where organization_id = ${organizationId} and device_id = ${deviceId} and check_rule_id is null`,
   ]);
   return { items, total: count?.n ?? 0 };
 }

@@ -12,6 +12,7 @@ import {
   deviceMeta,
   listRules,
   loadStates,
+  okState,
   openRuleAlert,
   resolveRuleAlert,
   saveState,
@@ -21,6 +22,11 @@ import {
 const META_TTL_MS = 60_000;
 /** Most devices whose facts are cached. */
 const MAX_META = 200_000;
+/** Flapping: this many firings and resolutions within the window… */
+export const FLAP_CHANGES = 6;
+export const FLAP_WINDOW_MS = 3_600_000;
+/** …until none for this long. */
+export const FLAP_QUIET_MS = 1_800_000;
 
 /** The value a rule compares, from one stored sample. */
 export function metricValue(metric: Metric, s: StoredSample): number {
@@ -35,6 +41,8 @@ export function metricValue(metric: Metric, s: StoredSample): number {
       return 100 - s.summary.diskPercent;
     case "load1":
       return s.sample.load[0];
+    case "script_exit_code":
+      return Number.NaN; // from check results, not telemetry
   }
 }
 
@@ -70,9 +78,22 @@ export function inScope(rule: { scope: Scope }, d: DeviceMeta): boolean {
 export interface AlertEvent {
   organizationId: string;
   channelIds: string[];
-  alertId: string;
-  event: "alert.firing" | "alert.resolved";
+  alertId: string | null;
+  /** `alert.flapping` and `alert.stable` are notices only (no workflows run for them). */
+  event: "alert.firing" | "alert.resolved" | "alert.flapping" | "alert.stable";
   message: { subject: string; text: string; alert: Record<string, unknown> };
+}
+
+/** The outcome of a script check a device ran for a `script_exit_code` rule. */
+export interface CheckResult {
+  organizationId: string;
+  deviceId: string;
+  ruleId: string;
+  exitCode: number;
+  /** When it finished, ms. */
+  at: number;
+  /** The first line of its output, for the alert's message. */
+  output: string;
 }
 
 /** The alert type a rule raises: its name as a slug ("CPU high" → cpu_high). */
@@ -137,6 +158,22 @@ export class RuleEvaluator {
       .catch((err) => log("error", "rule evaluation failed", { error: err instanceof Error ? err.message : String(err) }));
   }
 
+  /** Queues a script check's result for evaluation against its rule. */
+  submitCheck(r: CheckResult): void {
+    this.chain = this.chain
+      .then(() => this.evaluateCheck(r))
+      .catch((err) => log("error", "check evaluation failed", { error: err instanceof Error ? err.message : String(err) }));
+  }
+
+  private async evaluateCheck(r: CheckResult): Promise<void> {
+    const rule = this.rulesByOrg.get(r.organizationId)?.find((x) => x.id === r.ruleId);
+    if (rule?.metric !== "script_exit_code") return; // deleted or disabled since it was sent
+    await this.loadMeta([r.deviceId]);
+    const d = this.meta.get(r.deviceId)?.d;
+    if (!d || d.organizationId !== r.organizationId || !inScope(rule, d)) return;
+    await this.step(rule, d, r.exitCode, r.at, r.output);
+  }
+
   /** Waits for everything submitted so far (tests, shutdown). */
   idle(): Promise<void> {
     return this.chain;
@@ -152,19 +189,28 @@ export class RuleEvaluator {
       if (!d) continue;
       this.stats.samples++;
       for (const rule of this.rulesByOrg.get(s.organizationId) ?? []) {
-        if (!inScope(rule, d)) continue;
+        if (rule.metric === "script_exit_code" || !inScope(rule, d)) continue;
         this.stats.checks++;
-        await this.step(rule, d, s);
+        await this.step(rule, d, metricValue(rule.metric, s), Date.parse(s.sample.time));
       }
     }
     this.stats.ms += performance.now() - t0;
   }
 
-  private async step(rule: RuleRow, d: DeviceMeta, s: StoredSample): Promise<void> {
+  /**
+   * One value for a rule on a device, at a time (ms). A firing or resolution counts towards flap
+   * detection: the sixth within an hour makes the pair flapping, which holds back notifications and
+   * workflows (one notice says so) until half an hour passes without a change (another notice).
+   */
+  private async step(rule: RuleRow, d: DeviceMeta, value: number, at: number, output?: string): Promise<void> {
     const key = `${rule.id}:${d.id}`;
-    const st = this.states.get(key) ?? { state: "ok", since: 0, alertId: null, lastResolvedAt: null };
-    const value = metricValue(rule.metric, s);
-    const at = Date.parse(s.sample.time);
+    let st = this.states.get(key) ?? okState();
+    if (st.flapping && at - (st.changes.at(-1) ?? 0) >= FLAP_QUIET_MS) {
+      st = { ...st, flapping: false, changes: [] };
+      await this.save(key, rule.id, d.id, st);
+      const now = st.state === "firing" ? "firing" : "clear";
+      await this.notice(rule, d, st.alertId, "alert.stable", `Stable again: ${rule.name} on ${d.hostname} (${now})`, value);
+    }
     if (!holds(rule, value)) {
       if (st.state === "ok") return;
       if (st.state === "firing" && st.alertId) {
@@ -177,24 +223,24 @@ export class RuleEvaluator {
           severity: rule.severity,
           message: `${rule.name} cleared on ${d.hostname}`,
         });
-        await this.onAlert(
-          this.event(
-            rule,
-            d,
-            st.alertId,
-            "alert.resolved",
-            `Resolved: ${rule.name} on ${d.hostname}`,
-            `${rule.name} cleared on ${d.hostname}`,
-            value,
-          ),
-        );
+        const flap = this.flap(st, at);
+        await this.save(key, rule.id, d.id, { ...flap, state: "ok", since: at, alertId: null, lastResolvedAt: at });
+        if (flap.started) await this.notice(rule, d, st.alertId, "alert.flapping", `Flapping: ${rule.name} on ${d.hostname}`, value);
+        else if (!flap.flapping)
+          await this.onAlert(
+            this.event(
+              rule,
+              d,
+              st.alertId,
+              "alert.resolved",
+              `Resolved: ${rule.name} on ${d.hostname}`,
+              `${rule.name} cleared on ${d.hostname}`,
+              value,
+            ),
+          );
+        return;
       }
-      await this.save(key, rule.id, d.id, {
-        state: "ok",
-        since: at,
-        alertId: null,
-        lastResolvedAt: st.state === "firing" ? at : st.lastResolvedAt,
-      });
+      await this.save(key, rule.id, d.id, { ...st, state: "ok", since: at, alertId: null });
       return;
     }
     if (st.state === "firing") return;
@@ -205,8 +251,7 @@ export class RuleEvaluator {
       if (st.state !== "pending") await this.save(key, rule.id, d.id, { ...st, state: "pending", since });
       return;
     }
-    const op = rule.operator;
-    const message = `${rule.name} on ${d.hostname}: ${rule.metric} ${value.toFixed(1)} ${op} ${rule.threshold}${rule.durationSeconds ? ` for ${rule.durationSeconds} s` : ""}`;
+    const message = this.describe(rule, d, value, output);
     const alertId = await openRuleAlert(this.sql, {
       organizationId: d.organizationId,
       deviceId: d.id,
@@ -215,7 +260,14 @@ export class RuleEvaluator {
       severity: rule.severity,
       message,
     });
-    await this.save(key, rule.id, d.id, { state: "firing", since: at, alertId: alertId ?? null, lastResolvedAt: st.lastResolvedAt });
+    const flap = this.flap(st, at);
+    await this.save(key, rule.id, d.id, {
+      ...flap,
+      state: "firing",
+      since: at,
+      alertId: alertId ?? null,
+      lastResolvedAt: st.lastResolvedAt,
+    });
     if (alertId) {
       this.live.publish(d.organizationId, {
         type: "alert.created",
@@ -225,15 +277,49 @@ export class RuleEvaluator {
         severity: rule.severity,
         message,
       });
-      log("info", "alert firing", { ruleId: rule.id, deviceId: d.id, alertId });
-      await this.onAlert(this.event(rule, d, alertId, "alert.firing", `[${rule.severity}] ${rule.name} on ${d.hostname}`, message, value));
+      log("info", "alert firing", { ruleId: rule.id, deviceId: d.id, alertId, flapping: flap.flapping });
+      if (flap.started) await this.notice(rule, d, alertId, "alert.flapping", `Flapping: ${rule.name} on ${d.hostname}`, value);
+      else if (!flap.flapping)
+        await this.onAlert(
+          this.event(rule, d, alertId, "alert.firing", `[${rule.severity}] ${rule.name} on ${d.hostname}`, message, value),
+        );
     }
+  }
+
+  /** The flap bookkeeping after a firing or resolution at `at`. */
+  private flap(st: RuleState, at: number): { changes: number[]; flapping: boolean; started: boolean } {
+    const changes = [...st.changes.filter((t) => at - t < FLAP_WINDOW_MS), at].slice(-FLAP_CHANGES);
+    const flapping = st.flapping || changes.length >= FLAP_CHANGES;
+    return { changes, flapping, started: flapping && !st.flapping };
+  }
+
+  private describe(rule: RuleRow, d: DeviceMeta, value: number, output?: string): string {
+    const held = rule.durationSeconds ? ` for ${rule.durationSeconds} s` : "";
+    if (rule.metric === "script_exit_code")
+      return `${rule.name} on ${d.hostname}: exit code ${value}${held}${output ? ` — ${output}` : ""}`;
+    return `${rule.name} on ${d.hostname}: ${rule.metric} ${value.toFixed(1)} ${rule.operator} ${rule.threshold}${held}`;
+  }
+
+  private async notice(
+    rule: RuleRow,
+    d: DeviceMeta,
+    alertId: string | null,
+    event: "alert.flapping" | "alert.stable",
+    subject: string,
+    value: number,
+  ) {
+    log("info", event === "alert.flapping" ? "rule flapping" : "rule stable again", { ruleId: rule.id, deviceId: d.id });
+    const text =
+      event === "alert.flapping"
+        ? `${rule.name} on ${d.hostname} fired and cleared ${FLAP_CHANGES} times within an hour. Notifications for it pause until it settles for ${FLAP_QUIET_MS / 60_000} minutes.`
+        : `${rule.name} on ${d.hostname} has not changed for ${FLAP_QUIET_MS / 60_000} minutes; notifications resume.`;
+    await this.onAlert(this.event(rule, d, alertId, event, subject, text, value));
   }
 
   private event(
     rule: RuleRow,
     d: DeviceMeta,
-    alertId: string,
+    alertId: string | null,
     event: AlertEvent["event"],
     subject: string,
     text: string,
@@ -255,7 +341,7 @@ export class RuleEvaluator {
       channelIds: rule.channelIds,
       alertId,
       event,
-      message: { subject, text, alert: { ...alert, state: event === "alert.firing" ? "firing" : "resolved" } },
+      message: { subject, text, alert: { ...alert, state: event.slice("alert.".length) } },
     };
   }
 

@@ -4,12 +4,15 @@ import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { NotFound } from "../errors.ts";
-import { deleteRule, insertRule, listRules, updateRule } from "./store.ts";
+import type { Sql } from "postgres";
+import { BadRequest, NotFound } from "../errors.ts";
+import { scriptSpec } from "../library/spec.ts";
+import { ScriptLanguage } from "../protocol/frames.ts";
+import { type RuleInput, deleteRule, insertRule, listRules, updateRule } from "./store.ts";
 
 const RuleBody = type({
   name: "0 < string <= 200",
-  metric: "'cpu_percent' | 'memory_percent' | 'swap_percent' | 'disk_free_percent' | 'load1'",
+  metric: "'cpu_percent' | 'memory_percent' | 'swap_percent' | 'disk_free_percent' | 'load1' | 'script_exit_code'",
   operator: "'>' | '>=' | '<' | '<='",
   threshold: "-1000000 <= number <= 1000000",
   "durationSeconds?": "0 <= number.integer <= 86400",
@@ -22,7 +25,33 @@ const RuleBody = type({
   "enabled?": "boolean",
   "escalateAfterSeconds?": "60 <= number.integer <= 604800",
   "escalationChannelIds?": "string.uuid[] <= 20",
+  /** For `script_exit_code`: the script (library or inline) its devices run every `intervalSeconds`. */
+  "check?": {
+    "scriptId?": "string.uuid",
+    "language?": ScriptLanguage,
+    "content?": "0 < string <= 262144",
+    "args?": "(string <= 1024)[] <= 64",
+    "timeoutSeconds?": "1 <= number.integer <= 3600",
+    intervalSeconds: "10 <= number.integer <= 86400",
+  },
 });
+type RuleBody = typeof RuleBody.infer;
+
+/** The stored form of a rule from its body: a check's script resolved (and its timeout kept within the interval). */
+async function ruleInput(sql: Sql, organizationId: string, body: RuleBody): Promise<RuleInput> {
+  const { check, ...rest } = body;
+  if (body.metric !== "script_exit_code") {
+    if (check) throw new BadRequest("VALIDATION_FAILED", "check is only for script_exit_code rules");
+    return rest;
+  }
+  if (!check) throw new BadRequest("VALIDATION_FAILED", "a script_exit_code rule needs a check: the script and its interval");
+  const spec = await scriptSpec(sql, organizationId, {
+    ...check,
+    timeoutSeconds: check.timeoutSeconds ?? Math.min(60, check.intervalSeconds),
+  });
+  if (spec.kind === "run_script") spec.timeoutSeconds = Math.min(spec.timeoutSeconds, check.intervalSeconds);
+  return { ...rest, check: { spec, scriptId: check.scriptId ?? null, intervalSeconds: check.intervalSeconds } };
+}
 const IdParam = type({ id: "string.uuid" });
 
 /** Alert rules: thresholds held for a duration, per scope, with cooldowns. */
@@ -37,7 +66,7 @@ export function ruleRoutes(s: Services) {
     .post(
       "/",
       async ({ body, principal, set }) => {
-        const row = await insertRule(s.sql, principal.organizationId, body);
+        const row = await insertRule(s.sql, principal.organizationId, await ruleInput(s.sql, principal.organizationId, body));
         await changed();
         await writeAudit(s.sql, {
           ...actorOf(principal),
@@ -54,7 +83,7 @@ export function ruleRoutes(s: Services) {
     .put(
       "/:id",
       async ({ params, body, principal }) => {
-        const row = await updateRule(s.sql, principal.organizationId, params.id, body);
+        const row = await updateRule(s.sql, principal.organizationId, params.id, await ruleInput(s.sql, principal.organizationId, body));
         if (!row) throw new NotFound("ALERT_RULE_NOT_FOUND", "no such alert rule in your organization");
         await changed();
         await writeAudit(s.sql, {

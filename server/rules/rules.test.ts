@@ -78,6 +78,51 @@ describe("threshold rules through the ingestion path", () => {
     expect(state?.state).toBe("pending");
   });
 
+  test("a flapping condition: the sixth change within an hour sends one flapping notice, then silence until it settles", async () => {
+    const ch = await srv.api("/api/v1/notification-channels", {
+      body: { name: "flap sink", type: "webhook", config: { url: "http://127.0.0.1:9/never" } },
+    });
+    const { id: channelId } = (await ch.json()) as { id: string };
+    await srv.api("/api/v1/alert-rules", {
+      body: {
+        name: "CPU flap",
+        metric: "cpu_percent",
+        operator: ">",
+        threshold: 90,
+        durationSeconds: 0,
+        severity: "warning",
+        cooldownSeconds: 0,
+        scope: { type: "tag", tag: "env=flap" },
+        channelIds: [channelId],
+      },
+    });
+    const d = await device(["env=flap"]);
+    const events = async () =>
+      (await srv.sql<{ event: string }[]>`select event from notification_outbox where channel_id = ${channelId} order by created_at, id`).map(
+        (r) => r.event,
+      );
+    // fire and clear every minute, from 50 minutes ago: 10 changes
+    const points: [number, number][] = [];
+    for (let i = 0; i < 10; i++) points.push([i % 2 === 0 ? 95 : 40, 3000 - i * 60]);
+    await cpu(d, points);
+    expect(await events()).toEqual(["alert.firing", "alert.resolved", "alert.firing", "alert.resolved", "alert.firing", "alert.flapping"]);
+    expect((await alertsOf(d.deviceId)).length).toBe(5); // the alerts themselves are still recorded
+    // 10 more minutes of the same: still silent
+    await cpu(d, [
+      [95, 2300],
+      [40, 2250],
+    ]);
+    expect((await events()).length).toBe(6);
+    // quiet for more than 30 minutes (clear since 2250 s ago): one notice, and notifications resume
+    await cpu(d, [[40, 300]]);
+    expect((await events()).at(-1)).toBe("alert.stable");
+    await cpu(d, [[95, 200]]);
+    expect((await events()).slice(-2)).toEqual(["alert.stable", "alert.firing"]);
+    const [state] =
+      await srv.sql`select flapping from alert_rule_states s join alert_rules r on r.id = s.rule_id where r.name = 'CPU flap' and s.device_id = ${d.deviceId}`;
+    expect(state?.flapping).toBe(false);
+  });
+
   test("a device outside the rule's scope is not alerted", async () => {
     const d = await device(["env=elsewhere"]);
     await cpu(d, [

@@ -1,6 +1,14 @@
 import type { Sql } from "postgres";
+import type { CommandSpec } from "../protocol/frames.ts";
 
-export type Metric = "cpu_percent" | "memory_percent" | "swap_percent" | "disk_free_percent" | "load1";
+export type Metric = "cpu_percent" | "memory_percent" | "swap_percent" | "disk_free_percent" | "load1" | "script_exit_code";
+
+/** What a `script_exit_code` rule has its devices run every `intervalSeconds` (the library script's current text when `scriptId`). */
+export interface Check {
+  spec: CommandSpec;
+  scriptId: string | null;
+  intervalSeconds: number;
+}
 export type Operator = ">" | ">=" | "<" | "<=";
 export type Scope =
   | { type: "organization" }
@@ -24,6 +32,8 @@ export interface RuleRow {
   /** Notify `escalationChannelIds` when a firing alert is still unacknowledged after this long. */
   escalateAfterSeconds: number | null;
   escalationChannelIds: string[];
+  /** Only for `script_exit_code` rules. */
+  check: Check | null;
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -33,7 +43,7 @@ export type RuleInput = Pick<RuleRow, "name" | "metric" | "operator" | "threshol
   Partial<
     Pick<
       RuleRow,
-      "durationSeconds" | "cooldownSeconds" | "scope" | "channelIds" | "enabled" | "escalateAfterSeconds" | "escalationChannelIds"
+      "durationSeconds" | "cooldownSeconds" | "scope" | "channelIds" | "enabled" | "escalateAfterSeconds" | "escalationChannelIds" | "check"
     >
   >;
 
@@ -41,6 +51,8 @@ const columns = (sql: Sql) => sql`
   id, organization_id as "organizationId", name, metric, operator, threshold, duration_seconds as "durationSeconds",
   severity, cooldown_seconds as "cooldownSeconds", scope, channel_ids as "channelIds", enabled,
   escalate_after_seconds as "escalateAfterSeconds", escalation_channel_ids as "escalationChannelIds",
+  case when check_spec is null then null
+       else jsonb_build_object('spec', check_spec, 'scriptId', check_script_id, 'intervalSeconds', check_interval_seconds) end as "check",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** The defaults of seed 000 §13 (offline is the status engine's). */
@@ -83,6 +95,8 @@ export const DEFAULT_RULES: RuleInput[] = [
   },
 ];
 
+const checkSpec = (sql: Sql, r: RuleInput) => (r.check ? sql.json(r.check.spec as never) : null);
+
 export async function listRules(sql: Sql, organizationId?: string): Promise<RuleRow[]> {
   return sql<
     RuleRow[]
@@ -92,10 +106,11 @@ export async function listRules(sql: Sql, organizationId?: string): Promise<Rule
 export async function insertRule(sql: Sql, organizationId: string, r: RuleInput): Promise<RuleRow> {
   const [row] = await sql<RuleRow[]>`
     insert into alert_rules (organization_id, name, metric, operator, threshold, duration_seconds, severity, cooldown_seconds, scope, channel_ids, enabled,
-      escalate_after_seconds, escalation_channel_ids)
+      escalate_after_seconds, escalation_channel_ids, check_spec, check_script_id, check_interval_seconds)
     values (${organizationId}, ${r.name}, ${r.metric}, ${r.operator}, ${r.threshold}, ${r.durationSeconds ?? 0}, ${r.severity},
             ${r.cooldownSeconds ?? 900}, ${sql.json((r.scope ?? { type: "organization" }) as never)}, ${r.channelIds ?? []}, ${r.enabled ?? true},
-            ${r.escalateAfterSeconds ?? null}, ${r.escalationChannelIds ?? []})
+            ${r.escalateAfterSeconds ?? null}, ${r.escalationChannelIds ?? []}, ${checkSpec(sql, r)}, ${r.check?.scriptId ?? null},
+            ${r.check?.intervalSeconds ?? null})
     returning ${columns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;
@@ -107,7 +122,8 @@ export async function updateRule(sql: Sql, organizationId: string, id: string, r
       duration_seconds = ${r.durationSeconds ?? 0}, severity = ${r.severity}, cooldown_seconds = ${r.cooldownSeconds ?? 900},
       scope = ${sql.json((r.scope ?? { type: "organization" }) as never)}, channel_ids = ${r.channelIds ?? []},
       enabled = ${r.enabled ?? true}, escalate_after_seconds = ${r.escalateAfterSeconds ?? null},
-      escalation_channel_ids = ${r.escalationChannelIds ?? []}, updated_at = now()
+      escalation_channel_ids = ${r.escalationChannelIds ?? []}, check_spec = ${checkSpec(sql, r)},
+      check_script_id = ${r.check?.scriptId ?? null}, check_interval_seconds = ${r.check?.intervalSeconds ?? null}, updated_at = now()
     where id = ${id} and organization_id = ${organizationId}
     returning ${columns(sql)}`;
   return row;
@@ -124,29 +140,54 @@ export interface RuleState {
   since: number;
   alertId: string | null;
   lastResolvedAt: number | null;
+  /** Times of the latest firings and resolutions (ms, oldest first, a few at most), for flap detection. */
+  changes: number[];
+  /** Flapping: firings and resolutions still happen, their notifications do not. */
+  flapping: boolean;
 }
 
-/** Every rule/device pair not in `ok`, or with a recent resolution (cooldowns), to resume after a restart. */
+export const okState = (): RuleState => ({ state: "ok", since: 0, alertId: null, lastResolvedAt: null, changes: [], flapping: false });
+
+/** Every rule/device pair not in `ok`, flapping, or with a recent resolution (cooldowns), to resume after a restart. */
 export async function loadStates(sql: Sql): Promise<Map<string, RuleState>> {
   const rows = await sql<
-    { ruleId: string; deviceId: string; state: RuleState["state"]; since: Date; alertId: string | null; lastResolvedAt: Date | null }[]
+    {
+      ruleId: string;
+      deviceId: string;
+      state: RuleState["state"];
+      since: Date;
+      alertId: string | null;
+      lastResolvedAt: Date | null;
+      changes: Date[];
+      flapping: boolean;
+    }[]
   >`
-    select rule_id as "ruleId", device_id as "deviceId", state, since, alert_id as "alertId", last_resolved_at as "lastResolvedAt"
-    from alert_rule_states where state <> 'ok' or last_resolved_at > now() - interval '7 days'`;
+    select rule_id as "ruleId", device_id as "deviceId", state, since, alert_id as "alertId", last_resolved_at as "lastResolvedAt",
+      changes, flapping
+    from alert_rule_states where state <> 'ok' or flapping or last_resolved_at > now() - interval '7 days'`;
   return new Map(
     rows.map((r) => [
       `${r.ruleId}:${r.deviceId}`,
-      { state: r.state, since: r.since.getTime(), alertId: r.alertId, lastResolvedAt: r.lastResolvedAt?.getTime() ?? null },
+      {
+        state: r.state,
+        since: r.since.getTime(),
+        alertId: r.alertId,
+        lastResolvedAt: r.lastResolvedAt?.getTime() ?? null,
+        changes: r.changes.map((d) => new Date(d).getTime()),
+        flapping: r.flapping,
+      },
     ]),
   );
 }
 
 export async function saveState(sql: Sql, ruleId: string, deviceId: string, s: RuleState): Promise<void> {
+  const changes = s.changes.map((t) => new Date(t).toISOString());
   await sql`
-    insert into alert_rule_states (rule_id, device_id, state, since, alert_id, last_resolved_at)
-    values (${ruleId}, ${deviceId}, ${s.state}, ${new Date(s.since)}, ${s.alertId}, ${s.lastResolvedAt ? new Date(s.lastResolvedAt) : null})
+    insert into alert_rule_states (rule_id, device_id, state, since, alert_id, last_resolved_at, changes, flapping)
+    values (${ruleId}, ${deviceId}, ${s.state}, ${new Date(s.since)}, ${s.alertId}, ${s.lastResolvedAt ? new Date(s.lastResolvedAt) : null},
+            ${changes}::timestamptz[], ${s.flapping})
     on conflict (rule_id, device_id) do update set state = excluded.state, since = excluded.since,
-      alert_id = excluded.alert_id, last_resolved_at = excluded.last_resolved_at`;
+      alert_id = excluded.alert_id, last_resolved_at = excluded.last_resolved_at, changes = excluded.changes, flapping = excluded.flapping`;
 }
 
 export interface DeviceMeta {

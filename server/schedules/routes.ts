@@ -5,8 +5,8 @@ import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { BadRequest, NotFound } from "../errors.ts";
-import { getScript } from "../library/store.ts";
-import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
+import { scriptSpec } from "../library/spec.ts";
+import { ScriptLanguage } from "../protocol/frames.ts";
 import { nextOccurrence } from "./scheduler.ts";
 import { deleteSchedule, getSchedule, insertSchedule, listRuns, listSchedules, setEnabled } from "./store.ts";
 
@@ -43,31 +43,8 @@ export function scheduleRoutes(s: Services) {
         } catch (err) {
           throw new BadRequest("INVALID_SCHEDULE", `cron or time zone not understood: ${err instanceof Error ? err.message : String(err)}`);
         }
-        let spec: CommandSpec;
-        let scriptId: string | null = null;
-        if (body.scriptId) {
-          const script = await getScript(s.sql, principal.organizationId, body.scriptId);
-          if (!script) throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
-          scriptId = script.id;
-          spec = {
-            kind: "run_script" as const,
-            language: script.language,
-            content: script.content,
-            args: body.args ?? script.defaultArgs,
-            env: {},
-            timeoutSeconds: body.timeoutSeconds ?? script.timeoutSeconds,
-          };
-        } else {
-          if (!body.language || !body.content) throw new BadRequest("VALIDATION_FAILED", "give scriptId, or language and content");
-          spec = {
-            kind: "run_script" as const,
-            language: body.language,
-            content: body.content,
-            args: body.args ?? [],
-            env: {},
-            timeoutSeconds: body.timeoutSeconds ?? 300,
-          };
-        }
+        const spec = await scriptSpec(s.sql, principal.organizationId, body);
+        const scriptId = body.scriptId ?? null;
         const row = await insertSchedule(s.sql, {
           organizationId: principal.organizationId,
           name: body.name,

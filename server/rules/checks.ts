@@ -1,0 +1,121 @@
+import type { Sql } from "postgres";
+import type { Services } from "../context.ts";
+import { insertCommands } from "../commands/store.ts";
+import { getScript } from "../library/store.ts";
+import { log } from "../log.ts";
+import type { CommandSpec } from "../protocol/frames.ts";
+import type { Scope } from "./store.ts";
+
+/** Most devices one rule's check is sent to in one tick (the rest follow on the next). */
+const BATCH = 2000;
+/** Finished check runs are kept this long, then deleted (a run a minute per device adds up). */
+const KEEP_HOURS = 24;
+
+interface CheckRule {
+  id: string;
+  organizationId: string;
+  scope: Scope;
+  spec: CommandSpec;
+  scriptId: string | null;
+  intervalSeconds: number;
+}
+
+/** The SQL condition for a rule's scope over `devices d join sites s`. */
+function scopeSql(sql: Sql, scope: Scope) {
+  switch (scope.type) {
+    case "organization":
+      return sql`true`;
+    case "client":
+      return sql`s.client_id = ${scope.id}`;
+    case "site":
+      return sql`d.site_id = ${scope.id}`;
+    case "device":
+      return sql`d.id = ${scope.id}`;
+    case "tag":
+      return sql`d.tags @> array[${scope.tag}]::text[]`;
+  }
+}
+
+/**
+ * Sends the checks of `script_exit_code` rules: every interval, each online device in a rule's
+ * scope that is connected to this server process gets the check script as a command (tagged with
+ * the rule); its exit code comes back through the command's result and the rule evaluator treats it
+ * like a telemetry value. A device still running the previous check is skipped; a check not
+ * delivered within its interval expires. Each process serves its own connections, so with several
+ * processes no check is sent twice.
+ */
+export class CheckRunner {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private busy = false;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly s: Services,
+    private readonly intervalMs = 5000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const rules = await this.s.sql<CheckRule[]>`
+        select id, organization_id as "organizationId", scope, check_spec as spec, check_script_id as "scriptId",
+          check_interval_seconds as "intervalSeconds"
+        from alert_rules where enabled and metric = 'script_exit_code'`;
+      for (const rule of rules) await this.send(rule);
+      if (Date.now() - this.lastPrune > 600_000) await this.prune();
+    } catch (err) {
+      log("error", "checks failed", { error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async send(rule: CheckRule): Promise<void> {
+    const { sql } = this.s;
+    const timeout = rule.spec.kind === "run_script" ? rule.spec.timeoutSeconds : 60;
+    const due = await sql<{ id: string }[]>`
+      select d.id from devices d join sites s on s.id = d.site_id
+      where d.organization_id = ${rule.organizationId} and d.status = 'online' and ${scopeSql(sql, rule.scope)}
+        and not exists (
+          select 1 from commands c where c.check_rule_id = ${rule.id} and c.device_id = d.id
+            and (c.created_at > now() - make_interval(secs => ${rule.intervalSeconds})
+                 or (c.status in ('queued', 'sent', 'running') and c.created_at > now() - make_interval(secs => ${timeout + 60}))))
+      limit ${BATCH}`;
+    const local = due.map((d) => d.id).filter((id) => this.s.agents.get(id));
+    if (local.length === 0) return;
+    const commands = await insertCommands(sql, {
+      organizationId: rule.organizationId,
+      deviceIds: local,
+      spec: await this.current(rule),
+      scriptId: rule.scriptId,
+      requestedBy: null,
+      expiresAt: new Date(Date.now() + rule.intervalSeconds * 1000),
+      checkRuleId: rule.id,
+    });
+    await this.s.commands.dispatch(...commands);
+  }
+
+  /** The check's command: a library script's current text, with the rule's arguments and timeout. */
+  private async current(rule: CheckRule): Promise<CommandSpec> {
+    if (!rule.scriptId || rule.spec.kind !== "run_script") return rule.spec;
+    const script = await getScript(this.s.sql, rule.organizationId, rule.scriptId);
+    return script ? { ...rule.spec, language: script.language, content: script.content } : rule.spec;
+  }
+
+  private async prune(): Promise<void> {
+    this.lastPrune = Date.now();
+    const gone = await this.s.sql`
+      delete from commands where id in (
+        select id from commands where check_rule_id is not null and created_at < now() - make_interval(hours => ${KEEP_HOURS}) limit 50000)`;
+    if (gone.count > 0) log("info", "old check runs deleted", { count: gone.count });
+  }
+}
