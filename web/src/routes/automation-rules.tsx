@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
-import { METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text } from "../lib/automation.ts";
+import { LANGUAGES, METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text } from "../lib/automation.ts";
 import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import { fieldErrors } from "../lib/forms.ts";
 import { toast } from "../lib/toast.ts";
@@ -16,6 +16,28 @@ const RuleForm = v.object({
 });
 
 type ScopeType = "organization" | "client" | "site" | "device" | "tag";
+type CheckBody = NonNullable<RuleBody["check"]>;
+
+const METRIC_OPTIONS = [...METRICS, { value: "script_exit_code", label: "Script check (exit code)" }] as const;
+
+/** A stored check as the API takes it back: the library reference, or the inline script. */
+function checkBody(c: NonNullable<Rule["check"]>): CheckBody {
+  const spec = c.spec as { language: CheckBody["language"]; content: string; args: string[]; timeoutSeconds: number };
+  return c.scriptId
+    ? { scriptId: c.scriptId, args: spec.args, timeoutSeconds: spec.timeoutSeconds, intervalSeconds: c.intervalSeconds }
+    : {
+        language: spec.language,
+        content: spec.content,
+        args: spec.args,
+        timeoutSeconds: spec.timeoutSeconds,
+        intervalSeconds: c.intervalSeconds,
+      };
+}
+
+function conditionText(r: Rule): string {
+  if (r.check) return `exit code ${r.operator} ${r.threshold}, checked every ${r.check.intervalSeconds}s`;
+  return `${r.metric} ${r.operator} ${r.threshold} for ${r.durationSeconds}s`;
+}
 
 function scopeText(r: Rule): string {
   const s = r.scope as { type: ScopeType; id?: string; tag?: string };
@@ -33,6 +55,9 @@ export function RulesTab() {
   const [form, setForm] = createSignal<{ rule: Rule | null }>({ rule: null });
   const editing = () => form().rule;
   const [scopeType, setScopeType] = createSignal<ScopeType>("organization");
+  const [metric, setMetric] = createSignal<string>("cpu_percent");
+  const [checkSource, setCheckSource] = createSignal<"library" | "inline">("library");
+  const [scripts] = createResource(() => call(api.api.v1.scripts.get()).then((r) => r.items));
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [busy, setBusy] = createSignal(false);
   let formEl!: HTMLFormElement;
@@ -46,6 +71,8 @@ export function RulesTab() {
 
   const edit = (r: Rule | null) => {
     setScopeType(((r?.scope as { type: ScopeType } | undefined)?.type ?? "organization") as ScopeType);
+    setMetric(r?.metric ?? "cpu_percent");
+    setCheckSource(r?.check && !r.check.scriptId ? "inline" : "library");
     setErrors({});
     setForm({ rule: r });
     formEl.scrollIntoView({ block: "nearest" });
@@ -61,6 +88,7 @@ export function RulesTab() {
     cooldownSeconds: r.cooldownSeconds,
     scope: r.scope as RuleBody["scope"],
     channelIds: r.channelIds,
+    ...(r.check ? { check: checkBody(r.check) } : {}),
     enabled,
   });
 
@@ -77,6 +105,20 @@ export function RulesTab() {
     const st = scopeType();
     const target = text(f, "scopeValue");
     if (st !== "organization" && !target) return setErrors({ scope: "Pick what the rule applies to." });
+    let check: CheckBody | undefined;
+    if (metric() === "script_exit_code") {
+      const intervalSeconds = Number(text(f, "checkInterval"));
+      if (!Number.isInteger(intervalSeconds) || intervalSeconds < 10 || intervalSeconds > 86400)
+        return setErrors({ check: "Check every 10 to 86400 seconds." });
+      if (checkSource() === "library") {
+        if (!text(f, "checkScriptId")) return setErrors({ check: "Pick the script to run." });
+        check = { scriptId: text(f, "checkScriptId"), intervalSeconds };
+      } else {
+        const content = String(f.get("checkContent") ?? "");
+        if (!content.trim()) return setErrors({ check: "Write the check script." });
+        check = { language: text(f, "checkLanguage") as CheckBody["language"], content, intervalSeconds };
+      }
+    }
     setErrors({});
     const body = {
       ...parsed.output,
@@ -85,6 +127,7 @@ export function RulesTab() {
       severity: text(f, "severity"),
       scope: st === "organization" ? { type: st } : st === "tag" ? { type: st, tag: target } : { type: st, id: target },
       channelIds: f.getAll("channelIds").map(String),
+      ...(check ? { check } : {}),
       enabled: f.get("enabled") === "on",
     } as RuleBody;
     setBusy(true);
@@ -145,8 +188,19 @@ export function RulesTab() {
             </div>
             <div class="field">
               <label for="r-metric">Metric</label>
-              <select id="r-metric" name="metric">
-                <For each={METRICS}>
+              <select
+                id="r-metric"
+                name="metric"
+                onChange={(e) => {
+                  setMetric(e.currentTarget.value);
+                  if (e.currentTarget.value === "script_exit_code" && !editing()) {
+                    (formEl.elements.namedItem("operator") as HTMLSelectElement).value = ">";
+                    (formEl.elements.namedItem("threshold") as HTMLInputElement).value = "0";
+                    (formEl.elements.namedItem("durationSeconds") as HTMLInputElement).value = "0";
+                  }
+                }}
+              >
+                <For each={METRIC_OPTIONS}>
                   {(m) => (
                     <option value={m.value} selected={editing()?.metric === m.value}>
                       {m.label}
@@ -242,6 +296,80 @@ export function RulesTab() {
                 {err("scope")}
               </div>
             </Show>
+            <Show when={metric() === "script_exit_code"}>
+              <fieldset class="field wide" aria-describedby="r-check-hint">
+                <legend>Check script</legend>
+                <p class="hint" id="r-check-hint">
+                  Devices in scope run it every interval; its exit code is the value (0 passes, so "&gt; 0" fires on any failure). The first
+                  line of its output goes into the alert.
+                </p>
+                <div class="field">
+                  <label for="r-check-source">Script</label>
+                  <select
+                    id="r-check-source"
+                    value={checkSource()}
+                    onChange={(e) => setCheckSource(e.currentTarget.value as "library" | "inline")}
+                  >
+                    <option value="library">From the library</option>
+                    <option value="inline">Write one here</option>
+                  </select>
+                </div>
+                <Show
+                  when={checkSource() === "library"}
+                  fallback={
+                    <>
+                      <div class="field">
+                        <label for="r-check-lang">Language</label>
+                        <select id="r-check-lang" name="checkLanguage">
+                          <For each={LANGUAGES}>
+                            {(l) => (
+                              <option value={l} selected={(editing()?.check?.spec as { language?: string } | undefined)?.language === l}>
+                                {l}
+                              </option>
+                            )}
+                          </For>
+                        </select>
+                      </div>
+                      <div class="field wide">
+                        <label for="r-check-content">Check script</label>
+                        <textarea
+                          id="r-check-content"
+                          name="checkContent"
+                          spellcheck={false}
+                          value={
+                            editing()?.check?.scriptId ? "" : ((editing()?.check?.spec as { content?: string } | undefined)?.content ?? "")
+                          }
+                        />
+                      </div>
+                    </>
+                  }
+                >
+                  <div class="field grow">
+                    <label for="r-check-script">Library script</label>
+                    <select id="r-check-script" name="checkScriptId">
+                      <For each={scripts.latest ?? []} fallback={<option value="">No scripts in the library yet</option>}>
+                        {(sc) => (
+                          <option value={sc.id} selected={editing()?.check?.scriptId === sc.id}>
+                            {sc.name}
+                          </option>
+                        )}
+                      </For>
+                    </select>
+                  </div>
+                </Show>
+                <div class="field">
+                  <label for="r-check-interval">Every (seconds)</label>
+                  <input
+                    id="r-check-interval"
+                    name="checkInterval"
+                    type="number"
+                    min="10"
+                    value={editing()?.check?.intervalSeconds ?? 300}
+                  />
+                </div>
+                {err("check")}
+              </fieldset>
+            </Show>
             <fieldset class="field wide">
               <legend>Notify channels</legend>
               <For each={channels.latest ?? []} fallback={<span class="muted">No channels yet; add one under Channels.</span>}>
@@ -303,9 +431,7 @@ export function RulesTab() {
                     {(r) => (
                       <tr data-testid="rule-row">
                         <td>{r.name}</td>
-                        <td class="mono">
-                          {r.metric} {r.operator} {r.threshold} for {r.durationSeconds}s
-                        </td>
+                        <td class="mono">{conditionText(r)}</td>
                         <td>
                           <span class={`sev sev-${r.severity}`}>{r.severity}</span>
                         </td>
