@@ -6,8 +6,9 @@ import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { NotFound } from "../errors.ts";
 import { ScriptLanguage } from "../protocol/frames.ts";
+import { SERVICE_NAME } from "./restart-service.ts";
 import { WORKFLOW_TEMPLATES } from "./service.ts";
-import { deleteWorkflow, insertWorkflow, listRuns, listWorkflows } from "./store.ts";
+import { deleteWorkflow, getWorkflow, insertWorkflow, listRuns, listWorkflows } from "./store.ts";
 
 const Workflow = type({
   name: "0 < string <= 200",
@@ -20,7 +21,9 @@ const Workflow = type({
     "args?": "(string <= 1024)[] <= 64",
     "timeoutSeconds?": "1 <= number.integer <= 86400",
   })
+    .or({ type: "'restart_service'", service: SERVICE_NAME })
     .or({ type: "'notify'", channelIds: "string.uuid[] <= 20" })
+    .or({ type: "'add_note'", text: "0 < string <= 2000" })
     .array()
     .moreThanLength(0)
     .atMostLength(10),
@@ -65,9 +68,13 @@ export function automationRoutes(s: Services) {
       },
       { role: "admin", params: IdParam, detail: { summary: "Delete a workflow", tags: ["automation"] } },
     )
-    .get("/workflows/:id/runs", async ({ params, principal }) => ({ items: await listRuns(s.sql, principal.organizationId, params.id) }), {
-      role: "readonly",
-      params: IdParam,
-      detail: { summary: "A workflow's runs with each action's result", tags: ["automation"] },
-    });
+    .get(
+      "/workflows/:id/runs",
+      async ({ params, principal }) => {
+        if (!(await getWorkflow(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("WORKFLOW_NOT_FOUND", "no such workflow in your organization");
+        return { items: await listRuns(s.sql, principal.organizationId, params.id) };
+      },
+      { role: "readonly", params: IdParam, detail: { summary: "A workflow's runs with each action's result", tags: ["automation"] } },
+    );
 }

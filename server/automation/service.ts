@@ -1,9 +1,11 @@
+import { addNote } from "../alerts/handling.ts";
 import type { Services } from "../context.ts";
 import { insertCommand } from "../commands/store.ts";
-import { getScript } from "../library/store.ts";
+import { scriptSpec } from "../library/spec.ts";
 import { log } from "../log.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
-import { type Action, type ActionResult, type WorkflowEvent, insertRun, matching } from "./store.ts";
+import { restartServiceSpec } from "./restart-service.ts";
+import { type Action, type ActionResult, type WorkflowEvent, deviceOs, insertRun, matching } from "./store.ts";
 
 export interface AutomationEvent {
   organizationId: string;
@@ -16,8 +18,9 @@ export interface AutomationEvent {
 
 /**
  * Runs the workflows an event starts (alert firing or resolved, device offline or back): each
- * action in order — a script on the device (a command like any other, so an offline device runs it
- * when it returns), or a notification — and records every run with each action's result.
+ * action in order — a script or a service restart on the device (a command like any other, so an
+ * offline device runs it when it returns), a notification, or a note on the alert — and records
+ * every run with each action's result.
  */
 export class Automation {
   constructor(private readonly s: Services) {}
@@ -44,52 +47,53 @@ export class Automation {
 
   private async run(action: Action, e: AutomationEvent): Promise<ActionResult> {
     try {
-      if (action.type === "notify") {
-        await this.s.notifier.notify(e.organizationId, action.channelIds, e.alertId ?? null, e.event, {
-          subject: `Automation: ${e.summary}`,
-          text: e.summary,
-        });
-        return { action: "notify", ok: true };
+      switch (action.type) {
+        case "notify":
+          await this.s.notifier.notify(e.organizationId, action.channelIds, e.alertId ?? null, e.event, {
+            subject: `Automation: ${e.summary}`,
+            text: e.summary,
+          });
+          return { action: "notify", ok: true };
+        case "add_note":
+          return await this.note(action.text, e);
+        case "restart_service": {
+          const os = await deviceOs(this.s.sql, e.organizationId, e.deviceId);
+          if (!os) throw new Error("the device no longer exists");
+          return { action: "restart_service", ok: true, commandId: await this.queue(e, restartServiceSpec(os, action.service), null) };
+        }
+        case "run_script": {
+          const spec = await scriptSpec(this.s.sql, e.organizationId, action);
+          return { action: "run_script", ok: true, commandId: await this.queue(e, spec, action.scriptId ?? null) };
+        }
       }
-      const spec = await this.specFor(e.organizationId, action);
-      const row = await insertCommand(this.s.sql, {
-        id: Bun.randomUUIDv7(),
-        organizationId: e.organizationId,
-        deviceId: e.deviceId,
-        spec,
-        scriptId: action.scriptId ?? null,
-        requestedBy: null,
-        expiresAt: new Date(Date.now() + 86_400_000),
-      });
-      await this.s.commands.dispatch(row);
-      return { action: "run_script", ok: true, commandId: row.id };
     } catch (err) {
       return { action: action.type, ok: false, error: err instanceof Error ? err.message : String(err) };
     }
   }
 
-  private async specFor(organizationId: string, a: Extract<Action, { type: "run_script" }>): Promise<CommandSpec> {
-    if (a.scriptId) {
-      const script = await getScript(this.s.sql, organizationId, a.scriptId);
-      if (!script) throw new Error("the workflow's script no longer exists");
-      return {
-        kind: "run_script",
-        language: script.language,
-        content: script.content,
-        args: a.args ?? script.defaultArgs,
-        env: {},
-        timeoutSeconds: a.timeoutSeconds ?? script.timeoutSeconds,
-      };
-    }
-    if (!a.language || !a.content) throw new Error("run_script needs scriptId, or language and content");
-    return {
-      kind: "run_script",
-      language: a.language,
-      content: a.content,
-      args: a.args ?? [],
-      env: {},
-      timeoutSeconds: a.timeoutSeconds ?? 300,
-    };
+  /**
+   * Adds a note (no author: the automation wrote it) to the alert that started the run. Device
+   * offline/online events carry no alert, so there the action is skipped, not failed.
+   */
+  private async note(text: string, e: AutomationEvent): Promise<ActionResult> {
+    if (!e.alertId) return { action: "add_note", ok: true, skipped: "no alert to note" };
+    if (!(await addNote(this.s.sql, e.organizationId, e.alertId, null, text))) throw new Error("the alert no longer exists");
+    return { action: "add_note", ok: true };
+  }
+
+  /** Queues a command for the event's device (an offline device runs it when it returns, within a day). */
+  private async queue(e: AutomationEvent, spec: CommandSpec, scriptId: string | null): Promise<string> {
+    const row = await insertCommand(this.s.sql, {
+      id: Bun.randomUUIDv7(),
+      organizationId: e.organizationId,
+      deviceId: e.deviceId,
+      spec,
+      scriptId,
+      requestedBy: null,
+      expiresAt: new Date(Date.now() + 86_400_000),
+    });
+    await this.s.commands.dispatch(row);
+    return row.id;
   }
 }
 
@@ -137,12 +141,19 @@ export const WORKFLOW_TEMPLATES = [
     name: "Print Spooler stopped: restart it",
     trigger: { event: "alert.firing", alertType: "spooler_down" },
     actions: [
+      { type: "restart_service", service: "Spooler" },
       {
-        type: "run_script",
-        language: "powershell",
-        timeoutSeconds: 120,
-        content: "Restart-Service -Name Spooler -Force\nGet-Service -Name Spooler",
+        type: "add_note",
+        text: "Automation queued a restart of the Print Spooler service; its result is in the device's command history.",
       },
+    ],
+  },
+  {
+    name: "nginx down: restart it",
+    trigger: { event: "alert.firing", alertType: "nginx_down" },
+    actions: [
+      { type: "restart_service", service: "nginx" },
+      { type: "add_note", text: "Automation queued a restart of nginx; systemctl's answer is in the device's command history." },
     ],
   },
 ] as const;

@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { ScriptLanguage } from "../protocol/frames.ts";
+import type { DeviceOs } from "./restart-service.ts";
 
 export type WorkflowEvent = "alert.firing" | "alert.resolved" | "device.offline" | "device.online";
 export interface Trigger {
@@ -9,7 +10,9 @@ export interface Trigger {
 }
 export type Action =
   | { type: "run_script"; scriptId?: string; language?: ScriptLanguage; content?: string; args?: string[]; timeoutSeconds?: number }
-  | { type: "notify"; channelIds: string[] };
+  | { type: "restart_service"; service: string }
+  | { type: "notify"; channelIds: string[] }
+  | { type: "add_note"; text: string };
 
 export interface WorkflowRow {
   id: string;
@@ -24,8 +27,11 @@ export interface WorkflowRow {
 export interface ActionResult {
   action: Action["type"];
   ok: boolean;
+  /** The command a run_script or restart_service action queued. */
   commandId?: string;
   error?: string;
+  /** Why an action did nothing without failing (add_note on an event without an alert). */
+  skipped?: string;
 }
 
 const columns = (sql: Sql) => sql`id, organization_id as "organizationId", name, trigger, actions, enabled, created_at as "createdAt"`;
@@ -43,6 +49,11 @@ export async function insertWorkflow(
 
 export async function listWorkflows(sql: Sql, organizationId: string): Promise<WorkflowRow[]> {
   return sql<WorkflowRow[]>`select ${columns(sql)} from workflows where organization_id = ${organizationId} order by name`;
+}
+
+export async function getWorkflow(sql: Sql, organizationId: string, id: string): Promise<WorkflowRow | undefined> {
+  const [row] = await sql<WorkflowRow[]>`select ${columns(sql)} from workflows where id = ${id} and organization_id = ${organizationId}`;
+  return row;
 }
 
 export async function deleteWorkflow(sql: Sql, organizationId: string, id: string): Promise<boolean> {
@@ -76,4 +87,10 @@ export async function listRuns(sql: Sql, organizationId: string, workflowId: str
     select id, device_id as "deviceId", event, alert_id as "alertId", started_at as "startedAt", results
     from workflow_runs where workflow_id = ${workflowId} and organization_id = ${organizationId}
     order by started_at desc limit 200`;
+}
+
+/** The OS of one of the organization's devices, or undefined when it has no such device. */
+export async function deviceOs(sql: Sql, organizationId: string, deviceId: string): Promise<DeviceOs | undefined> {
+  const [row] = await sql<{ os: DeviceOs }[]>`select os from devices where id = ${deviceId} and organization_id = ${organizationId}`;
+  return row?.os;
 }

@@ -9,7 +9,7 @@ import { type TestServer, waitFor } from "../testing/harness.ts";
  * The Automation pages in Chromium against the real server and the real compiled agent: a webhook
  * channel added and test-sent, a rule made in the form that fires on the agent's own telemetry and
  * whose notices end as dead letters while the receiver fails, then the dead letter's Retry button
- * delivering it; a workflow from a template; a schedule on the agent found by hostname.
+ * delivering it; a workflow from a template and one built from several action rows; a schedule on the agent found by hostname.
  */
 const TAG = "browser-automation";
 const SECRET = "hook-secret-123";
@@ -161,11 +161,35 @@ describe("automation pages in Chromium", () => {
     );
   });
 
+  test("a script check made in the form runs on the agent and fires with the script's output", async () => {
+    await tab("rules");
+    await page.locator("#r-name").fill("Backup job failed");
+    await page.locator("#r-metric").selectOption("script_exit_code");
+    expect(await page.locator("#r-threshold").inputValue()).toBe("0");
+    await page.locator("#r-check-source").selectOption("inline");
+    await page.locator("#r-check-lang").selectOption("sh");
+    await page.locator("#r-check-content").fill('echo "last backup is 3 days old"; exit 3');
+    await page.locator("#r-check-interval").fill("10");
+    await page.locator("#r-scope").selectOption("device");
+    await page.locator("#r-scope-value").fill(agent.deviceId);
+    await page.getByTestId("rule-save").click();
+    const row = page.getByTestId("rule-row").filter({ hasText: "Backup job failed" });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("checked every 10s");
+    const alert = await waitFor(
+      "check alert",
+      async () => (await srv.sql<{ message: string }[]>`select message from alerts where type = 'backup_job_failed'`)[0],
+      30_000,
+    );
+    expect(alert.message).toContain("exit code 3 — last backup is 3 days old");
+    await rig.shot("automation-rules");
+  });
+
   test("a workflow is created from the disk-low template", async () => {
     await tab("workflows");
     await page.locator("#wf-template").selectOption({ label: "Disk below 5 % free: clean up" });
     expect(await page.locator("#wf-name").inputValue()).toBe("Disk below 5 % free: clean up");
-    expect(await page.locator("#wf-content").inputValue()).not.toBe("");
+    expect(await page.locator("#wf-a0-content").inputValue()).not.toBe("");
     await page.getByTestId("workflow-create").click();
     await page.getByTestId("workflow-row").filter({ hasText: "Disk below 5 % free" }).waitFor();
     const { items } = await api<{ items: { name: string; trigger: { event: string }; actions: { type: string }[] }[] }>(
@@ -176,6 +200,37 @@ describe("automation pages in Chromium", () => {
     expect(items[0]?.actions[0]?.type).toBe("run_script");
     await page.getByRole("button", { name: "Runs" }).click();
     await page.getByTestId("workflow-runs").waitFor();
+  });
+
+  test("a workflow restarting a service and noting the alert is built from two action rows", async () => {
+    await page.locator("#wf-template").selectOption({ label: "Blank workflow" });
+    await page.locator("#wf-name").fill("Restart nginx and note it");
+    await page.locator("#wf-alert").fill("nginx_down");
+    await page.locator("#wf-a0-type").selectOption("restart_service");
+    await page.locator("#wf-a0-service").fill("nginx; reboot");
+    await page.getByTestId("workflow-add-action").click();
+    await page.locator("#wf-a1-type").selectOption("add_note");
+    await page.getByTestId("workflow-create").click();
+    // both rows' problems are shown, and nothing is sent
+    await page.locator("#wf-a0-service-err").filter({ hasText: "no spaces or quotes" }).waitFor();
+    await page.locator("#wf-a1-text-err").filter({ hasText: "Write the note." }).waitFor();
+    await page.locator("#wf-a0-service").fill("nginx");
+    await page.locator("#wf-a1-text").fill("Automation restarted nginx.");
+    await page.getByTestId("workflow-create").click();
+    const row = page.getByTestId("workflow-row").filter({ hasText: "Restart nginx and note it" });
+    await row.waitFor();
+    expect(await row.getByTestId("workflow-actions").textContent()).toContain("restart service nginx");
+    expect(await page.locator("#wf-name").inputValue()).toBe("");
+    expect(await page.getByTestId("workflow-action").count()).toBe(1);
+
+    const { items } = await api<{ items: { name: string; trigger: unknown; actions: unknown[] }[] }>("/api/v1/workflows");
+    const wf = items.find((w) => w.name === "Restart nginx and note it");
+    expect(wf?.trigger).toEqual({ event: "alert.firing", alertType: "nginx_down" });
+    expect(wf?.actions).toEqual([
+      { type: "restart_service", service: "nginx" },
+      { type: "add_note", text: "Automation restarted nginx." },
+    ]);
+    await rig.shot("automation-workflows");
   });
 
   test("a schedule is made for the agent picked by hostname, then disabled", async () => {

@@ -5,7 +5,6 @@ import { log } from "../log.ts";
 import type { StoredSample } from "../telemetry/ingest.ts";
 import {
   type DeviceMeta,
-  type Metric,
   type RuleRow,
   type RuleState,
   type Scope,
@@ -28,9 +27,20 @@ export const FLAP_WINDOW_MS = 3_600_000;
 /** …until none for this long. */
 export const FLAP_QUIET_MS = 1_800_000;
 
-/** The value a rule compares, from one stored sample. */
-export function metricValue(metric: Metric, s: StoredSample): number {
-  switch (metric) {
+/** The mount with the least free space, or the named one; undefined when the sample has none. */
+export function diskFree(s: StoredSample, mount: string | null): { mount: string; freePercent: number } | undefined {
+  let worst: { mount: string; freePercent: number } | undefined;
+  for (const m of s.sample.mounts) {
+    if (mount !== null && m.mount !== mount) continue;
+    const freePercent = m.totalBytes > 0 ? Math.max(0, 100 - (m.usedBytes / m.totalBytes) * 100) : 100;
+    if (!worst || freePercent < worst.freePercent) worst = { mount: m.mount, freePercent };
+  }
+  return worst;
+}
+
+/** The value a rule compares, from one stored sample (NaN when the sample does not have it: the condition does not hold). */
+export function metricValue(rule: Pick<RuleRow, "metric" | "mount">, s: StoredSample): number {
+  switch (rule.metric) {
     case "cpu_percent":
       return s.sample.cpuPercent;
     case "memory_percent":
@@ -38,7 +48,7 @@ export function metricValue(metric: Metric, s: StoredSample): number {
     case "swap_percent":
       return s.summary.swapPercent;
     case "disk_free_percent":
-      return 100 - s.summary.diskPercent;
+      return diskFree(s, rule.mount)?.freePercent ?? Number.NaN;
     case "load1":
       return s.sample.load[0];
     case "script_exit_code":
@@ -191,7 +201,9 @@ export class RuleEvaluator {
       for (const rule of this.rulesByOrg.get(s.organizationId) ?? []) {
         if (rule.metric === "script_exit_code" || !inScope(rule, d)) continue;
         this.stats.checks++;
-        await this.step(rule, d, metricValue(rule.metric, s), Date.parse(s.sample.time));
+        const value = metricValue(rule, s);
+        const detail = rule.metric === "disk_free_percent" ? diskFree(s, rule.mount)?.mount : undefined;
+        await this.step(rule, d, value, Date.parse(s.sample.time), detail);
       }
     }
     this.stats.ms += performance.now() - t0;
@@ -202,7 +214,7 @@ export class RuleEvaluator {
    * detection: the sixth within an hour makes the pair flapping, which holds back notifications and
    * workflows (one notice says so) until half an hour passes without a change (another notice).
    */
-  private async step(rule: RuleRow, d: DeviceMeta, value: number, at: number, output?: string): Promise<void> {
+  private async step(rule: RuleRow, d: DeviceMeta, value: number, at: number, detail?: string): Promise<void> {
     const key = `${rule.id}:${d.id}`;
     let st = this.states.get(key) ?? okState();
     if (st.flapping && at - (st.changes.at(-1) ?? 0) >= FLAP_QUIET_MS) {
@@ -251,7 +263,7 @@ export class RuleEvaluator {
       if (st.state !== "pending") await this.save(key, rule.id, d.id, { ...st, state: "pending", since });
       return;
     }
-    const message = this.describe(rule, d, value, output);
+    const message = this.describe(rule, d, value, detail);
     const alertId = await openRuleAlert(this.sql, {
       organizationId: d.organizationId,
       deviceId: d.id,
@@ -293,10 +305,13 @@ export class RuleEvaluator {
     return { changes, flapping, started: flapping && !st.flapping };
   }
 
-  private describe(rule: RuleRow, d: DeviceMeta, value: number, output?: string): string {
+  /** The alert's message; `detail` is a check's first output line, or the mount of a disk rule. */
+  private describe(rule: RuleRow, d: DeviceMeta, value: number, detail?: string): string {
     const held = rule.durationSeconds ? ` for ${rule.durationSeconds} s` : "";
     if (rule.metric === "script_exit_code")
-      return `${rule.name} on ${d.hostname}: exit code ${value}${held}${output ? ` — ${output}` : ""}`;
+      return `${rule.name} on ${d.hostname}: exit code ${value}${held}${detail ? ` — ${detail}` : ""}`;
+    if (rule.metric === "disk_free_percent")
+      return `${rule.name} on ${d.hostname}: ${detail ?? "disk"} ${value.toFixed(1)} % free ${rule.operator} ${rule.threshold}${held}`;
     return `${rule.name} on ${d.hostname}: ${rule.metric} ${value.toFixed(1)} ${rule.operator} ${rule.threshold}${held}`;
   }
 

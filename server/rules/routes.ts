@@ -25,6 +25,8 @@ const RuleBody = type({
   "enabled?": "boolean",
   "escalateAfterSeconds?": "60 <= number.integer <= 604800",
   "escalationChannelIds?": "string.uuid[] <= 20",
+  /** For `disk_free_percent`: one mount to watch instead of the fullest. */
+  "mount?": "0 < string <= 256",
   /** For `script_exit_code`: the script (library or inline) its devices run every `intervalSeconds`. */
   "check?": {
     "scriptId?": "string.uuid",
@@ -40,6 +42,8 @@ type RuleBody = typeof RuleBody.infer;
 /** The stored form of a rule from its body: a check's script resolved (and its timeout kept within the interval). */
 async function ruleInput(sql: Sql, organizationId: string, body: RuleBody): Promise<RuleInput> {
   const { check, ...rest } = body;
+  if (body.mount && body.metric !== "disk_free_percent")
+    throw new BadRequest("VALIDATION_FAILED", "mount is only for disk_free_percent rules");
   if (body.metric !== "script_exit_code") {
     if (check) throw new BadRequest("VALIDATION_FAILED", "check is only for script_exit_code rules");
     return rest;

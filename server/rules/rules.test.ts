@@ -98,9 +98,9 @@ describe("threshold rules through the ingestion path", () => {
     });
     const d = await device(["env=flap"]);
     const events = async () =>
-      (await srv.sql<{ event: string }[]>`select event from notification_outbox where channel_id = ${channelId} order by created_at, id`).map(
-        (r) => r.event,
-      );
+      (
+        await srv.sql<{ event: string }[]>`select event from notification_outbox where channel_id = ${channelId} order by created_at, id`
+      ).map((r) => r.event);
     // fire and clear every minute, from 50 minutes ago: 10 changes
     const points: [number, number][] = [];
     for (let i = 0; i < 10; i++) points.push([i % 2 === 0 ? 95 : 40, 3000 - i * 60]);
@@ -141,6 +141,41 @@ describe("threshold rules through the ingestion path", () => {
     await srv.server.services.rules.idle();
     const types = (await alertsOf(d.deviceId)).map((a) => a.type).sort();
     expect(types).toEqual(["disk_critical", "disk_low"]);
+  });
+
+  test("a disk rule can watch one mount; the alert names the mount", async () => {
+    for (const [name, mount] of [
+      ["Data disk low", "/data"],
+      ["Root disk low", "/"],
+    ]) {
+      const res = await srv.api("/api/v1/alert-rules", {
+        body: {
+          name,
+          metric: "disk_free_percent",
+          operator: "<",
+          threshold: 20,
+          severity: "warning",
+          mount,
+          scope: { type: "tag", tag: "env=mounts" },
+        },
+      });
+      expect(res.status).toBe(201);
+    }
+    const d = await device(["env=mounts"]);
+    const s = sample(new Date(Date.now() - 10_000));
+    s.mounts = [
+      { mount: "/", fs: "ext4", totalBytes: 1000, usedBytes: 500 },
+      { mount: "/data", fs: "xfs", totalBytes: 1000, usedBytes: 880 },
+    ];
+    await sendBeacon(srv.url, d.deviceId, d.secret, "1", [{ seq: ++seq, samples: [s] }]);
+    await srv.server.services.rules.idle();
+    const alerts = await srv.sql<{ type: string; message: string }[]>`select type, message from alerts where device_id = ${d.deviceId}`;
+    expect(alerts.map((a) => a.type)).toEqual(["data_disk_low"]);
+    expect(alerts[0]?.message).toContain("/data 12.0 % free < 20");
+    const bad = await srv.api("/api/v1/alert-rules", {
+      body: { name: "x", metric: "cpu_percent", operator: ">", threshold: 1, severity: "info", mount: "/" },
+    });
+    expect(bad.status).toBe(400);
   });
 
   test("bad rules are 400; another organization's rules are 404; read-only cannot change rules", async () => {

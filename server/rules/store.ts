@@ -34,6 +34,8 @@ export interface RuleRow {
   escalationChannelIds: string[];
   /** Only for `script_exit_code` rules. */
   check: Check | null;
+  /** Only for `disk_free_percent`: the one mount watched (null: the fullest). */
+  mount: string | null;
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -43,7 +45,15 @@ export type RuleInput = Pick<RuleRow, "name" | "metric" | "operator" | "threshol
   Partial<
     Pick<
       RuleRow,
-      "durationSeconds" | "cooldownSeconds" | "scope" | "channelIds" | "enabled" | "escalateAfterSeconds" | "escalationChannelIds" | "check"
+      | "durationSeconds"
+      | "cooldownSeconds"
+      | "scope"
+      | "channelIds"
+      | "enabled"
+      | "escalateAfterSeconds"
+      | "escalationChannelIds"
+      | "check"
+      | "mount"
     >
   >;
 
@@ -53,7 +63,7 @@ const columns = (sql: Sql) => sql`
   escalate_after_seconds as "escalateAfterSeconds", escalation_channel_ids as "escalationChannelIds",
   case when check_spec is null then null
        else jsonb_build_object('spec', check_spec, 'scriptId', check_script_id, 'intervalSeconds', check_interval_seconds) end as "check",
-  created_at as "createdAt", updated_at as "updatedAt"`;
+  mount, created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** The defaults of seed 000 §13 (offline is the status engine's). */
 export const DEFAULT_RULES: RuleInput[] = [
@@ -106,11 +116,11 @@ export async function listRules(sql: Sql, organizationId?: string): Promise<Rule
 export async function insertRule(sql: Sql, organizationId: string, r: RuleInput): Promise<RuleRow> {
   const [row] = await sql<RuleRow[]>`
     insert into alert_rules (organization_id, name, metric, operator, threshold, duration_seconds, severity, cooldown_seconds, scope, channel_ids, enabled,
-      escalate_after_seconds, escalation_channel_ids, check_spec, check_script_id, check_interval_seconds)
+      escalate_after_seconds, escalation_channel_ids, check_spec, check_script_id, check_interval_seconds, mount)
     values (${organizationId}, ${r.name}, ${r.metric}, ${r.operator}, ${r.threshold}, ${r.durationSeconds ?? 0}, ${r.severity},
             ${r.cooldownSeconds ?? 900}, ${sql.json((r.scope ?? { type: "organization" }) as never)}, ${r.channelIds ?? []}, ${r.enabled ?? true},
             ${r.escalateAfterSeconds ?? null}, ${r.escalationChannelIds ?? []}, ${checkSpec(sql, r)}, ${r.check?.scriptId ?? null},
-            ${r.check?.intervalSeconds ?? null})
+            ${r.check?.intervalSeconds ?? null}, ${r.mount ?? null})
     returning ${columns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;
@@ -123,7 +133,8 @@ export async function updateRule(sql: Sql, organizationId: string, id: string, r
       scope = ${sql.json((r.scope ?? { type: "organization" }) as never)}, channel_ids = ${r.channelIds ?? []},
       enabled = ${r.enabled ?? true}, escalate_after_seconds = ${r.escalateAfterSeconds ?? null},
       escalation_channel_ids = ${r.escalationChannelIds ?? []}, check_spec = ${checkSpec(sql, r)},
-      check_script_id = ${r.check?.scriptId ?? null}, check_interval_seconds = ${r.check?.intervalSeconds ?? null}, updated_at = now()
+      check_script_id = ${r.check?.scriptId ?? null}, check_interval_seconds = ${r.check?.intervalSeconds ?? null}, mount = ${r.mount ?? null},
+      updated_at = now()
     where id = ${id} and organization_id = ${organizationId}
     returning ${columns(sql)}`;
   return row;

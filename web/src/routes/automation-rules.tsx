@@ -36,7 +36,7 @@ function checkBody(c: NonNullable<Rule["check"]>): CheckBody {
 
 function conditionText(r: Rule): string {
   if (r.check) return `exit code ${r.operator} ${r.threshold}, checked every ${r.check.intervalSeconds}s`;
-  return `${r.metric} ${r.operator} ${r.threshold} for ${r.durationSeconds}s`;
+  return `${r.metric}${r.mount ? ` (${r.mount})` : ""} ${r.operator} ${r.threshold} for ${r.durationSeconds}s`;
 }
 
 function scopeText(r: Rule): string {
@@ -75,7 +75,7 @@ export function RulesTab() {
     setCheckSource(r?.check && !r.check.scriptId ? "inline" : "library");
     setErrors({});
     setForm({ rule: r });
-    formEl.scrollIntoView({ block: "nearest" });
+    if (r) formEl.scrollIntoView({ block: "nearest" });
   };
 
   const bodyOf = (r: Rule, enabled: boolean): RuleBody => ({
@@ -89,6 +89,7 @@ export function RulesTab() {
     scope: r.scope as RuleBody["scope"],
     channelIds: r.channelIds,
     ...(r.check ? { check: checkBody(r.check) } : {}),
+    ...(r.mount ? { mount: r.mount } : {}),
     enabled,
   });
 
@@ -128,6 +129,7 @@ export function RulesTab() {
       scope: st === "organization" ? { type: st } : st === "tag" ? { type: st, tag: target } : { type: st, id: target },
       channelIds: f.getAll("channelIds").map(String),
       ...(check ? { check } : {}),
+      ...(metric() === "disk_free_percent" && text(f, "mount") ? { mount: text(f, "mount") } : {}),
       enabled: f.get("enabled") === "on",
     } as RuleBody;
     setBusy(true);
@@ -294,6 +296,15 @@ export function RulesTab() {
                   <For each={tags.data() ?? []}>{(t) => <option value={t.tag} />}</For>
                 </datalist>
                 {err("scope")}
+              </div>
+            </Show>
+            <Show when={metric() === "disk_free_percent"}>
+              <div class="field">
+                <label for="r-mount">Mount (optional)</label>
+                <input id="r-mount" name="mount" placeholder="fullest one" value={editing()?.mount ?? ""} aria-describedby="r-mount-hint" />
+                <span class="hint" id="r-mount-hint">
+                  e.g. / or C:
+                </span>
               </div>
             </Show>
             <Show when={metric() === "script_exit_code"}>
