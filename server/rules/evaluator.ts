@@ -201,9 +201,11 @@ export class RuleEvaluator {
       for (const rule of this.rulesByOrg.get(s.organizationId) ?? []) {
         if (rule.metric === "script_exit_code" || !inScope(rule, d)) continue;
         this.stats.checks++;
-        const value = metricValue(rule, s);
-        const detail = rule.metric === "disk_free_percent" ? diskFree(s, rule.mount)?.mount : undefined;
-        await this.step(rule, d, value, Date.parse(s.sample.time), detail);
+        const at = Date.parse(s.sample.time);
+        if (rule.metric === "disk_free_percent") {
+          const disk = diskFree(s, rule.mount); // the mount goes into the message
+          await this.step(rule, d, disk?.freePercent ?? Number.NaN, at, disk?.mount);
+        } else await this.step(rule, d, metricValue(rule, s), at);
       }
     }
     this.stats.ms += performance.now() - t0;

@@ -1,7 +1,6 @@
-import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
+import { For, Show, createResource, createSignal } from "solid-js";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
-import { ErrorNote } from "../components/ErrorNote.tsx";
-import { SkeletonLines } from "../components/Skeleton.tsx";
+import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { CHANNEL_TYPES, type Channel, type ChannelType, text } from "../lib/automation.ts";
 import { toast } from "../lib/toast.ts";
@@ -148,58 +147,47 @@ export function ChannelsTab() {
           {error()}
         </div>
       </Show>
-      <Switch>
-        <Match when={channels.error}>
-          <ErrorNote message={errorMessage(channels.error)} onRetry={refetch} />
-        </Match>
-        <Match when={channels.loading && !channels.latest}>
-          <SkeletonLines count={3} />
-        </Match>
-        <Match when={channels.latest?.length === 0}>
-          <p class="muted">No channels yet.</p>
-        </Match>
-        <Match when={channels.latest}>
-          {(list) => (
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Test</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={list()}>
-                    {(c) => (
-                      <tr data-testid="channel-row">
-                        <td>{c.name}</td>
-                        <td>
-                          <span class="tag">{c.type}</span>
-                        </td>
-                        <td role="status" data-testid="channel-test-outcome">
-                          <span class={outcome()[c.id]?.startsWith("Failed") ? "outcome-bad" : "outcome-ok"}>{outcome()[c.id] ?? ""}</span>
-                        </td>
-                        <td class="right">
-                          <button type="button" class="btn btn-sm" data-testid="channel-test" onClick={() => test(c)}>
-                            Send test
-                          </button>{" "}
-                          <button type="button" class="btn btn-sm btn-danger" onClick={() => setDeleting(c)}>
-                            Delete
-                          </button>
-                        </td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
-          )}
-        </Match>
-      </Switch>
+      <ResourceList data={channels} retry={refetch} empty="No channels yet.">
+        {(list) => (
+          <div class="table-wrap">
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Test</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={list()}>
+                  {(c) => (
+                    <tr data-testid="channel-row">
+                      <td>{c.name}</td>
+                      <td>
+                        <span class="tag">{c.type}</span>
+                      </td>
+                      <td role="status" data-testid="channel-test-outcome">
+                        <span class={outcome()[c.id]?.startsWith("Failed") ? "outcome-bad" : "outcome-ok"}>{outcome()[c.id] ?? ""}</span>
+                      </td>
+                      <td class="right">
+                        <button type="button" class="btn btn-sm" data-testid="channel-test" onClick={() => test(c)}>
+                          Send test
+                        </button>{" "}
+                        <button type="button" class="btn btn-sm btn-danger" onClick={() => setDeleting(c)}>
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ResourceList>
       <ConfirmDialog
         open={!!deleting()}
         title={`Delete channel "${deleting()?.name ?? ""}"?`}

@@ -1,6 +1,5 @@
-import { For, Match, Switch, createResource, createSignal } from "solid-js";
-import { ErrorNote } from "../components/ErrorNote.tsx";
-import { SkeletonLines } from "../components/Skeleton.tsx";
+import { For, createResource, createSignal } from "solid-js";
+import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import type { DeadLetter } from "../lib/automation.ts";
 import { dateTime } from "../lib/format.ts";
@@ -30,61 +29,50 @@ export function DeadLettersTab() {
           <p class="muted">Notifications that failed every attempt. Fix the channel, then retry.</p>
         </div>
       </div>
-      <Switch>
-        <Match when={items.error}>
-          <ErrorNote message={errorMessage(items.error)} onRetry={refetch} />
-        </Match>
-        <Match when={items.loading && !items.latest}>
-          <SkeletonLines count={3} />
-        </Match>
-        <Match when={items.latest?.length === 0}>
-          <p class="muted">No failed deliveries.</p>
-        </Match>
-        <Match when={items.latest}>
-          {(list) => (
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Subject</th>
-                    <th scope="col">Event</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Last error</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={list()}>
-                    {(d) => (
-                      <tr data-testid="deadletter-row">
-                        <td>{d.payload?.subject ?? "—"}</td>
-                        <td class="mono">{d.event}</td>
-                        <td>{d.attempts}</td>
-                        <td class="outcome-bad">{d.lastError ?? "—"}</td>
-                        <td>{dateTime(d.createdAt)}</td>
-                        <td class="right">
-                          <button
-                            type="button"
-                            class="btn btn-sm"
-                            data-testid="deadletter-retry"
-                            disabled={busy() === d.id}
-                            onClick={() => retry(d)}
-                          >
-                            {busy() === d.id ? "Retrying…" : "Retry"}
-                          </button>
-                        </td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
-          )}
-        </Match>
-      </Switch>
+      <ResourceList data={items} retry={refetch} empty="No failed deliveries.">
+        {(list) => (
+          <div class="table-wrap">
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">Subject</th>
+                  <th scope="col">Event</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Last error</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={list()}>
+                  {(d) => (
+                    <tr data-testid="deadletter-row">
+                      <td>{d.payload?.subject ?? "—"}</td>
+                      <td class="mono">{d.event}</td>
+                      <td>{d.attempts}</td>
+                      <td class="outcome-bad">{d.lastError ?? "—"}</td>
+                      <td>{dateTime(d.createdAt)}</td>
+                      <td class="right">
+                        <button
+                          type="button"
+                          class="btn btn-sm"
+                          data-testid="deadletter-retry"
+                          disabled={busy() === d.id}
+                          onClick={() => retry(d)}
+                        >
+                          {busy() === d.id ? "Retrying…" : "Retry"}
+                        </button>
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ResourceList>
     </section>
   );
 }

@@ -1,7 +1,6 @@
 import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
 import * as v from "valibot";
-import { ErrorNote } from "../components/ErrorNote.tsx";
-import { SkeletonLines } from "../components/Skeleton.tsx";
+import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { LANGUAGES, METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text } from "../lib/automation.ts";
 import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
@@ -411,62 +410,51 @@ export function RulesTab() {
           {errors().form}
         </div>
       </Show>
-      <Switch>
-        <Match when={rules.error}>
-          <ErrorNote message={errorMessage(rules.error)} onRetry={refetch} />
-        </Match>
-        <Match when={rules.loading && !rules.latest}>
-          <SkeletonLines count={3} />
-        </Match>
-        <Match when={rules.latest?.length === 0}>
-          <p class="muted">No alert rules yet.</p>
-        </Match>
-        <Match when={rules.latest}>
-          {(list) => (
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Condition</th>
-                    <th scope="col">Severity</th>
-                    <th scope="col">Scope</th>
-                    <th scope="col">Enabled</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={list()}>
-                    {(r) => (
-                      <tr data-testid="rule-row">
-                        <td>{r.name}</td>
-                        <td class="mono">{conditionText(r)}</td>
-                        <td>
-                          <span class={`sev sev-${r.severity}`}>{r.severity}</span>
-                        </td>
-                        <td>{scopeText(r)}</td>
-                        <td>
-                          <input type="checkbox" checked={r.enabled} aria-label={`Enable rule ${r.name}`} onChange={() => toggle(r)} />
-                        </td>
-                        <td class="right">
-                          <button type="button" class="btn btn-sm" onClick={() => edit(r)}>
-                            Edit
-                          </button>{" "}
-                          <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(r)}>
-                            Delete
-                          </button>
-                        </td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
-          )}
-        </Match>
-      </Switch>
+      <ResourceList data={rules} retry={refetch} empty="No alert rules yet.">
+        {(list) => (
+          <div class="table-wrap">
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Condition</th>
+                  <th scope="col">Severity</th>
+                  <th scope="col">Scope</th>
+                  <th scope="col">Enabled</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={list()}>
+                  {(r) => (
+                    <tr data-testid="rule-row">
+                      <td>{r.name}</td>
+                      <td class="mono">{conditionText(r)}</td>
+                      <td>
+                        <span class={`sev sev-${r.severity}`}>{r.severity}</span>
+                      </td>
+                      <td>{scopeText(r)}</td>
+                      <td>
+                        <input type="checkbox" checked={r.enabled} aria-label={`Enable rule ${r.name}`} onChange={() => toggle(r)} />
+                      </td>
+                      <td class="right">
+                        <button type="button" class="btn btn-sm" onClick={() => edit(r)}>
+                          Edit
+                        </button>{" "}
+                        <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(r)}>
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ResourceList>
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
-import { ErrorNote } from "../components/ErrorNote.tsx";
+import { ResourceList } from "../components/ResourceList.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { LANGUAGES, type Schedule, type ScheduleBody, text } from "../lib/automation.ts";
@@ -349,83 +349,67 @@ export function SchedulesTab() {
           {error()}
         </div>
       </Show>
-      <Switch>
-        <Match when={schedules.error}>
-          <ErrorNote message={errorMessage(schedules.error)} onRetry={refetch} />
-        </Match>
-        <Match when={schedules.loading && !schedules.latest}>
-          <SkeletonLines count={3} />
-        </Match>
-        <Match when={schedules.latest?.length === 0}>
-          <p class="muted">No schedules yet.</p>
-        </Match>
-        <Match when={schedules.latest}>
-          {(list) => (
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">When</th>
-                    <th scope="col">On</th>
-                    <th scope="col">Next run</th>
-                    <th scope="col">Last run</th>
-                    <th scope="col">Enabled</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={list()}>
-                    {(s) => (
-                      <>
-                        <tr data-testid="schedule-row">
-                          <td>{s.name}</td>
-                          <td class="mono">
-                            {s.cron ?? `once ${dateTime(s.runAt)}`} <span class="muted">({s.timezone})</span>
-                          </td>
-                          <td>{targetText(s, siteName)}</td>
-                          <td>{s.nextRunAt ? dateTime(s.nextRunAt) : "—"}</td>
-                          <td>{s.lastRunAt ? dateTime(s.lastRunAt) : "never"}</td>
-                          <td>
-                            <input
-                              type="checkbox"
-                              checked={s.enabled}
-                              aria-label={`Enable schedule ${s.name}`}
-                              onChange={() => toggle(s)}
-                            />
-                          </td>
-                          <td class="right">
-                            <button
-                              type="button"
-                              class="btn btn-sm"
-                              aria-expanded={open() === s.id}
-                              onClick={() => setOpen(open() === s.id ? null : s.id)}
-                            >
-                              Runs
-                            </button>{" "}
-                            <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(s)}>
-                              Delete
-                            </button>
+      <ResourceList data={schedules} retry={refetch} empty="No schedules yet.">
+        {(list) => (
+          <div class="table-wrap">
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">When</th>
+                  <th scope="col">On</th>
+                  <th scope="col">Next run</th>
+                  <th scope="col">Last run</th>
+                  <th scope="col">Enabled</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={list()}>
+                  {(s) => (
+                    <>
+                      <tr data-testid="schedule-row">
+                        <td>{s.name}</td>
+                        <td class="mono">
+                          {s.cron ?? `once ${dateTime(s.runAt)}`} <span class="muted">({s.timezone})</span>
+                        </td>
+                        <td>{targetText(s, siteName)}</td>
+                        <td>{s.nextRunAt ? dateTime(s.nextRunAt) : "—"}</td>
+                        <td>{s.lastRunAt ? dateTime(s.lastRunAt) : "never"}</td>
+                        <td>
+                          <input type="checkbox" checked={s.enabled} aria-label={`Enable schedule ${s.name}`} onChange={() => toggle(s)} />
+                        </td>
+                        <td class="right">
+                          <button
+                            type="button"
+                            class="btn btn-sm"
+                            aria-expanded={open() === s.id}
+                            onClick={() => setOpen(open() === s.id ? null : s.id)}
+                          >
+                            Runs
+                          </button>{" "}
+                          <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(s)}>
+                            Delete
+                          </button>
+                        </td>
+                      </tr>
+                      <Show when={open() === s.id}>
+                        <tr>
+                          <td colspan="7">
+                            <Runs id={s.id} />
                           </td>
                         </tr>
-                        <Show when={open() === s.id}>
-                          <tr>
-                            <td colspan="7">
-                              <Runs id={s.id} />
-                            </td>
-                          </tr>
-                        </Show>
-                      </>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
-          )}
-        </Match>
-      </Switch>
+                      </Show>
+                    </>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ResourceList>
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { For, Index, Match, Show, Switch, createResource, createSignal } from "solid-js";
 import { createStore } from "solid-js/store";
 import * as v from "valibot";
-import { ErrorNote } from "../components/ErrorNote.tsx";
+import { ResourceList } from "../components/ResourceList.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import {
@@ -425,51 +425,40 @@ export function WorkflowsTab() {
           {errors().form ?? errors().actions}
         </div>
       </Show>
-      <Switch>
-        <Match when={flows.error}>
-          <ErrorNote message={errorMessage(flows.error)} onRetry={refetch} />
-        </Match>
-        <Match when={flows.loading && !flows.latest}>
-          <SkeletonLines count={3} />
-        </Match>
-        <Match when={flows.latest?.length === 0}>
-          <p class="muted">No workflows yet.</p>
-        </Match>
-        <Match when={flows.latest}>
-          {(list) => (
-            <ul class="list">
-              <For each={list()}>
-                {(w) => (
-                  <li data-testid="workflow-row" class="card section">
-                    <strong>{w.name}</strong> <span class="tag">{w.trigger.event}</span>
-                    <Show when={w.trigger.alertType}>
-                      {" "}
-                      <span class="tag">{w.trigger.alertType}</span>
-                    </Show>{" "}
-                    <button
-                      type="button"
-                      class="btn btn-sm"
-                      aria-expanded={open() === w.id}
-                      onClick={() => setOpen(open() === w.id ? null : w.id)}
-                    >
-                      Runs
-                    </button>{" "}
-                    <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(w)}>
-                      Delete
-                    </button>
-                    <ol class="muted" data-testid="workflow-actions">
-                      <For each={w.actions}>{(a) => <li>{describeAction(a, channelName)}</li>}</For>
-                    </ol>
-                    <Show when={open() === w.id}>
-                      <Runs id={w.id} />
-                    </Show>
-                  </li>
-                )}
-              </For>
-            </ul>
-          )}
-        </Match>
-      </Switch>
+      <ResourceList data={flows} retry={refetch} empty="No workflows yet.">
+        {(list) => (
+          <ul class="list">
+            <For each={list()}>
+              {(w) => (
+                <li data-testid="workflow-row" class="card section">
+                  <strong>{w.name}</strong> <span class="tag">{w.trigger.event}</span>
+                  <Show when={w.trigger.alertType}>
+                    {" "}
+                    <span class="tag">{w.trigger.alertType}</span>
+                  </Show>{" "}
+                  <button
+                    type="button"
+                    class="btn btn-sm"
+                    aria-expanded={open() === w.id}
+                    onClick={() => setOpen(open() === w.id ? null : w.id)}
+                  >
+                    Runs
+                  </button>{" "}
+                  <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(w)}>
+                    Delete
+                  </button>
+                  <ol class="muted" data-testid="workflow-actions">
+                    <For each={w.actions}>{(a) => <li>{describeAction(a, channelName)}</li>}</For>
+                  </ol>
+                  <Show when={open() === w.id}>
+                    <Runs id={w.id} />
+                  </Show>
+                </li>
+              )}
+            </For>
+          </ul>
+        )}
+      </ResourceList>
     </section>
   );
 }

@@ -1,10 +1,9 @@
-import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
+import { For, Show, createResource, createSignal } from "solid-js";
 import * as v from "valibot";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { CopyField } from "../components/CopyField.tsx";
-import { ErrorNote } from "../components/ErrorNote.tsx";
+import { ResourceList } from "../components/ResourceList.tsx";
 import { RelativeTime } from "../components/RelativeTime.tsx";
-import { SkeletonLines } from "../components/Skeleton.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { dateTime } from "../lib/format.ts";
 import { fieldErrors } from "../lib/forms.ts";
@@ -117,57 +116,50 @@ export function ApiKeys() {
           </div>
         )}
       </Show>
-      <Switch>
-        <Match when={keys.error}>
-          <ErrorNote message={errorMessage(keys.error)} onRetry={refetch} />
-        </Match>
-        <Match when={keys.loading && !keys.latest}>
-          <SkeletonLines count={3} />
-        </Match>
-        <Match when={keys.latest?.length === 0}>
-          <p class="muted">No API keys yet. Create one for each program that talks to SENTpulse, so each can be revoked alone.</p>
-        </Match>
-        <Match when={keys.latest}>
-          {(list) => (
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={list()}>
-                    {(k) => (
-                      <tr data-testid="apikey-row" classList={{ revoked: !!k.revokedAt }}>
-                        <td>{k.name}</td>
-                        <td class="mono">{k.prefix}…</td>
-                        <td>{k.role}</td>
-                        <td>{dateTime(k.createdAt)}</td>
-                        <td>{k.lastUsedAt ? <RelativeTime value={k.lastUsedAt} /> : <span class="muted">never</span>}</td>
-                        <td class="right">
-                          <Show when={!k.revokedAt} fallback={<span class="pill">revoked</span>}>
-                            <button type="button" class="btn btn-sm btn-danger" onClick={() => setRevoking(k)}>
-                              Revoke
-                            </button>
-                          </Show>
-                        </td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
-          )}
-        </Match>
-      </Switch>
+      <ResourceList
+        data={keys}
+        retry={refetch}
+        empty="No API keys yet. Create one for each program that talks to SENTpulse, so each can be revoked alone."
+      >
+        {(list) => (
+          <div class="table-wrap">
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={list()}>
+                  {(k) => (
+                    <tr data-testid="apikey-row" classList={{ revoked: !!k.revokedAt }}>
+                      <td>{k.name}</td>
+                      <td class="mono">{k.prefix}…</td>
+                      <td>{k.role}</td>
+                      <td>{dateTime(k.createdAt)}</td>
+                      <td>{k.lastUsedAt ? <RelativeTime value={k.lastUsedAt} /> : <span class="muted">never</span>}</td>
+                      <td class="right">
+                        <Show when={!k.revokedAt} fallback={<span class="pill">revoked</span>}>
+                          <button type="button" class="btn btn-sm btn-danger" onClick={() => setRevoking(k)}>
+                            Revoke
+                          </button>
+                        </Show>
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ResourceList>
       <ConfirmDialog
         open={!!revoking()}
         title={`Revoke “${revoking()?.name ?? ""}”?`}
