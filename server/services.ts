@@ -97,6 +97,7 @@ export async function createServices(config: Config): Promise<Running> {
     2000,
     (c) => {
       if (c.status !== "offline" && c.previous !== "offline") return;
+      rules.submitStatus({ organizationId: c.organizationId, deviceId: c.id, offline: c.status === "offline", at: Date.now() });
       void services.automation.handle({
         organizationId: c.organizationId,
         deviceId: c.id,
@@ -153,6 +154,7 @@ export async function createServices(config: Config): Promise<Running> {
     every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
     every(60_000, "command expiry", () => expireCommands(db.sql)),
     every(60_000, "alert rule reload", () => rules.reloadRules()),
+    every(5_000, "offline rules", () => rules.sweepOffline()),
     every(30_000, "alert escalation", async () => {
       for (const a of await dueEscalations(db.sql)) {
         await notifier.notify(a.organizationId, a.channelIds, a.id, "alert.escalated", {

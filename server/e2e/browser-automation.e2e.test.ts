@@ -185,6 +185,19 @@ describe("automation pages in Chromium", () => {
     await rig.shot("automation-rules");
   });
 
+  test("an offline rule needs no threshold in the form", async () => {
+    await page.locator("#r-name").fill("Site server offline");
+    await page.locator("#r-metric").selectOption("offline");
+    expect(await page.locator("#r-threshold").isVisible()).toBe(false);
+    await page.locator("#r-duration").fill("600");
+    await page.getByTestId("rule-save").click();
+    const row = page.getByTestId("rule-row").filter({ hasText: "Site server offline" });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("offline for 600s");
+    const { items } = await api<{ items: { name: string; metric: string; operator: string; threshold: number }[] }>("/api/v1/alert-rules");
+    expect(items.find((r) => r.name === "Site server offline")).toMatchObject({ metric: "offline", operator: ">", threshold: 0 });
+  });
+
   test("a workflow is created from the disk-low template", async () => {
     await tab("workflows");
     await page.locator("#wf-template").selectOption({ label: "Disk below 5 % free: clean up" });

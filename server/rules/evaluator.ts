@@ -52,7 +52,8 @@ export function metricValue(rule: Pick<RuleRow, "metric" | "mount">, s: StoredSa
     case "load1":
       return s.sample.load[0];
     case "script_exit_code":
-      return Number.NaN; // from check results, not telemetry
+    case "offline":
+      return Number.NaN; // from check results and status changes, not telemetry
   }
 }
 
@@ -122,6 +123,7 @@ export const alertType = (rule: RuleRow) =>
  */
 export class RuleEvaluator {
   private rulesByOrg = new Map<string, RuleRow[]>();
+  private ruleById = new Map<string, RuleRow>();
   private windows: WindowRow[] = [];
   private states = new Map<string, RuleState>();
   private readonly meta = new Map<string, { at: number; d: DeviceMeta }>();
@@ -151,6 +153,7 @@ export class RuleEvaluator {
       byOrg.set(r.organizationId, list);
     }
     this.rulesByOrg = byOrg;
+    this.ruleById = new Map([...byOrg.values()].flat().map((r) => [r.id, r]));
     this.windows = await currentWindows(this.sql);
   }
 
@@ -184,6 +187,41 @@ export class RuleEvaluator {
     await this.step(rule, d, r.exitCode, r.at, r.output);
   }
 
+  /**
+   * A device's status changed: its offline rules see 1 (offline) or 0 (anything else). A rule with a
+   * duration stays pending; `sweepOffline` fires it once the device has been offline that long.
+   */
+  submitStatus(c: { organizationId: string; deviceId: string; offline: boolean; at: number }): void {
+    this.chain = this.chain
+      .then(async () => {
+        const rules = (this.rulesByOrg.get(c.organizationId) ?? []).filter((r) => r.metric === "offline");
+        if (rules.length === 0) return;
+        await this.loadMeta([c.deviceId]);
+        const d = this.meta.get(c.deviceId)?.d;
+        if (!d) return;
+        for (const rule of rules) if (inScope(rule, d)) await this.step(rule, d, c.offline ? 1 : 0, c.at);
+      })
+      .catch((err) => log("error", "offline rule evaluation failed", { error: err instanceof Error ? err.message : String(err) }));
+  }
+
+  /** Fires the offline rules whose devices have now been offline for the rule's duration (pending states only, in memory). */
+  sweepOffline(now = Date.now()): Promise<void> {
+    this.chain = this.chain
+      .then(async () => {
+        for (const [key, st] of this.states) {
+          if (st.state !== "pending") continue;
+          const [ruleId, deviceId] = key.split(":") as [string, string];
+          const rule = this.ruleById.get(ruleId);
+          if (rule?.metric !== "offline" || now - st.since < rule.durationSeconds * 1000) continue;
+          await this.loadMeta([deviceId]);
+          const d = this.meta.get(deviceId)?.d;
+          if (d && inScope(rule, d)) await this.step(rule, d, 1, now);
+        }
+      })
+      .catch((err) => log("error", "offline sweep failed", { error: err instanceof Error ? err.message : String(err) }));
+    return this.chain;
+  }
+
   /** Waits for everything submitted so far (tests, shutdown). */
   idle(): Promise<void> {
     return this.chain;
@@ -199,7 +237,7 @@ export class RuleEvaluator {
       if (!d) continue;
       this.stats.samples++;
       for (const rule of this.rulesByOrg.get(s.organizationId) ?? []) {
-        if (rule.metric === "script_exit_code" || !inScope(rule, d)) continue;
+        if (rule.metric === "script_exit_code" || rule.metric === "offline" || !inScope(rule, d)) continue;
         this.stats.checks++;
         const at = Date.parse(s.sample.time);
         if (rule.metric === "disk_free_percent") {
@@ -312,6 +350,8 @@ export class RuleEvaluator {
     const held = rule.durationSeconds ? ` for ${rule.durationSeconds} s` : "";
     if (rule.metric === "script_exit_code")
       return `${rule.name} on ${d.hostname}: exit code ${value}${held}${detail ? ` — ${detail}` : ""}`;
+    if (rule.metric === "offline")
+      return `${rule.name}: ${d.hostname} offline${rule.durationSeconds ? ` for ${rule.durationSeconds} s` : ""}`;
     if (rule.metric === "disk_free_percent")
       return `${rule.name} on ${d.hostname}: ${detail ?? "disk"} ${value.toFixed(1)} % free ${rule.operator} ${rule.threshold}${held}`;
     return `${rule.name} on ${d.hostname}: ${rule.metric} ${value.toFixed(1)} ${rule.operator} ${rule.threshold}${held}`;

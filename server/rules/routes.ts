@@ -12,7 +12,7 @@ import { type RuleInput, deleteRule, insertRule, listRules, updateRule } from ".
 
 const RuleBody = type({
   name: "0 < string <= 200",
-  metric: "'cpu_percent' | 'memory_percent' | 'swap_percent' | 'disk_free_percent' | 'load1' | 'script_exit_code'",
+  metric: "'cpu_percent' | 'memory_percent' | 'swap_percent' | 'disk_free_percent' | 'load1' | 'script_exit_code' | 'offline'",
   operator: "'>' | '>=' | '<' | '<='",
   threshold: "-1000000 <= number <= 1000000",
   "durationSeconds?": "0 <= number.integer <= 86400",
@@ -44,6 +44,8 @@ async function ruleInput(sql: Sql, organizationId: string, body: RuleBody): Prom
   const { check, ...rest } = body;
   if (body.mount && body.metric !== "disk_free_percent")
     throw new BadRequest("VALIDATION_FAILED", "mount is only for disk_free_percent rules");
+  // offline: the value is 1 while the device is offline, so the condition is always "> 0"
+  if (body.metric === "offline") Object.assign(rest, { operator: ">", threshold: 0 });
   if (body.metric !== "script_exit_code") {
     if (check) throw new BadRequest("VALIDATION_FAILED", "check is only for script_exit_code rules");
     return rest;

@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import type { CommandSpec } from "../protocol/frames.ts";
 
-export type Metric = "cpu_percent" | "memory_percent" | "swap_percent" | "disk_free_percent" | "load1" | "script_exit_code";
+export type Metric = "cpu_percent" | "memory_percent" | "swap_percent" | "disk_free_percent" | "load1" | "script_exit_code" | "offline";
 
 /** What a `script_exit_code` rule has its devices run every `intervalSeconds` (the library script's current text when `scriptId`). */
 export interface Check {

@@ -17,7 +17,11 @@ const RuleForm = v.object({
 type ScopeType = "organization" | "client" | "site" | "device" | "tag";
 type CheckBody = NonNullable<RuleBody["check"]>;
 
-const METRIC_OPTIONS = [...METRICS, { value: "script_exit_code", label: "Script check (exit code)" }] as const;
+const METRIC_OPTIONS = [
+  ...METRICS,
+  { value: "offline", label: "Offline" },
+  { value: "script_exit_code", label: "Script check (exit code)" },
+] as const;
 
 /** A stored check as the API takes it back: the library reference, or the inline script. */
 function checkBody(c: NonNullable<Rule["check"]>): CheckBody {
@@ -35,6 +39,7 @@ function checkBody(c: NonNullable<Rule["check"]>): CheckBody {
 
 function conditionText(r: Rule): string {
   if (r.check) return `exit code ${r.operator} ${r.threshold}, checked every ${r.check.intervalSeconds}s`;
+  if (r.metric === "offline") return `offline for ${r.durationSeconds}s`;
   return `${r.metric}${r.mount ? ` (${r.mount})` : ""} ${r.operator} ${r.threshold} for ${r.durationSeconds}s`;
 }
 
@@ -97,7 +102,7 @@ export function RulesTab() {
     const f = new FormData(formEl);
     const parsed = v.safeParse(RuleForm, {
       name: text(f, "name"),
-      threshold: text(f, "threshold") === "" ? Number.NaN : Number(text(f, "threshold")),
+      threshold: metric() === "offline" ? 0 : text(f, "threshold") === "" ? Number.NaN : Number(text(f, "threshold")),
       durationSeconds: Number(text(f, "durationSeconds") || 0),
       cooldownSeconds: Number(text(f, "cooldownSeconds") || 0),
     });
@@ -123,7 +128,7 @@ export function RulesTab() {
     const body = {
       ...parsed.output,
       metric: text(f, "metric"),
-      operator: text(f, "operator"),
+      operator: metric() === "offline" ? ">" : text(f, "operator"),
       severity: text(f, "severity"),
       scope: st === "organization" ? { type: st } : st === "tag" ? { type: st, tag: target } : { type: st, id: target },
       channelIds: f.getAll("channelIds").map(String),
@@ -176,7 +181,10 @@ export function RulesTab() {
       <div class="section-head">
         <div>
           <h2 id="rules-title">{editing() ? `Edit rule "${editing()?.name}"` : "Alert rules"}</h2>
-          <p class="muted">A rule fires when a metric stays past its threshold for the duration. Changing rules needs the admin role.</p>
+          <p class="muted">
+            A rule fires when a metric stays past its threshold for the duration (offline: when the device has been offline that long).
+            Changing rules needs the admin role.
+          </p>
         </div>
       </div>
       <Show when={form()} keyed>
@@ -210,13 +218,13 @@ export function RulesTab() {
                 </For>
               </select>
             </div>
-            <div class="field">
+            <div class="field" hidden={metric() === "offline"}>
               <label for="r-op">Operator</label>
               <select id="r-op" name="operator">
                 <For each={OPERATORS}>{(o) => <option selected={editing()?.operator === o}>{o}</option>}</For>
               </select>
             </div>
-            <div class="field">
+            <div class="field" hidden={metric() === "offline"}>
               <label for="r-threshold">Threshold</label>
               <input
                 id="r-threshold"
