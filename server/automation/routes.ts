@@ -12,7 +12,10 @@ import { deleteWorkflow, getWorkflow, insertWorkflow, listRuns, listWorkflows } 
 
 const Workflow = type({
   name: "0 < string <= 200",
-  trigger: { event: "'alert.firing' | 'alert.resolved' | 'device.offline' | 'device.online'", "alertType?": "0 < string <= 64" },
+  trigger: {
+    event: "'alert.firing' | 'alert.resolved' | 'device.offline' | 'device.online' | 'schedule'",
+    "alertType?": "0 < string <= 64",
+  },
   actions: type({
     type: "'run_script'",
     "scriptId?": "string.uuid",

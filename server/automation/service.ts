@@ -5,7 +5,16 @@ import { scriptSpec } from "../library/spec.ts";
 import { log } from "../log.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
 import { restartServiceSpec } from "./restart-service.ts";
-import { type Action, type ActionResult, type WorkflowEvent, deviceOs, insertRun, matching } from "./store.ts";
+import {
+  type Action,
+  type ActionResult,
+  type WorkflowEvent,
+  type WorkflowRow,
+  deviceOs,
+  getWorkflow,
+  insertRun,
+  matching,
+} from "./store.ts";
 
 export interface AutomationEvent {
   organizationId: string;
@@ -27,22 +36,37 @@ export class Automation {
 
   async handle(e: AutomationEvent): Promise<void> {
     try {
-      for (const wf of await matching(this.s.sql, e.organizationId, e.event, e.alertType)) {
-        const results: ActionResult[] = [];
-        for (const action of wf.actions) results.push(await this.run(action, e));
-        await insertRun(this.s.sql, {
-          workflowId: wf.id,
-          organizationId: e.organizationId,
-          deviceId: e.deviceId,
-          event: e.event,
-          alertId: e.alertId ?? null,
-          results,
-        });
-        log("info", "workflow ran", { workflowId: wf.id, deviceId: e.deviceId, event: e.event });
-      }
+      for (const wf of await matching(this.s.sql, e.organizationId, e.event, e.alertType)) await this.execute(wf, e);
     } catch (err) {
       log("error", "workflow failed", { event: e.event, deviceId: e.deviceId, error: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  /** A schedule's occurrence: its workflow runs once for each of its devices. */
+  async runScheduled(organizationId: string, workflowId: string, deviceIds: string[], scheduleName: string): Promise<void> {
+    try {
+      const wf = await getWorkflow(this.s.sql, organizationId, workflowId);
+      if (!wf?.enabled) return;
+      for (const deviceId of deviceIds)
+        await this.execute(wf, { organizationId, deviceId, event: "schedule", summary: `Schedule "${scheduleName}"` });
+    } catch (err) {
+      log("error", "scheduled workflow failed", { workflowId, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** Runs a workflow's actions in order for one event and records the run. */
+  private async execute(wf: WorkflowRow, e: AutomationEvent): Promise<void> {
+    const results: ActionResult[] = [];
+    for (const action of wf.actions) results.push(await this.run(action, e));
+    await insertRun(this.s.sql, {
+      workflowId: wf.id,
+      organizationId: e.organizationId,
+      deviceId: e.deviceId,
+      event: e.event,
+      alertId: e.alertId ?? null,
+      results,
+    });
+    log("info", "workflow ran", { workflowId: wf.id, deviceId: e.deviceId, event: e.event });
   }
 
   private async run(action: Action, e: AutomationEvent): Promise<ActionResult> {

@@ -2,7 +2,8 @@ import type { Sql } from "postgres";
 import type { ScriptLanguage } from "../protocol/frames.ts";
 import type { DeviceOs } from "./restart-service.ts";
 
-export type WorkflowEvent = "alert.firing" | "alert.resolved" | "device.offline" | "device.online";
+/** `schedule`: started only by the schedules that name the workflow, once per device per occurrence. */
+export type WorkflowEvent = "alert.firing" | "alert.resolved" | "device.offline" | "device.online" | "schedule";
 export interface Trigger {
   event: WorkflowEvent;
   /** For alert events: only alerts of this type (e.g. disk_critical, or a rule's type). */

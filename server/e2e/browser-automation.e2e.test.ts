@@ -275,6 +275,29 @@ describe("automation pages in Chromium", () => {
     await waitFor("schedule disabled", async () => (await api<{ items: Sch[] }>("/api/v1/schedules")).items[0]?.enabled === false, 10_000);
   });
 
+  test("a schedule can run a workflow made for schedules", async () => {
+    const wf = await srv.api("/api/v1/workflows", {
+      body: {
+        name: "Monthly patch check",
+        trigger: { event: "schedule" },
+        actions: [{ type: "run_script", language: "sh", content: "echo ok" }],
+      },
+    });
+    const { id: workflowId } = (await wf.json()) as { id: string };
+    await page.reload();
+    await page.locator("#sch-name").fill("Patch check");
+    await page.locator("#sch-cron").fill("0 6 1 * *");
+    await page.locator("#sch-target").selectOption("tag");
+    await page.locator("#sch-tag").fill(`env=${TAG}`);
+    await page.locator("#sch-source").selectOption("workflow");
+    expect(await page.locator("#sch-content").count()).toBe(0);
+    await page.locator("#sch-workflow").selectOption(workflowId);
+    await page.getByTestId("schedule-create").click();
+    await page.getByTestId("schedule-row").filter({ hasText: "Patch check" }).waitFor();
+    const { items } = await api<{ items: { name: string; workflowId: string | null }[] }>("/api/v1/schedules");
+    expect(items.find((x) => x.name === "Patch check")?.workflowId).toBe(workflowId);
+  });
+
   test("a bad cron expression is refused with the server's message", async () => {
     await page.locator("#sch-name").fill("Broken");
     await page.locator("#sch-cron").fill("61 * * * *");
@@ -284,6 +307,6 @@ describe("automation pages in Chromium", () => {
     await page.locator("#sch-content").fill("echo never");
     await page.getByTestId("schedule-create").click();
     await page.getByRole("alert").filter({ hasText: /cron/i }).waitFor();
-    expect((await api<{ items: unknown[] }>("/api/v1/schedules")).items).toHaveLength(1);
+    expect((await api<{ items: unknown[] }>("/api/v1/schedules")).items).toHaveLength(2);
   });
 });

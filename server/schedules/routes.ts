@@ -6,7 +6,8 @@ import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { BadRequest, NotFound } from "../errors.ts";
 import { scriptSpec } from "../library/spec.ts";
-import { ScriptLanguage } from "../protocol/frames.ts";
+import { getWorkflow } from "../automation/store.ts";
+import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import { nextOccurrence } from "./scheduler.ts";
 import { deleteSchedule, getSchedule, insertSchedule, listRuns, listSchedules, setEnabled } from "./store.ts";
 
@@ -17,6 +18,8 @@ const NewSchedule = type({
   "timezone?": "0 < string <= 64",
   target: type({ deviceIds: "string.uuid[] <= 1000" }).or({ siteId: "string.uuid" }).or({ tag: "0 < string <= 128" }),
   "scriptId?": "string.uuid",
+  /** Instead of a script: a workflow whose trigger is "schedule", run once per device. */
+  "workflowId?": "string.uuid",
   "language?": ScriptLanguage,
   "content?": "0 < string <= 262144",
   "args?": "(string <= 1024)[] <= 64",
@@ -43,7 +46,13 @@ export function scheduleRoutes(s: Services) {
         } catch (err) {
           throw new BadRequest("INVALID_SCHEDULE", `cron or time zone not understood: ${err instanceof Error ? err.message : String(err)}`);
         }
-        const spec = await scriptSpec(s.sql, principal.organizationId, body);
+        let spec: CommandSpec | null = null;
+        if (body.workflowId) {
+          if (body.scriptId || body.content) throw new BadRequest("VALIDATION_FAILED", "give a workflow or a script, not both");
+          const wf = await getWorkflow(s.sql, principal.organizationId, body.workflowId);
+          if (!wf) throw new NotFound("WORKFLOW_NOT_FOUND", "no such workflow in your organization");
+          if (wf.trigger.event !== "schedule") throw new BadRequest("VALIDATION_FAILED", 'the workflow\'s trigger must be "schedule"');
+        } else spec = await scriptSpec(s.sql, principal.organizationId, body);
         const scriptId = body.scriptId ?? null;
         const row = await insertSchedule(s.sql, {
           organizationId: principal.organizationId,
@@ -54,6 +63,7 @@ export function scheduleRoutes(s: Services) {
           target: body.target,
           spec,
           scriptId,
+          workflowId: body.workflowId ?? null,
           nextRunAt,
           createdBy: principal.kind === "user" ? principal.id : null,
         });

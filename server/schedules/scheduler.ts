@@ -37,13 +37,21 @@ export class Scheduler {
     if (this.busy) return;
     this.busy = true;
     try {
+      const flows: { sch: ScheduleRow; devices: string[] }[] = [];
       const created = await this.s.sql.begin(async (t) => {
         const tx = t as unknown as Sql;
         const out = [];
-        for (const sch of await lockDue(tx, 20)) out.push(...(await this.runOnce(tx, sch)));
+        for (const sch of await lockDue(tx, 20)) {
+          const run = await this.runOnce(tx, sch);
+          out.push(...run.commands);
+          if (sch.workflowId) flows.push({ sch, devices: run.devices });
+        }
         return out;
       });
       if (created.length > 0) await this.s.commands.dispatch(...created);
+      // after the commit: the occurrence is recorded once, so its workflow runs once per device
+      for (const { sch, devices } of flows)
+        if (sch.workflowId) await this.s.automation.runScheduled(sch.organizationId, sch.workflowId, devices, sch.name);
     } catch (err) {
       log("error", "scheduler failed", { error: err instanceof Error ? err.message : String(err) });
     } finally {
@@ -55,25 +63,27 @@ export class Scheduler {
     const dueAt = sch.nextRunAt ?? new Date();
     const next = sch.cron ? nextOccurrence(sch.cron, sch.timezone, new Date(Math.max(Date.now(), dueAt.getTime()))) : null;
     const devices = await targetDevices(tx, sch.organizationId, sch.target);
-    const commands = devices.length
-      ? await insertCommands(tx, {
-          organizationId: sch.organizationId,
-          deviceIds: devices,
-          spec: sch.spec,
-          scriptId: sch.scriptId,
-          requestedBy: null,
-          expiresAt: new Date(Date.now() + 86_400_000),
-        })
-      : [];
+    const commands =
+      devices.length && sch.spec
+        ? await insertCommands(tx, {
+            organizationId: sch.organizationId,
+            deviceIds: devices,
+            spec: sch.spec,
+            scriptId: sch.scriptId,
+            requestedBy: null,
+            expiresAt: new Date(Date.now() + 86_400_000),
+          })
+        : [];
     const first = await recordRun(tx, {
       scheduleId: sch.id,
       organizationId: sch.organizationId,
       dueAt,
+      deviceCount: devices.length,
       commandIds: commands.map((c) => c.id),
     });
     if (!first) throw new Error(`schedule ${sch.id} occurrence ${dueAt.toISOString()} already ran`); // rolls back the commands
     await advance(tx, sch.id, dueAt, next);
     log("info", "schedule ran", { scheduleId: sch.id, dueAt: dueAt.toISOString(), devices: devices.length });
-    return commands;
+    return { commands, devices };
   }
 }

@@ -85,6 +85,62 @@ describe("schedules", () => {
     expect(new Date(next?.next_run_at).getTime()).toBe(due.getTime() + 60_000);
   }, 120_000);
 
+  test("a schedule can run a workflow, once per device per occurrence", async () => {
+    const ids = [await device(a, "sched=wf"), await device(a, "sched=wf")];
+    const wf = await a.api("/api/v1/workflows", {
+      body: {
+        name: "weekly hygiene",
+        trigger: { event: "schedule" },
+        actions: [
+          { type: "run_script", language: "sh", content: "echo hygiene" },
+          { type: "restart_service", service: "cron" },
+        ],
+      },
+    });
+    expect(wf.status).toBe(201);
+    const { id: workflowId } = (await wf.json()) as { id: string };
+    const res = await a.api("/api/v1/schedules", {
+      body: { name: "hygiene", runAt: new Date(Date.now() + 1000).toISOString(), target: { tag: "sched=wf" }, workflowId },
+    });
+    expect(res.status).toBe(201);
+    const sch = (await res.json()) as { id: string; workflowId: string; spec: unknown };
+    expect(sch).toMatchObject({ workflowId, spec: null });
+    type Run = { deviceId: string; event: string; results: { action: string; ok: boolean }[] };
+    const runs = await waitFor(
+      "a run per device",
+      async () => {
+        const r = (await (await a.api(`/api/v1/workflows/${workflowId}/runs`)).json()) as { items: Run[] };
+        return r.items.length >= 2 ? r.items : undefined;
+      },
+      20_000,
+      200,
+    );
+    await Bun.sleep(1000); // the other process had its chances too
+    expect(((await (await a.api(`/api/v1/workflows/${workflowId}/runs`)).json()) as { items: Run[] }).items.length).toBe(2);
+    expect(runs.map((r) => r.deviceId).sort()).toEqual([...ids].sort());
+    for (const r of runs) {
+      expect(r.event).toBe("schedule");
+      expect(r.results.map((x) => [x.action, x.ok])).toEqual([
+        ["run_script", true],
+        ["restart_service", true],
+      ]);
+    }
+    const [run] = await a.sql`select device_count from schedule_runs where schedule_id = ${sch.id}`;
+    expect(run?.device_count).toBe(2);
+    expect((await a.sql`select 1 from commands where device_id = any(${ids}::uuid[])`).length).toBe(4);
+
+    // only workflows made for schedules; not both a workflow and a script
+    const alertWf = await a.api("/api/v1/workflows", {
+      body: { name: "on alert", trigger: { event: "alert.firing" }, actions: [{ type: "add_note", text: "x" }] },
+    });
+    const alertWfId = ((await alertWf.json()) as { id: string }).id;
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    const post = (body: unknown) => a.api("/api/v1/schedules", { body });
+    expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId: alertWfId })).status).toBe(400);
+    expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId, language: "sh", content: "x" })).status).toBe(400);
+    expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId: crypto.randomUUID() })).status).toBe(404);
+  });
+
   test("bad schedules are 400; another organization's schedules are 404", async () => {
     for (const body of [
       { name: "x", cron: "whenever", target: { tag: "t" }, language: "sh", content: "x" },

@@ -11,8 +11,10 @@ export interface ScheduleRow {
   runAt: Date | null;
   timezone: string;
   target: Target;
-  spec: CommandSpec;
+  /** The script to run, or null when the schedule runs a workflow. */
+  spec: CommandSpec | null;
   scriptId: string | null;
+  workflowId: string | null;
   enabled: boolean;
   nextRunAt: Date | null;
   lastRunAt: Date | null;
@@ -21,6 +23,7 @@ export interface ScheduleRow {
 
 const columns = (sql: Sql) => sql`
   id, organization_id as "organizationId", name, cron, run_at as "runAt", timezone, target, spec, script_id as "scriptId",
+  workflow_id as "workflowId",
   enabled, next_run_at as "nextRunAt", last_run_at as "lastRunAt", created_at as "createdAt"`;
 
 export async function insertSchedule(
@@ -28,9 +31,9 @@ export async function insertSchedule(
   s: Omit<ScheduleRow, "id" | "enabled" | "lastRunAt" | "createdAt"> & { createdBy: string | null },
 ): Promise<ScheduleRow> {
   const [row] = await sql<ScheduleRow[]>`
-    insert into schedules (organization_id, name, cron, run_at, timezone, target, spec, script_id, next_run_at, created_by)
-    values (${s.organizationId}, ${s.name}, ${s.cron}, ${s.runAt}, ${s.timezone}, ${sql.json(s.target as never)}, ${sql.json(s.spec as never)},
-            ${s.scriptId}, ${s.nextRunAt}, ${s.createdBy})
+    insert into schedules (organization_id, name, cron, run_at, timezone, target, spec, script_id, workflow_id, next_run_at, created_by)
+    values (${s.organizationId}, ${s.name}, ${s.cron}, ${s.runAt}, ${s.timezone}, ${sql.json(s.target as never)},
+            ${s.spec ? sql.json(s.spec as never) : null}, ${s.scriptId}, ${s.workflowId}, ${s.nextRunAt}, ${s.createdBy})
     returning ${columns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;
@@ -88,11 +91,11 @@ export async function targetDevices(sql: Sql, organizationId: string, t: Target)
 /** Records one occurrence; false when another process already ran it. */
 export async function recordRun(
   sql: Sql,
-  r: { scheduleId: string; organizationId: string; dueAt: Date; commandIds: string[] },
+  r: { scheduleId: string; organizationId: string; dueAt: Date; deviceCount: number; commandIds: string[] },
 ): Promise<boolean> {
   const rows = await sql`
     insert into schedule_runs (schedule_id, organization_id, due_at, device_count, command_ids)
-    values (${r.scheduleId}, ${r.organizationId}, ${r.dueAt}, ${r.commandIds.length}, ${r.commandIds})
+    values (${r.scheduleId}, ${r.organizationId}, ${r.dueAt}, ${r.deviceCount}, ${r.commandIds})
     on conflict (schedule_id, due_at) do nothing returning id`;
   return rows.count > 0;
 }

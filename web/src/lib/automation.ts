@@ -27,7 +27,7 @@ export const METRICS = [
 export const OPERATORS = [">", ">=", "<", "<="] as const;
 export const SEVERITIES = ["info", "warning", "critical"] as const;
 export const CHANNEL_TYPES = ["email", "slack", "teams", "discord", "telegram", "webhook", "sms"] as const;
-export const EVENTS = ["alert.firing", "alert.resolved", "device.offline", "device.online"] as const;
+export const EVENTS = ["alert.firing", "alert.resolved", "device.offline", "device.online", "schedule"] as const;
 export const LANGUAGES = ["bash", "sh", "powershell", "python"] as const;
 
 export const ACTION_TYPES = [

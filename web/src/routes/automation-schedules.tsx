@@ -8,6 +8,7 @@ import { dateTime } from "../lib/format.ts";
 import { toast } from "../lib/toast.ts";
 
 type TargetKind = "devices" | "site" | "tag";
+type Source = "library" | "inline" | "workflow";
 type Picked = { id: string; hostname: string };
 
 const PRESETS = [
@@ -61,7 +62,10 @@ export function SchedulesTab() {
   const [when, setWhen] = createSignal<"cron" | "once">("cron");
   const [cron, setCron] = createSignal("0 3 * * *");
   const [targetKind, setTargetKind] = createSignal<TargetKind>("devices");
-  const [source, setSource] = createSignal<"library" | "inline">("library");
+  const [source, setSource] = createSignal<Source>("library");
+  const [workflows] = createResource(() =>
+    call(api.api.v1.workflows.get()).then((r) => r.items.filter((w) => (w.trigger as { event: string }).event === "schedule")),
+  );
   const [timezone, setTimezone] = createSignal(localZone());
   // replaced after a save to remount the form empty
   const [formKey, setFormKey] = createSignal({});
@@ -125,7 +129,11 @@ export function SchedulesTab() {
     const timeout = Number(text(f, "timeoutSeconds") || 300);
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86400) return setError("Timeout is 1 to 86400 seconds.");
     let script: Partial<ScheduleBody>;
-    if (source() === "library") {
+    if (source() === "workflow") {
+      const workflowId = text(f, "workflowId");
+      if (!workflowId) return setError('Pick a workflow (one whose trigger is "schedule").');
+      script = { workflowId };
+    } else if (source() === "library") {
       const scriptId = text(f, "scriptId");
       if (!scriptId) return setError("Pick a script from the library.");
       script = { scriptId };
@@ -302,14 +310,25 @@ export function SchedulesTab() {
               </Match>
             </Switch>
             <div class="field">
-              <label for="sch-source">Script</label>
-              <select id="sch-source" value={source()} onChange={(e) => setSource(e.currentTarget.value as "library" | "inline")}>
-                <option value="library">From the library</option>
-                <option value="inline">Write one here</option>
+              <label for="sch-source">Run</label>
+              <select id="sch-source" value={source()} onChange={(e) => setSource(e.currentTarget.value as Source)}>
+                <option value="library">A library script</option>
+                <option value="inline">A script written here</option>
+                <option value="workflow">A workflow</option>
               </select>
             </div>
+            <Show when={source() === "workflow"}>
+              <div class="field grow">
+                <label for="sch-workflow">Workflow</label>
+                <select id="sch-workflow" name="workflowId">
+                  <For each={workflows.latest ?? []} fallback={<option value="">No workflows with the "schedule" trigger yet</option>}>
+                    {(w) => <option value={w.id}>{w.name}</option>}
+                  </For>
+                </select>
+              </div>
+            </Show>
             <Show
-              when={source() === "library"}
+              when={source() !== "inline"}
               fallback={
                 <>
                   <div class="field">
@@ -329,14 +348,16 @@ export function SchedulesTab() {
                 </>
               }
             >
-              <div class="field grow">
-                <label for="sch-script">Library script</label>
-                <select id="sch-script" name="scriptId">
-                  <For each={scripts.latest ?? []} fallback={<option value="">No scripts in the library yet</option>}>
-                    {(s) => <option value={s.id}>{s.name}</option>}
-                  </For>
-                </select>
-              </div>
+              <Show when={source() === "library"}>
+                <div class="field grow">
+                  <label for="sch-script">Library script</label>
+                  <select id="sch-script" name="scriptId">
+                    <For each={scripts.latest ?? []} fallback={<option value="">No scripts in the library yet</option>}>
+                      {(s) => <option value={s.id}>{s.name}</option>}
+                    </For>
+                  </select>
+                </div>
+              </Show>
             </Show>
             <button type="submit" class="btn btn-primary" disabled={busy()} data-testid="schedule-create">
               {busy() ? "Scheduling…" : "Create schedule"}
@@ -371,7 +392,13 @@ export function SchedulesTab() {
                   {(s) => (
                     <>
                       <tr data-testid="schedule-row">
-                        <td>{s.name}</td>
+                        <td>
+                          {s.name}
+                          <Show when={s.workflowId}>
+                            {" "}
+                            <span class="tag">workflow</span>
+                          </Show>
+                        </td>
                         <td class="mono">
                           {s.cron ?? `once ${dateTime(s.runAt)}`} <span class="muted">({s.timezone})</span>
                         </td>
