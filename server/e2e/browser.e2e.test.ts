@@ -77,6 +77,15 @@ describe("the dashboard in Chromium", () => {
     expect(await line.textContent()).toMatch(new RegExp(`curl -fsSL ${srv.url}/install.sh \\| sudo sh -s -- --token spe_`));
   });
 
+  test("an API key is created in Settings and listed", async () => {
+    await page.goto(`${srv.url}/settings`);
+    await page.locator("#keys-title").waitFor();
+    await page.locator("#k-name").fill("billing export");
+    await page.getByTestId("apikey-create").click();
+    expect(await page.getByTestId("apikey-value").textContent()).toMatch(/\S{20,}/);
+    await page.getByTestId("apikey-row").filter({ hasText: "billing export" }).waitFor();
+  });
+
   test("sign out goes back to the login page", async () => {
     await page.getByTestId("logout").click();
     await page.getByTestId("login-email").waitFor();
