@@ -1,4 +1,5 @@
-import type { api } from "./api.ts";
+import { type api, errorMessage } from "./api.ts";
+import { toast } from "./toast.ts";
 
 /** Shapes of the automation API, derived from the server's routes through Eden. */
 type Data<F extends (...args: never[]) => Promise<{ data: unknown }>> = Exclude<Awaited<ReturnType<F>>["data"], null>;
@@ -56,3 +57,14 @@ export function describeAction(a: WorkflowAction, channelName: (id: string) => s
 
 /** A text field's trimmed value from a form. */
 export const text = (f: FormData, name: string): string => String(f.get(name) ?? "").trim();
+
+/** Runs a change through the API, then `done` (a refetch); a toast says it worked (when `success` is given) or why not. */
+export async function apply(request: () => Promise<unknown>, done: () => void, success?: string): Promise<void> {
+  try {
+    await request();
+    if (success) toast("success", success);
+    done();
+  } catch (err) {
+    toast("error", errorMessage(err));
+  }
+}

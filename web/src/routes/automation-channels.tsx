@@ -2,7 +2,7 @@ import { For, Show, createResource, createSignal } from "solid-js";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
-import { CHANNEL_TYPES, type Channel, type ChannelType, text } from "../lib/automation.ts";
+import { CHANNEL_TYPES, type Channel, type ChannelType, text, apply } from "../lib/automation.ts";
 import { toast } from "../lib/toast.ts";
 
 type FieldDef = { name: string; label: string; type?: string; required?: boolean; placeholder?: string };
@@ -92,15 +92,8 @@ export function ChannelsTab() {
     }
   };
 
-  const remove = async (c: Channel) => {
-    try {
-      await call(api.api.v1["notification-channels"]({ id: c.id }).delete());
-      toast("success", `Channel "${c.name}" deleted.`);
-      refetch();
-    } catch (err) {
-      toast("error", errorMessage(err));
-    }
-  };
+  const remove = (c: Channel) =>
+    apply(() => call(api.api.v1["notification-channels"]({ id: c.id }).delete()), refetch, `Channel "${c.name}" deleted.`);
 
   return (
     <section class="card section" aria-labelledby="ch-title">

@@ -2,7 +2,7 @@ import { For, Match, Show, Switch, createResource, createSignal } from "solid-js
 import * as v from "valibot";
 import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
-import { LANGUAGES, METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text } from "../lib/automation.ts";
+import { LANGUAGES, METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text, apply } from "../lib/automation.ts";
 import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import { fieldErrors } from "../lib/forms.ts";
 import { toast } from "../lib/toast.ts";
@@ -151,22 +151,8 @@ export function RulesTab() {
     }
   };
 
-  const toggle = async (r: Rule) => {
-    try {
-      await call(api.api.v1["alert-rules"]({ id: r.id }).put(bodyOf(r, !r.enabled)));
-      refetch();
-    } catch (err) {
-      toast("error", errorMessage(err));
-    }
-  };
-  const remove = async (r: Rule) => {
-    try {
-      await call(api.api.v1["alert-rules"]({ id: r.id }).delete());
-      refetch();
-    } catch (err) {
-      toast("error", errorMessage(err));
-    }
-  };
+  const toggle = (r: Rule) => apply(() => call(api.api.v1["alert-rules"]({ id: r.id }).put(bodyOf(r, !r.enabled))), refetch);
+  const remove = (r: Rule) => apply(() => call(api.api.v1["alert-rules"]({ id: r.id }).delete()), refetch);
 
   const err = (k: string) => (
     <Show when={errors()[k]}>

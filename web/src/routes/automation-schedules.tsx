@@ -2,7 +2,7 @@ import { For, Match, Show, Switch, createResource, createSignal } from "solid-js
 import { ResourceList } from "../components/ResourceList.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
-import { LANGUAGES, type Schedule, type ScheduleBody, text } from "../lib/automation.ts";
+import { LANGUAGES, type Schedule, type ScheduleBody, text, apply } from "../lib/automation.ts";
 import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import { dateTime } from "../lib/format.ts";
 import { toast } from "../lib/toast.ts";
@@ -174,15 +174,7 @@ export function SchedulesTab() {
       toast("error", errorMessage(err));
     }
   };
-  const remove = async (s: Schedule) => {
-    try {
-      await call(api.api.v1.schedules({ id: s.id }).delete());
-      toast("success", `Schedule "${s.name}" deleted.`);
-      refetch();
-    } catch (err) {
-      toast("error", errorMessage(err));
-    }
-  };
+  const remove = (s: Schedule) => apply(() => call(api.api.v1.schedules({ id: s.id }).delete()), refetch, `Schedule "${s.name}" deleted.`);
 
   return (
     <section class="card section" aria-labelledby="sch-title">

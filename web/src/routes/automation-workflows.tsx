@@ -17,6 +17,7 @@ import {
   type Workflow,
   type WorkflowAction,
   type WorkflowBody,
+  apply,
 } from "../lib/automation.ts";
 import { dateTime } from "../lib/format.ts";
 import { fieldErrors } from "../lib/forms.ts";
@@ -322,14 +323,7 @@ export function WorkflowsTab() {
     }
   };
 
-  const remove = async (w: Workflow) => {
-    try {
-      await call(api.api.v1.workflows({ id: w.id }).delete());
-      refetch();
-    } catch (err) {
-      toast("error", errorMessage(err));
-    }
-  };
+  const remove = (w: Workflow) => apply(() => call(api.api.v1.workflows({ id: w.id }).delete()), refetch);
 
   return (
     <section class="card section" aria-labelledby="wf-title">
