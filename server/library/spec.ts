@@ -40,3 +40,19 @@ export async function scriptSpec(sql: Sql, organizationId: string, src: ScriptSo
     timeoutSeconds: src.timeoutSeconds ?? 300,
   };
 }
+
+/**
+ * A stored command with the current text of the library script it came from (so edits to the script
+ * reach schedules and checks made before them); the stored arguments and timeout stay. Unchanged
+ * when the script is gone or was never from the library.
+ */
+export async function withCurrentScript(
+  sql: Sql,
+  organizationId: string,
+  spec: CommandSpec,
+  scriptId: string | null,
+): Promise<CommandSpec> {
+  if (!scriptId || spec.kind !== "run_script") return spec;
+  const script = await getScript(sql, organizationId, scriptId);
+  return script ? { ...spec, language: script.language, content: script.content } : spec;
+}

@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import type { Services } from "../context.ts";
 import { insertCommands } from "../commands/store.ts";
-import { getScript } from "../library/store.ts";
+import { withCurrentScript } from "../library/spec.ts";
 import { log } from "../log.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
 import type { Scope } from "./store.ts";
@@ -95,20 +95,13 @@ export class CheckRunner {
     const commands = await insertCommands(sql, {
       organizationId: rule.organizationId,
       deviceIds: local,
-      spec: await this.current(rule),
+      spec: await withCurrentScript(sql, rule.organizationId, rule.spec, rule.scriptId),
       scriptId: rule.scriptId,
       requestedBy: null,
       expiresAt: new Date(Date.now() + rule.intervalSeconds * 1000),
       checkRuleId: rule.id,
     });
     await this.s.commands.dispatch(...commands);
-  }
-
-  /** The check's command: a library script's current text, with the rule's arguments and timeout. */
-  private async current(rule: CheckRule): Promise<CommandSpec> {
-    if (!rule.scriptId || rule.spec.kind !== "run_script") return rule.spec;
-    const script = await getScript(this.s.sql, rule.organizationId, rule.scriptId);
-    return script ? { ...rule.spec, language: script.language, content: script.content } : rule.spec;
   }
 
   private async prune(): Promise<void> {

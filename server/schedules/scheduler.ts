@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import type { Sql } from "postgres";
 import type { Services } from "../context.ts";
 import { insertCommands } from "../commands/store.ts";
+import { withCurrentScript } from "../library/spec.ts";
 import { log } from "../log.ts";
 import { type ScheduleRow, advance, lockDue, recordRun, targetDevices } from "./store.ts";
 
@@ -68,7 +69,7 @@ export class Scheduler {
         ? await insertCommands(tx, {
             organizationId: sch.organizationId,
             deviceIds: devices,
-            spec: sch.spec,
+            spec: await withCurrentScript(tx, sch.organizationId, sch.spec, sch.scriptId),
             scriptId: sch.scriptId,
             requestedBy: null,
             expiresAt: new Date(Date.now() + 86_400_000),

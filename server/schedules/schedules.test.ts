@@ -85,6 +85,28 @@ describe("schedules", () => {
     expect(new Date(next?.next_run_at).getTime()).toBe(due.getTime() + 60_000);
   }, 120_000);
 
+  test("a library script edited after scheduling runs as edited", async () => {
+    const id = await device(a, "sched=lib");
+    const script = await a.api("/api/v1/scripts", {
+      body: { name: "rotate logs", language: "sh", content: "echo v1", timeoutSeconds: 30 },
+    });
+    const { id: scriptId } = (await script.json()) as { id: string };
+    const res = await a.api("/api/v1/schedules", {
+      body: { name: "rotate", runAt: new Date(Date.now() + 1500).toISOString(), target: { deviceIds: [id] }, scriptId },
+    });
+    expect(res.status).toBe(201);
+    await a.api(`/api/v1/scripts/${scriptId}`, {
+      method: "PUT",
+      body: { name: "rotate logs", language: "sh", content: "echo v2", timeoutSeconds: 30 },
+    });
+    const cmd = await waitFor(
+      "the command",
+      async () => (await a.sql<{ payload: { content: string } }[]>`select payload from commands where device_id = ${id}`)[0],
+      20_000,
+    );
+    expect(cmd.payload.content).toBe("echo v2");
+  });
+
   test("a schedule can run a workflow, once per device per occurrence", async () => {
     const ids = [await device(a, "sched=wf"), await device(a, "sched=wf")];
     const wf = await a.api("/api/v1/workflows", {
