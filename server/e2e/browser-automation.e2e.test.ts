@@ -253,7 +253,7 @@ describe("automation pages in Chromium", () => {
     await page.locator("#sch-cron").fill("30 2 * * *");
     await page.locator("#sch-tz").fill("Europe/Berlin");
     await page.locator("#sch-search").fill(device.hostname);
-    await page.getByTestId("schedule-pick").first().click();
+    await page.getByTestId("device-pick").first().click();
     await page.locator("#sch-source").selectOption("inline");
     await page.locator("#sch-lang").selectOption("sh");
     await page.locator("#sch-content").fill("echo cleaned");

@@ -1,8 +1,9 @@
 import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
 import * as v from "valibot";
 import { ResourceList } from "../components/ResourceList.tsx";
+import { CheckFields } from "./automation-rule-check.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
-import { LANGUAGES, METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text, apply } from "../lib/automation.ts";
+import { METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text, apply } from "../lib/automation.ts";
 import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import { fieldErrors } from "../lib/forms.ts";
 import { toast } from "../lib/toast.ts";
@@ -301,78 +302,13 @@ export function RulesTab() {
               </div>
             </Show>
             <Show when={metric() === "script_exit_code"}>
-              <fieldset class="field wide" aria-describedby="r-check-hint">
-                <legend>Check script</legend>
-                <p class="hint" id="r-check-hint">
-                  Devices in scope run it every interval; its exit code is the value (0 passes, so "&gt; 0" fires on any failure). The first
-                  line of its output goes into the alert.
-                </p>
-                <div class="field">
-                  <label for="r-check-source">Script</label>
-                  <select
-                    id="r-check-source"
-                    value={checkSource()}
-                    onChange={(e) => setCheckSource(e.currentTarget.value as "library" | "inline")}
-                  >
-                    <option value="library">From the library</option>
-                    <option value="inline">Write one here</option>
-                  </select>
-                </div>
-                <Show
-                  when={checkSource() === "library"}
-                  fallback={
-                    <>
-                      <div class="field">
-                        <label for="r-check-lang">Language</label>
-                        <select id="r-check-lang" name="checkLanguage">
-                          <For each={LANGUAGES}>
-                            {(l) => (
-                              <option value={l} selected={(editing()?.check?.spec as { language?: string } | undefined)?.language === l}>
-                                {l}
-                              </option>
-                            )}
-                          </For>
-                        </select>
-                      </div>
-                      <div class="field wide">
-                        <label for="r-check-content">Check script</label>
-                        <textarea
-                          id="r-check-content"
-                          name="checkContent"
-                          spellcheck={false}
-                          value={
-                            editing()?.check?.scriptId ? "" : ((editing()?.check?.spec as { content?: string } | undefined)?.content ?? "")
-                          }
-                        />
-                      </div>
-                    </>
-                  }
-                >
-                  <div class="field grow">
-                    <label for="r-check-script">Library script</label>
-                    <select id="r-check-script" name="checkScriptId">
-                      <For each={scripts.latest ?? []} fallback={<option value="">No scripts in the library yet</option>}>
-                        {(sc) => (
-                          <option value={sc.id} selected={editing()?.check?.scriptId === sc.id}>
-                            {sc.name}
-                          </option>
-                        )}
-                      </For>
-                    </select>
-                  </div>
-                </Show>
-                <div class="field">
-                  <label for="r-check-interval">Every (seconds)</label>
-                  <input
-                    id="r-check-interval"
-                    name="checkInterval"
-                    type="number"
-                    min="10"
-                    value={editing()?.check?.intervalSeconds ?? 300}
-                  />
-                </div>
-                {err("check")}
-              </fieldset>
+              <CheckFields
+                rule={editing()}
+                source={checkSource()}
+                onSource={setCheckSource}
+                scripts={scripts.latest ?? []}
+                error={err("check")}
+              />
             </Show>
             <fieldset class="field wide">
               <legend>Notify channels</legend>

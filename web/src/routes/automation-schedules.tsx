@@ -1,4 +1,5 @@
 import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
+import { DevicePicker, type PickedDevice } from "../components/DevicePicker.tsx";
 import { ResourceList } from "../components/ResourceList.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
@@ -9,7 +10,6 @@ import { toast } from "../lib/toast.ts";
 
 type TargetKind = "devices" | "site" | "tag";
 type Source = "library" | "inline" | "workflow";
-type Picked = { id: string; hostname: string };
 
 const PRESETS = [
   { cron: "*/15 * * * *", label: "Every 15 minutes" },
@@ -69,30 +69,15 @@ export function SchedulesTab() {
   const [timezone, setTimezone] = createSignal(localZone());
   // replaced after a save to remount the form empty
   const [formKey, setFormKey] = createSignal({});
-  const [picked, setPicked] = createSignal<Picked[]>([]);
-  const [found, setFound] = createSignal<Picked[]>([]);
+  const [picked, setPicked] = createSignal<PickedDevice[]>([]);
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
   const [open, setOpen] = createSignal<string | null>(null);
-  let searchSeq = 0;
 
   const siteName = (id: string) => {
     const s = sites.data()?.find((x) => x.id === id);
     return s ? siteLabel(s) : `${id.slice(0, 8)}…`;
   };
-
-  const search = async (q: string) => {
-    const seq = ++searchSeq;
-    if (!q.trim()) return setFound([]);
-    try {
-      const r = await call(api.api.v1.devices.get({ query: { q: q.trim(), limit: 20 } }));
-      if (seq === searchSeq) setFound(r.items.map((d) => ({ id: d.id, hostname: d.hostname })));
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  };
-  const pick = (d: Picked) => setPicked((p) => (p.some((x) => x.id === d.id) ? p : [...p, d]));
-  const unpick = (id: string) => setPicked((p) => p.filter((x) => x.id !== id));
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -151,7 +136,6 @@ export function SchedulesTab() {
       setSource("library");
       setTargetKind("devices");
       setPicked([]);
-      setFound([]);
       setTimezone(localZone());
       setFormKey({});
       refetch();
@@ -247,41 +231,7 @@ export function SchedulesTab() {
             </div>
             <Switch>
               <Match when={targetKind() === "devices"}>
-                <div class="field grow">
-                  <label for="sch-search">Find devices</label>
-                  <input
-                    id="sch-search"
-                    type="search"
-                    placeholder="hostname"
-                    onInput={(e) => void search(e.currentTarget.value)}
-                    autocomplete="off"
-                  />
-                  <Show when={found().length > 0}>
-                    <ul class="pick-list" aria-label="Matching devices">
-                      <For each={found()}>
-                        {(d) => (
-                          <li>
-                            <button type="button" class="btn btn-sm" onClick={() => pick(d)} data-testid="schedule-pick">
-                              + {d.hostname}
-                            </button>
-                          </li>
-                        )}
-                      </For>
-                    </ul>
-                  </Show>
-                  <ul class="chips" aria-label="Chosen devices">
-                    <For each={picked()}>
-                      {(d) => (
-                        <li class="tag">
-                          {d.hostname}{" "}
-                          <button type="button" class="chip-x" aria-label={`Remove ${d.hostname}`} onClick={() => unpick(d.id)}>
-                            ×
-                          </button>
-                        </li>
-                      )}
-                    </For>
-                  </ul>
-                </div>
+                <DevicePicker id="sch-search" picked={picked()} onChange={setPicked} onError={setError} />
               </Match>
               <Match when={targetKind() === "site"}>
                 <div class="field grow">
