@@ -70,12 +70,14 @@ export async function insertCommands(
   },
 ): Promise<CommandRow[]> {
   const timeout = c.spec.kind === "run_script" ? c.spec.timeoutSeconds : 300;
-  const ids = c.deviceIds.map(() => Bun.randomUUIDv7());
+  // in id order: the foreign key locks each device row (key share), and a fixed order cannot deadlock
+  const deviceIds = [...c.deviceIds].sort();
+  const ids = deviceIds.map(() => Bun.randomUUIDv7());
   return sql<CommandRow[]>`
     insert into commands (id, organization_id, device_id, type, payload, script_id, requested_by, expires_at, timeout_seconds, check_rule_id)
     select v.id, ${c.organizationId}, v.device_id, ${c.spec.kind}, ${sql.json(c.spec as never)}, ${c.scriptId}, ${c.requestedBy},
            ${c.expiresAt}, ${timeout}, ${c.checkRuleId ?? null}
-    from unnest(${ids}::uuid[], ${c.deviceIds}::uuid[]) as v(id, device_id)
+    from unnest(${ids}::uuid[], ${deviceIds}::uuid[]) as v(id, device_id)
     returning ${columns(sql)}`;
 }
 

@@ -82,12 +82,13 @@ export class CheckRunner {
   private async send(rule: CheckRule): Promise<void> {
     const { sql } = this.s;
     const timeout = rule.spec.kind === "run_script" ? rule.spec.timeoutSeconds : 60;
+    // runs are sent on ticks: half a tick of slack keeps the gap at the interval, not interval + tick
     const due = await sql<{ id: string }[]>`
       select d.id from devices d join sites s on s.id = d.site_id
       where d.organization_id = ${rule.organizationId} and d.status = 'online' and ${scopeSql(sql, rule.scope)}
         and not exists (
           select 1 from commands c where c.check_rule_id = ${rule.id} and c.device_id = d.id
-            and (c.created_at > now() - make_interval(secs => ${rule.intervalSeconds})
+            and (c.created_at > now() - make_interval(secs => ${rule.intervalSeconds - this.intervalMs / 2000})
                  or (c.status in ('queued', 'sent', 'running') and c.created_at > now() - make_interval(secs => ${timeout + 60}))))
       limit ${BATCH}`;
     const local = due.map((d) => d.id).filter((id) => this.s.agents.get(id));

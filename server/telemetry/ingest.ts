@@ -195,7 +195,7 @@ export class Ingestor {
         await earlier;
         try {
           for (const r of await tx<{ id: string; seq: string }[]>`
-            select id, last_batch_seq as seq from devices where id = any(${ids}::uuid[]) order by id for update`) {
+            select id, last_batch_seq as seq from devices where id = any(${ids}::uuid[]) order by id for no key update`) {
             marks.set(r.id, Number(r.seq));
           }
         } finally {
