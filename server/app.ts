@@ -4,6 +4,7 @@ import { agentRoutes } from "./agents/routes.ts";
 import { automationRoutes } from "./automation/routes.ts";
 import { maintenanceRoutes } from "./alerts/maintenance.ts";
 import { alertRoutes } from "./alerts/routes.ts";
+import { crossSiteGuard } from "./auth/cross-site.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { commandRoutes } from "./commands/routes.ts";
 import { libraryRoutes } from "./library/routes.ts";
@@ -28,6 +29,7 @@ export function createApp(s: Services) {
     websocket: { maxPayloadLength: 1_048_576, idleTimeout: 120 },
   })
     .use(errorHandler)
+    .use(crossSiteGuard({ publicUrl: s.config.publicUrl, allowedOrigins: s.config.allowedOrigins }))
     .use(
       openapi({
         path: "/api/v1/openapi",

@@ -22,6 +22,16 @@ const Env = type({
   SENTPULSE_NOTIFY_RETRY_BASE_S: type("string.integer.parse").pipe(type("1 <= number <= 3600")).default("5"),
   SENTPULSE_SCHEDULER_INTERVAL_MS: type("string.integer.parse").pipe(type("100 <= number <= 60000")).default("5000"),
   SENTPULSE_TERMINAL_IDLE_S: type("string.integer.parse").pipe(type("1 <= number <= 86400")).default("600"),
+  "SENTPULSE_ALLOWED_ORIGINS?": type("string").pipe((v, ctx) => {
+    const origins = v
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean);
+    for (const o of origins) {
+      if (!/^https?:\/\/[^/]+$/.test(o) || !URL.canParse(o)) return ctx.error(`a list of origins like https://rmm.example.com (got ${o})`);
+    }
+    return origins;
+  }),
 });
 
 export interface Config {
@@ -56,6 +66,8 @@ export interface Config {
   notifyRetryBaseS: number;
   /** How often due schedules and script checks are looked for, ms. */
   schedulerIntervalMs: number;
+  /** Origins besides the public URL's whose pages may use a session (cookie) to change things or open sockets. */
+  allowedOrigins: string[];
 }
 
 /**
@@ -89,6 +101,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     secretKey: parsed.SENTPULSE_SECRET_KEY,
     notifyRetryBaseS: parsed.SENTPULSE_NOTIFY_RETRY_BASE_S,
     schedulerIntervalMs: parsed.SENTPULSE_SCHEDULER_INTERVAL_MS,
+    allowedOrigins: parsed.SENTPULSE_ALLOWED_ORIGINS ?? [],
     ...overrides,
   };
 }

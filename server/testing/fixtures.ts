@@ -74,3 +74,16 @@ export async function rawToken(
                     ${opts.maxUses ?? null}, ${opts.uses ?? 0})`;
   return token;
 }
+
+/** Row counts of every table in the public schema: a snapshot to prove a refused request left nothing behind. */
+export async function tableCounts(sql: Sql): Promise<Record<string, number>> {
+  const tables = await sql<{ name: string }[]>`
+    select quote_ident(table_name) as name from information_schema.tables
+    where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`;
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(name)}`;
+    counts[name] = row?.n ?? 0;
+  }
+  return counts;
+}
