@@ -1,4 +1,5 @@
 import { type } from "arktype";
+import { LOGIN_LIMITS, type ThrottleLimits } from "./auth/throttle.ts";
 
 const Env = type({
   SENTPULSE_PORT: type("string.integer.parse").pipe(type("1 <= number <= 65535")).default("8080"),
@@ -66,6 +67,8 @@ export interface Config {
   notifyRetryBaseS: number;
   /** How often due schedules and script checks are looked for, ms. */
   schedulerIntervalMs: number;
+  /** Sign-in throttling (fixed; tests shorten the holds). */
+  loginLimits: ThrottleLimits;
   /** Origins besides the public URL's whose pages may use a session (cookie) to change things or open sockets. */
   allowedOrigins: string[];
 }
@@ -102,6 +105,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     notifyRetryBaseS: parsed.SENTPULSE_NOTIFY_RETRY_BASE_S,
     schedulerIntervalMs: parsed.SENTPULSE_SCHEDULER_INTERVAL_MS,
     allowedOrigins: parsed.SENTPULSE_ALLOWED_ORIGINS ?? [],
+    loginLimits: LOGIN_LIMITS,
     ...overrides,
   };
 }

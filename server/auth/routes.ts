@@ -3,16 +3,20 @@ import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
 import type { Services } from "../context.ts";
 import { NotFound, TooManyRequests, Unauthorized } from "../errors.ts";
-import { newSecret, sha256 } from "../lib/crypto.ts";
-import { RateLimiter } from "../lib/rate-limit.ts";
+import { newSecret, sameHex, sha256 } from "../lib/crypto.ts";
 import { SESSION_COOKIE, SESSION_TTL_S, authPlugin, readCookie } from "./plugin.ts";
 import { actorOf } from "./roles.ts";
+import { LoginThrottle, type ThrottleKey } from "./throttle.ts";
 import { deleteSession, findUserByEmail, insertApiKey, insertSession, listApiKeys, revokeApiKey } from "./store.ts";
 
 /** Verified against when the email is unknown, so both paths cost one argon2 verification. */
 const DUMMY_HASH = await Bun.password.hash("not-a-real-password", {
   algorithm: "argon2id",
 });
+
+/** The cookie that marks a browser which signed in before (see LoginThrottle). */
+const BROWSER_COOKIE = "sentpulse_browser";
+const BROWSER_TTL_S = 365 * 86_400;
 
 const Login = type({
   email: "0 < string <= 320",
@@ -28,22 +32,51 @@ const IdParam = type({ id: "string.uuid" });
 
 /** Sign-in, sign-out, who am I, and API keys. */
 export function authRoutes(s: Services) {
-  const failures = new RateLimiter(10, 15 * 60_000);
-  const secureCookie = s.config.publicUrl.startsWith("https://");
+  const throttle = new LoginThrottle(s.config.loginLimits);
+  const secure = s.config.publicUrl.startsWith("https://") ? "; Secure" : "";
+  /** A browser that signed in as a user gets a signed cookie; its failures then count against it alone. */
+  const signBrowser = (userId: string) => {
+    const id = newSecret("", 12);
+    return `${id}.${userId}.${s.secrets.mac("browser", `${id}.${userId}`)}`;
+  };
+  const readBrowser = (value: string | undefined, userId: string | undefined): string | undefined => {
+    if (!value || !userId || value.length > 200) return undefined;
+    const [id, owner, mac] = value.split(".");
+    if (!id || owner !== userId || !mac) return undefined;
+    return sameHex(mac, s.secrets.mac("browser", `${id}.${owner}`)) ? id : undefined;
+  };
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
     .post(
       "/auth/login",
       async ({ body, request, server, set }) => {
         const ip = server?.requestIP(request)?.address ?? "unknown";
-        const key = `${ip}|${body.email.toLowerCase()}`;
         const user = await findUserByEmail(s.sql, body.email);
+        const browser = readBrowser(readCookie(request.headers.get("cookie"), BROWSER_COOKIE), user?.id);
+        const keys: ThrottleKey[] = [browser ? `browser:${browser}` : `account:${body.email.toLowerCase()}`, `address:${ip}`];
+        const heldMs = throttle.heldFor(keys);
+        if (heldMs > 0) {
+          set.headers["retry-after"] = String(Math.ceil(heldMs / 1000));
+          throw new TooManyRequests(`too many failed sign-ins; try again in ${Math.ceil(heldMs / 1000)} s`);
+        }
+        // verified even for unknown e-mails, so both answers take one argon2id verification
         const ok = await Bun.password.verify(body.password, user?.passwordHash ?? DUMMY_HASH);
         if (!user || !ok || user.disabledAt) {
-          if (!failures.hit(key)) throw new TooManyRequests("too many failed sign-ins; wait 15 minutes");
+          const actor = user
+            ? { organizationId: user.organizationId, actorType: "user" as const, actorId: user.id }
+            : { organizationId: null, actorType: "system" as const, actorId: null };
+          await writeAudit(s.sql, { ...actor, action: "auth.login_failed", ip, details: { email: body.email.slice(0, 320) } });
+          for (const hold of throttle.fail(keys)) {
+            await writeAudit(s.sql, {
+              ...actor,
+              action: "auth.login_held",
+              ip,
+              details: { scope: hold.key.slice(0, hold.key.indexOf(":")), failures: hold.failures, seconds: hold.holdMs / 1000 },
+            });
+          }
           throw new Unauthorized("INVALID_CREDENTIALS", "wrong email or password");
         }
-        failures.reset(key);
+        throttle.succeed(keys);
         const token = newSecret("", 32);
         await insertSession(s.sql, {
           userId: user.id,
@@ -59,8 +92,12 @@ export function authRoutes(s: Services) {
           action: "auth.login",
           ip,
         });
-        set.headers["set-cookie"] =
-          `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_TTL_S}${secureCookie ? "; Secure" : ""}`;
+        const cookies = [`${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_TTL_S}${secure}`];
+        if (!browser)
+          cookies.push(
+            `${BROWSER_COOKIE}=${signBrowser(user.id)}; Path=/api/v1/auth; HttpOnly; SameSite=Strict; Max-Age=${BROWSER_TTL_S}${secure}`,
+          );
+        set.headers["set-cookie"] = cookies;
         return {
           user: {
             id: user.id,
@@ -74,7 +111,7 @@ export function authRoutes(s: Services) {
       {
         body: Login,
         detail: {
-          summary: "Sign in; sets an httpOnly session cookie",
+          summary: "Sign in; sets an httpOnly session cookie. Throttled per account (or known browser) and address: 429 with Retry-After",
           tags: ["auth"],
         },
       },
@@ -88,7 +125,7 @@ export function authRoutes(s: Services) {
           ...actorOf(principal),
           action: "auth.logout",
         });
-        set.headers["set-cookie"] = `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
+        set.headers["set-cookie"] = `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure}`;
         return { ok: true };
       },
       { role: "readonly", detail: { summary: "Sign out", tags: ["auth"] } },

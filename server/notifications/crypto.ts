@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -31,6 +31,12 @@ export class SecretBox {
     const cipher = createCipheriv("aes-256-gcm", this.key, iv);
     const data = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
     return ["v1", iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), data.toString("base64url")].join(".");
+  }
+
+  /** Hex HMAC-SHA256 of `message` under a key derived from the sealing key for one `purpose` (signed cookies). */
+  mac(purpose: string, message: string): string {
+    const key = createHmac("sha256", this.key).update(`sentpulse/${purpose}`).digest();
+    return createHmac("sha256", key).update(message).digest("hex");
   }
 
   open(sealed: string): string {
