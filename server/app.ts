@@ -1,4 +1,3 @@
-import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import { agentRoutes } from "./agents/routes.ts";
 import { automationRoutes } from "./automation/routes.ts";
@@ -13,6 +12,7 @@ import { deviceRoutes } from "./devices/routes.ts";
 import { enrollmentRoutes } from "./enrollment/routes.ts";
 import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
 import { liveRoutes } from "./live/routes.ts";
+import { apiReference } from "./openapi/routes.ts";
 import { opsRoutes } from "./ops/routes.ts";
 import { siteRoutes } from "./sites/routes.ts";
 import { notificationRoutes } from "./notifications/routes.ts";
@@ -20,7 +20,6 @@ import { ruleRoutes } from "./rules/routes.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
 import { terminalRoutes } from "./terminal/routes.ts";
 import { userRoutes } from "./users/routes.ts";
-import { VERSION } from "./version.ts";
 
 /** The whole HTTP surface. `App` (its type) is what the Eden client is typed from. */
 export function createApp(s: Services) {
@@ -30,24 +29,7 @@ export function createApp(s: Services) {
   })
     .use(errorHandler)
     .use(crossSiteGuard({ publicUrl: s.config.publicUrl, allowedOrigins: s.config.allowedOrigins }))
-    .use(
-      openapi({
-        path: "/api/v1/openapi",
-        specPath: "/api/v1/openapi/json",
-        documentation: {
-          info: {
-            title: "SENTpulse API",
-            version: VERSION,
-            description: "Remote monitoring and management. Authenticate with a session cookie or `Authorization: Bearer <API key>`.",
-          },
-          components: {
-            securitySchemes: { apiKey: { type: "http", scheme: "bearer" } },
-          },
-          security: [{ apiKey: [] }],
-        },
-        exclude: { paths: ["/*", "/install.sh", "/install.ps1"] },
-      }),
-    )
+    .use(apiReference(s.config.publicUrl))
     .onRequest(({ set }) => {
       set.headers["x-content-type-options"] = "nosniff";
       set.headers["referrer-policy"] = "same-origin";

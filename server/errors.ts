@@ -16,6 +16,13 @@ export class BadRequest extends AppError {
   }
 }
 
+/** Input that parses but breaks a rule (422 `VALIDATION_FAILED`, like a schema mismatch). */
+export class ValidationFailed extends AppError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(422, "VALIDATION_FAILED", message, details);
+  }
+}
+
 export class Unauthorized extends AppError {
   constructor(code = "UNAUTHENTICATED", message = "sign in first") {
     super(401, code, message);

@@ -28,7 +28,8 @@ function validationIssues(error: ValidationError): Issue[] {
 
 /**
  * Maps every error to `{ error: { code, message, details } }` with a fitting status:
- * AppError by its own status, validation 400 naming the fields, unknown routes 404,
+ * AppError by its own status, invalid input 422 naming the fields (an unparsable body 400),
+ * a response that breaks its schema 500, unknown routes 404,
  * unique violations 409, anything else 500 (logged with its code, never the request body).
  */
 export const errorHandler = new Elysia({ name: "sentpulse/errors" }).onError({ as: "global" }, ({ code, error, set, request, path }) => {
@@ -37,8 +38,13 @@ export const errorHandler = new Elysia({ name: "sentpulse/errors" }).onError({ a
     set.status = error.status;
     return errorBody(error.code, error.message, error.details);
   }
+  if (code === "VALIDATION" && error instanceof ValidationError && error.type === "response") {
+    set.status = 500;
+    log("error", "a response does not match its schema", { path, method: request.method, issues: validationIssues(error) });
+    return errorBody("INTERNAL", "something went wrong on the server");
+  }
   if (code === "VALIDATION" && error instanceof ValidationError) {
-    set.status = 400;
+    set.status = 422;
     const issues = validationIssues(error);
     const where = issues.map((i) => i.path || error.type).join(", ");
     return errorBody("VALIDATION_FAILED", `invalid ${error.type}${where ? `: ${where}` : ""}`, { in: error.type, issues });

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { Sql } from "postgres";
 import { Forbidden, Unauthorized } from "../errors.ts";
 import { sha256 } from "../lib/crypto.ts";
+import { SIGNED_IN, errors } from "../lib/schemas.ts";
 import { type Principal, type Role, roleAtLeast } from "./roles.ts";
 import { principalForApiKey, principalForSession } from "./store.ts";
 
@@ -36,11 +37,14 @@ export function readCookie(header: string | null, name: string): string | undefi
  * `{ role: "technician" }` on a route: 401 without a valid session or key, 403 when the role is
  * below the one named; the handler receives `principal`. The check runs in the transform phase,
  * before body and query validation, so an anonymous caller learns nothing about a route's input.
+ * It also documents the route: the cookie-or-bearer security requirement and the 401/403 bodies.
  */
 export function authPlugin(sql: Sql) {
   const principals = new WeakMap<Request, Principal>();
   return new Elysia({ name: "sentpulse/auth" }).macro({
     role: (needed: Role) => ({
+      detail: { security: SIGNED_IN },
+      response: errors(401, 403),
       async transform({ request }: { request: Request }) {
         const principal = await resolvePrincipal(sql, request.headers);
         if (!principal) throw new Unauthorized();

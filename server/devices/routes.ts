@@ -6,6 +6,8 @@ import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { BadRequest, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
+import { IdParam, Ok, Timestamp, errors, pageOf } from "../lib/schemas.ts";
+import { DeviceFacts } from "../protocol/telemetry.ts";
 import { telemetryRange } from "../telemetry/store.ts";
 import { deleteDevice, getDevice, listDevices, statusCounts } from "./store.ts";
 
@@ -20,7 +22,60 @@ const ListQuery = type({
   "sort?": "'hostname' | 'status' | 'lastSeen' | 'cpu' | 'memory' | 'disk'",
   "order?": "'asc' | 'desc'",
 });
-const IdParam = type({ id: "string.uuid" });
+const Status = type("'online' | 'unresponsive' | 'offline'");
+const LatestTelemetry = type({
+  /** Read from JSON in SQL: an ISO string at run time. */
+  time: "Date | string",
+  cpuPercent: "number",
+  memoryPercent: "number",
+  diskPercent: "number",
+  swapPercent: "number",
+  load1: "number",
+  networkRxBps: "number",
+  networkTxBps: "number",
+  uptimeSeconds: "number",
+});
+const DeviceSummary = type({
+  id: "string",
+  hostname: "string",
+  os: "string",
+  osName: "string",
+  osVersion: "string",
+  arch: "string",
+  agentVersion: "string",
+  status: Status,
+  lastSeenAt: Timestamp.or("null"),
+  siteId: "string",
+  siteName: "string",
+  clientName: "string",
+  tags: "string[]",
+  telemetry: LatestTelemetry.or("null"),
+});
+const DeviceDetail = DeviceSummary.and({
+  serialNumber: "string",
+  kernel: "string",
+  cpuModel: "string",
+  cpuCores: "number",
+  memoryTotalBytes: "number",
+  nics: DeviceFacts.get("nics"),
+  disks: DeviceFacts.get("disks"),
+  statusChangedAt: Timestamp,
+  createdAt: Timestamp,
+});
+const TelemetryPoint = type({
+  time: Timestamp,
+  cpuPercent: "number",
+  cpuPercentMax: "number",
+  memoryPercent: "number",
+  swapPercent: "number",
+  diskPercent: "number",
+  load1: "number",
+  networkRxBps: "number",
+  networkTxBps: "number",
+  diskReadBps: "number",
+  diskWriteBps: "number",
+  samples: "number",
+});
 const TelemetryQuery = type({
   "from?": "string.date.iso.parse",
   "to?": "string.date.iso.parse",
@@ -56,37 +111,38 @@ export function deviceRoutes(s: Services) {
     if (!d) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
     return d;
   };
+  /** One page of the device list; the cursor is keyset for the default order, an offset otherwise. */
+  const listPage = async (organizationId: string, query: typeof ListQuery.infer) => {
+    const limit = pageLimit(query.limit);
+    const sort = query.sort ?? "hostname";
+    const desc = query.order === "desc";
+    const cursor = decodeCursor(query.cursor);
+    const keyset = sort === "hostname" && !desc;
+    const offset = cursor && "offset" in cursor ? cursor.offset : 0;
+    const after = cursor && !("offset" in cursor) ? cursor : undefined;
+    if (cursor && keyset !== Boolean(after)) throw new BadRequest("INVALID_CURSOR", "this cursor belongs to another sort order");
+    const { items, total } = await listDevices(s.sql, organizationId, query, { limit, after, offset, sort, desc });
+    const last = items.at(-1);
+    const next: Cursor | undefined = items.length < limit || !last ? undefined : keyset ? last : { offset: offset + items.length };
+    return { items, nextCursor: next ? encodeCursor(next) : null, total };
+  };
   return new Elysia({ prefix: "/api/v1/devices" })
     .use(authPlugin(s.sql))
-    .get(
-      "/",
-      async ({ query, principal }) => {
-        const limit = pageLimit(query.limit);
-        const sort = query.sort ?? "hostname";
-        const desc = query.order === "desc";
-        const cursor = decodeCursor(query.cursor);
-        const keyset = sort === "hostname" && !desc;
-        const offset = cursor && "offset" in cursor ? cursor.offset : 0;
-        const after = cursor && !("offset" in cursor) ? cursor : undefined;
-        if (cursor && keyset !== Boolean(after)) throw new BadRequest("INVALID_CURSOR", "this cursor belongs to another sort order");
-        const { items, total } = await listDevices(s.sql, principal.organizationId, query, { limit, after, offset, sort, desc });
-        const last = items.at(-1);
-        const next: Cursor | undefined = items.length < limit || !last ? undefined : keyset ? last : { offset: offset + items.length };
-        return { items, nextCursor: next ? encodeCursor(next) : null, total };
-      },
-      {
-        role: "readonly",
-        query: ListQuery,
-        detail: { summary: "Devices, filtered and paged", tags: ["devices"] },
-      },
-    )
+    .get("/", ({ query, principal }) => listPage(principal.organizationId, query), {
+      role: "readonly",
+      query: ListQuery,
+      response: { 200: pageOf(DeviceSummary), ...errors(400, 422) },
+      detail: { summary: "Devices, filtered and paged", tags: ["devices"] },
+    })
     .get("/counts", async ({ principal }) => statusCounts(s.sql, principal.organizationId), {
       role: "readonly",
+      response: type({ online: "number", unresponsive: "number", offline: "number" }),
       detail: { summary: "Device counts per status", tags: ["devices"] },
     })
     .get("/:id", ({ params, principal }) => mustFind(principal.organizationId, params.id), {
       role: "readonly",
       params: IdParam,
+      response: { 200: DeviceDetail, ...errors(404, 422) },
       detail: {
         summary: "One device with its facts and latest telemetry",
         tags: ["devices"],
@@ -112,13 +168,17 @@ export function deviceRoutes(s: Services) {
         role: "readonly",
         params: IdParam,
         query: TelemetryQuery,
+        response: {
+          200: type({ points: TelemetryPoint.array(), source: "'raw' | 'rollup'", bucketSeconds: "number" }),
+          ...errors(400, 404, 422),
+        },
         detail: { summary: "Telemetry history in buckets", tags: ["devices"] },
       },
     )
     .delete(
       "/:id",
       async ({ params, principal }) => {
-        if (!(await deleteDevice(s.sql, s.engine, principal.organizationId, params.id)))
+        if (!(await deleteDevice(s.sql, principal.organizationId, params.id)))
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
         s.agents.disconnect(params.id, 0);
         await writeAudit(s.sql, {
@@ -132,6 +192,7 @@ export function deviceRoutes(s: Services) {
       {
         role: "admin",
         params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
         detail: {
           summary: "Remove a device and its history",
           tags: ["devices"],
@@ -157,6 +218,7 @@ export function deviceRoutes(s: Services) {
         role: "admin",
         params: IdParam,
         body: DisconnectBody,
+        response: { 200: type({ ok: "true", wasConnected: "boolean" }), ...errors(404, 422) },
         detail: {
           summary: "Close the agent's socket; it may reconnect after retryAfterSeconds (beacons continue)",
           tags: ["devices"],

@@ -1,0 +1,81 @@
+import { dirname, join } from "node:path";
+import type { AnyElysia } from "elysia";
+import { openApiDocument } from "./document.ts";
+
+/** Scalar's self-contained browser bundle, from the pinned npm package (no CDN: works offline). */
+const SCALAR_BUNDLE = join(dirname(Bun.resolveSync("@scalar/api-reference", import.meta.dir)), "browser/standalone.js");
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>SENTpulse API reference</title>
+</head>
+<body>
+<div id="api-reference" data-url="/api/v1/openapi/json"></div>
+<script src="/api/v1/openapi/scalar.js"></script>
+<script src="/api/v1/openapi/reference.js"></script>
+</body>
+</html>
+`;
+
+/**
+ * Scalar's configuration, an external script because the CSP allows no inline one. No default
+ * fonts (they come from Scalar's CDN) and no proxy: everything stays on this origin.
+ */
+const CONFIG_SCRIPT = `"use strict";
+(function () {
+  var el = document.getElementById("api-reference");
+  window.Scalar.createApiReference(el, {
+    url: el.dataset.url,
+    withDefaultFonts: false,
+    telemetry: false,
+    showDeveloperTools: "never",
+    agent: { disabled: true },
+    mcp: { disabled: true },
+  });
+})();
+`;
+
+const js = { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" };
+
+/**
+ * `/api/v1/openapi`: the reference page (Scalar, served from this server), and
+ * `/api/v1/openapi/json`: the OpenAPI document of `app`'s routes, built once on first request.
+ * A functional plugin so it sees every route of the app it is used on, including later ones; its
+ * own routes stay out of the app's type (and so out of the Eden client).
+ */
+export function apiReference(publicUrl: string) {
+  return <App extends AnyElysia>(app: App): App => {
+    let document: string | undefined;
+    let bundle: { plain: Uint8Array<ArrayBuffer>; gzip: Uint8Array<ArrayBuffer> } | undefined;
+    const hide = { detail: { hide: true } };
+    app
+      .get("/api/v1/openapi", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }), hide)
+      .get(
+        "/api/v1/openapi/json",
+        () => {
+          document ??= JSON.stringify(openApiDocument(app, publicUrl));
+          return new Response(document, { headers: { "content-type": "application/json" } });
+        },
+        hide,
+      )
+      .get("/api/v1/openapi/reference.js", () => new Response(CONFIG_SCRIPT, { headers: js }), hide)
+      .get(
+        "/api/v1/openapi/scalar.js",
+        async ({ request }) => {
+          if (!bundle) {
+            const plain = await Bun.file(SCALAR_BUNDLE).bytes();
+            bundle = { plain, gzip: Bun.gzipSync(plain) };
+          }
+          const gzip = /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "");
+          return new Response(gzip ? bundle.gzip : bundle.plain, {
+            headers: { ...js, vary: "accept-encoding", ...(gzip ? { "content-encoding": "gzip" } : {}) },
+          });
+        },
+        hide,
+      );
+    return app;
+  };
+}
