@@ -13,6 +13,7 @@ import { enrollmentRoutes } from "./enrollment/routes.ts";
 import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
 import { liveRoutes } from "./live/routes.ts";
 import { apiReference } from "./openapi/routes.ts";
+import { securityHeadersPlugin } from "./ops/headers.ts";
 import { opsRoutes } from "./ops/routes.ts";
 import { siteRoutes } from "./sites/routes.ts";
 import { notificationRoutes } from "./notifications/routes.ts";
@@ -28,12 +29,9 @@ export function createApp(s: Services) {
     websocket: { maxPayloadLength: 1_048_576, idleTimeout: 120 },
   })
     .use(errorHandler)
+    .use(securityHeadersPlugin(s.config.publicUrl))
     .use(crossSiteGuard({ publicUrl: s.config.publicUrl, allowedOrigins: s.config.allowedOrigins }))
     .use(apiReference(s.config.publicUrl))
-    .onRequest(({ set }) => {
-      set.headers["x-content-type-options"] = "nosniff";
-      set.headers["referrer-policy"] = "same-origin";
-    })
     .use(authRoutes(s))
     .use(deviceRoutes(s))
     .use(enrollmentRoutes(s))

@@ -7,6 +7,7 @@ import type { Services } from "../context.ts";
 import { installPs1, installSh } from "../enrollment/install-scripts.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { NotFound } from "../errors.ts";
+import { staticFile } from "./static.ts";
 
 export const AGENT_TARGETS = ["linux-x64", "linux-arm64", "windows-x64", "darwin-x64", "darwin-arm64"] as const;
 
@@ -93,8 +94,8 @@ export function opsRoutes(s: Services) {
     .get("/*", ({ params, set }) => {
       const rel = params["*"] ?? "";
       if (rel.startsWith("api/")) throw new NotFound("ROUTE_NOT_FOUND", `no route /${rel}`);
-      const candidate = resolve(webDir, rel);
-      if (candidate.startsWith(webDir) && rel && existsSync(candidate) && Bun.file(candidate).size > 0) return Bun.file(candidate);
+      const file = staticFile(webDir, rel);
+      if (file) return Bun.file(file);
       const index = join(webDir, "index.html");
       if (existsSync(index)) return Bun.file(index);
       set.headers["content-type"] = "text/html; charset=utf-8";
