@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import type { EnrolledAgent } from "../testing/agents.ts";
-import { type BrowserRig, startBrowserRig } from "../testing/browser.ts";
+import { type BrowserRig, DEVICE_CHARTS, drawnVertices, startBrowserRig } from "../testing/browser.ts";
 import { ADMIN, type TestServer, waitFor } from "../testing/harness.ts";
 
 /**
@@ -18,13 +18,23 @@ beforeAll(async () => {
   ({ srv, agent, page } = rig);
 }, 120_000);
 
+afterEach(() => rig?.checkPage());
 afterAll(() => rig?.stop());
+
+/** Waits until each of the device page's four charts draws a line of at least `vertices` points. */
+const chartsDrawn = (vertices: number, timeoutMs = 20_000) =>
+  Promise.all(
+    DEVICE_CHARTS.map((id) =>
+      waitFor(`${id} drawn with ${vertices}+ points`, async () => (await drawnVertices(page, id)) >= vertices, timeoutMs),
+    ),
+  );
 
 describe("the dashboard in Chromium", () => {
   test("a bad password shows an error; the right one signs in", async () => {
     await page.goto(`${srv.url}/devices`);
     await page.getByTestId("login-email").fill(ADMIN.email);
     await page.getByTestId("login-password").fill("not the password");
+    rig.expectHttpError(401, "/api/v1/auth/login");
     await page.getByTestId("login-submit").click();
     await page.getByTestId("login-error").waitFor();
     expect(await page.getByTestId("login-error").textContent()).toMatch(/wrong email or password/i);
@@ -45,10 +55,20 @@ describe("the dashboard in Chromium", () => {
 
   test("its page shows charts that gain points live", async () => {
     await page.getByTestId("device-link").first().click();
-    const chart = page.getByTestId("chart-cpu");
-    await chart.waitFor();
-    const first = Number(await chart.getAttribute("data-points"));
-    await waitFor("new chart points", async () => Number(await chart.getAttribute("data-points")) >= first + 2, 30_000, 500);
+    await chartsDrawn(2);
+    const first = await drawnVertices(page, "chart-cpu");
+    await waitFor("new points drawn", async () => (await drawnVertices(page, "chart-cpu")) >= first + 2, 30_000, 500);
+  });
+
+  test("opening the device from the list draws all four charts, every time", async () => {
+    for (let i = 0; i < 5; i++) {
+      await page.locator(".breadcrumb").getByRole("link", { name: "Devices" }).click();
+      await page.waitForURL((u) => u.pathname === "/devices");
+      await page.getByTestId("device-link").first().click();
+      await page.waitForURL((u) => u.pathname === `/devices/${agent.deviceId}`);
+      await chartsDrawn(2);
+      rig.checkPage();
+    }
   });
 
   test("an alert can be acknowledged", async () => {

@@ -1,7 +1,6 @@
 import type ApexCharts from "apexcharts";
 import type { ApexMarkers, ApexOptions } from "apexcharts";
-import { SolidApexCharts } from "solid-apexcharts";
-import { For, Show, createEffect, createSignal, on, untrack } from "solid-js";
+import { For, Show, createEffect, createSignal, on, onCleanup, onMount, untrack } from "solid-js";
 import { percent, rate } from "../lib/format.ts";
 import { theme } from "../lib/theme.ts";
 
@@ -12,12 +11,8 @@ export interface Series {
   data: Point[];
 }
 
-// Start fetching the chart library with this module (the device page), and mount charts only once it is
-// here: solid-apexcharts imports it lazily and would touch an unset chart if unmounted before that.
-let apexLoaded = false;
-const apexReady = import("apexcharts").then(() => {
-  apexLoaded = true;
-});
+// The chart library is fetched with this module (the device page), in its own chunk.
+const apexcharts = import("apexcharts");
 
 const cssVar = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
@@ -67,8 +62,7 @@ export function MetricChart(props: {
   testid?: string;
 }) {
   const [chart, setChart] = createSignal<ApexCharts | null>(null);
-  const [ready, setReady] = createSignal(apexLoaded);
-  if (!apexLoaded) void apexReady.then(() => setReady(true));
+  let el!: HTMLDivElement;
   const fmt = (v: number) => (props.unit === "percent" ? percent(v) : rate(v));
   /** Samples shown (gap markers not counted), exposed as data-points. */
   const points = () => props.series.reduce((n, s) => n + s.data.reduce((k, p) => (p[1] === null ? k : k + 1), 0), 0);
@@ -98,10 +92,30 @@ export function MetricChart(props: {
     noData: { text: "No data in this range yet" },
   };
 
-  // solid-apexcharts gets fixed props (it calls into the chart before its async import has resolved
-  // when they change); new data goes straight to the mounted chart instead.
-  const initialSeries = untrack(() => props.series);
-  const type = untrack(() => (props.unit === "percent" ? "area" : "line"));
+  // The chart is made here rather than by solid-apexcharts: opened from the device list, the page is
+  // built off-document while the router's transition waits for its data, and a chart mounted then
+  // (when the library arrived meanwhile) was disposed before its async import resolved ("reading
+  // 'destroy'") and rendered into a detached element ("Element not found"), leaving it empty. onMount
+  // runs once the page is in the document; a chart disposed before the library arrives is never made.
+  onMount(() => {
+    let made: ApexCharts | undefined;
+    let disposed = false;
+    onCleanup(() => {
+      disposed = true;
+      setChart(null);
+      made?.destroy();
+    });
+    void apexcharts.then(({ default: Chart }) => {
+      if (disposed) return;
+      const type = props.unit === "percent" ? "area" : "line";
+      made = new Chart(el, { ...options, chart: { ...options.chart, type, height: 200 }, series: untrack(() => props.series) });
+      const c = made;
+      void c.render().then(() => {
+        if (!disposed) setChart(c);
+      });
+    });
+  });
+  // New data goes straight to the mounted chart, without re-creating it.
   createEffect(
     on([chart, () => props.series, () => props.from], ([c, series, from]) => {
       if (c) void c.updateOptions({ series, xaxis: { min: from }, markers: markers(series) }, false, false);
@@ -143,9 +157,7 @@ export function MetricChart(props: {
         </span>
       </header>
       <div class="chart-body" role="img" aria-label={`${props.title} over time`}>
-        <Show when={ready()}>
-          <SolidApexCharts type={type} height={200} options={options} series={initialSeries} onMounted={(c: ApexCharts) => setChart(c)} />
-        </Show>
+        <div ref={el} />
       </div>
     </section>
   );

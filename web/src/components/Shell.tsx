@@ -137,8 +137,8 @@ export function Shell(props: RouteSectionProps) {
         </div>
       </header>
       <main id="main" tabindex="-1">
-        {/* Pages render while the session is being checked, so their data loads in parallel; a 401 sends them to login. */}
-        <Show when={principal() !== null} fallback={<SkeletonLines count={8} height="22px" label="Checking your session…" />}>
+        {/* Pages render once the session is known: signed out, their requests would only meet 401s. */}
+        <Show when={principal()} fallback={<SkeletonLines count={8} height="22px" label="Checking your session…" />}>
           <Suspense fallback={<SkeletonLines count={8} height="22px" />}>{props.children}</Suspense>
         </Show>
       </main>
