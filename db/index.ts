@@ -18,6 +18,8 @@ export interface DatabaseOptions {
   dataDir: string;
   poolSize?: number;
   allowTimescale?: boolean;
+  /** Told what an operator should know at start (see `migrate`). */
+  onWarning?: (message: string) => void;
 }
 
 /** Connects (starting the embedded PostgreSQL when no URL is given) and applies migrations. */
@@ -33,6 +35,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   try {
     const engine = await migrate(sql, {
       allowTimescale: opts.allowTimescale ?? true,
+      onWarning: opts.onWarning,
     });
     return {
       sql,

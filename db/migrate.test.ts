@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { freshDatabase } from "../server/testing/harness.ts";
-import { loadMigrations, migrate, migrationsApplied } from "./migrate.ts";
+import { decideEngine, loadMigrations, migrate, migrationsApplied, preloadsTimescale } from "./migrate.ts";
 
 function dirWith(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "sentpulse-mig-"));
@@ -69,5 +69,76 @@ describe("applying migrations", () => {
     const [after] = await sql`select count(*)::int as n from schema_migrations`;
     expect(after?.n).toBe(before?.n);
     await sql.end();
+  });
+});
+
+describe("choosing the engine", () => {
+  const base = { saved: undefined, available: true, preloaded: true, allowTimescale: true } as const;
+
+  test("a new database takes TimescaleDB when it is available, loaded and allowed; plain PostgreSQL otherwise", () => {
+    expect(decideEngine(base)).toEqual({ engine: "timescale" });
+    expect(decideEngine({ ...base, available: false, preloaded: false })).toEqual({ engine: "native" });
+    expect(decideEngine({ ...base, allowTimescale: false, preloaded: false })).toEqual({ engine: "native" });
+    // a role that may not read shared_preload_libraries: trust it (creating the extension says more)
+    expect(decideEngine({ ...base, preloaded: undefined })).toEqual({ engine: "timescale" });
+  });
+
+  test("available but not in shared_preload_libraries: one clear error with a code, not a dropped connection", () => {
+    for (const saved of [undefined, "timescale"] as const) {
+      let err: unknown;
+      try {
+        decideEngine({ ...base, saved, preloaded: false });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: "TIMESCALE_NOT_PRELOADED" });
+      expect(String((err as Error).message)).toContain("shared_preload_libraries");
+    }
+  });
+
+  test("the saved engine wins; SENTPULSE_TIMESCALE=off on a TimescaleDB database says it stays on TimescaleDB", () => {
+    expect(decideEngine({ ...base, saved: "native" })).toEqual({ engine: "native" });
+    const off = decideEngine({ ...base, saved: "timescale", allowTimescale: false });
+    expect(off.engine).toBe("timescale");
+    expect(off.warning).toContain("SENTPULSE_TIMESCALE=off");
+    expect(decideEngine({ ...base, saved: "timescale" })).toEqual({ engine: "timescale" });
+  });
+
+  test("shared_preload_libraries values are read as PostgreSQL lists", () => {
+    expect(preloadsTimescale("timescaledb")).toBe(true);
+    expect(preloadsTimescale("pg_stat_statements, timescaledb")).toBe(true);
+    expect(preloadsTimescale('"$libdir/timescaledb",pg_cron')).toBe(true);
+    expect(preloadsTimescale("")).toBe(false);
+    expect(preloadsTimescale("pg_stat_statements,timescaledb_toolkit")).toBe(false);
+  });
+
+  test("on this PostgreSQL (no TimescaleDB) the probe reads the real settings and picks the native engine", async () => {
+    const url = await freshDatabase();
+    const sql = postgres(url, { max: 2, onnotice: () => {} });
+    const warnings: string[] = [];
+    expect(await migrate(sql, { onWarning: (m) => warnings.push(m) })).toBe("native");
+    expect(warnings).toEqual([]);
+    await sql.end();
+  });
+
+  test("a database set up on TimescaleDB, on a server that no longer preloads it: the error names the setting", async () => {
+    const url = await freshDatabase();
+    const sql = postgres(url, { max: 2, onnotice: () => {} });
+    await sql`create table schema_settings (key text primary key, value text not null)`;
+    await sql`insert into schema_settings (key, value) values ('engine', 'timescale')`;
+    const err = await migrate(sql).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "TIMESCALE_NOT_PRELOADED" });
+    expect(String((err as Error).message)).toContain("shared_preload_libraries");
+    await sql.end();
+  });
+
+  test("TimescaleDB files: no hash dimension for new installs; 00015 runs after the aggregate it changes exists", () => {
+    const all = loadMigrations();
+    const hypertable = all.find((m) => m.version === 2 && m.engine === "timescale");
+    expect(hypertable?.sql).not.toContain("add_dimension");
+    const fidelity = all.find((m) => m.version === 15 && m.engine === "timescale");
+    expect(fidelity?.transactional).toBe(false);
+    expect(fidelity?.sql).toContain("start_offset => interval '7 days'");
+    expect(fidelity?.sql).toContain("add_retention_policy('device_telemetry', interval '8 days')");
   });
 });

@@ -5,6 +5,18 @@ import type { Sql } from "postgres";
 /** Storage engine for time series: TimescaleDB hypertables, or native partitions and a rollup job. */
 export type Engine = "timescale" | "native";
 
+export interface MigrateOptions {
+  /** False (`SENTPULSE_TIMESCALE=off`): a new database uses the native engine even when TimescaleDB is there. */
+  allowTimescale?: boolean;
+  /** Told what an operator should know at start (e.g. a setting that cannot take effect). */
+  onWarning?: (message: string) => void;
+}
+
+/** TimescaleDB is installed on the PostgreSQL server but its library is not preloaded. */
+export class TimescaleNotPreloaded extends Error {
+  readonly code = "TIMESCALE_NOT_PRELOADED";
+}
+
 export interface Migration {
   version: number;
   name: string;
@@ -50,7 +62,7 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * advisory lock, so two servers starting at once apply them once; files that cannot run in a
  * transaction run after it, one by one under a session-level advisory lock. Returns the engine.
  */
-export async function migrate(sql: Sql, opts: { allowTimescale?: boolean } = {}, all = loadMigrations()): Promise<Engine> {
+export async function migrate(sql: Sql, opts: MigrateOptions = {}, all = loadMigrations()): Promise<Engine> {
   const engine = await sql.begin(async (t) => {
     const tx = t as unknown as Sql;
     await tx`select pg_advisory_xact_lock(${LOCK_KEY})`;
@@ -59,7 +71,7 @@ export async function migrate(sql: Sql, opts: { allowTimescale?: boolean } = {},
       name text not null,
       applied_at timestamptz not null default now())`;
     await tx`create table if not exists schema_settings (key text primary key, value text not null)`;
-    const engine = await chooseEngine(tx, opts.allowTimescale ?? true);
+    const engine = await chooseEngine(tx, opts);
     const done = new Set((await tx`select version from schema_migrations`).map((r) => r.version as number));
     for (const m of forEngine(all, engine)) {
       if (done.has(m.version) || !m.transactional) continue;
@@ -100,11 +112,59 @@ function forEngine(all: Migration[], engine: Engine): Migration[] {
 }
 
 /** The engine is chosen once, on the first migration, and kept: switching later would strand data. */
-async function chooseEngine(tx: Sql, allowTimescale: boolean): Promise<Engine> {
-  const [saved] = await tx`select value from schema_settings where key = 'engine'`;
-  if (saved) return saved.value as Engine;
+async function chooseEngine(tx: Sql, opts: MigrateOptions): Promise<Engine> {
+  const [saved] = await tx<{ value: Engine }[]>`select value from schema_settings where key = 'engine'`;
   const [available] = await tx`select 1 as ok from pg_available_extensions where name = 'timescaledb'`;
-  const engine: Engine = available && allowTimescale ? "timescale" : "native";
-  await tx`insert into schema_settings (key, value) values ('engine', ${engine})`;
+  // hidden (no row) unless the role is a superuser or has pg_read_all_settings
+  const [preload] = await tx<{ setting: string }[]>`select setting from pg_settings where name = 'shared_preload_libraries'`;
+  const { engine, warning } = decideEngine({
+    saved: saved?.value,
+    available: Boolean(available),
+    preloaded: preload ? preloadsTimescale(preload.setting) : undefined,
+    allowTimescale: opts.allowTimescale ?? true,
+  });
+  if (warning) opts.onWarning?.(warning);
+  if (!saved) await tx`insert into schema_settings (key, value) values ('engine', ${engine})`;
   return engine;
+}
+
+/** True when a `shared_preload_libraries` value lists TimescaleDB's loader (`timescaledb`, quoted or with a path). */
+export function preloadsTimescale(setting: string): boolean {
+  return setting.split(",").some((lib) => /(^|\/)timescaledb$/.test(lib.trim().replace(/^"|"$/g, "")));
+}
+
+/**
+ * The engine for this start, from what the database says: the saved engine wins (switching would
+ * strand data); a new database gets TimescaleDB when it is available and allowed. Creating or
+ * using the extension without its library preloaded ends the connection with a FATAL error, so
+ * that case is refused here with one clear message. `preloaded` is undefined when the role may
+ * not read the setting.
+ */
+export function decideEngine(s: {
+  saved: Engine | undefined;
+  available: boolean;
+  preloaded: boolean | undefined;
+  allowTimescale: boolean;
+}): { engine: Engine; warning?: string } {
+  const notLoaded = () =>
+    new TimescaleNotPreloaded(
+      "TimescaleDB is installed on this PostgreSQL server but not loaded: add 'timescaledb' to shared_preload_libraries " +
+        "in postgresql.conf and restart PostgreSQL" +
+        (s.saved === "timescale"
+          ? " (this database already uses TimescaleDB)"
+          : ", or set SENTPULSE_TIMESCALE=off to use plain PostgreSQL"),
+    );
+  if (s.saved === "native") return { engine: "native" };
+  if (s.saved === "timescale") {
+    if (s.preloaded === false) throw notLoaded();
+    return s.allowTimescale
+      ? { engine: "timescale" }
+      : {
+          engine: "timescale",
+          warning: "SENTPULSE_TIMESCALE=off has no effect: this database was set up on TimescaleDB at its first start and stays on it",
+        };
+  }
+  if (!s.allowTimescale || !s.available) return { engine: "native" };
+  if (s.preloaded === false) throw notLoaded();
+  return { engine: "timescale" };
 }

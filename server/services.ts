@@ -19,7 +19,7 @@ import { Scheduler } from "./schedules/scheduler.ts";
 import { StatusEngine } from "./status/engine.ts";
 import { registerNode, releaseNode } from "./status/store.ts";
 import { Ingestor } from "./telemetry/ingest.ts";
-import { telemetryJobs } from "./telemetry/store.ts";
+import { LATE_AFTER_MS, telemetryJobs } from "./telemetry/store.ts";
 import { TerminalHub } from "./terminal/sessions.ts";
 
 export interface Running extends Services {
@@ -36,6 +36,7 @@ export async function createServices(config: Config): Promise<Running> {
     url: config.databaseUrl,
     dataDir: config.dataDir,
     allowTimescale: config.allowTimescale,
+    onWarning: (message) => log("warn", message),
   });
   const nodeId = Bun.randomUUIDv7();
   await registerNode(db.sql, nodeId, hostname());
@@ -61,10 +62,9 @@ export async function createServices(config: Config): Promise<Running> {
   });
   await rules.start();
   const ingest = new Ingestor(db.sql, {
+    lateAfterMs: db.engine === "native" ? LATE_AFTER_MS : undefined,
     onStored(samples) {
-      let oldest = Number.POSITIVE_INFINITY;
       for (const { deviceId, organizationId, sample, summary } of samples) {
-        oldest = Math.min(oldest, Date.parse(sample.time));
         if (!live.isWatched(deviceId)) continue;
         live.publish(organizationId, {
           type: "device.telemetry",
@@ -81,7 +81,6 @@ export async function createServices(config: Config): Promise<Running> {
           },
         });
       }
-      jobs.touched(oldest);
       rules.submit(samples);
     },
   });

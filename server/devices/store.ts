@@ -1,5 +1,4 @@
 import type { Sql } from "postgres";
-import type { Engine } from "../../db/index.ts";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
 
 export type DeviceStatus = "online" | "unresponsive" | "offline";
@@ -196,13 +195,12 @@ export async function updateFacts(sql: Sql, id: string, agentVersion: string, f:
 }
 
 /** Deletes a device of this organization and its telemetry; false when there is none. */
-export async function deleteDevice(sql: Sql, engine: Engine, organizationId: string, id: string): Promise<boolean> {
+export async function deleteDevice(sql: Sql, organizationId: string, id: string): Promise<boolean> {
   return sql.begin(async (tx) => {
     const rows = await tx`delete from devices where id = ${id} and organization_id = ${organizationId} returning id`;
     if (rows.count === 0) return false;
+    // its hourly rollup goes with the device row: a foreign key (native) or a trigger (TimescaleDB), 00015
     await tx`delete from device_telemetry where device_id = ${id}`;
-    // a continuous aggregate (TimescaleDB) follows its source; the native rollup is a table
-    if (engine === "native") await tx`delete from device_telemetry_1h where device_id = ${id}`;
     return true;
   });
 }

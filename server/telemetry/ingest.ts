@@ -1,4 +1,5 @@
-import type { Sql } from "postgres";
+import type { Sql, TransactionSql } from "postgres";
+import { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
 import type { TelemetryBatch } from "../protocol/frames.ts";
 import type { TelemetrySample } from "../protocol/telemetry.ts";
@@ -8,6 +9,7 @@ import { type SampleSummary, TELEMETRY_COLUMNS, copyLine, summarize } from "./ro
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** Samples from a clock this far ahead are dropped rather than stored in the future. */
 const FUTURE_SKEW_MS = 5 * 60 * 1000;
+const HOUR_MS = 3600 * 1000;
 
 export interface IngestResult {
   /** True when the batch was new and stored; false for a batch already stored (replay). */
@@ -41,6 +43,11 @@ export interface IngestOptions {
    * later batch waits on the row lock of its earlier one, so order per device holds.
    */
   maxConcurrentFlushes?: number;
+  /**
+   * Samples older than this when stored (ms) are late: their device and hour go to
+   * `telemetry_rollup_pending` in the same transaction, for the native rollup job. Unset: not recorded.
+   */
+  lateAfterMs?: number;
   onStored?: (samples: StoredSample[]) => void;
 }
 
@@ -75,6 +82,8 @@ export class Ingestor {
     dropped: 0,
     flushes: 0,
   };
+  /** Time from the start of a flush (preparing its COPY text) to its commit, ms. */
+  readonly flushLatency = new Histogram();
 
   constructor(
     private readonly sql: Sql,
@@ -97,6 +106,11 @@ export class Ingestor {
       if (this.queuedRows >= this.maxRows) this.kick();
       else if (this.flushes.size === 0) this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
     });
+  }
+
+  /** Samples waiting for a flush. */
+  get queued(): number {
+    return this.queuedRows;
   }
 
   /** Writes everything queued; used at shutdown and in tests. */
@@ -142,6 +156,8 @@ export class Ingestor {
     let latest: string | null = null;
     let earliest: string | null = null;
     const stored: StoredSample[] = [];
+    const lateBefore = this.opts.lateAfterMs === undefined ? Number.NEGATIVE_INFINITY : now - this.opts.lateAfterMs;
+    const lateHours: number[] = [];
     for (const sample of item.batch.samples) {
       const t = Date.parse(sample.time);
       if (t < now - RETENTION_MS || t > now + FUTURE_SKEW_MS) {
@@ -153,11 +169,16 @@ export class Ingestor {
       stored.push({ deviceId: item.deviceId, organizationId: item.organizationId, sample, summary });
       if (!latest || latest < sample.time) latest = sample.time;
       if (!earliest || earliest > sample.time) earliest = sample.time;
+      if (t < lateBefore) {
+        const hour = t - (t % HOUR_MS);
+        if (lateHours.at(-1) !== hour) lateHours.push(hour);
+      }
     }
-    return { lines, latest, earliest, stored };
+    return { lines, latest, earliest, stored, lateHours };
   }
 
   private async flush(items: Pending[]): Promise<void> {
+    const t0 = performance.now();
     const now = Date.now();
     const prepared = items.map((item) => this.prepare(item, now));
     // Copy a batch only when it is newer than what is known stored and than any batch of the same
@@ -234,6 +255,7 @@ export class Ingestor {
           from unnest(${seqIds}::uuid[], ${seqIds.map((id) => marks.get(id) ?? 0)}::bigint[],
                       ${seqIds.map((id) => latest.get(id) ?? null)}::timestamptz[]) as v(id, seq, t)
           where d.id = v.id`;
+        await this.markLate(tx, items, prepared, accepted);
       });
     } catch (err) {
       locked();
@@ -241,6 +263,7 @@ export class Ingestor {
       for (const item of items) item.reject(err);
       return;
     }
+    this.flushLatency.record(performance.now() - t0);
     this.rememberMarks(marks);
     this.stats.flushes++;
     const stored: StoredSample[] = [];
@@ -258,6 +281,24 @@ export class Ingestor {
     this.stats.samples += stored.length;
     if (stored.length > 0) this.opts.onStored?.(stored);
   }
+
+  /**
+   * Records the hours that accepted late samples fell in, in key order (no deadlock between
+   * overlapping flushes), so the rollup job re-rolls them even after a restart.
+   */
+  private async markLate(tx: TransactionSql, items: Pending[], prepared: Prepared[], accepted: boolean[]): Promise<void> {
+    const keys = new Set<string>();
+    items.forEach((item, i) => {
+      if (!accepted[i]) return;
+      for (const hour of prepared[i]?.lateHours ?? []) keys.add(`${item.deviceId} ${new Date(hour).toISOString()}`);
+    });
+    if (keys.size === 0) return;
+    const sorted = [...keys].sort().map((k) => k.split(" "));
+    await tx`
+      insert into telemetry_rollup_pending (device_id, bucket)
+      select * from unnest(${sorted.map((k) => k[0] ?? "")}::uuid[], ${sorted.map((k) => k[1] ?? "")}::timestamptz[])
+      on conflict do nothing`;
+  }
 }
 
 interface Prepared {
@@ -265,4 +306,6 @@ interface Prepared {
   latest: string | null;
   earliest: string | null;
   stored: StoredSample[];
+  /** Hour starts (epoch ms) of late samples. */
+  lateHours: number[];
 }

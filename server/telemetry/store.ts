@@ -126,23 +126,47 @@ export async function refreshRollup(sql: Sql, since: Date): Promise<number> {
 }
 
 /**
+ * Native engine only: rolls up again the device hours that got late samples (recorded by the
+ * ingest in `telemetry_rollup_pending`), taking them off the list in the same statement.
+ */
+export async function rollupLateHours(sql: Sql): Promise<number> {
+  const rows = await sql`
+    with pending as (delete from telemetry_rollup_pending returning device_id, bucket)
+    insert into device_telemetry_1h (bucket, device_id, samples, cpu_percent, cpu_percent_max, memory_percent,
+      memory_percent_max, swap_percent, disk_percent, disk_percent_max, load1, network_rx_bps, network_tx_bps,
+      disk_read_bps, disk_write_bps)
+    select p.bucket, p.device_id, count(*), avg(cpu_percent), max(cpu_percent),
+      avg(memory_percent), max(memory_percent), avg(swap_percent), avg(disk_percent), max(disk_percent), avg(load1),
+      avg(network_rx_bps), avg(network_tx_bps), avg(disk_read_bps), avg(disk_write_bps)
+    from pending p join device_telemetry t
+      on t.device_id = p.device_id and t.time >= p.bucket and t.time < p.bucket + interval '1 hour'
+    group by 1, 2
+    on conflict (device_id, bucket) do update set samples = excluded.samples, cpu_percent = excluded.cpu_percent,
+      cpu_percent_max = excluded.cpu_percent_max, memory_percent = excluded.memory_percent,
+      memory_percent_max = excluded.memory_percent_max, swap_percent = excluded.swap_percent,
+      disk_percent = excluded.disk_percent, disk_percent_max = excluded.disk_percent_max, load1 = excluded.load1,
+      network_rx_bps = excluded.network_rx_bps, network_tx_bps = excluded.network_tx_bps,
+      disk_read_bps = excluded.disk_read_bps, disk_write_bps = excluded.disk_write_bps
+    returning 1`;
+  return rows.count;
+}
+
+/** Samples older than this when stored are late: the ingest records their hours for `rollupLateHours`. */
+export const LATE_AFTER_MS = 3600 * 1000;
+
+/**
  * Background jobs per engine: TimescaleDB runs its own policies; the native engine needs ours.
- * `touched` is told the oldest sample time of every stored batch, so a replayed spool of old
- * samples gets its hours rolled up too.
+ * Each run re-rolls the last two hours (the job runs every 5 minutes, so every sample younger
+ * than `LATE_AFTER_MS` when stored is covered) and the hours that got late samples.
  */
 export function telemetryJobs(sql: Sql, engine: Engine) {
-  let oldestTouched = Date.now() - 3 * 3600 * 1000;
   return {
     intervalMs: 5 * 60 * 1000,
-    touched(timeMs: number) {
-      if (timeMs < oldestTouched) oldestTouched = timeMs;
-    },
     async run(): Promise<void> {
       if (engine !== "native") return;
       await maintainPartitions(sql);
-      const since = Math.min(oldestTouched, Date.now() - 2 * 3600 * 1000);
-      oldestTouched = Date.now();
-      await refreshRollup(sql, new Date(since));
+      await refreshRollup(sql, new Date(Date.now() - 2 * LATE_AFTER_MS));
+      await rollupLateHours(sql);
     },
   };
 }
