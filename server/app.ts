@@ -14,6 +14,7 @@ import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
 import { liveRoutes } from "./live/routes.ts";
 import { apiReference } from "./openapi/routes.ts";
 import { securityHeadersPlugin } from "./ops/headers.ts";
+import { metricsRoutes } from "./ops/metrics.ts";
 import { opsRoutes } from "./ops/routes.ts";
 import { siteRoutes } from "./sites/routes.ts";
 import { notificationRoutes } from "./notifications/routes.ts";
@@ -48,6 +49,7 @@ export function createApp(s: Services) {
     .use(automationRoutes(s))
     .use(agentRoutes(s))
     .use(liveRoutes(s))
+    .use(metricsRoutes(s))
     .use(opsRoutes(s));
 }
 

@@ -20,6 +20,7 @@ const Env = type({
   SENTPULSE_WEB_DIST_DIR: type("string").default("./web/dist"),
   "SENTPULSE_LOCAL_ENROLL_FILE?": "string",
   "SENTPULSE_SECRET_KEY?": "string",
+  "SENTPULSE_METRICS_TOKEN?": "string >= 16",
   SENTPULSE_NOTIFY_RETRY_BASE_S: type("string.integer.parse").pipe(type("1 <= number <= 3600")).default("5"),
   SENTPULSE_SCHEDULER_INTERVAL_MS: type("string.integer.parse").pipe(type("100 <= number <= 60000")).default("5000"),
   SENTPULSE_TERMINAL_IDLE_S: type("string.integer.parse").pipe(type("1 <= number <= 86400")).default("600"),
@@ -67,6 +68,8 @@ export interface Config {
   notifyRetryBaseS: number;
   /** How often due schedules and script checks are looked for, ms. */
   schedulerIntervalMs: number;
+  /** Bearer token that Prometheus presents to `GET /metrics` (admin keys and sessions work too); unset = none. */
+  metricsToken: string | undefined;
   /** Sign-in throttling (fixed; tests shorten the holds). */
   loginLimits: ThrottleLimits;
   /** Origins besides the public URL's whose pages may use a session (cookie) to change things or open sockets. */
@@ -104,6 +107,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     secretKey: parsed.SENTPULSE_SECRET_KEY,
     notifyRetryBaseS: parsed.SENTPULSE_NOTIFY_RETRY_BASE_S,
     schedulerIntervalMs: parsed.SENTPULSE_SCHEDULER_INTERVAL_MS,
+    metricsToken: parsed.SENTPULSE_METRICS_TOKEN,
     allowedOrigins: parsed.SENTPULSE_ALLOWED_ORIGINS ?? [],
     loginLimits: LOGIN_LIMITS,
     ...overrides,

@@ -44,6 +44,20 @@ export class Histogram {
     };
   }
 
+  /**
+   * Cumulative counts at every `step`-th bucket bound (upper bounds in ms, ascending), for
+   * exporters such as Prometheus; samples above the last bound are only in `count`.
+   */
+  cumulative(step: number): { boundMs: number; count: number }[] {
+    const out: { boundMs: number; count: number }[] = [];
+    let seen = 0;
+    for (let i = 0; i < Histogram.BOUNDS.length; i++) {
+      seen += this.counts[i] ?? 0;
+      if (i % step === 0) out.push({ boundMs: Histogram.BOUNDS[i] ?? 0, count: seen });
+    }
+    return out;
+  }
+
   reset(): void {
     this.counts.fill(0);
     this.count = 0;
