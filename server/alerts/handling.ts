@@ -1,30 +1,34 @@
 import type { Sql } from "postgres";
+import type { Actor } from "../audit/actor.ts";
 import type { Scope } from "../rules/store.ts";
 
 export interface NoteRow {
   id: string;
+  /** The author when a user wrote it. */
   userId: string | null;
+  /** Who wrote it: a user, an API key, or the workflow (null only on notes from before actors were recorded). */
+  actor: Actor | null;
   text: string;
   createdAt: Date;
 }
 
-export async function addNote(
-  sql: Sql,
-  organizationId: string,
-  alertId: string,
-  userId: string | null,
-  text: string,
-): Promise<NoteRow | undefined> {
+const noteColumns = (sql: Sql) => sql`
+  id, user_id as "userId", text, created_at as "createdAt",
+  case when actor_type is null then null else json_build_object('type', actor_type, 'id', actor_id, 'name', actor_name) end as actor`;
+
+/** Adds a note to an alert of the organization; undefined when there is no such alert. */
+export async function addNote(sql: Sql, organizationId: string, alertId: string, actor: Actor, text: string): Promise<NoteRow | undefined> {
   const [row] = await sql<NoteRow[]>`
-    insert into alert_notes (alert_id, organization_id, user_id, text)
-    select a.id, a.organization_id, ${userId}, ${text} from alerts a where a.id = ${alertId} and a.organization_id = ${organizationId}
-    returning id, user_id as "userId", text, created_at as "createdAt"`;
+    insert into alert_notes (alert_id, organization_id, user_id, actor_type, actor_id, actor_name, text)
+    select a.id, a.organization_id, ${actor.type === "user" ? actor.id : null}, ${actor.type}, ${actor.id}, ${actor.name.slice(0, 320)}, ${text}
+    from alerts a where a.id = ${alertId} and a.organization_id = ${organizationId}
+    returning ${noteColumns(sql)}`;
   return row;
 }
 
 export async function listNotes(sql: Sql, organizationId: string, alertId: string): Promise<NoteRow[]> {
   return sql<NoteRow[]>`
-    select id, user_id as "userId", text, created_at as "createdAt" from alert_notes
+    select ${noteColumns(sql)} from alert_notes
     where alert_id = ${alertId} and organization_id = ${organizationId} order by created_at`;
 }
 

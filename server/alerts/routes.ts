@@ -1,5 +1,6 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
+import { principalActor } from "../audit/actor.ts";
 import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
@@ -91,7 +92,7 @@ export function alertRoutes(s: Services) {
     .post(
       "/:id/notes",
       async ({ params, body, principal, set }) => {
-        const note = await addNote(s.sql, principal.organizationId, params.id, principal.kind === "user" ? principal.id : null, body.text);
+        const note = await addNote(s.sql, principal.organizationId, params.id, principalActor(principal), body.text);
         if (!note) throw new NotFound("ALERT_NOT_FOUND", "no such alert in your organization");
         await writeAudit(s.sql, { ...actorOf(principal), action: "alert.noted", targetType: "alert", targetId: params.id });
         set.status = 201;

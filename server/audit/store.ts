@@ -1,9 +1,12 @@
 import type { Sql } from "postgres";
+import type { Actor, ActorType } from "./actor.ts";
 
 export interface AuditEntry {
   organizationId: string | null;
-  actorType: "user" | "api_key" | "agent" | "system";
+  actorType: ActorType | "agent" | "system";
   actorId: string | null;
+  /** The actor's name at the time (e-mail, API key name, rule/workflow/schedule name). */
+  actorName?: string | null;
   action: string;
   targetType?: string;
   targetId?: string | null;
@@ -14,8 +17,8 @@ export interface AuditEntry {
 /** Appends one row to the audit log. Every state change calls this; details never hold secrets. */
 export async function writeAudit(sql: Sql, e: AuditEntry): Promise<void> {
   await sql`
-    insert into audit_log (organization_id, actor_type, actor_id, action, target_type, target_id, details, ip)
-    values (${e.organizationId}, ${e.actorType}, ${e.actorId}, ${e.action}, ${e.targetType ?? null},
+    insert into audit_log (organization_id, actor_type, actor_id, actor_name, action, target_type, target_id, details, ip)
+    values (${e.organizationId}, ${e.actorType}, ${e.actorId}, ${e.actorName ?? null}, ${e.action}, ${e.targetType ?? null},
             ${e.targetId ?? null}, ${sql.json((e.details ?? {}) as never)}, ${e.ip ?? null})`;
 }
 
@@ -23,6 +26,7 @@ export interface AuditRow {
   id: string;
   actorType: string;
   actorId: string | null;
+  actorName: string | null;
   action: string;
   targetType: string | null;
   targetId: string | null;
@@ -33,11 +37,16 @@ export interface AuditRow {
 /** Newest entries of one organization, optionally for one target. */
 export async function listAudit(sql: Sql, organizationId: string, opts: { targetId?: string; limit: number }): Promise<AuditRow[]> {
   return sql<AuditRow[]>`
-    select id::text, actor_type as "actorType", actor_id as "actorId", action, target_type as "targetType",
+    select id::text, actor_type as "actorType", actor_id as "actorId", actor_name as "actorName", action, target_type as "targetType",
            target_id as "targetId", details, created_at as "createdAt"
     from audit_log
     where organization_id = ${organizationId}
       ${opts.targetId ? sql`and target_id = ${opts.targetId}` : sql``}
     order by id desc
     limit ${opts.limit}`;
+}
+
+/** The actor fields of an audit entry for an actor of the organization. */
+export function auditActor(organizationId: string, a: Actor): Pick<AuditEntry, "organizationId" | "actorType" | "actorId" | "actorName"> {
+  return { organizationId, actorType: a.type, actorId: a.id, actorName: a.name };
 }

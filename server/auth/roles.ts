@@ -9,6 +9,8 @@ export interface Principal {
   organizationId: string;
   role: Role;
   email: string | null;
+  /** The user's e-mail or the API key's name, for attribution. */
+  name: string;
 }
 
 /** Named permissions that actions check, so roles can be refined later without touching routes. */
@@ -35,7 +37,8 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
 export function actorOf(p: Principal): {
   actorType: "user" | "api_key";
   actorId: string;
+  actorName: string;
   organizationId: string;
 } {
-  return { actorType: p.kind, actorId: p.id, organizationId: p.organizationId };
+  return { actorType: p.kind, actorId: p.id, actorName: p.name, organizationId: p.organizationId };
 }

@@ -63,6 +63,7 @@ export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSecond
     organizationId: row.organizationId,
     role: row.role,
     email: row.email,
+    name: row.email ?? "",
   };
 }
 
@@ -125,7 +126,7 @@ export async function revokeApiKey(sql: Sql, organizationId: string, id: string)
 /** The principal of a live API key, recording its use at most once a minute. */
 export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Principal | undefined> {
   const [row] = await sql<(Principal & { stale: boolean })[]>`
-    select id, organization_id as "organizationId", role,
+    select id, organization_id as "organizationId", role, name,
            coalesce(last_used_at < now() - interval '1 minute', true) as stale
     from api_keys
     where key_hash = ${keyHash} and revoked_at is null and (expires_at is null or expires_at > now())`;
@@ -137,5 +138,6 @@ export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Pri
     organizationId: row.organizationId,
     role: row.role,
     email: null,
+    name: row.name,
   };
 }

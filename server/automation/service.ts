@@ -1,6 +1,6 @@
 import { addNote } from "../alerts/handling.ts";
 import type { Services } from "../context.ts";
-import { insertCommand } from "../commands/store.ts";
+import type { Actor } from "../audit/actor.ts";
 import { scriptSpec } from "../library/spec.ts";
 import { log } from "../log.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
@@ -57,7 +57,8 @@ export class Automation {
   /** Runs a workflow's actions in order for one event and records the run. */
   private async execute(wf: WorkflowRow, e: AutomationEvent): Promise<void> {
     const results: ActionResult[] = [];
-    for (const action of wf.actions) results.push(await this.run(action, e));
+    const actor: Actor = { type: "workflow", id: wf.id, name: wf.name };
+    for (const action of wf.actions) results.push(await this.run(action, e, actor));
     await insertRun(this.s.sql, {
       workflowId: wf.id,
       organizationId: e.organizationId,
@@ -69,7 +70,7 @@ export class Automation {
     log("info", "workflow ran", { workflowId: wf.id, deviceId: e.deviceId, event: e.event });
   }
 
-  private async run(action: Action, e: AutomationEvent): Promise<ActionResult> {
+  private async run(action: Action, e: AutomationEvent, actor: Actor): Promise<ActionResult> {
     try {
       switch (action.type) {
         case "notify":
@@ -79,15 +80,19 @@ export class Automation {
           });
           return { action: "notify", ok: true };
         case "add_note":
-          return await this.note(action.text, e);
+          return await this.note(action.text, e, actor);
         case "restart_service": {
           const os = await deviceOs(this.s.sql, e.organizationId, e.deviceId);
           if (!os) throw new Error("the device no longer exists");
-          return { action: "restart_service", ok: true, commandId: await this.queue(e, restartServiceSpec(os, action.service), null) };
+          return {
+            action: "restart_service",
+            ok: true,
+            commandId: await this.queue(e, actor, restartServiceSpec(os, action.service), null),
+          };
         }
         case "run_script": {
           const spec = await scriptSpec(this.s.sql, e.organizationId, action);
-          return { action: "run_script", ok: true, commandId: await this.queue(e, spec, action.scriptId ?? null) };
+          return { action: "run_script", ok: true, commandId: await this.queue(e, actor, spec, action.scriptId ?? null) };
         }
       }
     } catch (err) {
@@ -96,27 +101,26 @@ export class Automation {
   }
 
   /**
-   * Adds a note (no author: the automation wrote it) to the alert that started the run. Device
-   * offline/online events carry no alert, so there the action is skipped, not failed.
+   * Adds a note, written by the workflow, to the alert that started the run. Device offline/online
+   * events carry no alert, so there the action is skipped, not failed.
    */
-  private async note(text: string, e: AutomationEvent): Promise<ActionResult> {
+  private async note(text: string, e: AutomationEvent, actor: Actor): Promise<ActionResult> {
     if (!e.alertId) return { action: "add_note", ok: true, skipped: "no alert to note" };
-    if (!(await addNote(this.s.sql, e.organizationId, e.alertId, null, text))) throw new Error("the alert no longer exists");
+    if (!(await addNote(this.s.sql, e.organizationId, e.alertId, actor, text))) throw new Error("the alert no longer exists");
     return { action: "add_note", ok: true };
   }
 
   /** Queues a command for the event's device (an offline device runs it when it returns, within a day). */
-  private async queue(e: AutomationEvent, spec: CommandSpec, scriptId: string | null): Promise<string> {
-    const row = await insertCommand(this.s.sql, {
-      id: Bun.randomUUIDv7(),
+  private async queue(e: AutomationEvent, actor: Actor, spec: CommandSpec, scriptId: string | null): Promise<string> {
+    const [row] = await this.s.commands.enqueue({
       organizationId: e.organizationId,
-      deviceId: e.deviceId,
+      deviceIds: [e.deviceId],
       spec,
       scriptId,
-      requestedBy: null,
-      expiresAt: new Date(Date.now() + 86_400_000),
+      actor,
+      expiresInMs: 86_400_000,
     });
-    await this.s.commands.dispatch(row);
+    if (!row) throw new Error("no command was queued");
     return row.id;
   }
 }

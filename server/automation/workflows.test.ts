@@ -143,18 +143,30 @@ describe("workflow actions: restart a service, add a note", () => {
       deviceId: string;
       type: string;
       status: string;
+      actor: unknown;
       payload: { language: string; content: string; timeoutSeconds: number };
     };
     expect(command).toMatchObject({
       deviceId: d.deviceId,
       type: "run_script",
       payload: { language: "bash", content: "systemctl restart -- nginx && systemctl is-active -- nginx", timeoutSeconds: 120 },
+      actor: { type: "workflow", id: wf.id, name: "Restart nginx" },
     });
+    const [audit] = await srv.sql<{ actorType: string; actorId: string; actorName: string }[]>`
+      select actor_type as "actorType", actor_id as "actorId", actor_name as "actorName" from audit_log
+      where details->>'commandId' = ${run?.results[0]?.commandId ?? ""}`;
+    expect(audit).toEqual({ actorType: "workflow", actorId: wf.id, actorName: "Restart nginx" });
 
     const notes = (await (await srv.api(`/api/v1/alerts/${run?.alertId}/notes`)).json()) as {
       items: { userId: string | null; text: string }[];
     };
-    expect(notes.items).toEqual([expect.objectContaining({ userId: null, text: "nginx restart queued by automation" })]);
+    expect(notes.items).toEqual([
+      expect.objectContaining({
+        userId: null,
+        text: "nginx restart queued by automation",
+        actor: { type: "workflow", id: wf.id, name: "Restart nginx" },
+      }),
+    ]);
     const [alert] = await srv.sql<{ deviceId: string; type: string }[]>`
       select device_id as "deviceId", type from alerts where id = ${run?.alertId ?? null}`;
     expect(alert).toEqual({ deviceId: d.deviceId, type: "nginx_down" });

@@ -1,16 +1,16 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
-import { writeAudit } from "../audit/store.ts";
+import { principalActor } from "../audit/actor.ts";
 import { authPlugin } from "../auth/plugin.ts";
-import { actorOf, can, type Permission, type Role } from "../auth/roles.ts";
+import { can, type Permission, type Role } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization, devicesInOrganization } from "../devices/store.ts";
 import { BadRequest, Forbidden, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
-import { getScript } from "../library/store.ts";
+import { scriptSpec } from "../library/spec.ts";
 import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import type { CommandDispatcher } from "./service.ts";
-import { getCommand, insertCommand, insertCommands, listDeviceCommands, listScriptRuns } from "./store.ts";
+import { getCommand, listDeviceCommands, listScriptRuns } from "./store.ts";
 
 const Power = type({ "delaySeconds?": "0 <= number.integer <= 86400", "message?": "string <= 200" });
 const RunScript = type({
@@ -49,66 +49,29 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
     for (const name of Object.keys(p.env ?? {}))
       if (!ENV_NAME.test(name)) throw new BadRequest("VALIDATION_FAILED", `invalid environment variable name: ${name.slice(0, 64)}`);
     if (Object.keys(p.env ?? {}).length > 64) throw new BadRequest("VALIDATION_FAILED", "at most 64 environment variables");
-    if (p.scriptId) {
-      const script = await getScript(s.sql, organizationId, p.scriptId);
-      if (!script) throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
-      return {
-        spec: {
-          kind: "run_script",
-          language: script.language,
-          content: script.content,
-          args: p.args ?? script.defaultArgs,
-          env: p.env ?? {},
-          timeoutSeconds: p.timeoutSeconds ?? script.timeoutSeconds,
-        },
-        scriptId: script.id,
-      };
-    }
-    if (!p.language || !p.content) throw new BadRequest("VALIDATION_FAILED", "run_script needs scriptId, or language and content");
-    return {
-      spec: {
-        kind: "run_script",
-        language: p.language,
-        content: p.content,
-        args: p.args ?? [],
-        env: p.env ?? {},
-        timeoutSeconds: p.timeoutSeconds ?? 300,
-      },
-      scriptId: null,
-    };
+    return { spec: await scriptSpec(s.sql, organizationId, p), scriptId: p.scriptId ?? null };
   }
 
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
     .post(
       "/devices/:id/commands",
-      async ({ params, body, principal, set }) => {
+      async ({ params, body, principal, set, server, request }) => {
         const device = await deviceOrganization(s.sql, params.id);
         if (!device || device.organizationId !== principal.organizationId)
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
         mayRun(principal.role, body.type);
         const { spec, scriptId } = await specFor(principal.organizationId, body.type, body.payload);
-        const row = await insertCommand(s.sql, {
-          id: Bun.randomUUIDv7(),
+        const [row] = await dispatcher.enqueue({
           organizationId: principal.organizationId,
-          deviceId: params.id,
+          deviceIds: [params.id],
           spec,
           scriptId,
-          requestedBy: principal.kind === "user" ? principal.id : null,
-          expiresAt: new Date(Date.now() + (body.expiresInMinutes ?? 7 * 24 * 60) * 60_000),
+          actor: principalActor(principal),
+          expiresInMs: (body.expiresInMinutes ?? 7 * 24 * 60) * 60_000,
+          ip: server?.requestIP(request)?.address ?? null,
         });
-        await writeAudit(s.sql, {
-          ...actorOf(principal),
-          action: `command.${spec.kind}`,
-          targetType: "device",
-          targetId: params.id,
-          details: {
-            commandId: row.id,
-            scriptId,
-            ...(spec.kind === "run_script" ? { language: spec.language, args: spec.args.length } : { delaySeconds: spec.delaySeconds }),
-          },
-        });
-        await dispatcher.dispatch(row);
+        if (!row) throw new Error("no command was queued");
         set.status = 202;
         return { id: row.id, status: (await getCommand(s.sql, principal.organizationId, row.id))?.status ?? row.status };
       },
@@ -121,29 +84,23 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
     )
     .post(
       "/commands",
-      async ({ body, principal, set }) => {
+      async ({ body, principal, set, server, request }) => {
         mayRun(principal.role, body.type);
         const { spec, scriptId } = await specFor(principal.organizationId, body.type, body.payload);
         const ids = [...new Set(body.deviceIds)];
         const owned = new Set(await devicesInOrganization(s.sql, principal.organizationId, ids));
         const missing = ids.filter((id) => !owned.has(id));
         if (missing.length > 0) throw new NotFound("DEVICE_NOT_FOUND", `${missing.length} of the devices are not in your organization`);
-        const expiresAt = new Date(Date.now() + (body.expiresInMinutes ?? 7 * 24 * 60) * 60_000);
-        const rows = await insertCommands(s.sql, {
+        const rows = await dispatcher.enqueue({
           organizationId: principal.organizationId,
           deviceIds: ids,
           spec,
           scriptId,
-          requestedBy: principal.kind === "user" ? principal.id : null,
-          expiresAt,
+          actor: principalActor(principal),
+          expiresInMs: (body.expiresInMinutes ?? 7 * 24 * 60) * 60_000,
+          ip: server?.requestIP(request)?.address ?? null,
         });
-        await dispatcher.dispatch(...rows);
         const items = rows.map((r) => ({ deviceId: r.deviceId, id: r.id }));
-        await writeAudit(s.sql, {
-          ...actorOf(principal),
-          action: `command.${spec.kind}`,
-          details: { devices: ids.length, scriptId, commandIds: items.slice(0, 50).map((i) => i.id) },
-        });
         set.status = 202;
         return { items };
       },

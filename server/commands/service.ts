@@ -1,7 +1,26 @@
+import type { Sql } from "postgres";
+import type { Actor } from "../audit/actor.ts";
+import { auditActor, writeAudit } from "../audit/store.ts";
 import type { Services } from "../context.ts";
 import { log } from "../log.ts";
-import { PROTOCOL_VERSION, type CommandUpdate } from "../protocol/frames.ts";
-import { type CommandRow, applyUpdate, markSent, pendingCommands } from "./store.ts";
+import { type CommandSpec, type CommandUpdate, PROTOCOL_VERSION } from "../protocol/frames.ts";
+import { type CommandRow, applyUpdate, insertCommands, markSent, pendingCommands } from "./store.ts";
+
+/** A command for one or more devices of an organization, and who asks for it. */
+export interface CommandRequest {
+  organizationId: string;
+  deviceIds: string[];
+  spec: CommandSpec;
+  /** The library script it runs, if any. */
+  scriptId: string | null;
+  actor: Actor;
+  /** How long a device that is offline may still receive it, ms. */
+  expiresInMs: number;
+  /** Set on the runs of a script check. */
+  checkRuleId?: string;
+  /** The requesting address (API calls). */
+  ip?: string | null;
+}
 
 /** The first non-empty line of a script's output, cut to a readable length. */
 const firstLine = (text: string): string => (text.split("\n").find((l) => l.trim()) ?? "").trim().slice(0, 200);
@@ -13,6 +32,45 @@ const firstLine = (text: string): string => (text.split("\n").find((l) => l.trim
  */
 export class CommandDispatcher {
   constructor(private readonly s: Services) {}
+
+  /**
+   * The one way a command comes to be, whoever asks (a route, a workflow, a check, a schedule):
+   * inserted with its actor, audited, and pushed at once to the devices connected here.
+   */
+  async enqueue(r: CommandRequest): Promise<CommandRow[]> {
+    const rows = await this.record(this.s.sql, r);
+    await this.dispatch(...rows);
+    return rows;
+  }
+
+  /** `enqueue` inside the caller's transaction: the caller dispatches the rows after its commit. */
+  async record(sql: Sql, r: CommandRequest): Promise<CommandRow[]> {
+    const rows = await insertCommands(sql, {
+      organizationId: r.organizationId,
+      deviceIds: r.deviceIds,
+      spec: r.spec,
+      scriptId: r.scriptId,
+      actor: r.actor,
+      expiresAt: new Date(Date.now() + r.expiresInMs),
+      checkRuleId: r.checkRuleId ?? null,
+    });
+    if (rows.length === 0) return rows;
+    const one = rows.length === 1 ? rows[0] : undefined;
+    await writeAudit(sql, {
+      ...auditActor(r.organizationId, r.actor),
+      action: `command.${r.spec.kind}`,
+      targetType: one ? "device" : undefined,
+      targetId: one?.deviceId ?? null,
+      ip: r.ip ?? null,
+      details: {
+        ...(one ? { commandId: one.id } : { devices: rows.length, commandIds: rows.slice(0, 50).map((c) => c.id) }),
+        scriptId: r.scriptId,
+        ...(r.checkRuleId ? { checkRuleId: r.checkRuleId } : {}),
+        ...(r.spec.kind === "run_script" ? { language: r.spec.language, args: r.spec.args.length } : { delaySeconds: r.spec.delaySeconds }),
+      },
+    });
+    return rows;
+  }
 
   /** Sends each command now if its device is connected here; the others stay queued. */
   async dispatch(...commands: CommandRow[]): Promise<void> {

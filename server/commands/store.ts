@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import type { Actor } from "../audit/actor.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
 
 export type CommandStatus = "queued" | "sent" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "expired";
@@ -20,7 +21,10 @@ export interface CommandRow {
   scriptId: string | null;
   /** Set on the runs of a `script_exit_code` rule's check. */
   checkRuleId: string | null;
+  /** The user who asked (null for API keys and automation: see `actor`). */
   requestedBy: string | null;
+  /** Who asked: a user, an API key, or the rule, workflow or schedule (null only on rows from before actors were recorded). */
+  actor: Actor | null;
   createdAt: Date;
   expiresAt: Date;
   sentAt: Date | null;
@@ -31,32 +35,12 @@ export interface CommandRow {
 const columns = (sql: Sql) => sql`
   id, device_id as "deviceId", type, payload, status, exit_code as "exitCode", stdout, stderr,
   stdout_truncated as "stdoutTruncated", stderr_truncated as "stderrTruncated", script_id as "scriptId",
-  check_rule_id as "checkRuleId", requested_by as "requestedBy", created_at as "createdAt", expires_at as "expiresAt", sent_at as "sentAt",
+  check_rule_id as "checkRuleId", requested_by as "requestedBy",
+  case when actor_type is null then null else json_build_object('type', actor_type, 'id', actor_id, 'name', actor_name) end as actor,
+  created_at as "createdAt", expires_at as "expiresAt", sent_at as "sentAt",
   started_at as "startedAt", finished_at as "finishedAt"`;
 
-export async function insertCommand(
-  sql: Sql,
-  c: {
-    id: string;
-    organizationId: string;
-    deviceId: string;
-    spec: CommandSpec;
-    scriptId: string | null;
-    requestedBy: string | null;
-    expiresAt: Date;
-  },
-): Promise<CommandRow> {
-  const timeout = c.spec.kind === "run_script" ? c.spec.timeoutSeconds : 300;
-  const [row] = await sql<CommandRow[]>`
-    insert into commands (id, organization_id, device_id, type, payload, script_id, requested_by, expires_at, timeout_seconds)
-    values (${c.id}, ${c.organizationId}, ${c.deviceId}, ${c.spec.kind}, ${sql.json(c.spec as never)}, ${c.scriptId},
-            ${c.requestedBy}, ${c.expiresAt}, ${timeout})
-    returning ${columns(sql)}`;
-  if (!row) throw new Error("insert returned nothing");
-  return row;
-}
-
-/** The same command for many devices in one statement (bulk runs). */
+/** One command for each of the devices, in one statement. */
 export async function insertCommands(
   sql: Sql,
   c: {
@@ -64,19 +48,21 @@ export async function insertCommands(
     deviceIds: string[];
     spec: CommandSpec;
     scriptId: string | null;
-    requestedBy: string | null;
+    actor: Actor;
     expiresAt: Date;
     checkRuleId?: string | null;
   },
 ): Promise<CommandRow[]> {
+  const a = c.actor;
   const timeout = c.spec.kind === "run_script" ? c.spec.timeoutSeconds : 300;
   // in id order: the foreign key locks each device row (key share), and a fixed order cannot deadlock
   const deviceIds = [...c.deviceIds].sort();
   const ids = deviceIds.map(() => Bun.randomUUIDv7());
   return sql<CommandRow[]>`
-    insert into commands (id, organization_id, device_id, type, payload, script_id, requested_by, expires_at, timeout_seconds, check_rule_id)
-    select v.id, ${c.organizationId}, v.device_id, ${c.spec.kind}, ${sql.json(c.spec as never)}, ${c.scriptId}, ${c.requestedBy},
-           ${c.expiresAt}, ${timeout}, ${c.checkRuleId ?? null}
+    insert into commands (id, organization_id, device_id, type, payload, script_id, requested_by, actor_type, actor_id, actor_name,
+                          expires_at, timeout_seconds, check_rule_id)
+    select v.id, ${c.organizationId}, v.device_id, ${c.spec.kind}, ${sql.json(c.spec as never)}, ${c.scriptId},
+           ${a.type === "user" ? a.id : null}, ${a.type}, ${a.id}, ${a.name.slice(0, 320)}, ${c.expiresAt}, ${timeout}, ${c.checkRuleId ?? null}
     from unnest(${ids}::uuid[], ${deviceIds}::uuid[]) as v(id, device_id)
     returning ${columns(sql)}`;
 }

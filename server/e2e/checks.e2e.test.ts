@@ -67,6 +67,9 @@ describe("script checks", () => {
 
     await waitFor("a passing check run", async () => (await checkRuns(ruleId)) >= 1, 30_000);
     expect((await ruleAlerts(ruleId)).length).toBe(0);
+    const [actor] = await srv.sql<{ type: string; id: string; name: string }[]>`
+      select actor_type as type, actor_id as id, actor_name as name from commands where check_rule_id = ${ruleId} limit 1`;
+    expect(actor).toEqual({ type: "rule", id: ruleId, name: "Spooler down" });
 
     writeFileSync(FLAG, "");
     const firing = await waitFor("alert firing", async () => (await ruleAlerts(ruleId))[0], 40_000);

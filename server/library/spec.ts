@@ -9,6 +9,8 @@ export interface ScriptSource {
   language?: ScriptLanguage | undefined;
   content?: string | undefined;
   args?: string[] | undefined;
+  /** Environment variables for the script (names already checked). */
+  env?: Record<string, string> | undefined;
   timeoutSeconds?: number | undefined;
 }
 
@@ -26,7 +28,7 @@ export async function scriptSpec(sql: Sql, organizationId: string, src: ScriptSo
       language: script.language,
       content: script.content,
       args: src.args ?? script.defaultArgs,
-      env: {},
+      env: src.env ?? {},
       timeoutSeconds: src.timeoutSeconds ?? script.timeoutSeconds,
     };
   }
@@ -36,7 +38,7 @@ export async function scriptSpec(sql: Sql, organizationId: string, src: ScriptSo
     language: src.language,
     content: src.content,
     args: src.args ?? [],
-    env: {},
+    env: src.env ?? {},
     timeoutSeconds: src.timeoutSeconds ?? 300,
   };
 }

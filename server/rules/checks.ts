@@ -1,6 +1,5 @@
 import type { Sql } from "postgres";
 import type { Services } from "../context.ts";
-import { insertCommands } from "../commands/store.ts";
 import { withCurrentScript } from "../library/spec.ts";
 import { log } from "../log.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
@@ -13,6 +12,7 @@ const KEEP_HOURS = 24;
 
 interface CheckRule {
   id: string;
+  name: string;
   organizationId: string;
   scope: Scope;
   spec: CommandSpec;
@@ -67,7 +67,7 @@ export class CheckRunner {
     this.busy = true;
     try {
       const rules = await this.s.sql<CheckRule[]>`
-        select id, organization_id as "organizationId", scope, check_spec as spec, check_script_id as "scriptId",
+        select id, name, organization_id as "organizationId", scope, check_spec as spec, check_script_id as "scriptId",
           check_interval_seconds as "intervalSeconds"
         from alert_rules where enabled and metric = 'script_exit_code'`;
       for (const rule of rules) await this.send(rule);
@@ -93,16 +93,15 @@ export class CheckRunner {
       limit ${BATCH}`;
     const local = due.map((d) => d.id).filter((id) => this.s.agents.get(id));
     if (local.length === 0) return;
-    const commands = await insertCommands(sql, {
+    await this.s.commands.enqueue({
       organizationId: rule.organizationId,
       deviceIds: local,
       spec: await withCurrentScript(sql, rule.organizationId, rule.spec, rule.scriptId),
       scriptId: rule.scriptId,
-      requestedBy: null,
-      expiresAt: new Date(Date.now() + rule.intervalSeconds * 1000),
+      actor: { type: "rule", id: rule.id, name: rule.name },
+      expiresInMs: rule.intervalSeconds * 1000,
       checkRuleId: rule.id,
     });
-    await this.s.commands.dispatch(...commands);
   }
 
   private async prune(): Promise<void> {

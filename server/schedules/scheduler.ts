@@ -1,7 +1,6 @@
 import { Cron } from "croner";
 import type { Sql } from "postgres";
 import type { Services } from "../context.ts";
-import { insertCommands } from "../commands/store.ts";
 import { withCurrentScript } from "../library/spec.ts";
 import { log } from "../log.ts";
 import { type ScheduleRow, advance, lockDue, recordRun, targetDevices } from "./store.ts";
@@ -66,13 +65,13 @@ export class Scheduler {
     const devices = await targetDevices(tx, sch.organizationId, sch.target);
     const commands =
       devices.length && sch.spec
-        ? await insertCommands(tx, {
+        ? await this.s.commands.record(tx, {
             organizationId: sch.organizationId,
             deviceIds: devices,
             spec: await withCurrentScript(tx, sch.organizationId, sch.spec, sch.scriptId),
             scriptId: sch.scriptId,
-            requestedBy: null,
-            expiresAt: new Date(Date.now() + 86_400_000),
+            actor: { type: "schedule", id: sch.id, name: sch.name },
+            expiresInMs: 86_400_000,
           })
         : [];
     const first = await recordRun(tx, {

@@ -101,10 +101,16 @@ describe("schedules", () => {
     });
     const cmd = await waitFor(
       "the command",
-      async () => (await a.sql<{ payload: { content: string } }[]>`select payload from commands where device_id = ${id}`)[0],
+      async () =>
+        (
+          await a.sql<{ payload: { content: string }; actor: string[] }[]>`
+            select payload, array[actor_type, actor_id::text, actor_name] as actor from commands where device_id = ${id}`
+        )[0],
       20_000,
     );
     expect(cmd.payload.content).toBe("echo v2");
+    const { id: scheduleId } = (await res.json()) as { id: string };
+    expect(cmd.actor).toEqual(["schedule", scheduleId, "rotate"]);
   });
 
   test("a schedule can run a workflow, once per device per occurrence", async () => {

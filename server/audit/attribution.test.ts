@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createToken } from "../testing/agents.ts";
+import { facts } from "../testing/fixtures.ts";
+import { startTestServer, type TestServer } from "../testing/harness.ts";
+
+let srv: TestServer;
+let deviceId: string;
+let key: { id: string; key: string };
+beforeAll(async () => {
+  srv = await startTestServer();
+  const token = await createToken(srv);
+  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, agentVersion: "1.0.0", facts: facts("attributed") }),
+  });
+  deviceId = ((await res.json()) as { deviceId: string }).deviceId;
+  key = (await (await srv.api("/api/v1/api-keys", { body: { name: "nightly-ci" } })).json()) as { id: string; key: string };
+}, 120_000);
+afterAll(() => srv.stop());
+
+const withKey = (path: string, body: unknown) =>
+  fetch(`${srv.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+const auditOf = (action: string) =>
+  srv.sql<{ actorType: string; actorId: string; actorName: string; targetId: string | null }[]>`
+    select actor_type as "actorType", actor_id as "actorId", actor_name as "actorName", target_id as "targetId"
+    from audit_log where action = ${action} order by id desc limit 1`;
+
+describe("attribution to API keys", () => {
+  test("a command queued with an API key names the key (id and name) on the command and in the audit log", async () => {
+    const res = await withKey(`/api/v1/devices/${deviceId}/commands`, { type: "reboot", payload: { delaySeconds: 60 } });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const command = (await (await srv.api(`/api/v1/commands/${id}`)).json()) as { requestedBy: string | null; actor: unknown };
+    expect(command).toMatchObject({ requestedBy: null, actor: { type: "api_key", id: key.id, name: "nightly-ci" } });
+    expect(await auditOf("command.reboot")).toEqual([
+      { actorType: "api_key", actorId: key.id, actorName: "nightly-ci", targetId: deviceId },
+    ]);
+  });
+
+  test("a note written with an API key names the key", async () => {
+    const [alert] = await srv.sql<{ id: string }[]>`
+      insert into alerts (organization_id, device_id, type, severity, state, message)
+      select organization_id, id, 'cpu_high', 'warning', 'firing', 'CPU high' from devices where id = ${deviceId} returning id`;
+    const res = await withKey(`/api/v1/alerts/${alert?.id}/notes`, { text: "looked at it from CI" });
+    expect(res.status).toBe(201);
+    const notes = (await (await srv.api(`/api/v1/alerts/${alert?.id}/notes`)).json()) as { items: unknown[] };
+    expect(notes.items).toEqual([
+      expect.objectContaining({ userId: null, text: "looked at it from CI", actor: { type: "api_key", id: key.id, name: "nightly-ci" } }),
+    ]);
+    expect(await auditOf("alert.noted")).toEqual([{ actorType: "api_key", actorId: key.id, actorName: "nightly-ci", targetId: alert?.id }]);
+  });
+
+  test("a signed-in user is named by id and e-mail", async () => {
+    const res = await srv.api(`/api/v1/devices/${deviceId}/commands`, { body: { type: "shutdown", payload: {} } });
+    const { id } = (await res.json()) as { id: string };
+    const command = (await (await srv.api(`/api/v1/commands/${id}`)).json()) as {
+      requestedBy: string;
+      actor: { type: string; id: string; name: string };
+    };
+    expect(command.actor).toEqual({ type: "user", id: command.requestedBy, name: "admin@example.com" });
+  });
+});
