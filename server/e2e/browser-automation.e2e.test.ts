@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import type { Page } from "playwright-core";
 import type { EnrolledAgent } from "../testing/agents.ts";
@@ -44,6 +44,7 @@ beforeAll(async () => {
   ({ srv, agent, page } = rig);
 }, 120_000);
 
+afterEach(() => rig?.checkPage());
 afterAll(async () => {
   await rig?.stop();
   sink.server?.stop(true);
@@ -305,6 +306,7 @@ describe("automation pages in Chromium", () => {
     await page.locator("#sch-tag").fill(`env=${TAG}`);
     await page.locator("#sch-source").selectOption("inline");
     await page.locator("#sch-content").fill("echo never");
+    rig.expectHttpError(400, "/api/v1/schedules");
     await page.getByTestId("schedule-create").click();
     await page.getByRole("alert").filter({ hasText: /cron/i }).waitFor();
     expect((await api<{ items: unknown[] }>("/api/v1/schedules")).items).toHaveLength(2);

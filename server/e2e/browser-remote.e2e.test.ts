@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import type { EnrolledAgent } from "../testing/agents.ts";
 import { type BrowserRig, startBrowserRig } from "../testing/browser.ts";
@@ -19,6 +19,7 @@ beforeAll(async () => {
   ({ srv, agent, page } = rig);
 }, 120_000);
 
+afterEach(() => rig?.checkPage());
 afterAll(() => rig?.stop());
 
 const terminalText = () =>

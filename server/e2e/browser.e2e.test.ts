@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import type { EnrolledAgent } from "../testing/agents.ts";
-import { type BrowserRig, DEVICE_CHARTS, drawnVertices, startBrowserRig } from "../testing/browser.ts";
+import { type BrowserRig, startBrowserRig } from "../testing/browser.ts";
+import { DEVICE_CHARTS, drawnVertices } from "../testing/charts.ts";
 import { ADMIN, type TestServer, waitFor } from "../testing/harness.ts";
 
 /**
@@ -69,6 +70,7 @@ describe("the dashboard in Chromium", () => {
       await chartsDrawn(2);
       rig.checkPage();
     }
+    await rig.shot("device-charts");
   });
 
   test("an alert can be acknowledged", async () => {

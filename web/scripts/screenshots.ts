@@ -2,7 +2,9 @@
 // Usage: bun web/scripts/screenshots.ts [outDir]; env BASE (http://127.0.0.1:18181), EMAIL, PASSWORD, CHROMIUM,
 // ONLY=login,devices,device,device-7d,alerts,add-device,settings,settings-users,dark,tablet. Expects an enrolled agent
 // whose hostname matches HOST (default "vm") (the device page shots) and at least one unresolved alert.
+// Exits non-zero when a page had an uncaught error or a console error (a CSP violation among them).
 import { chromium } from "playwright-core";
+import { drawnVertices } from "../../server/testing/charts.ts";
 
 const BASE = process.env.BASE ?? "http://127.0.0.1:18181";
 const EMAIL = process.env.EMAIL ?? "admin@example.com";
@@ -17,12 +19,18 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const want = (name: string) => !ONLY || ONLY.includes(name);
+const problems: string[] = [];
 
 async function session(colorScheme: "light" | "dark", viewport = { width: 1440, height: 900 }) {
   const context = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
   const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("pageerror:", e.message));
-  page.on("console", (m) => m.type() === "error" && console.error("console:", m.text()));
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    // Chromium logs 401 answers as errors; expected here: the signed-out session probe (auth/me) and
+    // the wrong password of the login-error shot (auth/login).
+    const expected = m.text().includes("status of 401") && /\/api\/v1\/auth\/(me|login)$/.test(m.location().url);
+    if (m.type() === "error" && !expected) problems.push(`console error: ${m.text()} (at ${m.location().url})`);
+  });
   return { context, page };
 }
 
@@ -56,7 +64,7 @@ if (want("device")) {
   await p.getByTestId("device-link").first().click();
   await p.getByTestId("chart-cpu").waitFor();
   await p.waitForTimeout(7000);
-  console.log("cpu chart points:", await p.getByTestId("chart-cpu").getAttribute("data-points"));
+  console.log("cpu chart vertices drawn:", await drawnVertices(p, "chart-cpu"));
   await p.screenshot({ path: `${OUT}/device.png`, fullPage: true });
   if (want("device-7d")) {
     await p.locator("label", { hasText: "7 d" }).click();
@@ -127,3 +135,7 @@ if (want("tablet")) {
   await tablet.context.close();
 }
 await browser.close();
+if (problems.length) {
+  console.error(problems.join("\n"));
+  process.exit(1);
+}

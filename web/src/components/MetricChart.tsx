@@ -64,8 +64,6 @@ export function MetricChart(props: {
   const [chart, setChart] = createSignal<ApexCharts | null>(null);
   let el!: HTMLDivElement;
   const fmt = (v: number) => (props.unit === "percent" ? percent(v) : rate(v));
-  /** Samples shown (gap markers not counted), exposed as data-points. */
-  const points = () => props.series.reduce((n, s) => n + s.data.reduce((k, p) => (p[1] === null ? k : k + 1), 0), 0);
   const base = themed();
   const options: ApexOptions = {
     ...base,
@@ -135,7 +133,6 @@ export function MetricChart(props: {
     <section
       class="chart-card card"
       data-testid={props.testid}
-      data-points={points()}
       aria-label={`${props.title} chart${props.current ? `, now ${props.current}` : ""}`}
     >
       <header class="chart-head">
