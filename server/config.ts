@@ -13,7 +13,7 @@ const Env = type({
   SENTPULSE_BEACON_INTERVAL_S: type("string.integer.parse").pipe(type("5 <= number <= 3600")).default("60"),
   SENTPULSE_ONLINE_WINDOW_S: type("string.integer.parse").pipe(type("2 <= number <= 3600")).default("30"),
   SENTPULSE_OFFLINE_AFTER_S: type("string.integer.parse").pipe(type("5 <= number <= 86400")).default("180"),
-  SENTPULSE_SECRET_ROTATION_S: type("string.integer.parse").pipe(type("number >= 10")).default("86400"),
+  SENTPULSE_SECRET_ROTATION_S: type("string.integer.parse").pipe(type("10 <= number <= 31536000")).default("86400"),
   SENTPULSE_TIMESCALE: type("'auto' | 'off'").default("auto"),
   SENTPULSE_LOG_LEVEL: type("'debug' | 'info' | 'warn' | 'error'").default("info"),
   SENTPULSE_AGENT_DIST_DIR: type("string").default("./dist/agent"),
