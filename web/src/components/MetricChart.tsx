@@ -49,7 +49,7 @@ function markers(series: Series[]): ApexMarkers {
 }
 
 /**
- * One time-series chart (solid-apexcharts): CPU, RAM or disk in percent, or network in bytes per
+ * One time-series chart (ApexCharts): CPU, RAM or disk in percent, or network in bytes per
  * second. New data is pushed into the mounted chart, so live points do not re-create it.
  */
 export function MetricChart(props: {
