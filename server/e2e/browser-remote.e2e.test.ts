@@ -6,8 +6,8 @@ import { type TestServer, waitFor } from "../testing/harness.ts";
 
 /**
  * Remote control in the dashboard (Chromium, playwright-core) against the real server and the real
- * compiled agent: the xterm.js terminal, and a library script run from the "Run script" dialog with
- * its output arriving live. Needs web/dist (scripts/test builds it first).
+ * compiled agent: the xterm.js terminal, a library script run from the "Run script" dialog with
+ * its output arriving live, and the script editor. Needs web/dist (scripts/test builds it first).
  */
 let rig: BrowserRig;
 let srv: TestServer;
@@ -112,5 +112,22 @@ describe("remote control in Chromium", () => {
     await waitFor("run succeeded", async () => (await result.getAttribute("data-status")) === "succeeded", 30_000, 200);
     expect(await result.textContent()).toContain("line-3 from-library");
     await rig.shot("scripts");
+  });
+
+  test("a script written in the editor (Tab indents) is saved to the library", async () => {
+    await page.getByTestId("script-new").click();
+    await page.getByTestId("script-name").fill("disk report");
+    const editor = page.getByTestId("script-content");
+    await editor.click();
+    await page.keyboard.type("if true; then");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("df -h /");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("fi");
+    await page.getByTestId("script-save").click();
+    await page.getByTestId("script-row").filter({ hasText: "disk report" }).waitFor();
+    const { items } = (await (await srv.api("/api/v1/scripts")).json()) as { items: { name: string; content: string }[] };
+    expect(items.find((x) => x.name === "disk report")?.content).toBe("if true; then\n  df -h /\nfi");
   });
 });
