@@ -4,6 +4,7 @@ import { automationRoutes } from "./automation/routes.ts";
 import { maintenanceRoutes } from "./alerts/maintenance.ts";
 import { alertRoutes } from "./alerts/routes.ts";
 import { crossSiteGuard } from "./auth/cross-site.ts";
+import { bodyRules } from "./body.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { commandRoutes } from "./commands/routes.ts";
 import { libraryRoutes } from "./library/routes.ts";
@@ -26,11 +27,13 @@ import { userRoutes } from "./users/routes.ts";
 /** The whole HTTP surface. `App` (its type) is what the Eden client is typed from. */
 export function createApp(s: Services) {
   return new Elysia({
-    serve: { maxRequestBodySize: MAX_BODY_BYTES },
+    // Bun's own cut-off, above the 413 with a code that bodyRules answers from MAX_BODY_BYTES
+    serve: { maxRequestBodySize: 2 * MAX_BODY_BYTES },
     websocket: { maxPayloadLength: 1_048_576, idleTimeout: 120 },
   })
     .use(errorHandler)
     .use(securityHeadersPlugin(s.config.publicUrl))
+    .use(bodyRules)
     .use(crossSiteGuard({ publicUrl: s.config.publicUrl, allowedOrigins: s.config.allowedOrigins }))
     .use(apiReference(s.config.publicUrl))
     .use(authRoutes(s))

@@ -10,6 +10,8 @@ export interface AppRoute {
   unsafe: boolean;
   /** Signed agent routes and unauthenticated operations routes. */
   public: boolean;
+  /** Declares a body schema (takes a JSON body). */
+  body: boolean;
 }
 
 const PUBLIC = [/^\/api\/agent\//, /^\/healthz$/, /^\/readyz$/, /^\/install\.(sh|ps1)$/, /^\/download\//, /^\/\*$/, /^\/api\/v1\/openapi/];
@@ -35,6 +37,7 @@ export function appRoutes(app: App): AppRoute[] {
       socket,
       unsafe: socket || !SAFE.has(method),
       public: PUBLIC.some((p) => p.test(path)) || path === "/api/v1/auth/login",
+      body: Boolean((r.hooks as { body?: unknown } | undefined)?.body),
     });
   }
   return out;
