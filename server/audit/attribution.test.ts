@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createToken } from "../testing/agents.ts";
-import { facts } from "../testing/fixtures.ts";
+import { enrollDevice } from "../testing/agents.ts";
 import { startTestServer, type TestServer } from "../testing/harness.ts";
 
 let srv: TestServer;
@@ -8,13 +7,7 @@ let deviceId: string;
 let key: { id: string; key: string };
 beforeAll(async () => {
   srv = await startTestServer();
-  const token = await createToken(srv);
-  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, agentVersion: "1.0.0", facts: facts("attributed") }),
-  });
-  deviceId = ((await res.json()) as { deviceId: string }).deviceId;
+  deviceId = (await enrollDevice(srv, "attributed")).deviceId;
   key = (await (await srv.api("/api/v1/api-keys", { body: { name: "nightly-ci" } })).json()) as { id: string; key: string };
 }, 120_000);
 afterAll(() => srv.stop());

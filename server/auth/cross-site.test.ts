@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createToken } from "../testing/agents.ts";
-import { facts, tableCounts } from "../testing/fixtures.ts";
+import { enrollDevice } from "../testing/agents.ts";
+import { tableCounts } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer } from "../testing/harness.ts";
 import { type AppRoute, appRoutes, concretePath } from "../testing/routes.ts";
 import { checkCrossSite, trustedOrigins } from "./cross-site.ts";
@@ -12,13 +12,7 @@ let routes: AppRoute[];
 
 beforeAll(async () => {
   srv = await startTestServer();
-  const token = await createToken(srv);
-  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, agentVersion: "1.0.0", facts: facts("cross-site") }),
-  });
-  deviceId = ((await res.json()) as { deviceId: string }).deviceId;
+  deviceId = (await enrollDevice(srv, "cross-site")).deviceId;
   routes = appRoutes(srv.server.app).filter((r) => !r.path.startsWith("/api/agent/"));
 }, 120_000);
 afterAll(() => srv.stop());
