@@ -95,19 +95,22 @@ describe("beacon", () => {
     expect(await storedRows(device.deviceId)).toBe(before);
   });
 
-  test("signed but malformed bodies are 400 and change nothing", async () => {
+  test("signed but unparsable bodies are 400, invalid ones 422, and change nothing", async () => {
     const key = signingKey(device.secret);
     const before = await storedRows(device.deviceId);
-    for (const body of [
-      "not json",
-      JSON.stringify({ v: 1, agentVersion: "1", batches: [{ seq: 60, samples: [{ ...sample(), cpuPercent: 400 }] }] }),
-      JSON.stringify({ v: 1, agentVersion: "1", batches: [{ seq: "61", samples: [sample()] }] }),
-      JSON.stringify({ v: 1, agentVersion: "1", batches: [{ seq: 62, samples: [] }] }),
-      JSON.stringify({ v: 2, agentVersion: "1", batches: [] }),
-      JSON.stringify({ v: 1, agentVersion: "1", batches: Array.from({ length: 21 }, (_, i) => ({ seq: 100 + i, samples: [sample()] })) }),
-    ]) {
+    for (const [status, body] of [
+      [400, "not json"],
+      [422, JSON.stringify({ v: 1, agentVersion: "1", batches: [{ seq: 60, samples: [{ ...sample(), cpuPercent: 400 }] }] })],
+      [422, JSON.stringify({ v: 1, agentVersion: "1", batches: [{ seq: "61", samples: [sample()] }] })],
+      [422, JSON.stringify({ v: 1, agentVersion: "1", batches: [{ seq: 62, samples: [] }] })],
+      [422, JSON.stringify({ v: 2, agentVersion: "1", batches: [] })],
+      [
+        422,
+        JSON.stringify({ v: 1, agentVersion: "1", batches: Array.from({ length: 21 }, (_, i) => ({ seq: 100 + i, samples: [sample()] })) }),
+      ],
+    ] as const) {
       const res = await rawBeacon(device.deviceId, key, body);
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(status);
       await Bun.sleep(2); // distinct timestamps: each is a new beacon, not a replay
     }
     expect(await storedRows(device.deviceId)).toBe(before);

@@ -4,12 +4,13 @@ import { writeAudit } from "../audit/store.ts";
 import type { Services } from "../context.ts";
 import { insertDevice } from "../devices/store.ts";
 import { redeemToken } from "../enrollment/store.ts";
-import { AppError, BadRequest, Conflict, TooManyRequests, Unauthorized } from "../errors.ts";
+import { AppError, BadRequest, Conflict, TooManyRequests, Unauthorized, ValidationFailed } from "../errors.ts";
 import { sha256 } from "../lib/crypto.ts";
 import { RateLimiter } from "../lib/rate-limit.ts";
 import { log } from "../log.ts";
-import { BeaconBody, EnrollRequest, type EnrollResponse, type BeaconResponse } from "../protocol/frames.ts";
+import { BeaconBody, BeaconResponse, EnrollRequest, EnrollResponse } from "../protocol/frames.ts";
 import { SIGNATURE_HEADERS, signingKey } from "../protocol/signing.ts";
+import { documentedResponses, errors } from "../lib/schemas.ts";
 import { IngestBusy } from "../telemetry/ingest.ts";
 import { acceptBeacon, beginRotation, verifyDevice } from "./credentials.ts";
 import { agentSocket } from "./socket.ts";
@@ -84,6 +85,7 @@ export function agentRoutes(s: Services) {
       },
       {
         body: EnrollRequest,
+        response: { 200: EnrollResponse, ...errors(401, 410, 422, 429) },
         detail: {
           summary: "Exchange an enrollment token for a device id and secret",
           tags: ["agent"],
@@ -107,7 +109,7 @@ export function agentRoutes(s: Services) {
           throw new BadRequest("INVALID_BODY", "the beacon body is not JSON");
         }
         const beacon = BeaconBody(parsed);
-        if (beacon instanceof type.errors) throw new BadRequest("VALIDATION_FAILED", `invalid beacon: ${beacon.summary}`);
+        if (beacon instanceof type.errors) throw new ValidationFailed(`invalid beacon: ${beacon.summary}`);
         const accepted = await acceptBeacon(s.sql, deviceId, ts);
         if (!accepted) throw new Conflict("REPLAYED", "this beacon was already received");
         let acked = accepted.ackedSeq;
@@ -138,7 +140,34 @@ export function agentRoutes(s: Services) {
         body: type("string"),
         detail: {
           summary: "Signed telemetry beacon used while the socket is down",
+          description:
+            "The body is the JSON text of `{ batches }`, signed: the signature header is the hex HMAC-SHA256, keyed with " +
+            'SHA-256 of the device secret, of `timestamp + "." + body`.',
           tags: ["agent"],
+          parameters: [
+            {
+              name: SIGNATURE_HEADERS.device,
+              in: "header",
+              required: true,
+              schema: { type: "string", format: "uuid" },
+              description: "The device id",
+            },
+            {
+              name: SIGNATURE_HEADERS.timestamp,
+              in: "header",
+              required: true,
+              schema: { type: "integer" },
+              description: "Milliseconds since the epoch",
+            },
+            {
+              name: SIGNATURE_HEADERS.signature,
+              in: "header",
+              required: true,
+              schema: { type: "string", pattern: "^[0-9a-f]{64}$" },
+              description: "Hex HMAC-SHA256 of the timestamp and the body",
+            },
+          ],
+          responses: documentedResponses("Settings, the highest batch stored, and pending commands", BeaconResponse, 400, 401, 409, 422),
         },
       },
     )

@@ -81,6 +81,14 @@ export function agentSocket(s: Services) {
     .ws("/ws", {
       maxPayloadLength: MAX_FRAME_BYTES,
       idleTimeout: 120,
+      detail: {
+        summary: "The agent's pulse socket (WebSocket), opened with a signed handshake in the query string",
+        description:
+          '`sig` is the hex HMAC-SHA256, keyed with SHA-256 of the device secret, of `ts + ".ws:" + device + ":" + nonce`. ' +
+          "Refused before the upgrade with 401 (bad or replayed handshake) or 503 (`RETRY_LATER`). " +
+          "Frames are `{ v, id, type, data }` JSON (server/protocol/frames.ts).",
+        tags: ["agent"],
+      },
       async open(ws) {
         const device = ws.data.device;
         const conn: AgentConnection = {

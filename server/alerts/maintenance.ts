@@ -5,6 +5,7 @@ import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { NotFound } from "../errors.ts";
+import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { currentWindows, deleteWindow, insertWindow } from "./handling.ts";
 
 const Window = type({
@@ -16,12 +17,22 @@ const Window = type({
   endsAt: "string.date.iso.parse",
 });
 
+const WindowRow = type({
+  id: "string",
+  organizationId: "string",
+  name: "string",
+  scope: Window.get("scope"),
+  startsAt: Timestamp,
+  endsAt: Timestamp,
+});
+
 /** Maintenance windows: while one is open, rules in its scope do not fire (nor notify). */
 export function maintenanceRoutes(s: Services) {
   return new Elysia({ prefix: "/api/v1/maintenance-windows" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await currentWindows(s.sql, principal.organizationId) }), {
       role: "readonly",
+      response: { 200: listOf(WindowRow) },
       detail: { summary: "Maintenance windows not yet over", tags: ["alerts"] },
     })
     .post(
@@ -39,7 +50,12 @@ export function maintenanceRoutes(s: Services) {
         set.status = 201;
         return row;
       },
-      { role: "technician", body: Window, detail: { summary: "Open a maintenance window", tags: ["alerts"] } },
+      {
+        role: "technician",
+        body: Window,
+        response: { 201: WindowRow, ...errors(422) },
+        detail: { summary: "Open a maintenance window", tags: ["alerts"] },
+      },
     )
     .delete(
       "/:id",
@@ -55,6 +71,11 @@ export function maintenanceRoutes(s: Services) {
         });
         return { ok: true };
       },
-      { role: "technician", params: type({ id: "string.uuid" }), detail: { summary: "Close a maintenance window", tags: ["alerts"] } },
+      {
+        role: "technician",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Close a maintenance window", tags: ["alerts"] },
+      },
     );
 }

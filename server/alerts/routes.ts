@@ -7,6 +7,7 @@ import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { BadRequest, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
+import { ActorRef, IdParam, Ok, Timestamp, errors, listOf, pageOf } from "../lib/schemas.ts";
 import { addNote, listNotes, resolveByHand } from "./handling.ts";
 import { acknowledgeAlert, listAlerts } from "./store.ts";
 
@@ -18,6 +19,21 @@ const ListQuery = type({
   "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
   "cursor?": "string <= 200",
 });
+
+const Alert = type({
+  id: "string",
+  deviceId: "string",
+  deviceHostname: "string",
+  type: "string",
+  severity: "string",
+  state: "string",
+  message: "string",
+  createdAt: Timestamp,
+  acknowledgedAt: Timestamp.or("null"),
+  acknowledgedBy: "string | null",
+  resolvedAt: Timestamp.or("null"),
+});
+const Note = type({ id: "string", userId: "string | null", actor: ActorRef.or("null"), text: "string", createdAt: Timestamp });
 
 function decodeCursor(cursor: string | undefined): { createdAt: string; id: string } | undefined {
   if (!cursor) return undefined;
@@ -44,6 +60,7 @@ export function alertRoutes(s: Services) {
       {
         role: "readonly",
         query: ListQuery,
+        response: { 200: pageOf(Alert), ...errors(400, 422) },
         detail: { summary: "Alerts, newest first", tags: ["alerts"] },
       },
     )
@@ -62,7 +79,8 @@ export function alertRoutes(s: Services) {
       },
       {
         role: "technician",
-        params: type({ id: "string.uuid" }),
+        params: IdParam,
+        response: { 200: Alert, ...errors(404, 422) },
         detail: { summary: "Acknowledge an alert", tags: ["alerts"] },
       },
     )
@@ -82,11 +100,17 @@ export function alertRoutes(s: Services) {
         });
         return { ok: true };
       },
-      { role: "technician", params: type({ id: "string.uuid" }), detail: { summary: "Resolve an alert by hand", tags: ["alerts"] } },
+      {
+        role: "technician",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Resolve an alert by hand", tags: ["alerts"] },
+      },
     )
     .get("/:id/notes", async ({ params, principal }) => ({ items: await listNotes(s.sql, principal.organizationId, params.id) }), {
       role: "readonly",
-      params: type({ id: "string.uuid" }),
+      params: IdParam,
+      response: { 200: listOf(Note), ...errors(422) },
       detail: { summary: "Notes on an alert", tags: ["alerts"] },
     })
     .post(
@@ -100,8 +124,9 @@ export function alertRoutes(s: Services) {
       },
       {
         role: "technician",
-        params: type({ id: "string.uuid" }),
+        params: IdParam,
         body: type({ text: "0 < string <= 4000" }),
+        response: { 201: Note, ...errors(404, 422) },
         detail: { summary: "Add a note to an alert", tags: ["alerts"] },
       },
     );

@@ -4,6 +4,7 @@ import { writeAudit } from "../audit/store.ts";
 import type { Services } from "../context.ts";
 import { NotFound, TooManyRequests, Unauthorized } from "../errors.ts";
 import { newSecret, sameHex, sha256 } from "../lib/crypto.ts";
+import { IdParam, Ok, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { SESSION_COOKIE, SESSION_TTL_S, authPlugin, readCookie } from "./plugin.ts";
 import { actorOf } from "./roles.ts";
 import { LoginThrottle, type ThrottleKey } from "./throttle.ts";
@@ -28,7 +29,25 @@ const NewApiKey = type({
   "role?": "'admin' | 'technician' | 'readonly'",
   "expiresInDays?": "1 <= number.integer <= 3650",
 });
-const IdParam = type({ id: "string.uuid" });
+const User = type({ id: "string", email: "string", name: "string", role: RoleName, organizationId: "string" });
+const Principal = type({
+  kind: "'user' | 'api_key'",
+  id: "string",
+  organizationId: "string",
+  role: RoleName,
+  email: "string | null",
+  name: "string",
+});
+const ApiKey = type({
+  id: "string",
+  name: "string",
+  prefix: "string",
+  role: RoleName,
+  createdAt: Timestamp,
+  lastUsedAt: Timestamp.or("null"),
+  expiresAt: Timestamp.or("null"),
+  revokedAt: Timestamp.or("null"),
+});
 
 /** Sign-in, sign-out, who am I, and API keys. */
 export function authRoutes(s: Services) {
@@ -110,6 +129,7 @@ export function authRoutes(s: Services) {
       },
       {
         body: Login,
+        response: { 200: type({ user: User }), ...errors(401, 422, 429) },
         detail: {
           summary: "Sign in; sets an httpOnly session cookie. Throttled per account (or known browser) and address: 429 with Retry-After",
           tags: ["auth"],
@@ -128,10 +148,11 @@ export function authRoutes(s: Services) {
         set.headers["set-cookie"] = `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure}`;
         return { ok: true };
       },
-      { role: "readonly", detail: { summary: "Sign out", tags: ["auth"] } },
+      { role: "readonly", response: { 200: Ok }, detail: { summary: "Sign out", tags: ["auth"] } },
     )
     .get("/auth/me", ({ principal }) => ({ principal }), {
       role: "readonly",
+      response: { 200: type({ principal: Principal }) },
       detail: { summary: "The caller", tags: ["auth"] },
     })
     .get(
@@ -141,6 +162,7 @@ export function authRoutes(s: Services) {
       }),
       {
         role: "admin",
+        response: { 200: listOf(ApiKey) },
         detail: {
           summary: "API keys of the organization (never the keys themselves)",
           tags: ["auth"],
@@ -180,6 +202,10 @@ export function authRoutes(s: Services) {
       {
         role: "admin",
         body: NewApiKey,
+        response: {
+          201: type({ id: "string", key: "string", name: "string", role: RoleName, prefix: "string", expiresAt: Timestamp.or("null") }),
+          ...errors(422),
+        },
         detail: { summary: "Create an API key (shown once)", tags: ["auth"] },
       },
     )
@@ -198,6 +224,7 @@ export function authRoutes(s: Services) {
       {
         role: "admin",
         params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Revoke an API key", tags: ["auth"] },
       },
     );

@@ -6,6 +6,7 @@ import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { NotFound } from "../errors.ts";
 import { ScriptLanguage } from "../protocol/frames.ts";
+import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { SERVICE_NAME } from "./restart-service.ts";
 import { WORKFLOW_TEMPLATES } from "./service.ts";
 import { deleteWorkflow, getWorkflow, insertWorkflow, listRuns, listWorkflows } from "./store.ts";
@@ -31,18 +32,36 @@ const Workflow = type({
     .moreThanLength(0)
     .atMostLength(10),
 });
-const IdParam = type({ id: "string.uuid" });
+const WorkflowRow = type({
+  id: "string",
+  organizationId: "string",
+  name: "string",
+  trigger: Workflow.get("trigger"),
+  actions: Workflow.get("actions"),
+  enabled: "boolean",
+  createdAt: Timestamp,
+});
+const Run = type({
+  id: "string",
+  deviceId: "string | null",
+  event: "string",
+  alertId: "string | null",
+  startedAt: Timestamp,
+  results: type({ action: "string", ok: "boolean", "commandId?": "string", "error?": "string", "skipped?": "string" }).array(),
+});
 
 /** Automation workflows, their run history, and the shipped self-healing templates. */
 export function automationRoutes(s: Services) {
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
-    .get("/workflow-templates", () => ({ items: WORKFLOW_TEMPLATES }), {
+    .get("/workflow-templates", () => ({ items: WORKFLOW_TEMPLATES.map((t) => Workflow.assert(t)) }), {
       role: "readonly",
+      response: { 200: listOf(Workflow) },
       detail: { summary: "Self-healing templates", tags: ["automation"] },
     })
     .get("/workflows", async ({ principal }) => ({ items: await listWorkflows(s.sql, principal.organizationId) }), {
       role: "readonly",
+      response: { 200: listOf(WorkflowRow) },
       detail: { summary: "Workflows", tags: ["automation"] },
     })
     .post(
@@ -59,7 +78,12 @@ export function automationRoutes(s: Services) {
         set.status = 201;
         return row;
       },
-      { role: "admin", body: Workflow, detail: { summary: "Create a workflow: an event and the actions it runs", tags: ["automation"] } },
+      {
+        role: "admin",
+        body: Workflow,
+        response: { 201: WorkflowRow, ...errors(422) },
+        detail: { summary: "Create a workflow: an event and the actions it runs", tags: ["automation"] },
+      },
     )
     .delete(
       "/workflows/:id",
@@ -69,7 +93,12 @@ export function automationRoutes(s: Services) {
         await writeAudit(s.sql, { ...actorOf(principal), action: "workflow.deleted", targetType: "workflow", targetId: params.id });
         return { ok: true };
       },
-      { role: "admin", params: IdParam, detail: { summary: "Delete a workflow", tags: ["automation"] } },
+      {
+        role: "admin",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Delete a workflow", tags: ["automation"] },
+      },
     )
     .get(
       "/workflows/:id/runs",
@@ -78,6 +107,11 @@ export function automationRoutes(s: Services) {
           throw new NotFound("WORKFLOW_NOT_FOUND", "no such workflow in your organization");
         return { items: await listRuns(s.sql, principal.organizationId, params.id) };
       },
-      { role: "readonly", params: IdParam, detail: { summary: "A workflow's runs with each action's result", tags: ["automation"] } },
+      {
+        role: "readonly",
+        params: IdParam,
+        response: { 200: listOf(Run), ...errors(404, 422) },
+        detail: { summary: "A workflow's runs with each action's result", tags: ["automation"] },
+      },
     );
 }

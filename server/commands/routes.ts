@@ -5,10 +5,11 @@ import { authPlugin } from "../auth/plugin.ts";
 import { can, type Permission, type Role } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization, devicesInOrganization } from "../devices/store.ts";
-import { BadRequest, Forbidden, NotFound } from "../errors.ts";
+import { BadRequest, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { scriptSpec } from "../library/spec.ts";
-import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
+import { ActorRef, IdParam, Timestamp, errors, listOf, pageOf } from "../lib/schemas.ts";
+import { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import type { CommandDispatcher } from "./service.ts";
 import { getCommand, listDeviceCommands, listScriptRuns } from "./store.ts";
 
@@ -26,7 +27,27 @@ const NewCommand = type({
   "payload?": "object",
   "expiresInMinutes?": "1 <= number.integer <= 43200",
 });
-const IdParam = type({ id: "string.uuid" });
+const Command = type({
+  id: "string",
+  deviceId: "string",
+  type: "string",
+  payload: CommandSpec,
+  status: "'queued' | 'sent' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'expired'",
+  exitCode: "number | null",
+  stdout: "string",
+  stderr: "string",
+  stdoutTruncated: "boolean",
+  stderrTruncated: "boolean",
+  scriptId: "string | null",
+  checkRuleId: "string | null",
+  requestedBy: "string | null",
+  actor: ActorRef.or("null"),
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  sentAt: Timestamp.or("null"),
+  startedAt: Timestamp.or("null"),
+  finishedAt: Timestamp.or("null"),
+});
 const PageQuery = type({ "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")), "cursor?": "string <= 200" });
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
@@ -41,14 +62,14 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
   async function specFor(organizationId: string, kind: string, payload: unknown): Promise<{ spec: CommandSpec; scriptId: string | null }> {
     if (kind === "reboot" || kind === "shutdown") {
       const p = Power(payload ?? {});
-      if (p instanceof type.errors) throw new BadRequest("VALIDATION_FAILED", `invalid payload: ${p.summary}`);
+      if (p instanceof type.errors) throw new ValidationFailed(`invalid payload: ${p.summary}`);
       return { spec: { kind, delaySeconds: p.delaySeconds ?? 0, ...(p.message ? { message: p.message } : {}) }, scriptId: null };
     }
     const p = RunScript(payload ?? {});
-    if (p instanceof type.errors) throw new BadRequest("VALIDATION_FAILED", `invalid payload: ${p.summary}`);
+    if (p instanceof type.errors) throw new ValidationFailed(`invalid payload: ${p.summary}`);
     for (const name of Object.keys(p.env ?? {}))
-      if (!ENV_NAME.test(name)) throw new BadRequest("VALIDATION_FAILED", `invalid environment variable name: ${name.slice(0, 64)}`);
-    if (Object.keys(p.env ?? {}).length > 64) throw new BadRequest("VALIDATION_FAILED", "at most 64 environment variables");
+      if (!ENV_NAME.test(name)) throw new ValidationFailed(`invalid environment variable name: ${name.slice(0, 64)}`);
+    if (Object.keys(p.env ?? {}).length > 64) throw new ValidationFailed("at most 64 environment variables");
     return { spec: await scriptSpec(s.sql, organizationId, p), scriptId: p.scriptId ?? null };
   }
 
@@ -79,6 +100,7 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
         role: "technician",
         params: IdParam,
         body: NewCommand,
+        response: { 202: type({ id: "string", status: Command.get("status") }), ...errors(404, 422) },
         detail: { summary: "Queue a command (reboot, shutdown, run_script) for a device", tags: ["commands"] },
       },
     )
@@ -112,6 +134,7 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
           "payload?": "object",
           "expiresInMinutes?": "1 <= number.integer <= 43200",
         }),
+        response: { 202: listOf(type({ deviceId: "string", id: "string" })), ...errors(404, 422) },
         detail: { summary: "Queue the same command for many devices at once (per-device results)", tags: ["commands"] },
       },
     )
@@ -124,6 +147,7 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
         role: "readonly",
         params: IdParam,
         query: PageQuery,
+        response: { 200: listOf(Command.and({ hostname: "string | null" })), ...errors(422) },
         detail: { summary: "Runs of a library script across devices, newest first", tags: ["scripts"] },
       },
     )
@@ -134,7 +158,12 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
         if (!row) throw new NotFound("COMMAND_NOT_FOUND", "no such command in your organization");
         return row;
       },
-      { role: "readonly", params: IdParam, detail: { summary: "A command with its output and exit code", tags: ["commands"] } },
+      {
+        role: "readonly",
+        params: IdParam,
+        response: { 200: Command, ...errors(404, 422) },
+        detail: { summary: "A command with its output and exit code", tags: ["commands"] },
+      },
     )
     .get(
       "/devices/:id/commands",
@@ -156,6 +185,12 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
             items.length === limit && last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url") : null,
         };
       },
-      { role: "readonly", params: IdParam, query: PageQuery, detail: { summary: "A device's commands, newest first", tags: ["commands"] } },
+      {
+        role: "readonly",
+        params: IdParam,
+        query: PageQuery,
+        response: { 200: pageOf(Command), ...errors(400, 422) },
+        detail: { summary: "A device's commands, newest first", tags: ["commands"] },
+      },
     );
 }

@@ -136,7 +136,7 @@ export function deviceRoutes(s: Services) {
     })
     .get("/counts", async ({ principal }) => statusCounts(s.sql, principal.organizationId), {
       role: "readonly",
-      response: type({ online: "number", unresponsive: "number", offline: "number" }),
+      response: { 200: type({ online: "number", unresponsive: "number", offline: "number" }) },
       detail: { summary: "Device counts per status", tags: ["devices"] },
     })
     .get("/:id", ({ params, principal }) => mustFind(principal.organizationId, params.id), {

@@ -65,13 +65,13 @@ describe("self-healing with the real agent", () => {
     expect(done.stdout).toStartWith("cleaned-up on ");
   });
 
-  test("bad workflows are 400", async () => {
+  test("bad workflows are 422", async () => {
     for (const body of [
       { name: "x", trigger: { event: "sunrise" }, actions: [{ type: "notify", channelIds: [] }] },
       { name: "x", trigger: { event: "alert.firing" }, actions: [] },
       { name: "x", trigger: { event: "alert.firing" }, actions: [{ type: "format_disk" }] },
     ]) {
-      expect((await srv.api("/api/v1/workflows", { body })).status).toBe(400);
+      expect((await srv.api("/api/v1/workflows", { body })).status).toBe(422);
     }
   });
 });

@@ -120,15 +120,15 @@ describe("script checks", () => {
     expect((await outputs()).length).toBe(0);
   }, 90_000);
 
-  test("bad check rules are 400; another organization's script is 404", async () => {
+  test("bad check rules are 422; another organization's script is 404", async () => {
     const base = { name: "x", metric: "script_exit_code", operator: ">", threshold: 0, severity: "warning" };
     const post = (body: unknown) => srv.api("/api/v1/alert-rules", { body });
-    expect((await post(base)).status).toBe(400); // no check
-    expect((await post({ ...base, check: { intervalSeconds: 60 } })).status).toBe(400); // no script
-    expect((await post({ ...base, check: { language: "sh", content: "true", intervalSeconds: 5 } })).status).toBe(400);
-    expect((await post({ ...base, check: { language: "cobol", content: "x", intervalSeconds: 60 } })).status).toBe(400);
+    expect((await post(base)).status).toBe(422); // no check
+    expect((await post({ ...base, check: { intervalSeconds: 60 } })).status).toBe(422); // no script
+    expect((await post({ ...base, check: { language: "sh", content: "true", intervalSeconds: 5 } })).status).toBe(422);
+    expect((await post({ ...base, check: { language: "cobol", content: "x", intervalSeconds: 60 } })).status).toBe(422);
     expect((await post({ ...base, metric: "cpu_percent", check: { language: "sh", content: "true", intervalSeconds: 60 } })).status).toBe(
-      400,
+      422,
     );
     const other = await otherOrganization(srv.sql);
     const [foreign] = await srv.sql<{ id: string }[]>`

@@ -153,11 +153,11 @@ describe("delivery by beacon and to many devices", () => {
 describe("bad input", () => {
   test("unknown types, bad payloads, other organizations and read-only users are refused", async () => {
     const post = (body: unknown, device = agent.deviceId) => srv.api(`/api/v1/devices/${device}/commands`, { body });
-    expect((await post({ type: "format_disk" })).status).toBe(400);
-    expect((await post({ type: "run_script", payload: { language: "cobol", content: "x" } })).status).toBe(400);
-    expect((await post({ type: "run_script", payload: { language: "bash" } })).status).toBe(400);
-    expect((await post({ type: "run_script", payload: { language: "bash", content: "x", env: { "BAD NAME": "1" } } })).status).toBe(400);
-    expect((await post({ type: "reboot", payload: { delaySeconds: -1 } })).status).toBe(400);
+    expect((await post({ type: "format_disk" })).status).toBe(422);
+    expect((await post({ type: "run_script", payload: { language: "cobol", content: "x" } })).status).toBe(422);
+    expect((await post({ type: "run_script", payload: { language: "bash" } })).status).toBe(422);
+    expect((await post({ type: "run_script", payload: { language: "bash", content: "x", env: { "BAD NAME": "1" } } })).status).toBe(422);
+    expect((await post({ type: "reboot", payload: { delaySeconds: -1 } })).status).toBe(422);
     expect((await post({ type: "run_script", payload: { scriptId: Bun.randomUUIDv7() } })).status).toBe(404);
     const other = await otherOrganization(srv.sql);
     expect((await post({ type: "reboot" }, other.deviceId)).status).toBe(404);

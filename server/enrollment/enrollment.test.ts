@@ -35,10 +35,10 @@ describe("enrollment tokens", () => {
     expect(list).not.toContain(t.token);
   });
 
-  test("bad token bodies are 400", async () => {
+  test("bad token bodies are 422", async () => {
     for (const body of [{ maxUses: 0 }, { maxUses: "3" }, { expiresInMinutes: -1 }, { tags: ["has space"] }, { siteId: "not-a-uuid" }]) {
       const res = await srv.api("/api/v1/enrollment-tokens", { body });
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(422);
     }
   });
 
@@ -90,7 +90,7 @@ describe("agent enrollment", () => {
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 410, 410]);
   });
 
-  test("malformed enrollment bodies are 400 and enroll nothing", async () => {
+  test("malformed enrollment bodies are 422 and enroll nothing", async () => {
     const token = await rawToken(srv.sql, orgId, siteId);
     const [before] = await srv.sql<{ n: number }[]>`select count(*)::int as n from devices`;
     const bad = [
@@ -101,7 +101,7 @@ describe("agent enrollment", () => {
       { token, agentVersion: "1", facts: facts(), tags: "x" },
       { token, agentVersion: "1", facts: { ...facts(), nics: Array.from({ length: 100 }, () => facts().nics[0]) }, tags: [] },
     ];
-    for (const body of bad) expect((await enroll(body)).status).toBe(400);
+    for (const body of bad) expect((await enroll(body)).status).toBe(422);
     const [after] = await srv.sql<{ n: number }[]>`select count(*)::int as n from devices`;
     expect(after?.n).toBe(before?.n);
   });

@@ -6,6 +6,7 @@ import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { BadRequest, NotFound } from "../errors.ts";
 import { newSecret, sha256 } from "../lib/crypto.ts";
+import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { installCommands } from "./install-scripts.ts";
 import { defaultSite, insertToken, listTokens, revokeToken, siteInOrganization } from "./store.ts";
 
@@ -16,6 +17,18 @@ const NewToken = type({
   "tags?": type(/^[A-Za-z0-9_.:-]{1,64}(=[^\s]{0,63})?$/)
     .array()
     .atMostLength(32),
+});
+
+const Token = type({
+  id: "string",
+  prefix: "string",
+  siteId: "string",
+  tags: "string[]",
+  expiresAt: Timestamp,
+  maxUses: "number | null",
+  uses: "number",
+  createdAt: Timestamp,
+  revokedAt: Timestamp.or("null"),
 });
 
 /** Enrollment tokens: create (with one-line installers), list, revoke. */
@@ -56,6 +69,10 @@ export function enrollmentRoutes(s: Services) {
       {
         role: "technician",
         body: NewToken,
+        response: {
+          201: Token.and({ token: "string", install: { linux: "string", macos: "string", windows: "string" } }),
+          ...errors(400, 422),
+        },
         detail: {
           summary: "Create an enrollment token with one-line installers",
           tags: ["fleet"],
@@ -69,6 +86,7 @@ export function enrollmentRoutes(s: Services) {
       }),
       {
         role: "technician",
+        response: { 200: listOf(Token) },
         detail: {
           summary: "Enrollment tokens (never the tokens themselves)",
           tags: ["fleet"],
@@ -90,7 +108,8 @@ export function enrollmentRoutes(s: Services) {
       },
       {
         role: "technician",
-        params: type({ id: "string.uuid" }),
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Revoke an enrollment token", tags: ["fleet"] },
       },
     );

@@ -23,6 +23,10 @@ export function errors<const S extends ErrorStatus>(...statuses: S[]): { [K in S
 export const Ok = type({ ok: "true" });
 /** A point in time: a `Date` in the handler, an ISO-8601 string in JSON. */
 export const Timestamp = type("Date");
+/** A role, lowest to highest: readonly, technician, admin, owner. */
+export const RoleName = type("'owner' | 'admin' | 'technician' | 'readonly'");
+/** Who did something (see audit/actor.ts): a user, an API key, or a rule, workflow or schedule. */
+export const ActorRef = type({ type: "'user' | 'api_key' | 'rule' | 'workflow' | 'schedule'", id: "string", name: "string" });
 /** The `:id` path parameter of most routes. */
 export const IdParam = type({ id: "string.uuid" });
 
@@ -36,6 +40,35 @@ export const pageOf = type("<item>", { items: "item[]", nextCursor: "string | nu
 export const SIGNED_IN: Record<string, string[]>[] = [{ cookie: [] }, { bearer: [] }];
 
 type JsonSchema = Record<string, unknown>;
+
+/**
+ * OpenAPI response objects for a route that documents its answers without a runtime response
+ * schema (the agent beacon: a hot path, and its answer is built by typed code): the success body,
+ * then the given error statuses with `ErrorBody`.
+ */
+export function documentedResponses(
+  description: string,
+  schema: Type,
+  ...statuses: ErrorStatus[]
+): Record<string, { description: string; content: Record<string, { schema: JsonSchema }> }> {
+  return {
+    200: { description, content: { "application/json": { schema: arktypeJsonSchema(schema) } } },
+    ...Object.fromEntries(
+      statuses.map((s) => [s, { description: `Error ${s}`, content: { "application/json": { schema: arktypeJsonSchema(ErrorBody) } } }]),
+    ),
+  };
+}
+
+/** The same for a route that answers with a file or a text of the given media type. */
+export function fileResponses(
+  description: string,
+  mediaType: string,
+  ...statuses: ErrorStatus[]
+): Record<string, { description: string; content: Record<string, { schema: JsonSchema }> }> {
+  const { 200: _, ...errors } = documentedResponses(description, ErrorBody, ...statuses);
+  const schema = mediaType.startsWith("text/") ? { type: "string" } : { type: "string", format: "binary" };
+  return { 200: { description, content: { [mediaType]: { schema } } }, ...errors };
+}
 
 /**
  * The JSON Schema of an arktype schema's input side (request morphs such as `string.integer.parse`

@@ -5,6 +5,7 @@ import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { NotFound } from "../errors.ts";
+import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { ScriptLanguage } from "../protocol/frames.ts";
 import { deleteScript, getScript, insertScript, listScripts, updateScript } from "./store.ts";
 
@@ -17,7 +18,18 @@ const ScriptBody = type({
   "timeoutSeconds?": "1 <= number.integer <= 86400",
   "tags?": "(0 < string <= 64)[] <= 32",
 });
-const IdParam = type({ id: "string.uuid" });
+const Script = type({
+  id: "string",
+  name: "string",
+  description: "string",
+  language: ScriptLanguage,
+  content: "string",
+  defaultArgs: "string[]",
+  timeoutSeconds: "number",
+  tags: "string[]",
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
 
 /** The script library: bash, sh, PowerShell and Python scripts with default arguments and a timeout. */
 export function libraryRoutes(s: Services) {
@@ -30,11 +42,13 @@ export function libraryRoutes(s: Services) {
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listScripts(s.sql, principal.organizationId) }), {
       role: "readonly",
+      response: { 200: listOf(Script) },
       detail: { summary: "The script library", tags: ["scripts"] },
     })
     .get("/:id", ({ params, principal }) => mustFind(principal.organizationId, params.id), {
       role: "readonly",
       params: IdParam,
+      response: { 200: Script, ...errors(404, 422) },
       detail: { summary: "One script", tags: ["scripts"] },
     })
     .post(
@@ -51,7 +65,12 @@ export function libraryRoutes(s: Services) {
         set.status = 201;
         return row;
       },
-      { role: "technician", body: ScriptBody, detail: { summary: "Add a script to the library", tags: ["scripts"] } },
+      {
+        role: "technician",
+        body: ScriptBody,
+        response: { 201: Script, ...errors(409, 422) },
+        detail: { summary: "Add a script to the library", tags: ["scripts"] },
+      },
     )
     .put(
       "/:id",
@@ -67,7 +86,13 @@ export function libraryRoutes(s: Services) {
         });
         return row;
       },
-      { role: "technician", params: IdParam, body: ScriptBody, detail: { summary: "Replace a script", tags: ["scripts"] } },
+      {
+        role: "technician",
+        params: IdParam,
+        body: ScriptBody,
+        response: { 200: Script, ...errors(404, 409, 422) },
+        detail: { summary: "Replace a script", tags: ["scripts"] },
+      },
     )
     .delete(
       "/:id",
@@ -77,6 +102,11 @@ export function libraryRoutes(s: Services) {
         await writeAudit(s.sql, { ...actorOf(principal), action: "script.deleted", targetType: "script", targetId: params.id });
         return { ok: true };
       },
-      { role: "technician", params: IdParam, detail: { summary: "Delete a script", tags: ["scripts"] } },
+      {
+        role: "technician",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Delete a script", tags: ["scripts"] },
+      },
     );
 }

@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { BadRequest, NotFound } from "../errors.ts";
+import { NotFound, ValidationFailed } from "../errors.ts";
 import type { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import { getScript } from "./store.ts";
 
@@ -32,7 +32,7 @@ export async function scriptSpec(sql: Sql, organizationId: string, src: ScriptSo
       timeoutSeconds: src.timeoutSeconds ?? script.timeoutSeconds,
     };
   }
-  if (!src.language || !src.content) throw new BadRequest("VALIDATION_FAILED", "give scriptId, or language and content");
+  if (!src.language || !src.content) throw new ValidationFailed("give scriptId, or language and content");
   return {
     kind: "run_script",
     language: src.language,

@@ -4,6 +4,7 @@ import { resolvePrincipal } from "../auth/plugin.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization } from "../devices/store.ts";
 import { Unauthorized } from "../errors.ts";
+import { SIGNED_IN } from "../lib/schemas.ts";
 import { type LiveEvent, LiveHub, type LiveSubscriber } from "./hub.ts";
 
 const ClientFrame = type({
@@ -32,6 +33,14 @@ export function liveRoutes(s: Services) {
     .ws("/api/v1/live", {
       maxPayloadLength: 4096,
       idleTimeout: 120,
+      detail: {
+        summary: "Dashboard push (WebSocket): status changes, alerts, enrollments, live telemetry of watched devices",
+        description:
+          'Text frames carry JSON. The server greets with `{"type":"hello"}`, then sends events with a `type` ' +
+          '(`device.status`, `alert.firing`, `telemetry` …). Send `{"type":"watch","deviceId":"…"}` or `unwatch` for 2 s telemetry of a device.',
+        tags: ["live"],
+        security: SIGNED_IN,
+      },
       open(ws) {
         const sub = {
           organizationId: ws.data.principal.organizationId,

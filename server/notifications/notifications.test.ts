@@ -184,7 +184,7 @@ describe("alert notifications", () => {
     later.stop();
   });
 
-  test("a test-send reports the outcome; bad configs are 400; configs never come back", async () => {
+  test("a test-send reports the outcome; bad configs are 422; configs never come back", async () => {
     const hook = webhookSink(0);
     const id = await channel({ name: "t", type: "webhook", config: { url: hook.url, secret: "do-not-show" } });
     expect(await (await srv.api(`/api/v1/notification-channels/${id}/test`, { body: {} })).json()).toEqual({ ok: true });
@@ -197,7 +197,7 @@ describe("alert notifications", () => {
       { name: "x", type: "pager", config: {} },
       { name: "x", type: "email", config: { host: "h" } },
     ]) {
-      expect((await srv.api("/api/v1/notification-channels", { body })).status).toBe(400);
+      expect((await srv.api("/api/v1/notification-channels", { body })).status).toBe(422);
     }
     hook.stop();
   });

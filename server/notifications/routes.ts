@@ -4,7 +4,8 @@ import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { BadRequest, NotFound } from "../errors.ts";
+import { NotFound, ValidationFailed } from "../errors.ts";
+import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { deliver } from "./service.ts";
 import { type ChannelRow, deleteChannel, getChannel, insertChannel, listChannels, listDead, retryDead } from "./store.ts";
 
@@ -31,7 +32,19 @@ const NewChannel = type({
   type: "'email' | 'slack' | 'teams' | 'discord' | 'telegram' | 'webhook' | 'sms'",
   config: "object",
 });
-const IdParam = type({ id: "string.uuid" });
+const Channel = type({ id: "string", name: "string", type: NewChannel.get("type"), enabled: "boolean", createdAt: Timestamp });
+const DeadLetter = type({
+  id: "string",
+  organizationId: "string",
+  channelId: "string",
+  alertId: "string | null",
+  event: "string",
+  payload: { subject: "string", text: "string", "alert?": "Record<string, unknown>" },
+  status: "'pending' | 'delivered' | 'dead'",
+  attempts: "number",
+  lastError: "string | null",
+  createdAt: Timestamp,
+});
 
 /** What the API shows of a channel: never its config (it holds secrets). */
 const publicChannel = (c: ChannelRow) => ({ id: c.id, name: c.name, type: c.type, enabled: c.enabled, createdAt: c.createdAt });
@@ -45,6 +58,7 @@ export function notificationRoutes(s: Services) {
       async ({ principal }) => ({ items: (await listChannels(s.sql, principal.organizationId)).map(publicChannel) }),
       {
         role: "technician",
+        response: { 200: listOf(Channel) },
         detail: { summary: "Notification channels (configuration is never returned)", tags: ["alerts"] },
       },
     )
@@ -52,7 +66,7 @@ export function notificationRoutes(s: Services) {
       "/notification-channels",
       async ({ body, principal, set }) => {
         const config = Configs[body.type](body.config);
-        if (config instanceof type.errors) throw new BadRequest("VALIDATION_FAILED", `invalid ${body.type} config: ${config.summary}`);
+        if (config instanceof type.errors) throw new ValidationFailed(`invalid ${body.type} config: ${config.summary}`);
         const row = await insertChannel(s.sql, {
           organizationId: principal.organizationId,
           name: body.name,
@@ -72,6 +86,7 @@ export function notificationRoutes(s: Services) {
       {
         role: "admin",
         body: NewChannel,
+        response: { 201: Channel, ...errors(422) },
         detail: { summary: "Add a channel: email, slack, teams, discord, telegram, webhook or sms", tags: ["alerts"] },
       },
     )
@@ -88,7 +103,12 @@ export function notificationRoutes(s: Services) {
         });
         return { ok: true };
       },
-      { role: "admin", params: IdParam, detail: { summary: "Delete a channel", tags: ["alerts"] } },
+      {
+        role: "admin",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Delete a channel", tags: ["alerts"] },
+      },
     )
     .post(
       "/notification-channels/:id/test",
@@ -105,10 +125,16 @@ export function notificationRoutes(s: Services) {
           return { ok: false, error: err instanceof Error ? err.message : String(err) };
         }
       },
-      { role: "technician", params: IdParam, detail: { summary: "Send a test message now and report the outcome", tags: ["alerts"] } },
+      {
+        role: "technician",
+        params: IdParam,
+        response: { 200: type({ ok: "boolean", "error?": "string" }), ...errors(404, 422) },
+        detail: { summary: "Send a test message now and report the outcome", tags: ["alerts"] },
+      },
     )
     .get("/notification-dead-letters", async ({ principal }) => ({ items: await listDead(s.sql, principal.organizationId) }), {
       role: "technician",
+      response: { 200: listOf(DeadLetter) },
       detail: { summary: "Deliveries that failed every attempt", tags: ["alerts"] },
     })
     .post(
@@ -120,6 +146,11 @@ export function notificationRoutes(s: Services) {
         void s.notifier.tick();
         return { ok: true };
       },
-      { role: "technician", params: IdParam, detail: { summary: "Send a dead letter again", tags: ["alerts"] } },
+      {
+        role: "technician",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Send a dead letter again", tags: ["alerts"] },
+      },
     );
 }

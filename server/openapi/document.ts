@@ -81,7 +81,11 @@ function complete(op: Operation): Operation {
     op.requestBody.content = { "application/json": json };
     responses["415"] ??= errorResponse(ERROR_MEANING["415"]!);
   }
-  if (op.requestBody || op.parameters?.length) responses["422"] ??= errorResponse(ERROR_MEANING["422"]!);
+  if (json || op.parameters?.length) responses["422"] ??= errorResponse(ERROR_MEANING["422"]!);
+  if (op.security?.length) {
+    responses["401"] ??= errorResponse(ERROR_MEANING["401"]!);
+    responses["403"] ??= errorResponse(ERROR_MEANING["403"]!);
+  }
   if (!Object.keys(responses).some((s) => s.startsWith("2"))) responses["200"] = { description: "Done" };
   return { ...op, responses, security: op.security ?? [] };
 }

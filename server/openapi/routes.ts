@@ -52,27 +52,42 @@ export function apiReference(publicUrl: string) {
     let bundle: { plain: Uint8Array<ArrayBuffer>; gzip: Uint8Array<ArrayBuffer> } | undefined;
     const hide = { detail: { hide: true } };
     app
-      .get("/api/v1/openapi", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }), hide)
       .get(
-        "/api/v1/openapi/json",
-        () => {
-          document ??= JSON.stringify(openApiDocument(app, publicUrl));
-          return new Response(document, { headers: { "content-type": "application/json" } });
+        "/api/v1/openapi",
+        ({ set }) => {
+          set.headers["content-type"] = "text/html; charset=utf-8";
+          return PAGE;
         },
         hide,
       )
-      .get("/api/v1/openapi/reference.js", () => new Response(CONFIG_SCRIPT, { headers: js }), hide)
+      .get(
+        "/api/v1/openapi/json",
+        ({ set }) => {
+          document ??= JSON.stringify(openApiDocument(app, publicUrl));
+          set.headers["content-type"] = "application/json";
+          return document;
+        },
+        hide,
+      )
+      .get(
+        "/api/v1/openapi/reference.js",
+        ({ set }) => {
+          Object.assign(set.headers, js);
+          return CONFIG_SCRIPT;
+        },
+        hide,
+      )
       .get(
         "/api/v1/openapi/scalar.js",
-        async ({ request }) => {
+        async ({ request, set }) => {
           if (!bundle) {
             const plain = await Bun.file(SCALAR_BUNDLE).bytes();
             bundle = { plain, gzip: Bun.gzipSync(plain) };
           }
           const gzip = /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "");
-          return new Response(gzip ? bundle.gzip : bundle.plain, {
-            headers: { ...js, vary: "accept-encoding", ...(gzip ? { "content-encoding": "gzip" } : {}) },
-          });
+          Object.assign(set.headers, js, { vary: "accept-encoding" });
+          if (gzip) set.headers["content-encoding"] = "gzip";
+          return gzip ? bundle.gzip : bundle.plain;
         },
         hide,
       );

@@ -9,6 +9,7 @@ import { sha256 } from "../lib/crypto.ts";
 import type { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
 import { opsCounts } from "./store.ts";
+import { SIGNED_IN, fileResponses } from "../lib/schemas.ts";
 
 /** Every 6th bucket of the server's histograms: bounds about ×2 apart, 0.1 ms to 41 s. */
 const BUCKET_STEP = 6;
@@ -200,6 +201,15 @@ export function metricsRoutes(s: Services) {
       set.headers["content-type"] = metrics.contentType;
       return metrics.scrape();
     },
-    { detail: { summary: "Prometheus metrics of this server node (text exposition format)", tags: ["ops"] } },
+    {
+      detail: {
+        summary: "Prometheus metrics of this server node (text exposition format)",
+        description:
+          "`Authorization: Bearer` with the scrape token (SENTPULSE_METRICS_TOKEN) or an admin's API key; an admin's session also works.",
+        tags: ["ops"],
+        security: SIGNED_IN,
+        responses: fileResponses("The metrics", "text/plain", 401, 403),
+      },
+    },
   );
 }

@@ -17,27 +17,34 @@ describe("operations", () => {
     expect(["native", "timescale"]).toContain(ready.engine);
   });
 
-  test("the OpenAPI document lists the contract's routes, and the page renders", async () => {
+  test("the OpenAPI document lists the contract's routes, and the page and its script are served here", async () => {
     const doc = (await (await fetch(`${srv.url}/api/v1/openapi/json`)).json()) as { paths: Record<string, unknown> };
     for (const path of [
       "/api/v1/auth/login",
-      "/api/v1/devices/",
+      "/api/v1/devices",
       "/api/v1/devices/{id}/telemetry",
-      "/api/v1/enrollment-tokens/",
+      "/api/v1/enrollment-tokens",
       "/api/agent/v1/enroll",
     ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     const page = await fetch(`${srv.url}/api/v1/openapi`);
     expect(page.headers.get("content-type")).toContain("text/html");
+    const html = await page.text();
+    expect(html).not.toContain("https://");
+    for (const src of html.matchAll(/<script src="([^"]+)"/g)) {
+      const script = await fetch(`${srv.url}${src[1]}`);
+      expect(script.status).toBe(200);
+      expect(script.headers.get("content-type")).toContain("text/javascript");
+    }
   });
 
-  test("agent binaries are served per target; unknown targets are 400", async () => {
+  test("agent binaries are served per target; unknown targets are 422", async () => {
     const res = await fetch(`${srv.url}/download/agent/linux-x64`);
     expect(res.status).toBe(200);
     const head = new Uint8Array(await res.arrayBuffer()).slice(0, 4);
     expect([...head]).toEqual([0x7f, 0x45, 0x4c, 0x46]); // ELF
-    expect((await fetch(`${srv.url}/download/agent/amiga-m68k`)).status).toBe(400);
+    expect((await fetch(`${srv.url}/download/agent/amiga-m68k`)).status).toBe(422);
   });
 
   test("unknown API routes are 404 JSON, not the dashboard", async () => {

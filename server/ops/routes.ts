@@ -7,16 +7,32 @@ import type { Services } from "../context.ts";
 import { installPs1, installSh } from "../enrollment/install-scripts.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { NotFound } from "../errors.ts";
+import { Ok, fileResponses } from "../lib/schemas.ts";
 import { staticFile } from "./static.ts";
 
 export const AGENT_TARGETS = ["linux-x64", "linux-arm64", "windows-x64", "darwin-x64", "darwin-arm64"] as const;
+
+const Readiness = type({
+  ok: "boolean",
+  database: "boolean",
+  migrations: "boolean",
+  engine: "'native' | 'timescale'",
+  agentsConnected: "number",
+});
+const NodeMetrics = type({
+  agentsConnected: "number",
+  ingest: "Record<string, number>",
+  telemetryAckLatency: { count: "number", meanMs: "number", p50Ms: "number", p99Ms: "number" },
+  process: { rssBytes: "number", uptimeSeconds: "number" },
+});
 
 /** Health, readiness, agent binaries and installers, and the web app's static files. */
 export function opsRoutes(s: Services) {
   const webDir = resolve(s.config.webDistDir);
   const agentDir = resolve(s.config.agentDistDir);
   return new Elysia()
-    .get("/healthz", () => ({ ok: true }), {
+    .get("/healthz", () => ({ ok: true as const }), {
+      response: { 200: Ok },
       detail: { summary: "The process is up", tags: ["ops"] },
     })
     .get(
@@ -44,6 +60,7 @@ export function opsRoutes(s: Services) {
         }
       },
       {
+        response: { 200: Readiness, 503: Readiness },
         detail: {
           summary: "Database reachable and migrations applied",
           tags: ["ops"],
@@ -59,15 +76,19 @@ export function opsRoutes(s: Services) {
         telemetryAckLatency: s.agents.telemetryLatency.summary(),
         process: { rssBytes: process.memoryUsage().rss, uptimeSeconds: Math.round(process.uptime()) },
       }),
-      { role: "admin", detail: { summary: "Pulse and ingest counters of this server node", tags: ["ops"] } },
+      {
+        role: "admin",
+        response: { 200: NodeMetrics },
+        detail: { summary: "Pulse and ingest counters of this server node", tags: ["ops"] },
+      },
     )
     .post(
       "/api/v1/metrics/reset",
       () => {
         s.agents.telemetryLatency.reset();
-        return { ok: true };
+        return { ok: true as const };
       },
-      { role: "admin", detail: { summary: "Restart the latency histogram (benchmarks)", tags: ["ops"] } },
+      { role: "admin", response: { 200: Ok }, detail: { summary: "Restart the latency histogram (benchmarks)", tags: ["ops"] } },
     )
     .get(
       "/download/agent/:target",
@@ -80,17 +101,35 @@ export function opsRoutes(s: Services) {
       },
       {
         params: type({ target: type.enumerated(...AGENT_TARGETS) }),
-        detail: { summary: "Compiled agent binary", tags: ["ops"] },
+        detail: {
+          summary: "Compiled agent binary",
+          tags: ["ops"],
+          responses: fileResponses("The agent executable", "application/octet-stream", 404, 422),
+        },
       },
     )
-    .get("/install.sh", ({ set }) => {
-      set.headers["content-type"] = "text/x-shellscript; charset=utf-8";
-      return installSh(s.config.publicUrl);
-    })
-    .get("/install.ps1", ({ set }) => {
-      set.headers["content-type"] = "text/plain; charset=utf-8";
-      return installPs1(s.config.publicUrl);
-    })
+    .get(
+      "/install.sh",
+      ({ set }) => {
+        set.headers["content-type"] = "text/x-shellscript; charset=utf-8";
+        return installSh(s.config.publicUrl);
+      },
+      {
+        detail: {
+          summary: "Installer for Linux and macOS",
+          tags: ["ops"],
+          responses: fileResponses("A POSIX shell script", "text/x-shellscript"),
+        },
+      },
+    )
+    .get(
+      "/install.ps1",
+      ({ set }) => {
+        set.headers["content-type"] = "text/plain; charset=utf-8";
+        return installPs1(s.config.publicUrl);
+      },
+      { detail: { summary: "Installer for Windows", tags: ["ops"], responses: fileResponses("A PowerShell script", "text/plain") } },
+    )
     .get("/*", ({ params, set }) => {
       const rel = params["*"] ?? "";
       if (rel.startsWith("api/")) throw new NotFound("ROUTE_NOT_FOUND", `no route /${rel}`);

@@ -5,9 +5,10 @@ import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import type { Sql } from "postgres";
-import { BadRequest, NotFound } from "../errors.ts";
+import { NotFound, ValidationFailed } from "../errors.ts";
 import { scriptSpec } from "../library/spec.ts";
-import { ScriptLanguage } from "../protocol/frames.ts";
+import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import { type RuleInput, deleteRule, insertRule, listRules, updateRule } from "./store.ts";
 
 const RuleBody = type({
@@ -42,15 +43,14 @@ type RuleBody = typeof RuleBody.infer;
 /** The stored form of a rule from its body: a check's script resolved (and its timeout kept within the interval). */
 async function ruleInput(sql: Sql, organizationId: string, body: RuleBody): Promise<RuleInput> {
   const { check, ...rest } = body;
-  if (body.mount && body.metric !== "disk_free_percent")
-    throw new BadRequest("VALIDATION_FAILED", "mount is only for disk_free_percent rules");
+  if (body.mount && body.metric !== "disk_free_percent") throw new ValidationFailed("mount is only for disk_free_percent rules");
   // offline: the value is 1 while the device is offline, so the condition is always "> 0"
   if (body.metric === "offline") Object.assign(rest, { operator: ">", threshold: 0 });
   if (body.metric !== "script_exit_code") {
-    if (check) throw new BadRequest("VALIDATION_FAILED", "check is only for script_exit_code rules");
+    if (check) throw new ValidationFailed("check is only for script_exit_code rules");
     return rest;
   }
-  if (!check) throw new BadRequest("VALIDATION_FAILED", "a script_exit_code rule needs a check: the script and its interval");
+  if (!check) throw new ValidationFailed("a script_exit_code rule needs a check: the script and its interval");
   const spec = await scriptSpec(sql, organizationId, {
     ...check,
     timeoutSeconds: check.timeoutSeconds ?? Math.min(60, check.intervalSeconds),
@@ -58,7 +58,26 @@ async function ruleInput(sql: Sql, organizationId: string, body: RuleBody): Prom
   if (spec.kind === "run_script") spec.timeoutSeconds = Math.min(spec.timeoutSeconds, check.intervalSeconds);
   return { ...rest, check: { spec, scriptId: check.scriptId ?? null, intervalSeconds: check.intervalSeconds } };
 }
-const IdParam = type({ id: "string.uuid" });
+const Rule = type({
+  id: "string",
+  organizationId: "string",
+  name: "string",
+  metric: RuleBody.get("metric"),
+  operator: RuleBody.get("operator"),
+  threshold: "number",
+  durationSeconds: "number",
+  severity: RuleBody.get("severity"),
+  cooldownSeconds: "number",
+  scope: RuleBody.get("scope"),
+  channelIds: "string[]",
+  escalateAfterSeconds: "number | null",
+  escalationChannelIds: "string[]",
+  check: type({ spec: CommandSpec, scriptId: "string | null", intervalSeconds: "number" }).or("null"),
+  mount: "string | null",
+  enabled: "boolean",
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
 
 /** Alert rules: thresholds held for a duration, per scope, with cooldowns. */
 export function ruleRoutes(s: Services) {
@@ -67,6 +86,7 @@ export function ruleRoutes(s: Services) {
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listRules(s.sql, principal.organizationId) }), {
       role: "readonly",
+      response: { 200: listOf(Rule) },
       detail: { summary: "Alert rules of the organization", tags: ["alerts"] },
     })
     .post(
@@ -84,7 +104,12 @@ export function ruleRoutes(s: Services) {
         set.status = 201;
         return row;
       },
-      { role: "admin", body: RuleBody, detail: { summary: "Create an alert rule", tags: ["alerts"] } },
+      {
+        role: "admin",
+        body: RuleBody,
+        response: { 201: Rule, ...errors(404, 422) },
+        detail: { summary: "Create an alert rule", tags: ["alerts"] },
+      },
     )
     .put(
       "/:id",
@@ -101,7 +126,13 @@ export function ruleRoutes(s: Services) {
         });
         return row;
       },
-      { role: "admin", params: IdParam, body: RuleBody, detail: { summary: "Replace an alert rule", tags: ["alerts"] } },
+      {
+        role: "admin",
+        params: IdParam,
+        body: RuleBody,
+        response: { 200: Rule, ...errors(404, 422) },
+        detail: { summary: "Replace an alert rule", tags: ["alerts"] },
+      },
     )
     .delete(
       "/:id",
@@ -112,6 +143,11 @@ export function ruleRoutes(s: Services) {
         await writeAudit(s.sql, { ...actorOf(principal), action: "alert_rule.deleted", targetType: "alert_rule", targetId: params.id });
         return { ok: true };
       },
-      { role: "admin", params: IdParam, detail: { summary: "Delete an alert rule", tags: ["alerts"] } },
+      {
+        role: "admin",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Delete an alert rule", tags: ["alerts"] },
+      },
     );
 }

@@ -175,17 +175,17 @@ describe("threshold rules through the ingestion path", () => {
     const bad = await srv.api("/api/v1/alert-rules", {
       body: { name: "x", metric: "cpu_percent", operator: ">", threshold: 1, severity: "info", mount: "/" },
     });
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(422);
   });
 
-  test("bad rules are 400; another organization's rules are 404; read-only cannot change rules", async () => {
+  test("bad rules are 422; another organization's rules are 404; read-only cannot change rules", async () => {
     for (const body of [
       { name: "x", metric: "temperature", operator: ">", threshold: 1, severity: "critical" },
       { name: "x", metric: "cpu_percent", operator: "!=", threshold: 1, severity: "critical" },
       { name: "x", metric: "cpu_percent", operator: ">", threshold: "high", severity: "critical" },
       { name: "x", metric: "cpu_percent", operator: ">", threshold: 1, severity: "critical", scope: { type: "site" } },
     ]) {
-      expect((await srv.api("/api/v1/alert-rules", { body })).status).toBe(400);
+      expect((await srv.api("/api/v1/alert-rules", { body })).status).toBe(422);
     }
     const other = await otherOrganization(srv.sql);
     const cookie = await login(srv.url, other.email, other.password);
@@ -291,6 +291,6 @@ describe("alert handling", () => {
     expect((await srv.api(`/api/v1/alerts/${alert!.id}/resolve`, { body: {} })).status).toBe(200);
     expect((await srv.api(`/api/v1/alerts/${alert!.id}/resolve`, { body: {} })).status).toBe(404);
     expect((await alertsOf(d.deviceId))[0]?.state).toBe("resolved");
-    expect((await srv.api(`/api/v1/alerts/${alert!.id}/notes`, { body: { text: "" } })).status).toBe(400);
+    expect((await srv.api(`/api/v1/alerts/${alert!.id}/notes`, { body: { text: "" } })).status).toBe(422);
   });
 });

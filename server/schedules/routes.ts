@@ -4,10 +4,11 @@ import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { BadRequest, NotFound } from "../errors.ts";
+import { BadRequest, NotFound, ValidationFailed } from "../errors.ts";
 import { scriptSpec } from "../library/spec.ts";
 import { getWorkflow } from "../automation/store.ts";
-import { type CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
+import { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
+import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { nextOccurrence } from "./scheduler.ts";
 import { deleteSchedule, getSchedule, insertSchedule, listRuns, listSchedules, setEnabled } from "./store.ts";
 
@@ -25,7 +26,23 @@ const NewSchedule = type({
   "args?": "(string <= 1024)[] <= 64",
   "timeoutSeconds?": "1 <= number.integer <= 86400",
 });
-const IdParam = type({ id: "string.uuid" });
+const Schedule = type({
+  id: "string",
+  organizationId: "string",
+  name: "string",
+  cron: "string | null",
+  runAt: Timestamp.or("null"),
+  timezone: "string",
+  target: NewSchedule.get("target"),
+  spec: CommandSpec.or("null"),
+  scriptId: "string | null",
+  workflowId: "string | null",
+  enabled: "boolean",
+  nextRunAt: Timestamp.or("null"),
+  lastRunAt: Timestamp.or("null"),
+  createdAt: Timestamp,
+});
+const Run = type({ id: "string", dueAt: Timestamp, startedAt: Timestamp, deviceCount: "number", commandIds: "string[]" });
 
 /** Scheduled scripts: cron expressions (seconds optional) or a one-off time, time-zone aware. */
 export function scheduleRoutes(s: Services) {
@@ -33,12 +50,13 @@ export function scheduleRoutes(s: Services) {
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listSchedules(s.sql, principal.organizationId) }), {
       role: "readonly",
+      response: { 200: listOf(Schedule) },
       detail: { summary: "Scheduled scripts", tags: ["automation"] },
     })
     .post(
       "/",
       async ({ body, principal, set }) => {
-        if (Boolean(body.cron) === Boolean(body.runAt)) throw new BadRequest("VALIDATION_FAILED", "give either cron or runAt");
+        if (Boolean(body.cron) === Boolean(body.runAt)) throw new ValidationFailed("give either cron or runAt");
         const timezone = body.timezone ?? "UTC";
         let nextRunAt: Date | null;
         try {
@@ -48,10 +66,10 @@ export function scheduleRoutes(s: Services) {
         }
         let spec: CommandSpec | null = null;
         if (body.workflowId) {
-          if (body.scriptId || body.content) throw new BadRequest("VALIDATION_FAILED", "give a workflow or a script, not both");
+          if (body.scriptId || body.content) throw new ValidationFailed("give a workflow or a script, not both");
           const wf = await getWorkflow(s.sql, principal.organizationId, body.workflowId);
           if (!wf) throw new NotFound("WORKFLOW_NOT_FOUND", "no such workflow in your organization");
-          if (wf.trigger.event !== "schedule") throw new BadRequest("VALIDATION_FAILED", 'the workflow\'s trigger must be "schedule"');
+          if (wf.trigger.event !== "schedule") throw new ValidationFailed('the workflow\'s trigger must be "schedule"');
         } else spec = await scriptSpec(s.sql, principal.organizationId, body);
         const scriptId = body.scriptId ?? null;
         const row = await insertSchedule(s.sql, {
@@ -77,7 +95,12 @@ export function scheduleRoutes(s: Services) {
         set.status = 201;
         return row;
       },
-      { role: "technician", body: NewSchedule, detail: { summary: "Schedule a script", tags: ["automation"] } },
+      {
+        role: "technician",
+        body: NewSchedule,
+        response: { 201: Schedule, ...errors(400, 404, 422) },
+        detail: { summary: "Schedule a script", tags: ["automation"] },
+      },
     )
     .post(
       "/:id/:action",
@@ -87,6 +110,7 @@ export function scheduleRoutes(s: Services) {
         const enable = params.action === "enable";
         const next = enable ? (sch.cron ? nextOccurrence(sch.cron, sch.timezone, new Date()) : sch.runAt) : null;
         const row = await setEnabled(s.sql, principal.organizationId, params.id, enable, next);
+        if (!row) throw new NotFound("SCHEDULE_NOT_FOUND", "no such schedule in your organization");
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: `schedule.${params.action}d`,
@@ -98,6 +122,7 @@ export function scheduleRoutes(s: Services) {
       {
         role: "technician",
         params: type({ id: "string.uuid", action: "'enable' | 'disable'" }),
+        response: { 200: Schedule, ...errors(404, 422) },
         detail: { summary: "Enable or disable a schedule", tags: ["automation"] },
       },
     )
@@ -109,11 +134,17 @@ export function scheduleRoutes(s: Services) {
         await writeAudit(s.sql, { ...actorOf(principal), action: "schedule.deleted", targetType: "schedule", targetId: params.id });
         return { ok: true };
       },
-      { role: "technician", params: IdParam, detail: { summary: "Delete a schedule", tags: ["automation"] } },
+      {
+        role: "technician",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Delete a schedule", tags: ["automation"] },
+      },
     )
     .get("/:id/runs", async ({ params, principal }) => ({ items: await listRuns(s.sql, principal.organizationId, params.id) }), {
       role: "readonly",
       params: IdParam,
+      response: { 200: listOf(Run), ...errors(422) },
       detail: { summary: "A schedule's runs, newest first", tags: ["automation"] },
     });
 }

@@ -164,20 +164,20 @@ describe("schedules", () => {
     const alertWfId = ((await alertWf.json()) as { id: string }).id;
     const later = new Date(Date.now() + 3600_000).toISOString();
     const post = (body: unknown) => a.api("/api/v1/schedules", { body });
-    expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId: alertWfId })).status).toBe(400);
-    expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId, language: "sh", content: "x" })).status).toBe(400);
+    expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId: alertWfId })).status).toBe(422);
+    expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId, language: "sh", content: "x" })).status).toBe(422);
     expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId: crypto.randomUUID() })).status).toBe(404);
   });
 
-  test("bad schedules are 400; another organization's schedules are 404", async () => {
-    for (const body of [
-      { name: "x", cron: "whenever", target: { tag: "t" }, language: "sh", content: "x" },
-      { name: "x", target: { tag: "t" }, language: "sh", content: "x" },
-      { name: "x", cron: "* * * * *", runAt: new Date().toISOString(), target: { tag: "t" }, language: "sh", content: "x" },
-      { name: "x", cron: "* * * * *", timezone: "Mars/Olympus", target: { tag: "t" }, language: "sh", content: "x" },
-      { name: "x", cron: "* * * * *", target: { tag: "t" } },
-    ]) {
-      expect((await a.api("/api/v1/schedules", { body })).status).toBe(400);
+  test("bad schedules are 400 (not understood) or 422 (invalid); another organization's schedules are 404", async () => {
+    for (const [body, status] of [
+      [{ name: "x", cron: "whenever", target: { tag: "t" }, language: "sh", content: "x" }, 400],
+      [{ name: "x", target: { tag: "t" }, language: "sh", content: "x" }, 422],
+      [{ name: "x", cron: "* * * * *", runAt: new Date().toISOString(), target: { tag: "t" }, language: "sh", content: "x" }, 422],
+      [{ name: "x", cron: "* * * * *", timezone: "Mars/Olympus", target: { tag: "t" }, language: "sh", content: "x" }, 400],
+      [{ name: "x", cron: "* * * * *", target: { tag: "t" } }, 422],
+    ] as const) {
+      expect((await a.api("/api/v1/schedules", { body })).status).toBe(status);
     }
     const other = await otherOrganization(a.sql);
     const [site] = await a.sql`select id from sites where organization_id = ${other.organizationId}`;

@@ -5,6 +5,7 @@ import { can } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization } from "../devices/store.ts";
 import { Forbidden, NotFound, Unauthorized } from "../errors.ts";
+import { IdParam, SIGNED_IN, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { MAX_TERMINAL_CHUNK } from "../protocol/frames.ts";
 import type { TerminalHub } from "./sessions.ts";
 import { getRecording, listSessions } from "./store.ts";
@@ -15,6 +16,19 @@ const BrowserInput = type({ type: "'input'", data: `string <= ${MAX_TERMINAL_CHU
 const OpenQuery = type({
   "cols?": type("string.integer.parse").pipe(type("1 <= number <= 1000")),
   "rows?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
+});
+
+const Session = type({
+  id: "string",
+  deviceId: "string",
+  userId: "string | null",
+  userEmail: "string | null",
+  startedAt: Timestamp,
+  endedAt: Timestamp.or("null"),
+  endReason: "string | null",
+  cols: "number",
+  rows: "number",
+  recordingTruncated: "boolean",
 });
 
 /**
@@ -31,6 +45,7 @@ export function terminalRoutes(s: Services, hub: TerminalHub) {
       {
         role: "technician",
         query: type({ "deviceId?": "string.uuid" }),
+        response: { 200: listOf(Session), ...errors(422) },
         detail: { summary: "Recorded terminal sessions, newest first", tags: ["terminal"] },
       },
     )
@@ -44,7 +59,8 @@ export function terminalRoutes(s: Services, hub: TerminalHub) {
       },
       {
         role: "technician",
-        params: type({ id: "string.uuid" }),
+        params: IdParam,
+        response: { 200: type("string"), ...errors(404, 422) },
         detail: { summary: "A session's recording (asciicast v2)", tags: ["terminal"] },
       },
     )
@@ -61,6 +77,15 @@ export function terminalRoutes(s: Services, hub: TerminalHub) {
     .ws("/api/v1/devices/:id/terminal", {
       maxPayloadLength: MAX_TERMINAL_CHUNK * 2,
       idleTimeout: 120,
+      detail: {
+        summary: "A shell on the device (WebSocket; needs the device:terminal permission)",
+        description:
+          'Text frames carry JSON. Send `{"type":"input","data":"ls\\r"}`, `{"type":"resize","cols":120,"rows":40}` or ' +
+          '`{"type":"close"}`; receive `{"type":"output","data":"…"}`, `{"type":"exit","code":0}` and `{"type":"error","message":"…"}`. ' +
+          "Refused before the upgrade with 401, 403 or 404 (`DEVICE_NOT_FOUND`).",
+        tags: ["terminal"],
+        security: SIGNED_IN,
+      },
       open(ws) {
         const { principal, params, query } = ws.data;
         const id = hub.open({

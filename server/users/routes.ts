@@ -5,9 +5,19 @@ import { authPlugin } from "../auth/plugin.ts";
 import { actorOf, roleAtLeast } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { BadRequest, Forbidden, NotFound } from "../errors.ts";
+import { IdParam, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { createUser, getUser, listUsers, updateUser } from "./store.ts";
 
-const Role = type("'owner' | 'admin' | 'technician' | 'readonly'");
+const Role = RoleName;
+const User = type({
+  id: "string",
+  email: "string",
+  name: "string",
+  role: Role,
+  createdAt: Timestamp,
+  lastLoginAt: Timestamp.or("null"),
+  disabledAt: Timestamp.or("null"),
+});
 const NewUser = type({
   email: "string.email <= 320",
   "name?": "string <= 200",
@@ -15,7 +25,6 @@ const NewUser = type({
   password: "10 <= string <= 1024",
 });
 const Change = type({ "role?": Role, "name?": "string <= 200", "disabled?": "boolean" });
-const IdParam = type({ id: "string.uuid" });
 
 /** People of the organization: list, invite with a role, change role, disable. Admins only. */
 export function userRoutes(s: Services) {
@@ -23,6 +32,7 @@ export function userRoutes(s: Services) {
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listUsers(s.sql, principal.organizationId) }), {
       role: "admin",
+      response: { 200: listOf(User) },
       detail: { summary: "Users of the organization", tags: ["users"] },
     })
     .post(
@@ -46,7 +56,12 @@ export function userRoutes(s: Services) {
         set.status = 201;
         return user;
       },
-      { role: "admin", body: NewUser, detail: { summary: "Create a user with a role", tags: ["users"] } },
+      {
+        role: "admin",
+        body: NewUser,
+        response: { 201: User, ...errors(409, 422) },
+        detail: { summary: "Create a user with a role", tags: ["users"] },
+      },
     )
     .patch(
       "/:id",
@@ -60,6 +75,7 @@ export function userRoutes(s: Services) {
           throw new Forbidden("ROLE_TOO_HIGH", "you cannot change a user whose role is above yours, or grant one");
         }
         const user = await updateUser(s.sql, principal.organizationId, params.id, body);
+        if (!user) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
         await writeAudit(s.sql, { ...actorOf(principal), action: "user.updated", targetType: "user", targetId: params.id, details: body });
         return user;
       },
@@ -67,6 +83,7 @@ export function userRoutes(s: Services) {
         role: "admin",
         params: IdParam,
         body: Change,
+        response: { 200: User, ...errors(400, 404, 422) },
         detail: { summary: "Change a user's role or name, or disable them", tags: ["users"] },
       },
     );

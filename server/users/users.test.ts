@@ -32,7 +32,7 @@ describe("users", () => {
       { email: "a@b.co", role: "god", password: "long enough pw" },
       { email: "a@b.co", role: "admin", password: "short" },
     ]) {
-      expect((await srv.api("/api/v1/users", { body })).status).toBe(400);
+      expect((await srv.api("/api/v1/users", { body })).status).toBe(422);
     }
     const dup = await srv.api("/api/v1/users", { body: { email: "TECH@example.com", role: "readonly", password: "a long password" } });
     expect(dup.status).toBe(409);

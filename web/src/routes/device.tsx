@@ -78,7 +78,7 @@ export default function DevicePage() {
     }
   };
 
-  const notFound = () => device.error instanceof ApiError && (device.error.status === 404 || device.error.status === 400);
+  const notFound = () => device.error instanceof ApiError && (device.error.status === 404 || device.error.status === 422);
   const title = () => current()?.hostname;
   createEffect(() => {
     document.title = `${title() ?? "Device"} · SENTpulse`;
