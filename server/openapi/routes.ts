@@ -13,7 +13,7 @@ const PAGE = `<!doctype html>
 <title>SENTpulse API reference</title>
 </head>
 <body>
-<div id="api-reference" data-url="/api/v1/openapi/json"></div>
+<div id="reference" data-url="/api/v1/openapi/json"></div>
 <script src="/api/v1/openapi/scalar.js"></script>
 <script src="/api/v1/openapi/reference.js"></script>
 </body>
@@ -22,11 +22,12 @@ const PAGE = `<!doctype html>
 
 /**
  * Scalar's configuration, an external script because the CSP allows no inline one. No default
- * fonts (they come from Scalar's CDN) and no proxy: everything stays on this origin.
+ * fonts (they come from Scalar's CDN) and no proxy: everything stays on this origin. (The element
+ * must not be `#api-reference`: Scalar would mount a second, default-configured copy on it.)
  */
 const CONFIG_SCRIPT = `"use strict";
 (function () {
-  var el = document.getElementById("api-reference");
+  var el = document.getElementById("reference");
   window.Scalar.createApiReference(el, {
     url: el.dataset.url,
     withDefaultFonts: false,
