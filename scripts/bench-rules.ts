@@ -13,6 +13,7 @@ import postgres from "postgres";
 import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { migrate } from "../db/migrate.ts";
 import { LiveHub } from "../server/live/hub.ts";
+import { LocalBus } from "../server/events/bus.ts";
 import { RuleEvaluator } from "../server/rules/evaluator.ts";
 import { type Metric, insertRule } from "../server/rules/store.ts";
 import { summarize } from "../server/telemetry/rows.ts";
@@ -51,7 +52,7 @@ try {
       scope: i % 2 === 0 ? { type: "organization" } : { type: "tag", tag: "env=prod" },
     });
   }
-  const evaluator = new RuleEvaluator(sql, new LiveHub(() => {}));
+  const evaluator = new RuleEvaluator(sql, new LiveHub(() => {}), new LocalBus());
   await evaluator.start();
   const run = async (label: string, cpuFor: (i: number) => number) => {
     const n = Number(opt.samples);

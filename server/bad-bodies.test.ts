@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(() => srv.stop());
 
 const pathOf = (r: AppRoute) => concretePath(r.path, (p) => (p === "action" ? "disable" : crypto.randomUUID()));
-const send = (r: AppRoute, body: string | Uint8Array) =>
+const send = (r: AppRoute, body: string | Uint8Array<ArrayBuffer>) =>
   fetch(`${srv.url}${pathOf(r)}`, { method: r.method, headers: { cookie: srv.cookie, "content-type": "application/json" }, body });
 const code = async (res: Response) => ((await res.json()) as { error?: { code?: unknown } }).error?.code;
 

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { type Database, openDatabase } from "../db/index.ts";
 import { dueEscalations } from "./alerts/handling.ts";
 import { AgentHub } from "./agents/hub.ts";
+import { automationReactions } from "./automation/reactions.ts";
 import { Automation } from "./automation/service.ts";
 import { rotateDueSecrets } from "./agents/rotation.ts";
 import { deleteExpiredSessions } from "./auth/store.ts";
@@ -9,12 +10,16 @@ import { CommandDispatcher } from "./commands/service.ts";
 import { expireCommands } from "./commands/store.ts";
 import type { Config } from "./config.ts";
 import type { Services } from "./context.ts";
+import { LocalBus } from "./events/bus.ts";
 import { LiveHub } from "./live/hub.ts";
+import { liveReactions } from "./live/reactions.ts";
 import { log } from "./log.ts";
 import { SecretBox, loadSecretKey } from "./notifications/crypto.ts";
+import { notificationReactions } from "./notifications/reactions.ts";
 import { Notifier } from "./notifications/service.ts";
 import { RuleEvaluator } from "./rules/evaluator.ts";
 import { CheckRunner } from "./rules/checks.ts";
+import { ruleReactions } from "./rules/reactions.ts";
 import { Scheduler } from "./schedules/scheduler.ts";
 import { StatusEngine } from "./status/engine.ts";
 import { registerNode, releaseNode } from "./status/store.ts";
@@ -30,7 +35,10 @@ export interface Running extends Services {
   shutdown(): Promise<void>;
 }
 
-/** Opens the database, wires the hubs, ingest and status engine, and starts the background jobs. */
+/**
+ * The composition: opens the database, builds every service with exactly what it uses, connects
+ * the reactions across capabilities through one event bus, and starts the background jobs.
+ */
 export async function createServices(config: Config): Promise<Running> {
   const db = await openDatabase({
     url: config.databaseUrl,
@@ -40,6 +48,7 @@ export async function createServices(config: Config): Promise<Running> {
   });
   const nodeId = Bun.randomUUIDv7();
   await registerNode(db.sql, nodeId, hostname());
+  const bus = new LocalBus();
   const agents = new AgentHub(() => ({
     telemetryIntervalS: config.telemetryIntervalS,
     beaconIntervalS: config.beaconIntervalS,
@@ -48,81 +57,44 @@ export async function createServices(config: Config): Promise<Running> {
   const jobs = telemetryJobs(db.sql, db.engine);
   const secrets = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
   const notifier = new Notifier(db.sql, secrets, config.notifyRetryBaseS);
-  const rules = new RuleEvaluator(db.sql, live, async (e) => {
-    await notifier.notify(e.organizationId, e.channelIds, e.alertId, e.event, e.message);
-    if (e.event === "alert.flapping" || e.event === "alert.stable") return; // notices: no workflows
-    await services.automation.handle({
-      organizationId: e.organizationId,
-      deviceId: String(e.message.alert.deviceId),
-      event: e.event,
-      alertId: e.alertId,
-      alertType: String(e.message.alert.type),
-      summary: e.message.subject,
-    });
-  });
+  const rules = new RuleEvaluator(db.sql, live, bus);
   await rules.start();
-  const ingest = new Ingestor(db.sql, {
-    lateAfterMs: db.engine === "native" ? LATE_AFTER_MS : undefined,
-    onStored(samples) {
-      for (const { deviceId, organizationId, sample, summary } of samples) {
-        if (!live.isWatched(deviceId)) continue;
-        live.publish(organizationId, {
-          type: "device.telemetry",
-          deviceId,
-          point: {
-            time: sample.time,
-            cpuPercent: sample.cpuPercent,
-            memoryPercent: summary.memoryPercent,
-            diskPercent: summary.diskPercent,
-            swapPercent: summary.swapPercent,
-            load1: sample.load[0],
-            networkRxBps: summary.networkRxBps,
-            networkTxBps: summary.networkTxBps,
-          },
-        });
-      }
-      rules.submit(samples);
-    },
-  });
+  const ingest = new Ingestor(db.sql, { lateAfterMs: db.engine === "native" ? LATE_AFTER_MS : undefined, bus });
   const status = new StatusEngine(
     db.sql,
     nodeId,
-    {
-      onlineWindowS: config.onlineWindowS,
-      offlineAfterS: config.offlineAfterS,
-      nodeStaleS: 15,
-    },
+    { onlineWindowS: config.onlineWindowS, offlineAfterS: config.offlineAfterS, nodeStaleS: 15 },
     live,
-    2000,
-    (c) => {
-      if (c.status !== "offline" && c.previous !== "offline") return;
-      rules.submitStatus({ organizationId: c.organizationId, deviceId: c.id, offline: c.status === "offline", at: Date.now() });
-      void services.automation.handle({
-        organizationId: c.organizationId,
-        deviceId: c.id,
-        event: c.status === "offline" ? "device.offline" : "device.online",
-        summary: `${c.hostname} is ${c.status === "offline" ? "offline" : "back"}`,
-      });
-    },
+    bus,
   );
-  const services = {
+  const commands = new CommandDispatcher(db.sql, agents, live, bus);
+  const terminals = new TerminalHub(db.sql, agents, config.terminalIdleS);
+  const automation = new Automation(db.sql, notifier, commands);
+  const scheduler = new Scheduler(db.sql, commands, bus, config.schedulerIntervalMs);
+  const checks = new CheckRunner(db.sql, agents, commands, config.schedulerIntervalMs);
+
+  // who reacts to what (each capability's own file says it; the list here is the whole picture)
+  liveReactions(bus, live);
+  ruleReactions(bus, rules);
+  notificationReactions(bus, notifier);
+  automationReactions(bus, automation);
+
+  const services: Services = {
     config,
     sql: db.sql,
     engine: db.engine,
     nodeId,
+    bus,
     live,
     agents,
     ingest,
     status,
+    commands,
+    terminals,
     rules,
     notifier,
     secrets,
-  } as Services;
-  services.commands = new CommandDispatcher(services);
-  services.terminals = new TerminalHub(services, config.terminalIdleS);
-  services.scheduler = new Scheduler(services, config.schedulerIntervalMs);
-  services.checks = new CheckRunner(services, config.schedulerIntervalMs);
-  services.automation = new Automation(services);
+  };
 
   const every = (ms: number, name: string, fn: () => Promise<unknown>) => {
     let busy = false;
@@ -145,11 +117,11 @@ export async function createServices(config: Config): Promise<Running> {
   await jobs.run();
   status.start();
   notifier.start();
-  services.scheduler.start();
-  services.checks.start();
+  scheduler.start();
+  checks.start();
   const timers = [
     every(jobs.intervalMs, "telemetry maintenance", () => jobs.run()),
-    every(10 * 60_000, "secret rotation", () => rotateDueSecrets(services)),
+    every(10 * 60_000, "secret rotation", () => rotateDueSecrets({ sql: db.sql, agents, nodeId, rotationS: config.secretRotationS })),
     every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
     every(60_000, "command expiry", () => expireCommands(db.sql)),
     every(60_000, "alert rule reload", () => rules.reloadRules()),
@@ -168,9 +140,9 @@ export async function createServices(config: Config): Promise<Running> {
     for (const t of timers) clearInterval(t);
     status.stop();
     notifier.stop();
-    services.scheduler.stop();
-    services.checks.stop();
-    services.terminals.stop();
+    scheduler.stop();
+    checks.stop();
+    terminals.stop();
     agents.closeAll(1012, "server restarting");
   }
 

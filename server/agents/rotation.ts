@@ -1,4 +1,5 @@
-import type { Services } from "../context.ts";
+import type { Sql } from "postgres";
+import type { AgentHub } from "./hub.ts";
 import { log } from "../log.ts";
 import { beginRotation, completeRotation, rotationDue } from "./credentials.ts";
 
@@ -10,7 +11,7 @@ const ROTATION_DEADLINE_MS = 30_000;
  * secret atomically and answers, and only then does the key become current. If the answer is
  * lost, the agent's next signature with the new secret completes the rotation instead.
  */
-export async function rotateSecret(s: Services, deviceId: string): Promise<boolean> {
+export async function rotateSecret(s: { sql: Sql; agents: AgentHub }, deviceId: string): Promise<boolean> {
   const secret = await beginRotation(s.sql, deviceId);
   const result = await s.agents.call(deviceId, { type: "rotate_secret", data: { secret } }, ROTATION_DEADLINE_MS);
   if (!result.ok) {
@@ -26,8 +27,8 @@ export async function rotateSecret(s: Services, deviceId: string): Promise<boole
 }
 
 /** Rotates the secrets of this node's connected devices whose secret is older than the rotation period. */
-export async function rotateDueSecrets(s: Services, max = 500): Promise<number> {
+export async function rotateDueSecrets(s: { sql: Sql; agents: AgentHub; nodeId: string; rotationS: number }, max = 500): Promise<number> {
   let rotated = 0;
-  for (const id of await rotationDue(s.sql, s.nodeId, s.config.secretRotationS, max)) if (await rotateSecret(s, id)) rotated++;
+  for (const id of await rotationDue(s.sql, s.nodeId, s.rotationS, max)) if (await rotateSecret(s, id)) rotated++;
   return rotated;
 }

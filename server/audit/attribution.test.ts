@@ -18,10 +18,11 @@ const withKey = (path: string, body: unknown) =>
     headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-const auditOf = (action: string) =>
-  srv.sql<{ actorType: string; actorId: string; actorName: string; targetId: string | null }[]>`
+const auditOf = async (action: string) => [
+  ...(await srv.sql<{ actorType: string; actorId: string; actorName: string; targetId: string | null }[]>`
     select actor_type as "actorType", actor_id as "actorId", actor_name as "actorName", target_id as "targetId"
-    from audit_log where action = ${action} order by id desc limit 1`;
+    from audit_log where action = ${action} order by id desc limit 1`),
+];
 
 describe("attribution to API keys", () => {
   test("a command queued with an API key names the key (id and name) on the command and in the audit log", async () => {
@@ -45,7 +46,9 @@ describe("attribution to API keys", () => {
     expect(notes.items).toEqual([
       expect.objectContaining({ userId: null, text: "looked at it from CI", actor: { type: "api_key", id: key.id, name: "nightly-ci" } }),
     ]);
-    expect(await auditOf("alert.noted")).toEqual([{ actorType: "api_key", actorId: key.id, actorName: "nightly-ci", targetId: alert?.id }]);
+    expect(await auditOf("alert.noted")).toEqual([
+      { actorType: "api_key", actorId: key.id, actorName: "nightly-ci", targetId: alert?.id ?? null },
+    ]);
   });
 
   test("a signed-in user is named by id and e-mail", async () => {

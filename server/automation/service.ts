@@ -1,5 +1,7 @@
 import { addNote } from "../alerts/handling.ts";
-import type { Services } from "../context.ts";
+import type { Sql } from "postgres";
+import type { CommandDispatcher } from "../commands/service.ts";
+import type { Notifier } from "../notifications/service.ts";
 import type { Actor } from "../audit/actor.ts";
 import { scriptSpec } from "../library/spec.ts";
 import { log } from "../log.ts";
@@ -32,11 +34,15 @@ export interface AutomationEvent {
  * every run with each action's result.
  */
 export class Automation {
-  constructor(private readonly s: Services) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly notifier: Notifier,
+    private readonly commands: CommandDispatcher,
+  ) {}
 
   async handle(e: AutomationEvent): Promise<void> {
     try {
-      for (const wf of await matching(this.s.sql, e.organizationId, e.event, e.alertType)) await this.execute(wf, e);
+      for (const wf of await matching(this.sql, e.organizationId, e.event, e.alertType)) await this.execute(wf, e);
     } catch (err) {
       log("error", "workflow failed", { event: e.event, deviceId: e.deviceId, error: err instanceof Error ? err.message : String(err) });
     }
@@ -45,7 +51,7 @@ export class Automation {
   /** A schedule's occurrence: its workflow runs once for each of its devices. */
   async runScheduled(organizationId: string, workflowId: string, deviceIds: string[], scheduleName: string): Promise<void> {
     try {
-      const wf = await getWorkflow(this.s.sql, organizationId, workflowId);
+      const wf = await getWorkflow(this.sql, organizationId, workflowId);
       if (!wf?.enabled) return;
       for (const deviceId of deviceIds)
         await this.execute(wf, { organizationId, deviceId, event: "schedule", summary: `Schedule "${scheduleName}"` });
@@ -59,7 +65,7 @@ export class Automation {
     const results: ActionResult[] = [];
     const actor: Actor = { type: "workflow", id: wf.id, name: wf.name };
     for (const action of wf.actions) results.push(await this.run(action, e, actor));
-    await insertRun(this.s.sql, {
+    await insertRun(this.sql, {
       workflowId: wf.id,
       organizationId: e.organizationId,
       deviceId: e.deviceId,
@@ -74,7 +80,7 @@ export class Automation {
     try {
       switch (action.type) {
         case "notify":
-          await this.s.notifier.notify(e.organizationId, action.channelIds, e.alertId ?? null, e.event, {
+          await this.notifier.notify(e.organizationId, action.channelIds, e.alertId ?? null, e.event, {
             subject: `Automation: ${e.summary}`,
             text: e.summary,
           });
@@ -82,7 +88,7 @@ export class Automation {
         case "add_note":
           return await this.note(action.text, e, actor);
         case "restart_service": {
-          const os = await deviceOs(this.s.sql, e.organizationId, e.deviceId);
+          const os = await deviceOs(this.sql, e.organizationId, e.deviceId);
           if (!os) throw new Error("the device no longer exists");
           return {
             action: "restart_service",
@@ -91,7 +97,7 @@ export class Automation {
           };
         }
         case "run_script": {
-          const spec = await scriptSpec(this.s.sql, e.organizationId, action);
+          const spec = await scriptSpec(this.sql, e.organizationId, action);
           return { action: "run_script", ok: true, commandId: await this.queue(e, actor, spec, action.scriptId ?? null) };
         }
       }
@@ -106,13 +112,13 @@ export class Automation {
    */
   private async note(text: string, e: AutomationEvent, actor: Actor): Promise<ActionResult> {
     if (!e.alertId) return { action: "add_note", ok: true, skipped: "no alert to note" };
-    if (!(await addNote(this.s.sql, e.organizationId, e.alertId, actor, text))) throw new Error("the alert no longer exists");
+    if (!(await addNote(this.sql, e.organizationId, e.alertId, actor, text))) throw new Error("the alert no longer exists");
     return { action: "add_note", ok: true };
   }
 
   /** Queues a command for the event's device (an offline device runs it when it returns, within a day). */
   private async queue(e: AutomationEvent, actor: Actor, spec: CommandSpec, scriptId: string | null): Promise<string> {
-    const [row] = await this.s.commands.enqueue({
+    const [row] = await this.commands.enqueue({
       organizationId: e.organizationId,
       deviceIds: [e.deviceId],
       spec,

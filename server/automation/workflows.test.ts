@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sendBeacon } from "../../agent/transport/beacon.ts";
 import { createToken } from "../testing/agents.ts";
 import { facts, otherOrganization, sample } from "../testing/fixtures.ts";
-import { login, startTestServer, type TestServer } from "../testing/harness.ts";
+import { login, startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -70,7 +70,7 @@ describe("workflow actions: restart a service, add a note", () => {
     }
   });
 
-  test("bad input is 400: service names a shell could read, empty or long notes, unknown actions, too many actions", async () => {
+  test("bad input is 422: service names a shell could read, empty or long notes, unknown actions, too many actions", async () => {
     const bodies = [
       ...["foo; rm -rf /", "$(x)", "`x`", "print spooler", "a'b", 'a"b', "-h", ""].map(service),
       { name: "x", trigger: { event: "alert.firing" }, actions: [{ type: "restart_service" }] },
@@ -82,7 +82,7 @@ describe("workflow actions: restart a service, add a note", () => {
     ];
     for (const body of bodies) {
       const res = await srv.api("/api/v1/workflows", { body });
-      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect({ body, status: res.status }).toEqual({ body, status: 422 });
     }
   });
 
@@ -133,7 +133,8 @@ describe("workflow actions: restart a service, add a note", () => {
     const d = await device(["env=wf-actions"]);
     await beacon(d, 50);
 
-    const [run] = await runsOf(wf.id);
+    // alert.changed reaches automation through the event bus, after the telemetry is stored
+    const [run] = await waitFor("the workflow run", async () => ((await runsOf(wf.id)).length > 0 ? runsOf(wf.id) : undefined));
     expect(run?.event).toBe("alert.firing");
     expect(run?.results.map((r) => [r.action, r.ok])).toEqual([
       ["restart_service", true],
@@ -183,13 +184,12 @@ describe("workflow actions: restart a service, add a note", () => {
     });
     const d = await device(["env=wf-online"]);
     const [org] = await srv.sql<{ id: string }[]>`select organization_id as id from devices where id = ${d.deviceId}`;
-    await srv.server.services.automation.handle({
-      organizationId: org?.id ?? "",
-      deviceId: d.deviceId,
-      event: "device.online",
-      summary: "host is back",
+    // the event the status engine publishes when a device comes back
+    srv.server.services.bus.publish("device.status", {
+      changes: [{ id: d.deviceId, organizationId: org?.id ?? "", hostname: "host", previous: "offline", status: "online" }],
+      at: Date.now(),
     });
-    const [run] = await runsOf(wf.id);
+    const [run] = await waitFor("the workflow run", async () => ((await runsOf(wf.id)).length > 0 ? runsOf(wf.id) : undefined));
     expect(run?.alertId).toBeNull();
     expect(run?.results[0]).toEqual({ action: "add_note", ok: true, skipped: "no alert to note" });
     expect(run?.results[1]).toMatchObject({ action: "restart_service", ok: true });

@@ -1,7 +1,9 @@
 import type { Sql } from "postgres";
 import type { Actor } from "../audit/actor.ts";
 import { auditActor, writeAudit } from "../audit/store.ts";
-import type { Services } from "../context.ts";
+import type { AgentHub } from "../agents/hub.ts";
+import type { CommandFinished, EventBus } from "../events/bus.ts";
+import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
 import { type CommandSpec, type CommandUpdate, PROTOCOL_VERSION } from "../protocol/frames.ts";
 import { type CommandRow, applyUpdate, insertCommands, markSent, pendingCommands } from "./store.ts";
@@ -22,23 +24,26 @@ export interface CommandRequest {
   ip?: string | null;
 }
 
-/** The first non-empty line of a script's output, cut to a readable length. */
-const firstLine = (text: string): string => (text.split("\n").find((l) => l.trim()) ?? "").trim().slice(0, 200);
-
 /**
  * Delivery of commands: pushed at once to a device whose socket is on this node, otherwise kept
  * until the device says hello (then every pending one is sent, oldest first). The agent remembers
  * the ids it ran, so a command delivered twice still runs once.
  */
 export class CommandDispatcher {
-  constructor(private readonly s: Services) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly agents: AgentHub,
+    private readonly live: LiveHub,
+    /** Where `command.finished` goes. */
+    private readonly bus: EventBus,
+  ) {}
 
   /**
    * The one way a command comes to be, whoever asks (a route, a workflow, a check, a schedule):
    * inserted with its actor, audited, and pushed at once to the devices connected here.
    */
   async enqueue(r: CommandRequest): Promise<CommandRow[]> {
-    const rows = await this.record(this.s.sql, r);
+    const rows = await this.record(this.sql, r);
     await this.dispatch(...rows);
     return rows;
   }
@@ -76,32 +81,32 @@ export class CommandDispatcher {
   async dispatch(...commands: CommandRow[]): Promise<void> {
     const sent: string[] = [];
     for (const c of commands) {
-      const conn = this.s.agents.get(c.deviceId);
+      const conn = this.agents.get(c.deviceId);
       if (!conn) continue;
       conn.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "command", data: { commandId: c.id, spec: c.payload } });
       sent.push(c.id);
     }
-    await markSent(this.s.sql, sent);
+    await markSent(this.sql, sent);
   }
 
   /** The device (re)connected: deliver everything it has not finished, in order. */
   async deliverPending(deviceId: string): Promise<void> {
-    const conn = this.s.agents.get(deviceId);
+    const conn = this.agents.get(deviceId);
     if (!conn) return;
-    const pending = await pendingCommands(this.s.sql, deviceId);
+    const pending = await pendingCommands(this.sql, deviceId);
     for (const c of pending)
       conn.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "command", data: { commandId: c.id, spec: c.payload } });
     await markSent(
-      this.s.sql,
+      this.sql,
       pending.map((c) => c.id),
     );
   }
 
   /** Commands to hand out in a beacon response (the socket is down); marked sent. */
   async forBeacon(deviceId: string): Promise<{ commandId: string; spec: CommandRow["payload"] }[]> {
-    const pending = await pendingCommands(this.s.sql, deviceId, 20);
+    const pending = await pendingCommands(this.sql, deviceId, 20);
     await markSent(
-      this.s.sql,
+      this.sql,
       pending.map((c) => c.id),
     );
     return pending.map((c) => ({ commandId: c.id, spec: c.payload }));
@@ -124,10 +129,10 @@ export class CommandDispatcher {
   }
 
   private async apply(deviceId: string, organizationId: string, u: CommandUpdate): Promise<void> {
-    const row = await applyUpdate(this.s.sql, deviceId, u);
+    const row = await applyUpdate(this.sql, deviceId, u);
     if (!row) return; // not this device's, or already final (a repeated report)
     if (row.status !== "running" || u.stdout || u.stderr) {
-      this.s.live.publish(organizationId, {
+      this.live.publish(organizationId, {
         type: "command.updated",
         commandId: row.id,
         deviceId,
@@ -139,16 +144,16 @@ export class CommandDispatcher {
     }
     if (row.status === "running") return;
     log("info", "command finished", { commandId: row.id, deviceId, status: row.status, exitCode: row.exitCode });
-    if (row.checkRuleId && (row.status === "succeeded" || row.status === "failed" || row.status === "timed_out")) {
-      this.s.rules.submitCheck({
-        organizationId,
-        deviceId,
-        ruleId: row.checkRuleId,
-        // a check that hangs is a failing check
-        exitCode: row.status === "timed_out" ? 124 : (row.exitCode ?? 1),
-        at: (row.finishedAt ?? new Date()).getTime(),
-        output: row.status === "timed_out" ? "timed out" : firstLine(row.stdout) || firstLine(row.stderr),
-      });
-    }
+    this.bus.publish("command.finished", {
+      organizationId,
+      deviceId,
+      commandId: row.id,
+      status: row.status as CommandFinished["status"],
+      exitCode: row.exitCode,
+      checkRuleId: row.checkRuleId,
+      stdout: row.stdout,
+      stderr: row.stderr,
+      at: (row.finishedAt ?? new Date()).getTime(),
+    });
   }
 }

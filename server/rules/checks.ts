@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
-import type { Services } from "../context.ts";
+import type { AgentHub } from "../agents/hub.ts";
+import type { CommandDispatcher } from "../commands/service.ts";
 import { withCurrentScript } from "../library/spec.ts";
 import { log } from "../log.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
@@ -50,7 +51,9 @@ export class CheckRunner {
   private lastPrune = 0;
 
   constructor(
-    private readonly s: Services,
+    private readonly sql: Sql,
+    private readonly agents: AgentHub,
+    private readonly commands: CommandDispatcher,
     private readonly intervalMs = 5000,
   ) {}
 
@@ -66,7 +69,7 @@ export class CheckRunner {
     if (this.busy) return;
     this.busy = true;
     try {
-      const rules = await this.s.sql<CheckRule[]>`
+      const rules = await this.sql<CheckRule[]>`
         select id, name, organization_id as "organizationId", scope, check_spec as spec, check_script_id as "scriptId",
           check_interval_seconds as "intervalSeconds"
         from alert_rules where enabled and metric = 'script_exit_code'`;
@@ -80,7 +83,7 @@ export class CheckRunner {
   }
 
   private async send(rule: CheckRule): Promise<void> {
-    const { sql } = this.s;
+    const { sql } = this;
     const timeout = rule.spec.kind === "run_script" ? rule.spec.timeoutSeconds : 60;
     // runs are sent on ticks: half a tick of slack keeps the gap at the interval, not interval + tick
     const due = await sql<{ id: string }[]>`
@@ -91,9 +94,9 @@ export class CheckRunner {
             and (c.created_at > now() - make_interval(secs => ${rule.intervalSeconds - this.intervalMs / 2000})
                  or (c.status in ('queued', 'sent', 'running') and c.created_at > now() - make_interval(secs => ${timeout + 60}))))
       limit ${BATCH}`;
-    const local = due.map((d) => d.id).filter((id) => this.s.agents.get(id));
+    const local = due.map((d) => d.id).filter((id) => this.agents.get(id));
     if (local.length === 0) return;
-    await this.s.commands.enqueue({
+    await this.commands.enqueue({
       organizationId: rule.organizationId,
       deviceIds: local,
       spec: await withCurrentScript(sql, rule.organizationId, rule.spec, rule.scriptId),
@@ -106,7 +109,7 @@ export class CheckRunner {
 
   private async prune(): Promise<void> {
     this.lastPrune = Date.now();
-    const gone = await this.s.sql`
+    const gone = await this.sql`
       delete from commands where id in (
         select id from commands where check_rule_id is not null and created_at < now() - make_interval(hours => ${KEEP_HOURS}) limit 50000)`;
     if (gone.count > 0) log("info", "old check runs deleted", { count: gone.count });

@@ -1,8 +1,9 @@
 import type { Sql } from "postgres";
 import { type WindowRow, currentWindows } from "../alerts/handling.ts";
 import type { LiveHub } from "../live/hub.ts";
+import type { AlertChanged, EventBus, StoredSample } from "../events/bus.ts";
 import { log } from "../log.ts";
-import type { StoredSample } from "../telemetry/ingest.ts";
+import { alertType, diskFree, holds, inScope, metricValue } from "./conditions.ts";
 import {
   type DeviceMeta,
   type RuleRow,
@@ -27,74 +28,6 @@ export const FLAP_WINDOW_MS = 3_600_000;
 /** …until none for this long. */
 export const FLAP_QUIET_MS = 1_800_000;
 
-/** The mount with the least free space, or the named one; undefined when the sample has none. */
-export function diskFree(s: StoredSample, mount: string | null): { mount: string; freePercent: number } | undefined {
-  let worst: { mount: string; freePercent: number } | undefined;
-  for (const m of s.sample.mounts) {
-    if (mount !== null && m.mount !== mount) continue;
-    const freePercent = m.totalBytes > 0 ? Math.max(0, 100 - (m.usedBytes / m.totalBytes) * 100) : 100;
-    if (!worst || freePercent < worst.freePercent) worst = { mount: m.mount, freePercent };
-  }
-  return worst;
-}
-
-/** The value a rule compares, from one stored sample (NaN when the sample does not have it: the condition does not hold). */
-export function metricValue(rule: Pick<RuleRow, "metric" | "mount">, s: StoredSample): number {
-  switch (rule.metric) {
-    case "cpu_percent":
-      return s.sample.cpuPercent;
-    case "memory_percent":
-      return s.summary.memoryPercent;
-    case "swap_percent":
-      return s.summary.swapPercent;
-    case "disk_free_percent":
-      return diskFree(s, rule.mount)?.freePercent ?? Number.NaN;
-    case "load1":
-      return s.sample.load[0];
-    case "script_exit_code":
-    case "offline":
-      return Number.NaN; // from check results and status changes, not telemetry
-  }
-}
-
-export function holds(rule: Pick<RuleRow, "operator" | "threshold">, value: number): boolean {
-  switch (rule.operator) {
-    case ">":
-      return value > rule.threshold;
-    case ">=":
-      return value >= rule.threshold;
-    case "<":
-      return value < rule.threshold;
-    case "<=":
-      return value <= rule.threshold;
-  }
-}
-
-export function inScope(rule: { scope: Scope }, d: DeviceMeta): boolean {
-  const s = rule.scope;
-  switch (s.type) {
-    case "organization":
-      return true;
-    case "client":
-      return d.clientId === s.id;
-    case "site":
-      return d.siteId === s.id;
-    case "device":
-      return d.id === s.id;
-    case "tag":
-      return d.tags.includes(s.tag);
-  }
-}
-
-export interface AlertEvent {
-  organizationId: string;
-  channelIds: string[];
-  alertId: string | null;
-  /** `alert.flapping` and `alert.stable` are notices only (no workflows run for them). */
-  event: "alert.firing" | "alert.resolved" | "alert.flapping" | "alert.stable";
-  message: { subject: string; text: string; alert: Record<string, unknown> };
-}
-
 /** The outcome of a script check a device ran for a `script_exit_code` rule. */
 export interface CheckResult {
   organizationId: string;
@@ -106,14 +39,6 @@ export interface CheckResult {
   /** The first line of its output, for the alert's message. */
   output: string;
 }
-
-/** The alert type a rule raises: its name as a slug ("CPU high" → cpu_high). */
-export const alertType = (rule: RuleRow) =>
-  rule.name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "_")
-    .replace(/^_|_$/g, "")
-    .slice(0, 50) || "rule";
 
 /**
  * Threshold rules evaluated as telemetry is stored (no table scans): a state per (rule, device),
@@ -134,8 +59,8 @@ export class RuleEvaluator {
   constructor(
     private readonly sql: Sql,
     private readonly live: LiveHub,
-    /** Told of every firing and resolution, to notify the rule's channels. */
-    private readonly onAlert: (e: AlertEvent) => Promise<void> = async () => {},
+    /** Every firing, resolution and flapping notice goes out as `alert.changed`. */
+    private readonly bus: EventBus,
   ) {}
 
   async start(): Promise<void> {
@@ -279,7 +204,8 @@ export class RuleEvaluator {
         await this.save(key, rule.id, d.id, { ...flap, state: "ok", since: at, alertId: null, lastResolvedAt: at });
         if (flap.started) await this.notice(rule, d, st.alertId, "alert.flapping", `Flapping: ${rule.name} on ${d.hostname}`, value);
         else if (!flap.flapping)
-          await this.onAlert(
+          this.bus.publish(
+            "alert.changed",
             this.event(
               rule,
               d,
@@ -332,7 +258,8 @@ export class RuleEvaluator {
       log("info", "alert firing", { ruleId: rule.id, deviceId: d.id, alertId, flapping: flap.flapping });
       if (flap.started) await this.notice(rule, d, alertId, "alert.flapping", `Flapping: ${rule.name} on ${d.hostname}`, value);
       else if (!flap.flapping)
-        await this.onAlert(
+        this.bus.publish(
+          "alert.changed",
           this.event(rule, d, alertId, "alert.firing", `[${rule.severity}] ${rule.name} on ${d.hostname}`, message, value),
         );
     }
@@ -370,18 +297,18 @@ export class RuleEvaluator {
       event === "alert.flapping"
         ? `${rule.name} on ${d.hostname} fired and cleared ${FLAP_CHANGES} times within an hour. Notifications for it pause until it settles for ${FLAP_QUIET_MS / 60_000} minutes.`
         : `${rule.name} on ${d.hostname} has not changed for ${FLAP_QUIET_MS / 60_000} minutes; notifications resume.`;
-    await this.onAlert(this.event(rule, d, alertId, event, subject, text, value));
+    this.bus.publish("alert.changed", this.event(rule, d, alertId, event, subject, text, value));
   }
 
   private event(
     rule: RuleRow,
     d: DeviceMeta,
     alertId: string | null,
-    event: AlertEvent["event"],
+    event: AlertChanged["event"],
     subject: string,
     text: string,
     value: number,
-  ): AlertEvent {
+  ): AlertChanged {
     const alert = {
       id: alertId,
       rule: rule.name,

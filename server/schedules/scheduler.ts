@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import type { Sql } from "postgres";
-import type { Services } from "../context.ts";
+import type { CommandDispatcher } from "../commands/service.ts";
+import type { EventBus } from "../events/bus.ts";
 import { withCurrentScript } from "../library/spec.ts";
 import { log } from "../log.ts";
 import { type ScheduleRow, advance, lockDue, recordRun, targetDevices } from "./store.ts";
@@ -21,7 +22,10 @@ export class Scheduler {
   private busy = false;
 
   constructor(
-    private readonly s: Services,
+    private readonly sql: Sql,
+    private readonly commands: CommandDispatcher,
+    /** Where a workflow occurrence goes (`schedule.due`), after its transaction committed. */
+    private readonly bus: EventBus,
     private readonly intervalMs = 5000,
   ) {}
 
@@ -38,7 +42,7 @@ export class Scheduler {
     this.busy = true;
     try {
       const flows: { sch: ScheduleRow; devices: string[] }[] = [];
-      const created = await this.s.sql.begin(async (t) => {
+      const created = await this.sql.begin(async (t) => {
         const tx = t as unknown as Sql;
         const out = [];
         for (const sch of await lockDue(tx, 20)) {
@@ -48,10 +52,16 @@ export class Scheduler {
         }
         return out;
       });
-      if (created.length > 0) await this.s.commands.dispatch(...created);
+      if (created.length > 0) await this.commands.dispatch(...created);
       // after the commit: the occurrence is recorded once, so its workflow runs once per device
       for (const { sch, devices } of flows)
-        if (sch.workflowId) await this.s.automation.runScheduled(sch.organizationId, sch.workflowId, devices, sch.name);
+        if (sch.workflowId)
+          this.bus.publish("schedule.due", {
+            organizationId: sch.organizationId,
+            workflowId: sch.workflowId,
+            deviceIds: devices,
+            scheduleName: sch.name,
+          });
     } catch (err) {
       log("error", "scheduler failed", { error: err instanceof Error ? err.message : String(err) });
     } finally {
@@ -65,7 +75,7 @@ export class Scheduler {
     const devices = await targetDevices(tx, sch.organizationId, sch.target);
     const commands =
       devices.length && sch.spec
-        ? await this.s.commands.record(tx, {
+        ? await this.commands.record(tx, {
             organizationId: sch.organizationId,
             deviceIds: devices,
             spec: await withCurrentScript(tx, sch.organizationId, sch.spec, sch.scriptId),

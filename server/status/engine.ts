@@ -1,7 +1,8 @@
 import type { Sql } from "postgres";
+import type { EventBus } from "../events/bus.ts";
 import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
-import { type StatusChange, type StatusWindows, heartbeatNode, sweepStatus } from "./store.ts";
+import { type StatusWindows, heartbeatNode, sweepStatus } from "./store.ts";
 
 /**
  * Keeps device status current: a sweep every `intervalMs` catches silence (online → unresponsive
@@ -18,9 +19,9 @@ export class StatusEngine {
     private readonly nodeId: string,
     private readonly windows: StatusWindows,
     private readonly live: LiveHub,
+    /** Every batch of status changes goes out as `device.status` after it is written. */
+    private readonly bus: EventBus,
     private readonly intervalMs = 2000,
-    /** Told of every status change after it is written (automation: device offline / back). */
-    private readonly onChange: (c: StatusChange) => void = () => {},
   ) {}
 
   start(): void {
@@ -71,7 +72,6 @@ export class StatusEngine {
         from: c.previous,
         to: c.status,
       });
-      this.onChange(c);
       this.live.publish(c.organizationId, {
         type: "device.status",
         deviceId: c.id,
@@ -81,6 +81,7 @@ export class StatusEngine {
         at,
       });
     }
+    if (changes.length > 0) this.bus.publish("device.status", { changes, at: Date.parse(at) });
     for (const a of alerts) {
       this.live.publish(a.organizationId, {
         type: a.resolved ? "alert.resolved" : "alert.created",

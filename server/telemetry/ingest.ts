@@ -1,9 +1,9 @@
 import type { Sql, TransactionSql } from "postgres";
+import type { EventBus, StoredSample } from "../events/bus.ts";
 import { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
 import type { TelemetryBatch } from "../protocol/frames.ts";
-import type { TelemetrySample } from "../protocol/telemetry.ts";
-import { type SampleSummary, TELEMETRY_COLUMNS, copyLine, summarize } from "./rows.ts";
+import { TELEMETRY_COLUMNS, copyLine, summarize } from "./rows.ts";
 
 /** Raw rows are kept 7 days: older samples (a long-offline spool) are acknowledged and dropped. */
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -14,13 +14,6 @@ const HOUR_MS = 3600 * 1000;
 export interface IngestResult {
   /** True when the batch was new and stored; false for a batch already stored (replay). */
   stored: boolean;
-}
-
-export interface StoredSample {
-  deviceId: string;
-  organizationId: string;
-  sample: TelemetrySample;
-  summary: SampleSummary;
 }
 
 interface Pending {
@@ -48,7 +41,8 @@ export interface IngestOptions {
    * `telemetry_rollup_pending` in the same transaction, for the native rollup job. Unset: not recorded.
    */
   lateAfterMs?: number;
-  onStored?: (samples: StoredSample[]) => void;
+  /** Where `telemetry.stored` goes after each commit (benchmarks run without one). */
+  bus?: EventBus;
 }
 
 export class IngestBusy extends Error {
@@ -279,7 +273,7 @@ export class Ingestor {
       item.resolve({ stored: ok });
     });
     this.stats.samples += stored.length;
-    if (stored.length > 0) this.opts.onStored?.(stored);
+    if (stored.length > 0) this.opts.bus?.publish("telemetry.stored", { samples: stored });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { writeAudit } from "../audit/store.ts";
-import type { Services } from "../context.ts";
+import type { Sql } from "postgres";
+import type { AgentHub } from "../agents/hub.ts";
 import { log } from "../log.ts";
 import { PROTOCOL_VERSION } from "../protocol/frames.ts";
 import { endSession, insertSession } from "./store.ts";
@@ -36,7 +37,8 @@ export class TerminalHub {
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
-    private readonly s: Services,
+    private readonly sql: Sql,
+    private readonly agents: AgentHub,
     private readonly idleS: number,
   ) {
     this.timer = setInterval(() => this.closeIdle(), Math.min(5000, idleS * 500));
@@ -55,7 +57,7 @@ export class TerminalHub {
     send(f: BrowserFrame): void;
     close(): void;
   }): string | undefined {
-    const agent = this.s.agents.get(o.deviceId);
+    const agent = this.agents.get(o.deviceId);
     if (!agent) {
       o.send({ type: "error", message: "the device is not connected; a terminal needs its live socket" });
       o.close();
@@ -71,7 +73,7 @@ export class TerminalHub {
       env: { TERM: "xterm-256color" },
     });
     const persisted = (async () => {
-      await insertSession(this.s.sql, {
+      await insertSession(this.sql, {
         id,
         organizationId: o.organizationId,
         deviceId: o.deviceId,
@@ -79,7 +81,7 @@ export class TerminalHub {
         cols: o.cols,
         rows: o.rows,
       });
-      await writeAudit(this.s.sql, {
+      await writeAudit(this.sql, {
         organizationId: o.organizationId,
         actorType: "user",
         actorId: o.userId,
@@ -113,7 +115,7 @@ export class TerminalHub {
     if (!t) return;
     t.lastActivity = Date.now();
     this.record(t, "i", data);
-    this.s.agents
+    this.agents
       .get(t.deviceId)
       ?.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "terminal_input", data: { sessionId: id, data } });
   }
@@ -122,7 +124,7 @@ export class TerminalHub {
     const t = this.sessions.get(id);
     if (!t) return;
     this.record(t, "r", `${cols}x${rows}`);
-    this.s.agents
+    this.agents
       .get(t.deviceId)
       ?.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "terminal_resize", data: { sessionId: id, cols, rows } });
   }
@@ -189,14 +191,14 @@ export class TerminalHub {
   private async finish(t: Session, reason: string, tellAgent: boolean): Promise<void> {
     if (!this.sessions.delete(t.id)) return;
     if (tellAgent)
-      this.s.agents
+      this.agents
         .get(t.deviceId)
         ?.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "terminal_close", data: { sessionId: t.id } });
     t.close();
     try {
       await t.persisted;
-      await endSession(this.s.sql, t.id, reason, `${t.recording.join("\n")}\n`, t.truncated);
-      await writeAudit(this.s.sql, {
+      await endSession(this.sql, t.id, reason, `${t.recording.join("\n")}\n`, t.truncated);
+      await writeAudit(this.sql, {
         organizationId: t.organizationId,
         actorType: "user",
         actorId: t.userId,

@@ -1,0 +1,107 @@
+import { log } from "../log.ts";
+import type { TelemetrySample } from "../protocol/telemetry.ts";
+import type { StatusChange } from "../status/store.ts";
+import type { SampleSummary } from "../telemetry/rows.ts";
+
+/** One sample as stored (committed), with the figures live charts and rules read. */
+export interface StoredSample {
+  deviceId: string;
+  organizationId: string;
+  sample: TelemetrySample;
+  summary: SampleSummary;
+}
+
+/** An alert fired, resolved, started or stopped flapping: who to notify and what to say. */
+export interface AlertChanged {
+  organizationId: string;
+  channelIds: string[];
+  alertId: string | null;
+  /** `alert.flapping` and `alert.stable` are notices only (no workflows run for them). */
+  event: "alert.firing" | "alert.resolved" | "alert.flapping" | "alert.stable";
+  message: { subject: string; text: string; alert: Record<string, unknown> };
+}
+
+/** A command reached a final state on its device. */
+export interface CommandFinished {
+  organizationId: string;
+  deviceId: string;
+  commandId: string;
+  status: "succeeded" | "failed" | "timed_out" | "cancelled" | "expired";
+  exitCode: number | null;
+  /** Set on the runs of a script check. */
+  checkRuleId: string | null;
+  stdout: string;
+  stderr: string;
+  /** When it finished, ms. */
+  at: number;
+}
+
+/** A schedule's occurrence that runs a workflow, once per device, after the occurrence committed. */
+export interface ScheduleDue {
+  organizationId: string;
+  workflowId: string;
+  deviceIds: string[];
+  scheduleName: string;
+}
+
+/**
+ * The events capabilities react to across folders, by topic. Publishers and subscribers are listed
+ * in docs/architecture.md; each capability subscribes in its own folder (`events.ts` or its service).
+ */
+export interface Events {
+  /** A telemetry batch was committed (after COPY): live charts, rules. */
+  "telemetry.stored": { samples: StoredSample[] };
+  /** Devices changed status (online / unresponsive / offline): offline rules, workflows. */
+  "device.status": { changes: StatusChange[]; at: number };
+  /** An alert changed: notifications, workflows. */
+  "alert.changed": AlertChanged;
+  /** A command finished: script checks feed their rule. */
+  "command.finished": CommandFinished;
+  /** A schedule's workflow occurrence is due. */
+  "schedule.due": ScheduleDue;
+}
+
+export type Topic = keyof Events;
+export type Handler<T extends Topic> = (event: Events[T]) => void | Promise<void>;
+
+/**
+ * Typed publish/subscribe between capabilities. In one process it is `LocalBus`; a message bus
+ * between server nodes (NATS) implements the same interface.
+ */
+export interface EventBus {
+  /** Hands the event to every subscriber of its topic; never throws (a failing subscriber is logged). */
+  publish<T extends Topic>(topic: T, event: Events[T]): void;
+  /** Calls `handler` for each event of `topic` from now on; returns the unsubscribe function. */
+  subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void;
+}
+
+/**
+ * The in-process bus: subscribers run synchronously, in the order they subscribed, inside
+ * `publish`; a promise a subscriber returns is not awaited, only watched for failure. So a publisher
+ * is never slowed by a slow reaction and never sees a subscriber's error.
+ */
+export class LocalBus implements EventBus {
+  private readonly handlers = new Map<Topic, Set<Handler<Topic>>>();
+
+  publish<T extends Topic>(topic: T, event: Events[T]): void {
+    for (const handler of this.handlers.get(topic) ?? []) {
+      try {
+        const done = (handler as Handler<T>)(event);
+        if (done instanceof Promise) done.catch((err) => failed(topic, err));
+      } catch (err) {
+        failed(topic, err);
+      }
+    }
+  }
+
+  subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
+    const set = this.handlers.get(topic) ?? new Set();
+    this.handlers.set(topic, set);
+    set.add(handler as Handler<Topic>);
+    return () => void set.delete(handler as Handler<Topic>);
+  }
+}
+
+function failed(topic: Topic, err: unknown): void {
+  log("error", "event subscriber failed", { topic, error: err instanceof Error ? err.message : String(err) });
+}
