@@ -1,6 +1,8 @@
 import type ApexCharts from "apexcharts";
 import type { ApexMarkers, ApexOptions } from "apexcharts";
-import { For, Show, createEffect, createSignal, on, onCleanup, onMount, untrack } from "solid-js";
+import { SolidApexCharts } from "solid-apexcharts";
+import { For, Show, createEffect, createRoot, createSignal, getOwner, on, onCleanup, onMount, untrack } from "solid-js";
+import { insert } from "solid-js/web";
 import { percent, rate } from "../lib/format.ts";
 import { theme } from "../lib/theme.ts";
 
@@ -11,8 +13,10 @@ export interface Series {
   data: Point[];
 }
 
-// The chart library is fetched with this module (the device page), in its own chunk.
-const apexcharts = import("apexcharts");
+// The chart library is fetched with this module (the device page), in its own chunk. solid-apexcharts
+// imports it again ("apexcharts/dist/apexcharts.esm.js": the same file, so the same module and chunk);
+// a chart is handed to it only once this import has resolved.
+const apexReady = import("apexcharts");
 
 const cssVar = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
@@ -49,7 +53,7 @@ function markers(series: Series[]): ApexMarkers {
 }
 
 /**
- * One time-series chart (ApexCharts): CPU, RAM or disk in percent, or network in bytes per
+ * One time-series chart (solid-apexcharts): CPU, RAM or disk in percent, or network in bytes per
  * second. New data is pushed into the mounted chart, so live points do not re-create it.
  */
 export function MetricChart(props: {
@@ -62,7 +66,7 @@ export function MetricChart(props: {
   testid?: string;
 }) {
   const [chart, setChart] = createSignal<ApexCharts | null>(null);
-  let el!: HTMLDivElement;
+  let host!: HTMLDivElement;
   const fmt = (v: number) => (props.unit === "percent" ? percent(v) : rate(v));
   const base = themed();
   const options: ApexOptions = {
@@ -90,28 +94,59 @@ export function MetricChart(props: {
     noData: { text: "No data in this range yet" },
   };
 
-  // The chart is made here rather than by solid-apexcharts: opened from the device list, the page is
-  // built off-document while the router's transition waits for its data, and a chart mounted then
-  // (when the library arrived meanwhile) was disposed before its async import resolved ("reading
-  // 'destroy'") and rendered into a detached element ("Element not found"), leaving it empty. onMount
-  // runs once the page is in the document; a chart disposed before the library arrives is never made.
+  // solid-apexcharts makes its chart in onMount after an async import, calls `chart.destroy()` in
+  // onCleanup whether or not that import has resolved, and renders into its element whether or not it
+  // is still in the document. Opened from the device list, the page is built off-document while the
+  // router's transition waits for its data and may be discarded: a chart mounted then threw "reading
+  // 'destroy'" and rendered into a detached element ("Element not found"), and stayed empty. So it is
+  // mounted only once the library is here AND this chart's element is in the document (checked each
+  // frame until then), and in a root of its own, disposed only once solid-apexcharts holds its chart.
+  // Its props never change (its effects would call into the chart before the import resolves): new
+  // data and theme changes go to the chart itself below.
   onMount(() => {
-    let made: ApexCharts | undefined;
-    let disposed = false;
+    const owner = getOwner();
+    let gone = false;
+    let frame = 0;
+    /** Set once solid-apexcharts has made its chart: from then on its cleanup can destroy it. */
+    let made = false;
+    let dispose: (() => void) | undefined;
     onCleanup(() => {
-      disposed = true;
+      gone = true;
+      cancelAnimationFrame(frame);
       setChart(null);
-      made?.destroy();
+      if (made) dispose?.();
     });
-    void apexcharts.then(({ default: Chart }) => {
-      if (disposed) return;
+    const mount = () => {
+      if (gone) return;
+      if (!host.isConnected) {
+        frame = requestAnimationFrame(mount);
+        return;
+      }
       const type = props.unit === "percent" ? "area" : "line";
-      made = new Chart(el, { ...options, chart: { ...options.chart, type, height: 200 }, series: untrack(() => props.series) });
-      const c = made;
-      void c.render().then(() => {
-        if (!disposed) setChart(c);
-      });
-    });
+      const series = untrack(() => props.series);
+      createRoot((d) => {
+        dispose = d;
+        insert(
+          host,
+          <SolidApexCharts
+            type={type}
+            height={200}
+            options={options}
+            series={series}
+            ref={(c: ApexCharts) => {
+              made = true;
+              // Disposed in the few ticks of solid-apexcharts' import (its root is then left to the
+              // garbage collector): it calls render() next, into a detached element. Nothing to draw.
+              if (gone) c.render = () => Promise.resolve(c);
+            }}
+            onMounted={(c: ApexCharts) => {
+              if (!gone) setChart(c);
+            }}
+          />,
+        );
+      }, owner);
+    };
+    void apexReady.then(mount);
   });
   // New data goes straight to the mounted chart, without re-creating it.
   createEffect(
@@ -153,9 +188,7 @@ export function MetricChart(props: {
           <span class="chart-value">{props.current ?? "—"}</span>
         </span>
       </header>
-      <div class="chart-body" role="img" aria-label={`${props.title} over time`}>
-        <div ref={el} />
-      </div>
+      <div class="chart-body" ref={host} role="img" aria-label={`${props.title} over time`} />
     </section>
   );
 }
