@@ -153,6 +153,8 @@ export async function createServices(config: Config): Promise<Running> {
     async shutdown() {
       beginShutdown();
       await ingest.drain();
+      await rules.idle();
+      await bus.settled();
       await releaseNode(db.sql, nodeId).catch((err) => log("warn", "could not release node", { error: String(err) }));
       await db.close();
     },

@@ -26,6 +26,7 @@ let seq = 0;
 async function beacon(d: { deviceId: string; secret: string }, cpuPercent: number) {
   await sendBeacon(srv.url, d.deviceId, d.secret, "1", [{ seq: ++seq, samples: [sample(new Date(), cpuPercent)] }]);
   await srv.server.services.rules.idle();
+  await srv.server.services.bus.settled();
 }
 
 async function createWorkflow(body: unknown): Promise<{ id: string; actions: unknown[] }> {

@@ -73,6 +73,8 @@ export interface EventBus {
   publish<T extends Topic>(topic: T, event: Events[T]): void;
   /** Calls `handler` for each event of `topic` from now on; returns the unsubscribe function. */
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void;
+  /** Resolves once every reaction started so far has finished (shutdown drains with it; tests wait on it). */
+  settled(): Promise<void>;
 }
 
 /**
@@ -82,16 +84,25 @@ export interface EventBus {
  */
 export class LocalBus implements EventBus {
   private readonly handlers = new Map<Topic, Set<Handler<Topic>>>();
+  private readonly running = new Set<Promise<void>>();
 
   publish<T extends Topic>(topic: T, event: Events[T]): void {
     for (const handler of this.handlers.get(topic) ?? []) {
       try {
         const done = (handler as Handler<T>)(event);
-        if (done instanceof Promise) done.catch((err) => failed(topic, err));
+        if (done instanceof Promise) {
+          const watched = done.catch((err) => failed(topic, err)).finally(() => this.running.delete(watched));
+          this.running.add(watched);
+        }
       } catch (err) {
         failed(topic, err);
       }
     }
+  }
+
+  async settled(): Promise<void> {
+    // reactions may publish further events: wait until a pass finds nothing running
+    while (this.running.size > 0) await Promise.all(this.running);
   }
 
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {

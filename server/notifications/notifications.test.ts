@@ -74,6 +74,7 @@ async function cpu(d: { deviceId: string; secret: string }, points: [number, num
     points.map(([v, ago]) => ({ seq: ++seq, samples: [sample(new Date(Date.now() - ago * 1000), v)] })),
   );
   await srv.server.services.rules.idle();
+  await srv.server.services.bus.settled();
 }
 async function channel(body: Record<string, unknown>): Promise<string> {
   const res = await srv.api("/api/v1/notification-channels", { body });

@@ -71,6 +71,7 @@ describe("offline rules", () => {
       20_000,
     );
     await srv.server.services.rules.idle();
+    await srv.server.services.bus.settled();
     expect((await ruleAlerts(d.deviceId, "laptop_away")).length).toBe(0); // pending: 6 s not yet up
     const [st] = await srv.sql`select state from alert_rule_states where device_id = ${d.deviceId}`;
     expect(st?.state).toBe("pending");

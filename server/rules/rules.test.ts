@@ -26,6 +26,7 @@ async function cpu(d: { deviceId: string; secret: string }, points: [number, num
   const batches = points.map(([value, ago]) => ({ seq: ++seq, samples: [sample(new Date(Date.now() - ago * 1000), value)] }));
   await sendBeacon(srv.url, d.deviceId, d.secret, "1", batches);
   await srv.server.services.rules.idle();
+  await srv.server.services.bus.settled(); // the notifications of what it decided
 }
 type AlertSummary = { type: string; state: string; severity: string };
 const alertsOf = async (deviceId: string): Promise<AlertSummary[]> => [
