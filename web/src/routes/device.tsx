@@ -1,5 +1,5 @@
 import { A, useNavigate, useParams, useSearchParams } from "@solidjs/router";
-import { For, Match, Show, Switch, createEffect, createResource, createSignal, onCleanup } from "solid-js";
+import { For, Match, Show, Switch, createEffect, createMemo, createResource, createSignal, onCleanup } from "solid-js";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { DeviceAlerts } from "../components/DeviceAlerts.tsx";
 import { DeviceInfo } from "../components/DeviceInfo.tsx";
@@ -30,8 +30,13 @@ export default function DevicePage() {
     () => params.id,
     (id) => call(api.api.v1.devices({ id }).get()),
   );
-  // Reading a resource that failed throws; everything below reads it through this.
-  const current = () => (device.error ? undefined : device.latest);
+  // Reading a resource that failed throws; everything below reads it through this. While the router
+  // leaves this page its id param is gone: keep the device until the page is disposed, or the
+  // <Match> below would close under its own children ("Stale read from <Match>").
+  const current = createMemo<DeviceDetail | undefined>((prev) => {
+    if (device.error) return undefined;
+    return device.latest ?? (params.id === undefined ? prev : undefined);
+  });
   const [confirmDelete, setConfirmDelete] = createSignal(false);
   const [search, setSearch] = useSearchParams<{ action?: string }>();
   const [historyKey, setHistoryKey] = createSignal(0);
