@@ -9,7 +9,7 @@ import { BadRequest, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { ActorRef, IdParam, Ok, Timestamp, errors, listOf, pageOf } from "../lib/schemas.ts";
 import { addNote, listNotes, resolveByHand } from "./handling.ts";
-import { acknowledgeAlert, listAlerts } from "./store.ts";
+import { acknowledgeAlert, alertExists, listAlerts } from "./store.ts";
 
 const ListQuery = type({
   "state?": "'pending' | 'firing' | 'resolved' | 'unresolved'",
@@ -107,12 +107,20 @@ export function alertRoutes(s: Services) {
         detail: { summary: "Resolve an alert by hand", tags: ["alerts"] },
       },
     )
-    .get("/:id/notes", async ({ params, principal }) => ({ items: await listNotes(s.sql, principal.organizationId, params.id) }), {
-      role: "readonly",
-      params: IdParam,
-      response: { 200: listOf(Note), ...errors(422) },
-      detail: { summary: "Notes on an alert", tags: ["alerts"] },
-    })
+    .get(
+      "/:id/notes",
+      async ({ params, principal }) => {
+        if (!(await alertExists(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("ALERT_NOT_FOUND", "no such alert in your organization");
+        return { items: await listNotes(s.sql, principal.organizationId, params.id) };
+      },
+      {
+        role: "readonly",
+        params: IdParam,
+        response: { 200: listOf(Note), ...errors(404, 422) },
+        detail: { summary: "Notes on an alert", tags: ["alerts"] },
+      },
+    )
     .post(
       "/:id/notes",
       async ({ params, body, principal, set }) => {

@@ -63,3 +63,9 @@ export async function acknowledgeAlert(sql: Sql, organizationId: string, id: str
               a.resolved_at as "resolvedAt"`;
   return row;
 }
+
+/** True when the alert exists in the organization (lists of an alert's children answer 404 otherwise). */
+export async function alertExists(sql: Sql, organizationId: string, id: string): Promise<boolean> {
+  const [row] = await sql`select 1 from alerts where id = ${id} and organization_id = ${organizationId}`;
+  return row !== undefined;
+}

@@ -8,6 +8,7 @@ import { deviceOrganization, devicesInOrganization } from "../devices/store.ts";
 import { BadRequest, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { scriptSpec } from "../library/spec.ts";
+import { getScript } from "../library/store.ts";
 import { ActorRef, IdParam, Timestamp, errors, listOf, pageOf } from "../lib/schemas.ts";
 import { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import type { CommandDispatcher } from "./service.ts";
@@ -140,14 +141,16 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
     )
     .get(
       "/scripts/:id/runs",
-      async ({ params, query, principal }) => ({
-        items: await listScriptRuns(s.sql, principal.organizationId, params.id, pageLimit(query.limit, 100)),
-      }),
+      async ({ params, query, principal }) => {
+        if (!(await getScript(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
+        return { items: await listScriptRuns(s.sql, principal.organizationId, params.id, pageLimit(query.limit, 100)) };
+      },
       {
         role: "readonly",
         params: IdParam,
         query: PageQuery,
-        response: { 200: listOf(Command.and({ hostname: "string | null" })), ...errors(422) },
+        response: { 200: listOf(Command.and({ hostname: "string | null" })), ...errors(404, 422) },
         detail: { summary: "Runs of a library script across devices, newest first", tags: ["scripts"] },
       },
     )
@@ -168,6 +171,9 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
     .get(
       "/devices/:id/commands",
       async ({ params, query, principal }) => {
+        const device = await deviceOrganization(s.sql, params.id);
+        if (device?.organizationId !== principal.organizationId)
+          throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
         const limit = pageLimit(query.limit);
         let before: { createdAt: string; id: string } | undefined;
         if (query.cursor) {
@@ -189,7 +195,7 @@ export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
         role: "readonly",
         params: IdParam,
         query: PageQuery,
-        response: { 200: pageOf(Command), ...errors(400, 422) },
+        response: { 200: pageOf(Command), ...errors(400, 404, 422) },
         detail: { summary: "A device's commands, newest first", tags: ["commands"] },
       },
     );

@@ -141,10 +141,18 @@ export function scheduleRoutes(s: Services) {
         detail: { summary: "Delete a schedule", tags: ["automation"] },
       },
     )
-    .get("/:id/runs", async ({ params, principal }) => ({ items: await listRuns(s.sql, principal.organizationId, params.id) }), {
-      role: "readonly",
-      params: IdParam,
-      response: { 200: listOf(Run), ...errors(422) },
-      detail: { summary: "A schedule's runs, newest first", tags: ["automation"] },
-    });
+    .get(
+      "/:id/runs",
+      async ({ params, principal }) => {
+        if (!(await getSchedule(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("SCHEDULE_NOT_FOUND", "no such schedule in your organization");
+        return { items: await listRuns(s.sql, principal.organizationId, params.id) };
+      },
+      {
+        role: "readonly",
+        params: IdParam,
+        response: { 200: listOf(Run), ...errors(404, 422) },
+        detail: { summary: "A schedule's runs, newest first", tags: ["automation"] },
+      },
+    );
 }
