@@ -29,7 +29,9 @@ const VERIFY_ERRORS = {
 } as const;
 
 /** The agent-facing endpoints: enrollment, the pulse socket and the signed beacon. */
-export function agentRoutes(s: Services) {
+export function agentRoutes(
+  s: Pick<Services, "agents" | "commands" | "config" | "ingest" | "live" | "nodeId" | "sql" | "status" | "terminals">,
+) {
   const enrollFailures = new RateLimiter(20, 10 * 60_000);
   return new Elysia({ prefix: "/api/agent/v1" })
     .post(

@@ -48,7 +48,7 @@ interface SocketState {
  * upgrade, so a bad one gets 400/401 and no socket. Then hello → welcome, telemetry → ack after
  * commit, results of server calls, and a secret rotation when one is due.
  */
-export function agentSocket(s: Services) {
+export function agentSocket(s: Pick<Services, "agents" | "commands" | "config" | "ingest" | "nodeId" | "sql" | "status" | "terminals">) {
   const states = new Map<string, SocketState>();
   const frame = (f: Omit<ServerFrame, "v" | "id"> & { id?: string }): ServerFrame =>
     ({

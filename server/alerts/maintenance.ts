@@ -27,7 +27,7 @@ const WindowRow = type({
 });
 
 /** Maintenance windows: while one is open, rules in its scope do not fire (nor notify). */
-export function maintenanceRoutes(s: Services) {
+export function maintenanceRoutes(s: Pick<Services, "rules" | "sql">) {
   return new Elysia({ prefix: "/api/v1/maintenance-windows" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await currentWindows(s.sql, principal.organizationId) }), {

@@ -44,7 +44,7 @@ function decodeCursor(cursor: string | undefined): { createdAt: string; id: stri
 }
 
 /** Alerts: list with filters, acknowledge. */
-export function alertRoutes(s: Services) {
+export function alertRoutes(s: Pick<Services, "live" | "sql">) {
   return new Elysia({ prefix: "/api/v1/alerts" })
     .use(authPlugin(s.sql))
     .get(

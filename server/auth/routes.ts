@@ -50,7 +50,7 @@ const ApiKey = type({
 });
 
 /** Sign-in, sign-out, who am I, and API keys. */
-export function authRoutes(s: Services) {
+export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
   const throttle = new LoginThrottle(s.config.loginLimits);
   const secure = s.config.publicUrl.startsWith("https://") ? "; Secure" : "";
   /** A browser that signed in as a user gets a signed cookie; its failures then count against it alone. */

@@ -51,7 +51,7 @@ const Run = type({
 });
 
 /** Automation workflows, their run history, and the shipped self-healing templates. */
-export function automationRoutes(s: Services) {
+export function automationRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
     .get("/workflow-templates", () => ({ items: WORKFLOW_TEMPLATES.map((t) => Workflow.assert(t)) }), {

@@ -53,7 +53,7 @@ const PageQuery = type({ "limit?": type("string.integer.parse").pipe(type("1 <= 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** Commands: queue one for a device (pushed at once when it is connected), read one, list a device's. */
-export function commandRoutes(s: Services, dispatcher: CommandDispatcher) {
+export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispatcher) {
   /** Power actions need `device:manage`, scripts `device:script`. */
   function mayRun(role: Role, kind: string): void {
     const needed: Permission = kind === "run_script" ? "device:script" : "device:manage";

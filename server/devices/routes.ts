@@ -105,7 +105,7 @@ const encodeCursor = (c: Cursor) =>
   Buffer.from(JSON.stringify("offset" in c ? { o: c.offset } : { h: c.hostname, i: c.id })).toString("base64url");
 
 /** Fleet: device list with filters and cursor paging, detail, telemetry history, delete, socket cut. */
-export function deviceRoutes(s: Services) {
+export function deviceRoutes(s: Pick<Services, "agents" | "sql">) {
   const mustFind = async (organizationId: string, id: string) => {
     const d = await getDevice(s.sql, organizationId, id);
     if (!d) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");

@@ -32,7 +32,7 @@ const Token = type({
 });
 
 /** Enrollment tokens: create (with one-line installers), list, revoke. */
-export function enrollmentRoutes(s: Services) {
+export function enrollmentRoutes(s: Pick<Services, "config" | "sql">) {
   return new Elysia({ prefix: "/api/v1/enrollment-tokens" })
     .use(authPlugin(s.sql))
     .post(

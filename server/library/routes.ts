@@ -32,7 +32,7 @@ const Script = type({
 });
 
 /** The script library: bash, sh, PowerShell and Python scripts with default arguments and a timeout. */
-export function libraryRoutes(s: Services) {
+export function libraryRoutes(s: Pick<Services, "sql">) {
   const mustFind = async (organizationId: string, id: string) => {
     const row = await getScript(s.sql, organizationId, id);
     if (!row) throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");

@@ -16,7 +16,7 @@ const ClientFrame = type({
  * `/api/v1/live`: dashboards receive status changes, alerts and enrollments of their organization,
  * and the live telemetry of devices they `watch` (which switches those agents to 2 s sampling).
  */
-export function liveRoutes(s: Services) {
+export function liveRoutes(s: Pick<Services, "live" | "sql">) {
   const subs = new Map<
     string,
     LiveSubscriber & {

@@ -50,7 +50,7 @@ const DeadLetter = type({
 const publicChannel = (c: ChannelRow) => ({ id: c.id, name: c.name, type: c.type, enabled: c.enabled, createdAt: c.createdAt });
 
 /** Notification channels (secrets sealed with AES-256-GCM), a test-send, and the dead-letter list. */
-export function notificationRoutes(s: Services) {
+export function notificationRoutes(s: Pick<Services, "notifier" | "secrets" | "sql">) {
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
     .get(

@@ -64,7 +64,7 @@ function totalCounter(registry: client.Registry, name: string, help: string, rea
  * the process (prom-client's defaults: CPU, memory, event-loop lag), agents and telemetry
  * ingest read from their counters at scrape time, and database-side counts read by `scrape()`.
  */
-export function createMetrics(s: Services) {
+export function createMetrics(s: Pick<Services, "agents" | "config" | "ingest" | "sql">) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   new client.Gauge({
@@ -187,7 +187,7 @@ function isScrapeToken(given: string, token: string | undefined): boolean {
  * `GET /metrics` in the Prometheus text format, for `Authorization: Bearer <SENTPULSE_METRICS_TOKEN>`
  * or an admin's API key or session: 401 without credentials, 403 below admin.
  */
-export function metricsRoutes(s: Services) {
+export function metricsRoutes(s: Pick<Services, "agents" | "config" | "ingest" | "sql">) {
   const metrics = createMetrics(s);
   return new Elysia().get(
     "/metrics",

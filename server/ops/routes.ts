@@ -27,7 +27,7 @@ const NodeMetrics = type({
 });
 
 /** Health, readiness, agent binaries and installers, and the web app's static files. */
-export function opsRoutes(s: Services) {
+export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "ingest" | "sql">) {
   const webDir = resolve(s.config.webDistDir);
   const agentDir = resolve(s.config.agentDistDir);
   return new Elysia()

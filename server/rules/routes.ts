@@ -80,7 +80,7 @@ const Rule = type({
 });
 
 /** Alert rules: thresholds held for a duration, per scope, with cooldowns. */
-export function ruleRoutes(s: Services) {
+export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
   const changed = () => s.rules.reloadRules();
   return new Elysia({ prefix: "/api/v1/alert-rules" })
     .use(authPlugin(s.sql))

@@ -45,7 +45,7 @@ const Schedule = type({
 const Run = type({ id: "string", dueAt: Timestamp, startedAt: Timestamp, deviceCount: "number", commandIds: "string[]" });
 
 /** Scheduled scripts: cron expressions (seconds optional) or a one-off time, time-zone aware. */
-export function scheduleRoutes(s: Services) {
+export function scheduleRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1/schedules" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listSchedules(s.sql, principal.organizationId) }), {

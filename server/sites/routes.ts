@@ -6,7 +6,7 @@ import { listOf } from "../lib/schemas.ts";
 import { listSites, listTags } from "./store.ts";
 
 /** The organization's sites (with clients) and the tags in use, for filters and pickers. */
-export function siteRoutes(s: Services) {
+export function siteRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
     .get("/sites", async ({ principal }) => ({ items: await listSites(s.sql, principal.organizationId) }), {

@@ -35,7 +35,7 @@ const Session = type({
  * `/api/v1/devices/:id/terminal`: a shell on the device for a technician of its organization
  * (checked before the upgrade), plus the recorded sessions and their asciicast recordings.
  */
-export function terminalRoutes(s: Services, hub: TerminalHub) {
+export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
   const sessionOf = new Map<string, string>();
   return new Elysia()
     .use(authPlugin(s.sql))

@@ -27,7 +27,7 @@ const NewUser = type({
 const Change = type({ "role?": Role, "name?": "string <= 200", "disabled?": "boolean" });
 
 /** People of the organization: list, invite with a role, change role, disable. Admins only. */
-export function userRoutes(s: Services) {
+export function userRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1/users" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listUsers(s.sql, principal.organizationId) }), {
