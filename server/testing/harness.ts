@@ -5,6 +5,8 @@ import postgres, { type Sql } from "postgres";
 import { freePort } from "../../db/embedded.ts";
 import { migrate } from "../../db/migrate.ts";
 import type { Config } from "../config.ts";
+import { treaty } from "@elysiajs/eden";
+import type { App } from "../app.ts";
 import { startServer } from "../main.ts";
 
 export const ADMIN = { email: "admin@example.com", password: "correct horse battery" };
@@ -60,14 +62,21 @@ export async function startTestServer(overrides: Partial<Config> = {}, databaseU
     server,
     sql: server.services.sql,
     cookie,
-    /** fetch against the server as the signed-in admin (JSON body when given). */
+    /**
+     * A request to the app as the signed-in admin (JSON body when given), handed to the app itself
+     * (`app.handle`, no socket): route tests need no network. Sockets and timing tests use `url`.
+     */
     api(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-      return fetch(`${url}${path}`, {
-        method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-        headers: { cookie, ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      });
+      return server.app.handle(
+        new Request(`${url}${path}`, {
+          method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+          headers: { cookie, ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
+          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        }),
+      );
     },
+    /** The typed Eden client on the app itself (no socket), signed in as the admin. */
+    client: treaty<App>(server.app, { headers: { cookie } }),
     async stop() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
