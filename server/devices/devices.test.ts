@@ -34,19 +34,21 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => srv.stop());
 
-type Page = {
-  items: { id: string; hostname: string; status: string; telemetry: { cpuPercent: number } | null }[];
-  nextCursor: string | null;
-  total: number;
-};
-const page = async (q: string) => (await (await srv.api(`/api/v1/devices${q}`)).json()) as Page;
+type Query = NonNullable<Parameters<TestServer["client"]["api"]["v1"]["devices"]["get"]>[0]>["query"];
+/** A page of the device list through the typed client (its type comes from the route's response schema). */
+async function page(query: Query) {
+  const { data, error } = await srv.client.api.v1.devices.get({ query });
+  if (error) throw new Error(`${error.status}: ${error.value.error.code}`);
+  return data;
+}
+type Page = Awaited<ReturnType<typeof page>>;
 
 describe("device list", () => {
   test("pages with a cursor through every device exactly once, with a total", async () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const p: Page = await page(`?limit=10${cursor ? `&cursor=${cursor}` : ""}`);
+      const p: Page = await page({ limit: 10, ...(cursor ? { cursor } : {}) });
       expect(p.total).toBe(25);
       seen.push(...p.items.map((d) => d.id));
       cursor = p.nextCursor;
@@ -56,34 +58,34 @@ describe("device list", () => {
   });
 
   test("filters by status, search, tag and OS", async () => {
-    expect((await page("?status=online")).total).toBe(5);
-    expect((await page("?q=dev-1")).total).toBe(10);
-    expect((await page("?tag=role%3Dweb")).total).toBe(13);
-    expect((await page("?os=windows")).total).toBe(9);
-    expect((await page("?q=%25")).total).toBe(0);
+    expect((await page({ status: "online" })).total).toBe(5);
+    expect((await page({ q: "dev-1" })).total).toBe(10);
+    expect((await page({ tag: "role=web" })).total).toBe(13);
+    expect((await page({ os: "windows" })).total).toBe(9);
+    expect((await page({ q: "%" })).total).toBe(0);
   });
 
   test("sorts on the server by status, CPU and last seen, paging by offset", async () => {
-    const byStatus = await page("?sort=status&limit=30");
+    const byStatus = await page({ sort: "status", limit: 30 });
     expect(byStatus.items[0]?.status).toBe("offline");
     expect(byStatus.items.at(-1)?.status).toBe("online");
-    const byCpu = await page("?sort=cpu&order=desc&limit=1");
+    const byCpu = await page({ sort: "cpu", order: "desc", limit: 1 });
     expect(byCpu.items[0]?.id).toBe(ids[0]);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const p: Page = await page(`?sort=lastSeen&limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      const p: Page = await page({ sort: "lastSeen", limit: 7, ...(cursor ? { cursor } : {}) });
       seen.push(...p.items.map((d) => d.id));
       cursor = p.nextCursor;
     } while (cursor);
     expect(new Set(seen).size).toBe(25);
-    const first = await page("?limit=5");
+    const first = await page({ limit: 5 });
     expect((await srv.api(`/api/v1/devices?sort=cpu&cursor=${first.nextCursor}`)).status).toBe(400);
     expect((await srv.api("/api/v1/devices?sort=colour")).status).toBe(422);
   });
 
   test("the latest sample rides along", async () => {
-    const p = await page("?q=dev-00");
+    const p = await page({ q: "dev-00" });
     expect(p.items[0]?.telemetry?.cpuPercent).toBe(19);
   });
 
@@ -121,7 +123,7 @@ describe("one device", () => {
   test("the other organization sees its own device and not ours", async () => {
     const cookie = await login(srv.url, other.email, other.password);
     const res = await fetch(`${srv.url}/api/v1/devices`, { headers: { cookie } });
-    const p = (await res.json()) as Page;
+    const p = (await res.json()) as { items: { id: string }[] };
     expect(p.items.map((d) => d.id)).toEqual([other.deviceId]);
     expect((await fetch(`${srv.url}/api/v1/devices/${ids[0]}`, { headers: { cookie } })).status).toBe(404);
   });
