@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import type { Page } from "playwright-core";
-import type { EnrolledAgent } from "../testing/agents.ts";
-import { type BrowserRig, startBrowserRig } from "../testing/browser.ts";
-import { type TestServer, waitFor } from "../testing/harness.ts";
+import type { EnrolledAgent } from "../../server/testing/agents.ts";
+import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
+import { type TestServer, waitFor } from "../../server/testing/harness.ts";
 
 /**
  * The Automation pages in Chromium against the real server and the real compiled agent: a webhook

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
-import type { EnrolledAgent } from "../testing/agents.ts";
-import { type BrowserRig, startBrowserRig } from "../testing/browser.ts";
-import { DEVICE_CHARTS, drawnVertices } from "../testing/charts.ts";
-import { ADMIN, type TestServer, waitFor } from "../testing/harness.ts";
+import type { EnrolledAgent } from "../../server/testing/agents.ts";
+import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
+import { DEVICE_CHARTS, drawnVertices } from "../../server/testing/charts.ts";
+import { ADMIN, type TestServer, waitFor } from "../../server/testing/harness.ts";
 
 /**
  * The dashboard in Debian's Chromium (headless, driven by playwright-core) against the real server
