@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { type Database, openDatabase } from "../db/index.ts";
-import { dueEscalations } from "./alerts/handling.ts";
+import { dueEscalations } from "./alerts/store.ts";
 import { AgentHub } from "./agents/hub.ts";
 import { automationReactions } from "./automation/reactions.ts";
 import { Automation } from "./automation/service.ts";

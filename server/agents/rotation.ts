@@ -1,7 +1,8 @@
 import type { Sql } from "postgres";
 import type { AgentHub } from "./hub.ts";
 import { log } from "../log.ts";
-import { beginRotation, completeRotation, rotationDue } from "./credentials.ts";
+import { completeRotation, rotationDue } from "../devices/secrets.store.ts";
+import { beginRotation } from "./credentials.ts";
 
 /** Deadline for the agent to persist a new secret and answer, in ms. */
 const ROTATION_DEADLINE_MS = 30_000;

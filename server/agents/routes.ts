@@ -2,6 +2,7 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
 import type { Services } from "../context.ts";
+import { acceptBeacon } from "../devices/contact.store.ts";
 import { insertDevice } from "../devices/store.ts";
 import { redeemToken } from "../enrollment/store.ts";
 import { AppError, BadRequest, Conflict, TooManyRequests, Unauthorized, ValidationFailed } from "../errors.ts";
@@ -12,7 +13,7 @@ import { BeaconBody, BeaconResponse, EnrollRequest, EnrollResponse } from "../pr
 import { SIGNATURE_HEADERS, signingKey } from "../protocol/signing.ts";
 import { documentedResponses, errors } from "../lib/schemas.ts";
 import { IngestBusy } from "../telemetry/ingest.ts";
-import { acceptBeacon, beginRotation, verifyDevice } from "./credentials.ts";
+import { beginRotation, verifyDevice } from "./credentials.ts";
 import { agentSocket } from "./socket.ts";
 
 const REDEEM_ERRORS = {

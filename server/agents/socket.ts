@@ -1,14 +1,15 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
 import type { Services } from "../context.ts";
+import { ackedSeq } from "../devices/contact.store.ts";
+import { setSocketNode } from "../devices/status.store.ts";
 import { updateFacts } from "../devices/store.ts";
 import { AppError, Unauthorized } from "../errors.ts";
 import { log } from "../log.ts";
 import { AgentFrame, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerFrame } from "../protocol/frames.ts";
 import { socketChallenge } from "../protocol/signing.ts";
-import { setSocketNode } from "../status/store.ts";
 import { IngestBusy } from "../telemetry/ingest.ts";
-import { ackedSeq, verifyDevice } from "./credentials.ts";
+import { verifyDevice } from "./credentials.ts";
 import { rotateSecret } from "./rotation.ts";
 import type { AgentConnection } from "./hub.ts";
 

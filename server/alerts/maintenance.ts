@@ -6,7 +6,7 @@ import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { NotFound } from "../errors.ts";
 import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
-import { currentWindows, deleteWindow, insertWindow } from "./handling.ts";
+import { currentWindows, deleteWindow, insertWindow } from "./store.ts";
 
 const Window = type({
   name: "0 < string <= 200",

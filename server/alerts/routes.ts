@@ -8,8 +8,7 @@ import type { Services } from "../context.ts";
 import { BadRequest, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { ActorRef, IdParam, Ok, Timestamp, errors, listOf, pageOf } from "../lib/schemas.ts";
-import { addNote, listNotes, resolveByHand } from "./handling.ts";
-import { acknowledgeAlert, alertExists, listAlerts } from "./store.ts";
+import { acknowledgeAlert, addNote, alertExists, listAlerts, listNotes, resolveAlerts } from "./store.ts";
 
 const ListQuery = type({
   "state?": "'pending' | 'firing' | 'resolved' | 'unresolved'",
@@ -87,7 +86,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
     .post(
       "/:id/resolve",
       async ({ params, principal }) => {
-        const row = await resolveByHand(s.sql, principal.organizationId, params.id);
+        const [row] = await resolveAlerts(s.sql, { ids: [params.id], organizationId: principal.organizationId });
         if (!row) throw new NotFound("ALERT_NOT_FOUND", "no such open alert in your organization");
         await writeAudit(s.sql, { ...actorOf(principal), action: "alert.resolved", targetType: "alert", targetId: row.id });
         s.live.publish(principal.organizationId, {

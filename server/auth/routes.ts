@@ -5,6 +5,7 @@ import type { Services } from "../context.ts";
 import { NotFound, TooManyRequests, Unauthorized } from "../errors.ts";
 import { newSecret, sameHex, sha256 } from "../lib/crypto.ts";
 import { IdParam, Ok, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import { recordLogin } from "../users/store.ts";
 import { SESSION_COOKIE, SESSION_TTL_S, authPlugin, readCookie } from "./plugin.ts";
 import { actorOf } from "./roles.ts";
 import { LoginThrottle, type ThrottleKey } from "./throttle.ts";
@@ -104,6 +105,7 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
           ip,
           userAgent: request.headers.get("user-agent")?.slice(0, 300) ?? null,
         });
+        await recordLogin(s.sql, user.id);
         await writeAudit(s.sql, {
           organizationId: user.organizationId,
           actorType: "user",

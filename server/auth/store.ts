@@ -41,7 +41,6 @@ export async function insertSession(
   await sql`
     insert into sessions (user_id, token_hash, expires_at, ip, user_agent)
     values (${s.userId}, ${s.tokenHash}, ${s.expiresAt}, ${s.ip}, ${s.userAgent})`;
-  await sql`update users set last_login_at = now() where id = ${s.userId}`;
 }
 
 /** The principal of a live session, sliding its expiry forward at most once a minute. */
@@ -69,6 +68,11 @@ export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSecond
 
 export async function deleteSession(sql: Sql, tokenHash: Buffer): Promise<void> {
   await sql`delete from sessions where token_hash = ${tokenHash}`;
+}
+
+/** Ends every session of the user (disabled). */
+export async function endUserSessions(sql: Sql, userId: string): Promise<void> {
+  await sql`delete from sessions where user_id = ${userId}`;
 }
 
 export async function deleteExpiredSessions(sql: Sql): Promise<number> {

@@ -1,4 +1,4 @@
-import { addNote } from "../alerts/handling.ts";
+import { addNote } from "../alerts/store.ts";
 import type { Sql } from "postgres";
 import type { CommandDispatcher } from "../commands/service.ts";
 import type { Notifier } from "../notifications/service.ts";

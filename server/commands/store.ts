@@ -151,3 +151,11 @@ export async function expireCommands(sql: Sql): Promise<{ id: string; organizati
     where status in ('queued', 'sent') and expires_at <= now()
     returning id, organization_id as "organizationId", device_id as "deviceId"`;
 }
+
+/** Deletes runs of script checks created more than `hours` ago, at most `max` at a time; returns how many. */
+export async function deleteOldCheckRuns(sql: Sql, hours: number, max: number): Promise<number> {
+  const gone = await sql`
+    delete from commands where id in (
+      select id from commands where check_rule_id is not null and created_at < now() - make_interval(hours => ${hours}) limit ${max})`;
+  return gone.count;
+}

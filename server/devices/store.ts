@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
+import { deleteDeviceTelemetry } from "../telemetry/store.ts";
 
 export type DeviceStatus = "online" | "unresponsive" | "offline";
 
@@ -199,8 +200,7 @@ export async function deleteDevice(sql: Sql, organizationId: string, id: string)
   return sql.begin(async (tx) => {
     const rows = await tx`delete from devices where id = ${id} and organization_id = ${organizationId} returning id`;
     if (rows.count === 0) return false;
-    // its hourly rollup goes with the device row: a foreign key (native) or a trigger (TimescaleDB), 00015
-    await tx`delete from device_telemetry where device_id = ${id}`;
+    await deleteDeviceTelemetry(tx as unknown as Sql, id);
     return true;
   });
 }

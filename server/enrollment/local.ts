@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import type { Sql } from "postgres";
 import { writeAudit } from "../audit/store.ts";
 import { newSecret, sha256 } from "../lib/crypto.ts";
+import { firstSite } from "../sites/store.ts";
 import { insertToken } from "./store.ts";
 
 /**
@@ -10,8 +11,7 @@ import { insertToken } from "./store.ts";
  */
 export async function writeLocalEnrollToken(sql: Sql, file: string): Promise<boolean> {
   if (existsSync(file)) return false;
-  const [site] = await sql<{ id: string; organizationId: string }[]>`
-    select id, organization_id as "organizationId" from sites order by created_at limit 1`;
+  const site = await firstSite(sql);
   if (!site) return false;
   const token = newSecret("spe_", 24);
   const row = await insertToken(sql, {

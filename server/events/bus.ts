@@ -1,6 +1,6 @@
 import { log } from "../log.ts";
 import type { TelemetrySample } from "../protocol/telemetry.ts";
-import type { StatusChange } from "../status/store.ts";
+import type { StatusChange } from "../devices/status.store.ts";
 import type { SampleSummary } from "../telemetry/rows.ts";
 
 /** One sample as stored (committed), with the figures live charts and rules read. */

@@ -1,41 +1,15 @@
 import type { Sql } from "postgres";
 import type { AgentHub } from "../agents/hub.ts";
 import type { CommandDispatcher } from "../commands/service.ts";
+import { deleteOldCheckRuns } from "../commands/store.ts";
 import { withCurrentScript } from "../library/spec.ts";
 import { log } from "../log.ts";
-import type { CommandSpec } from "../protocol/frames.ts";
-import type { Scope } from "./store.ts";
+import { type CheckRule, dueForCheck, listCheckRules } from "./checks.store.ts";
 
 /** Most devices one rule's check is sent to in one tick (the rest follow on the next). */
 const BATCH = 2000;
 /** Finished check runs are kept this long, then deleted (a run a minute per device adds up). */
 const KEEP_HOURS = 24;
-
-interface CheckRule {
-  id: string;
-  name: string;
-  organizationId: string;
-  scope: Scope;
-  spec: CommandSpec;
-  scriptId: string | null;
-  intervalSeconds: number;
-}
-
-/** The SQL condition for a rule's scope over `devices d join sites s`. */
-function scopeSql(sql: Sql, scope: Scope) {
-  switch (scope.type) {
-    case "organization":
-      return sql`true`;
-    case "client":
-      return sql`s.client_id = ${scope.id}`;
-    case "site":
-      return sql`d.site_id = ${scope.id}`;
-    case "device":
-      return sql`d.id = ${scope.id}`;
-    case "tag":
-      return sql`d.tags @> array[${scope.tag}]::text[]`;
-  }
-}
 
 /**
  * Sends the checks of `script_exit_code` rules: every interval, each online device in a rule's
@@ -69,11 +43,7 @@ export class CheckRunner {
     if (this.busy) return;
     this.busy = true;
     try {
-      const rules = await this.sql<CheckRule[]>`
-        select id, name, organization_id as "organizationId", scope, check_spec as spec, check_script_id as "scriptId",
-          check_interval_seconds as "intervalSeconds"
-        from alert_rules where enabled and metric = 'script_exit_code'`;
-      for (const rule of rules) await this.send(rule);
+      for (const rule of await listCheckRules(this.sql)) await this.send(rule);
       if (Date.now() - this.lastPrune > 600_000) await this.prune();
     } catch (err) {
       log("error", "checks failed", { error: err instanceof Error ? err.message : String(err) });
@@ -86,15 +56,8 @@ export class CheckRunner {
     const { sql } = this;
     const timeout = rule.spec.kind === "run_script" ? rule.spec.timeoutSeconds : 60;
     // runs are sent on ticks: half a tick of slack keeps the gap at the interval, not interval + tick
-    const due = await sql<{ id: string }[]>`
-      select d.id from devices d join sites s on s.id = d.site_id
-      where d.organization_id = ${rule.organizationId} and d.status = 'online' and ${scopeSql(sql, rule.scope)}
-        and not exists (
-          select 1 from commands c where c.check_rule_id = ${rule.id} and c.device_id = d.id
-            and (c.created_at > now() - make_interval(secs => ${rule.intervalSeconds - this.intervalMs / 2000})
-                 or (c.status in ('queued', 'sent', 'running') and c.created_at > now() - make_interval(secs => ${timeout + 60}))))
-      limit ${BATCH}`;
-    const local = due.map((d) => d.id).filter((id) => this.agents.get(id));
+    const due = await dueForCheck(sql, rule, this.intervalMs / 2000, timeout, BATCH);
+    const local = due.filter((id) => this.agents.get(id));
     if (local.length === 0) return;
     await this.commands.enqueue({
       organizationId: rule.organizationId,
@@ -109,9 +72,7 @@ export class CheckRunner {
 
   private async prune(): Promise<void> {
     this.lastPrune = Date.now();
-    const gone = await this.sql`
-      delete from commands where id in (
-        select id from commands where check_rule_id is not null and created_at < now() - make_interval(hours => ${KEEP_HOURS}) limit 50000)`;
-    if (gone.count > 0) log("info", "old check runs deleted", { count: gone.count });
+    const gone = await deleteOldCheckRuns(this.sql, KEEP_HOURS, 50_000);
+    if (gone > 0) log("info", "old check runs deleted", { count: gone });
   }
 }

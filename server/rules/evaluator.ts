@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { type WindowRow, currentWindows } from "../alerts/handling.ts";
+import { type WindowRow, currentWindows, openAlerts, resolveAlerts } from "../alerts/store.ts";
 import type { LiveHub } from "../live/hub.ts";
 import type { AlertChanged, EventBus, StoredSample } from "../events/bus.ts";
 import { log } from "../log.ts";
@@ -8,13 +8,10 @@ import {
   type DeviceMeta,
   type RuleRow,
   type RuleState,
-  type Scope,
   deviceMeta,
   listRules,
   loadStates,
   okState,
-  openRuleAlert,
-  resolveRuleAlert,
   saveState,
 } from "./store.ts";
 
@@ -191,7 +188,7 @@ export class RuleEvaluator {
     if (!holds(rule, value)) {
       if (st.state === "ok") return;
       if (st.state === "firing" && st.alertId) {
-        await resolveRuleAlert(this.sql, st.alertId);
+        await resolveAlerts(this.sql, { ids: [st.alertId] });
         this.live.publish(d.organizationId, {
           type: "alert.resolved",
           alertId: st.alertId,
@@ -230,14 +227,10 @@ export class RuleEvaluator {
       return;
     }
     const message = this.describe(rule, d, value, detail);
-    const alertId = await openRuleAlert(this.sql, {
-      organizationId: d.organizationId,
-      deviceId: d.id,
-      ruleId: rule.id,
-      type: alertType(rule),
-      severity: rule.severity,
-      message,
-    });
+    const [opened] = await openAlerts(this.sql, [
+      { organizationId: d.organizationId, deviceId: d.id, ruleId: rule.id, type: alertType(rule), severity: rule.severity, message },
+    ]);
+    const alertId = opened?.id;
     const flap = this.flap(st, at);
     await this.save(key, rule.id, d.id, {
       ...flap,

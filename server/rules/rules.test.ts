@@ -286,7 +286,7 @@ describe("alert handling", () => {
     const notes = (await (await srv.api(`/api/v1/alerts/${alert!.id}/notes`)).json()) as { items: { text: string }[] };
     expect(notes.items.map((n) => n.text)).toEqual(["looking into it"]);
     await srv.sql`update alerts set created_at = now() - interval '2 minutes' where id = ${alert!.id}`;
-    const { dueEscalations } = await import("../alerts/handling.ts");
+    const { dueEscalations } = await import("../alerts/store.ts");
     expect((await dueEscalations(srv.sql)).map((a) => a.id)).toEqual([alert!.id]);
     expect(await dueEscalations(srv.sql)).toEqual([]); // once
     expect((await srv.api(`/api/v1/alerts/${alert!.id}/resolve`, { body: {} })).status).toBe(200);

@@ -215,19 +215,3 @@ export async function deviceMeta(sql: Sql, ids: string[]): Promise<DeviceMeta[]>
     select d.id, d.organization_id as "organizationId", d.hostname, d.site_id as "siteId", s.client_id as "clientId", d.tags
     from devices d join sites s on s.id = d.site_id where d.id = any(${ids}::uuid[])`;
 }
-
-export async function openRuleAlert(
-  sql: Sql,
-  a: { organizationId: string; deviceId: string; ruleId: string; type: string; severity: string; message: string },
-): Promise<string | undefined> {
-  const [row] = await sql<{ id: string }[]>`
-    insert into alerts (organization_id, device_id, rule_id, type, severity, state, message)
-    values (${a.organizationId}, ${a.deviceId}, ${a.ruleId}, ${a.type}, ${a.severity}, 'firing', ${a.message})
-    on conflict (rule_id, device_id) where state <> 'resolved' and rule_id is not null do nothing
-    returning id`;
-  return row?.id;
-}
-
-export async function resolveRuleAlert(sql: Sql, alertId: string): Promise<void> {
-  await sql`update alerts set state = 'resolved', resolved_at = now() where id = ${alertId} and state <> 'resolved'`;
-}

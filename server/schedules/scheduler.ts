@@ -4,7 +4,7 @@ import type { CommandDispatcher } from "../commands/service.ts";
 import type { EventBus } from "../events/bus.ts";
 import { withCurrentScript } from "../library/spec.ts";
 import { log } from "../log.ts";
-import { type ScheduleRow, advance, lockDue, recordRun, targetDevices } from "./store.ts";
+import { type ScheduleRow, advance, recordRun, runDue, targetDevices } from "./store.ts";
 
 /** The next occurrence of a cron expression after `after`, in its time zone; throws on a bad expression. */
 export function nextOccurrence(cron: string, timezone: string, after: Date): Date | null {
@@ -41,20 +41,11 @@ export class Scheduler {
     if (this.busy) return;
     this.busy = true;
     try {
-      const flows: { sch: ScheduleRow; devices: string[] }[] = [];
-      const created = await this.sql.begin(async (t) => {
-        const tx = t as unknown as Sql;
-        const out = [];
-        for (const sch of await lockDue(tx, 20)) {
-          const run = await this.runOnce(tx, sch);
-          out.push(...run.commands);
-          if (sch.workflowId) flows.push({ sch, devices: run.devices });
-        }
-        return out;
-      });
+      const runs = await runDue(this.sql, 20, (tx, sch) => this.runOnce(tx, sch));
+      const created = runs.flatMap((r) => r.commands);
       if (created.length > 0) await this.commands.dispatch(...created);
       // after the commit: the occurrence is recorded once, so its workflow runs once per device
-      for (const { sch, devices } of flows)
+      for (const { sch, devices } of runs)
         if (sch.workflowId)
           this.bus.publish("schedule.due", {
             organizationId: sch.organizationId,
@@ -94,6 +85,6 @@ export class Scheduler {
     if (!first) throw new Error(`schedule ${sch.id} occurrence ${dueAt.toISOString()} already ran`); // rolls back the commands
     await advance(tx, sch.id, dueAt, next);
     log("info", "schedule ran", { scheduleId: sch.id, dueAt: dueAt.toISOString(), devices: devices.length });
-    return { commands, devices };
+    return { sch, commands, devices };
   }
 }

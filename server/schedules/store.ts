@@ -73,11 +73,20 @@ export async function listRuns(sql: Sql, organizationId: string, scheduleId: str
     order by due_at desc limit 200`;
 }
 
-/** Due schedules, locked for this transaction (another server process skips them). */
-export async function lockDue(sql: Sql, limit: number): Promise<ScheduleRow[]> {
-  return sql<ScheduleRow[]>`
-    select ${columns(sql)} from schedules where enabled and next_run_at <= now()
-    order by next_run_at limit ${limit} for update skip locked`;
+/**
+ * Runs `run` for each of at most `limit` due schedules, in one transaction in which their rows are
+ * locked (another server process skips them); when one run throws, all of them roll back.
+ */
+export async function runDue<T>(sql: Sql, limit: number, run: (tx: Sql, schedule: ScheduleRow) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  await sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    for (const sch of await tx<ScheduleRow[]>`
+      select ${columns(tx)} from schedules where enabled and next_run_at <= now()
+      order by next_run_at limit ${limit} for update skip locked`)
+      out.push(await run(tx, sch));
+  });
+  return out;
 }
 
 /** Devices a schedule targets (only the organization's own). */

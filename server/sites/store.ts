@@ -28,3 +28,20 @@ export async function listTags(sql: Sql, organizationId: string): Promise<{ tag:
     group by t.tag order by devices desc, t.tag
     limit 1000`;
 }
+
+/** Creates an organization with one client and one site in it (where devices enroll); returns its id. */
+export async function createOrganization(sql: Sql, names: { organization: string; client: string; site: string }): Promise<string> {
+  const [org] = await sql<{ id: string }[]>`insert into organizations (name) values (${names.organization}) returning id`;
+  if (!org) throw new Error("could not create the organization");
+  const [client] = await sql<{ id: string }[]>`
+    insert into clients (organization_id, name) values (${org.id}, ${names.client}) returning id`;
+  await sql`insert into sites (organization_id, client_id, name) values (${org.id}, ${client?.id ?? null}, ${names.site})`;
+  return org.id;
+}
+
+/** The oldest site of the install, with its organization; undefined before the first. */
+export async function firstSite(sql: Sql): Promise<{ id: string; organizationId: string } | undefined> {
+  const [site] = await sql<{ id: string; organizationId: string }[]>`
+    select id, organization_id as "organizationId" from sites order by created_at limit 1`;
+  return site;
+}

@@ -2,7 +2,8 @@ import type { Sql } from "postgres";
 import type { EventBus } from "../events/bus.ts";
 import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
-import { type StatusWindows, heartbeatNode, sweepStatus } from "./store.ts";
+import type { StatusWindows } from "../devices/status.store.ts";
+import { heartbeatNode, sweepStatus } from "./store.ts";
 
 /**
  * Keeps device status current: a sweep every `intervalMs` catches silence (online → unresponsive

@@ -1,9 +1,10 @@
-import type { Sql, TransactionSql } from "postgres";
+import type { Sql } from "postgres";
 import type { EventBus, StoredSample } from "../events/bus.ts";
 import { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
 import type { TelemetryBatch } from "../protocol/frames.ts";
-import { TELEMETRY_COLUMNS, copyLine, summarize } from "./rows.ts";
+import { type FlushDecision, commitFlush } from "./ingest.store.ts";
+import { copyLine, summarize } from "./rows.ts";
 
 /** Raw rows are kept 7 days: older samples (a long-offline spool) are acknowledged and dropped. */
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -186,70 +187,39 @@ export class Ingestor {
     });
     let accepted: boolean[] = [];
     let marks = new Map<string, number>();
-    // COPY runs before any lock, so overlapping flushes copy in parallel. Row locks are then taken in
-    // flush order: a later flush asks for its devices only once the earlier one holds its own, so for
-    // a shared device it waits for that commit and reads the new mark.
+    // Row locks are taken in flush order: a later flush asks for its devices only once the earlier
+    // one holds its own, so for a shared device it waits for that commit and reads the new mark.
     const earlier = this.lockChain;
     let locked = () => {};
     this.lockChain = new Promise<void>((resolve) => {
       locked = resolve;
     });
     try {
-      await this.sql.begin(async (tx) => {
-        const copy = prepared.map((p, i) => (copied[i] ? (p?.lines ?? "") : "")).join("");
-        if (copy.length > 0) {
-          const writable = await tx`copy device_telemetry (${tx([...TELEMETRY_COLUMNS])}) from stdin`.writable();
-          await new Promise<void>((resolve, reject) => {
-            writable.on("error", reject);
-            writable.on("finish", resolve);
-            writable.end(copy);
+      await commitFlush(this.sql, {
+        copy: prepared.map((p, i) => (copied[i] ? (p?.lines ?? "") : "")).join(""),
+        deviceIds: [...new Set(items.map((i) => i.deviceId))],
+        earlier,
+        locked,
+        decide: (committed) => {
+          marks = committed;
+          const latest = new Map<string, string>();
+          const undo: FlushDecision["undo"] = [];
+          accepted = items.map((item, i) => {
+            const mark = marks.get(item.deviceId);
+            const p = prepared[i];
+            if (mark === undefined || item.batch.seq <= mark) {
+              // copied optimistically but a replay (or an unknown device): take the rows back out
+              if (copied[i] && p?.earliest && p.latest)
+                undo.push({ deviceId: item.deviceId, seq: item.batch.seq, from: p.earliest, to: p.latest });
+              return false;
+            }
+            marks.set(item.deviceId, item.batch.seq);
+            const prev = latest.get(item.deviceId);
+            if (p?.latest && (!prev || prev < p.latest)) latest.set(item.deviceId, p.latest);
+            return true;
           });
-        }
-        const ids = [...new Set(items.map((i) => i.deviceId))];
-        marks = new Map<string, number>();
-        await earlier;
-        try {
-          for (const r of await tx<{ id: string; seq: string }[]>`
-            select id, last_batch_seq as seq from devices where id = any(${ids}::uuid[]) order by id for no key update`) {
-            marks.set(r.id, Number(r.seq));
-          }
-        } finally {
-          locked();
-        }
-        const latest = new Map<string, string>();
-        const undo: { deviceId: string; seq: number; from: string; to: string }[] = [];
-        accepted = items.map((item, i) => {
-          const mark = marks.get(item.deviceId);
-          const p = prepared[i];
-          if (mark === undefined || item.batch.seq <= mark) {
-            // copied optimistically but a replay (or an unknown device): take the rows back out
-            if (copied[i] && p?.earliest && p.latest)
-              undo.push({ deviceId: item.deviceId, seq: item.batch.seq, from: p.earliest, to: p.latest });
-            return false;
-          }
-          marks.set(item.deviceId, item.batch.seq);
-          const prev = latest.get(item.deviceId);
-          if (p?.latest && (!prev || prev < p.latest)) latest.set(item.deviceId, p.latest);
-          return true;
-        });
-        if (undo.length > 0) {
-          await tx`
-            delete from device_telemetry t
-            using unnest(${undo.map((u) => u.deviceId)}::uuid[], ${undo.map((u) => u.seq)}::bigint[],
-                         ${undo.map((u) => u.from)}::timestamptz[], ${undo.map((u) => u.to)}::timestamptz[]) as v(d, s, f, e)
-            where t.device_id = v.d and t.batch_seq = v.s and t.time between v.f and v.e
-              and t.xmin::text::bigint = txid_current() % 4294967296 -- only rows this transaction wrote
-          `;
-        }
-        const seqIds = [...marks.keys()];
-        await tx`
-          update devices d set last_batch_seq = v.seq,
-            last_telemetry_at = greatest(d.last_telemetry_at, v.t),
-            last_seen_at = now()
-          from unnest(${seqIds}::uuid[], ${seqIds.map((id) => marks.get(id) ?? 0)}::bigint[],
-                      ${seqIds.map((id) => latest.get(id) ?? null)}::timestamptz[]) as v(id, seq, t)
-          where d.id = v.id`;
-        await this.markLate(tx, items, prepared, accepted);
+          return { undo, marks, latest, lateHours: lateHours(items, prepared, accepted) };
+        },
       });
     } catch (err) {
       locked();
@@ -275,24 +245,16 @@ export class Ingestor {
     this.stats.samples += stored.length;
     if (stored.length > 0) this.opts.bus?.publish("telemetry.stored", { samples: stored });
   }
+}
 
-  /**
-   * Records the hours that accepted late samples fell in, in key order (no deadlock between
-   * overlapping flushes), so the rollup job re-rolls them even after a restart.
-   */
-  private async markLate(tx: TransactionSql, items: Pending[], prepared: Prepared[], accepted: boolean[]): Promise<void> {
-    const keys = new Set<string>();
-    items.forEach((item, i) => {
-      if (!accepted[i]) return;
-      for (const hour of prepared[i]?.lateHours ?? []) keys.add(`${item.deviceId} ${new Date(hour).toISOString()}`);
-    });
-    if (keys.size === 0) return;
-    const sorted = [...keys].sort().map((k) => k.split(" "));
-    await tx`
-      insert into telemetry_rollup_pending (device_id, bucket)
-      select * from unnest(${sorted.map((k) => k[0] ?? "")}::uuid[], ${sorted.map((k) => k[1] ?? "")}::timestamptz[])
-      on conflict do nothing`;
-  }
+/** The device hours that accepted late samples fell in, in key order (no deadlock between overlapping flushes). */
+function lateHours(items: Pending[], prepared: Prepared[], accepted: boolean[]): [string, string][] {
+  const keys = new Set<string>();
+  items.forEach((item, i) => {
+    if (!accepted[i]) return;
+    for (const hour of prepared[i]?.lateHours ?? []) keys.add(`${item.deviceId} ${new Date(hour).toISOString()}`);
+  });
+  return [...keys].sort().map((k) => k.split(" ") as [string, string]);
 }
 
 interface Prepared {

@@ -1,4 +1,4 @@
-import type { Sql } from "postgres";
+import type { PendingQuery, Row, Sql } from "postgres";
 import type { Engine } from "../../db/index.ts";
 
 export interface TelemetryPoint {
@@ -101,19 +101,20 @@ export async function maintainPartitions(sql: Sql, now = new Date()): Promise<{ 
 }
 
 /**
- * Native engine only: recomputes the hourly rollup for buckets touched since `since`
- * (upsert, so running it twice is harmless).
+ * The native engine's hourly rollup, defined once (TimescaleDB's is the continuous aggregate of
+ * migration 00003): recomputes the hours of the raw rows `t` that `from` yields (after `prefix`, a
+ * `with` clause or nothing), as an upsert, so running it twice is harmless. Returns the hours written.
  */
-export async function refreshRollup(sql: Sql, since: Date): Promise<number> {
+async function rollup(sql: Sql, prefix: PendingQuery<Row[]>, from: PendingQuery<Row[]>): Promise<number> {
   const rows = await sql`
+    ${prefix}
     insert into device_telemetry_1h (bucket, device_id, samples, cpu_percent, cpu_percent_max, memory_percent,
       memory_percent_max, swap_percent, disk_percent, disk_percent_max, load1, network_rx_bps, network_tx_bps,
       disk_read_bps, disk_write_bps)
-    select date_bin('1 hour', time, 'epoch'), device_id, count(*), avg(cpu_percent), max(cpu_percent),
-      avg(memory_percent), max(memory_percent), avg(swap_percent), avg(disk_percent), max(disk_percent), avg(load1),
-      avg(network_rx_bps), avg(network_tx_bps), avg(disk_read_bps), avg(disk_write_bps)
-    from device_telemetry
-    where time >= date_bin('1 hour', ${since}::timestamptz, 'epoch')
+    select date_bin('1 hour', t.time, 'epoch'), t.device_id, count(*), avg(t.cpu_percent), max(t.cpu_percent),
+      avg(t.memory_percent), max(t.memory_percent), avg(t.swap_percent), avg(t.disk_percent), max(t.disk_percent), avg(t.load1),
+      avg(t.network_rx_bps), avg(t.network_tx_bps), avg(t.disk_read_bps), avg(t.disk_write_bps)
+    from ${from}
     group by 1, 2
     on conflict (device_id, bucket) do update set samples = excluded.samples, cpu_percent = excluded.cpu_percent,
       cpu_percent_max = excluded.cpu_percent_max, memory_percent = excluded.memory_percent,
@@ -125,30 +126,30 @@ export async function refreshRollup(sql: Sql, since: Date): Promise<number> {
   return rows.count;
 }
 
+/** Native engine only: rolls up again every hour with samples since `since`. */
+export async function refreshRollup(sql: Sql, since: Date): Promise<number> {
+  return rollup(sql, sql``, sql`device_telemetry t where t.time >= date_bin('1 hour', ${since}::timestamptz, 'epoch')`);
+}
+
 /**
  * Native engine only: rolls up again the device hours that got late samples (recorded by the
  * ingest in `telemetry_rollup_pending`), taking them off the list in the same statement.
  */
 export async function rollupLateHours(sql: Sql): Promise<number> {
-  const rows = await sql`
-    with pending as (delete from telemetry_rollup_pending returning device_id, bucket)
-    insert into device_telemetry_1h (bucket, device_id, samples, cpu_percent, cpu_percent_max, memory_percent,
-      memory_percent_max, swap_percent, disk_percent, disk_percent_max, load1, network_rx_bps, network_tx_bps,
-      disk_read_bps, disk_write_bps)
-    select p.bucket, p.device_id, count(*), avg(cpu_percent), max(cpu_percent),
-      avg(memory_percent), max(memory_percent), avg(swap_percent), avg(disk_percent), max(disk_percent), avg(load1),
-      avg(network_rx_bps), avg(network_tx_bps), avg(disk_read_bps), avg(disk_write_bps)
-    from pending p join device_telemetry t
-      on t.device_id = p.device_id and t.time >= p.bucket and t.time < p.bucket + interval '1 hour'
-    group by 1, 2
-    on conflict (device_id, bucket) do update set samples = excluded.samples, cpu_percent = excluded.cpu_percent,
-      cpu_percent_max = excluded.cpu_percent_max, memory_percent = excluded.memory_percent,
-      memory_percent_max = excluded.memory_percent_max, swap_percent = excluded.swap_percent,
-      disk_percent = excluded.disk_percent, disk_percent_max = excluded.disk_percent_max, load1 = excluded.load1,
-      network_rx_bps = excluded.network_rx_bps, network_tx_bps = excluded.network_tx_bps,
-      disk_read_bps = excluded.disk_read_bps, disk_write_bps = excluded.disk_write_bps
-    returning 1`;
-  return rows.count;
+  return rollup(
+    sql,
+    sql`with pending as (delete from telemetry_rollup_pending returning device_id, bucket)`,
+    sql`pending p join device_telemetry t
+      on t.device_id = p.device_id and t.time >= p.bucket and t.time < p.bucket + interval '1 hour'`,
+  );
+}
+
+/**
+ * Deletes a device's raw telemetry, inside the transaction that deletes the device (its hourly rows
+ * go with the device row: a foreign key on the native engine, a trigger on TimescaleDB, 00015).
+ */
+export async function deleteDeviceTelemetry(sql: Sql, deviceId: string): Promise<void> {
+  await sql`delete from device_telemetry where device_id = ${deviceId}`;
 }
 
 /** Samples older than this when stored are late: the ingest records their hours for `rollupLateHours`. */

@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { Role } from "../auth/roles.ts";
+import { countUsers, endUserSessions } from "../auth/store.ts";
 
 export interface UserSummary {
   id: string;
@@ -52,7 +53,27 @@ export async function updateUser(
                            when ${change.disabled ?? null}::boolean then coalesce(disabled_at, now()) else null end
       where id = ${id} and organization_id = ${organizationId}
       returning ${columns(tx)}`;
-    if (row?.disabledAt) await tx`delete from sessions where user_id = ${id}`;
+    if (row?.disabledAt) await endUserSessions(tx, id);
     return row;
   });
+}
+
+/** Records a sign-in of the user (their session is the auth store's). */
+export async function recordLogin(sql: Sql, userId: string): Promise<void> {
+  await sql`update users set last_login_at = now() where id = ${userId}`;
+}
+
+/**
+ * Runs `create` in one transaction when the database has no user yet, under an advisory lock, so
+ * that of several processes starting on an empty database one creates the first admin; undefined
+ * when a user exists.
+ */
+export async function ifNoUsers<T>(sql: Sql, create: (tx: Sql) => Promise<T>): Promise<T | undefined> {
+  let out: T | undefined;
+  await sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    await tx`select pg_advisory_xact_lock(7336002)`;
+    if ((await countUsers(tx)) === 0) out = await create(tx);
+  });
+  return out;
 }

@@ -1,0 +1,50 @@
+import type { Sql } from "postgres";
+
+/** How long the previous secret keeps working after a rotation, so in-flight requests land. */
+const PREVIOUS_SECRET_GRACE = "1 hour";
+
+/** A device's signing keys: current, pending (mid-rotation) and previous (while its grace lasts). */
+export interface DeviceKeys {
+  id: string;
+  organizationId: string;
+  hostname: string;
+  current: Buffer;
+  pending: Buffer | null;
+  previous: Buffer | null;
+  /** The current secret is older than the rotation period. */
+  rotationDue: boolean;
+}
+
+/** The device's signing keys; undefined for an unknown device. `rotationS` is the rotation period, seconds. */
+export async function deviceKeys(sql: Sql, deviceId: string, rotationS: number): Promise<DeviceKeys | undefined> {
+  const [row] = await sql<DeviceKeys[]>`
+    select id, organization_id as "organizationId", hostname, secret_hash as current, pending_secret_hash as pending,
+      case when previous_secret_valid_until > now() then previous_secret_hash end as previous,
+      secret_rotated_at < now() - make_interval(secs => ${rotationS}) as "rotationDue"
+    from devices where id = ${deviceId}`;
+  return row;
+}
+
+/** Starts a rotation: the new secret's signing key is stored as pending. */
+export async function setPendingKey(sql: Sql, deviceId: string, key: Buffer): Promise<void> {
+  await sql`update devices set pending_secret_hash = ${key} where id = ${deviceId}`;
+}
+
+/** The agent has persisted the new secret: it becomes current, the old one stays valid briefly. */
+export async function completeRotation(sql: Sql, deviceId: string): Promise<void> {
+  await sql`
+    update devices set previous_secret_hash = secret_hash,
+      previous_secret_valid_until = now() + ${PREVIOUS_SECRET_GRACE}::interval,
+      secret_hash = pending_secret_hash, pending_secret_hash = null, secret_rotated_at = now()
+    where id = ${deviceId} and pending_secret_hash is not null`;
+}
+
+/** Devices connected to this node whose secret is older than the rotation period (`rotationS`, seconds). */
+export async function rotationDue(sql: Sql, nodeId: string, rotationS: number, max: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from devices
+    where ws_node = ${nodeId} and pending_secret_hash is null
+      and secret_rotated_at < now() - make_interval(secs => ${rotationS})
+    limit ${max}`;
+  return rows.map((r) => r.id);
+}

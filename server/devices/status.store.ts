@@ -1,0 +1,57 @@
+import type { Sql } from "postgres";
+import type { DeviceStatus } from "./store.ts";
+
+export interface StatusChange {
+  id: string;
+  organizationId: string;
+  hostname: string;
+  previous: DeviceStatus;
+  status: DeviceStatus;
+}
+
+export interface StatusWindows {
+  /** Max telemetry age for "online", seconds. */
+  onlineWindowS: number;
+  /** Silence before "offline", seconds. */
+  offlineAfterS: number;
+  /** A node whose heartbeat is older than this no longer holds sockets, seconds. */
+  nodeStaleS: number;
+}
+
+/**
+ * Recomputes device status from facts in the database (socket held by a live node, telemetry age,
+ * last contact) and writes the changes; rows another sweep holds are skipped. With `deviceId`,
+ * only that device is looked at.
+ */
+export async function updateStatuses(sql: Sql, w: StatusWindows, deviceId?: string): Promise<StatusChange[]> {
+  return sql<StatusChange[]>`
+    with computed as (
+      select d.id,
+        case
+          when n.id is not null and d.last_telemetry_at > now() - make_interval(secs => ${w.onlineWindowS}) then 'online'
+          when d.last_seen_at > now() - make_interval(secs => ${w.offlineAfterS}) then 'unresponsive'
+          else 'offline'
+        end as status
+      from devices d
+      left join server_nodes n on n.id = d.ws_node and n.heartbeat_at > now() - make_interval(secs => ${w.nodeStaleS})
+      ${deviceId ? sql`where d.id = ${deviceId}` : sql``}
+    ), locked as (
+      select d.id, d.status as previous from devices d join computed c on c.id = d.id
+      where d.status <> c.status for update of d skip locked
+    )
+    update devices d set status = c.status, status_changed_at = now()
+    from computed c join locked l on l.id = c.id
+    where d.id = c.id
+    returning d.id, d.organization_id as "organizationId", d.hostname, l.previous, d.status`;
+}
+
+/** Marks the device's socket as held by this node (or by none) and counts it as contact. */
+export async function setSocketNode(sql: Sql, deviceId: string, nodeId: string | null, onlyIfNode?: string): Promise<void> {
+  if (nodeId) await sql`update devices set ws_node = ${nodeId}, last_seen_at = now() where id = ${deviceId}`;
+  else await sql`update devices set ws_node = null where id = ${deviceId} and ws_node = ${onlyIfNode ?? null}`;
+}
+
+/** The node is going away: no device's socket is held by it any more. */
+export async function releaseSockets(sql: Sql, nodeId: string): Promise<void> {
+  await sql`update devices set ws_node = null where ws_node = ${nodeId}`;
+}
