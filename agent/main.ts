@@ -51,8 +51,12 @@ async function run(configPath: string): Promise<void> {
     output: (sessionId, data) => pulse.sendTerminal({ type: "terminal_output", data: { sessionId, data } }),
     exit: (sessionId, code, error) => pulse.sendTerminal({ type: "terminal_exit", data: { sessionId, code, ...(error ? { error } : {}) } }),
   });
-  options.executor = new Executor(join(dirname(configPath), "commands.json"), platform, config.simulatePower ?? false, (u) =>
-    pulse.sendCommandUpdate(u),
+  options.executor = new Executor(
+    join(dirname(configPath), "commands.json"),
+    platform,
+    config.simulatePower ?? false,
+    (u) => pulse.sendCommandUpdate(u),
+    () => pulse.serverNow(),
   );
   pulse.start();
   agentLog("info", "agent started", { version: VERSION, deviceId: config.deviceId, server: config.server });

@@ -1,8 +1,12 @@
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { type } from "arktype";
 import * as v from "valibot";
+import { AGENT_WIRE_PATH, agentWireSource, withoutFormatting } from "../scripts/agent-wire.ts";
 import { BeaconResponse, ServerFrame } from "../server/protocol/frames.ts";
 import { BeaconResponseSchema, parseServerFrame } from "./wire.ts";
+
+const UUID = "01a2086d-8271-73e7-9e11-56bb5eff3ab1";
 
 const settings = { telemetryIntervalS: 30, beaconIntervalS: 60, liveIntervalS: null };
 const good: unknown[] = [
@@ -17,6 +21,9 @@ const good: unknown[] = [
     type: "command",
     data: { commandId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1", spec: { kind: "reboot", delaySeconds: 0 } },
   },
+  { v: 1, id: "a", type: "command", data: { commandId: UUID, spec: { kind: "reboot", delaySeconds: 86_400 }, deadline: 0 } },
+  { v: 1, id: "a", type: "command", data: { commandId: UUID, spec: { kind: "shutdown", delaySeconds: 0, message: "m" }, deadline: 1 } },
+  { v: 1, id: "a", type: "terminal_open", data: { sessionId: "00000000-0000-0000-0000-000000000000", cols: 1, rows: 500 } },
   {
     v: 1,
     id: "a",
@@ -54,9 +61,20 @@ const bad: unknown[] = [
   },
   { v: 1, id: "a", type: "terminal_open", data: { sessionId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1", cols: 0, rows: 24 } },
   { v: 1, id: "a", type: "terminal_input", data: { sessionId: "01a2086d-8271-73e7-9e11-56bb5eff3ab1", data: "x".repeat(70_000) } },
+  { v: 1, id: "a", type: "command", data: { commandId: UUID, spec: { kind: "reboot", delaySeconds: 0 }, deadline: -1 } },
+  { v: 1, id: "a", type: "command", data: { commandId: UUID, spec: { kind: "reboot", delaySeconds: 0 }, deadline: 1.5 } },
+  { v: 1, id: "a", type: "command", data: { commandId: UUID, spec: { kind: "reboot", delaySeconds: 86_401 } } },
+  // not a UUID variant arktype accepts (the hand-written valibot schema once took it)
+  { v: 1, id: "a", type: "terminal_close", data: { sessionId: "01a2086d-8271-73e7-0e11-56bb5eff3ab1" } },
+  { v: 1, id: "a".repeat(65), type: "terminal_close", data: { sessionId: UUID } },
 ];
 
 describe("the agent's frame checks agree with the server's arktype schemas", () => {
+  test(`${AGENT_WIRE_PATH} is generated from the current arktype schemas (run bun scripts/agent-wire.ts)`, async () => {
+    const checkedIn = await Bun.file(join(import.meta.dir, "..", AGENT_WIRE_PATH)).text();
+    expect(withoutFormatting(checkedIn)).toBe(withoutFormatting(agentWireSource()));
+  });
+
   for (const [i, frame] of good.entries()) {
     test(`accepted by both: ${i}`, () => {
       expect(ServerFrame(frame) instanceof type.errors).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CommandUpdate } from "../../server/protocol/frames.ts";
@@ -71,6 +71,38 @@ describe("executor", () => {
     online = true;
     e.flushUnreported();
     expect(sent).toMatchObject([{ commandId: ID, status: "failed", exitCode: 4 }]);
+  });
+
+  test("a command whose deadline passed is reported expired and never runs; one within it runs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sentpulse-exec-"));
+    const sent: CommandUpdate[] = [];
+    const e = new Executor(join(dir, "commands.json"), platformFor("linux"), true, recorder(sent));
+    const late = "01a2086d-8271-73e7-9e11-56bb5eff3ab2";
+    e.receive(late, script(`touch ${join(dir, "ran")}`), Date.now() - 1);
+    e.receive(ID, script("echo in time"), Date.now() + 60_000);
+    await until(() => sent.some((u) => u.commandId === ID && u.status === "succeeded"));
+    expect(sent.filter((u) => u.commandId === late)).toEqual([
+      { commandId: late, status: "expired", error: "its deadline passed before it could start" },
+    ]);
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+    // a redelivery is answered from the journal: still expired, still not run
+    e.receive(late, script(`touch ${join(dir, "ran")}`), Date.now() + 60_000);
+    expect(sent.filter((u) => u.commandId === late).map((u) => u.status)).toEqual(["expired", "expired"]);
+  });
+
+  test("deadlines are read on the server's clock, and checked when the command's turn comes", async () => {
+    const sent: CommandUpdate[] = [];
+    const serverAhead = () => Date.now() + 10 * 60_000;
+    const e = new Executor(journal(), platformFor("linux"), true, recorder(sent), serverAhead);
+    e.receive(ID, script("echo late"), Date.now() + 60_000); // in time on our clock, not on the server's
+    const queued = "01a2086d-8271-73e7-9e11-56bb5eff3ab3";
+    const slow = "01a2086d-8271-73e7-9e11-56bb5eff3ab4";
+    const f = new Executor(journal(), platformFor("linux"), true, recorder(sent));
+    f.receive(slow, script("sleep 0.5"));
+    f.receive(queued, script("echo queued"), Date.now() + 200); // expires while the slow one runs
+    await until(() => sent.some((u) => u.commandId === queued && u.status !== "running"));
+    expect(sent.filter((u) => u.commandId === ID).map((u) => u.status)).toEqual(["expired"]);
+    expect(sent.filter((u) => u.commandId === queued).map((u) => u.status)).toEqual(["expired"]);
   });
 
   test("a power command in simulate mode succeeds without running anything", async () => {

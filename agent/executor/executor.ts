@@ -26,7 +26,7 @@ const OUTPUT_FLUSH_MS = 250;
  */
 export class Executor {
   private journal: Journal;
-  private readonly queue: { commandId: string; spec: CommandSpec }[] = [];
+  private readonly queue: { commandId: string; spec: CommandSpec; deadline: number | undefined }[] = [];
   private running = false;
 
   constructor(
@@ -35,6 +35,8 @@ export class Executor {
     private readonly simulatePower: boolean,
     /** Sends an update; returns false when it could not be sent (socket down). */
     private readonly send: (u: CommandUpdate) => boolean,
+    /** The server's time, epoch ms: command deadlines are on the server's clock. */
+    private readonly serverNow: () => number = Date.now,
   ) {
     this.journal = load(journalPath);
     // anything still "started" was cut off by a crash or restart
@@ -44,15 +46,18 @@ export class Executor {
     this.save();
   }
 
-  /** A command from the server: queue it, or answer from the journal when it already ran. */
-  receive(commandId: string, spec: CommandSpec): void {
+  /**
+   * A command from the server: queue it, or answer from the journal when it already ran. One whose
+   * `deadline` (epoch ms, server time) has passed when its turn comes is reported `expired`, not run.
+   */
+  receive(commandId: string, spec: CommandSpec, deadline?: number): void {
     const done = this.journal.done.find((d) => d.commandId === commandId);
     if (done) {
       this.report(done);
       return;
     }
     if (this.journal.started.includes(commandId) || this.queue.some((q) => q.commandId === commandId)) return;
-    this.queue.push({ commandId, spec });
+    this.queue.push({ commandId, spec, deadline });
     void this.drain();
   }
 
@@ -73,7 +78,10 @@ export class Executor {
     if (this.running) return;
     this.running = true;
     try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) await this.run(next.commandId, next.spec);
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        if (next.deadline !== undefined && this.serverNow() > next.deadline) this.expire(next.commandId, next.deadline);
+        else await this.run(next.commandId, next.spec);
+      }
     } finally {
       this.running = false;
     }
@@ -109,6 +117,11 @@ export class Executor {
     const final = this.remember({ commandId, ...outcome });
     this.report(final);
     agentLog("info", "command finished", { commandId, kind: spec.kind, status: outcome.status, exitCode: outcome.exitCode });
+  }
+
+  private expire(commandId: string, deadline: number): void {
+    this.report(this.remember({ commandId, status: "expired", error: "its deadline passed before it could start" }));
+    agentLog("warn", "command expired before it started", { commandId, deadline: new Date(deadline).toISOString() });
   }
 
   private async power(spec: Extract<CommandSpec, { kind: "reboot" | "shutdown" }>): Promise<Omit<Final, "commandId">> {

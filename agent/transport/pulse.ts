@@ -1,9 +1,18 @@
 import { treaty } from "@elysiajs/eden";
 import type { App } from "../../server/app.ts";
 import { PROTOCOL_VERSION } from "../../server/protocol/constants.ts";
-import type { AgentSettings, CallResult, CommandSpec, CommandUpdate, TelemetryBatch } from "../../server/protocol/frames.ts";
+import {
+  type AgentFrame,
+  type AgentSettings,
+  agentFrame,
+  type CallResult,
+  type CommandSpec,
+  type CommandUpdate,
+  type TelemetryBatch,
+  type Unenveloped,
+} from "../../server/protocol/frames.ts";
 import { signBody, signingKey, socketChallenge } from "../../server/protocol/signing.ts";
-import type { TelemetrySample } from "../../server/protocol/telemetry.ts";
+import type { DeviceFacts, TelemetrySample } from "../../server/protocol/telemetry.ts";
 import { type AgentConfig, saveAgentConfig } from "../config.ts";
 import { agentLog } from "../log.ts";
 import type { Collector } from "../platform/types.ts";
@@ -25,9 +34,9 @@ export interface PulseOptions {
   spool: Spool;
   agentVersion: string;
   /** Host facts for the hello frame. */
-  facts: () => Promise<unknown>;
+  facts: () => Promise<DeviceFacts>;
   /** Runs commands from the server; set once the pulse exists (it sends the updates). */
-  executor?: { receive(commandId: string, spec: CommandSpec): void; flushUnreported(): void };
+  executor?: { receive(commandId: string, spec: CommandSpec, deadline?: number): void; flushUnreported(): void };
   /** Terminal sessions; their output goes out through `sendTerminal`. */
   terminals?: {
     open(sessionId: string, cols: number, rows: number): Promise<void>;
@@ -55,6 +64,8 @@ export class Pulse {
   private beaconTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private collecting = false;
+  /** Server clock minus ours, ms, from the last welcome (command deadlines are server time). */
+  private clockOffsetMs = 0;
 
   constructor(private readonly o: PulseOptions) {}
 
@@ -81,7 +92,7 @@ export class Pulse {
     const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
     const sig = signBody(signingKey(secret), ts, socketChallenge(deviceId, nonce));
     const client = treaty<App>(server);
-    const ws = client.api.agent.v1.ws.subscribe({ query: { device: deviceId, ts, nonce, sig } }).ws;
+    const ws = client.api.agent.v1.ws.subscribe({ query: { device: deviceId, ts, nonce, sig, v: String(PROTOCOL_VERSION) } }).ws;
     this.ws = ws;
     ws.addEventListener("message", (e) => this.onMessage(String(e.data)));
     ws.addEventListener("close", (e) => this.onClose(e.code, e.reason));
@@ -104,6 +115,7 @@ export class Pulse {
     switch (frame.type) {
       case "welcome":
         this.connected = true;
+        this.clockOffsetMs = Date.parse(frame.data.serverTime) - Date.now() || 0;
         this.attempt = 0;
         this.o.spool.raiseSeqAbove(frame.data.ackedSeq);
         this.o.spool.ack(frame.data.ackedSeq);
@@ -135,7 +147,7 @@ export class Pulse {
         agentLog("warn", "server reported an error", { code: frame.data.code });
         break;
       case "command":
-        this.o.executor?.receive(frame.data.commandId, frame.data.spec);
+        this.o.executor?.receive(frame.data.commandId, frame.data.spec, frame.data.deadline);
         break;
       case "terminal_open":
         void this.o.terminals?.open(frame.data.sessionId, frame.data.cols, frame.data.rows);
@@ -180,16 +192,17 @@ export class Pulse {
   }
 
   /** Sends terminal output or exit; dropped when the socket is down (its sessions end with it). */
-  sendTerminal(
-    frame:
-      | { type: "terminal_output"; data: { sessionId: string; data: string } }
-      | { type: "terminal_exit"; data: { sessionId: string; code: number | null; error?: string } },
-  ): void {
+  sendTerminal(frame: Unenveloped<Extract<AgentFrame, { type: "terminal_output" | "terminal_exit" }>>): void {
     if (this.connected) this.send(frame);
   }
 
-  private send(frame: { type: string; data: unknown; id?: string }): void {
-    this.ws?.send(JSON.stringify({ v: PROTOCOL_VERSION, id: frame.id ?? crypto.randomUUID(), type: frame.type, data: frame.data }));
+  /** The server's clock, epoch ms (ours corrected by the offset seen at the last welcome). */
+  serverNow(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  private send(frame: Unenveloped<AgentFrame>): void {
+    this.ws?.send(JSON.stringify(agentFrame(frame)));
   }
 
   private reply(id: string, result: CallResult): void {
@@ -268,7 +281,7 @@ export class Pulse {
       this.o.spool.ack(res.ackedSeq);
       this.applySettings(res.settings);
       if (res.rotateSecret) this.rotate(res.rotateSecret.secret);
-      for (const c of res.commands ?? []) this.o.executor?.receive(c.commandId, c.spec);
+      for (const c of res.commands ?? []) this.o.executor?.receive(c.commandId, c.spec, c.deadline);
       agentLog("debug", "beacon delivered", { ackedSeq: res.ackedSeq, spooled: this.o.spool.size });
     } catch (err) {
       agentLog("warn", "beacon failed", { error: err instanceof BeaconError ? err.code : String(err) });

@@ -1,5 +1,5 @@
 import { Histogram } from "../lib/histogram.ts";
-import { PROTOCOL_VERSION, type AgentSettings, type CallResult, type ServerFrame } from "../protocol/frames.ts";
+import { type AgentSettings, type CallResult, type ServerFrame, serverFrame, type Unenveloped } from "../protocol/frames.ts";
 
 export interface AgentConnection {
   deviceId: string;
@@ -57,6 +57,13 @@ export class AgentHub {
     return this.connections.get(deviceId);
   }
 
+  /** Sends a frame (its envelope added) to a device connected here; false when it is not. */
+  send(deviceId: string, frame: Unenveloped<ServerFrame>): boolean {
+    const c = this.connections.get(deviceId);
+    c?.send(serverFrame(frame));
+    return Boolean(c);
+  }
+
   get size(): number {
     return this.connections.size;
   }
@@ -72,12 +79,7 @@ export class AgentHub {
   setLive(deviceId: string, on: boolean): void {
     if (on) this.liveDevices.add(deviceId);
     else this.liveDevices.delete(deviceId);
-    this.get(deviceId)?.send({
-      v: PROTOCOL_VERSION,
-      id: crypto.randomUUID(),
-      type: "settings",
-      data: this.settingsFor(deviceId),
-    });
+    this.send(deviceId, { type: "settings", data: this.settingsFor(deviceId) });
   }
 
   /** Sends a call frame and waits for the agent's `result` frame with the same id, or the deadline. */
@@ -99,12 +101,7 @@ export class AgentHub {
         resolve({ ok: false, code: "DEADLINE_EXCEEDED" });
       }, timeoutMs);
       calls.set(id, { resolve, timer });
-      c.send({
-        ...frame,
-        v: PROTOCOL_VERSION,
-        id,
-        deadline: Date.now() + timeoutMs,
-      } as ServerFrame);
+      c.send(serverFrame({ ...frame, id, deadline: Date.now() + timeoutMs }));
     });
   }
 

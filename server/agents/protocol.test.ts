@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BeaconError, sendBeacon } from "../../agent/transport/beacon.ts";
-import type { ServerFrame } from "../protocol/frames.ts";
+import { PROTOCOL_VERSION, type ServerFrame } from "../protocol/frames.ts";
 import { SIGNATURE_HEADERS, signBody, signingKey, socketChallenge } from "../protocol/signing.ts";
 import { facts, otherOrganization, rawToken, sample } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
@@ -130,11 +130,11 @@ describe("beacon", () => {
 });
 
 /** Opens the agent socket with a correct (or tampered) handshake and collects frames. */
-function openSocket(d: { deviceId: string; secret: string }, tamper: Partial<Record<"ts" | "sig" | "nonce", string>> = {}) {
+function openSocket(d: { deviceId: string; secret: string }, tamper: Partial<Record<"ts" | "sig" | "nonce" | "v", string>> = {}) {
   const ts = Date.now();
   const nonce = tamper.nonce ?? Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
   const sig = tamper.sig ?? signBody(signingKey(d.secret), ts, socketChallenge(d.deviceId, nonce));
-  const q = new URLSearchParams({ device: d.deviceId, ts: tamper.ts ?? String(ts), nonce, sig });
+  const q = new URLSearchParams({ device: d.deviceId, ts: tamper.ts ?? String(ts), nonce, sig, ...(tamper.v ? { v: tamper.v } : {}) });
   const ws = new WebSocket(`${srv.url.replace("http", "ws")}/api/agent/v1/ws?${q}`);
   const frames: ServerFrame[] = [];
   const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
@@ -231,6 +231,50 @@ describe("agent socket", () => {
       },
     });
     expect(direct.status).toBe(401);
+  });
+
+  test("the handshake's protocol version: 1 or absent opens; another is 426 PROTOCOL_UNSUPPORTED before the upgrade", async () => {
+    const d = await newDevice();
+    const current = openSocket(d, { v: String(PROTOCOL_VERSION) });
+    expect(await current.opened).toBe(true);
+    current.ws.close();
+    const unsupported = openSocket(d, { v: "2" });
+    expect(await unsupported.opened).toBe(false);
+    const upgrade = {
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "sec-websocket-version": "13",
+    };
+    for (const v of ["2", "0", "one"]) {
+      const ts = Date.now();
+      const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
+      const sig = signBody(signingKey(d.secret), ts, socketChallenge(d.deviceId, nonce));
+      const q = new URLSearchParams({ device: d.deviceId, ts: String(ts), nonce, sig, v });
+      const res = await fetch(`${srv.url}/api/agent/v1/ws?${q}`, { headers: upgrade });
+      expect(res.status).toBe(426);
+      const body = (await res.json()) as { error: { code: string; details: { supported: number[] } } };
+      expect(body.error.code).toBe("PROTOCOL_UNSUPPORTED");
+      expect(body.error.details.supported).toEqual([PROTOCOL_VERSION]);
+    }
+  });
+
+  test("command frames carry the command's expiry as their deadline (socket and beacon)", async () => {
+    const d = await newDevice();
+    const s = openSocket(d);
+    expect(await s.opened).toBe(true);
+    await waitFor("welcome", async () => s.frames.some((f) => f.type === "welcome"));
+    const res = await srv.api(`/api/v1/devices/${d.deviceId}/commands`, { body: { type: "reboot", expiresInMinutes: 5 } });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const command = await waitFor("command frame", async () => s.frames.find((f) => f.type === "command"));
+    const [row] = await srv.sql<{ expiresAt: Date }[]>`select expires_at as "expiresAt" from commands where id = ${id}`;
+    expect(command.type === "command" && command.data).toMatchObject({ commandId: id, deadline: row!.expiresAt.getTime() });
+    s.ws.close();
+    await waitFor("socket gone", async () => !srv.server.services.agents.get(d.deviceId));
+    await srv.sql`update commands set status = 'queued' where id = ${id}`;
+    const beacon = await sendBeacon(srv.url, d.deviceId, d.secret, "1.0.0", []);
+    expect(beacon.commands).toEqual([{ commandId: id, spec: { kind: "reboot", delaySeconds: 0 }, deadline: row!.expiresAt.getTime() }]);
   });
 
   test("a replayed handshake (same nonce) is refused", async () => {

@@ -6,7 +6,8 @@ import { setSocketNode } from "../devices/status.store.ts";
 import { updateFacts } from "../devices/store.ts";
 import { AppError, Unauthorized } from "../errors.ts";
 import { log } from "../log.ts";
-import { AgentFrame, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerFrame } from "../protocol/frames.ts";
+import { SUPPORTED_PROTOCOL_VERSIONS } from "../protocol/constants.ts";
+import { AgentFrame, MAX_FRAME_BYTES, serverFrame as frame } from "../protocol/frames.ts";
 import { socketChallenge } from "../protocol/signing.ts";
 import { IngestBusy } from "../telemetry/ingest.ts";
 import { verifyDevice } from "./credentials.ts";
@@ -18,7 +19,8 @@ const Handshake = type({
   ts: "string.integer.parse",
   nonce: /^[A-Za-z0-9_-]{16,64}$/,
   sig: /^[0-9a-f]{64}$/,
-  "v?": "string",
+  /** The agent's protocol version; absent from agents built before the handshake carried it, which speak 1. */
+  "v?": "string <= 16",
 });
 
 /** Bad frames tolerated on one socket before it is closed. */
@@ -51,16 +53,20 @@ interface SocketState {
  */
 export function agentSocket(s: Pick<Services, "agents" | "commands" | "config" | "ingest" | "nodeId" | "sql" | "status" | "terminals">) {
   const states = new Map<string, SocketState>();
-  const frame = (f: Omit<ServerFrame, "v" | "id"> & { id?: string }): ServerFrame =>
-    ({
-      v: PROTOCOL_VERSION,
-      id: f.id ?? crypto.randomUUID(),
-      ...f,
-    }) as ServerFrame;
 
   return new Elysia()
     .guard({ query: Handshake })
     .resolve(async ({ query }) => {
+      const version = query.v === undefined ? 1 : Number(query.v);
+      if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version))
+        throw new AppError(
+          426,
+          "PROTOCOL_UNSUPPORTED",
+          `protocol version ${query.v} is not supported; this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}`,
+          {
+            supported: SUPPORTED_PROTOCOL_VERSIONS,
+          },
+        );
       const held = s.agents.heldFor(query.device);
       if (held > 0)
         throw new AppError(503, "RETRY_LATER", `reconnect in ${held} s`, {
@@ -86,7 +92,8 @@ export function agentSocket(s: Pick<Services, "agents" | "commands" | "config" |
         summary: "The agent's pulse socket (WebSocket), opened with a signed handshake in the query string",
         description:
           '`sig` is the hex HMAC-SHA256, keyed with SHA-256 of the device secret, of `ts + ".ws:" + device + ":" + nonce`. ' +
-          "Refused before the upgrade with 401 (bad or replayed handshake) or 503 (`RETRY_LATER`). " +
+          "`v` is the agent's protocol version (absent: 1). " +
+          "Refused before the upgrade with 401 (bad or replayed handshake), 426 (`PROTOCOL_UNSUPPORTED`, `details.supported` lists the versions) or 503 (`RETRY_LATER`). " +
           "Frames are `{ v, id, type, data }` JSON (server/protocol/frames.ts).",
         tags: ["agent"],
       },

@@ -5,35 +5,51 @@ import { authPlugin } from "../auth/plugin.ts";
 import { can, type Permission, type Role } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization, devicesInOrganization } from "../devices/store.ts";
-import { BadRequest, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
+import { BadRequest, Forbidden, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { scriptSpec } from "../library/spec.ts";
 import { getScript } from "../library/store.ts";
 import { ActorRef, IdParam, Timestamp, errors, listOf, pageOf } from "../lib/schemas.ts";
 import { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
+import { CommandStatus } from "../protocol/statuses.ts";
 import type { CommandDispatcher } from "./service.ts";
 import { getCommand, listDeviceCommands, listScriptRuns } from "./store.ts";
 
+/** Environment variables of a script: at most 64, names of letters, digits and `_` not starting with a digit. */
+const MAX_ENV = 64;
+const Env = type({ "+": "reject", "[/^[A-Za-z_][A-Za-z0-9_]{0,127}$/]": "string <= 4096" })
+  .narrow(
+    (env, ctx) =>
+      Object.keys(env).length <= MAX_ENV ||
+      ctx.reject({ expected: `at most ${MAX_ENV} environment variables`, actual: `${Object.keys(env).length}` }),
+  )
+  .configure({ description: `environment variables (at most ${MAX_ENV}; names match ^[A-Za-z_][A-Za-z0-9_]{0,127}$)` });
 const Power = type({ "delaySeconds?": "0 <= number.integer <= 86400", "message?": "string <= 200" });
-const RunScript = type({
-  "scriptId?": "string.uuid",
-  "language?": ScriptLanguage,
-  "content?": "0 < string <= 262144",
+const scriptOverrides = {
   "args?": "(string <= 1024)[] <= 64",
-  "env?": "Record<string, string <= 4096>",
+  "env?": Env,
   "timeoutSeconds?": "1 <= number.integer <= 86400",
+} as const;
+/** A library script by id (its arguments and timeout may be overridden), or an inline script. */
+const RunScript = type({ scriptId: "string.uuid", ...scriptOverrides }).or({
+  language: ScriptLanguage,
+  content: "0 < string <= 262144",
+  ...scriptOverrides,
 });
-const NewCommand = type({
-  type: "'reboot' | 'shutdown' | 'run_script'",
-  "payload?": "object",
-  "expiresInMinutes?": "1 <= number.integer <= 43200",
+const expiry = { "expiresInMinutes?": "1 <= number.integer <= 43200" } as const;
+/** What to run, by `type`: a power action (payload optional) or a script. */
+const NewCommand = type({ type: "'reboot' | 'shutdown'", "payload?": Power, ...expiry }).or({
+  type: "'run_script'",
+  payload: RunScript,
+  ...expiry,
 });
+type NewCommand = typeof NewCommand.infer;
 const Command = type({
   id: "string",
   deviceId: "string",
   type: "string",
   payload: CommandSpec,
-  status: "'queued' | 'sent' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'expired'",
+  status: CommandStatus,
   exitCode: "number | null",
   stdout: "string",
   stderr: "string",
@@ -50,7 +66,6 @@ const Command = type({
   finishedAt: Timestamp.or("null"),
 });
 const PageQuery = type({ "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")), "cursor?": "string <= 200" });
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** Commands: queue one for a device (pushed at once when it is connected), read one, list a device's. */
 export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispatcher) {
@@ -60,18 +75,15 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
     if (!can(role, needed)) throw new Forbidden("FORBIDDEN", `this needs the ${needed} permission`);
   }
 
-  async function specFor(organizationId: string, kind: string, payload: unknown): Promise<{ spec: CommandSpec; scriptId: string | null }> {
-    if (kind === "reboot" || kind === "shutdown") {
-      const p = Power(payload ?? {});
-      if (p instanceof type.errors) throw new ValidationFailed(`invalid payload: ${p.summary}`);
-      return { spec: { kind, delaySeconds: p.delaySeconds ?? 0, ...(p.message ? { message: p.message } : {}) }, scriptId: null };
-    }
-    const p = RunScript(payload ?? {});
-    if (p instanceof type.errors) throw new ValidationFailed(`invalid payload: ${p.summary}`);
-    for (const name of Object.keys(p.env ?? {}))
-      if (!ENV_NAME.test(name)) throw new ValidationFailed(`invalid environment variable name: ${name.slice(0, 64)}`);
-    if (Object.keys(p.env ?? {}).length > 64) throw new ValidationFailed("at most 64 environment variables");
-    return { spec: await scriptSpec(s.sql, organizationId, p), scriptId: p.scriptId ?? null };
+  /** The command a validated body asks for (a library script's current content, or 404 for another organization's). */
+  async function specFor(organizationId: string, body: NewCommand): Promise<{ spec: CommandSpec; scriptId: string | null }> {
+    if (body.type === "run_script")
+      return {
+        spec: await scriptSpec(s.sql, organizationId, body.payload),
+        scriptId: "scriptId" in body.payload ? body.payload.scriptId : null,
+      };
+    const p = body.payload ?? {};
+    return { spec: { kind: body.type, delaySeconds: p.delaySeconds ?? 0, ...(p.message ? { message: p.message } : {}) }, scriptId: null };
   }
 
   return new Elysia({ prefix: "/api/v1" })
@@ -83,7 +95,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
         if (!device || device.organizationId !== principal.organizationId)
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
         mayRun(principal.role, body.type);
-        const { spec, scriptId } = await specFor(principal.organizationId, body.type, body.payload);
+        const { spec, scriptId } = await specFor(principal.organizationId, body);
         const [row] = await dispatcher.enqueue({
           organizationId: principal.organizationId,
           deviceIds: [params.id],
@@ -109,7 +121,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
       "/commands",
       async ({ body, principal, set, server, request }) => {
         mayRun(principal.role, body.type);
-        const { spec, scriptId } = await specFor(principal.organizationId, body.type, body.payload);
+        const { spec, scriptId } = await specFor(principal.organizationId, body);
         const ids = [...new Set(body.deviceIds)];
         const owned = new Set(await devicesInOrganization(s.sql, principal.organizationId, ids));
         const missing = ids.filter((id) => !owned.has(id));
@@ -129,12 +141,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
       },
       {
         role: "technician",
-        body: type({
-          deviceIds: "string.uuid[] <= 1000",
-          type: "'reboot' | 'shutdown' | 'run_script'",
-          "payload?": "object",
-          "expiresInMinutes?": "1 <= number.integer <= 43200",
-        }),
+        body: NewCommand.and({ deviceIds: "string.uuid[] <= 1000" }),
         response: { 202: listOf(type({ deviceId: "string", id: "string" })), ...errors(404, 422) },
         detail: { summary: "Queue the same command for many devices at once (per-device results)", tags: ["commands"] },
       },

@@ -5,7 +5,7 @@ import type { AgentHub } from "../agents/hub.ts";
 import type { CommandFinished, EventBus } from "../events/bus.ts";
 import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
-import { type CommandSpec, type CommandUpdate, PROTOCOL_VERSION } from "../protocol/frames.ts";
+import type { CommandDelivery, CommandSpec, CommandUpdate } from "../protocol/frames.ts";
 import { type CommandRow, applyUpdate, insertCommands, markSent, pendingCommands } from "./store.ts";
 
 /** A command for one or more devices of an organization, and who asks for it. */
@@ -80,22 +80,15 @@ export class CommandDispatcher {
   /** Sends each command now if its device is connected here; the others stay queued. */
   async dispatch(...commands: CommandRow[]): Promise<void> {
     const sent: string[] = [];
-    for (const c of commands) {
-      const conn = this.agents.get(c.deviceId);
-      if (!conn) continue;
-      conn.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "command", data: { commandId: c.id, spec: c.payload } });
-      sent.push(c.id);
-    }
+    for (const c of commands) if (this.agents.send(c.deviceId, { type: "command", data: delivery(c) })) sent.push(c.id);
     await markSent(this.sql, sent);
   }
 
   /** The device (re)connected: deliver everything it has not finished, in order. */
   async deliverPending(deviceId: string): Promise<void> {
-    const conn = this.agents.get(deviceId);
-    if (!conn) return;
+    if (!this.agents.get(deviceId)) return;
     const pending = await pendingCommands(this.sql, deviceId);
-    for (const c of pending)
-      conn.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "command", data: { commandId: c.id, spec: c.payload } });
+    for (const c of pending) this.agents.send(deviceId, { type: "command", data: delivery(c) });
     await markSent(
       this.sql,
       pending.map((c) => c.id),
@@ -103,13 +96,13 @@ export class CommandDispatcher {
   }
 
   /** Commands to hand out in a beacon response (the socket is down); marked sent. */
-  async forBeacon(deviceId: string): Promise<{ commandId: string; spec: CommandRow["payload"] }[]> {
+  async forBeacon(deviceId: string): Promise<CommandDelivery[]> {
     const pending = await pendingCommands(this.sql, deviceId, 20);
     await markSent(
       this.sql,
       pending.map((c) => c.id),
     );
-    return pending.map((c) => ({ commandId: c.id, spec: c.payload }));
+    return pending.map(delivery);
   }
 
   private readonly chains = new Map<string, Promise<void>>();
@@ -156,4 +149,9 @@ export class CommandDispatcher {
       at: (row.finishedAt ?? new Date()).getTime(),
     });
   }
+}
+
+/** A command as the agent receives it: its deadline to start is the command's expiry. */
+function delivery(c: CommandRow): CommandDelivery {
+  return { commandId: c.id, spec: c.payload, deadline: c.expiresAt.getTime() };
 }

@@ -81,6 +81,30 @@ describe("scripts on the real agent", () => {
     expect(runs.items.map((r) => r.id)).toEqual([c.id]);
   });
 
+  test("a command that reaches the agent after its deadline is reported expired and does not run", async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), "sentpulse-late-")), "ran");
+    const [user] = await srv.sql<{ id: string; email: string; organizationId: string }[]>`
+      select u.id, u.email, d.organization_id as "organizationId" from users u join devices d on d.organization_id = u.organization_id
+      where d.id = ${agent.deviceId} limit 1`;
+    const [row] = await srv.server.services.commands.record(srv.sql, {
+      organizationId: user!.organizationId,
+      deviceIds: [agent.deviceId],
+      spec: { kind: "run_script", language: "bash", content: `touch ${marker}`, args: [], env: {}, timeoutSeconds: 10 },
+      scriptId: null,
+      actor: { type: "user", id: user!.id, name: user!.email },
+      expiresInMs: 60_000,
+    });
+    // delivered late (a frame held up in transit): the deadline has passed on arrival
+    const sent = srv.server.services.agents.send(agent.deviceId, {
+      type: "command",
+      data: { commandId: row!.id, spec: row!.payload, deadline: Date.now() - 1000 },
+    });
+    expect(sent).toBe(true);
+    const c = await finished(row!.id);
+    expect(c.status).toBe("expired");
+    expect(existsSync(marker)).toBe(false);
+  });
+
   test("reboot runs in simulate mode and is audited", async () => {
     const c = await finished(await run({ delaySeconds: 0, message: "maintenance" }, "reboot"));
     expect(c.status).toBe("succeeded");

@@ -1,42 +1,8 @@
-import type { DeviceStatus, LatestTelemetry } from "../devices/store.ts";
-
-/** A live chart point: the device list's latest-sample figures, as sent over the socket. */
-export type LiveTelemetryPoint = Omit<LatestTelemetry, "time" | "uptimeSeconds"> & { time: string };
-
-/** What dashboards receive over `/api/v1/live`. */
-export type LiveEvent =
-  | {
-      type: "device.status";
-      deviceId: string;
-      hostname: string;
-      status: DeviceStatus;
-      previous: DeviceStatus;
-      at: string;
-    }
-  | { type: "device.telemetry"; deviceId: string; point: LiveTelemetryPoint }
-  | { type: "device.enrolled"; deviceId: string; hostname: string }
-  | {
-      type: "command.updated";
-      commandId: string;
-      deviceId: string;
-      status: string;
-      exitCode: number | null;
-      /** Output since the previous event (a chunk, not the whole). */
-      stdout: string;
-      stderr: string;
-    }
-  | {
-      type: "alert.created" | "alert.resolved";
-      alertId: string;
-      deviceId: string;
-      alertType: string;
-      severity: string;
-      message: string;
-    };
+import { type LiveEvent, type LiveFrame, liveFrame } from "../protocol/live.ts";
 
 export interface LiveSubscriber {
   organizationId: string;
-  send(event: LiveEvent): void;
+  send(frame: LiveFrame): void;
 }
 
 /**
@@ -62,11 +28,12 @@ export class LiveHub {
 
   /** Sends an event to every dashboard of the organization (telemetry only to the device's watchers). */
   publish(organizationId: string, event: LiveEvent): void {
+    const frame = liveFrame(event);
     if (event.type === "device.telemetry" || event.type === "command.updated") {
-      for (const s of this.watchers.get(event.deviceId)?.keys() ?? []) s.send(event);
+      for (const s of this.watchers.get(event.deviceId)?.keys() ?? []) s.send(frame);
       return;
     }
-    for (const s of this.byOrg.get(organizationId) ?? []) s.send(event);
+    for (const s of this.byOrg.get(organizationId) ?? []) s.send(frame);
   }
 
   watch(s: LiveSubscriber, deviceId: string): void {

@@ -5,25 +5,16 @@ import type { Services } from "../context.ts";
 import { deviceOrganization } from "../devices/store.ts";
 import { Unauthorized } from "../errors.ts";
 import { SIGNED_IN } from "../lib/schemas.ts";
-import { type LiveEvent, LiveHub, type LiveSubscriber } from "./hub.ts";
-
-const ClientFrame = type({
-  type: "'watch' | 'unwatch'",
-  deviceId: "string.uuid",
-});
+import { LiveClientFrame, type LiveFrame } from "../protocol/live.ts";
+import { newEnvelope } from "../protocol/envelope.ts";
+import { LiveHub, type LiveSubscriber } from "./hub.ts";
 
 /**
  * `/api/v1/live`: dashboards receive status changes, alerts and enrollments of their organization,
  * and the live telemetry of devices they `watch` (which switches those agents to 2 s sampling).
  */
 export function liveRoutes(s: Pick<Services, "live" | "sql">) {
-  const subs = new Map<
-    string,
-    LiveSubscriber & {
-      watching: Set<string>;
-      reply(e: Record<string, unknown>): void;
-    }
-  >();
+  const subs = new Map<string, LiveSubscriber & { watching: Set<string>; error(code: string, message: string): void }>();
   return new Elysia()
     .resolve(async ({ request }) => {
       const principal = await resolvePrincipal(s.sql, request.headers);
@@ -36,58 +27,50 @@ export function liveRoutes(s: Pick<Services, "live" | "sql">) {
       detail: {
         summary: "Dashboard push (WebSocket): status changes, alerts, enrollments, live telemetry of watched devices",
         description:
-          'Text frames carry JSON. The server greets with `{"type":"hello"}`, then sends events with a `type` ' +
-          '(`device.status`, `alert.firing`, `telemetry` …). Send `{"type":"watch","deviceId":"…"}` or `unwatch` for 2 s telemetry of a device.',
+          "Text frames carry JSON `{ v, id, type, data }` (server/protocol/live.ts). The server greets with `hello`, then sends " +
+          "`device.status`, `device.telemetry`, `device.enrolled`, `command.updated`, `alert.created` and `alert.resolved`. " +
+          'Send `{"v":1,"id":"…","type":"watch","data":{"deviceId":"…"}}` or `unwatch` for 2 s telemetry of a device ' +
+          '(the flat `{"type":"watch","deviceId":"…"}` stays accepted).',
         tags: ["live"],
         security: SIGNED_IN,
       },
       open(ws) {
+        const send = (f: LiveFrame) => void ws.send(JSON.stringify(f));
         const sub = {
           organizationId: ws.data.principal.organizationId,
           watching: new Set<string>(),
-          send: (e: LiveEvent) => void ws.send(JSON.stringify(e)),
-          reply: (e: Record<string, unknown>) => void ws.send(JSON.stringify(e)),
+          send,
+          error: (code: string, message: string) => send({ ...newEnvelope(), type: "error", data: { code, message } }),
         };
         subs.set(ws.id, sub);
         s.live.subscribe(sub);
-        sub.reply({ type: "hello", organizationId: sub.organizationId });
+        send({ ...newEnvelope(), type: "hello", data: { organizationId: sub.organizationId } });
       },
       async message(ws, raw) {
         const sub = subs.get(ws.id);
-        const frame = ClientFrame(raw);
+        const frame = LiveClientFrame(raw);
         if (!sub) return;
         if (frame instanceof type.errors) {
-          sub.reply({
-            type: "error",
-            code: "BAD_FRAME",
-            message: frame.summary,
-          });
+          sub.error("BAD_FRAME", frame.summary);
           return;
         }
+        const deviceId = "data" in frame ? frame.data.deviceId : frame.deviceId;
         if (frame.type === "unwatch") {
-          if (sub.watching.delete(frame.deviceId)) s.live.unwatch(sub, frame.deviceId);
+          if (sub.watching.delete(deviceId)) s.live.unwatch(sub, deviceId);
           return;
         }
-        const device = await deviceOrganization(s.sql, frame.deviceId);
+        const device = await deviceOrganization(s.sql, deviceId);
         if (!device || device.organizationId !== sub.organizationId) {
-          sub.reply({
-            type: "error",
-            code: "DEVICE_NOT_FOUND",
-            message: "no such device in your organization",
-          });
+          sub.error("DEVICE_NOT_FOUND", "no such device in your organization");
           return;
         }
-        if (sub.watching.has(frame.deviceId)) return;
+        if (sub.watching.has(deviceId)) return;
         if (sub.watching.size >= LiveHub.MAX_WATCHES_PER_SOCKET) {
-          sub.reply({
-            type: "error",
-            code: "TOO_MANY_WATCHES",
-            message: `watch at most ${LiveHub.MAX_WATCHES_PER_SOCKET} devices`,
-          });
+          sub.error("TOO_MANY_WATCHES", `watch at most ${LiveHub.MAX_WATCHES_PER_SOCKET} devices`);
           return;
         }
-        sub.watching.add(frame.deviceId);
-        s.live.watch(sub, frame.deviceId);
+        sub.watching.add(deviceId);
+        s.live.watch(sub, deviceId);
       },
       close(ws) {
         const sub = subs.get(ws.id);

@@ -1,4 +1,5 @@
 import { toOpenAPISchema } from "@elysiajs/openapi/openapi";
+import type { Type } from "arktype";
 import type { AnyElysia } from "elysia";
 import { SESSION_COOKIE } from "../auth/plugin.ts";
 import { ErrorBody, arktypeJsonSchema } from "../lib/schemas.ts";
@@ -42,10 +43,14 @@ export function openApiDocument(app: AnyElysia, publicUrl: string): Json {
     arktype: arktypeJsonSchema,
   });
   const paths: Record<string, Record<string, Operation>> = {};
+  const bodies = jsonBodies(app);
   for (const [rawPath, item] of Object.entries(generated.paths as Record<string, Record<string, Operation>>)) {
     const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, "") : rawPath;
     for (const [rawMethod, op] of Object.entries(item)) {
       const method = rawMethod === "ws" ? "get" : rawMethod;
+      const body = bodies.get(`${method} ${path}`);
+      if (op.requestBody && Object.keys(op.requestBody.content ?? {}).length === 0 && body)
+        op.requestBody.content = { "application/json": { schema: body } };
       paths[path] ??= {};
       const target = paths[path];
       if (target[method]) throw new Error(`two operations for ${method.toUpperCase()} ${path}`);
@@ -71,6 +76,21 @@ export function openApiDocument(app: AnyElysia, publicUrl: string): Json {
       },
     },
   };
+}
+
+/**
+ * The JSON Schema of each route's body, by `method path`: the global JSON parser (server/body.ts) is
+ * a function, so the generator leaves the body's content empty and it is filled from here.
+ */
+function jsonBodies(app: AnyElysia): Map<string, Json> {
+  const out = new Map<string, Json>();
+  for (const r of app.routes) {
+    const body: unknown = r.hooks?.body;
+    if (typeof body !== "function" || !("toJsonSchema" in body)) continue;
+    const path = r.path.replace(/:(\w+)/g, "{$1}").replace(/(.)\/+$/, "$1");
+    out.set(`${r.method.toLowerCase()} ${path}`, arktypeJsonSchema(body as Type));
+  }
+  return out;
 }
 
 /** An HTTP operation with its JSON-only body, the global error answers and explicit security. */

@@ -83,6 +83,16 @@ describe("the OpenAPI document", () => {
         expect({ name, statuses: Object.keys(op.responses) }).toMatchObject({ statuses: expect.arrayContaining(["422"]) });
     }
   });
+
+  test("every request body has its JSON schema; a command's is a union on `type` with each payload's bounds", () => {
+    for (const { op, name } of operations().filter((o) => o.op.requestBody && o.name !== "post /api/agent/v1/beacon")) {
+      const schema = op.requestBody?.content["application/json"] as { schema?: object } | undefined;
+      expect({ name, schema: Object.keys(schema?.schema ?? {}).length > 0 }).toEqual({ name, schema: true });
+    }
+    const body = JSON.stringify(doc.paths["/api/v1/devices/{id}/commands"]?.post?.requestBody);
+    for (const part of ['"const":"run_script"', '"enum":["reboot","shutdown"]', '"^[A-Za-z_][A-Za-z0-9_]{0,127}$"', '"maximum":86400'])
+      expect(body).toContain(part);
+  });
 });
 
 describe("a client generated from the document", () => {

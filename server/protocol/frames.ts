@@ -2,10 +2,9 @@ import { type } from "arktype";
 import { DeviceFacts, TelemetrySample } from "./telemetry.ts";
 
 import { MAX_BATCH_SAMPLES, MAX_BEACON_BATCHES } from "./constants.ts";
+import { envelope, newEnvelope } from "./envelope.ts";
 
 export { MAX_BATCH_SAMPLES, MAX_BEACON_BATCHES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./constants.ts";
-
-const envelope = { v: "1", id: "0 < string <= 64" } as const;
 
 export const TelemetryBatch = type({
   /** Per-device sequence number, strictly increasing; the server stores a batch once. */
@@ -42,10 +41,18 @@ export const CommandSpec = type({
 });
 export type CommandSpec = typeof CommandSpec.infer;
 
-/** Progress of a command on the agent: output chunks while running, then the outcome once. */
+/**
+ * A command handed to the agent (in a `command` frame or a beacon response). `deadline` (epoch ms,
+ * the command's expiry) is when it may no longer start: the agent then reports it `expired`
+ * instead of running it. Servers always send it; an absent one (servers before it) means none.
+ */
+export const CommandDelivery = type({ commandId: "string.uuid", spec: CommandSpec, "deadline?": "number.integer >= 0" });
+export type CommandDelivery = typeof CommandDelivery.infer;
+
+/** Progress of a command on the agent: output chunks while running, then the outcome once (`expired`: its deadline passed before it started). */
 export const CommandUpdate = type({
   commandId: "string.uuid",
-  status: "'running' | 'succeeded' | 'failed' | 'timed_out'",
+  status: "'running' | 'succeeded' | 'failed' | 'timed_out' | 'expired'",
   "exitCode?": "number.integer",
   "stdout?": `string <= ${MAX_OUTPUT_CHUNK}`,
   "stderr?": `string <= ${MAX_OUTPUT_CHUNK}`,
@@ -105,12 +112,25 @@ export const ServerFrame = type({
     type: "'error'",
     data: { code: "string", message: "string" },
   })
-  .or({ ...envelope, type: "'command'", data: { commandId: "string.uuid", spec: CommandSpec } })
+  .or({ ...envelope, type: "'command'", data: CommandDelivery })
   .or({ ...envelope, type: "'terminal_open'", data: { sessionId, cols, rows } })
   .or({ ...envelope, type: "'terminal_input'", data: { sessionId, data: terminalData } })
   .or({ ...envelope, type: "'terminal_resize'", data: { sessionId, cols, rows } })
   .or({ ...envelope, type: "'terminal_close'", data: { sessionId } });
 export type ServerFrame = typeof ServerFrame.infer;
+
+/** A frame as its sender writes it: the envelope (`v`, and `id` unless it answers a frame) is added on sending. */
+export type Unenveloped<F> = F extends unknown ? Omit<F, "v" | "id"> & { id?: string } : never;
+
+/** A server frame with its envelope: this protocol version and the given id, or a new one. */
+export function serverFrame(f: Unenveloped<ServerFrame>): ServerFrame {
+  return { ...f, ...newEnvelope(), ...(f.id ? { id: f.id } : {}) };
+}
+
+/** An agent frame with its envelope: this protocol version and the given id, or a new one. */
+export function agentFrame(f: Unenveloped<AgentFrame>): AgentFrame {
+  return { ...f, ...newEnvelope(), ...(f.id ? { id: f.id } : {}) };
+}
 
 /** Body of the signed HTTP beacon the agent posts while its socket is down. */
 export const BeaconBody = type({
@@ -127,7 +147,7 @@ export const BeaconResponse = type({
   ackedSeq: "number.integer >= 0",
   "rotateSecret?": { secret: "string" },
   /** Commands waiting for the device, oldest first (their progress is reported once the socket is back). */
-  "commands?": type({ commandId: "string.uuid", spec: CommandSpec }).array(),
+  "commands?": CommandDelivery.array(),
 });
 export type BeaconResponse = typeof BeaconResponse.infer;
 

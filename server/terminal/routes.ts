@@ -7,12 +7,10 @@ import { deviceOrganization } from "../devices/store.ts";
 import { Forbidden, NotFound, Unauthorized } from "../errors.ts";
 import { IdParam, SIGNED_IN, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { MAX_TERMINAL_CHUNK } from "../protocol/frames.ts";
+import { TerminalClientFrame, terminalFrame } from "../protocol/terminal.ts";
 import type { TerminalHub } from "./sessions.ts";
 import { getRecording, listSessions } from "./store.ts";
 
-const BrowserInput = type({ type: "'input'", data: `string <= ${MAX_TERMINAL_CHUNK}` })
-  .or({ type: "'resize'", cols: "1 <= number.integer <= 1000", rows: "1 <= number.integer <= 500" })
-  .or({ type: "'close'" });
 const OpenQuery = type({
   "cols?": type("string.integer.parse").pipe(type("1 <= number <= 1000")),
   "rows?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
@@ -82,6 +80,7 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
         description:
           'Text frames carry JSON. Send `{"type":"input","data":"ls\\r"}`, `{"type":"resize","cols":120,"rows":40}` or ' +
           '`{"type":"close"}`; receive `{"type":"output","data":"…"}`, `{"type":"exit","code":0}` and `{"type":"error","message":"…"}`. ' +
+          "Server frames also carry the envelope's `v` and `id`, optional on the frames sent (server/protocol/terminal.ts). " +
           "Refused before the upgrade with 401, 403 or 404 (`DEVICE_NOT_FOUND`).",
         tags: ["terminal"],
         security: SIGNED_IN,
@@ -94,16 +93,16 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
           userId: principal.kind === "user" ? principal.id : null,
           cols: query.cols ?? 80,
           rows: query.rows ?? 24,
-          send: (f) => void ws.send(JSON.stringify(f)),
+          send: (f) => void ws.send(JSON.stringify(terminalFrame(f))),
           close: () => ws.close(1000, "terminal closed"),
         });
         if (id) sessionOf.set(ws.id, id);
       },
       message(ws, raw) {
         const id = sessionOf.get(ws.id);
-        const frame = BrowserInput(typeof raw === "string" ? safeJson(raw) : raw);
+        const frame = TerminalClientFrame(typeof raw === "string" ? safeJson(raw) : raw);
         if (frame instanceof type.errors) {
-          ws.send(JSON.stringify({ type: "error", message: `bad frame: ${frame.summary.slice(0, 300)}` }));
+          ws.send(JSON.stringify(terminalFrame({ type: "error", message: `bad frame: ${frame.summary.slice(0, 300)}` })));
           return;
         }
         if (!id) return;

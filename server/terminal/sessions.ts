@@ -2,14 +2,14 @@ import { writeAudit } from "../audit/store.ts";
 import type { Sql } from "postgres";
 import type { AgentHub } from "../agents/hub.ts";
 import { log } from "../log.ts";
-import { PROTOCOL_VERSION } from "../protocol/frames.ts";
+import type { TerminalEvent } from "../protocol/terminal.ts";
 import { endSession, insertSession } from "./store.ts";
 
 /** Recording kept per session, at most (bytes of asciicast); later output is not recorded. */
 const MAX_RECORDING = 5 * 1024 * 1024;
 
-/** What the browser receives, as API.md fixes it. */
-export type BrowserFrame = { type: "output"; data: string } | { type: "exit"; code: number | null } | { type: "error"; message: string };
+/** What the browser receives (the route adds the envelope). */
+type BrowserFrame = TerminalEvent;
 
 interface Session {
   id: string;
@@ -101,12 +101,7 @@ export class TerminalHub {
       truncated: false,
       persisted,
     });
-    agent.send({
-      v: PROTOCOL_VERSION,
-      id: crypto.randomUUID(),
-      type: "terminal_open",
-      data: { sessionId: id, cols: o.cols, rows: o.rows },
-    });
+    this.agents.send(o.deviceId, { type: "terminal_open", data: { sessionId: id, cols: o.cols, rows: o.rows } });
     return id;
   }
 
@@ -115,18 +110,14 @@ export class TerminalHub {
     if (!t) return;
     t.lastActivity = Date.now();
     this.record(t, "i", data);
-    this.agents
-      .get(t.deviceId)
-      ?.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "terminal_input", data: { sessionId: id, data } });
+    this.agents.send(t.deviceId, { type: "terminal_input", data: { sessionId: id, data } });
   }
 
   resize(id: string, cols: number, rows: number): void {
     const t = this.sessions.get(id);
     if (!t) return;
     this.record(t, "r", `${cols}x${rows}`);
-    this.agents
-      .get(t.deviceId)
-      ?.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "terminal_resize", data: { sessionId: id, cols, rows } });
+    this.agents.send(t.deviceId, { type: "terminal_resize", data: { sessionId: id, cols, rows } });
   }
 
   /** Output from the agent, for one of this device's sessions. */
@@ -190,10 +181,7 @@ export class TerminalHub {
 
   private async finish(t: Session, reason: string, tellAgent: boolean): Promise<void> {
     if (!this.sessions.delete(t.id)) return;
-    if (tellAgent)
-      this.agents
-        .get(t.deviceId)
-        ?.send({ v: PROTOCOL_VERSION, id: crypto.randomUUID(), type: "terminal_close", data: { sessionId: t.id } });
+    if (tellAgent) this.agents.send(t.deviceId, { type: "terminal_close", data: { sessionId: t.id } });
     t.close();
     try {
       await t.persisted;

@@ -37,10 +37,10 @@ export function CommandHistory(props: { deviceId: string; reload?: number }) {
   onCleanup(() => clearTimeout(pending));
   onCleanup(
     onLive((e) => {
-      if (e.type !== "command.updated" || e.deviceId !== props.deviceId) return;
+      if (e.type !== "command.updated" || e.data.deviceId !== props.deviceId) return;
       clearTimeout(pending);
       pending = setTimeout(load, 500);
-      if (e.commandId === selected()) void open(e.commandId);
+      if (e.data.commandId === selected()) void open(e.data.commandId);
     }),
   );
   const open = async (id: string) => {

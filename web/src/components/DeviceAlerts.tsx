@@ -23,7 +23,7 @@ export function DeviceAlerts(props: { deviceId: string }) {
   onCleanup(onLiveOpen(load));
   onCleanup(
     onLive((e) => {
-      if ((e.type === "alert.created" || e.type === "alert.resolved") && e.deviceId === props.deviceId) load();
+      if ((e.type === "alert.created" || e.type === "alert.resolved") && e.data.deviceId === props.deviceId) load();
     }),
   );
   const replace = (a: Alert) => setItems((list) => list?.map((x) => (x.id === a.id ? a : x)) ?? null);

@@ -73,11 +73,11 @@ export function Shell(props: RouteSectionProps) {
     onLive((e) => {
       if (e.type === "alert.created") {
         setOpen((n) => (n ?? 0) + 1);
-        if (e.severity === "critical") toast("error", `Critical alert: ${e.message}`, `/devices/${e.deviceId}`);
+        if (e.data.severity === "critical") toast("error", `Critical alert: ${e.data.message}`, `/devices/${e.data.deviceId}`);
       } else if (e.type === "alert.resolved") {
         refreshAlertCount();
       } else if (e.type === "device.enrolled") {
-        toast("success", `New device enrolled: ${e.hostname}`, `/devices/${e.deviceId}`);
+        toast("success", `New device enrolled: ${e.data.hostname}`, `/devices/${e.data.deviceId}`);
       }
     }),
   );

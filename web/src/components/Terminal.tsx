@@ -2,6 +2,7 @@ import { FitAddon } from "@xterm/addon-fit";
 import { Terminal as XTerm } from "@xterm/xterm";
 import "@xterm/xterm/css/xterm.css";
 import { Show, createSignal, onCleanup, onMount } from "solid-js";
+import type { TerminalClientFrame, TerminalServerFrame } from "../../../server/protocol/terminal.ts";
 import "./Terminal.css";
 
 type TermState = "connecting" | "open" | "ended" | "error";
@@ -19,7 +20,7 @@ export function Terminal(props: { deviceId: string }) {
   let fit: FitAddon | undefined;
   let sock: WebSocket | null = null;
 
-  const send = (frame: object) => {
+  const send = (frame: TerminalClientFrame) => {
     if (sock?.readyState === WebSocket.OPEN) sock.send(JSON.stringify(frame));
   };
 
@@ -39,13 +40,13 @@ export function Terminal(props: { deviceId: string }) {
     };
     s.onmessage = (m) => {
       if (sock !== s) return;
-      let f: { type?: string; data?: string; code?: number; message?: string };
+      let f: TerminalServerFrame;
       try {
         f = JSON.parse(String(m.data));
       } catch {
         return;
       }
-      if (f.type === "output" && typeof f.data === "string") term?.write(f.data);
+      if (f.type === "output") term?.write(f.data);
       else if (f.type === "exit") {
         setState("ended");
         setDetail(`exit code ${f.code ?? "?"}`);

@@ -1,11 +1,24 @@
 import { createSignal, onCleanup } from "solid-js";
 import { api, call } from "./api.ts";
+import type { ScriptLanguage } from "../../../server/protocol/frames.ts";
+import type { CommandStatus } from "../../../server/protocol/statuses.ts";
 import { onLive, watchDevice } from "./live.ts";
 
-export type CommandStatus = "queued" | "sent" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "expired";
-export type ScriptLanguage = "bash" | "sh" | "powershell" | "python";
-export const LANGUAGES: ScriptLanguage[] = ["bash", "sh", "powershell", "python"];
-export const FINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "timed_out", "cancelled", "expired"]);
+export type { ScriptLanguage };
+/** The languages in the order the forms offer them (a record, so a language the server adds fails `tsc` here). */
+export const LANGUAGES = Object.keys({ bash: 1, sh: 1, powershell: 1, python: 1 } satisfies Record<ScriptLanguage, 1>) as ScriptLanguage[];
+const IS_FINAL: Record<CommandStatus, boolean> = {
+  queued: false,
+  sent: false,
+  running: false,
+  succeeded: true,
+  failed: true,
+  timed_out: true,
+  cancelled: true,
+  expired: true,
+};
+/** The statuses a command ends in. */
+export const FINAL: ReadonlySet<string> = new Set(Object.keys(IS_FINAL).filter((s) => IS_FINAL[s as CommandStatus]));
 
 export interface CommandView {
   status: string;
@@ -31,10 +44,11 @@ export function followCommand(deviceId: string, commandId: string) {
   let lastEvent = 0;
   const unwatch = watchDevice(deviceId);
   const off = onLive((e) => {
-    if (e.type !== "command.updated" || e.commandId !== commandId) return;
+    if (e.type !== "command.updated" || e.data.commandId !== commandId) return;
     lastEvent = Date.now();
-    setView((v) => ({ status: e.status, exitCode: e.exitCode, stdout: v.stdout + e.stdout, stderr: v.stderr + e.stderr }));
-    if (FINAL.has(e.status)) void poll();
+    const u = e.data;
+    setView((v) => ({ status: u.status, exitCode: u.exitCode, stdout: v.stdout + u.stdout, stderr: v.stderr + u.stderr }));
+    if (FINAL.has(u.status)) void poll();
   });
   const poll = async () => {
     try {

@@ -1,8 +1,10 @@
 import { createSignal } from "solid-js";
-import type { LiveEvent } from "../../../server/live/hub.ts";
+import type { LiveClientFrame, LiveFrame } from "../../../server/protocol/live.ts";
 import { api, call } from "./api.ts";
 
-export type { LiveEvent, LiveTelemetryPoint } from "../../../server/live/hub.ts";
+export type { LiveTelemetryPoint } from "../../../server/protocol/live.ts";
+/** A pushed event: a live frame other than the greeting and errors. */
+export type LiveEvent = Exclude<LiveFrame, { type: "hello" | "error" }>;
 export type LiveState = "idle" | "connecting" | "open" | "reconnecting";
 
 type Handler = (event: LiveEvent) => void;
@@ -22,7 +24,8 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 /** State of the one dashboard socket, for the connection indicator. */
 export const liveState = state;
 
-function send(frame: { type: "watch" | "unwatch"; deviceId: string }): void {
+function send(type: "watch" | "unwatch", deviceId: string): void {
+  const frame: LiveClientFrame = { v: 1, id: crypto.randomUUID(), type, data: { deviceId } };
   if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
 }
 
@@ -34,19 +37,20 @@ function connect(): void {
   sock.onopen = () => {
     attempt = 0;
     setState("open");
-    for (const deviceId of watches.keys()) send({ type: "watch", deviceId });
+    for (const deviceId of watches.keys()) send("watch", deviceId);
     if (openedBefore) for (const h of openHandlers) h();
     openedBefore = true;
   };
   sock.onmessage = (m) => {
-    let event: { type?: unknown };
+    let frame: LiveFrame;
     try {
-      event = JSON.parse(String(m.data));
+      // the server's own frames (server/protocol/live.ts); not re-validated in the browser
+      frame = JSON.parse(String(m.data));
     } catch {
       return;
     }
-    if (event.type === "hello" || event.type === "error") return;
-    for (const h of handlers) h(event as LiveEvent);
+    if (frame.type === "hello" || frame.type === "error") return;
+    for (const h of handlers) h(frame);
   };
   sock.onclose = () => {
     if (socket !== sock) return;
@@ -100,7 +104,7 @@ export function onLiveOpen(handler: () => void): () => void {
 export function watchDevice(deviceId: string): () => void {
   const n = watches.get(deviceId) ?? 0;
   watches.set(deviceId, n + 1);
-  if (n === 0) send({ type: "watch", deviceId });
+  if (n === 0) send("watch", deviceId);
   let done = false;
   return () => {
     if (done) return;
@@ -109,7 +113,7 @@ export function watchDevice(deviceId: string): () => void {
     if (left > 0) watches.set(deviceId, left);
     else {
       watches.delete(deviceId);
-      send({ type: "unwatch", deviceId });
+      send("unwatch", deviceId);
     }
   };
 }

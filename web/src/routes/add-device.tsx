@@ -59,7 +59,7 @@ export default function AddDevice() {
 
   onCleanup(
     onLive((e) => {
-      if (e.type === "device.enrolled" && created()) setEnrolled((l) => [...l, { id: e.deviceId, hostname: e.hostname }]);
+      if (e.type === "device.enrolled" && created()) setEnrolled((l) => [...l, { id: e.data.deviceId, hostname: e.data.hostname }]);
     }),
   );
 

@@ -91,7 +91,7 @@ export default function Alerts() {
     onLive((e) => {
       if (e.type === "alert.created") load(true);
       if (e.type === "alert.resolved")
-        setItems((list) => list?.map((a) => (a.id === e.alertId ? { ...a, state: "resolved", resolvedAt: new Date() } : a)) ?? null);
+        setItems((list) => list?.map((a) => (a.id === e.data.alertId ? { ...a, state: "resolved", resolvedAt: new Date() } : a)) ?? null);
     }),
   );
   const replace = (a: Alert) => setItems((list) => list?.map((x) => (x.id === a.id ? a : x)) ?? null);

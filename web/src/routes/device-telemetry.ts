@@ -152,8 +152,8 @@ export function createDeviceTelemetry(id: () => string, range: () => RangeKey) {
   onCleanup(onLiveOpen(() => load()));
   onCleanup(
     onLive((e) => {
-      if (e.type !== "device.telemetry" || e.deviceId !== deviceId()) return;
-      const p = e.point;
+      if (e.type !== "device.telemetry" || e.data.deviceId !== deviceId()) return;
+      const p = e.data.point;
       setLatest(p);
       const r = RANGES[range()];
       if (!r.live || loading()) return;

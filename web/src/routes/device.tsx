@@ -51,10 +51,11 @@ export default function DevicePage() {
   };
   onCleanup(
     onLive((e) => {
-      if (e.type === "device.status" && e.deviceId === params.id) patch({ status: e.status, statusChangedAt: new Date(e.at) });
-      if (e.type === "device.telemetry" && e.deviceId === params.id) {
+      if (e.type === "device.status" && e.data.deviceId === params.id)
+        patch({ status: e.data.status, statusChangedAt: new Date(e.data.at) });
+      if (e.type === "device.telemetry" && e.data.deviceId === params.id) {
         const d = current();
-        const p = e.point;
+        const p = e.data.point;
         const t = d?.telemetry;
         patch({
           lastSeenAt: new Date(p.time),

@@ -136,10 +136,10 @@ export function createDeviceList(filters: () => DeviceFilters) {
   onCleanup(
     onLive((e) => {
       if (e.type === "device.status") {
-        const i = byId.get(e.deviceId);
-        if (i !== undefined)
-          setState("rows", i, (d) => ({ ...d, status: e.status, ...(e.status === "online" ? { lastSeenAt: new Date(e.at) } : {}) }));
-        setCounts((c) => (c ? { ...c, [e.previous]: Math.max(0, c[e.previous] - 1), [e.status]: c[e.status] + 1 } : c));
+        const { deviceId, status, previous, at } = e.data;
+        const i = byId.get(deviceId);
+        if (i !== undefined) setState("rows", i, (d) => ({ ...d, status, ...(status === "online" ? { lastSeenAt: new Date(at) } : {}) }));
+        setCounts((c) => (c ? { ...c, [previous]: Math.max(0, c[previous] - 1), [status]: c[status] + 1 } : c));
       } else if (e.type === "device.enrolled") {
         loadCounts();
         if (!state.nextCursor) reload(true);

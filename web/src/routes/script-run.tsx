@@ -32,7 +32,9 @@ export function ScriptRun(props: { script: Script; onClose: () => void }) {
     onLive((e) => {
       if (e.type !== "command.updated") return;
       setResults((list) =>
-        list.map((r) => (r.id === e.commandId ? { ...r, status: e.status, exitCode: e.exitCode, stdout: r.stdout + e.stdout } : r)),
+        list.map((r) =>
+          r.id === e.data.commandId ? { ...r, status: e.data.status, exitCode: e.data.exitCode, stdout: r.stdout + e.data.stdout } : r,
+        ),
       );
     }),
   );
