@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from
 import { dirname, join } from "node:path";
 import * as v from "valibot";
 
-export const AgentConfigSchema = v.object({
+const AgentConfigSchema = v.object({
   server: v.pipe(v.string(), v.url()),
   deviceId: v.pipe(v.string(), v.uuid()),
   secret: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),

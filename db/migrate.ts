@@ -13,7 +13,7 @@ export interface MigrateOptions {
 }
 
 /** TimescaleDB is installed on the PostgreSQL server but its library is not preloaded. */
-export class TimescaleNotPreloaded extends Error {
+class TimescaleNotPreloaded extends Error {
   readonly code = "TIMESCALE_NOT_PRELOADED";
 }
 

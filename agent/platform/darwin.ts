@@ -7,7 +7,7 @@ import { unixShutdownArgs } from "./power.ts";
 import type { Platform, ServicePaths, ServicePlan } from "./types.ts";
 
 /** launchd label and where the LaunchDaemon plist is installed. */
-export const LAUNCHD_LABEL = "com.sentpulse.agent";
+const LAUNCHD_LABEL = "com.sentpulse.agent";
 export const LAUNCHD_PLIST_PATH = `/Library/LaunchDaemons/${LAUNCHD_LABEL}.plist`;
 
 /** Escapes text for an XML element body. */
@@ -44,7 +44,7 @@ ${args}
 }
 
 /** Writes the plist (root-owned files in LaunchDaemons must not be group/world writable) and loads it. */
-export function darwinInstallPlan(o: ServicePaths): ServicePlan {
+function darwinInstallPlan(o: ServicePaths): ServicePlan {
   return {
     files: [{ path: LAUNCHD_PLIST_PATH, content: launchdPlist(o), mode: 0o644 }],
     commands: [
@@ -55,7 +55,7 @@ export function darwinInstallPlan(o: ServicePaths): ServicePlan {
 }
 
 /** Deletes the plist, then unloads the daemon (last, because it fails when the daemon is not loaded). */
-export function darwinUninstallPlan(): ServicePlan {
+function darwinUninstallPlan(): ServicePlan {
   return {
     files: [],
     commands: [

@@ -23,7 +23,7 @@ export function currentPlatform(): Platform {
 }
 
 /** The agent runs on Linux, Windows and macOS only. */
-export class UnsupportedPlatformError extends Error {
+class UnsupportedPlatformError extends Error {
   readonly code = "unsupported_platform";
   constructor(readonly platform: string) {
     super(`unsupported platform: ${platform}`);

@@ -4,7 +4,7 @@ import { unixShutdownArgs } from "./power.ts";
 import type { Platform, ServicePaths, ServicePlan } from "./types.ts";
 
 /** systemd unit name and where the unit file is installed. */
-export const SYSTEMD_UNIT = "sentpulse-agent.service";
+const SYSTEMD_UNIT = "sentpulse-agent.service";
 export const SYSTEMD_UNIT_PATH = `/etc/systemd/system/${SYSTEMD_UNIT}`;
 
 /**
@@ -37,7 +37,7 @@ WantedBy=multi-user.target
 }
 
 /** Writes the unit, reloads systemd, then enables and starts the service. */
-export function linuxInstallPlan(o: ServicePaths): ServicePlan {
+function linuxInstallPlan(o: ServicePaths): ServicePlan {
   return {
     files: [{ path: SYSTEMD_UNIT_PATH, content: systemdUnit(o), mode: 0o644 }],
     commands: [
@@ -48,7 +48,7 @@ export function linuxInstallPlan(o: ServicePaths): ServicePlan {
 }
 
 /** Stops and disables the service, deletes the unit file, reloads systemd. */
-export function linuxUninstallPlan(): ServicePlan {
+function linuxUninstallPlan(): ServicePlan {
   return {
     files: [],
     commands: [

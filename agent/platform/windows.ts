@@ -6,7 +6,7 @@ import { createWindowsCollector } from "./windows-collector.ts";
 import { FACTS_SCRIPT, parseFactsOutput, powershellArgv } from "./windows-query.ts";
 
 /** Service name as `sc.exe` and the Services console know it. */
-export const WINDOWS_SERVICE = "SENTpulseAgent";
+const WINDOWS_SERVICE = "SENTpulseAgent";
 
 /** Quotes one argument for a Windows command line (CommandLineToArgvW rules), only when needed. */
 export function windowsQuote(arg: string): string {
@@ -24,7 +24,7 @@ export function windowsServiceCommandLine(o: ServicePaths): string {
  * after a non-zero exit, thanks to failureflag), and starts it. `sc.exe` wants `option=` and its
  * value as separate arguments.
  */
-export function windowsInstallPlan(o: ServicePaths): ServicePlan {
+function windowsInstallPlan(o: ServicePaths): ServicePlan {
   return {
     files: [],
     commands: [
@@ -38,7 +38,7 @@ export function windowsInstallPlan(o: ServicePaths): ServicePlan {
 }
 
 /** Marks the service for deletion, then stops it (last, because stopping fails when it is not running). */
-export function windowsUninstallPlan(): ServicePlan {
+function windowsUninstallPlan(): ServicePlan {
   return {
     files: [],
     commands: [

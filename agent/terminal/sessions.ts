@@ -13,7 +13,7 @@ export interface TerminalSink {
 }
 
 /** The user's shell: $SHELL (login) on Linux and macOS, PowerShell on Windows. */
-export function shellFor(os: OsName, env: Record<string, string | undefined> = process.env): { file: string; args: string[] } {
+function shellFor(os: OsName, env: Record<string, string | undefined> = process.env): { file: string; args: string[] } {
   if (os === "windows") return { file: "powershell.exe", args: ["-NoLogo"] };
   return { file: env.SHELL || (os === "darwin" ? "/bin/zsh" : "/bin/bash"), args: ["-l"] };
 }

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /** CPU time (s) and memory (RSS, or PSS when asked; bytes) of one process, from /proc; undefined once it is gone. */
-export function procUsage(pid: number, memory: "rss" | "pss" = "rss"): { cpuSeconds: number; rssBytes: number } | undefined {
+function procUsage(pid: number, memory: "rss" | "pss" = "rss"): { cpuSeconds: number; rssBytes: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

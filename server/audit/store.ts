@@ -22,30 +22,6 @@ export async function writeAudit(sql: Sql, e: AuditEntry): Promise<void> {
             ${e.targetId ?? null}, ${sql.json((e.details ?? {}) as never)}, ${e.ip ?? null})`;
 }
 
-export interface AuditRow {
-  id: string;
-  actorType: string;
-  actorId: string | null;
-  actorName: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  details: Record<string, unknown>;
-  createdAt: Date;
-}
-
-/** Newest entries of one organization, optionally for one target. */
-export async function listAudit(sql: Sql, organizationId: string, opts: { targetId?: string; limit: number }): Promise<AuditRow[]> {
-  return sql<AuditRow[]>`
-    select id::text, actor_type as "actorType", actor_id as "actorId", actor_name as "actorName", action, target_type as "targetType",
-           target_id as "targetId", details, created_at as "createdAt"
-    from audit_log
-    where organization_id = ${organizationId}
-      ${opts.targetId ? sql`and target_id = ${opts.targetId}` : sql``}
-    order by id desc
-    limit ${opts.limit}`;
-}
-
 /** The actor fields of an audit entry for an actor of the organization. */
 export function auditActor(organizationId: string, a: Actor): Pick<AuditEntry, "organizationId" | "actorType" | "actorId" | "actorName"> {
   return { organizationId, actorType: a.type, actorId: a.id, actorName: a.name };

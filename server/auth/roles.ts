@@ -1,5 +1,5 @@
 export type Role = "owner" | "admin" | "technician" | "readonly";
-export const ROLES: readonly Role[] = ["readonly", "technician", "admin", "owner"];
+const ROLES: readonly Role[] = ["readonly", "technician", "admin", "owner"];
 
 /** Who is calling: a signed-in user or a program with an API key, always inside one organization. */
 export interface Principal {

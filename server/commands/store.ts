@@ -3,9 +3,9 @@ import type { Actor } from "../audit/actor.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
 
 export type CommandStatus = "queued" | "sent" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "expired";
-export const FINAL_STATUSES: readonly CommandStatus[] = ["succeeded", "failed", "timed_out", "cancelled", "expired"];
+const FINAL_STATUSES: readonly CommandStatus[] = ["succeeded", "failed", "timed_out", "cancelled", "expired"];
 /** Stored output per stream, at most; the rest is dropped and the row marked truncated. */
-export const MAX_STORED_OUTPUT = 1_048_576;
+const MAX_STORED_OUTPUT = 1_048_576;
 
 export interface CommandRow {
   id: string;

@@ -4,7 +4,7 @@ import { deleteDeviceTelemetry } from "../telemetry/store.ts";
 
 export type DeviceStatus = "online" | "unresponsive" | "offline";
 
-export interface LatestTelemetry {
+interface LatestTelemetry {
   time: Date;
   cpuPercent: number;
   memoryPercent: number;

@@ -37,7 +37,7 @@ export interface CommandFinished {
 }
 
 /** A schedule's occurrence that runs a workflow, once per device, after the occurrence committed. */
-export interface ScheduleDue {
+interface ScheduleDue {
   organizationId: string;
   workflowId: string;
   deviceIds: string[];

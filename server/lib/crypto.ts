@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** A random secret of `bytes` bytes, base64url, with a readable prefix (e.g. `spk_`). */
 export function newSecret(prefix: string, bytes = 32): string {
@@ -8,11 +8,6 @@ export function newSecret(prefix: string, bytes = 32): string {
 /** SHA-256 of a high-entropy secret (tokens, API keys, session ids); not for passwords. */
 export function sha256(value: string): Buffer {
   return createHash("sha256").update(value).digest();
-}
-
-/** Hex HMAC-SHA256 of `message` under `key`. */
-export function hmacHex(key: Uint8Array, message: string | Uint8Array): string {
-  return createHmac("sha256", key).update(message).digest("hex");
 }
 
 /** Constant-time comparison of two hex strings. */

@@ -6,7 +6,7 @@ export interface Message {
   alert?: Record<string, unknown>;
 }
 
-export type ChannelConfig =
+type ChannelConfig =
   | { url: string; secret?: string } // webhook
   | { webhookUrl: string } // slack, teams, discord
   | { botToken: string; chatId: string; apiBase?: string } // telegram

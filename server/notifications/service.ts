@@ -6,7 +6,7 @@ import { type Message, httpRequestFor } from "./senders.ts";
 import { type ChannelType, claimDue, enqueue, markDelivered, markFailed } from "./store.ts";
 
 /** Attempts before a delivery goes to the dead-letter list. */
-export const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 5;
 /** Seconds before retry n (1-based): base, 2×base, 4×base … capped at an hour (base 5 s by default). */
 export const backoffSeconds = (attempt: number, base = 5) => Math.min(3600, base * 2 ** (attempt - 1));
 const TIMEOUT_MS = 10_000;

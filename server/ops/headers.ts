@@ -45,7 +45,7 @@ const DENIED_FEATURES = [
  * The security headers of every response: CSP, no framing, no MIME sniffing, same-origin referrers
  * and opener, denied features, and HSTS (one year, subdomains) only when the public URL is https.
  */
-export function securityHeaders(publicUrl: string): Record<string, string> {
+function securityHeaders(publicUrl: string): Record<string, string> {
   return {
     "content-security-policy": contentSecurityPolicy(publicUrl),
     "x-frame-options": "DENY",

@@ -64,7 +64,7 @@ function totalCounter(registry: client.Registry, name: string, help: string, rea
  * the process (prom-client's defaults: CPU, memory, event-loop lag), agents and telemetry
  * ingest read from their counters at scrape time, and database-side counts read by `scrape()`.
  */
-export function createMetrics(s: Pick<Services, "agents" | "config" | "ingest" | "sql">) {
+function createMetrics(s: Pick<Services, "agents" | "config" | "ingest" | "sql">) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   new client.Gauge({

@@ -10,7 +10,7 @@ import { NotFound } from "../errors.ts";
 import { Ok, fileResponses } from "../lib/schemas.ts";
 import { staticFile } from "./static.ts";
 
-export const AGENT_TARGETS = ["linux-x64", "linux-arm64", "windows-x64", "darwin-x64", "darwin-arm64"] as const;
+const AGENT_TARGETS = ["linux-x64", "linux-arm64", "windows-x64", "darwin-x64", "darwin-arm64"] as const;
 
 const Readiness = type({
   ok: "boolean",

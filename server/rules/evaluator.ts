@@ -4,26 +4,17 @@ import type { LiveHub } from "../live/hub.ts";
 import type { AlertChanged, EventBus, StoredSample } from "../events/bus.ts";
 import { log } from "../log.ts";
 import { alertType, diskFree, holds, inScope, metricValue } from "./conditions.ts";
-import {
-  type DeviceMeta,
-  type RuleRow,
-  type RuleState,
-  deviceMeta,
-  listRules,
-  loadStates,
-  okState,
-  saveState,
-} from "./store.ts";
+import { type DeviceMeta, type RuleRow, type RuleState, deviceMeta, listRules, loadStates, okState, saveState } from "./store.ts";
 
 /** Device facts (site, client, tags) are re-read after this long, ms. */
 const META_TTL_MS = 60_000;
 /** Most devices whose facts are cached. */
 const MAX_META = 200_000;
 /** Flapping: this many firings and resolutions within the window… */
-export const FLAP_CHANGES = 6;
-export const FLAP_WINDOW_MS = 3_600_000;
+const FLAP_CHANGES = 6;
+const FLAP_WINDOW_MS = 3_600_000;
 /** …until none for this long. */
-export const FLAP_QUIET_MS = 1_800_000;
+const FLAP_QUIET_MS = 1_800_000;
 
 /** The outcome of a script check a device ran for a `script_exit_code` rule. */
 export interface CheckResult {

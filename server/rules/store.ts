@@ -4,12 +4,12 @@ import type { CommandSpec } from "../protocol/frames.ts";
 export type Metric = "cpu_percent" | "memory_percent" | "swap_percent" | "disk_free_percent" | "load1" | "script_exit_code" | "offline";
 
 /** What a `script_exit_code` rule has its devices run every `intervalSeconds` (the library script's current text when `scriptId`). */
-export interface Check {
+interface Check {
   spec: CommandSpec;
   scriptId: string | null;
   intervalSeconds: number;
 }
-export type Operator = ">" | ">=" | "<" | "<=";
+type Operator = ">" | ">=" | "<" | "<=";
 export type Scope =
   | { type: "organization" }
   | { type: "client"; id: string }

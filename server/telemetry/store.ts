@@ -17,7 +17,7 @@ export interface TelemetryPoint {
 }
 
 /** Ranges longer than this read the hourly rollup instead of raw rows. */
-export const RAW_RANGE_LIMIT_MS = 48 * 3600 * 1000;
+const RAW_RANGE_LIMIT_MS = 48 * 3600 * 1000;
 
 /**
  * Points for one device between `from` and `to`, averaged into buckets of `bucketSeconds`
@@ -135,7 +135,7 @@ export async function refreshRollup(sql: Sql, since: Date): Promise<number> {
  * Native engine only: rolls up again the device hours that got late samples (recorded by the
  * ingest in `telemetry_rollup_pending`), taking them off the list in the same statement.
  */
-export async function rollupLateHours(sql: Sql): Promise<number> {
+async function rollupLateHours(sql: Sql): Promise<number> {
   return rollup(
     sql,
     sql`with pending as (delete from telemetry_rollup_pending returning device_id, bucket)`,
