@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ADMIN, startTestServer, type TestServer } from "../testing/harness.ts";
+import { startTestServer, type TestServer } from "../testing/harness.ts";
 import { LOGIN_LIMITS, LoginThrottle } from "./throttle.ts";
 
 let srv: TestServer;

@@ -6,13 +6,6 @@ export interface Message {
   alert?: Record<string, unknown>;
 }
 
-type ChannelConfig =
-  | { url: string; secret?: string } // webhook
-  | { webhookUrl: string } // slack, teams, discord
-  | { botToken: string; chatId: string; apiBase?: string } // telegram
-  | { url: string; to: string; authorization?: string } // sms over an HTTP provider
-  | { host: string; port: number; secure?: boolean; user?: string; password?: string; from: string; to: string[] }; // email
-
 /**
  * The HTTP request that delivers a message on a channel of an HTTP kind (every kind but email).
  * Webhooks carry `x-sentpulse-signature: sha256=<hex HMAC of the body>` when a secret is set.
