@@ -1,9 +1,9 @@
 import type { Sql } from "postgres";
 import type { Actor } from "../audit/actor.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
+import { type CommandStatus, FINAL_COMMAND_STATUSES } from "../protocol/statuses.ts";
 
-export type CommandStatus = "queued" | "sent" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "expired";
-const FINAL_STATUSES: readonly CommandStatus[] = ["succeeded", "failed", "timed_out", "cancelled", "expired"];
+const FINAL_STATUSES: readonly CommandStatus[] = FINAL_COMMAND_STATUSES;
 /** Stored output per stream, at most; the rest is dropped and the row marked truncated. */
 const MAX_STORED_OUTPUT = 1_048_576;
 

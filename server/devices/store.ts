@@ -1,8 +1,9 @@
 import type { Sql } from "postgres";
+import type { DeviceStatus } from "../protocol/statuses.ts";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
 import { deleteDeviceTelemetry } from "../telemetry/store.ts";
 
-export type DeviceStatus = "online" | "unresponsive" | "offline";
+export type { DeviceStatus };
 
 interface LatestTelemetry {
   time: Date;

@@ -6,10 +6,8 @@ import { type } from "arktype";
 import { envelope, newEnvelope } from "./envelope.ts";
 import { CommandStatus, DeviceStatus } from "./statuses.ts";
 
-export { CommandStatus, DeviceStatus, FINAL_COMMAND_STATUSES } from "./statuses.ts";
-
 /** A live chart point: the device list's latest-sample figures (percentages 0–100, rates in bytes/s). */
-export const LiveTelemetryPoint = type({
+const LiveTelemetryPoint = type({
   time: "string",
   cpuPercent: "number",
   memoryPercent: "number",
@@ -19,7 +17,6 @@ export const LiveTelemetryPoint = type({
   networkRxBps: "number",
   networkTxBps: "number",
 });
-export type LiveTelemetryPoint = typeof LiveTelemetryPoint.infer;
 
 const deviceId = "string";
 const alert = { alertId: "string", deviceId, alertType: "string", severity: "string", message: "string" } as const;
@@ -43,9 +40,6 @@ export const LiveFrame = type({ ...envelope, type: "'hello'", data: { organizati
   .or({ ...envelope, type: "'alert.created'", data: alert })
   .or({ ...envelope, type: "'alert.resolved'", data: alert });
 export type LiveFrame = typeof LiveFrame.infer;
-
-/** The frame types dashboards receive. */
-export type LiveFrameType = LiveFrame["type"];
 
 /** An event as capabilities publish it: the frame's type beside its data (the hub adds the envelope). */
 export type LiveEvent =

@@ -2,9 +2,10 @@ import { createSignal } from "solid-js";
 import type { LiveClientFrame, LiveFrame } from "../../../server/protocol/live.ts";
 import { api, call } from "./api.ts";
 
-export type { LiveTelemetryPoint } from "../../../server/protocol/live.ts";
 /** A pushed event: a live frame other than the greeting and errors. */
 export type LiveEvent = Exclude<LiveFrame, { type: "hello" | "error" }>;
+/** A live chart point of a watched device. */
+export type LiveTelemetryPoint = Extract<LiveFrame, { type: "device.telemetry" }>["data"]["point"];
 export type LiveState = "idle" | "connecting" | "open" | "reconnecting";
 
 type Handler = (event: LiveEvent) => void;
