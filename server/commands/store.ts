@@ -136,7 +136,7 @@ export async function applyUpdate(
       stderr_truncated = stderr_truncated or length(stderr) + ${u.stderr?.length ?? 0} > ${MAX_STORED_OUTPUT},
       status = ${u.status},
       exit_code = coalesce(${u.exitCode ?? null}, exit_code),
-      started_at = coalesce(started_at, now()),
+      started_at = case when ${u.status} = 'expired' then started_at else coalesce(started_at, now()) end,
       sent_at = coalesce(sent_at, now()),
       finished_at = case when ${final} then now() else finished_at end
     where id = ${u.commandId} and device_id = ${deviceId} and status in ('queued', 'sent', 'running')
