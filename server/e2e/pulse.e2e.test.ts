@@ -82,14 +82,18 @@ describe("the pulse of a real agent", () => {
 
   test("every status change was pushed to dashboards on /api/v1/live", async () => {
     const ws = new WebSocket(`${srv.url.replace("http", "ws")}/api/v1/live`, { headers: { cookie: srv.cookie } } as unknown as string[]);
-    const events: { type: string; status?: string; deviceId?: string }[] = [];
+    const events: { type: string; data?: { status?: string; deviceId?: string } }[] = [];
     ws.addEventListener("message", (e) => events.push(JSON.parse(String(e.data))));
     await waitFor("live hello", async () => events.some((e) => e.type === "hello"));
-    ws.send(JSON.stringify({ type: "watch", deviceId: agent.deviceId }));
+    ws.send(JSON.stringify({ v: 1, id: crypto.randomUUID(), type: "watch", data: { deviceId: agent.deviceId } }));
     // watching switches the agent to live mode: telemetry every 2 s arrives over the live socket
     await waitFor("live telemetry", async () => events.filter((e) => e.type === "device.telemetry").length >= 2, 20_000);
     await srv.api(`/api/v1/devices/${agent.deviceId}/disconnect`, { body: { retryAfterSeconds: 0 } });
-    await waitFor("status event", async () => events.some((e) => e.type === "device.status" && e.deviceId === agent.deviceId), 15_000);
+    await waitFor(
+      "status event",
+      async () => events.some((e) => e.type === "device.status" && e.data?.deviceId === agent.deviceId),
+      15_000,
+    );
     ws.close();
   });
 });
