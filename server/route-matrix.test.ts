@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { otherOrganization, tableCounts } from "./testing/fixtures.ts";
+import { notification, otherOrganization, tableCounts, terminalSession } from "./testing/fixtures.ts";
 import { login, startTestServer, type TestServer } from "./testing/harness.ts";
 import { type AppRoute, appRoutes, concretePath } from "./testing/routes.ts";
 
@@ -71,14 +71,8 @@ beforeAll(async () => {
     name: "T",
     role: "technician",
   });
-  const [session] = await srv.sql<{ id: string }[]>`
-    insert into terminal_sessions (id, organization_id, device_id, cols, rows) values (${Bun.randomUUIDv7()}, ${other.organizationId}, ${other.deviceId}, 80, 24)
-    returning id`;
-  foreign["terminal-sessions"] = session?.id ?? "";
-  const [dead] = await srv.sql<{ id: string }[]>`
-    insert into notification_outbox (organization_id, channel_id, event, payload, status)
-    values (${other.organizationId}, ${foreign["notification-channels"]}, 'alert.firing', '{}', 'dead') returning id`;
-  foreign["notification-dead-letters"] = dead?.id ?? "";
+  foreign["terminal-sessions"] = await terminalSession(srv.sql, other.organizationId, other.deviceId);
+  foreign["notification-dead-letters"] = await notification(srv.sql, other.organizationId, foreign["notification-channels"], "dead");
 }, 120_000);
 afterAll(() => srv.stop());
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { enrollDevice } from "../testing/agents.ts";
+import { alert, enrollDevice } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer } from "../testing/harness.ts";
 
 let srv: TestServer;
@@ -37,18 +37,14 @@ describe("attribution to API keys", () => {
   });
 
   test("a note written with an API key names the key", async () => {
-    const [alert] = await srv.sql<{ id: string }[]>`
-      insert into alerts (organization_id, device_id, type, severity, state, message)
-      select organization_id, id, 'cpu_high', 'warning', 'firing', 'CPU high' from devices where id = ${deviceId} returning id`;
-    const res = await withKey(`/api/v1/alerts/${alert?.id}/notes`, { text: "looked at it from CI" });
+    const alertId = await alert(srv.sql, deviceId, { severity: "warning" });
+    const res = await withKey(`/api/v1/alerts/${alertId}/notes`, { text: "looked at it from CI" });
     expect(res.status).toBe(201);
-    const notes = (await (await srv.api(`/api/v1/alerts/${alert?.id}/notes`)).json()) as { items: unknown[] };
+    const notes = (await (await srv.api(`/api/v1/alerts/${alertId}/notes`)).json()) as { items: unknown[] };
     expect(notes.items).toEqual([
       expect.objectContaining({ userId: null, text: "looked at it from CI", actor: { type: "api_key", id: key.id, name: "nightly-ci" } }),
     ]);
-    expect(await auditOf("alert.noted")).toEqual([
-      { actorType: "api_key", actorId: key.id, actorName: "nightly-ci", targetId: alert?.id ?? null },
-    ]);
+    expect(await auditOf("alert.noted")).toEqual([{ actorType: "api_key", actorId: key.id, actorName: "nightly-ci", targetId: alertId }]);
   });
 
   test("a signed-in user is named by id and e-mail", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { enrollDevice } from "../testing/agents.ts";
+import { enrollDevice } from "../testing/fixtures.ts";
 import { tableCounts } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer } from "../testing/harness.ts";
 import { type AppRoute, appRoutes, concretePath } from "../testing/routes.ts";

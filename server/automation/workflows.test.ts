@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sendBeacon } from "../../agent/transport/beacon.ts";
-import { createToken } from "../testing/agents.ts";
+import { createToken } from "../testing/fixtures.ts";
 import { facts, otherOrganization, sample } from "../testing/fixtures.ts";
 import { login, startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 

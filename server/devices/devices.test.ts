@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyLine } from "../telemetry/rows.ts";
-import { otherOrganization, sample } from "../testing/fixtures.ts";
+import { device, otherOrganization, sample } from "../testing/fixtures.ts";
 import { login, startTestServer, type TestServer } from "../testing/harness.ts";
 
 let srv: TestServer;
@@ -15,10 +15,15 @@ beforeAll(async () => {
     ids.push(id);
     // the first five look connected to this node (so the status engine keeps them online)
     const online = i < 5;
-    await srv.sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash, tags, status, ws_node, last_telemetry_at, last_seen_at)
-      values (${id}, ${site!.org}, ${site!.id}, ${`dev-${String(i).padStart(2, "0")}`}, ${i % 3 === 0 ? "windows" : "linux"},
-              '\\x00', ${i % 2 === 0 ? ["role=web"] : ["role=db"]}, ${online ? "online" : "offline"},
-              ${online ? srv.server.services.nodeId : null}, ${online ? new Date() : null}, ${online ? new Date() : null})`;
+    await device(srv.sql, {
+      id,
+      organizationId: site!.org,
+      siteId: site!.id,
+      hostname: `dev-${String(i).padStart(2, "0")}`,
+      os: i % 3 === 0 ? "windows" : "linux",
+      tags: i % 2 === 0 ? ["role=web"] : ["role=db"],
+      ...(online ? { onlineOn: srv.server.services.nodeId } : {}),
+    });
   }
   // two hours of samples for the first device, one a minute
   const now = Date.now();

@@ -3,7 +3,7 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { enrollRealAgent, type EnrolledAgent } from "../testing/agents.ts";
-import { otherOrganization } from "../testing/fixtures.ts";
+import { otherOrganization, script } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 
 /**
@@ -131,8 +131,7 @@ describe("script checks", () => {
       422,
     );
     const other = await otherOrganization(srv.sql);
-    const [foreign] = await srv.sql<{ id: string }[]>`
-      insert into scripts (organization_id, name, language, content) values (${other.organizationId}, 'theirs', 'sh', 'true') returning id`;
-    expect((await post({ ...base, check: { scriptId: foreign!.id, intervalSeconds: 60 } })).status).toBe(404);
+    const foreign = await script(srv.sql, other.organizationId, "theirs");
+    expect((await post({ ...base, check: { scriptId: foreign, intervalSeconds: 60 } })).status).toBe(404);
   });
 });

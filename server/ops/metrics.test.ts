@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
 import type { ServerFrame } from "../protocol/frames.ts";
 import { signBody, signingKey, socketChallenge } from "../protocol/signing.ts";
-import { facts, rawToken, sample } from "../testing/fixtures.ts";
+import { command, facts, notification, notificationChannel, rawToken, sample } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 
 const TOKEN = "scrape-token-0123456789";
@@ -80,15 +80,10 @@ describe("GET /metrics", () => {
     const before = parsePrometheusTextFormat(await (await scrape({ authorization: `Bearer ${TOKEN}` })).text());
     const storedBefore = value(before, "sentpulse_telemetry_samples_stored_total");
     const ws = await pushTelemetry(d, 5, 3);
-    const [channel] = await srv.sql<{ id: string }[]>`
-      insert into notification_channels (organization_id, name, type, config_encrypted)
-      values (${d.organizationId}, 'metrics test', 'webhook', 'x') returning id`;
-    await srv.sql`insert into notification_outbox (organization_id, channel_id, event, payload, status, next_attempt_at)
-      values (${d.organizationId}, ${channel!.id}, 'alert.firing', '{}', 'dead', now()),
-             (${d.organizationId}, ${channel!.id}, 'alert.firing', '{}', 'pending', now() + interval '1 day')`;
-    await srv.sql`insert into commands (organization_id, device_id, type, status)
-      values (${d.organizationId}, ${d.deviceId}, 'script', 'queued'), (${d.organizationId}, ${d.deviceId}, 'script', 'running'),
-             (${d.organizationId}, ${d.deviceId}, 'script', 'succeeded')`;
+    const channel = await notificationChannel(srv.sql, d.organizationId);
+    await notification(srv.sql, d.organizationId, channel, "dead");
+    await notification(srv.sql, d.organizationId, channel, "pending");
+    for (const status of ["queued", "running", "succeeded"] as const) await command(srv.sql, d.organizationId, d.deviceId, status);
 
     const res = await scrape({ authorization: `Bearer ${TOKEN}` });
     expect(res.status).toBe(200);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Sql } from "postgres";
-import { sample } from "../testing/fixtures.ts";
+import { device, organization, sample } from "../testing/fixtures.ts";
 import { testSql } from "../testing/harness.ts";
 import { Ingestor } from "./ingest.ts";
 import { copyLine, summarize } from "./rows.ts";
@@ -9,17 +9,14 @@ import { maintainPartitions, refreshRollup, telemetryRange } from "./store.ts";
 let sql: Sql;
 let deviceId: string;
 let orgId: string;
+let siteId: string;
 beforeAll(async () => {
   sql = await testSql();
   await maintainPartitions(sql);
-  const [org] = await sql<{ id: string }[]>`insert into organizations (name) values ('o') returning id`;
-  const [client] = await sql<{ id: string }[]>`insert into clients (organization_id, name) values (${org!.id}, 'c') returning id`;
-  const [site] = await sql<
-    { id: string }[]
-  >`insert into sites (organization_id, client_id, name) values (${org!.id}, ${client!.id}, 's') returning id`;
-  orgId = org!.id;
-  deviceId = Bun.randomUUIDv7();
-  await sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash) values (${deviceId}, ${orgId}, ${site!.id}, 'h', 'linux', '\\x00')`;
+  const org = await organization(sql);
+  orgId = org.organizationId;
+  siteId = org.siteId;
+  deviceId = await device(sql, { ...org, hostname: "h" });
 }, 120_000);
 afterAll(() => sql.end());
 
@@ -70,9 +67,7 @@ describe("ingest", () => {
 
   test("overlapping flushes keep each device's batches in order: every one of them is stored", async () => {
     const ingest = new Ingestor(sql, { maxRowsPerFlush: 500, maxConcurrentFlushes: 2, maxQueuedRows: 100_000 });
-    const busy = Bun.randomUUIDv7();
-    await sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash)
-              select ${busy}, organization_id, site_id, 'busy', 'linux', '\\x00' from devices where id = ${deviceId}`;
+    const busy = await device(sql, { organizationId: orgId, siteId, hostname: "busy" });
     const results = await Promise.all(
       Array.from({ length: 5000 }, (_, i) => ingest.submit(busy, orgId, { seq: i + 1, samples: [sample()] })),
     );
@@ -125,9 +120,7 @@ describe("rollup and partitions (native engine)", () => {
 
 describe("ingest replays across overlapping flushes", () => {
   test("a replay copied by a second flush is taken back out without touching the first flush's rows", async () => {
-    const dev = Bun.randomUUIDv7();
-    await sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash)
-              select ${dev}, organization_id, site_id, 'replay', 'linux', '\\x00' from devices where id = ${deviceId}`;
+    const dev = await device(sql, { organizationId: orgId, siteId, hostname: "replay" });
     // two ingestors stand for two server nodes receiving the same batches (socket and beacon)
     const a = new Ingestor(sql);
     const b = new Ingestor(sql);

@@ -2,15 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { facts } from "./fixtures.ts";
+import { createToken } from "./fixtures.ts";
 import { agentBinary, type TestServer } from "./harness.ts";
-
-/** Creates an enrollment token through the API and returns the token string. */
-export async function createToken(srv: TestServer, body: Record<string, unknown> = {}): Promise<string> {
-  const res = await srv.api("/api/v1/enrollment-tokens", { body });
-  if (res.status !== 201) throw new Error(`token creation failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { token: string }).token;
-}
 
 export interface EnrolledAgent {
   configPath: string;
@@ -60,16 +53,4 @@ export async function enrollRealAgent(srv: TestServer, tags: string[] = []): Pro
     },
     output: () => log,
   };
-}
-
-/** A device enrolled through the agent enrollment API (no agent process): its id and secret. */
-export async function enrollDevice(srv: TestServer, hostname: string, tags: string[] = []): Promise<{ deviceId: string; secret: string }> {
-  const token = await createToken(srv);
-  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, agentVersion: "1.0.0", facts: facts(hostname), tags }),
-  });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`enrollment failed: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { deviceId: string; secret: string };
 }

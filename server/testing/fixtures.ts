@@ -1,7 +1,14 @@
 import type { Sql } from "postgres";
+import type { TestServer } from "./harness.ts";
 import { sha256 } from "../lib/crypto.ts";
 import { signingKey } from "../protocol/signing.ts";
 import type { DeviceFacts, TelemetrySample } from "../protocol/telemetry.ts";
+
+/**
+ * The one fixtures module: small factories for test data, through the API where one exists, straight
+ * in the database where a test needs a state the API does not make (another tenant, a dead letter, a
+ * command in a given state).
+ */
 
 /** Plausible host facts for a simulated device. */
 export function facts(hostname = `host-${crypto.randomUUID().slice(0, 8)}`, os: DeviceFacts["os"] = "linux"): DeviceFacts {
@@ -41,24 +48,124 @@ export function sample(time = new Date(), cpuPercent = 12.5): TelemetrySample {
   };
 }
 
-/** A second organization with its own site, admin and device, created straight in the database. */
-export async function otherOrganization(sql: Sql) {
-  const [org] = await sql<{ id: string }[]>`insert into organizations (name) values ('Other MSP') returning id`;
+/** An organization with one client and one site, straight in the database. */
+export async function organization(sql: Sql, name = "Test MSP"): Promise<{ organizationId: string; siteId: string }> {
+  const [org] = await sql<{ id: string }[]>`insert into organizations (name) values (${name}) returning id`;
   const [client] = await sql<{ id: string }[]>`insert into clients (organization_id, name) values (${org!.id}, 'C') returning id`;
   const [site] = await sql<
     { id: string }[]
   >`insert into sites (organization_id, client_id, name) values (${org!.id}, ${client!.id}, 'S') returning id`;
+  return { organizationId: org!.id, siteId: site!.id };
+}
+
+/** A device row with the given state (no agent behind it); its id. */
+export async function device(
+  sql: Sql,
+  d: {
+    organizationId: string;
+    siteId: string;
+    id?: string;
+    hostname?: string;
+    os?: "linux" | "windows" | "darwin";
+    tags?: string[];
+    /** Marks it online and connected to this server node (the status engine then keeps it online). */
+    onlineOn?: string;
+    secret?: string;
+  },
+): Promise<string> {
+  const id = d.id ?? Bun.randomUUIDv7();
+  const now = d.onlineOn ? new Date() : null;
+  await sql`
+    insert into devices (id, organization_id, site_id, hostname, os, secret_hash, tags, status, ws_node, last_telemetry_at, last_seen_at)
+    values (${id}, ${d.organizationId}, ${d.siteId}, ${d.hostname ?? `host-${id.slice(-6)}`}, ${d.os ?? "linux"},
+            ${d.secret ? signingKey(d.secret) : Buffer.from([0])}, ${d.tags ?? []}, ${d.onlineOn ? "online" : "offline"},
+            ${d.onlineOn ?? null}, ${now}, ${now})`;
+  return id;
+}
+
+/** A firing alert on a device; its id. */
+export async function alert(sql: Sql, deviceId: string, a: { type?: string; severity?: string; message?: string } = {}): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into alerts (organization_id, device_id, type, severity, state, message)
+    select organization_id, id, ${a.type ?? "cpu_high"}, ${a.severity ?? "critical"}, 'firing', ${a.message ?? "CPU high"}
+    from devices where id = ${deviceId} returning id`;
+  return row!.id;
+}
+
+/** A library script of an organization; its id. */
+export async function script(sql: Sql, organizationId: string, name = "a script"): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into scripts (organization_id, name, language, content) values (${organizationId}, ${name}, 'sh', 'true') returning id`;
+  return row!.id;
+}
+
+/** A notification channel (its sealed config is a placeholder: never delivered from); its id. */
+export async function notificationChannel(sql: Sql, organizationId: string): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into notification_channels (organization_id, name, type, config_encrypted)
+    values (${organizationId}, ${`channel-${crypto.randomUUID().slice(0, 8)}`}, 'webhook', 'x') returning id`;
+  return row!.id;
+}
+
+/** A notification in the outbox: `dead` (a dead letter) or `pending` (due in a day); its id. */
+export async function notification(sql: Sql, organizationId: string, channelId: string, status: "dead" | "pending"): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into notification_outbox (organization_id, channel_id, event, payload, status, next_attempt_at)
+    values (${organizationId}, ${channelId}, 'alert.firing', '{}', ${status}, now() + interval '1 day') returning id`;
+  return row!.id;
+}
+
+/** A command row in the given state, as if queued earlier; its id. */
+export async function command(
+  sql: Sql,
+  organizationId: string,
+  deviceId: string,
+  status: "queued" | "running" | "succeeded",
+): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into commands (organization_id, device_id, type, status) values (${organizationId}, ${deviceId}, 'run_script', ${status})
+    returning id`;
+  return row!.id;
+}
+
+/** A recorded terminal session; its id. */
+export async function terminalSession(sql: Sql, organizationId: string, deviceId: string): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into terminal_sessions (id, organization_id, device_id, cols, rows)
+    values (${Bun.randomUUIDv7()}, ${organizationId}, ${deviceId}, 80, 24) returning id`;
+  return row!.id;
+}
+
+/** A second organization with its own site, owner, device (with a known secret) and firing alert. */
+export async function otherOrganization(sql: Sql) {
+  const { organizationId, siteId } = await organization(sql, "Other MSP");
   const email = `other-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const password = "other password 123";
   await sql`insert into users (organization_id, email, name, role, password_hash)
-            values (${org!.id}, ${email}, 'Other', 'owner', ${await Bun.password.hash(password)})`;
-  const deviceId = Bun.randomUUIDv7();
+            values (${organizationId}, ${email}, 'Other', 'owner', ${await Bun.password.hash(password)})`;
   const secret = "other-device-secret";
-  await sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash)
-            values (${deviceId}, ${org!.id}, ${site!.id}, 'other-host', 'linux', ${signingKey(secret)})`;
-  const [alert] = await sql<{ id: string }[]>`insert into alerts (organization_id, device_id, type, severity, state, message)
-            values (${org!.id}, ${deviceId}, 'offline', 'critical', 'firing', 'x') returning id`;
-  return { organizationId: org!.id, siteId: site!.id, email, password, deviceId, secret, alertId: alert!.id };
+  const deviceId = await device(sql, { organizationId, siteId, hostname: "other-host", secret });
+  const alertId = await alert(sql, deviceId, { type: "offline", message: "x" });
+  return { organizationId, siteId, email, password, deviceId, secret, alertId };
+}
+
+/** Creates an enrollment token through the API and returns the token string. */
+export async function createToken(srv: TestServer, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await srv.api("/api/v1/enrollment-tokens", { body });
+  if (res.status !== 201) throw new Error(`token creation failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** A device enrolled through the agent enrollment API (no agent process): its id and secret. */
+export async function enrollDevice(srv: TestServer, hostname: string, tags: string[] = []): Promise<{ deviceId: string; secret: string }> {
+  const token = await createToken(srv);
+  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, agentVersion: "1.0.0", facts: facts(hostname), tags }),
+  });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`enrollment failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { deviceId: string; secret: string };
 }
 
 /** An enrollment token straight in the database (for expiry and use-count cases). */

@@ -3,6 +3,7 @@ import type { Page } from "playwright-core";
 import type { EnrolledAgent } from "../../server/testing/agents.ts";
 import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
 import { DEVICE_CHARTS, drawnVertices } from "../../server/testing/charts.ts";
+import { alert } from "../../server/testing/fixtures.ts";
 import { ADMIN, type TestServer, waitFor } from "../../server/testing/harness.ts";
 
 /**
@@ -79,8 +80,7 @@ describe("the dashboard in Chromium", () => {
   });
 
   test("an alert can be acknowledged", async () => {
-    await srv.sql`insert into alerts (organization_id, device_id, type, severity, state, message)
-      select organization_id, id, 'cpu_high', 'critical', 'firing', 'CPU above 90 % for 5 minutes' from devices where id = ${agent.deviceId}`;
+    await alert(srv.sql, agent.deviceId, { message: "CPU above 90 % for 5 minutes" });
     await page
       .getByRole("link", { name: /alerts/i })
       .first()
