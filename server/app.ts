@@ -17,6 +17,7 @@ import { apiReference } from "./openapi/routes.ts";
 import { securityHeadersPlugin } from "./ops/headers.ts";
 import { metricsRoutes } from "./ops/metrics.ts";
 import { opsRoutes } from "./ops/routes.ts";
+import { hierarchyRoutes } from "./sites/hierarchy.ts";
 import { siteRoutes } from "./sites/routes.ts";
 import { notificationRoutes } from "./notifications/routes.ts";
 import { ruleRoutes } from "./rules/routes.ts";
@@ -40,6 +41,7 @@ export function createApp(s: Services) {
     .use(deviceRoutes(s))
     .use(enrollmentRoutes(s))
     .use(siteRoutes(s))
+    .use(hierarchyRoutes(s))
     .use(userRoutes(s))
     .use(libraryRoutes(s))
     .use(commandRoutes(s, s.commands))

@@ -22,19 +22,35 @@ export async function bootstrap(sql: Sql, admin: { email?: string | undefined; p
   const generated = admin.password ? undefined : Buffer.from(crypto.getRandomValues(new Uint8Array(15))).toString("base64url");
   const passwordHash = await Bun.password.hash(admin.password ?? generated ?? "", { algorithm: "argon2id" });
   const created = await ifNoUsers(sql, async (tx) => {
-    const organizationId = await createOrganization(tx, { organization: "My MSP", client: "Default client", site: "Default site" });
-    const user = await createUser(tx, { organizationId, email, name: "Administrator", role: "owner", passwordHash });
-    for (const rule of DEFAULT_RULES) await insertRule(tx, organizationId, rule);
+    const { organizationId, userId } = await createTenant(tx, {
+      organization: "My MSP",
+      owner: { email, name: "Administrator", passwordHash },
+      platformAdmin: true,
+    });
     await writeAudit(tx, {
       organizationId,
       actorType: "system",
       actorId: null,
       action: "bootstrap",
       targetType: "user",
-      targetId: user.id,
+      targetId: userId,
       details: { email },
     });
     return generated ? { created: true, email, generatedPassword: generated } : { created: true, email };
   });
   return created ?? { created: false };
+}
+
+/**
+ * A new organization ready to use: a default client and site (where devices enroll), its owner, and
+ * the default alert rules. Run inside the caller's transaction.
+ */
+export async function createTenant(
+  tx: Sql,
+  t: { organization: string; owner: { email: string; name: string; passwordHash: string }; platformAdmin?: boolean },
+): Promise<{ organizationId: string; userId: string }> {
+  const organizationId = await createOrganization(tx, { organization: t.organization, client: "Default client", site: "Default site" });
+  const user = await createUser(tx, { organizationId, role: "owner", ...t.owner, platformAdmin: t.platformAdmin ?? false });
+  for (const rule of DEFAULT_RULES) await insertRule(tx, organizationId, rule);
+  return { organizationId, userId: user.id };
 }

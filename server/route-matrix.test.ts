@@ -64,6 +64,8 @@ beforeAll(async () => {
     endsAt: new Date(Date.now() + 3_600_000).toISOString(),
   });
   foreign["api-keys"] = await as("/api/v1/api-keys", { name: "theirs" });
+  foreign.clients = await as("/api/v1/clients", { name: "their client" });
+  foreign.sites = other.siteId;
   foreign["enrollment-tokens"] = await as("/api/v1/enrollment-tokens", {});
   foreign.users = await as("/api/v1/users", {
     email: `t-${crypto.randomUUID().slice(0, 8)}@example.com`,
@@ -92,6 +94,9 @@ const VALID_BODY: Record<string, unknown> = {
   "POST /api/v1/devices/:id/commands": { type: "reboot", payload: {} },
   "PATCH /api/v1/users/:id": { name: "x" },
   "POST /api/v1/devices/:id/disconnect": {},
+  "PATCH /api/v1/devices/:id": { tags: ["x"] },
+  "PUT /api/v1/clients/:id": { name: "x" },
+  "PUT /api/v1/sites/:id": { name: "x" },
 };
 
 /** The resource kind an `:id` names: the path segment before it. */

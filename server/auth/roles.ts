@@ -11,6 +11,8 @@ export interface Principal {
   email: string | null;
   /** The user's e-mail or the API key's name, for attribution. */
   name: string;
+  /** Runs the install (creates organizations); never true for an API key. */
+  platformAdmin: boolean;
 }
 
 /** Named permissions that actions check, so roles can be refined later without touching routes. */

@@ -47,7 +47,7 @@ export async function insertSession(
 export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSeconds: number): Promise<Principal | undefined> {
   const [row] = await sql<(Principal & { sessionId: string; stale: boolean })[]>`
     select s.id as "sessionId", u.id, u.organization_id as "organizationId", u.role, u.email,
-           s.last_used_at < now() - interval '1 minute' as stale
+           u.platform_admin as "platformAdmin", s.last_used_at < now() - interval '1 minute' as stale
     from sessions s join users u on u.id = s.user_id
     where s.token_hash = ${tokenHash} and s.expires_at > now() and u.disabled_at is null`;
   if (!row) return undefined;
@@ -63,6 +63,7 @@ export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSecond
     role: row.role,
     email: row.email,
     name: row.email ?? "",
+    platformAdmin: row.platformAdmin,
   };
 }
 
@@ -143,5 +144,6 @@ export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Pri
     role: row.role,
     email: null,
     name: row.name,
+    platformAdmin: false,
   };
 }

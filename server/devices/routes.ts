@@ -9,7 +9,8 @@ import { pageLimit } from "../http.ts";
 import { IdParam, Ok, Timestamp, errors, pageOf } from "../lib/schemas.ts";
 import { DeviceFacts } from "../protocol/telemetry.ts";
 import { telemetryRange } from "../telemetry/store.ts";
-import { deleteDevice, getDevice, listDevices, statusCounts } from "./store.ts";
+import { siteInOrganization } from "../sites/store.ts";
+import { deleteDevice, getDevice, listDevices, statusCounts, updateDevicePlacement } from "./store.ts";
 
 const ListQuery = type({
   "status?": "'online' | 'unresponsive' | 'offline'",
@@ -23,6 +24,9 @@ const ListQuery = type({
   "order?": "'asc' | 'desc'",
 });
 const Status = type("'online' | 'unresponsive' | 'offline'");
+/** A tag: `key` or `key=value`, as at enrollment. */
+const Tag = type(/^[A-Za-z0-9_.:-]{1,64}(=[^\s]{0,63})?$/);
+const DeviceChange = type({ "siteId?": "string.uuid", "tags?": Tag.array().atMostLength(32) });
 const LatestTelemetry = type({
   /** Read from JSON in SQL: an ISO string at run time. */
   time: "Date | string",
@@ -197,6 +201,34 @@ export function deviceRoutes(s: Pick<Services, "agents" | "sql">) {
           summary: "Remove a device and its history",
           tags: ["devices"],
         },
+      },
+    )
+    .patch(
+      "/:id",
+      async ({ params, body, principal }) => {
+        if (body.siteId && !(await siteInOrganization(s.sql, principal.organizationId, body.siteId)))
+          throw new NotFound("SITE_NOT_FOUND", "no such site in your organization");
+        const tags = body.tags ? [...new Set(body.tags)] : undefined;
+        const before = await updateDevicePlacement(s.sql, principal.organizationId, params.id, { siteId: body.siteId, tags });
+        if (!before) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "device.updated",
+          targetType: "device",
+          targetId: params.id,
+          details: {
+            ...(body.siteId && body.siteId !== before.siteId ? { siteId: { before: before.siteId, after: body.siteId } } : {}),
+            ...(tags ? { tags: { before: before.tags, after: tags } } : {}),
+          },
+        });
+        return { ok: true };
+      },
+      {
+        role: "technician",
+        params: IdParam,
+        body: DeviceChange,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Move a device to another site of the organization and/or set its tags (key=value)", tags: ["devices"] },
       },
     )
     .post(

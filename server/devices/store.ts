@@ -205,3 +205,21 @@ export async function deleteDevice(sql: Sql, organizationId: string, id: string)
     return true;
   });
 }
+
+/**
+ * Moves a device to another site of its organization (checked by the caller) and/or replaces its
+ * tags; the previous values, or undefined when the device is not the organization's.
+ */
+export async function updateDevicePlacement(
+  sql: Sql,
+  organizationId: string,
+  id: string,
+  change: { siteId?: string; tags?: string[] },
+): Promise<{ siteId: string; tags: string[] } | undefined> {
+  const [row] = await sql<{ siteId: string; tags: string[] }[]>`
+    update devices d set site_id = coalesce(${change.siteId ?? null}::uuid, d.site_id), tags = coalesce(${change.tags ?? null}::text[], d.tags)
+    from devices before
+    where d.id = ${id} and d.organization_id = ${organizationId} and before.id = d.id
+    returning before.site_id as "siteId", before.tags`;
+  return row;
+}

@@ -45,3 +45,128 @@ export async function firstSite(sql: Sql): Promise<{ id: string; organizationId:
     select id, organization_id as "organizationId" from sites order by created_at limit 1`;
   return site;
 }
+
+export interface ClientRow {
+  id: string;
+  name: string;
+  createdAt: Date;
+  sites: { id: string; name: string; deviceCount: number }[];
+}
+
+const clientColumns = (sql: Sql) => sql`
+  c.id, c.name, c.created_at as "createdAt",
+  coalesce((select json_agg(json_build_object('id', s.id, 'name', s.name,
+                   'deviceCount', (select count(*)::int from devices d where d.site_id = s.id)) order by s.name)
+            from sites s where s.client_id = c.id), '[]') as sites`;
+
+/** The organization's clients, each with its sites and their device counts, by name. */
+export async function listClients(sql: Sql, organizationId: string): Promise<ClientRow[]> {
+  return sql<
+    ClientRow[]
+  >`select ${clientColumns(sql)} from clients c where c.organization_id = ${organizationId} order by c.name limit 5000`;
+}
+
+/** One client of the organization with its sites; undefined when it is not theirs. */
+export async function getClient(sql: Sql, organizationId: string, id: string): Promise<ClientRow | undefined> {
+  const [row] = await sql<
+    ClientRow[]
+  >`select ${clientColumns(sql)} from clients c where c.id = ${id} and c.organization_id = ${organizationId}`;
+  return row;
+}
+
+/** A new client (no sites yet); its id. A duplicate name is a unique violation (409). */
+export async function insertClient(sql: Sql, organizationId: string, name: string): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`insert into clients (organization_id, name) values (${organizationId}, ${name}) returning id`;
+  return row!.id;
+}
+
+/** Renames a client of the organization; false when it is not theirs. */
+export async function renameClient(sql: Sql, organizationId: string, id: string, name: string): Promise<boolean> {
+  const rows = await sql`update clients set name = ${name} where id = ${id} and organization_id = ${organizationId} returning id`;
+  return rows.count > 0;
+}
+
+/**
+ * Deletes a client of the organization with its sites, only when none of them has a device
+ * (devices are never deleted by a hierarchy change). "not_found", "not_empty", or "deleted".
+ */
+export async function deleteClient(sql: Sql, organizationId: string, id: string): Promise<"not_found" | "not_empty" | "last" | "deleted"> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    const [row] = await tx<{ devices: number; others: number }[]>`
+      select (select count(*)::int from devices d join sites s on s.id = d.site_id where s.client_id = c.id) as devices,
+             (select count(*)::int from sites s where s.organization_id = c.organization_id and s.client_id <> c.id) as others
+      from clients c where c.id = ${id} and c.organization_id = ${organizationId} for update`;
+    if (!row) return "not_found";
+    if (row.devices > 0) return "not_empty";
+    if (row.others === 0) return "last";
+    await tx`delete from sites where client_id = ${id}`;
+    await tx`delete from clients where id = ${id}`;
+    return "deleted";
+  });
+}
+
+/** A new site under a client of the organization; its id, or undefined when the client is not theirs. */
+export async function insertSite(sql: Sql, organizationId: string, clientId: string, name: string): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into sites (organization_id, client_id, name)
+    select ${organizationId}, c.id, ${name} from clients c where c.id = ${clientId} and c.organization_id = ${organizationId}
+    returning id`;
+  return row?.id;
+}
+
+/** Renames a site or moves it under another client (checked to be the organization's by the caller); false when the site is not theirs. */
+export async function updateSite(
+  sql: Sql,
+  organizationId: string,
+  id: string,
+  change: { name?: string; clientId?: string },
+): Promise<boolean> {
+  const rows = await sql`
+    update sites set name = coalesce(${change.name ?? null}, name), client_id = coalesce(${change.clientId ?? null}::uuid, client_id)
+    where id = ${id} and organization_id = ${organizationId} returning id`;
+  return rows.count > 0;
+}
+
+/** Deletes a site without devices (its enrollment tokens go with it); "not_found", "not_empty", "last" (the organization's only site) or "deleted". */
+export async function deleteSite(sql: Sql, organizationId: string, id: string): Promise<"not_found" | "not_empty" | "last" | "deleted"> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    const [row] = await tx<{ devices: number; others: number }[]>`
+      select (select count(*)::int from devices d where d.site_id = s.id) as devices,
+             (select count(*)::int from sites o where o.organization_id = s.organization_id and o.id <> s.id) as others
+      from sites s where s.id = ${id} and s.organization_id = ${organizationId} for update`;
+    if (!row) return "not_found";
+    if (row.devices > 0) return "not_empty";
+    if (row.others === 0) return "last";
+    await tx`delete from sites where id = ${id}`;
+    return "deleted";
+  });
+}
+
+/** True when the site belongs to the organization. */
+export async function siteInOrganization(sql: Sql, organizationId: string, siteId: string): Promise<boolean> {
+  const [row] = await sql`select 1 from sites where id = ${siteId} and organization_id = ${organizationId}`;
+  return row !== undefined;
+}
+
+export interface OrganizationRow {
+  id: string;
+  name: string;
+  createdAt: Date;
+  clients: number;
+  sites: number;
+  devices: number;
+  users: number;
+}
+
+/** Every organization of the install with its counts (platform administrators). */
+export async function listOrganizations(sql: Sql): Promise<OrganizationRow[]> {
+  return sql<OrganizationRow[]>`
+    select o.id, o.name, o.created_at as "createdAt",
+           (select count(*)::int from clients c where c.organization_id = o.id) as clients,
+           (select count(*)::int from sites s where s.organization_id = o.id) as sites,
+           (select count(*)::int from devices d where d.organization_id = o.id) as devices,
+           (select count(*)::int from users u where u.organization_id = o.id) as users
+    from organizations o order by o.created_at limit 10000`;
+}

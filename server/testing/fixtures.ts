@@ -156,9 +156,14 @@ export async function createToken(srv: TestServer, body: Record<string, unknown>
   return ((await res.json()) as { token: string }).token;
 }
 
-/** A device enrolled through the agent enrollment API (no agent process): its id and secret. */
-export async function enrollDevice(srv: TestServer, hostname: string, tags: string[] = []): Promise<{ deviceId: string; secret: string }> {
-  const token = await createToken(srv);
+/** A device enrolled through the agent enrollment API (no agent process), into `siteId` when given: its id and secret. */
+export async function enrollDevice(
+  srv: TestServer,
+  hostname: string,
+  tags: string[] = [],
+  siteId?: string,
+): Promise<{ deviceId: string; secret: string }> {
+  const token = await createToken(srv, siteId ? { siteId } : {});
   const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
     method: "POST",
     headers: { "content-type": "application/json" },

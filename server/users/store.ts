@@ -26,11 +26,11 @@ export async function getUser(sql: Sql, organizationId: string, id: string): Pro
 
 export async function createUser(
   sql: Sql,
-  u: { organizationId: string; email: string; name: string; role: Role; passwordHash: string },
+  u: { organizationId: string; email: string; name: string; role: Role; passwordHash: string; platformAdmin?: boolean },
 ): Promise<UserSummary> {
   const [row] = await sql<UserSummary[]>`
-    insert into users (organization_id, email, name, role, password_hash)
-    values (${u.organizationId}, ${u.email}, ${u.name}, ${u.role}, ${u.passwordHash})
+    insert into users (organization_id, email, name, role, password_hash, platform_admin)
+    values (${u.organizationId}, ${u.email}, ${u.name}, ${u.role}, ${u.passwordHash}, ${u.platformAdmin ?? false})
     returning ${columns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;

@@ -1,9 +1,10 @@
 import { ApiKeys } from "./settings-api-keys.tsx";
+import { ClientsAndSites } from "./settings-clients.tsx";
 import { EnrollmentTokens } from "./settings-tokens.tsx";
 import { Users } from "./settings-users.tsx";
 import "./settings.css";
 
-/** Organization settings: users, API keys, enrollment tokens. */
+/** Organization settings: clients and sites, users, API keys, enrollment tokens. */
 export default function Settings() {
   document.title = "Settings · SENTpulse";
   return (
@@ -11,9 +12,10 @@ export default function Settings() {
       <div class="page-head">
         <div>
           <h1>Settings</h1>
-          <p>People, programs and enrollment for your organization.</p>
+          <p>Clients and sites, people, programs and enrollment for your organization.</p>
         </div>
       </div>
+      <ClientsAndSites />
       <Users />
       <ApiKeys />
       <EnrollmentTokens />

@@ -1,0 +1,243 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { writeAudit } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { actorOf } from "../auth/roles.ts";
+import { createTenant } from "../bootstrap.ts";
+import type { Services } from "../context.ts";
+import { Conflict, Forbidden, NotFound } from "../errors.ts";
+import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import {
+  deleteClient,
+  deleteSite,
+  getClient,
+  insertClient,
+  insertSite,
+  listClients,
+  listOrganizations,
+  renameClient,
+  updateSite,
+} from "./store.ts";
+
+const Name = type("0 < string <= 200");
+const Client = type({
+  id: "string",
+  name: "string",
+  createdAt: Timestamp,
+  sites: type({ id: "string", name: "string", deviceCount: "number" }).array(),
+});
+const Organization = type({
+  id: "string",
+  name: "string",
+  createdAt: Timestamp,
+  clients: "number",
+  sites: "number",
+  devices: "number",
+  users: "number",
+});
+const NewOrganization = type({
+  name: Name,
+  owner: { email: "string.email <= 320", "name?": "string <= 200", password: "12 <= string <= 1024" },
+});
+const Created = type({ id: "string" });
+
+const NOT_EMPTY = {
+  not_empty: () => new Conflict("NOT_EMPTY", "move or remove its devices first: devices are never deleted by a change of the hierarchy"),
+  last: () => new Conflict("LAST_SITE", "an organization keeps at least one site (devices enroll into it)"),
+} as const;
+
+/**
+ * The hierarchy: organizations (isolated tenants, created by platform administrators) > clients >
+ * sites > devices. Clients and sites are managed by the organization's admins; a client or site with
+ * devices is never deleted (409 NOT_EMPTY), nor an organization's last site (409 LAST_SITE).
+ */
+export function hierarchyRoutes(s: Pick<Services, "sql">) {
+  return new Elysia({ prefix: "/api/v1" })
+    .use(authPlugin(s.sql))
+    .get(
+      "/organizations",
+      async ({ principal }) => {
+        if (!principal.platformAdmin) throw new Forbidden("PLATFORM_ADMIN_ONLY", "only platform administrators see every organization");
+        return { items: await listOrganizations(s.sql) };
+      },
+      {
+        role: "owner",
+        response: { 200: listOf(Organization) },
+        detail: { summary: "Every organization of the install (platform administrators)", tags: ["tenancy"] },
+      },
+    )
+    .post(
+      "/organizations",
+      async ({ body, principal, set }) => {
+        if (!principal.platformAdmin) throw new Forbidden("PLATFORM_ADMIN_ONLY", "only platform administrators create organizations");
+        const passwordHash = await Bun.password.hash(body.owner.password, { algorithm: "argon2id" });
+        const created = await s.sql.begin(async (t) => {
+          const tx = t as unknown as typeof s.sql;
+          const tenant = await createTenant(tx, {
+            organization: body.name,
+            owner: { email: body.owner.email, name: body.owner.name ?? body.owner.email, passwordHash },
+          });
+          await writeAudit(tx, {
+            ...actorOf(principal),
+            action: "organization.created",
+            targetType: "organization",
+            targetId: tenant.organizationId,
+            details: { name: body.name, owner: body.owner.email },
+          });
+          return tenant;
+        });
+        set.status = 201;
+        return { id: created.organizationId };
+      },
+      {
+        role: "owner",
+        body: NewOrganization,
+        response: { 201: Created, ...errors(409, 422) },
+        detail: {
+          summary: "Create an organization with its owner, a default client and site (platform administrators)",
+          tags: ["tenancy"],
+        },
+      },
+    )
+    .get("/clients", async ({ principal }) => ({ items: await listClients(s.sql, principal.organizationId) }), {
+      role: "readonly",
+      response: { 200: listOf(Client) },
+      detail: { summary: "Clients of the organization with their sites", tags: ["tenancy"] },
+    })
+    .post(
+      "/clients",
+      async ({ body, principal, set }) => {
+        const id = await insertClient(s.sql, principal.organizationId, body.name);
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "client.created",
+          targetType: "client",
+          targetId: id,
+          details: { name: body.name },
+        });
+        set.status = 201;
+        return { id };
+      },
+      {
+        role: "admin",
+        body: type({ name: Name }),
+        response: { 201: Created, ...errors(409, 422) },
+        detail: { summary: "Create a client (then add its sites)", tags: ["tenancy"] },
+      },
+    )
+    .get(
+      "/clients/:id",
+      async ({ params, principal }) => {
+        const client = await getClient(s.sql, principal.organizationId, params.id);
+        if (!client) throw new NotFound("CLIENT_NOT_FOUND", "no such client in your organization");
+        return client;
+      },
+      {
+        role: "readonly",
+        params: IdParam,
+        response: { 200: Client, ...errors(404, 422) },
+        detail: { summary: "A client with its sites", tags: ["tenancy"] },
+      },
+    )
+    .put(
+      "/clients/:id",
+      async ({ params, body, principal }) => {
+        const before = await getClient(s.sql, principal.organizationId, params.id);
+        if (!before || !(await renameClient(s.sql, principal.organizationId, params.id, body.name)))
+          throw new NotFound("CLIENT_NOT_FOUND", "no such client in your organization");
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "client.updated",
+          targetType: "client",
+          targetId: params.id,
+          details: { name: { before: before.name, after: body.name } },
+        });
+        return { ok: true };
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        body: type({ name: Name }),
+        response: { 200: Ok, ...errors(404, 409, 422) },
+        detail: { summary: "Rename a client", tags: ["tenancy"] },
+      },
+    )
+    .delete(
+      "/clients/:id",
+      async ({ params, principal }) => {
+        const outcome = await deleteClient(s.sql, principal.organizationId, params.id);
+        if (outcome === "not_found") throw new NotFound("CLIENT_NOT_FOUND", "no such client in your organization");
+        if (outcome !== "deleted") throw NOT_EMPTY[outcome]();
+        await writeAudit(s.sql, { ...actorOf(principal), action: "client.deleted", targetType: "client", targetId: params.id });
+        return { ok: true };
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 409, 422) },
+        detail: { summary: "Delete a client and its sites (only without devices)", tags: ["tenancy"] },
+      },
+    )
+    .post(
+      "/sites",
+      async ({ body, principal, set }) => {
+        const id = await insertSite(s.sql, principal.organizationId, body.clientId, body.name);
+        if (!id) throw new NotFound("CLIENT_NOT_FOUND", "no such client in your organization");
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "site.created",
+          targetType: "site",
+          targetId: id,
+          details: { name: body.name, clientId: body.clientId },
+        });
+        set.status = 201;
+        return { id };
+      },
+      {
+        role: "admin",
+        body: type({ clientId: "string.uuid", name: Name }),
+        response: { 201: Created, ...errors(404, 409, 422) },
+        detail: { summary: "Create a site under a client", tags: ["tenancy"] },
+      },
+    )
+    .put(
+      "/sites/:id",
+      async ({ params, body, principal }) => {
+        if (body.clientId && !(await getClient(s.sql, principal.organizationId, body.clientId)))
+          throw new NotFound("CLIENT_NOT_FOUND", "no such client in your organization");
+        if (!(await updateSite(s.sql, principal.organizationId, params.id, body)))
+          throw new NotFound("SITE_NOT_FOUND", "no such site in your organization");
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "site.updated",
+          targetType: "site",
+          targetId: params.id,
+          details: { ...body },
+        });
+        return { ok: true };
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        body: type({ "name?": Name, "clientId?": "string.uuid" }),
+        response: { 200: Ok, ...errors(404, 409, 422) },
+        detail: { summary: "Rename a site, or move it under another client", tags: ["tenancy"] },
+      },
+    )
+    .delete(
+      "/sites/:id",
+      async ({ params, principal }) => {
+        const outcome = await deleteSite(s.sql, principal.organizationId, params.id);
+        if (outcome === "not_found") throw new NotFound("SITE_NOT_FOUND", "no such site in your organization");
+        if (outcome !== "deleted") throw NOT_EMPTY[outcome]();
+        await writeAudit(s.sql, { ...actorOf(principal), action: "site.deleted", targetType: "site", targetId: params.id });
+        return { ok: true };
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 409, 422) },
+        detail: { summary: "Delete a site (only without devices; its enrollment tokens go with it)", tags: ["tenancy"] },
+      },
+    );
+}
