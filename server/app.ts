@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { agentRoutes } from "./agents/routes.ts";
+import { auditRoutes } from "./audit/routes.ts";
 import { automationRoutes } from "./automation/routes.ts";
 import { maintenanceRoutes } from "./alerts/maintenance.ts";
 import { alertRoutes } from "./alerts/routes.ts";
@@ -43,6 +44,7 @@ export function createApp(s: Services) {
     .use(siteRoutes(s))
     .use(hierarchyRoutes(s))
     .use(userRoutes(s))
+    .use(auditRoutes(s))
     .use(libraryRoutes(s))
     .use(commandRoutes(s, s.commands))
     .use(terminalRoutes(s, s.terminals))

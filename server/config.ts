@@ -24,6 +24,7 @@ const Env = type({
   SENTPULSE_NOTIFY_RETRY_BASE_S: type("string.integer.parse").pipe(type("1 <= number <= 3600")).default("5"),
   SENTPULSE_SCHEDULER_INTERVAL_MS: type("string.integer.parse").pipe(type("100 <= number <= 60000")).default("5000"),
   SENTPULSE_TERMINAL_IDLE_S: type("string.integer.parse").pipe(type("1 <= number <= 86400")).default("600"),
+  SENTPULSE_AUDIT_RETENTION_DAYS: type("string.integer.parse").pipe(type("30 <= number <= 3650")).default("365"),
   "SENTPULSE_ALLOWED_ORIGINS?": type("string").pipe((v, ctx) => {
     const origins = v
       .split(",")
@@ -62,6 +63,8 @@ export interface Config {
   localEnrollFile: string | undefined;
   /** A terminal without input or output this long is closed, seconds. */
   terminalIdleS: number;
+  /** Audit entries older than this many days are deleted by the daily retention job. */
+  auditRetentionDays: number;
   /** 32-byte key (base64) sealing channel secrets; unset = a key generated once in the data directory. */
   secretKey: string | undefined;
   /** First retry delay of a failed notification, doubled each time, seconds. */
@@ -104,6 +107,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     webDistDir: parsed.SENTPULSE_WEB_DIST_DIR,
     localEnrollFile: parsed.SENTPULSE_LOCAL_ENROLL_FILE,
     terminalIdleS: parsed.SENTPULSE_TERMINAL_IDLE_S,
+    auditRetentionDays: parsed.SENTPULSE_AUDIT_RETENTION_DAYS,
     secretKey: parsed.SENTPULSE_SECRET_KEY,
     notifyRetryBaseS: parsed.SENTPULSE_NOTIFY_RETRY_BASE_S,
     schedulerIntervalMs: parsed.SENTPULSE_SCHEDULER_INTERVAL_MS,

@@ -5,6 +5,7 @@ import { AgentHub } from "./agents/hub.ts";
 import { automationReactions } from "./automation/reactions.ts";
 import { Automation } from "./automation/service.ts";
 import { rotateDueSecrets } from "./agents/rotation.ts";
+import { applyAuditRetention } from "./audit/retention.ts";
 import { deleteExpiredSessions } from "./auth/store.ts";
 import { CommandDispatcher } from "./commands/service.ts";
 import { expireCommands } from "./commands/store.ts";
@@ -123,6 +124,7 @@ export async function createServices(config: Config): Promise<Running> {
     every(jobs.intervalMs, "telemetry maintenance", () => jobs.run()),
     every(10 * 60_000, "secret rotation", () => rotateDueSecrets({ sql: db.sql, agents, nodeId, rotationS: config.secretRotationS })),
     every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
+    every(24 * 60 * 60_000, "audit retention", () => applyAuditRetention(db.sql, config.auditRetentionDays)),
     every(60_000, "command expiry", () => expireCommands(db.sql)),
     every(60_000, "alert rule reload", () => rules.reloadRules()),
     every(5_000, "offline rules", () => rules.sweepOffline()),

@@ -1,5 +1,6 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
+import { fieldChanges } from "../audit/changes.ts";
 import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
@@ -7,7 +8,7 @@ import type { Services } from "../context.ts";
 import { NotFound } from "../errors.ts";
 import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { ScriptLanguage } from "../protocol/frames.ts";
-import { deleteScript, getScript, insertScript, listScripts, updateScript } from "./store.ts";
+import { type ScriptRow, deleteScript, getScript, insertScript, listScripts, updateScript } from "./store.ts";
 
 const ScriptBody = type({
   name: "0 < string <= 200",
@@ -30,6 +31,9 @@ const Script = type({
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
+
+/** The fields of a script whose changes its audit entry lists (long content is cut). */
+const SCRIPT_AUDITED: (keyof ScriptRow)[] = ["name", "description", "language", "content", "defaultArgs", "timeoutSeconds", "tags"];
 
 /** The script library: bash, sh, PowerShell and Python scripts with default arguments and a timeout. */
 export function libraryRoutes(s: Pick<Services, "sql">) {
@@ -74,7 +78,8 @@ export function libraryRoutes(s: Pick<Services, "sql">) {
     )
     .put(
       "/:id",
-      async ({ params, body, principal }) => {
+      async ({ params, body, principal, server, request }) => {
+        const before = await mustFind(principal.organizationId, params.id);
         const row = await updateScript(s.sql, principal.organizationId, params.id, body);
         if (!row) throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
         await writeAudit(s.sql, {
@@ -82,7 +87,8 @@ export function libraryRoutes(s: Pick<Services, "sql">) {
           action: "script.updated",
           targetType: "script",
           targetId: row.id,
-          details: { name: row.name },
+          details: { name: row.name, changes: fieldChanges(before, row, SCRIPT_AUDITED) },
+          ip: server?.requestIP(request)?.address ?? null,
         });
         return row;
       },

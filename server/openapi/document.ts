@@ -44,6 +44,7 @@ export function openApiDocument(app: AnyElysia, publicUrl: string): Json {
   });
   const paths: Record<string, Record<string, Operation>> = {};
   const bodies = jsonBodies(app);
+  const declared = declaredContent(app);
   for (const [rawPath, item] of Object.entries(generated.paths as Record<string, Record<string, Operation>>)) {
     const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, "") : rawPath;
     for (const [rawMethod, op] of Object.entries(item)) {
@@ -54,7 +55,7 @@ export function openApiDocument(app: AnyElysia, publicUrl: string): Json {
       paths[path] ??= {};
       const target = paths[path];
       if (target[method]) throw new Error(`two operations for ${method.toUpperCase()} ${path}`);
-      target[method] = rawMethod === "ws" ? webSocket(op) : complete(op);
+      target[method] = rawMethod === "ws" ? webSocket(op) : complete(withDeclared(op, declared.get(`${method} ${path}`)));
     }
   }
   return {
@@ -91,6 +92,33 @@ function jsonBodies(app: AnyElysia): Map<string, Json> {
     out.set(`${r.method.toLowerCase()} ${path}`, arktypeJsonSchema(body as Type));
   }
   return out;
+}
+
+/**
+ * The `detail.responses` of each route, by `method path`: the generator lets a route's response
+ * schemas replace them, so media types a route declares besides JSON (the audit log's `text/csv`)
+ * are added back from here.
+ */
+function declaredContent(app: AnyElysia): Map<string, Record<string, Json>> {
+  const out = new Map<string, Record<string, Json>>();
+  for (const r of app.routes) {
+    const responses = (r.hooks?.detail as { responses?: Record<string, Json> } | undefined)?.responses;
+    if (!responses || !r.hooks?.response) continue;
+    const path = r.path.replace(/:(\w+)/g, "{$1}").replace(/(.)\/+$/, "$1");
+    out.set(`${r.method.toLowerCase()} ${path}`, responses);
+  }
+  return out;
+}
+
+/** The operation with the media types its route declared added to the generated ones, status by status. */
+function withDeclared(op: Operation, declared: Record<string, Json> | undefined): Operation {
+  if (!declared) return op;
+  const responses = { ...op.responses };
+  for (const [status, response] of Object.entries(declared)) {
+    const generated = responses[status] ?? {};
+    responses[status] = { ...generated, ...response, content: { ...(response.content as Json), ...(generated.content as Json) } };
+  }
+  return { ...op, responses };
 }
 
 /** An HTTP operation with its JSON-only body, the global error answers and explicit security. */

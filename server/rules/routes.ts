@@ -1,5 +1,6 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
+import { fieldChanges } from "../audit/changes.ts";
 import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
@@ -9,7 +10,7 @@ import { NotFound, ValidationFailed } from "../errors.ts";
 import { scriptSpec } from "../library/spec.ts";
 import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
-import { type RuleInput, deleteRule, insertRule, listRules, updateRule } from "./store.ts";
+import { type RuleInput, type RuleRow, deleteRule, getRule, insertRule, listRules, updateRule } from "./store.ts";
 
 const RuleBody = type({
   name: "0 < string <= 200",
@@ -79,6 +80,24 @@ const Rule = type({
   updatedAt: Timestamp,
 });
 
+/** The fields of a rule whose changes its audit entry lists (none is secret). */
+const RULE_AUDITED: (keyof RuleRow)[] = [
+  "name",
+  "metric",
+  "operator",
+  "threshold",
+  "durationSeconds",
+  "severity",
+  "cooldownSeconds",
+  "scope",
+  "channelIds",
+  "escalateAfterSeconds",
+  "escalationChannelIds",
+  "check",
+  "mount",
+  "enabled",
+];
+
 /** Alert rules: thresholds held for a duration, per scope, with cooldowns. */
 export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
   const changed = () => s.rules.reloadRules();
@@ -113,8 +132,10 @@ export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
     )
     .put(
       "/:id",
-      async ({ params, body, principal }) => {
-        const row = await updateRule(s.sql, principal.organizationId, params.id, await ruleInput(s.sql, principal.organizationId, body));
+      async ({ params, body, principal, server, request }) => {
+        const input = await ruleInput(s.sql, principal.organizationId, body);
+        const before = await getRule(s.sql, principal.organizationId, params.id);
+        const row = before && (await updateRule(s.sql, principal.organizationId, params.id, input));
         if (!row) throw new NotFound("ALERT_RULE_NOT_FOUND", "no such alert rule in your organization");
         await changed();
         await writeAudit(s.sql, {
@@ -122,7 +143,8 @@ export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
           action: "alert_rule.updated",
           targetType: "alert_rule",
           targetId: row.id,
-          details: { name: row.name },
+          details: { name: row.name, changes: fieldChanges(before, row, RULE_AUDITED) },
+          ip: server?.requestIP(request)?.address ?? null,
         });
         return row;
       },

@@ -113,6 +113,12 @@ export async function listRules(sql: Sql, organizationId?: string): Promise<Rule
   >`select ${columns(sql)} from alert_rules ${organizationId ? sql`where organization_id = ${organizationId}` : sql``} order by name`;
 }
 
+/** One rule of the organization. */
+export async function getRule(sql: Sql, organizationId: string, id: string): Promise<RuleRow | undefined> {
+  const [row] = await sql<RuleRow[]>`select ${columns(sql)} from alert_rules where id = ${id} and organization_id = ${organizationId}`;
+  return row;
+}
+
 export async function insertRule(sql: Sql, organizationId: string, r: RuleInput): Promise<RuleRow> {
   const [row] = await sql<RuleRow[]>`
     insert into alert_rules (organization_id, name, metric, operator, threshold, duration_seconds, severity, cooldown_seconds, scope, channel_ids, enabled,

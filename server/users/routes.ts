@@ -1,5 +1,6 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
+import { fieldChanges } from "../audit/changes.ts";
 import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf, roleAtLeast } from "../auth/roles.ts";
@@ -65,7 +66,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
     )
     .patch(
       "/:id",
-      async ({ params, body, principal }) => {
+      async ({ params, body, principal, server, request }) => {
         const target = await getUser(s.sql, principal.organizationId, params.id);
         if (!target) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
         if (principal.kind === "user" && target.id === principal.id && (body.role !== undefined || body.disabled !== undefined)) {
@@ -76,7 +77,14 @@ export function userRoutes(s: Pick<Services, "sql">) {
         }
         const user = await updateUser(s.sql, principal.organizationId, params.id, body);
         if (!user) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
-        await writeAudit(s.sql, { ...actorOf(principal), action: "user.updated", targetType: "user", targetId: params.id, details: body });
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "user.updated",
+          targetType: "user",
+          targetId: params.id,
+          details: { email: user.email, changes: fieldChanges(target, user, ["role", "name", "disabledAt"]) },
+          ip: server?.requestIP(request)?.address ?? null,
+        });
         return user;
       },
       {
