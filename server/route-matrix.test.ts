@@ -73,6 +73,10 @@ beforeAll(async () => {
     name: "T",
     role: "technician",
   });
+  // the session the other organization's owner signed in with above
+  foreign.sessions = (
+    await srv.sql<{ id: string }[]>`select s.id from sessions s join users u on u.id = s.user_id where u.email = ${other.email}`
+  )[0]!.id;
   foreign["terminal-sessions"] = await terminalSession(srv.sql, other.organizationId, other.deviceId);
   foreign["notification-dead-letters"] = await notification(srv.sql, other.organizationId, foreign["notification-channels"], "dead");
 }, 120_000);

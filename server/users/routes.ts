@@ -3,10 +3,13 @@ import { Elysia } from "elysia";
 import { fieldChanges } from "../audit/changes.ts";
 import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
-import { actorOf, roleAtLeast } from "../auth/roles.ts";
+import { endUserSessions } from "../auth/store.ts";
+import { clearTotp } from "../auth/totp.store.ts";
+import { type Principal, actorOf, roleAtLeast } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { BadRequest, Forbidden, NotFound } from "../errors.ts";
-import { IdParam, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import { IdParam, Ok, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import { checkPassword } from "./password-policy.ts";
 import { createUser, getUser, listUsers, updateUser } from "./store.ts";
 
 const Role = RoleName;
@@ -23,12 +26,21 @@ const NewUser = type({
   email: "string.email <= 320",
   "name?": "string <= 200",
   role: Role,
-  password: "10 <= string <= 1024",
+  password: "0 < string <= 1024",
 });
 const Change = type({ "role?": Role, "name?": "string <= 200", "disabled?": "boolean" });
 
+/** A user of the caller's organization whose role is not above the caller's: 404 / 403 otherwise. */
+async function manageableUser(sql: Services["sql"], principal: Principal, id: string) {
+  const target = await getUser(sql, principal.organizationId, id);
+  if (!target) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
+  if (!roleAtLeast(principal.role, target.role)) throw new Forbidden("ROLE_TOO_HIGH", "that user's role is above yours");
+  return target;
+}
+
 /** People of the organization: list, invite with a role, change role, disable. Admins only. */
 export function userRoutes(s: Pick<Services, "sql">) {
+  const manageable = (principal: Principal, id: string) => manageableUser(s.sql, principal, id);
   return new Elysia({ prefix: "/api/v1/users" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listUsers(s.sql, principal.organizationId) }), {
@@ -40,6 +52,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
       "/",
       async ({ body, principal, set }) => {
         if (!roleAtLeast(principal.role, body.role)) throw new Forbidden("ROLE_TOO_HIGH", "you cannot grant a role above your own");
+        checkPassword(body.password, body.email);
         const user = await createUser(s.sql, {
           organizationId: principal.organizationId,
           email: body.email,
@@ -61,7 +74,10 @@ export function userRoutes(s: Pick<Services, "sql">) {
         role: "admin",
         body: NewUser,
         response: { 201: User, ...errors(409, 422) },
-        detail: { summary: "Create a user with a role", tags: ["users"] },
+        detail: {
+          summary: "Create a user with a role (password policy: 422 PASSWORD_TOO_SHORT / PASSWORD_IS_EMAIL / PASSWORD_TOO_COMMON)",
+          tags: ["users"],
+        },
       },
     )
     .patch(
@@ -93,6 +109,39 @@ export function userRoutes(s: Pick<Services, "sql">) {
         body: Change,
         response: { 200: User, ...errors(400, 404, 422) },
         detail: { summary: "Change a user's role or name, or disable them", tags: ["users"] },
+      },
+    )
+    .delete(
+      "/:id/sessions",
+      async ({ params, principal }) => {
+        await manageable(principal, params.id);
+        await endUserSessions(s.sql, params.id);
+        await writeAudit(s.sql, { ...actorOf(principal), action: "user.sessions_ended", targetType: "user", targetId: params.id });
+        return { ok: true };
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        response: { 200: Ok, ...errors(403, 404, 422) },
+        detail: { summary: "Sign a user out everywhere (every session ends)", tags: ["users"] },
+      },
+    )
+    .delete(
+      "/:id/totp",
+      async ({ params, principal }) => {
+        await manageable(principal, params.id);
+        const had = await clearTotp(s.sql, params.id);
+        await writeAudit(s.sql, { ...actorOf(principal), action: "user.totp_reset", targetType: "user", targetId: params.id, details: { had } });
+        return { ok: true };
+      },
+      {
+        role: "admin",
+        params: IdParam,
+        response: { 200: Ok, ...errors(403, 404, 422) },
+        detail: {
+          summary: "Reset a user's two-factor sign-in (a lost phone); where the organization requires it they enroll again at next sign-in",
+          tags: ["users"],
+        },
       },
     );
 }
