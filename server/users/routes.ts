@@ -131,7 +131,13 @@ export function userRoutes(s: Pick<Services, "sql">) {
       async ({ params, principal }) => {
         await manageable(principal, params.id);
         const had = await clearTotp(s.sql, params.id);
-        await writeAudit(s.sql, { ...actorOf(principal), action: "user.totp_reset", targetType: "user", targetId: params.id, details: { had } });
+        await writeAudit(s.sql, {
+          ...actorOf(principal),
+          action: "user.totp_reset",
+          targetType: "user",
+          targetId: params.id,
+          details: { had },
+        });
         return { ok: true };
       },
       {
