@@ -32,7 +32,7 @@ export function userOnly(p: Principal): Principal & { email: string } {
 }
 
 /** The token hash of the request's session cookie, if any. */
-export const currentSessionHash = (request: Request): Buffer | null => {
+const currentSessionHash = (request: Request): Buffer | null => {
   const token = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
   return token && token.length <= 200 ? sha256(token) : null;
 };

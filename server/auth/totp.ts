@@ -10,7 +10,7 @@ import { sha256 } from "../lib/crypto.ts";
 const PERIOD_S = 30;
 const ISSUER = "SENTpulse";
 /** How many recovery codes a user gets at enrollment. */
-export const RECOVERY_CODE_COUNT = 10;
+const RECOVERY_CODE_COUNT = 10;
 /** Recovery code letters: no 0/o, 1/l/i, so a code read off paper is typed right. */
 const ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";
 

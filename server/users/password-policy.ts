@@ -2,10 +2,10 @@ import { AppError } from "../errors.ts";
 import { COMMON_PASSWORDS } from "./common-passwords.ts";
 
 /** The shortest password accepted, in characters (one constant for every organization). */
-export const PASSWORD_MIN_LENGTH = 12;
+const PASSWORD_MIN_LENGTH = 12;
 
 /** A password the policy refuses: 422 with `PASSWORD_TOO_SHORT`, `PASSWORD_IS_EMAIL` or `PASSWORD_TOO_COMMON`. */
-export class PasswordRejected extends AppError {
+class PasswordRejected extends AppError {
   constructor(code: "PASSWORD_TOO_SHORT" | "PASSWORD_IS_EMAIL" | "PASSWORD_TOO_COMMON", message: string) {
     super(422, code, message, { field: "password" });
   }
