@@ -3,7 +3,7 @@
  * cell a spreadsheet would read as a formula (starting with = + - @, a tab or a carriage return)
  * gets a leading `'`, so an actor name like `=HYPERLINK(…)` stays text (OWASP "CSV injection").
  */
-export function csvCell(value: unknown): string {
+function csvCell(value: unknown): string {
   if (value === null || value === undefined) return "";
   let text = value instanceof Date ? value.toISOString() : typeof value === "string" ? value : JSON.stringify(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;

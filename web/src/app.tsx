@@ -13,6 +13,7 @@ const Alerts = lazy(() => import("./routes/alerts.tsx"));
 const AddDevice = lazy(() => import("./routes/add-device.tsx"));
 const Automation = lazy(() => import("./routes/automation.tsx"));
 const Settings = lazy(() => import("./routes/settings.tsx"));
+const Audit = lazy(() => import("./routes/audit.tsx"));
 const NotFound = lazy(() => import("./routes/not-found.tsx"));
 
 function Root(props: RouteSectionProps) {
@@ -38,6 +39,7 @@ export function App() {
         <Route path="/add-device" component={AddDevice} />
         <Route path="/automation" component={Automation} />
         <Route path="/settings" component={Settings} />
+        <Route path="/audit" component={Audit} />
         <Route path="*404" component={NotFound} />
       </Route>
     </Router>

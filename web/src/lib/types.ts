@@ -20,6 +20,7 @@ export type OsName = "linux" | "windows" | "darwin";
 export type Site = Data<typeof api.api.v1.sites.get>["items"][number];
 export type TagUse = Data<typeof api.api.v1.tags.get>["items"][number];
 export type User = Data<typeof api.api.v1.users.get>["items"][number];
+export type AuditEntry = Data<typeof api.api.v1.audit.get>["items"][number];
 export type Role = User["role"];
 type DeviceQuery = NonNullable<NonNullable<Parameters<typeof api.api.v1.devices.get>[0]>["query"]>;
 export type DeviceSortField = NonNullable<DeviceQuery["sort"]>;
