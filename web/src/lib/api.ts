@@ -5,12 +5,13 @@ import { sessionExpired } from "./session-events.ts";
 /** The one typed client of the dashboard, built from the server's own `App` type; the session cookie rides along. */
 export const api = treaty<App>(location.origin, { fetch: { credentials: "include" } });
 
-/** A failed API call: the server's `{ error: { code, message } }`, or a network failure (status 0). */
+/** A failed API call: the server's `{ error: { code, message, details? } }`, or a network failure (status 0). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -23,9 +24,11 @@ interface EdenResult {
 
 function toApiError(error: { status: unknown; value: unknown }): ApiError {
   const status = typeof error.status === "number" ? error.status : 0;
-  const body = error.value as { error?: { code?: unknown; message?: unknown } } | undefined;
-  if (body && typeof body === "object" && body.error && typeof body.error.message === "string")
-    return new ApiError(status, String(body.error.code ?? "ERROR"), body.error.message);
+  const body = error.value as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined;
+  if (body && typeof body === "object" && body.error && typeof body.error.message === "string") {
+    const details = body.error.details && typeof body.error.details === "object" ? (body.error.details as Record<string, unknown>) : {};
+    return new ApiError(status, String(body.error.code ?? "ERROR"), body.error.message, details);
+  }
   if (error.value instanceof Error || status === 503)
     return new ApiError(0, "NETWORK", "the server cannot be reached; check your connection and try again");
   return new ApiError(

@@ -18,10 +18,15 @@ export async function loadSession(): Promise<Principal | null> {
   }
 }
 
-/** Signs in (sets the httpOnly session cookie) and loads the principal; throws ApiError on bad credentials. */
-export async function signIn(email: string, password: string, totp?: string): Promise<void> {
-  await call(api.api.v1.auth.login.post({ email, password, ...(totp ? { totp } : {}) }), { auth: false });
+/**
+ * Signs in (sets the httpOnly session cookie) and loads the principal; throws ApiError on bad
+ * credentials (`TOTP_REQUIRED`, `TOTP_ENROLLMENT_REQUIRED` when a code is needed). Answers the
+ * recovery codes when this sign-in enrolled two-factor (shown once).
+ */
+export async function signIn(email: string, password: string, totp?: string): Promise<string[] | undefined> {
+  const res = await call(api.api.v1.auth.login.post({ email, password, ...(totp ? { totp } : {}) }), { auth: false });
   await loadSession();
+  return res.recoveryCodes;
 }
 
 export async function signOut(): Promise<void> {

@@ -3,15 +3,22 @@ import { Show, createSignal, onMount } from "solid-js";
 import * as v from "valibot";
 import { Logo } from "../components/Logo.tsx";
 import { ThemeToggle } from "../components/ThemeToggle.tsx";
-import { errorMessage } from "../lib/api.ts";
+import { QrCode } from "../components/QrCode.tsx";
+import { ApiError, errorMessage } from "../lib/api.ts";
 import { fieldErrors } from "../lib/forms.ts";
 import { loadSession, principal, safeNext, signIn } from "../lib/session.ts";
+import { RecoveryCodes } from "./settings-security.tsx";
 import "./login.css";
+import "./security.css";
 
 const LoginForm = v.object({
   email: v.pipe(v.string(), v.trim(), v.nonEmpty("Enter your email address."), v.email("That is not an email address."), v.maxLength(320)),
   password: v.pipe(v.string(), v.nonEmpty("Enter your password."), v.maxLength(1024)),
-  totp: v.pipe(v.string(), v.trim(), v.regex(/^(\d{6})?$/, "The code has 6 digits.")),
+  totp: v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^(\d{6}|[a-z2-9]{4}-?[a-z2-9]{4}-?[a-z2-9]{4})?$/i, "The code has 6 digits (a recovery code: xxxx-xxxx-xxxx)."),
+  ),
 });
 
 export default function Login() {
@@ -21,6 +28,10 @@ export default function Login() {
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [serverError, setServerError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
+  /** Set once the server asks for a second factor (TOTP_REQUIRED) or for enrollment (TOTP_ENROLLMENT_REQUIRED). */
+  const [codeNeeded, setCodeNeeded] = createSignal(false);
+  const [enrollment, setEnrollment] = createSignal<{ secret: string; otpauthUrl: string } | null>(null);
+  const [recoveryCodes, setRecoveryCodes] = createSignal<string[] | null>(null);
   const next = () => safeNext(params.next);
 
   onMount(async () => {
@@ -47,11 +58,20 @@ export default function Login() {
     setErrors({});
     setBusy(true);
     try {
-      await signIn(parsed.output.email, parsed.output.password, parsed.output.totp || undefined);
-      navigate(next(), { replace: true });
+      const codes = await signIn(parsed.output.email, parsed.output.password, parsed.output.totp || undefined);
+      if (codes) setRecoveryCodes(codes);
+      else navigate(next(), { replace: true });
     } catch (err) {
-      setServerError(errorMessage(err));
-      document.getElementById("login-password")?.focus();
+      const code = err instanceof ApiError ? err.code : "";
+      if (code === "TOTP_REQUIRED" || code === "TOTP_ENROLLMENT_REQUIRED") {
+        const { secret, otpauthUrl } = err instanceof ApiError ? err.details : {};
+        if (typeof secret === "string" && typeof otpauthUrl === "string") setEnrollment({ secret, otpauthUrl });
+        setCodeNeeded(true);
+        queueMicrotask(() => document.getElementById("login-totp")?.focus());
+      } else {
+        setServerError(errorMessage(err));
+        document.getElementById(code === "INVALID_TOTP" ? "login-totp" : "login-password")?.focus();
+      }
     } finally {
       setBusy(false);
     }
@@ -71,7 +91,10 @@ export default function Login() {
         </div>
         <h1>Sign in</h1>
         <p class="muted">Monitor and manage your fleet.</p>
-        <form onSubmit={submit} novalidate aria-describedby={serverError() ? "login-error" : undefined}>
+        <Show when={recoveryCodes()}>
+          {(codes) => <RecoveryCodes codes={codes()} onDone={() => navigate(next(), { replace: true })} />}
+        </Show>
+        <form onSubmit={submit} novalidate hidden={!!recoveryCodes()} aria-describedby={serverError() ? "login-error" : undefined}>
           <Show when={serverError()}>
             <div class="error-note" id="login-error" role="alert" data-testid="login-error">
               {serverError()}
@@ -113,27 +136,46 @@ export default function Login() {
               </span>
             </Show>
           </div>
-          <div class="field">
-            <label for="login-totp">
-              Authentication code <span class="muted">(if two-factor is on)</span>
-            </label>
-            <input
-              id="login-totp"
-              name="totp"
-              type="text"
-              inputmode="numeric"
-              autocomplete="one-time-code"
-              maxlength="6"
-              placeholder="123456"
-              aria-invalid={!!errors().totp}
-              aria-describedby={errors().totp ? "login-totp-error" : undefined}
-            />
-            <Show when={errors().totp}>
-              <span class="field-error" id="login-totp-error">
-                {errors().totp}
-              </span>
-            </Show>
-          </div>
+          <Show when={enrollment()}>
+            {(e) => (
+              <div class="totp-setup" data-testid="login-enroll">
+                <p>Your organization requires two-factor sign-in. Scan this with your authenticator app, then enter its code.</p>
+                <QrCode text={e().otpauthUrl} label="QR code to add SENTpulse to an authenticator app" size={180} />
+                <code class="mono" data-testid="login-enroll-secret">
+                  {e().secret}
+                </code>
+              </div>
+            )}
+          </Show>
+          <Show when={codeNeeded()}>
+            <div class="field">
+              <label for="login-totp">Authentication code</label>
+              <input
+                id="login-totp"
+                name="totp"
+                type="text"
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                maxlength="16"
+                placeholder="123456"
+                data-testid="login-totp"
+                aria-invalid={!!errors().totp}
+                aria-describedby={errors().totp ? "login-totp-error" : "login-totp-help"}
+              />
+              <Show
+                when={errors().totp}
+                fallback={
+                  <span class="muted" id="login-totp-help">
+                    The 6-digit code from your app, or a recovery code.
+                  </span>
+                }
+              >
+                <span class="field-error" id="login-totp-error">
+                  {errors().totp}
+                </span>
+              </Show>
+            </div>
+          </Show>
           <button type="submit" class="btn btn-primary login-submit" data-testid="login-submit" disabled={busy()}>
             {busy() ? "Signing in…" : "Sign in"}
           </button>

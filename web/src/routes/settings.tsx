@@ -1,10 +1,12 @@
 import { ApiKeys } from "./settings-api-keys.tsx";
 import { ClientsAndSites } from "./settings-clients.tsx";
+import { Security } from "./settings-security.tsx";
+import { Sessions } from "./settings-sessions.tsx";
 import { EnrollmentTokens } from "./settings-tokens.tsx";
 import { Users } from "./settings-users.tsx";
 import "./settings.css";
 
-/** Organization settings: clients and sites, users, API keys, enrollment tokens. */
+/** Settings: your sign-in security and sessions; the organization's clients and sites, users, API keys, enrollment tokens. */
 export default function Settings() {
   document.title = "Settings · SENTpulse";
   return (
@@ -15,6 +17,8 @@ export default function Settings() {
           <p>Clients and sites, people, programs and enrollment for your organization.</p>
         </div>
       </div>
+      <Security />
+      <Sessions />
       <ClientsAndSites />
       <Users />
       <ApiKeys />
