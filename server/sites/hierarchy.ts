@@ -11,6 +11,7 @@ import {
   deleteClient,
   deleteSite,
   getClient,
+  inTransaction,
   insertClient,
   insertSite,
   listClients,
@@ -71,8 +72,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
       async ({ body, principal, set }) => {
         if (!principal.platformAdmin) throw new Forbidden("PLATFORM_ADMIN_ONLY", "only platform administrators create organizations");
         const passwordHash = await Bun.password.hash(body.owner.password, { algorithm: "argon2id" });
-        const created = await s.sql.begin(async (t) => {
-          const tx = t as unknown as typeof s.sql;
+        const created = await inTransaction(s.sql, async (tx) => {
           const tenant = await createTenant(tx, {
             organization: body.name,
             owner: { email: body.owner.email, name: body.owner.name ?? body.owner.email, passwordHash },

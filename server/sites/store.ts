@@ -170,3 +170,8 @@ export async function listOrganizations(sql: Sql): Promise<OrganizationRow[]> {
            (select count(*)::int from users u where u.organization_id = o.id) as users
     from organizations o order by o.created_at limit 10000`;
 }
+
+/** Runs `work` in one transaction: creating an organization spans the sites, users and rules stores. */
+export function inTransaction<T>(sql: Sql, work: (tx: Sql) => Promise<T>): Promise<T> {
+  return sql.begin((t) => work(t as unknown as Sql)) as Promise<T>;
+}

@@ -1,10 +1,14 @@
 import { For, Index, Show } from "solid-js";
 import { now } from "../lib/clock.ts";
+import { createSites, siteLabel } from "../lib/fleet.ts";
 import { OS_LABEL, bytes, dateTime, duration } from "../lib/format.ts";
 import type { DeviceDetail } from "../lib/types.ts";
 
-/** System facts of a device: identity, OS, hardware, disks and network interfaces. */
-export function DeviceInfo(props: { device: DeviceDetail }) {
+/**
+ * System facts of a device: identity, OS, hardware, disks and network interfaces; with `onMove`
+ * (technicians and up), a picker that moves the device to another site of the organization.
+ */
+export function DeviceInfo(props: { device: DeviceDetail; onMove?: (siteId: string) => void }) {
   const d = () => props.device;
   // Uptime as last reported, advanced by the time since while the device is online.
   const uptime = () => {
@@ -39,6 +43,7 @@ export function DeviceInfo(props: { device: DeviceDetail }) {
           )}
         </Index>
       </dl>
+      <Show when={props.onMove}>{(move) => <SiteMove siteId={d().siteId} onMove={move()} />}</Show>
       <h3 class="sub">Disks</h3>
       <Show when={d().disks.length} fallback={<p class="muted">No disks reported.</p>}>
         <ul class="plain-list">
@@ -68,5 +73,26 @@ export function DeviceInfo(props: { device: DeviceDetail }) {
         </ul>
       </Show>
     </section>
+  );
+}
+
+/** The sites of the organization in a select; choosing another one moves the device there. */
+function SiteMove(props: { siteId: string; onMove: (siteId: string) => void }) {
+  const sites = createSites();
+  return (
+    <Show when={(sites.data()?.length ?? 0) > 1}>
+      <label class="site-move">
+        <span class="muted">Move to site</span>
+        <select
+          data-testid="device-site"
+          value={props.siteId}
+          onChange={(e) => {
+            if (e.currentTarget.value !== props.siteId) props.onMove(e.currentTarget.value);
+          }}
+        >
+          <For each={sites.data() ?? []}>{(s) => <option value={s.id}>{siteLabel(s)}</option>}</For>
+        </select>
+      </label>
+    </Show>
   );
 }

@@ -72,6 +72,16 @@ export default function DevicePage() {
     }),
   );
 
+  const moveTo = async (siteId: string) => {
+    try {
+      await call(api.api.v1.devices({ id: params.id }).patch({ siteId }));
+      toast("success", "The device was moved.");
+      refetch();
+    } catch (e) {
+      toast("error", errorMessage(e));
+    }
+  };
+
   const remove = async () => {
     const d = current();
     if (!d) return;
@@ -185,7 +195,7 @@ export default function DevicePage() {
                   <DeviceAlerts deviceId={d().id} />
                   <TerminalRecordings deviceId={d().id} />
                 </div>
-                <DeviceInfo device={d()} />
+                <DeviceInfo device={d()} onMove={canRun() ? moveTo : undefined} />
               </div>
               <RunScriptDialog
                 open={search.action === "run-script"}

@@ -8,6 +8,8 @@ import { toast } from "../lib/toast.ts";
 
 type Target = { kind: "client" | "site"; id: string; name: string };
 
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 /**
  * Clients and their sites: the hierarchy devices belong to. Admins add clients and sites, rename and
  * delete them; a client or site with devices is not deleted (the server says so).
@@ -54,7 +56,7 @@ export function ClientsAndSites() {
           <p class="muted">Devices belong to a site of a client. Enrollment tokens are made per site (Add device).</p>
         </div>
         <Show when={canEdit()}>
-          <form class="inline-form" onSubmit={addClient} data-testid="client-add">
+          <form class="inline-form compact" onSubmit={addClient} data-testid="client-add">
             <label class="sr-only" for="client-name">
               New client
             </label>
@@ -99,7 +101,7 @@ export function ClientsAndSites() {
                         {(s) => (
                           <li data-testid="site-row">
                             <span>{s.name}</span>
-                            <span class="muted">{s.deviceCount} devices</span>
+                            <span class="muted">{count(s.deviceCount, "device")}</span>
                             <Show when={canEdit()}>
                               <button
                                 class="btn btn-sm btn-danger"
@@ -114,7 +116,7 @@ export function ClientsAndSites() {
                       </For>
                     </ul>
                     <Show when={canEdit()}>
-                      <form class="inline-form" onSubmit={(e) => addSite(e, c.id)} data-testid="site-add">
+                      <form class="inline-form compact" onSubmit={(e) => addSite(e, c.id)} data-testid="site-add">
                         <label class="sr-only" for={`site-${c.id}`}>
                           New site of {c.name}
                         </label>
