@@ -7,6 +7,7 @@ import { createTenant } from "../bootstrap.ts";
 import type { Services } from "../context.ts";
 import { Conflict, Forbidden, NotFound } from "../errors.ts";
 import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import { checkPassword } from "../users/password-policy.ts";
 import {
   deleteClient,
   deleteSite,
@@ -38,7 +39,7 @@ const Organization = type({
 });
 const NewOrganization = type({
   name: Name,
-  owner: { email: "string.email <= 320", "name?": "string <= 200", password: "12 <= string <= 1024" },
+  owner: { email: "string.email <= 320", "name?": "string <= 200", password: "0 < string <= 1024" },
 });
 const Created = type({ id: "string" });
 
@@ -71,6 +72,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
       "/organizations",
       async ({ body, principal, set }) => {
         if (!principal.platformAdmin) throw new Forbidden("PLATFORM_ADMIN_ONLY", "only platform administrators create organizations");
+        checkPassword(body.owner.password, body.owner.email);
         const passwordHash = await Bun.password.hash(body.owner.password, { algorithm: "argon2id" });
         const created = await inTransaction(s.sql, async (tx) => {
           const tenant = await createTenant(tx, {
