@@ -2,22 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BeaconError, sendBeacon } from "../../agent/transport/beacon.ts";
 import { PROTOCOL_VERSION, type ServerFrame } from "../protocol/frames.ts";
 import { SIGNATURE_HEADERS, signBody, signingKey, socketChallenge } from "../protocol/signing.ts";
-import { facts, otherOrganization, rawToken, sample } from "../testing/fixtures.ts";
+import { enrollDevice, facts, otherOrganization, sample } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 
 let srv: TestServer;
 let device: { deviceId: string; secret: string };
 
-async function newDevice(): Promise<{ deviceId: string; secret: string }> {
-  const [site] = await srv.sql<{ id: string; org: string }[]>`select id, organization_id as org from sites order by created_at limit 1`;
-  const token = await rawToken(srv.sql, site!.org, site!.id);
-  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, agentVersion: "1.0.0", facts: facts(), tags: [] }),
-  });
-  return (await res.json()) as { deviceId: string; secret: string };
-}
+/** A device enrolled through the API, with no agent process behind it. */
+const newDevice = () => enrollDevice(srv, `host-${crypto.randomUUID().slice(0, 8)}`);
 
 beforeAll(async () => {
   srv = await startTestServer();

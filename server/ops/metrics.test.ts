@@ -2,23 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
 import type { ServerFrame } from "../protocol/frames.ts";
 import { signBody, signingKey, socketChallenge } from "../protocol/signing.ts";
-import { command, facts, notification, notificationChannel, rawToken, sample } from "../testing/fixtures.ts";
+import { command, enrollDevice, notification, notificationChannel, sample } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 
 const TOKEN = "scrape-token-0123456789";
 let srv: TestServer;
 let second: TestServer;
 
-async function newDevice(): Promise<{ deviceId: string; secret: string; organizationId: string }> {
-  const [site] = await srv.sql<{ id: string; org: string }[]>`select id, organization_id as org from sites order by created_at limit 1`;
-  const token = await rawToken(srv.sql, site!.org, site!.id);
-  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, agentVersion: "1.0.0", facts: facts(), tags: [] }),
-  });
-  return { ...((await res.json()) as { deviceId: string; secret: string }), organizationId: site!.org };
-}
+/** A device enrolled through the API, with no agent process behind it. */
+const newDevice = () => enrollDevice(srv, `host-${crypto.randomUUID().slice(0, 8)}`);
 
 /** Connects as the device over the real agent socket and sends `batches` telemetry frames, each waited for until acked. */
 async function pushTelemetry(d: { deviceId: string; secret: string }, batches: number, samplesPerBatch: number): Promise<WebSocket> {

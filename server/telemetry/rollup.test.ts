@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sendBeacon } from "../../agent/transport/beacon.ts";
-import { facts, rawToken, sample } from "../testing/fixtures.ts";
+import { enrollDevice, sample } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer } from "../testing/harness.ts";
 import { telemetryJobs } from "./store.ts";
 
@@ -10,16 +10,8 @@ import { telemetryJobs } from "./store.ts";
 let srv: TestServer;
 const HOUR = 3600_000;
 
-async function newDevice(): Promise<{ deviceId: string; secret: string }> {
-  const [site] = await srv.sql<{ id: string; org: string }[]>`select id, organization_id as org from sites order by created_at limit 1`;
-  const token = await rawToken(srv.sql, site!.org, site!.id);
-  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, agentVersion: "1.0.0", facts: facts(), tags: [] }),
-  });
-  return (await res.json()) as { deviceId: string; secret: string };
-}
+/** A device enrolled through the API, with no agent process behind it. */
+const newDevice = () => enrollDevice(srv, `host-${crypto.randomUUID().slice(0, 8)}`);
 
 /** The start of the hour (UTC) `days` days ago, plus `minutes`. */
 function hourAgo(days: number, minutes = 0): Date {

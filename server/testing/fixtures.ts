@@ -156,13 +156,13 @@ export async function createToken(srv: TestServer, body: Record<string, unknown>
   return ((await res.json()) as { token: string }).token;
 }
 
-/** A device enrolled through the agent enrollment API (no agent process), into `siteId` when given: its id and secret. */
+/** A device enrolled through the agent enrollment API (no agent process), into `siteId` when given: its id, secret and organization. */
 export async function enrollDevice(
   srv: TestServer,
   hostname: string,
   tags: string[] = [],
   siteId?: string,
-): Promise<{ deviceId: string; secret: string }> {
+): Promise<{ deviceId: string; secret: string; organizationId: string }> {
   const token = await createToken(srv, siteId ? { siteId } : {});
   const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
     method: "POST",
@@ -170,7 +170,11 @@ export async function enrollDevice(
     body: JSON.stringify({ token, agentVersion: "1.0.0", facts: facts(hostname), tags }),
   });
   if (res.status !== 201 && res.status !== 200) throw new Error(`enrollment failed: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { deviceId: string; secret: string };
+  const enrolled = (await res.json()) as { deviceId: string; secret: string };
+  const [row] = await srv.sql<
+    { organizationId: string }[]
+  >`select organization_id as "organizationId" from devices where id = ${enrolled.deviceId}`;
+  return { ...enrolled, organizationId: row!.organizationId };
 }
 
 /** An enrollment token straight in the database (for expiry and use-count cases). */
