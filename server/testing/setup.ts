@@ -1,4 +1,4 @@
-import { afterAll } from "bun:test";
+import { afterAll, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { startEmbeddedPostgres } from "../../db/embedded.ts";
  * Preloaded once per `bun test` run: one real PostgreSQL (embedded) for the whole run; each test
  * file creates its own database on it (see harness.ts).
  */
+// integration tests start a real PostgreSQL, servers and agent processes (bunfig has no timeout key)
+setDefaultTimeout(120_000);
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-test-"));
 const pg = await startEmbeddedPostgres(dir);
 process.env.SENTPULSE_TEST_PG_URL = pg.url.replace(/\/sentpulse$/, "/postgres");
