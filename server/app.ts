@@ -12,6 +12,7 @@ import { libraryRoutes } from "./library/routes.ts";
 import type { Services } from "./context.ts";
 import { deviceRoutes } from "./devices/routes.ts";
 import { enrollmentRoutes } from "./enrollment/routes.ts";
+import { groupRoutes } from "./groups/routes.ts";
 import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
 import { liveRoutes } from "./live/routes.ts";
 import { apiReference } from "./openapi/routes.ts";
@@ -43,6 +44,7 @@ export function createApp(s: Services) {
     .use(enrollmentRoutes(s))
     .use(siteRoutes(s))
     .use(hierarchyRoutes(s))
+    .use(groupRoutes(s))
     .use(userRoutes(s))
     .use(auditRoutes(s))
     .use(libraryRoutes(s))

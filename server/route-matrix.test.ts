@@ -65,6 +65,7 @@ beforeAll(async () => {
   });
   foreign["api-keys"] = await as("/api/v1/api-keys", { name: "theirs" });
   foreign.clients = await as("/api/v1/clients", { name: "their client" });
+  foreign.groups = await as("/api/v1/groups", { name: "theirs", expression: "cpu > 1" });
   foreign.sites = other.siteId;
   foreign["enrollment-tokens"] = await as("/api/v1/enrollment-tokens", {});
   foreign.users = await as("/api/v1/users", {
@@ -101,6 +102,7 @@ const VALID_BODY: Record<string, unknown> = {
   "PATCH /api/v1/devices/:id": { tags: ["x"] },
   "PUT /api/v1/clients/:id": { name: "x" },
   "PUT /api/v1/sites/:id": { name: "x" },
+  "PUT /api/v1/groups/:id": { name: "x", expression: "cpu > 1" },
 };
 
 /** The resource kind an `:id` names: the path segment before it. */

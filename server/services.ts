@@ -12,6 +12,8 @@ import { expireCommands } from "./commands/store.ts";
 import type { Config } from "./config.ts";
 import type { Services } from "./context.ts";
 import { LocalBus } from "./events/bus.ts";
+import { GroupEngine } from "./groups/engine.ts";
+import { groupReactions } from "./groups/reactions.ts";
 import { LiveHub } from "./live/hub.ts";
 import { liveReactions } from "./live/reactions.ts";
 import { log } from "./log.ts";
@@ -79,6 +81,7 @@ export async function createServices(config: Config): Promise<Running> {
   ruleReactions(bus, rules);
   notificationReactions(bus, notifier);
   automationReactions(bus, automation);
+  groupReactions(bus, new GroupEngine(db.sql));
 
   const services: Services = {
     config,

@@ -51,7 +51,9 @@ interface SocketState {
  * upgrade, so a bad one gets 400/401 and no socket. Then hello → welcome, telemetry → ack after
  * commit, results of server calls, and a secret rotation when one is due.
  */
-export function agentSocket(s: Pick<Services, "agents" | "commands" | "config" | "ingest" | "nodeId" | "sql" | "status" | "terminals">) {
+export function agentSocket(
+  s: Pick<Services, "agents" | "bus" | "commands" | "config" | "ingest" | "nodeId" | "sql" | "status" | "terminals">,
+) {
   const states = new Map<string, SocketState>();
 
   return new Elysia()
@@ -143,6 +145,7 @@ export function agentSocket(s: Pick<Services, "agents" | "commands" | "config" |
           switch (parsed.type) {
             case "hello": {
               await updateFacts(s.sql, device.id, parsed.data.agentVersion, parsed.data.facts);
+              s.bus.publish("device.changed", { deviceIds: [device.id] });
               if (device.rotationDue) void rotateSecret(s, device.id);
               await s.commands.deliverPending(device.id);
               break;

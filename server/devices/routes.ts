@@ -18,6 +18,8 @@ const ListQuery = type({
   "siteId?": "string.uuid",
   "tag?": "0 < string <= 128",
   "os?": "'linux' | 'windows' | 'darwin'",
+  /** Members of this smart group. */
+  "groupId?": "string.uuid",
   "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
   "cursor?": "string <= 600",
   "sort?": "'hostname' | 'status' | 'lastSeen' | 'cpu' | 'memory' | 'disk'",
@@ -109,7 +111,7 @@ const encodeCursor = (c: Cursor) =>
   Buffer.from(JSON.stringify("offset" in c ? { o: c.offset } : { h: c.hostname, i: c.id })).toString("base64url");
 
 /** Fleet: device list with filters and cursor paging, detail, telemetry history, delete, socket cut. */
-export function deviceRoutes(s: Pick<Services, "agents" | "sql">) {
+export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
   const mustFind = async (organizationId: string, id: string) => {
     const d = await getDevice(s.sql, organizationId, id);
     if (!d) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
@@ -185,6 +187,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "sql">) {
         if (!(await deleteDevice(s.sql, principal.organizationId, params.id)))
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
         s.agents.disconnect(params.id, 0);
+        s.bus.publish("device.changed", { deviceIds: [params.id] });
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "device.deleted",
@@ -211,6 +214,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "sql">) {
         const tags = body.tags ? [...new Set(body.tags)] : undefined;
         const before = await updateDevicePlacement(s.sql, principal.organizationId, params.id, { siteId: body.siteId, tags });
         if (!before) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+        s.bus.publish("device.changed", { deviceIds: [params.id] });
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "device.updated",

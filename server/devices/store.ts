@@ -52,6 +52,8 @@ export interface DeviceListFilter {
   siteId?: string | undefined;
   tag?: string | undefined;
   os?: string | undefined;
+  /** Members of this smart group (server/groups). */
+  groupId?: string | undefined;
 }
 
 const latest = (sql: Sql) => sql`
@@ -77,6 +79,7 @@ function where(sql: Sql, organizationId: string, f: DeviceListFilter) {
     ${f.siteId ? sql`and d.site_id = ${f.siteId}` : sql``}
     ${f.tag ? sql`and d.tags @> array[${f.tag}]::text[]` : sql``}
     ${f.os ? sql`and d.os = ${f.os}` : sql``}
+    ${f.groupId ? sql`and exists (select 1 from device_group_members m where m.group_id = ${f.groupId} and m.device_id = d.id)` : sql``}
     ${like ? sql`and (d.hostname ilike ${like} or d.os_name ilike ${like} or d.serial_number ilike ${like} or array_to_string(d.tags, ' ') ilike ${like})` : sql``}`;
 }
 

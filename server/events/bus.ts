@@ -59,6 +59,10 @@ export interface Events {
   "command.finished": CommandFinished;
   /** A schedule's workflow occurrence is due. */
   "schedule.due": ScheduleDue;
+  /** Devices' facts (hello), tags or site changed, or they were deleted: smart groups re-evaluate them. */
+  "device.changed": { deviceIds: string[] };
+  /** A smart group was created, changed or deleted: its organization's membership is re-evaluated. */
+  "group.changed": { organizationId: string; groupId: string };
 }
 
 export type Topic = keyof Events;

@@ -87,7 +87,7 @@ const NUMBER_FIELDS: Record<string, Num> = {
   load1: telemetry("load1"),
 };
 /** Every field name, for error messages and the dashboard's help. */
-export const FIELDS = [...Object.keys(TEXT_FIELDS), ...Object.keys(NUMBER_FIELDS), "tag.<key>"];
+const FIELDS = [...Object.keys(TEXT_FIELDS), ...Object.keys(NUMBER_FIELDS), "tag.<key>"];
 
 const TAG_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
 function tagValue(tags: string[], key: string): string | undefined {
@@ -195,14 +195,14 @@ class Parser {
   private depth = 0;
   constructor(private readonly tokens: Token[]) {}
 
-  private get peek(): Token {
+  private peek(): Token {
     return this.tokens[this.i] as Token;
   }
   private next(): Token {
     return this.tokens[this.i++] as Token;
   }
   private keyword(word: string): boolean {
-    const t = this.peek;
+    const t = this.peek();
     if (t.kind === "ident" && t.text.toLowerCase() === word) {
       this.i++;
       return true;
@@ -211,9 +211,9 @@ class Parser {
   }
 
   parse(): Predicate {
-    if (this.peek.kind === "end") throw new ExpressionError(0, "the expression is empty");
+    if (this.peek().kind === "end") throw new ExpressionError(0, "the expression is empty");
     const p = this.or();
-    const t = this.peek;
+    const t = this.peek();
     if (t.kind !== "end") throw new ExpressionError(t.pos, `expected "and", "or" or the end, found ${describe(t)}`);
     return p;
   }
@@ -238,7 +238,7 @@ class Parser {
   }
 
   private unary(): Predicate {
-    const t = this.peek;
+    const t = this.peek();
     if (this.keyword("not")) {
       const inner = this.nested(t.pos, () => this.unary());
       return (d) => !inner(d);

@@ -1,0 +1,146 @@
+import type { Sql } from "postgres";
+import type { StatusChange } from "../devices/status.store.ts";
+import type { StoredSample } from "../events/bus.ts";
+import { log } from "../log.ts";
+import { type Predicate, compileExpression } from "./expression.ts";
+import { type DeviceEntry, type MembershipChange, applyMembership, deviceEntries, groupExpressions } from "./store.ts";
+
+interface CompiledGroup {
+  id: string;
+  matches: Predicate;
+}
+
+/**
+ * Keeps smart-group membership current. Groups are compiled once per organization and devices are
+ * kept in memory as snapshots (facts, tags, place, status, latest telemetry) with the groups they
+ * belong to, so a stored sample costs one predicate per group of its organization and only the
+ * changes are written (batched per event). Work runs one event at a time, in arrival order.
+ *
+ * One process's view: a change made on another server node reaches it through the events it receives
+ * (its own agents' telemetry and statuses) or when its caches are rebuilt at start.
+ */
+export class GroupEngine {
+  private readonly groups = new Map<string, CompiledGroup[]>();
+  private readonly devices = new Map<string, DeviceEntry>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly sql: Sql) {}
+
+  /** New telemetry: updates the snapshots and re-evaluates those devices. */
+  telemetryStored(samples: StoredSample[]): Promise<void> {
+    return this.serially(async () => {
+      const latest = new Map<string, StoredSample>();
+      for (const s of samples) {
+        const seen = latest.get(s.deviceId);
+        if (!seen || Date.parse(s.sample.time) > Date.parse(seen.sample.time)) latest.set(s.deviceId, s);
+      }
+      const orgs = new Set([...latest.values()].map((s) => s.organizationId));
+      if (!(await this.anyGroups(orgs))) return;
+      const entries = await this.entries([...latest.keys()]);
+      for (const e of entries) {
+        const s = latest.get(e.id) as StoredSample;
+        const at = Date.parse(s.sample.time);
+        if (at < e.telemetryAt) continue;
+        e.telemetryAt = at;
+        e.snapshot.telemetry = {
+          cpu: s.sample.cpuPercent,
+          memory: s.summary.memoryPercent,
+          disk: s.summary.diskPercent,
+          load1: s.sample.load[0],
+        };
+      }
+      await this.evaluate(entries);
+    });
+  }
+
+  /** Status changes: updates the snapshots and re-evaluates those devices. */
+  statusChanged(changes: StatusChange[]): Promise<void> {
+    return this.serially(async () => {
+      if (!(await this.anyGroups(new Set(changes.map((c) => c.organizationId))))) return;
+      const status = new Map(changes.map((c) => [c.id, c.status]));
+      const entries = await this.entries([...status.keys()]);
+      for (const e of entries) e.snapshot.status = status.get(e.id) ?? e.snapshot.status;
+      await this.evaluate(entries);
+    });
+  }
+
+  /** A device's facts, tags or site changed, or it was deleted: reloads it and re-evaluates it. */
+  devicesChanged(deviceIds: string[]): Promise<void> {
+    return this.serially(async () => {
+      for (const id of deviceIds) this.devices.delete(id);
+      await this.evaluate(await this.entries(deviceIds));
+    });
+  }
+
+  /** A group was created, changed or deleted: recompiles its organization's groups and re-evaluates every device there. */
+  groupChanged(organizationId: string): Promise<void> {
+    return this.serially(async () => {
+      this.groups.delete(organizationId);
+      const entries = await deviceEntries(this.sql, { organizationId });
+      for (const e of entries) this.devices.set(e.id, e);
+      await this.evaluate(entries);
+    });
+  }
+
+  private serially(work: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(work);
+    this.queue = run.catch((err) =>
+      log("error", "group membership update failed", { error: err instanceof Error ? err.message : String(err) }),
+    );
+    return run;
+  }
+
+  /** Whether any of these organizations has a group (loads and compiles their groups on first use). */
+  private async anyGroups(orgs: Set<string>): Promise<boolean> {
+    let any = false;
+    for (const org of orgs) if ((await this.compiled(org)).length > 0) any = true;
+    return any;
+  }
+
+  private async compiled(organizationId: string): Promise<CompiledGroup[]> {
+    const cached = this.groups.get(organizationId);
+    if (cached) return cached;
+    const out: CompiledGroup[] = [];
+    for (const g of await groupExpressions(this.sql, organizationId)) {
+      try {
+        out.push({ id: g.id, matches: compileExpression(g.expression) });
+      } catch (err) {
+        // saved expressions were checked at save time; one that no longer parses matches nothing
+        log("warn", "smart group expression does not compile", { groupId: g.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    this.groups.set(organizationId, out);
+    return out;
+  }
+
+  /** The cached entries of these devices, loading the missing ones in one query; unknown ids are left out. */
+  private async entries(ids: string[]): Promise<DeviceEntry[]> {
+    const missing = ids.filter((id) => !this.devices.has(id));
+    if (missing.length > 0) for (const e of await deviceEntries(this.sql, { ids: missing })) this.devices.set(e.id, e);
+    return ids.flatMap((id) => this.devices.get(id) ?? []);
+  }
+
+  /** Evaluates every group of each device's organization; writes the joins and leaves. */
+  private async evaluate(entries: DeviceEntry[]): Promise<void> {
+    const changes: MembershipChange[] = [];
+    for (const e of entries) {
+      const groups = await this.compiled(e.organizationId);
+      const live = new Set<string>();
+      for (const g of groups) {
+        live.add(g.id);
+        const member = g.matches(e.snapshot);
+        if (member !== e.groups.has(g.id)) changes.push({ groupId: g.id, deviceId: e.id, joined: member });
+      }
+      // memberships of groups deleted meanwhile went with them (cascade)
+      for (const id of e.groups) if (!live.has(id)) e.groups.delete(id);
+    }
+    if (changes.length === 0) return;
+    await applyMembership(this.sql, changes);
+    for (const c of changes) {
+      const e = this.devices.get(c.deviceId);
+      if (!e) continue;
+      if (c.joined) e.groups.add(c.groupId);
+      else e.groups.delete(c.groupId);
+    }
+  }
+}
