@@ -110,6 +110,7 @@ describe("rejections name the position", () => {
   const cases: [string, number, RegExp][] = [
     ["", 0, /empty/],
     ['os = "linux" and', 16, /expected a field/],
+    ['os = "linux" and and cpu > 1', 17, /expected a field, "not", "has" or "\(", found "and"/],
     ['os = "linux" cpu > 1', 13, /expected "and", "or"/],
     ['osx = "linux"', 0, /unknown field "osx"/],
     ['os = "linux" and (cpu > 1', 25, /expected "\)"/],

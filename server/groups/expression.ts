@@ -89,6 +89,8 @@ const NUMBER_FIELDS: Record<string, Num> = {
 /** Every field name, for error messages and the dashboard's help. */
 const FIELDS = [...Object.keys(TEXT_FIELDS), ...Object.keys(NUMBER_FIELDS), "tag.<key>"];
 
+/** Words that cannot name a field where one is expected. */
+const KEYWORDS = new Set(["and", "or"]);
 const TAG_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
 function tagValue(tags: string[], key: string): string | undefined {
   for (const t of tags) {
@@ -261,7 +263,8 @@ class Parser {
       const key = this.tagKey(f);
       return (d) => tagValue(d.tags, key) !== undefined;
     }
-    if (t.kind !== "ident") throw new ExpressionError(t.pos, `expected a field, "not", "has" or "(", found ${describe(t)}`);
+    if (t.kind !== "ident" || KEYWORDS.has(t.text.toLowerCase()))
+      throw new ExpressionError(t.pos, `expected a field, "not", "has" or "(", found ${describe(t)}`);
     return this.comparison(t);
   }
 

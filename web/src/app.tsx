@@ -14,6 +14,7 @@ const AddDevice = lazy(() => import("./routes/add-device.tsx"));
 const Automation = lazy(() => import("./routes/automation.tsx"));
 const Settings = lazy(() => import("./routes/settings.tsx"));
 const Audit = lazy(() => import("./routes/audit.tsx"));
+const Groups = lazy(() => import("./routes/groups.tsx"));
 const NotFound = lazy(() => import("./routes/not-found.tsx"));
 
 function Root(props: RouteSectionProps) {
@@ -40,6 +41,7 @@ export function App() {
         <Route path="/automation" component={Automation} />
         <Route path="/settings" component={Settings} />
         <Route path="/audit" component={Audit} />
+        <Route path="/groups" component={Groups} />
         <Route path="*404" component={NotFound} />
       </Route>
     </Router>

@@ -105,6 +105,9 @@ export function Shell(props: RouteSectionProps) {
         </A>
         <nav class="mainnav" aria-label="Main">
           <A href="/devices">Devices</A>
+          <A href="/groups" data-testid="groups-nav">
+            Groups
+          </A>
           <A href="/alerts">
             Alerts
             <Show when={open()}>

@@ -28,5 +28,8 @@ function createMenuData<T>(fetch: () => Promise<T>) {
 /** Sites of the organization with their client and device count, by client then site name. */
 export const createSites = () => createMenuData<Site[]>(() => call(api.api.v1.sites.get()).then((r) => r.items));
 
+/** Smart groups of the organization, by name. */
+export const createGroups = () => createMenuData(() => call(api.api.v1.groups.get()).then((r) => r.items));
+
 /** Tags in use on devices, most used first. */
 export const createTags = () => createMenuData<TagUse[]>(() => call(api.api.v1.tags.get()).then((r) => r.items));

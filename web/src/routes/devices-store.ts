@@ -36,6 +36,8 @@ export interface DeviceFilters {
   siteId: string;
   tag: string;
   os: OsName | "";
+  /** A smart group's id: its members only. */
+  groupId: string;
   sort: DeviceSortField;
   order: SortOrder;
 }
@@ -75,6 +77,7 @@ export function createDeviceList(filters: () => DeviceFilters) {
       ...(f.siteId ? { siteId: f.siteId } : {}),
       ...(f.tag.trim() ? { tag: f.tag.trim() } : {}),
       ...(f.os ? { os: f.os } : {}),
+      ...(f.groupId ? { groupId: f.groupId } : {}),
     };
   };
 

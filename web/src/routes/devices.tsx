@@ -5,7 +5,7 @@ import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { Skeleton } from "../components/Skeleton.tsx";
 import { VirtualTable } from "../components/VirtualTable.tsx";
-import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
+import { createGroups, createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import type { DeviceSortField, DeviceStatus, OsName, SortOrder } from "../lib/types.ts";
 import { DEFAULT_ORDER, type DeviceFilters, SORTS, createDeviceList } from "./devices-store.ts";
 import "./devices.css";
@@ -23,7 +23,7 @@ const OSES: readonly { value: OsName; label: string }[] = [
 ];
 const nf = new Intl.NumberFormat();
 
-type Params = { q?: string; status?: string; siteId?: string; tag?: string; os?: string; sort?: string; order?: string };
+type Params = { q?: string; status?: string; siteId?: string; tag?: string; os?: string; groupId?: string; sort?: string; order?: string };
 
 /** The fleet at a glance: counts per status, filters, and a virtualised list that pages as you scroll. */
 export default function Devices() {
@@ -37,6 +37,7 @@ export default function Devices() {
       siteId: params.siteId ?? "",
       tag: params.tag ?? "",
       os: OSES.some((o) => o.value === params.os) ? (params.os as OsName) : "",
+      groupId: params.groupId ?? "",
       sort,
       order: params.order === "asc" || params.order === "desc" ? params.order : DEFAULT_ORDER[sort],
     };
@@ -44,9 +45,10 @@ export default function Devices() {
   const list = createDeviceList(filters);
   const sites = createSites();
   const tags = createTags();
+  const groups = createGroups();
   const filtered = () => {
     const f = filters();
-    return !!(f.q || f.status || f.siteId || f.tag || f.os);
+    return !!(f.q || f.status || f.siteId || f.tag || f.os || f.groupId);
   };
 
   // Filters and sort are applied by the server: refetch from the first page when one changes (the search box is debounced below).
@@ -69,7 +71,7 @@ export default function Devices() {
   const set = (key: keyof Params, value: string) => setParams({ [key]: value || undefined }, { replace: true });
   const clear = () => {
     setSearch("");
-    setParams({ q: undefined, status: undefined, siteId: undefined, tag: undefined, os: undefined }, { replace: true });
+    setParams({ q: undefined, status: undefined, siteId: undefined, tag: undefined, os: undefined, groupId: undefined }, { replace: true });
   };
 
   /** Sorts by `field`; the order is left out of the URL when it is that column's usual one. */
@@ -194,6 +196,26 @@ export default function Devices() {
               {(t) => <option value={t.tag}>{`${nf.format(t.devices)} device${t.devices === 1 ? "" : "s"}`}</option>}
             </For>
           </datalist>
+        </div>
+        <div class="field">
+          <label for="f-group">Group</label>
+          <select id="f-group" onChange={(e) => set("groupId", e.currentTarget.value)}>
+            <option value="" selected={!filters().groupId}>
+              Any group
+            </option>
+            <Show when={filters().groupId && !groups.data()?.some((g) => g.id === filters().groupId)}>
+              <option value={filters().groupId} selected>
+                {groups.data() ? "Unknown group" : "Loading groups…"}
+              </option>
+            </Show>
+            <For each={groups.data()}>
+              {(g) => (
+                <option value={g.id} selected={filters().groupId === g.id}>
+                  {g.name} ({nf.format(g.memberCount)})
+                </option>
+              )}
+            </For>
+          </select>
         </div>
         <div class="field">
           <label for="f-os">OS</label>

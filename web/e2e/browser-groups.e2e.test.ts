@@ -1,0 +1,56 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
+import type { TestServer } from "../../server/testing/harness.ts";
+
+/** Smart groups in Debian's Chromium against the real server and a real agent (tagged env=groups). */
+let rig: BrowserRig;
+let srv: TestServer;
+let page: Page;
+
+beforeAll(async () => {
+  rig = await startBrowserRig("groups");
+  ({ srv, page } = rig);
+  await rig.signIn();
+}, 120_000);
+
+afterEach(() => rig?.checkPage());
+afterAll(() => rig?.stop());
+
+describe("smart groups", () => {
+  test("a malformed expression shows the server's message with a caret at its position", async () => {
+    await page.goto(`${srv.url}/groups`);
+    const form = page.getByTestId("group-create");
+    await form.getByLabel("Name").fill("Broken");
+    await form.getByLabel("Expression").fill('os = "linux" and and cpu > 1');
+    rig.expectHttpError(422, "/api/v1/groups");
+    await form.getByRole("button", { name: "Create group" }).click();
+    const problem = page.getByTestId("group-expression-error");
+    await problem.waitFor();
+    const text = (await problem.textContent()) ?? "";
+    expect(text).toContain("at 17");
+    expect(text).toContain(`${" ".repeat(17)}^`);
+    await rig.shot("groups-error");
+  });
+
+  test("a group takes in the real agent's device; its members show and the device list filters by it", async () => {
+    await page.goto(`${srv.url}/groups`);
+    const form = page.getByTestId("group-create");
+    await form.getByLabel("Name").fill("Group test agents");
+    await form.getByLabel("Expression").fill('tag.env = "groups" and os = "linux"');
+    await form.getByRole("button", { name: "Create group" }).click();
+    const row = page.getByTestId("group-row").filter({ hasText: "Group test agents" });
+    await row.waitFor();
+    await srv.server.services.bus.settled();
+    const [device] = await srv.sql<{ hostname: string }[]>`select hostname from devices where id = ${rig.agent.deviceId}`;
+    await page.reload();
+    await row.getByRole("button", { name: "Group test agents" }).click();
+    await page.getByTestId("group-member").filter({ hasText: device!.hostname }).waitFor();
+    await rig.shot("groups-detail");
+
+    await page.getByRole("link", { name: "Open in the device list" }).click();
+    await page.waitForURL((u) => u.pathname === "/devices" && u.searchParams.has("groupId"));
+    await page.getByText(device!.hostname).first().waitFor();
+    expect(await page.locator("#f-group option:checked").textContent()).toContain("Group test agents");
+  });
+});
