@@ -7,6 +7,7 @@ import { alertRoutes } from "./alerts/routes.ts";
 import { crossSiteGuard } from "./auth/cross-site.ts";
 import { bodyRules } from "./body.ts";
 import { authRoutes } from "./auth/routes.ts";
+import { oidcRoutes } from "./auth/oidc-routes.ts";
 import { commandRoutes } from "./commands/routes.ts";
 import { libraryRoutes } from "./library/routes.ts";
 import type { Services } from "./context.ts";
@@ -40,6 +41,7 @@ export function createApp(s: Services) {
     .use(crossSiteGuard({ publicUrl: s.config.publicUrl, allowedOrigins: s.config.allowedOrigins }))
     .use(apiReference(s.config.publicUrl))
     .use(authRoutes(s))
+    .use(oidcRoutes(s))
     .use(deviceRoutes(s))
     .use(enrollmentRoutes(s))
     .use(siteRoutes(s))

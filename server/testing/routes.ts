@@ -14,7 +14,16 @@ export interface AppRoute {
   body: boolean;
 }
 
-const PUBLIC = [/^\/api\/agent\//, /^\/healthz$/, /^\/readyz$/, /^\/install\.(sh|ps1)$/, /^\/download\//, /^\/\*$/, /^\/api\/v1\/openapi/];
+const PUBLIC = [
+  /^\/api\/agent\//,
+  /^\/healthz$/,
+  /^\/readyz$/,
+  /^\/install\.(sh|ps1)$/,
+  /^\/download\//,
+  /^\/\*$/,
+  /^\/api\/v1\/openapi/,
+  /^\/api\/v1\/auth\/oidc\/(providers|start|callback)$/,
+];
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**

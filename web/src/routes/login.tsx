@@ -1,10 +1,10 @@
 import { useNavigate, useSearchParams } from "@solidjs/router";
-import { Show, createSignal, onMount } from "solid-js";
+import { For, Show, createResource, createSignal, onMount } from "solid-js";
 import * as v from "valibot";
 import { Logo } from "../components/Logo.tsx";
 import { ThemeToggle } from "../components/ThemeToggle.tsx";
 import { QrCode } from "../components/QrCode.tsx";
-import { ApiError, errorMessage } from "../lib/api.ts";
+import { ApiError, api, call, errorMessage } from "../lib/api.ts";
 import { fieldErrors } from "../lib/forms.ts";
 import { loadSession, principal, safeNext, signIn } from "../lib/session.ts";
 import { RecoveryCodes } from "./settings-security.tsx";
@@ -21,10 +21,27 @@ const LoginForm = v.object({
   ),
 });
 
+/** What the login page says when single sign-on sent the browser back with `sso_error=CODE`. */
+const SSO_ERRORS: Record<string, string> = {
+  OIDC_USER_UNKNOWN: "Your organization has no SENTpulse user with that e-mail address. Ask an admin to add you.",
+  OIDC_DOMAIN_NOT_ALLOWED: "That e-mail domain may not sign in here.",
+  OIDC_EMAIL_UNVERIFIED: "Your provider has not verified your e-mail address.",
+  OIDC_USER_DISABLED: "This account is disabled.",
+  OIDC_STATE_MISMATCH: "That sign-in was not started from this browser. Try again.",
+  OIDC_STATE_MISSING: "The sign-in took too long or was not started here. Try again.",
+  OIDC_NOT_CONFIGURED: "Single sign-on is not set up for this organization.",
+  OIDC_PROVIDER_UNREACHABLE: "The sign-in provider cannot be reached. Try again later.",
+};
+
 export default function Login() {
   document.title = "Sign in · SENTpulse";
   const navigate = useNavigate();
-  const [params] = useSearchParams<{ next?: string }>();
+  const [params] = useSearchParams<{ next?: string; sso_error?: string }>();
+  const [providers] = createResource(() => call(api.api.v1.auth.oidc.providers.get(), { auth: false }).then((r) => r.items));
+  const ssoError = () => {
+    const code = params.sso_error;
+    return code ? (SSO_ERRORS[code] ?? `Single sign-on failed (${code.slice(0, 40)}). Try again, or sign in with your password.`) : "";
+  };
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [serverError, setServerError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
@@ -93,6 +110,23 @@ export default function Login() {
         <p class="muted">Monitor and manage your fleet.</p>
         <Show when={recoveryCodes()}>
           {(codes) => <RecoveryCodes codes={codes()} onDone={() => navigate(next(), { replace: true })} />}
+        </Show>
+        <Show when={ssoError()}>
+          <div class="error-note" role="alert" data-testid="sso-login-error">
+            {ssoError()}
+          </div>
+        </Show>
+        <Show when={!recoveryCodes() && providers()?.length}>
+          <div class="sso-buttons">
+            <For each={providers()}>
+              {(p) => (
+                <a class="btn sso-button" href={p.startUrl} rel="external" data-testid="sso-button">
+                  Sign in with {p.label}
+                </a>
+              )}
+            </For>
+            <p class="muted sso-or">or with your password</p>
+          </div>
         </Show>
         <form onSubmit={submit} novalidate hidden={!!recoveryCodes()} aria-describedby={serverError() ? "login-error" : undefined}>
           <Show when={serverError()}>

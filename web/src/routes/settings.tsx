@@ -2,6 +2,7 @@ import { ApiKeys } from "./settings-api-keys.tsx";
 import { ClientsAndSites } from "./settings-clients.tsx";
 import { Security } from "./settings-security.tsx";
 import { Sessions } from "./settings-sessions.tsx";
+import { SingleSignOn } from "./settings-sso.tsx";
 import { EnrollmentTokens } from "./settings-tokens.tsx";
 import { Users } from "./settings-users.tsx";
 import "./settings.css";
@@ -21,6 +22,7 @@ export default function Settings() {
       <Sessions />
       <ClientsAndSites />
       <Users />
+      <SingleSignOn />
       <ApiKeys />
       <EnrollmentTokens />
     </div>
