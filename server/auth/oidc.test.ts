@@ -209,6 +209,40 @@ describe("signing in through the provider", () => {
     expect(codes.map((c) => c.code)).toEqual(["OIDC_EMAIL_UNVERIFIED", "OIDC_DOMAIN_NOT_ALLOWED"]);
   });
 
+  test("an ID token for another audience or issuer, with another nonce, or expired → refused, no session", async () => {
+    const cases: [string, (c: Record<string, unknown>) => Record<string, unknown>][] = [
+      ["audience", (c) => ({ ...c, aud: "someone-else" })],
+      ["issuer", (c) => ({ ...c, iss: "https://impostor.example.com" })],
+      ["nonce", (c) => ({ ...c, nonce: "another-nonce" })],
+      ["expiry", (c) => ({ ...c, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })],
+    ];
+    try {
+      // the rig itself: a token signed again unchanged is accepted
+      idp.tamper = (c) => c;
+      expect((await signIn(ADMIN.email)).location).toBe("/devices");
+      const sessions = (await srv.sql`select 1 from sessions`).count;
+      for (const [what, tamper] of cases) {
+        idp.tamper = tamper;
+        const { location, app } = await signIn(ADMIN.email);
+        expect([what, location]).toEqual([what, "/login?sso_error=OIDC_TOKEN_INVALID"]);
+        expect(app.values.has("sentpulse_session")).toBe(false);
+      }
+      expect((await srv.sql`select 1 from sessions`).count).toBe(sessions);
+    } finally {
+      idp.tamper = undefined;
+    }
+  });
+
+  test("a user with TOTP on signs in through the provider without a code (its MFA is trusted)", async () => {
+    await srv.sql`update user_totp set secret_sealed = ${srv.server.services.secrets.seal("JBSWY3DPEHPK3PXP")}, enabled_at = now()
+                  where user_id = (select id from users where email = ${ADMIN.email})`;
+    try {
+      expect((await signIn(ADMIN.email)).location).toBe("/devices");
+    } finally {
+      await srv.sql`update user_totp set enabled_at = null, secret_sealed = null where user_id = (select id from users where email = ${ADMIN.email})`;
+    }
+  });
+
   test("start for an organization without OpenID Connect → back to the login page with a code", async () => {
     const res = await fetch(`${srv.url}/api/v1/auth/oidc/start?org=${crypto.randomUUID()}`, { redirect: "manual" });
     expect(res.status).toBe(302);
