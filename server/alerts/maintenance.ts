@@ -31,7 +31,7 @@ export function maintenanceRoutes(s: Pick<Services, "rules" | "sql">) {
   return new Elysia({ prefix: "/api/v1/maintenance-windows" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await currentWindows(s.sql, principal.organizationId) }), {
-      role: "readonly",
+      permission: "device:view",
       response: { 200: listOf(WindowRow) },
       detail: { summary: "Maintenance windows not yet over", tags: ["alerts"] },
     })
@@ -51,7 +51,7 @@ export function maintenanceRoutes(s: Pick<Services, "rules" | "sql">) {
         return row;
       },
       {
-        role: "technician",
+        permission: "alert:manage",
         body: Window,
         response: { 201: WindowRow, ...errors(422) },
         detail: { summary: "Open a maintenance window", tags: ["alerts"] },
@@ -72,7 +72,7 @@ export function maintenanceRoutes(s: Pick<Services, "rules" | "sql">) {
         return { ok: true };
       },
       {
-        role: "technician",
+        permission: "alert:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Close a maintenance window", tags: ["alerts"] },

@@ -57,7 +57,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
         return { items, nextCursor, total };
       },
       {
-        role: "readonly",
+        permission: "device:view",
         query: ListQuery,
         response: { 200: pageOf(Alert), ...errors(400, 422) },
         detail: { summary: "Alerts, newest first", tags: ["alerts"] },
@@ -77,7 +77,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
         return alert;
       },
       {
-        role: "technician",
+        permission: "alert:manage",
         params: IdParam,
         response: { 200: Alert, ...errors(404, 422) },
         detail: { summary: "Acknowledge an alert", tags: ["alerts"] },
@@ -100,7 +100,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
         return { ok: true };
       },
       {
-        role: "technician",
+        permission: "alert:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Resolve an alert by hand", tags: ["alerts"] },
@@ -114,7 +114,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
         return { items: await listNotes(s.sql, principal.organizationId, params.id) };
       },
       {
-        role: "readonly",
+        permission: "device:view",
         params: IdParam,
         response: { 200: listOf(Note), ...errors(404, 422) },
         detail: { summary: "Notes on an alert", tags: ["alerts"] },
@@ -130,7 +130,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
         return note;
       },
       {
-        role: "technician",
+        permission: "alert:manage",
         params: IdParam,
         body: type({ text: "0 < string <= 4000" }),
         response: { 201: Note, ...errors(404, 422) },

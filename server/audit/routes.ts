@@ -114,7 +114,7 @@ export function auditRoutes(s: Pick<Services, "sql">) {
     .use(authPlugin(s.sql))
     .get("/", ({ query, principal, set }) => answer(principal.organizationId, query, set.headers as Record<string, string>), {
       // the `audit:view` permission once named permissions land; admins until then
-      role: "admin",
+      permission: "audit:view",
       query: AuditQuery,
       response: { 200: pageOf(AuditEntry), ...errors(400, 422) },
       detail: {

@@ -45,7 +45,7 @@ export function accountRoutes(s: Pick<Services, "sql">, guard: SignInGuard) {
       "/sessions",
       async ({ principal, request }) => ({ items: await listSessions(s.sql, userOnly(principal).id, currentSessionHash(request)) }),
       {
-        role: "readonly",
+        permission: "signed-in",
         response: { 200: listOf(Session) },
         detail: {
           summary: "The caller's signed-in sessions (created, last used, address, browser; `current` marks this one)",
@@ -62,7 +62,7 @@ export function accountRoutes(s: Pick<Services, "sql">, guard: SignInGuard) {
         return { ok: true };
       },
       {
-        role: "readonly",
+        permission: "signed-in",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Sign one of the caller's sessions out (its cookie is refused from then on)", tags: ["auth"] },
@@ -94,7 +94,7 @@ export function accountRoutes(s: Pick<Services, "sql">, guard: SignInGuard) {
         return { ok: true };
       },
       {
-        role: "readonly",
+        permission: "signed-in",
         body: PasswordChange,
         response: { 200: Ok, ...errors(422, 429) },
         detail: {

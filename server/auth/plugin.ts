@@ -3,7 +3,8 @@ import type { Sql } from "postgres";
 import { Forbidden, Unauthorized } from "../errors.ts";
 import { sha256 } from "../lib/crypto.ts";
 import { SIGNED_IN, errors } from "../lib/schemas.ts";
-import { type Principal, type Role, roleAtLeast } from "./roles.ts";
+import { can, type Permission } from "./permissions.ts";
+import type { Principal } from "./roles.ts";
 import { principalForApiKey, principalForSession } from "./store.ts";
 
 export const SESSION_COOKIE = "sentpulse_session";
@@ -34,21 +35,46 @@ export function readCookie(header: string | null, name: string): string | undefi
 }
 
 /**
- * `{ role: "technician" }` on a route: 401 without a valid session or key, 403 when the role is
- * below the one named; the handler receives `principal`. The check runs in the transform phase,
- * before body and query validation, so an anonymous caller learns nothing about a route's input.
- * It also documents the route: the cookie-or-bearer security requirement and the 401/403 bodies.
+ * What a route needs: a named permission, any one of several (the handler then asks `can` for the
+ * exact one, as commands do), or `"signed-in"` for the caller's own account (sign out, who am I,
+ * two-factor, password, own sessions), which any principal may use.
+ */
+export type Needed = Permission | readonly Permission[] | "signed-in";
+
+/**
+ * The OpenAPI extension naming what a route needs (`x-permission`), which the permission matrix reads
+ * back from the route list. The macro adds it; a socket (which cannot take the macro) spreads it into
+ * its `detail` beside its own `can` check.
+ */
+export function declares(needed: Needed): object {
+  return { "x-permission": [needed].flat().join(" | ") };
+}
+
+/** True when the principal meets what a route needs. */
+function meets(principal: Principal, needed: Needed): boolean {
+  if (needed === "signed-in") return true;
+  if (typeof needed === "string") return can(principal, needed);
+  return needed.some((p) => can(principal, p));
+}
+
+/**
+ * `{ permission: "alert:manage" }` on a route: 401 without a valid session or key, 403 when the
+ * principal lacks the permission (checked by `can`, the one check); the handler receives `principal`.
+ * The check runs in the transform phase, before body and query validation, so a caller without the
+ * permission learns nothing about a route's input. It also documents the route: the cookie-or-bearer
+ * security requirement, the 401/403 bodies and `x-permission` (what the route needs, which the tests read
+ * back from the route list to prove every route declares one).
  */
 export function authPlugin(sql: Sql) {
   const principals = new WeakMap<Request, Principal>();
   return new Elysia({ name: "sentpulse/auth" }).macro({
-    role: (needed: Role) => ({
-      detail: { security: SIGNED_IN },
+    permission: (needed: Needed) => ({
+      detail: { security: SIGNED_IN, ...declares(needed) },
       response: errors(401, 403),
       async transform({ request }: { request: Request }) {
         const principal = await resolvePrincipal(sql, request.headers);
         if (!principal) throw new Unauthorized();
-        if (!roleAtLeast(principal.role, needed)) throw new Forbidden("FORBIDDEN", `this needs the ${needed} role or higher`);
+        if (!meets(principal, needed)) throw new Forbidden("FORBIDDEN", `this needs the ${[needed].flat().join(" or ")} permission`);
         principals.set(request, principal);
       },
       resolve({ request }: { request: Request }) {

@@ -1,3 +1,5 @@
+import { PERMISSIONS, type Permission } from "./permissions.ts";
+
 export type Role = "owner" | "admin" | "technician" | "readonly";
 const ROLES: readonly Role[] = ["readonly", "technician", "admin", "owner"];
 
@@ -7,7 +9,12 @@ export interface Principal {
   /** The user's id, or the API key's id. */
   id: string;
   organizationId: string;
+  /** The built-in role (a user with a custom role keeps `readonly` here, below every other). */
   role: Role;
+  /** The user's custom role of the organization, when one is assigned. */
+  roleId: string | null;
+  /** What the principal may do: the custom role's set, else the built-in role's; resolved once per request. */
+  permissions: readonly Permission[];
   email: string | null;
   /** The user's e-mail or the API key's name, for attribution. */
   name: string;
@@ -15,20 +22,24 @@ export interface Principal {
   platformAdmin: boolean;
 }
 
-/** Named permissions that actions check, so roles can be refined later without touching routes. */
-export type Permission = "device:read" | "device:script" | "device:terminal" | "device:manage" | "org:admin";
+const TECHNICIAN: readonly Permission[] = [
+  "device:view",
+  "device:manage",
+  "device:terminal",
+  "device:script",
+  "device:files",
+  "patch:approve",
+  "alert:manage",
+];
+const ADMIN: readonly Permission[] = PERMISSIONS.filter((p) => p !== "tenancy:manage");
 
-const GRANTS: Record<Role, readonly Permission[]> = {
-  readonly: ["device:read"],
-  technician: ["device:read", "device:script", "device:terminal", "device:manage"],
-  admin: ["device:read", "device:script", "device:terminal", "device:manage", "org:admin"],
-  owner: ["device:read", "device:script", "device:terminal", "device:manage", "org:admin"],
+/** The fixed permission set of each built-in role (`readonly` is the viewer). */
+export const BUILT_IN: Record<Role, readonly Permission[]> = {
+  readonly: ["device:view"],
+  technician: TECHNICIAN,
+  admin: ADMIN,
+  owner: PERMISSIONS,
 };
-
-/** True when the role grants the permission (power actions need `device:manage`, scripts `device:script`). */
-export function can(role: Role, permission: Permission): boolean {
-  return GRANTS[role].includes(permission);
-}
 
 /** True when `role` grants at least what `needed` grants. */
 export function roleAtLeast(role: Role, needed: Role): boolean {

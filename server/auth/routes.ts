@@ -55,10 +55,10 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
         set.headers["set-cookie"] = `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure}`;
         return { ok: true };
       },
-      { role: "readonly", response: { 200: Ok }, detail: { summary: "Sign out", tags: ["auth"] } },
+      { permission: "signed-in", response: { 200: Ok }, detail: { summary: "Sign out", tags: ["auth"] } },
     )
     .get("/auth/me", ({ principal }) => ({ principal }), {
-      role: "readonly",
+      permission: "signed-in",
       response: { 200: type({ principal: Principal }) },
       detail: { summary: "The caller", tags: ["auth"] },
     })
@@ -68,7 +68,7 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
         items: await listApiKeys(s.sql, principal.organizationId),
       }),
       {
-        role: "admin",
+        permission: "users:manage",
         response: { 200: listOf(ApiKey) },
         detail: {
           summary: "API keys of the organization (never the keys themselves)",
@@ -107,7 +107,7 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
         };
       },
       {
-        role: "admin",
+        permission: "users:manage",
         body: NewApiKey,
         response: {
           201: type({ id: "string", key: "string", name: "string", role: RoleName, prefix: "string", expiresAt: Timestamp.or("null") }),
@@ -129,7 +129,7 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "users:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Revoke an API key", tags: ["auth"] },

@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
-import type { Principal, Role } from "./roles.ts";
+import { isPermission, type Permission } from "./permissions.ts";
+import { BUILT_IN, type Principal, type Role } from "./roles.ts";
 
 export interface UserRow {
   id: string;
@@ -43,12 +44,23 @@ export async function insertSession(
     values (${s.userId}, ${s.tokenHash}, ${s.expiresAt}, ${s.ip}, ${s.userAgent})`;
 }
 
+/**
+ * A user's permissions: the custom role's set when one is assigned (names no longer on the list are
+ * dropped), else the built-in role's. A custom role that vanished grants nothing.
+ */
+function permissionSet(role: Role, roleId: string | null, custom: string[] | null): readonly Permission[] {
+  if (!roleId) return BUILT_IN[role];
+  return (custom ?? []).filter(isPermission);
+}
+
 /** The principal of a live session, sliding its expiry forward at most once a minute. */
 export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSeconds: number): Promise<Principal | undefined> {
-  const [row] = await sql<(Principal & { sessionId: string; stale: boolean })[]>`
-    select s.id as "sessionId", u.id, u.organization_id as "organizationId", u.role, u.email,
-           u.platform_admin as "platformAdmin", s.last_used_at < now() - interval '1 minute' as stale
+  const [row] = await sql<(Principal & { sessionId: string; stale: boolean; custom: string[] | null })[]>`
+    select s.id as "sessionId", u.id, u.organization_id as "organizationId", u.role, u.role_id as "roleId", u.email,
+           u.platform_admin as "platformAdmin", s.last_used_at < now() - interval '1 minute' as stale,
+           r.permissions as custom
     from sessions s join users u on u.id = s.user_id
+    left join roles r on r.id = u.role_id and r.organization_id = u.organization_id
     where s.token_hash = ${tokenHash} and s.expires_at > now() and u.disabled_at is null`;
   if (!row) return undefined;
   if (row.stale) {
@@ -61,6 +73,8 @@ export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSecond
     id: row.id,
     organizationId: row.organizationId,
     role: row.role,
+    roleId: row.roleId,
+    permissions: permissionSet(row.role, row.roleId, row.custom),
     email: row.email,
     name: row.email ?? "",
     platformAdmin: row.platformAdmin,
@@ -142,6 +156,8 @@ export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Pri
     id: row.id,
     organizationId: row.organizationId,
     role: row.role,
+    roleId: null,
+    permissions: BUILT_IN[row.role],
     email: null,
     name: row.name,
     platformAdmin: false,

@@ -38,7 +38,7 @@ export function twoFactorRoutes(s: Pick<Services, "sql" | "secrets">, guard: Sig
           requiredByOrganization: await requiresTotp(s.sql, me.organizationId),
         };
       },
-      { role: "readonly", response: { 200: Status }, detail: { summary: "The caller's two-factor state", tags: ["auth"] } },
+      { permission: "signed-in", response: { 200: Status }, detail: { summary: "The caller's two-factor state", tags: ["auth"] } },
     )
     .post(
       "/totp/setup",
@@ -50,7 +50,7 @@ export function twoFactorRoutes(s: Pick<Services, "sql" | "secrets">, guard: Sig
         return { secret, otpauthUrl: otpauthUrl(secret, me.email) };
       },
       {
-        role: "readonly",
+        permission: "signed-in",
         response: { 200: type({ secret: "string", otpauthUrl: "string" }), ...errors(409) },
         detail: {
           summary: "Start enrolling an authenticator app: a new pending secret and its otpauth:// URL (for the QR code)",
@@ -81,7 +81,7 @@ export function twoFactorRoutes(s: Pick<Services, "sql" | "secrets">, guard: Sig
         return { recoveryCodes };
       },
       {
-        role: "readonly",
+        permission: "signed-in",
         body: type({ code: /^\d{6}$/ }),
         response: { 200: type({ recoveryCodes: "string[]" }), ...errors(409, 422) },
         detail: {
@@ -120,14 +120,14 @@ export function twoFactorRoutes(s: Pick<Services, "sql" | "secrets">, guard: Sig
         return { ok: true as const };
       },
       {
-        role: "readonly",
+        permission: "signed-in",
         body: Disable,
         response: { 200: type({ ok: "true" }), ...errors(403, 409, 422, 429) },
         detail: { summary: "Turn two-factor sign-in off, proven with a current code, a recovery code or the password", tags: ["auth"] },
       },
     )
     .get("/policy", async ({ principal }) => ({ requireTotp: await requiresTotp(s.sql, principal.organizationId) }), {
-      role: "readonly",
+      permission: "signed-in",
       response: { 200: Policy },
       detail: { summary: "The organization's sign-in policy", tags: ["auth"] },
     })
@@ -148,7 +148,7 @@ export function twoFactorRoutes(s: Pick<Services, "sql" | "secrets">, guard: Sig
         return { requireTotp: body.requireTotp };
       },
       {
-        role: "admin",
+        permission: "settings:manage",
         body: Policy,
         response: { 200: Policy, ...errors(409, 422) },
         detail: {

@@ -55,12 +55,12 @@ export function automationRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
     .get("/workflow-templates", () => ({ items: WORKFLOW_TEMPLATES.map((t) => Workflow.assert(t)) }), {
-      role: "readonly",
+      permission: "device:view",
       response: { 200: listOf(Workflow) },
       detail: { summary: "Self-healing templates", tags: ["automation"] },
     })
     .get("/workflows", async ({ principal }) => ({ items: await listWorkflows(s.sql, principal.organizationId) }), {
-      role: "readonly",
+      permission: "device:view",
       response: { 200: listOf(WorkflowRow) },
       detail: { summary: "Workflows", tags: ["automation"] },
     })
@@ -79,7 +79,7 @@ export function automationRoutes(s: Pick<Services, "sql">) {
         return row;
       },
       {
-        role: "admin",
+        permission: "automation:manage",
         body: Workflow,
         response: { 201: WorkflowRow, ...errors(422) },
         detail: { summary: "Create a workflow: an event and the actions it runs", tags: ["automation"] },
@@ -94,7 +94,7 @@ export function automationRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "automation:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Delete a workflow", tags: ["automation"] },
@@ -108,7 +108,7 @@ export function automationRoutes(s: Pick<Services, "sql">) {
         return { items: await listRuns(s.sql, principal.organizationId, params.id) };
       },
       {
-        role: "readonly",
+        permission: "device:view",
         params: IdParam,
         response: { 200: listOf(Run), ...errors(404, 422) },
         detail: { summary: "A workflow's runs with each action's result", tags: ["automation"] },

@@ -2,7 +2,8 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { principalActor } from "../audit/actor.ts";
 import { authPlugin } from "../auth/plugin.ts";
-import { can, type Permission, type Role } from "../auth/roles.ts";
+import { can, type Permission } from "../auth/permissions.ts";
+import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization, devicesInOrganization } from "../devices/store.ts";
 import { BadRequest, Forbidden, NotFound } from "../errors.ts";
@@ -70,9 +71,9 @@ const PageQuery = type({ "limit?": type("string.integer.parse").pipe(type("1 <= 
 /** Commands: queue one for a device (pushed at once when it is connected), read one, list a device's. */
 export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispatcher) {
   /** Power actions need `device:manage`, scripts `device:script`. */
-  function mayRun(role: Role, kind: string): void {
+  function mayRun(principal: Principal, kind: string): void {
     const needed: Permission = kind === "run_script" ? "device:script" : "device:manage";
-    if (!can(role, needed)) throw new Forbidden("FORBIDDEN", `this needs the ${needed} permission`);
+    if (!can(principal, needed)) throw new Forbidden("FORBIDDEN", `this needs the ${needed} permission`);
   }
 
   /** The command a validated body asks for (a library script's current content, or 404 for another organization's). */
@@ -94,7 +95,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
         const device = await deviceOrganization(s.sql, params.id);
         if (!device || device.organizationId !== principal.organizationId)
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
-        mayRun(principal.role, body.type);
+        mayRun(principal, body.type);
         const { spec, scriptId } = await specFor(principal.organizationId, body);
         const [row] = await dispatcher.enqueue({
           organizationId: principal.organizationId,
@@ -110,7 +111,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
         return { id: row.id, status: (await getCommand(s.sql, principal.organizationId, row.id))?.status ?? row.status };
       },
       {
-        role: "technician",
+        permission: ["device:manage", "device:script"],
         params: IdParam,
         body: NewCommand,
         response: { 202: type({ id: "string", status: Command.get("status") }), ...errors(404, 422) },
@@ -120,7 +121,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
     .post(
       "/commands",
       async ({ body, principal, set, server, request }) => {
-        mayRun(principal.role, body.type);
+        mayRun(principal, body.type);
         const { spec, scriptId } = await specFor(principal.organizationId, body);
         const ids = [...new Set(body.deviceIds)];
         const owned = new Set(await devicesInOrganization(s.sql, principal.organizationId, ids));
@@ -140,7 +141,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
         return { items };
       },
       {
-        role: "technician",
+        permission: ["device:manage", "device:script"],
         body: NewCommand.and({ deviceIds: "string.uuid[] <= 1000" }),
         response: { 202: listOf(type({ deviceId: "string", id: "string" })), ...errors(404, 422) },
         detail: { summary: "Queue the same command for many devices at once (per-device results)", tags: ["commands"] },
@@ -154,7 +155,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
         return { items: await listScriptRuns(s.sql, principal.organizationId, params.id, pageLimit(query.limit, 100)) };
       },
       {
-        role: "readonly",
+        permission: "device:view",
         params: IdParam,
         query: PageQuery,
         response: { 200: listOf(Command.and({ hostname: "string | null" })), ...errors(404, 422) },
@@ -169,7 +170,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
         return row;
       },
       {
-        role: "readonly",
+        permission: "device:view",
         params: IdParam,
         response: { 200: Command, ...errors(404, 422) },
         detail: { summary: "A command with its output and exit code", tags: ["commands"] },
@@ -199,7 +200,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
         };
       },
       {
-        role: "readonly",
+        permission: "device:view",
         params: IdParam,
         query: PageQuery,
         response: { 200: pageOf(Command), ...errors(400, 404, 422) },

@@ -135,18 +135,18 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
   return new Elysia({ prefix: "/api/v1/devices" })
     .use(authPlugin(s.sql))
     .get("/", ({ query, principal }) => listPage(principal.organizationId, query), {
-      role: "readonly",
+      permission: "device:view",
       query: ListQuery,
       response: { 200: pageOf(DeviceSummary), ...errors(400, 422) },
       detail: { summary: "Devices, filtered and paged", tags: ["devices"] },
     })
     .get("/counts", async ({ principal }) => statusCounts(s.sql, principal.organizationId), {
-      role: "readonly",
+      permission: "device:view",
       response: { 200: type({ online: "number", unresponsive: "number", offline: "number" }) },
       detail: { summary: "Device counts per status", tags: ["devices"] },
     })
     .get("/:id", ({ params, principal }) => mustFind(principal.organizationId, params.id), {
-      role: "readonly",
+      permission: "device:view",
       params: IdParam,
       response: { 200: DeviceDetail, ...errors(404, 422) },
       detail: {
@@ -171,7 +171,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
         };
       },
       {
-        role: "readonly",
+        permission: "device:view",
         params: IdParam,
         query: TelemetryQuery,
         response: {
@@ -197,7 +197,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "device:delete",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: {
@@ -228,7 +228,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
         return { ok: true };
       },
       {
-        role: "technician",
+        permission: "device:manage",
         params: IdParam,
         body: DeviceChange,
         response: { 200: Ok, ...errors(404, 422) },
@@ -251,7 +251,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
         return { ok: true, wasConnected };
       },
       {
-        role: "admin",
+        permission: "device:delete",
         params: IdParam,
         body: DisconnectBody,
         response: { 200: type({ ok: "true", wasConnected: "boolean" }), ...errors(404, 422) },

@@ -45,12 +45,12 @@ export function libraryRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1/scripts" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listScripts(s.sql, principal.organizationId) }), {
-      role: "readonly",
+      permission: "device:view",
       response: { 200: listOf(Script) },
       detail: { summary: "The script library", tags: ["scripts"] },
     })
     .get("/:id", ({ params, principal }) => mustFind(principal.organizationId, params.id), {
-      role: "readonly",
+      permission: "device:view",
       params: IdParam,
       response: { 200: Script, ...errors(404, 422) },
       detail: { summary: "One script", tags: ["scripts"] },
@@ -70,7 +70,7 @@ export function libraryRoutes(s: Pick<Services, "sql">) {
         return row;
       },
       {
-        role: "technician",
+        permission: "device:script",
         body: ScriptBody,
         response: { 201: Script, ...errors(409, 422) },
         detail: { summary: "Add a script to the library", tags: ["scripts"] },
@@ -93,7 +93,7 @@ export function libraryRoutes(s: Pick<Services, "sql">) {
         return row;
       },
       {
-        role: "technician",
+        permission: "device:script",
         params: IdParam,
         body: ScriptBody,
         response: { 200: Script, ...errors(404, 409, 422) },
@@ -109,7 +109,7 @@ export function libraryRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        role: "technician",
+        permission: "device:script",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Delete a script", tags: ["scripts"] },

@@ -1,9 +1,10 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
-import { resolvePrincipal } from "../auth/plugin.ts";
+import { can } from "../auth/permissions.ts";
+import { declares, resolvePrincipal } from "../auth/plugin.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization } from "../devices/store.ts";
-import { Unauthorized } from "../errors.ts";
+import { Forbidden, Unauthorized } from "../errors.ts";
 import { SIGNED_IN } from "../lib/schemas.ts";
 import { LiveClientFrame, type LiveFrame } from "../protocol/live.ts";
 import { newEnvelope } from "../protocol/envelope.ts";
@@ -19,6 +20,7 @@ export function liveRoutes(s: Pick<Services, "live" | "sql">) {
     .resolve(async ({ request }) => {
       const principal = await resolvePrincipal(s.sql, request.headers);
       if (!principal) throw new Unauthorized();
+      if (!can(principal, "device:view")) throw new Forbidden("FORBIDDEN", "the live feed needs the device:view permission");
       return { principal };
     })
     .ws("/api/v1/live", {
@@ -33,6 +35,8 @@ export function liveRoutes(s: Pick<Services, "live" | "sql">) {
           '(the flat `{"type":"watch","deviceId":"…"}` stays accepted).',
         tags: ["live"],
         security: SIGNED_IN,
+        // sockets cannot take the auth macro: the resolve above asks `can` for the same permission
+        ...declares("device:view"),
       },
       open(ws) {
         const send = (f: LiveFrame) => void ws.send(JSON.stringify(f));

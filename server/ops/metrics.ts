@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import client from "prom-client";
-import { resolvePrincipal } from "../auth/plugin.ts";
-import { roleAtLeast } from "../auth/roles.ts";
+import { declares, resolvePrincipal } from "../auth/plugin.ts";
+import { can } from "../auth/permissions.ts";
 import type { Services } from "../context.ts";
 import { Forbidden, Unauthorized } from "../errors.ts";
 import { sha256 } from "../lib/crypto.ts";
@@ -196,7 +196,7 @@ export function metricsRoutes(s: Pick<Services, "agents" | "config" | "ingest" |
       if (!(authz?.startsWith("Bearer ") && isScrapeToken(authz.slice(7).trim(), s.config.metricsToken))) {
         const principal = await resolvePrincipal(s.sql, request.headers);
         if (!principal) throw new Unauthorized();
-        if (!roleAtLeast(principal.role, "admin")) throw new Forbidden("FORBIDDEN", "metrics need the admin role or the scrape token");
+        if (!can(principal, "ops:view")) throw new Forbidden("FORBIDDEN", "metrics need the ops:view permission or the scrape token");
       }
       set.headers["content-type"] = metrics.contentType;
       return metrics.scrape();
@@ -205,9 +205,10 @@ export function metricsRoutes(s: Pick<Services, "agents" | "config" | "ingest" |
       detail: {
         summary: "Prometheus metrics of this server node (text exposition format)",
         description:
-          "`Authorization: Bearer` with the scrape token (SENTPULSE_METRICS_TOKEN) or an admin's API key; an admin's session also works.",
+          "`Authorization: Bearer` with the scrape token (SENTPULSE_METRICS_TOKEN) or an API key or session with the ops:view permission (admins and owners).",
         tags: ["ops"],
         security: SIGNED_IN,
+        ...declares("ops:view"),
         responses: fileResponses("The metrics", "text/plain", 401, 403),
       },
     },

@@ -77,7 +77,7 @@ export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "in
         process: { rssBytes: process.memoryUsage().rss, uptimeSeconds: Math.round(process.uptime()) },
       }),
       {
-        role: "admin",
+        permission: "ops:view",
         response: { 200: NodeMetrics },
         detail: { summary: "Pulse and ingest counters of this server node", tags: ["ops"] },
       },
@@ -88,7 +88,7 @@ export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "in
         s.agents.telemetryLatency.reset();
         return { ok: true as const };
       },
-      { role: "admin", response: { 200: Ok }, detail: { summary: "Restart the latency histogram (benchmarks)", tags: ["ops"] } },
+      { permission: "ops:view", response: { 200: Ok }, detail: { summary: "Restart the latency histogram (benchmarks)", tags: ["ops"] } },
     )
     .get(
       "/download/agent/:target",

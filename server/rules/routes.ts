@@ -104,7 +104,7 @@ export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
   return new Elysia({ prefix: "/api/v1/alert-rules" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listRules(s.sql, principal.organizationId) }), {
-      role: "readonly",
+      permission: "device:view",
       response: { 200: listOf(Rule) },
       detail: { summary: "Alert rules of the organization", tags: ["alerts"] },
     })
@@ -124,7 +124,7 @@ export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
         return row;
       },
       {
-        role: "admin",
+        permission: "alert:configure",
         body: RuleBody,
         response: { 201: Rule, ...errors(404, 422) },
         detail: { summary: "Create an alert rule", tags: ["alerts"] },
@@ -149,7 +149,7 @@ export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
         return row;
       },
       {
-        role: "admin",
+        permission: "alert:configure",
         params: IdParam,
         body: RuleBody,
         response: { 200: Rule, ...errors(404, 422) },
@@ -166,7 +166,7 @@ export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "alert:configure",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Delete an alert rule", tags: ["alerts"] },

@@ -49,7 +49,7 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1/schedules" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listSchedules(s.sql, principal.organizationId) }), {
-      role: "readonly",
+      permission: "device:view",
       response: { 200: listOf(Schedule) },
       detail: { summary: "Scheduled scripts", tags: ["automation"] },
     })
@@ -96,7 +96,7 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
         return row;
       },
       {
-        role: "technician",
+        permission: "device:script",
         body: NewSchedule,
         response: { 201: Schedule, ...errors(400, 404, 422) },
         detail: { summary: "Schedule a script", tags: ["automation"] },
@@ -120,7 +120,7 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
         return row;
       },
       {
-        role: "technician",
+        permission: "device:script",
         params: type({ id: "string.uuid", action: "'enable' | 'disable'" }),
         response: { 200: Schedule, ...errors(404, 422) },
         detail: { summary: "Enable or disable a schedule", tags: ["automation"] },
@@ -135,7 +135,7 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        role: "technician",
+        permission: "device:script",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Delete a schedule", tags: ["automation"] },
@@ -149,7 +149,7 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
         return { items: await listRuns(s.sql, principal.organizationId, params.id) };
       },
       {
-        role: "readonly",
+        permission: "device:view",
         params: IdParam,
         response: { 200: listOf(Run), ...errors(404, 422) },
         detail: { summary: "A schedule's runs, newest first", tags: ["automation"] },

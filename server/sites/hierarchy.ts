@@ -63,7 +63,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         return { items: await listOrganizations(s.sql) };
       },
       {
-        role: "owner",
+        permission: "tenancy:manage",
         response: { 200: listOf(Organization) },
         detail: { summary: "Every organization of the install (platform administrators)", tags: ["tenancy"] },
       },
@@ -92,7 +92,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         return { id: created.organizationId };
       },
       {
-        role: "owner",
+        permission: "tenancy:manage",
         body: NewOrganization,
         response: { 201: Created, ...errors(409, 422) },
         detail: {
@@ -102,7 +102,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
       },
     )
     .get("/clients", async ({ principal }) => ({ items: await listClients(s.sql, principal.organizationId) }), {
-      role: "readonly",
+      permission: "device:view",
       response: { 200: listOf(Client) },
       detail: { summary: "Clients of the organization with their sites", tags: ["tenancy"] },
     })
@@ -121,7 +121,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         return { id };
       },
       {
-        role: "admin",
+        permission: "clients:manage",
         body: type({ name: Name }),
         response: { 201: Created, ...errors(409, 422) },
         detail: { summary: "Create a client (then add its sites)", tags: ["tenancy"] },
@@ -135,7 +135,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         return client;
       },
       {
-        role: "readonly",
+        permission: "device:view",
         params: IdParam,
         response: { 200: Client, ...errors(404, 422) },
         detail: { summary: "A client with its sites", tags: ["tenancy"] },
@@ -157,7 +157,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "clients:manage",
         params: IdParam,
         body: type({ name: Name }),
         response: { 200: Ok, ...errors(404, 409, 422) },
@@ -174,7 +174,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "clients:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 409, 422) },
         detail: { summary: "Delete a client and its sites (only without devices)", tags: ["tenancy"] },
@@ -196,7 +196,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         return { id };
       },
       {
-        role: "admin",
+        permission: "clients:manage",
         body: type({ clientId: "string.uuid", name: Name }),
         response: { 201: Created, ...errors(404, 409, 422) },
         detail: { summary: "Create a site under a client", tags: ["tenancy"] },
@@ -219,7 +219,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "clients:manage",
         params: IdParam,
         body: type({ "name?": Name, "clientId?": "string.uuid" }),
         response: { 200: Ok, ...errors(404, 409, 422) },
@@ -236,7 +236,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "clients:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 409, 422) },
         detail: { summary: "Delete a site (only without devices; its enrollment tokens go with it)", tags: ["tenancy"] },

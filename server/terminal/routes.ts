@@ -1,7 +1,7 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
-import { authPlugin, resolvePrincipal } from "../auth/plugin.ts";
-import { can } from "../auth/roles.ts";
+import { authPlugin, declares, resolvePrincipal } from "../auth/plugin.ts";
+import { can } from "../auth/permissions.ts";
 import type { Services } from "../context.ts";
 import { deviceOrganization } from "../devices/store.ts";
 import { Forbidden, NotFound, Unauthorized } from "../errors.ts";
@@ -41,7 +41,7 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
       "/api/v1/terminal-sessions",
       async ({ query, principal }) => ({ items: await listSessions(s.sql, principal.organizationId, query.deviceId, 200) }),
       {
-        role: "technician",
+        permission: "device:terminal",
         query: type({ "deviceId?": "string.uuid" }),
         response: { 200: listOf(Session), ...errors(422) },
         detail: { summary: "Recorded terminal sessions, newest first", tags: ["terminal"] },
@@ -56,7 +56,7 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
         return rec;
       },
       {
-        role: "technician",
+        permission: "device:terminal",
         params: IdParam,
         response: { 200: type("string"), ...errors(404, 422) },
         detail: { summary: "A session's recording (asciicast v2)", tags: ["terminal"] },
@@ -66,7 +66,7 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
     .resolve(async ({ request, params }) => {
       const principal = await resolvePrincipal(s.sql, request.headers);
       if (!principal) throw new Unauthorized();
-      if (!can(principal.role, "device:terminal")) throw new Forbidden("FORBIDDEN", "a terminal needs the device:terminal permission");
+      if (!can(principal, "device:terminal")) throw new Forbidden("FORBIDDEN", "a terminal needs the device:terminal permission");
       const device = await deviceOrganization(s.sql, params.id);
       if (!device || device.organizationId !== principal.organizationId)
         throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
@@ -84,6 +84,8 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
           "Refused before the upgrade with 401, 403 or 404 (`DEVICE_NOT_FOUND`).",
         tags: ["terminal"],
         security: SIGNED_IN,
+        // sockets cannot take the auth macro: the resolve above asks `can` for the same permission
+        ...declares("device:terminal"),
       },
       open(ws) {
         const { principal, params, query } = ws.data;

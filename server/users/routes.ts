@@ -44,7 +44,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1/users" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listUsers(s.sql, principal.organizationId) }), {
-      role: "admin",
+      permission: "users:manage",
       response: { 200: listOf(User) },
       detail: { summary: "Users of the organization", tags: ["users"] },
     })
@@ -71,7 +71,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
         return user;
       },
       {
-        role: "admin",
+        permission: "users:manage",
         body: NewUser,
         response: { 201: User, ...errors(409, 422) },
         detail: {
@@ -104,7 +104,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
         return user;
       },
       {
-        role: "admin",
+        permission: "users:manage",
         params: IdParam,
         body: Change,
         response: { 200: User, ...errors(400, 404, 422) },
@@ -120,7 +120,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "users:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(403, 404, 422) },
         detail: { summary: "Sign a user out everywhere (every session ends)", tags: ["users"] },
@@ -141,7 +141,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        role: "admin",
+        permission: "users:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(403, 404, 422) },
         detail: {
