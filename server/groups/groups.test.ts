@@ -82,6 +82,24 @@ describe("membership follows telemetry, facts and tags", () => {
     expect(await hostnames(id)).toEqual([]);
   });
 
+  test("a status change moves the device in (device.status), a deleted device leaves with its history kept", async () => {
+    const d = await enrollDevice(srv, "grp-status", ["st"]);
+    const id = await createGroup("Beacon only", 'status = "unresponsive" and has tag.st');
+    expect(await hostnames(id)).toEqual([]); // enrolled, never heard from: offline
+    await cpu(d, 5); // a beacon without a socket: unresponsive
+    await srv.server.services.status.sweep();
+    await srv.server.services.bus.settled();
+    expect(await hostnames(id)).toEqual(["grp-status"]);
+
+    expect((await srv.api(`/api/v1/devices/${d.deviceId}`, { method: "DELETE" })).status).toBe(200);
+    await srv.server.services.bus.settled();
+    expect(await hostnames(id)).toEqual([]);
+    const history = (await (await srv.api(`/api/v1/groups/${id}/history`)).json()) as {
+      items: { deviceId: string; hostname: string | null; event: string }[];
+    };
+    expect(history.items).toEqual([expect.objectContaining({ deviceId: d.deviceId, hostname: null, event: "joined" })]);
+  });
+
   test("the device list filters by group", async () => {
     const id = await createGroup("By host", 'hostname ~ "^grp-list-"');
     await enrollDevice(srv, "grp-list-a");
