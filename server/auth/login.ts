@@ -3,13 +3,13 @@ import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
 import type { Services } from "../context.ts";
 import { AppError, Unauthorized } from "../errors.ts";
-import { newSecret, sameHex, sha256 } from "../lib/crypto.ts";
+import { newSecret, sameHex } from "../lib/crypto.ts";
 import { RoleName, errors } from "../lib/schemas.ts";
-import { recordLogin } from "../users/store.ts";
-import { SESSION_COOKIE, SESSION_TTL_S, readCookie } from "./plugin.ts";
+import { readCookie } from "./plugin.ts";
 import { type SecondFactor, spendSecondFactor } from "./second-factor.ts";
 import type { SignInGuard } from "./sign-in-guard.ts";
-import { type UserRow, findUserByEmail, insertSession } from "./store.ts";
+import { startSession } from "./session-start.ts";
+import { type UserRow, findUserByEmail } from "./store.ts";
 import type { ThrottleKey } from "./throttle.ts";
 import { matchStep, newRecoveryCodes, newTotpSecret, otpauthUrl, recoveryCodeHash } from "./totp.ts";
 import { enableTotp, getTotp, requiresTotp, savePendingTotp } from "./totp.store.ts";
@@ -124,17 +124,9 @@ export function loginRoutes(s: Pick<Services, "config" | "secrets" | "sql">, gua
       }
       const { via, recoveryCodes } = await secondFactor(user, body.totp?.trim(), keys, ip);
       guard.succeed(keys);
-      const token = newSecret("", 32);
-      await insertSession(s.sql, {
-        userId: user.id,
-        tokenHash: sha256(token),
-        expiresAt: new Date(Date.now() + SESSION_TTL_S * 1000),
-        ip,
-        userAgent: request.headers.get("user-agent")?.slice(0, 300) ?? null,
-      });
-      await recordLogin(s.sql, user.id);
+      const session = await startSession(s.sql, user.id, ip, request, secure);
       await writeAudit(s.sql, { ...userActor(user), action: "auth.login", ip, ...(via ? { details: { secondFactor: via } } : {}) });
-      const cookies = [`${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_TTL_S}${secure}`];
+      const cookies = [session];
       if (!browser)
         cookies.push(
           `${BROWSER_COOKIE}=${signBrowser(user.id)}; Path=/api/v1/auth; HttpOnly; SameSite=Strict; Max-Age=${BROWSER_TTL_S}${secure}`,

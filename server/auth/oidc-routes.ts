@@ -3,16 +3,17 @@ import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
 import type { Services } from "../context.ts";
 import { ValidationFailed } from "../errors.ts";
-import { newSecret, sha256 } from "../lib/crypto.ts";
+import { newSecret } from "../lib/crypto.ts";
 import { ErrorBody, Ok, Timestamp, documentedResponses, errors, listOf } from "../lib/schemas.ts";
 import { log } from "../log.ts";
-import { createUser, recordLogin } from "../users/store.ts";
+import { createUser } from "../users/store.ts";
 import { addressOf } from "./login.ts";
 import { FLOW_COOKIE, FLOW_TTL_S, OidcClients, OidcRefused, beginFlow, discover, finishFlow, openFlow, sealFlow } from "./oidc.ts";
 import { deleteOidc, getOidc, listOidcProviders, saveOidc, type OidcRow } from "./oidc.store.ts";
-import { SESSION_COOKIE, SESSION_TTL_S, authPlugin, readCookie } from "./plugin.ts";
+import { authPlugin, readCookie } from "./plugin.ts";
 import { actorOf } from "./roles.ts";
-import { findUserByEmail, insertSession } from "./store.ts";
+import { startSession } from "./session-start.ts";
+import { findUserByEmail } from "./store.ts";
 
 const BuiltInRole = type("'admin' | 'technician' | 'readonly'");
 const Settings = type({
@@ -245,15 +246,7 @@ export function oidcRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
           const identity = await finishFlow(await clients.get(row), new URL(`${redirectUri}${search}`), state);
           email = identity.email;
           const user = await userFor(row, identity.email, identity.emailVerified, identity.name, ip);
-          const token = newSecret("", 32);
-          await insertSession(s.sql, {
-            userId: user.id,
-            tokenHash: sha256(token),
-            expiresAt: new Date(Date.now() + SESSION_TTL_S * 1000),
-            ip,
-            userAgent: request.headers.get("user-agent")?.slice(0, 300) ?? null,
-          });
-          await recordLogin(s.sql, user.id);
+          const session = await startSession(s.sql, user.id, ip, request, secure);
           await writeAudit(s.sql, {
             organizationId: row.organizationId,
             actorType: "user",
@@ -263,7 +256,7 @@ export function oidcRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
             ip,
             details: { via: "oidc", issuer: row.issuer },
           });
-          cookies.push(`${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_TTL_S}${secure}`);
+          cookies.push(session);
           return redirect("/devices", 302);
         } catch (err) {
           const refused = err instanceof OidcRefused ? err : new OidcRefused("OIDC_FAILED", "the sign-in could not be completed");
