@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { tableCounts } from "../testing/fixtures.ts";
+import { otherOrganization, tableCounts } from "../testing/fixtures.ts";
 import { ADMIN, startTestServer, type TestServer } from "../testing/harness.ts";
 import { startTestIdp, type TestIdp } from "../testing/oidc-provider.ts";
 
@@ -207,6 +207,19 @@ describe("signing in through the provider", () => {
     const codes = await srv.sql<{ code: string }[]>`
       select details->>'code' as code from audit_log where action = 'auth.oidc_refused' order by id desc limit 2`;
     expect(codes.map((c) => c.code)).toEqual(["OIDC_EMAIL_UNVERIFIED", "OIDC_DOMAIN_NOT_ALLOWED"]);
+  });
+
+  test("another organization's user, even with auto-create on, or a disabled user → refused, no session", async () => {
+    const other = await otherOrganization(srv.sql);
+    idp.users.set(other.email, { email: other.email, verified: true });
+    expect((await signIn(other.email)).location).toBe("/login?sso_error=OIDC_USER_UNKNOWN");
+    const [tech] = await srv.sql<{ id: string }[]>`select id from users where email = 'new.tech@example.com'`;
+    expect((await srv.api(`/api/v1/users/${tech!.id}`, { method: "PATCH", body: { disabled: true } })).status).toBe(200);
+    expect((await signIn("new.tech@example.com")).location).toBe("/login?sso_error=OIDC_USER_DISABLED");
+    const theirs = await srv.sql`
+      select 1 from sessions s join users u on u.id = s.user_id where u.email in (${other.email}, 'new.tech@example.com')`;
+    expect(theirs.count).toBe(0);
+    expect((await srv.sql`select 1 from users where email = ${other.email}`).count).toBe(1);
   });
 
   test("an ID token for another audience or issuer, with another nonce, or expired → refused, no session", async () => {
