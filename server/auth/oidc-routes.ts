@@ -277,7 +277,7 @@ export function oidcRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
       },
       {
         query: type({
-          "code?": "string <= 2000",
+          "code?": "string <= 4096",
           "state?": "string <= 500",
           "iss?": "string <= 500",
           "error?": "string <= 200",
