@@ -27,6 +27,7 @@ import { ruleRoutes } from "./rules/routes.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
 import { terminalRoutes } from "./terminal/routes.ts";
 import { userRoutes } from "./users/routes.ts";
+import { roleRoutes } from "./roles/routes.ts";
 
 /** The whole HTTP surface. `App` (its type) is what the Eden client is typed from. */
 export function createApp(s: Services) {
@@ -48,6 +49,7 @@ export function createApp(s: Services) {
     .use(hierarchyRoutes(s))
     .use(groupRoutes(s))
     .use(userRoutes(s))
+    .use(roleRoutes(s))
     .use(auditRoutes(s))
     .use(libraryRoutes(s))
     .use(commandRoutes(s, s.commands))

@@ -65,6 +65,7 @@ beforeAll(async () => {
   });
   foreign["api-keys"] = await as("/api/v1/api-keys", { name: "theirs" });
   foreign.clients = await as("/api/v1/clients", { name: "their client" });
+  foreign.roles = await as("/api/v1/roles", { name: "their role", permissions: ["device:view"] });
   foreign.groups = await as("/api/v1/groups", { name: "theirs", expression: "cpu > 1" });
   foreign.sites = other.siteId;
   foreign["enrollment-tokens"] = await as("/api/v1/enrollment-tokens", {});
@@ -102,6 +103,7 @@ const VALID_BODY: Record<string, unknown> = {
   "PATCH /api/v1/devices/:id": { tags: ["x"] },
   "PUT /api/v1/clients/:id": { name: "x" },
   "PUT /api/v1/sites/:id": { name: "x" },
+  "PUT /api/v1/roles/:id": { name: "x" },
   "PUT /api/v1/groups/:id": { name: "x", expression: "cpu > 1" },
 };
 

@@ -57,7 +57,7 @@ describe("permissions", () => {
 
   test("a viewer on every state change → 403 FORBIDDEN before any effect; nothing changes", async () => {
     const email = `viewer-${crypto.randomUUID().slice(0, 8)}@example.com`;
-    const made = await srv.api("/api/v1/users", { body: { email, password: "a long password", role: "readonly" } });
+    const made = await srv.api("/api/v1/users", { body: { email, password: "a long password", role: "viewer" } });
     expect(made.status).toBe(201);
     const cookie = await login(srv.url, email, "a long password");
     // the caller's own account (sign out, two-factor, password, own sessions) is the viewer's to change,

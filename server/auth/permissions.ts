@@ -23,6 +23,26 @@ export const PERMISSIONS = [
 
 export type Permission = (typeof PERMISSIONS)[number];
 
+/** What each permission lets a user do, for the role editor and the API documentation. */
+export const PERMISSION_HELP: Record<Permission, string> = {
+  "device:view": "See devices, alerts, scripts, schedules, rules and workflows",
+  "device:manage": "Power actions, tags, moving a device between sites, enrollment tokens",
+  "device:delete": "Delete or disconnect a device",
+  "device:terminal": "Open a remote shell and read terminal recordings",
+  "device:script": "Run scripts, edit the script library and schedules",
+  "device:files": "Browse and transfer files",
+  "patch:approve": "Approve patches",
+  "alert:manage": "Acknowledge and resolve alerts, maintenance windows, test channels, retry deliveries",
+  "alert:configure": "Alert rules and notification channels",
+  "automation:manage": "Create and delete workflows",
+  "clients:manage": "Create, rename and delete clients and sites",
+  "users:manage": "Users, roles and API keys",
+  "audit:view": "Read and export the audit log",
+  "settings:manage": "Organization settings such as the two-factor requirement",
+  "ops:view": "Server metrics",
+  "tenancy:manage": "Organizations of the install (with the platform administrator flag)",
+};
+
 /** True when the name is a permission of the list. */
 export function isPermission(name: string): name is Permission {
   return (PERMISSIONS as readonly string[]).includes(name);

@@ -23,6 +23,10 @@ const Principal = type({
   id: "string",
   organizationId: "string",
   role: RoleName,
+  /** The custom role held, whose permissions replace the built-in role's. */
+  roleId: "string | null",
+  /** What the caller may do (the dashboard hides the rest). */
+  permissions: "string[]",
   email: "string | null",
   name: "string",
 });
@@ -57,7 +61,7 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
       },
       { permission: "signed-in", response: { 200: Ok }, detail: { summary: "Sign out", tags: ["auth"] } },
     )
-    .get("/auth/me", ({ principal }) => ({ principal }), {
+    .get("/auth/me", ({ principal }) => ({ principal: { ...principal, permissions: [...principal.permissions] } }), {
       permission: "signed-in",
       response: { 200: type({ principal: Principal }) },
       detail: { summary: "The caller", tags: ["auth"] },

@@ -5,19 +5,23 @@ import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { endUserSessions } from "../auth/store.ts";
 import { clearTotp } from "../auth/totp.store.ts";
-import { type Principal, actorOf, roleAtLeast } from "../auth/roles.ts";
+import { type Principal, type Role as BuiltIn, actorOf, roleAtLeast } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { BadRequest, Forbidden, NotFound } from "../errors.ts";
+import { BadRequest, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { IdParam, Ok, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import { permissionsFor } from "../roles/grant.ts";
+import { getRole } from "../roles/store.ts";
 import { checkPassword } from "./password-policy.ts";
 import { createUser, getUser, listUsers, updateUser } from "./store.ts";
 
-const Role = RoleName;
+/** A built-in role; `viewer` is accepted for `readonly` (the name it is stored under). */
+const Role = RoleName.or("'viewer'").pipe((r): BuiltIn => (r === "viewer" ? "readonly" : r));
 const User = type({
   id: "string",
   email: "string",
   name: "string",
-  role: Role,
+  role: RoleName,
+  roleId: "string | null",
   createdAt: Timestamp,
   lastLoginAt: Timestamp.or("null"),
   disabledAt: Timestamp.or("null"),
@@ -25,10 +29,32 @@ const User = type({
 const NewUser = type({
   email: "string.email <= 320",
   "name?": "string <= 200",
-  role: Role,
+  "role?": Role,
+  "roleId?": "string.uuid",
   password: "0 < string <= 1024",
 });
-const Change = type({ "role?": Role, "name?": "string <= 200", "disabled?": "boolean" });
+const Change = type({ "role?": Role, "roleId?": "string.uuid", "name?": "string <= 200", "disabled?": "boolean" });
+
+/**
+ * What a body assigns: a built-in role, or a custom role of the caller's organization (404 for
+ * another's), stored with the `readonly` base; 403 ROLE_TOO_HIGH when it grants more than the caller has.
+ */
+async function assignment(
+  sql: Services["sql"],
+  principal: Principal,
+  body: { role?: BuiltIn | undefined; roleId?: string | undefined },
+): Promise<{ role: BuiltIn; roleId: string | null } | undefined> {
+  if (body.role !== undefined && body.roleId !== undefined) throw new ValidationFailed("give role or roleId, not both", { in: "body" });
+  if (body.roleId !== undefined) {
+    const custom = await getRole(sql, principal.organizationId, body.roleId);
+    if (!custom) throw new NotFound("ROLE_NOT_FOUND", "no such role in your organization");
+    permissionsFor(principal, custom.permissions);
+    return { role: "readonly", roleId: custom.id };
+  }
+  if (body.role === undefined) return undefined;
+  if (!roleAtLeast(principal.role, body.role)) throw new Forbidden("ROLE_TOO_HIGH", "you cannot grant a role above your own");
+  return { role: body.role, roleId: null };
+}
 
 /** A user of the caller's organization whose role is not above the caller's: 404 / 403 otherwise. */
 async function manageableUser(sql: Services["sql"], principal: Principal, id: string) {
@@ -51,13 +77,14 @@ export function userRoutes(s: Pick<Services, "sql">) {
     .post(
       "/",
       async ({ body, principal, set }) => {
-        if (!roleAtLeast(principal.role, body.role)) throw new Forbidden("ROLE_TOO_HIGH", "you cannot grant a role above your own");
+        const given = await assignment(s.sql, principal, body);
+        if (!given) throw new ValidationFailed("give a role or a roleId", { in: "body" });
         checkPassword(body.password, body.email);
         const user = await createUser(s.sql, {
           organizationId: principal.organizationId,
           email: body.email,
           name: body.name ?? "",
-          role: body.role,
+          ...given,
           passwordHash: await Bun.password.hash(body.password, { algorithm: "argon2id" }),
         });
         await writeAudit(s.sql, {
@@ -65,7 +92,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
           action: "user.created",
           targetType: "user",
           targetId: user.id,
-          details: { email: user.email, role: user.role },
+          details: { email: user.email, role: user.role, roleId: user.roleId },
         });
         set.status = 201;
         return user;
@@ -75,7 +102,8 @@ export function userRoutes(s: Pick<Services, "sql">) {
         body: NewUser,
         response: { 201: User, ...errors(409, 422) },
         detail: {
-          summary: "Create a user with a role (password policy: 422 PASSWORD_TOO_SHORT / PASSWORD_IS_EMAIL / PASSWORD_TOO_COMMON)",
+          summary:
+            "Create a user with a built-in role or a custom roleId (password policy: 422 PASSWORD_TOO_SHORT / PASSWORD_IS_EMAIL / PASSWORD_TOO_COMMON)",
           tags: ["users"],
         },
       },
@@ -85,20 +113,22 @@ export function userRoutes(s: Pick<Services, "sql">) {
       async ({ params, body, principal, server, request }) => {
         const target = await getUser(s.sql, principal.organizationId, params.id);
         if (!target) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
-        if (principal.kind === "user" && target.id === principal.id && (body.role !== undefined || body.disabled !== undefined)) {
+        const selfChange = body.role !== undefined || body.roleId !== undefined || body.disabled !== undefined;
+        if (principal.kind === "user" && target.id === principal.id && selfChange) {
           throw new BadRequest("CANNOT_CHANGE_SELF", "you cannot change your own role or disable yourself");
         }
-        if (!roleAtLeast(principal.role, target.role) || (body.role && !roleAtLeast(principal.role, body.role))) {
+        if (!roleAtLeast(principal.role, target.role)) {
           throw new Forbidden("ROLE_TOO_HIGH", "you cannot change a user whose role is above yours, or grant one");
         }
-        const user = await updateUser(s.sql, principal.organizationId, params.id, body);
+        const given = await assignment(s.sql, principal, body);
+        const user = await updateUser(s.sql, principal.organizationId, params.id, { name: body.name, disabled: body.disabled, ...given });
         if (!user) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "user.updated",
           targetType: "user",
           targetId: params.id,
-          details: { email: user.email, changes: fieldChanges(target, user, ["role", "name", "disabledAt"]) },
+          details: { email: user.email, changes: fieldChanges(target, user, ["role", "roleId", "name", "disabledAt"]) },
           ip: server?.requestIP(request)?.address ?? null,
         });
         return user;
@@ -108,7 +138,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
         params: IdParam,
         body: Change,
         response: { 200: User, ...errors(400, 404, 422) },
-        detail: { summary: "Change a user's role or name, or disable them", tags: ["users"] },
+        detail: { summary: "Change a user's role (built-in or custom roleId) or name, or disable them", tags: ["users"] },
       },
     )
     .delete(
