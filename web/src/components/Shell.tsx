@@ -4,8 +4,7 @@ import { acknowledgedAt } from "../lib/alerts.ts";
 import { api, call } from "../lib/api.ts";
 import { liveState, onLive, onLiveOpen, startLive, stopLive } from "../lib/live.ts";
 import { expiredAt } from "../lib/session-events.ts";
-import { roleAtLeast } from "../lib/roles.ts";
-import { loadSession, loginHref, markSignedOut, principal, signOut } from "../lib/session.ts";
+import { can, loadSession, loginHref, markSignedOut, principal, signOut } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import { Logo } from "./Logo.tsx";
 import { SkeletonLines } from "./Skeleton.tsx";
@@ -127,7 +126,7 @@ export function Shell(props: RouteSectionProps) {
           </A>
           <A href="/add-device">Add device</A>
           <A href="/settings">Settings</A>
-          <Show when={roleAtLeast(principal()?.role, "admin")}>
+          <Show when={can("audit:view")}>
             <A href="/audit" data-testid="audit-nav">
               Audit log
             </A>

@@ -6,6 +6,14 @@ import type { Principal } from "./types.ts";
 const [principal, setPrincipal] = createSignal<Principal | null | undefined>(undefined);
 export { principal };
 
+/**
+ * True when the signed-in caller holds the named permission (server/auth/permissions.ts lists them);
+ * the dashboard hides what this answers false for, and the server refuses it anyway.
+ */
+export function can(permission: string): boolean {
+  return principal()?.permissions.includes(permission) ?? false;
+}
+
 /** Asks the server who we are; null when the session cookie is missing or expired. */
 export async function loadSession(): Promise<Principal | null> {
   try {

@@ -7,6 +7,7 @@ import { api, call, errorMessage } from "../lib/api.ts";
 import { describeAction, EVENTS, MAX_ACTIONS, type Workflow, type WorkflowBody, apply } from "../lib/automation.ts";
 import { dateTime } from "../lib/format.ts";
 import { fieldErrors } from "../lib/forms.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import { ActionRow, type Draft, WorkflowForm, blank, blankAction, fromTemplate, toAction } from "./automation-workflow-actions.tsx";
 
@@ -92,87 +93,92 @@ export function WorkflowsTab() {
           <p class="muted">When an event happens, run a script or restart a service on the device, notify channels, or note the alert.</p>
         </div>
       </div>
-      <form class="auto-form" onSubmit={submit} novalidate>
-        <div class="field grow">
-          <label for="wf-template">Start from</label>
-          <select
-            id="wf-template"
-            value={template()}
-            onChange={(e) => {
-              setTemplate(e.currentTarget.value);
-              const t = templates.latest?.[Number(e.currentTarget.value)];
-              reset(t ? fromTemplate(t) : blank());
-            }}
-          >
-            <option value="-1">Blank workflow</option>
-            <For each={templates.latest ?? []}>{(t, i) => <option value={String(i())}>{t.name}</option>}</For>
-          </select>
-        </div>
-        <div class="field grow">
-          <label for="wf-name">Name</label>
-          <input
-            id="wf-name"
-            value={draft.name}
-            aria-invalid={!!errors().name}
-            aria-describedby="wf-name-err"
-            onInput={(e) => setDraft("name", e.currentTarget.value)}
-          />
-          <Show when={errors().name}>
-            <span class="field-error" id="wf-name-err">
-              {errors().name}
-            </span>
-          </Show>
-        </div>
-        <div class="field">
-          <label for="wf-event">When</label>
-          <select id="wf-event" value={draft.event} onChange={(e) => setDraft("event", e.currentTarget.value as Draft["event"])}>
-            <For each={EVENTS}>{(ev) => <option value={ev}>{ev}</option>}</For>
-          </select>
-        </div>
-        <div class="field">
-          <label for="wf-alert">Alert type (optional)</label>
-          <input
-            id="wf-alert"
-            value={draft.alertType}
-            aria-invalid={!!errors().alertType}
-            aria-describedby="wf-alert-err"
-            onInput={(e) => setDraft("alertType", e.currentTarget.value)}
-          />
-          <Show when={errors().alertType}>
-            <span class="field-error" id="wf-alert-err">
-              {errors().alertType}
-            </span>
-          </Show>
-        </div>
-        <Index each={draft.actions}>
-          {(action, i) => (
-            <ActionRow
-              index={i}
-              action={action()}
-              count={draft.actions.length}
-              channels={channels.latest ?? []}
-              errors={errors()}
-              set={(key, value) => {
-                setDraft("actions", i, key, value);
-                setErrors(({ [`actions.${i}.${key}`]: _, ...rest }) => rest);
+      <Show
+        when={can("automation:manage")}
+        fallback={<p class="muted">Creating and deleting workflows needs the automation:manage permission.</p>}
+      >
+        <form class="auto-form" onSubmit={submit} novalidate>
+          <div class="field grow">
+            <label for="wf-template">Start from</label>
+            <select
+              id="wf-template"
+              value={template()}
+              onChange={(e) => {
+                setTemplate(e.currentTarget.value);
+                const t = templates.latest?.[Number(e.currentTarget.value)];
+                reset(t ? fromTemplate(t) : blank());
               }}
-              remove={() => setDraft("actions", (list) => list.filter((_, j) => j !== i))}
+            >
+              <option value="-1">Blank workflow</option>
+              <For each={templates.latest ?? []}>{(t, i) => <option value={String(i())}>{t.name}</option>}</For>
+            </select>
+          </div>
+          <div class="field grow">
+            <label for="wf-name">Name</label>
+            <input
+              id="wf-name"
+              value={draft.name}
+              aria-invalid={!!errors().name}
+              aria-describedby="wf-name-err"
+              onInput={(e) => setDraft("name", e.currentTarget.value)}
             />
-          )}
-        </Index>
-        <button
-          type="button"
-          class="btn"
-          disabled={draft.actions.length >= MAX_ACTIONS}
-          onClick={() => setDraft("actions", draft.actions.length, blankAction())}
-          data-testid="workflow-add-action"
-        >
-          Add action
-        </button>
-        <button type="submit" class="btn btn-primary" disabled={busy()} data-testid="workflow-create">
-          {busy() ? "Creating…" : "Create workflow"}
-        </button>
-      </form>
+            <Show when={errors().name}>
+              <span class="field-error" id="wf-name-err">
+                {errors().name}
+              </span>
+            </Show>
+          </div>
+          <div class="field">
+            <label for="wf-event">When</label>
+            <select id="wf-event" value={draft.event} onChange={(e) => setDraft("event", e.currentTarget.value as Draft["event"])}>
+              <For each={EVENTS}>{(ev) => <option value={ev}>{ev}</option>}</For>
+            </select>
+          </div>
+          <div class="field">
+            <label for="wf-alert">Alert type (optional)</label>
+            <input
+              id="wf-alert"
+              value={draft.alertType}
+              aria-invalid={!!errors().alertType}
+              aria-describedby="wf-alert-err"
+              onInput={(e) => setDraft("alertType", e.currentTarget.value)}
+            />
+            <Show when={errors().alertType}>
+              <span class="field-error" id="wf-alert-err">
+                {errors().alertType}
+              </span>
+            </Show>
+          </div>
+          <Index each={draft.actions}>
+            {(action, i) => (
+              <ActionRow
+                index={i}
+                action={action()}
+                count={draft.actions.length}
+                channels={channels.latest ?? []}
+                errors={errors()}
+                set={(key, value) => {
+                  setDraft("actions", i, key, value);
+                  setErrors(({ [`actions.${i}.${key}`]: _, ...rest }) => rest);
+                }}
+                remove={() => setDraft("actions", (list) => list.filter((_, j) => j !== i))}
+              />
+            )}
+          </Index>
+          <button
+            type="button"
+            class="btn"
+            disabled={draft.actions.length >= MAX_ACTIONS}
+            onClick={() => setDraft("actions", draft.actions.length, blankAction())}
+            data-testid="workflow-add-action"
+          >
+            Add action
+          </button>
+          <button type="submit" class="btn btn-primary" disabled={busy()} data-testid="workflow-create">
+            {busy() ? "Creating…" : "Create workflow"}
+          </button>
+        </form>
+      </Show>
       <Show when={errors().form ?? errors().actions}>
         <div class="error-note form-error" role="alert">
           {errors().form ?? errors().actions}
@@ -197,9 +203,11 @@ export function WorkflowsTab() {
                   >
                     Runs
                   </button>{" "}
-                  <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(w)}>
-                    Delete
-                  </button>
+                  <Show when={can("automation:manage")}>
+                    <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(w)}>
+                      Delete
+                    </button>
+                  </Show>
                   <ol class="muted" data-testid="workflow-actions">
                     <For each={w.actions}>{(a) => <li>{describeAction(a, channelName)}</li>}</For>
                   </ol>

@@ -16,7 +16,7 @@ import { SkeletonLines } from "../components/Skeleton.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
 import { ApiError, api, call, errorMessage } from "../lib/api.ts";
 import { onLive } from "../lib/live.ts";
-import { principal } from "../lib/session.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import type { DeviceDetail } from "../lib/types.ts";
 import { DeviceCharts } from "./device-charts.tsx";
@@ -40,10 +40,10 @@ export default function DevicePage() {
   const [confirmDelete, setConfirmDelete] = createSignal(false);
   const [search, setSearch] = useSearchParams<{ action?: string }>();
   const [historyKey, setHistoryKey] = createSignal(0);
-  const canRun = () => principal()?.role !== "readonly";
+  const canManage = () => can("device:manage");
   const power = () => (search.action === "reboot" || search.action === "shutdown" ? search.action : null);
   const closeAction = () => setSearch({ action: undefined }, { replace: true });
-  const canDelete = () => ["admin", "owner"].includes(principal()?.role ?? "");
+  const canDelete = () => can("device:delete");
 
   const patch = (p: Partial<DeviceDetail>) => {
     const d = current();
@@ -142,45 +142,40 @@ export default function DevicePage() {
                   <StatusBadge status={d().status} />
                 </div>
                 <div class="device-actions" role="toolbar" aria-label="Device actions">
-                  <A href={actionHref(d().id, "terminal")} class="btn btn-sm" data-testid="terminal-open">
-                    Open terminal
-                  </A>
-                  <button
-                    type="button"
-                    class="btn btn-sm"
-                    data-testid="run-script-open"
-                    disabled={!canRun()}
-                    onClick={() => setSearch({ action: "run-script" })}
-                  >
-                    Run script
-                  </button>
-                  <button
-                    type="button"
-                    class="btn btn-sm"
-                    data-testid="power-reboot"
-                    disabled={!canRun()}
-                    onClick={() => setSearch({ action: "reboot" })}
-                  >
-                    Reboot
-                  </button>
-                  <button
-                    type="button"
-                    class="btn btn-sm"
-                    data-testid="power-shutdown"
-                    disabled={!canRun()}
-                    onClick={() => setSearch({ action: "shutdown" })}
-                  >
-                    Shutdown
-                  </button>
-                  <button
-                    type="button"
-                    class="btn btn-sm btn-danger"
-                    disabled={!canDelete()}
-                    title={canDelete() ? "Remove this device and its history" : "Needs the admin role"}
-                    onClick={() => setConfirmDelete(true)}
-                  >
-                    Remove
-                  </button>
+                  <Show when={can("device:terminal")}>
+                    <A href={actionHref(d().id, "terminal")} class="btn btn-sm" data-testid="terminal-open">
+                      Open terminal
+                    </A>
+                  </Show>
+                  <Show when={can("device:script")}>
+                    <button
+                      type="button"
+                      class="btn btn-sm"
+                      data-testid="run-script-open"
+                      onClick={() => setSearch({ action: "run-script" })}
+                    >
+                      Run script
+                    </button>
+                  </Show>
+                  <Show when={canManage()}>
+                    <button type="button" class="btn btn-sm" data-testid="power-reboot" onClick={() => setSearch({ action: "reboot" })}>
+                      Reboot
+                    </button>
+                    <button type="button" class="btn btn-sm" data-testid="power-shutdown" onClick={() => setSearch({ action: "shutdown" })}>
+                      Shutdown
+                    </button>
+                  </Show>
+                  <Show when={canDelete()}>
+                    <button
+                      type="button"
+                      class="btn btn-sm btn-danger"
+                      data-testid="device-remove"
+                      title="Remove this device and its history"
+                      onClick={() => setConfirmDelete(true)}
+                    >
+                      Remove
+                    </button>
+                  </Show>
                 </div>
                 <Show when={d().tags.length}>
                   <div class="tags device-tags">
@@ -193,9 +188,11 @@ export default function DevicePage() {
                   <DeviceCharts deviceId={d().id} latest={d().telemetry} />
                   <CommandHistory deviceId={d().id} reload={historyKey()} />
                   <DeviceAlerts deviceId={d().id} />
-                  <TerminalRecordings deviceId={d().id} />
+                  <Show when={can("device:terminal")}>
+                    <TerminalRecordings deviceId={d().id} />
+                  </Show>
                 </div>
-                <DeviceInfo device={d()} onMove={canRun() ? moveTo : undefined} />
+                <DeviceInfo device={d()} onMove={canManage() ? moveTo : undefined} />
               </div>
               <RunScriptDialog
                 open={search.action === "run-script"}

@@ -2,7 +2,7 @@ import { For, Show, createEffect, createResource, createSignal } from "solid-js"
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
-import { principal } from "../lib/session.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import { type Script, ScriptEditor } from "./script-editor.tsx";
 import { ScriptRun } from "./script-run.tsx";
@@ -15,7 +15,7 @@ export default function Scripts() {
   const [editing, setEditing] = createSignal<Script | "new" | null>(null);
   const [running, setRunning] = createSignal<Script | null>(null);
   const [deleting, setDeleting] = createSignal<Script | null>(null);
-  const canEdit = () => principal()?.role !== "readonly";
+  const canEdit = () => can("device:script");
   createEffect(() => {
     document.title = "Scripts · SENTpulse";
   });

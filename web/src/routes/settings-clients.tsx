@@ -3,7 +3,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
-import { principal } from "../lib/session.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 
 type Target = { kind: "client" | "site"; id: string; name: string };
@@ -17,7 +17,7 @@ const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 export function ClientsAndSites() {
   const [clients, { refetch }] = createResource(() => call(api.api.v1.clients.get()).then((r) => r.items));
   const [removing, setRemoving] = createSignal<Target | null>(null);
-  const canEdit = () => ["admin", "owner"].includes(principal()?.role ?? "");
+  const canEdit = () => can("clients:manage");
 
   const run = async (what: () => Promise<unknown>, done: string) => {
     try {

@@ -3,8 +3,7 @@ import * as v from "valibot";
 import { CopyField } from "../components/CopyField.tsx";
 import { QrCode } from "../components/QrCode.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
-import { roleAtLeast } from "../lib/roles.ts";
-import { principal } from "../lib/session.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import "./security.css";
 
@@ -35,7 +34,7 @@ export function Security() {
   const [codes, setCodes] = createSignal<string[] | null>(null);
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
-  const admin = () => roleAtLeast(principal()?.role, "admin");
+  const admin = () => can("settings:manage");
   const [policy, { refetch: refetchPolicy }] = createResource(admin, () => call(api.api.v1.auth.policy.get()));
 
   const run = async (work: () => Promise<void>) => {

@@ -7,7 +7,7 @@ import { SkeletonLines } from "../components/Skeleton.tsx";
 import { ApiError, api, call, errorMessage } from "../lib/api.ts";
 import { fieldErrors } from "../lib/forms.ts";
 import { ROLE_LABEL, grantableRoles, roleAtLeast } from "../lib/roles.ts";
-import { principal } from "../lib/session.ts";
+import { can, principal } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import type { Role, User } from "../lib/types.ts";
 
@@ -55,7 +55,7 @@ export function Users() {
         <Match when={me() === undefined}>
           <SkeletonLines count={3} />
         </Match>
-        <Match when={roleAtLeast(me()?.role, "admin")}>
+        <Match when={can("users:manage")}>
           <UserAdmin />
         </Match>
         <Match when={me()}>

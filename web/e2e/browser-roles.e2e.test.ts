@@ -1,0 +1,56 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
+import type { TestServer } from "../../server/testing/harness.ts";
+
+/** Settings → Roles and a viewer's device page, in Debian's Chromium against the real server (strict CSP, no page errors). */
+let rig: BrowserRig;
+let srv: TestServer;
+let page: Page;
+
+beforeAll(async () => {
+  rig = await startBrowserRig("roles");
+  ({ srv, page } = rig);
+  await rig.signIn();
+}, 120_000);
+
+afterEach(() => rig?.checkPage());
+afterAll(() => rig?.stop());
+
+describe("roles and permissions in the dashboard", () => {
+  test("an owner creates a custom role by ticking permissions; it is stored with exactly those", async () => {
+    await page.goto(`${srv.url}/settings`);
+    const form = page.getByTestId("role-create");
+    await form.getByLabel("Name", { exact: true }).fill("Helpdesk");
+    await form.getByRole("checkbox", { name: /device:view/ }).check();
+    await form.getByRole("checkbox", { name: /alert:manage/ }).check();
+    await form.getByRole("button", { name: "Create role" }).click();
+    const row = page.getByTestId("role-row").filter({ hasText: "Helpdesk" });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("alert:manage");
+    await rig.shot("settings-roles");
+    const [stored] = await srv.sql<{ permissions: string[] }[]>`select permissions from roles where name = 'Helpdesk'`;
+    expect(stored?.permissions).toEqual(["device:view", "alert:manage"]);
+  });
+
+  test("a viewer sees the device but none of its actions, and no Roles or Audit", async () => {
+    const made = await srv.api("/api/v1/users", { body: { email: "viewer@example.com", password: "a long password", role: "viewer" } });
+    expect(made.status).toBe(201);
+    await page.context().clearCookies();
+    await page.goto(`${srv.url}/login`);
+    await page.getByTestId("login-email").fill("viewer@example.com");
+    await page.getByTestId("login-password").fill("a long password");
+    await page.getByTestId("login-submit").click();
+    await page.waitForURL((u) => u.pathname === "/devices");
+
+    await page.goto(`${srv.url}/devices/${rig.agent.deviceId}`);
+    await page.getByRole("toolbar", { name: "Device actions" }).waitFor({ state: "attached" });
+    for (const id of ["terminal-open", "run-script-open", "power-reboot", "power-shutdown", "device-remove"]) {
+      expect(await page.getByTestId(id).count()).toBe(0);
+    }
+    expect(await page.getByTestId("audit-nav").count()).toBe(0);
+    await page.goto(`${srv.url}/settings`);
+    await page.getByRole("heading", { name: "Clients and sites" }).waitFor();
+    expect(await page.getByTestId("roles-section").count()).toBe(0);
+  });
+});
