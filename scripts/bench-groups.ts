@@ -15,7 +15,7 @@ import postgres from "postgres";
 import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { migrate } from "../db/migrate.ts";
 import { listDevices } from "../server/devices/store.ts";
-import type { StoredSample } from "../server/events/bus.ts";
+import { LocalBus, type StoredSample } from "../server/events/bus.ts";
 import { GroupEngine } from "../server/groups/engine.ts";
 import { insertGroup } from "../server/groups/store.ts";
 import { summarize } from "../server/telemetry/rows.ts";
@@ -69,7 +69,7 @@ try {
   for (let i = 0; i < Number(opt.groups); i++)
     groups.push(await insertGroup(sql, org!.id, { name: `group ${i}`, expression: expression(i) }));
 
-  const engine = new GroupEngine(sql);
+  const engine = new GroupEngine(sql, new LocalBus());
   let t0 = performance.now();
   await engine.groupChanged(org!.id);
   const [{ members }] = (await sql`select count(*)::int as members from device_group_members`) as unknown as [{ members: number }];

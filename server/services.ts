@@ -81,7 +81,7 @@ export async function createServices(config: Config): Promise<Running> {
   ruleReactions(bus, rules);
   notificationReactions(bus, notifier);
   automationReactions(bus, automation);
-  groupReactions(bus, new GroupEngine(db.sql));
+  groupReactions(bus, new GroupEngine(db.sql, bus));
 
   const services: Services = {
     config,

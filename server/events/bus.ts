@@ -63,6 +63,8 @@ export interface Events {
   "device.changed": { deviceIds: string[] };
   /** A smart group was created, changed or deleted: its organization's membership is re-evaluated. */
   "group.changed": { organizationId: string; groupId: string };
+  /** Devices joined or left smart groups (written): group-scoped alert rules follow at once. */
+  "group.membership": { changes: { groupId: string; deviceId: string; joined: boolean }[] };
 }
 
 export type Topic = keyof Events;

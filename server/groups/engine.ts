@@ -1,6 +1,6 @@
 import type { Sql } from "postgres";
 import type { StatusChange } from "../devices/status.store.ts";
-import type { StoredSample } from "../events/bus.ts";
+import type { EventBus, StoredSample } from "../events/bus.ts";
 import { log } from "../log.ts";
 import { type Predicate, compileExpression } from "./expression.ts";
 import { type DeviceEntry, type MembershipChange, applyMembership, deviceEntries, groupExpressions } from "./store.ts";
@@ -24,7 +24,11 @@ export class GroupEngine {
   private readonly devices = new Map<string, DeviceEntry>();
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** Written joins and leaves go out as `group.membership`. */
+    private readonly bus: EventBus,
+  ) {}
 
   /** New telemetry: updates the snapshots and re-evaluates those devices. */
   telemetryStored(samples: StoredSample[]): Promise<void> {
@@ -142,5 +146,6 @@ export class GroupEngine {
       if (c.joined) e.groups.add(c.groupId);
       else e.groups.delete(c.groupId);
     }
+    this.bus.publish("group.membership", { changes });
   }
 }

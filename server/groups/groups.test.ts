@@ -124,6 +124,41 @@ describe("membership follows telemetry, facts and tags", () => {
   });
 });
 
+describe("as a scope", () => {
+  test("an alert rule scoped to a group fires for its members only, from the sample after the device joins", async () => {
+    const member = await enrollDevice(srv, "grp-rule-in", ["rulegrp=yes"]);
+    const outsider = await enrollDevice(srv, "grp-rule-out", ["rulegrp=no"]);
+    const id = await createGroup("Rule scope", 'tag.rulegrp = "yes" and cpu > 50');
+    const rule = await srv.api("/api/v1/alert-rules", {
+      body: {
+        name: "Group CPU",
+        metric: "cpu_percent",
+        operator: ">",
+        threshold: 90,
+        durationSeconds: 0,
+        severity: "warning",
+        scope: { type: "group", id },
+      },
+    });
+    expect(rule.status).toBe(201);
+    await srv.server.services.rules.reloadRules();
+    const alerts = async (deviceId: string) =>
+      (await srv.sql<{ state: string }[]>`select state from alerts where device_id = ${deviceId} and type = 'group_cpu'`).map(
+        (a) => a.state,
+      );
+    await cpu(member, 95); // joins the group with this sample
+    await cpu(outsider, 95);
+    await srv.server.services.rules.idle();
+    expect(await hostnames(id)).toEqual(["grp-rule-in"]);
+    await cpu(member, 96);
+    await cpu(outsider, 96);
+    await srv.server.services.rules.idle();
+    await srv.server.services.bus.settled();
+    expect(await alerts(member.deviceId)).toEqual(["firing"]);
+    expect(await alerts(outsider.deviceId)).toEqual([]);
+  });
+});
+
 describe("CRUD, audit and bad input", () => {
   test("create, read, list, rename, delete; each change audited with the actor", async () => {
     const id = await createGroup("Windows 2019", 'os = "windows" and os_version ~ "Server 2019"');

@@ -26,6 +26,8 @@ function scopeSql(sql: Sql, scope: Scope) {
       return sql`d.id = ${scope.id}`;
     case "tag":
       return sql`d.tags @> array[${scope.tag}]::text[]`;
+    case "group":
+      return sql`exists (select 1 from device_group_members m where m.group_id = ${scope.id} and m.device_id = d.id)`;
   }
 }
 

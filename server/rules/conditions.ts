@@ -57,6 +57,8 @@ export function inScope(rule: { scope: Scope }, d: DeviceMeta): boolean {
       return d.id === s.id;
     case "tag":
       return d.tags.includes(s.tag);
+    case "group":
+      return d.groupIds.includes(s.id);
   }
 }
 

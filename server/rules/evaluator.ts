@@ -318,6 +318,15 @@ export class RuleEvaluator {
     await saveState(this.sql, ruleId, deviceId, s);
   }
 
+  /** Smart-group joins and leaves: cached devices' groups follow at once, for group-scoped rules. */
+  groupMembership(changes: { groupId: string; deviceId: string; joined: boolean }[]): void {
+    for (const c of changes) {
+      const d = this.meta.get(c.deviceId)?.d;
+      if (!d || d.groupIds.includes(c.groupId) === c.joined) continue;
+      d.groupIds = c.joined ? [...d.groupIds, c.groupId] : d.groupIds.filter((g) => g !== c.groupId);
+    }
+  }
+
   private async loadMeta(ids: string[]): Promise<void> {
     const now = Date.now();
     const missing = [...new Set(ids)].filter((id) => (this.meta.get(id)?.at ?? 0) < now - META_TTL_MS);

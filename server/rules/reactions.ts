@@ -11,6 +11,7 @@ const firstLine = (text: string): string => (text.split("\n").find((l) => l.trim
  */
 export function ruleReactions(bus: EventBus, rules: RuleEvaluator): void {
   bus.subscribe("telemetry.stored", (e) => rules.submit(e.samples));
+  bus.subscribe("group.membership", (e) => rules.groupMembership(e.changes));
   bus.subscribe("device.status", (e) => {
     for (const c of e.changes) {
       if (c.status !== "offline" && c.previous !== "offline") continue;

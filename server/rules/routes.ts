@@ -21,7 +21,7 @@ const RuleBody = type({
   severity: "'info' | 'warning' | 'critical'",
   "cooldownSeconds?": "0 <= number.integer <= 604800",
   "scope?": type({ type: "'organization'" })
-    .or({ type: "'client' | 'site' | 'device'", id: "string.uuid" })
+    .or({ type: "'client' | 'site' | 'device' | 'group'", id: "string.uuid" })
     .or({ type: "'tag'", tag: "0 < string <= 128" }),
   "channelIds?": "string.uuid[] <= 20",
   "enabled?": "boolean",

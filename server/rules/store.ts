@@ -15,7 +15,9 @@ export type Scope =
   | { type: "client"; id: string }
   | { type: "site"; id: string }
   | { type: "device"; id: string }
-  | { type: "tag"; tag: string };
+  | { type: "tag"; tag: string }
+  /** A smart group's members (server/groups). */
+  | { type: "group"; id: string };
 
 export interface RuleRow {
   id: string;
@@ -214,10 +216,13 @@ export interface DeviceMeta {
   siteId: string;
   clientId: string;
   tags: string[];
+  /** Smart groups the device belongs to (kept current by `group.membership` between reloads). */
+  groupIds: string[];
 }
 
 export async function deviceMeta(sql: Sql, ids: string[]): Promise<DeviceMeta[]> {
   return sql<DeviceMeta[]>`
-    select d.id, d.organization_id as "organizationId", d.hostname, d.site_id as "siteId", s.client_id as "clientId", d.tags
+    select d.id, d.organization_id as "organizationId", d.hostname, d.site_id as "siteId", s.client_id as "clientId", d.tags,
+      array(select m.group_id from device_group_members m where m.device_id = d.id) as "groupIds"
     from devices d join sites s on s.id = d.site_id where d.id = any(${ids}::uuid[])`;
 }
