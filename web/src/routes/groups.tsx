@@ -5,8 +5,7 @@ import { ErrorNote } from "../components/ErrorNote.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { ApiError, api, call, errorMessage } from "../lib/api.ts";
 import { dateTime } from "../lib/format.ts";
-import { roleAtLeast } from "../lib/roles.ts";
-import { principal } from "../lib/session.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import "./groups.css";
 
@@ -108,7 +107,7 @@ export default function Groups() {
   const [problem, setProblem] = createSignal<ExpressionProblem | null>(null);
   const [selected, setSelected] = createSignal<{ id: string; name: string } | null>(null);
   const [removing, setRemoving] = createSignal<{ id: string; name: string } | null>(null);
-  const canEdit = () => roleAtLeast(principal()?.role, "technician");
+  const canEdit = () => can("device:manage");
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
