@@ -11,17 +11,24 @@ interface CompiledGroup {
 }
 
 /**
+ * Cached groups and device entries are read again after this long, ms: what another server node
+ * changed (a group, a device's tags) reaches this one within it; this node's own changes arrive at
+ * once by event.
+ */
+const CACHE_TTL_MS = 60_000;
+
+/**
  * Keeps smart-group membership current. Groups are compiled once per organization and devices are
  * kept in memory as snapshots (facts, tags, place, status, latest telemetry) with the groups they
  * belong to, so a stored sample costs one predicate per group of its organization and only the
  * changes are written (batched per event). Work runs one event at a time, in arrival order.
  *
- * One process's view: a change made on another server node reaches it through the events it receives
- * (its own agents' telemetry and statuses) or when its caches are rebuilt at start.
+ * One process's view: changes made through this process arrive by event at once; those made on
+ * another server node when the cached entries expire (`CACHE_TTL_MS`).
  */
 export class GroupEngine {
-  private readonly groups = new Map<string, CompiledGroup[]>();
-  private readonly devices = new Map<string, DeviceEntry>();
+  private readonly groups = new Map<string, { at: number; list: CompiledGroup[] }>();
+  private readonly devices = new Map<string, DeviceEntry & { at: number }>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -81,7 +88,8 @@ export class GroupEngine {
     return this.serially(async () => {
       this.groups.delete(organizationId);
       const entries = await deviceEntries(this.sql, { organizationId });
-      for (const e of entries) this.devices.set(e.id, e);
+      const at = Date.now();
+      for (const e of entries) this.devices.set(e.id, { ...e, at });
       await this.evaluate(entries);
     });
   }
@@ -103,7 +111,7 @@ export class GroupEngine {
 
   private async compiled(organizationId: string): Promise<CompiledGroup[]> {
     const cached = this.groups.get(organizationId);
-    if (cached) return cached;
+    if (cached && cached.at > Date.now() - CACHE_TTL_MS) return cached.list;
     const out: CompiledGroup[] = [];
     for (const g of await groupExpressions(this.sql, organizationId)) {
       try {
@@ -113,14 +121,18 @@ export class GroupEngine {
         log("warn", "smart group expression does not compile", { groupId: g.id, error: err instanceof Error ? err.message : String(err) });
       }
     }
-    this.groups.set(organizationId, out);
+    this.groups.set(organizationId, { at: Date.now(), list: out });
     return out;
   }
 
   /** The cached entries of these devices, loading the missing ones in one query; unknown ids are left out. */
   private async entries(ids: string[]): Promise<DeviceEntry[]> {
-    const missing = ids.filter((id) => !this.devices.has(id));
-    if (missing.length > 0) for (const e of await deviceEntries(this.sql, { ids: missing })) this.devices.set(e.id, e);
+    const stale = Date.now() - CACHE_TTL_MS;
+    const missing = ids.filter((id) => (this.devices.get(id)?.at ?? 0) <= stale);
+    if (missing.length > 0) {
+      const at = Date.now();
+      for (const e of await deviceEntries(this.sql, { ids: missing })) this.devices.set(e.id, { ...e, at });
+    }
     return ids.flatMap((id) => this.devices.get(id) ?? []);
   }
 
