@@ -14,4 +14,7 @@ create table roles (
 -- No action (checked at the end of the statement): the organization's cascade removes its users and
 -- roles together, while deleting a role still in use fails (the API answers 409 before that).
 alter table users add column role_id uuid references roles(id);
+-- Client-scoped assignment: null reaches the whole organization; otherwise only these clients'
+-- devices (another client's device is a 404 to the user, as another organization's is).
+alter table users add column client_ids uuid[];
 create index users_role on users (role_id) where role_id is not null;

@@ -49,6 +49,14 @@ export function isPermission(name: string): name is Permission {
 }
 
 /**
+ * The one scope check: true when the principal reaches a device of this client (a user assigned to
+ * chosen clients reaches only theirs; everyone else the whole organization, already scoped by query).
+ */
+export function reaches(principal: { clientIds: readonly string[] | null }, clientId: string): boolean {
+  return principal.clientIds === null || principal.clientIds.includes(clientId);
+}
+
+/**
  * The one permission check: every route (through the auth macro), socket and command path asks
  * this, with the permission set resolved once per request into the principal.
  */

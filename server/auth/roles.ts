@@ -15,6 +15,8 @@ export interface Principal {
   roleId: string | null;
   /** What the principal may do: the custom role's set, else the built-in role's; resolved once per request. */
   permissions: readonly Permission[];
+  /** The clients whose devices the principal reaches; null for the whole organization. */
+  clientIds: readonly string[] | null;
   email: string | null;
   /** The user's e-mail or the API key's name, for attribution. */
   name: string;

@@ -27,6 +27,8 @@ const Principal = type({
   roleId: "string | null",
   /** What the caller may do (the dashboard hides the rest). */
   permissions: "string[]",
+  /** The clients the caller is limited to; null for the whole organization. */
+  clientIds: "string[] | null",
   email: "string | null",
   name: "string",
 });
@@ -61,11 +63,17 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
       },
       { permission: "signed-in", response: { 200: Ok }, detail: { summary: "Sign out", tags: ["auth"] } },
     )
-    .get("/auth/me", ({ principal }) => ({ principal: { ...principal, permissions: [...principal.permissions] } }), {
-      permission: "signed-in",
-      response: { 200: type({ principal: Principal }) },
-      detail: { summary: "The caller", tags: ["auth"] },
-    })
+    .get(
+      "/auth/me",
+      ({ principal }) => ({
+        principal: { ...principal, permissions: [...principal.permissions], clientIds: principal.clientIds && [...principal.clientIds] },
+      }),
+      {
+        permission: "signed-in",
+        response: { 200: type({ principal: Principal }) },
+        detail: { summary: "The caller", tags: ["auth"] },
+      },
+    )
     .get(
       "/api-keys",
       async ({ principal }) => ({

@@ -56,7 +56,7 @@ function permissionSet(role: Role, roleId: string | null, custom: string[] | nul
 /** The principal of a live session, sliding its expiry forward at most once a minute. */
 export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSeconds: number): Promise<Principal | undefined> {
   const [row] = await sql<(Principal & { sessionId: string; stale: boolean; custom: string[] | null })[]>`
-    select s.id as "sessionId", u.id, u.organization_id as "organizationId", u.role, u.role_id as "roleId", u.email,
+    select s.id as "sessionId", u.id, u.organization_id as "organizationId", u.role, u.role_id as "roleId", u.client_ids as "clientIds", u.email,
            u.platform_admin as "platformAdmin", s.last_used_at < now() - interval '1 minute' as stale,
            r.permissions as custom
     from sessions s join users u on u.id = s.user_id
@@ -75,6 +75,7 @@ export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSecond
     role: row.role,
     roleId: row.roleId,
     permissions: permissionSet(row.role, row.roleId, row.custom),
+    clientIds: row.clientIds,
     email: row.email,
     name: row.email ?? "",
     platformAdmin: row.platformAdmin,
@@ -158,6 +159,7 @@ export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Pri
     role: row.role,
     roleId: null,
     permissions: BUILT_IN[row.role],
+    clientIds: null,
     email: null,
     name: row.name,
     platformAdmin: false,

@@ -5,7 +5,8 @@ import { authPlugin } from "../auth/plugin.ts";
 import { can, type Permission } from "../auth/permissions.ts";
 import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { deviceOrganization, devicesInOrganization } from "../devices/store.ts";
+import { deviceInReach } from "../devices/reach.ts";
+import { devicesInOrganization } from "../devices/store.ts";
 import { BadRequest, Forbidden, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { scriptSpec } from "../library/spec.ts";
@@ -92,8 +93,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
     .post(
       "/devices/:id/commands",
       async ({ params, body, principal, set, server, request }) => {
-        const device = await deviceOrganization(s.sql, params.id);
-        if (!device || device.organizationId !== principal.organizationId)
+        if (!(await deviceInReach(s.sql, principal, params.id)))
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
         mayRun(principal, body.type);
         const { spec, scriptId } = await specFor(principal.organizationId, body);
@@ -124,7 +124,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
         mayRun(principal, body.type);
         const { spec, scriptId } = await specFor(principal.organizationId, body);
         const ids = [...new Set(body.deviceIds)];
-        const owned = new Set(await devicesInOrganization(s.sql, principal.organizationId, ids));
+        const owned = new Set(await devicesInOrganization(s.sql, principal.organizationId, ids, principal.clientIds));
         const missing = ids.filter((id) => !owned.has(id));
         if (missing.length > 0) throw new NotFound("DEVICE_NOT_FOUND", `${missing.length} of the devices are not in your organization`);
         const rows = await dispatcher.enqueue({
@@ -179,8 +179,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
     .get(
       "/devices/:id/commands",
       async ({ params, query, principal }) => {
-        const device = await deviceOrganization(s.sql, params.id);
-        if (device?.organizationId !== principal.organizationId)
+        if (!(await deviceInReach(s.sql, principal, params.id)))
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
         const limit = pageLimit(query.limit);
         let before: { createdAt: string; id: string } | undefined;

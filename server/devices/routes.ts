@@ -2,14 +2,15 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
-import { actorOf } from "../auth/roles.ts";
+import { type Principal, actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { BadRequest, NotFound } from "../errors.ts";
+import { BadRequest, Forbidden, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { IdParam, Ok, Timestamp, errors, pageOf } from "../lib/schemas.ts";
 import { DeviceFacts } from "../protocol/telemetry.ts";
 import { telemetryRange } from "../telemetry/store.ts";
 import { siteInOrganization } from "../sites/store.ts";
+import { deviceInReach } from "./reach.ts";
 import { deleteDevice, getDevice, listDevices, statusCounts, updateDevicePlacement } from "./store.ts";
 
 const ListQuery = type({
@@ -112,13 +113,14 @@ const encodeCursor = (c: Cursor) =>
 
 /** Fleet: device list with filters and cursor paging, detail, telemetry history, delete, socket cut. */
 export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
-  const mustFind = async (organizationId: string, id: string) => {
-    const d = await getDevice(s.sql, organizationId, id);
+  /** The device, 404 unless the caller reaches it (organization, and chosen clients for a scoped user). */
+  const mustFind = async (principal: Principal, id: string) => {
+    const d = (await deviceInReach(s.sql, principal, id)) && (await getDevice(s.sql, principal.organizationId, id));
     if (!d) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
     return d;
   };
   /** One page of the device list; the cursor is keyset for the default order, an offset otherwise. */
-  const listPage = async (organizationId: string, query: typeof ListQuery.infer) => {
+  const listPage = async (organizationId: string, query: typeof ListQuery.infer & { clientIds: readonly string[] | null }) => {
     const limit = pageLimit(query.limit);
     const sort = query.sort ?? "hostname";
     const desc = query.order === "desc";
@@ -134,18 +136,18 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
   };
   return new Elysia({ prefix: "/api/v1/devices" })
     .use(authPlugin(s.sql))
-    .get("/", ({ query, principal }) => listPage(principal.organizationId, query), {
+    .get("/", ({ query, principal }) => listPage(principal.organizationId, { ...query, clientIds: principal.clientIds }), {
       permission: "device:view",
       query: ListQuery,
       response: { 200: pageOf(DeviceSummary), ...errors(400, 422) },
       detail: { summary: "Devices, filtered and paged", tags: ["devices"] },
     })
-    .get("/counts", async ({ principal }) => statusCounts(s.sql, principal.organizationId), {
+    .get("/counts", async ({ principal }) => statusCounts(s.sql, principal.organizationId, principal.clientIds), {
       permission: "device:view",
       response: { 200: type({ online: "number", unresponsive: "number", offline: "number" }) },
       detail: { summary: "Device counts per status", tags: ["devices"] },
     })
-    .get("/:id", ({ params, principal }) => mustFind(principal.organizationId, params.id), {
+    .get("/:id", ({ params, principal }) => mustFind(principal, params.id), {
       permission: "device:view",
       params: IdParam,
       response: { 200: DeviceDetail, ...errors(404, 422) },
@@ -157,7 +159,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     .get(
       "/:id/telemetry",
       async ({ params, query, principal }) => {
-        await mustFind(principal.organizationId, params.id);
+        await mustFind(principal, params.id);
         const to = query.to ?? new Date();
         const from = query.from ?? new Date(to.getTime() - 3600_000);
         if (from >= to) throw new BadRequest("INVALID_RANGE", "from must be before to");
@@ -184,7 +186,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     .delete(
       "/:id",
       async ({ params, principal }) => {
-        if (!(await deleteDevice(s.sql, principal.organizationId, params.id)))
+        if (!(await deviceInReach(s.sql, principal, params.id)) || !(await deleteDevice(s.sql, principal.organizationId, params.id)))
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
         s.agents.disconnect(params.id, 0);
         s.bus.publish("device.changed", { deviceIds: [params.id] });
@@ -209,6 +211,10 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     .patch(
       "/:id",
       async ({ params, body, principal }) => {
+        if (!(await deviceInReach(s.sql, principal, params.id)))
+          throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+        if (body.siteId && principal.clientIds)
+          throw new Forbidden("CLIENT_SCOPED", "a user limited to chosen clients cannot move devices");
         if (body.siteId && !(await siteInOrganization(s.sql, principal.organizationId, body.siteId)))
           throw new NotFound("SITE_NOT_FOUND", "no such site in your organization");
         const tags = body.tags ? [...new Set(body.tags)] : undefined;
@@ -238,7 +244,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     .post(
       "/:id/disconnect",
       async ({ params, body, principal }) => {
-        await mustFind(principal.organizationId, params.id);
+        await mustFind(principal, params.id);
         const seconds = body?.retryAfterSeconds ?? 0;
         const wasConnected = s.agents.disconnect(params.id, seconds);
         await writeAudit(s.sql, {

@@ -54,6 +54,8 @@ export interface DeviceListFilter {
   os?: string | undefined;
   /** Members of this smart group (server/groups). */
   groupId?: string | undefined;
+  /** Only devices of these clients (a client-scoped user); null or absent for every client. */
+  clientIds?: readonly string[] | null | undefined;
 }
 
 const latest = (sql: Sql) => sql`
@@ -77,6 +79,7 @@ function where(sql: Sql, organizationId: string, f: DeviceListFilter) {
     where d.organization_id = ${organizationId}
     ${f.status ? sql`and d.status = ${f.status}` : sql``}
     ${f.siteId ? sql`and d.site_id = ${f.siteId}` : sql``}
+    ${f.clientIds ? sql`and d.site_id in (select id from sites where client_id = any(${[...f.clientIds]}::uuid[]))` : sql``}
     ${f.tag ? sql`and d.tags @> array[${f.tag}]::text[]` : sql``}
     ${f.os ? sql`and d.os = ${f.os}` : sql``}
     ${f.groupId ? sql`and exists (select 1 from device_group_members m where m.group_id = ${f.groupId} and m.device_id = d.id)` : sql``}
@@ -130,10 +133,16 @@ export async function listDevices(
   return { items, total: count?.n ?? 0 };
 }
 
-/** Device counts per status for one organization. */
-export async function statusCounts(sql: Sql, organizationId: string): Promise<Record<DeviceStatus, number>> {
+/** Device counts per status for one organization (only these clients' devices when `clientIds` is given). */
+export async function statusCounts(
+  sql: Sql,
+  organizationId: string,
+  clientIds: readonly string[] | null = null,
+): Promise<Record<DeviceStatus, number>> {
   const rows = await sql<{ status: DeviceStatus; n: number }[]>`
-    select status, count(*)::int as n from devices where organization_id = ${organizationId} group by status`;
+    select status, count(*)::int as n from devices where organization_id = ${organizationId}
+    ${clientIds ? sql`and site_id in (select id from sites where client_id = any(${[...clientIds]}::uuid[]))` : sql``}
+    group by status`;
   const out: Record<DeviceStatus, number> = {
     online: 0,
     unresponsive: 0,
@@ -154,16 +163,27 @@ export async function getDevice(sql: Sql, organizationId: string, id: string): P
   return row;
 }
 
-/** The device's organization, or undefined when the id is unknown. */
-export async function deviceOrganization(sql: Sql, id: string): Promise<{ organizationId: string; hostname: string } | undefined> {
-  const [row] = await sql<{ organizationId: string; hostname: string }[]>`
-    select organization_id as "organizationId", hostname from devices where id = ${id}`;
+/** The device's organization and client, or undefined when the id is unknown. */
+export async function deviceOrganization(
+  sql: Sql,
+  id: string,
+): Promise<{ organizationId: string; clientId: string; hostname: string } | undefined> {
+  const [row] = await sql<{ organizationId: string; clientId: string; hostname: string }[]>`
+    select d.organization_id as "organizationId", s.client_id as "clientId", d.hostname
+    from devices d join sites s on s.id = d.site_id where d.id = ${id}`;
   return row;
 }
 
-/** Which of these device ids belong to the organization. */
-export async function devicesInOrganization(sql: Sql, organizationId: string, ids: string[]): Promise<string[]> {
-  const rows = await sql<{ id: string }[]>`select id from devices where organization_id = ${organizationId} and id = any(${ids}::uuid[])`;
+/** Which of these device ids belong to the organization (and to these clients, when given). */
+export async function devicesInOrganization(
+  sql: Sql,
+  organizationId: string,
+  ids: string[],
+  clientIds: readonly string[] | null = null,
+): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from devices where organization_id = ${organizationId} and id = any(${ids}::uuid[])
+    ${clientIds ? sql`and site_id in (select id from sites where client_id = any(${[...clientIds]}::uuid[]))` : sql``}`;
   return rows.map((r) => r.id);
 }
 

@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { can } from "../auth/permissions.ts";
 import { declares, resolvePrincipal } from "../auth/plugin.ts";
 import type { Services } from "../context.ts";
-import { deviceOrganization } from "../devices/store.ts";
+import { deviceInReach } from "../devices/reach.ts";
 import { Forbidden, Unauthorized } from "../errors.ts";
 import { SIGNED_IN } from "../lib/schemas.ts";
 import { LiveClientFrame, type LiveFrame } from "../protocol/live.ts";
@@ -63,8 +63,7 @@ export function liveRoutes(s: Pick<Services, "live" | "sql">) {
           if (sub.watching.delete(deviceId)) s.live.unwatch(sub, deviceId);
           return;
         }
-        const device = await deviceOrganization(s.sql, deviceId);
-        if (!device || device.organizationId !== sub.organizationId) {
+        if (!(await deviceInReach(s.sql, ws.data.principal, deviceId))) {
           sub.error("DEVICE_NOT_FOUND", "no such device in your organization");
           return;
         }

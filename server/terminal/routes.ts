@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { authPlugin, declares, resolvePrincipal } from "../auth/plugin.ts";
 import { can } from "../auth/permissions.ts";
 import type { Services } from "../context.ts";
-import { deviceOrganization } from "../devices/store.ts";
+import { deviceInReach } from "../devices/reach.ts";
 import { Forbidden, NotFound, Unauthorized } from "../errors.ts";
 import { IdParam, SIGNED_IN, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { MAX_TERMINAL_CHUNK } from "../protocol/frames.ts";
@@ -67,8 +67,7 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
       const principal = await resolvePrincipal(s.sql, request.headers);
       if (!principal) throw new Unauthorized();
       if (!can(principal, "device:terminal")) throw new Forbidden("FORBIDDEN", "a terminal needs the device:terminal permission");
-      const device = await deviceOrganization(s.sql, params.id);
-      if (!device || device.organizationId !== principal.organizationId)
+      if (!(await deviceInReach(s.sql, principal, params.id)))
         throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
       return { principal };
     })

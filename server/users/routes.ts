@@ -2,6 +2,7 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { fieldChanges } from "../audit/changes.ts";
 import { writeAudit } from "../audit/store.ts";
+import { reaches } from "../auth/permissions.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { endUserSessions } from "../auth/store.ts";
 import { clearTotp } from "../auth/totp.store.ts";
@@ -11,6 +12,7 @@ import { BadRequest, Forbidden, NotFound, ValidationFailed } from "../errors.ts"
 import { IdParam, Ok, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { permissionsFor } from "../roles/grant.ts";
 import { getRole } from "../roles/store.ts";
+import { listClients } from "../sites/store.ts";
 import { checkPassword } from "./password-policy.ts";
 import { createUser, getUser, listUsers, updateUser } from "./store.ts";
 
@@ -22,6 +24,7 @@ const User = type({
   name: "string",
   role: RoleName,
   roleId: "string | null",
+  clientIds: "string[] | null",
   createdAt: Timestamp,
   lastLoginAt: Timestamp.or("null"),
   disabledAt: Timestamp.or("null"),
@@ -31,9 +34,40 @@ const NewUser = type({
   "name?": "string <= 200",
   "role?": Role,
   "roleId?": "string.uuid",
+  "clientIds?": "string.uuid[] <= 500",
   password: "0 < string <= 1024",
 });
-const Change = type({ "role?": Role, "roleId?": "string.uuid", "name?": "string <= 200", "disabled?": "boolean" });
+const Change = type({
+  "role?": Role,
+  "roleId?": "string.uuid",
+  "clientIds?": type("string.uuid[] <= 500").or("null"),
+  "name?": "string <= 200",
+  "disabled?": "boolean",
+});
+
+/**
+ * The clients a body limits a user to (null: the whole organization): 404 CLIENT_NOT_FOUND for a
+ * client not of the organization; a caller limited to clients grants only theirs (403 CLIENT_SCOPED).
+ */
+async function clientScope(
+  sql: Services["sql"],
+  principal: Principal,
+  clientIds: readonly string[] | null | undefined,
+): Promise<string[] | null | undefined> {
+  if (clientIds === undefined) return principal.clientIds ? [...principal.clientIds] : undefined;
+  if (clientIds === null) {
+    if (principal.clientIds)
+      throw new Forbidden("CLIENT_SCOPED", "you reach chosen clients only, so you cannot grant the whole organization");
+    return null;
+  }
+  const ids = [...new Set(clientIds)];
+  const known = new Set((await listClients(sql, principal.organizationId)).map((c) => c.id));
+  const missing = ids.find((id) => !known.has(id));
+  if (missing) throw new NotFound("CLIENT_NOT_FOUND", `no client ${missing} in your organization`);
+  if (principal.clientIds && ids.some((id) => !reaches(principal, id)))
+    throw new Forbidden("CLIENT_SCOPED", "you can only grant clients you reach yourself");
+  return ids;
+}
 
 /**
  * What a body assigns: a built-in role, or a custom role of the caller's organization (404 for
@@ -85,6 +119,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
           email: body.email,
           name: body.name ?? "",
           ...given,
+          clientIds: (await clientScope(s.sql, principal, body.clientIds)) ?? null,
           passwordHash: await Bun.password.hash(body.password, { algorithm: "argon2id" }),
         });
         await writeAudit(s.sql, {
@@ -92,7 +127,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
           action: "user.created",
           targetType: "user",
           targetId: user.id,
-          details: { email: user.email, role: user.role, roleId: user.roleId },
+          details: { email: user.email, role: user.role, roleId: user.roleId, clientIds: user.clientIds },
         });
         set.status = 201;
         return user;
@@ -113,7 +148,8 @@ export function userRoutes(s: Pick<Services, "sql">) {
       async ({ params, body, principal, server, request }) => {
         const target = await getUser(s.sql, principal.organizationId, params.id);
         if (!target) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
-        const selfChange = body.role !== undefined || body.roleId !== undefined || body.disabled !== undefined;
+        const selfChange =
+          body.role !== undefined || body.roleId !== undefined || body.clientIds !== undefined || body.disabled !== undefined;
         if (principal.kind === "user" && target.id === principal.id && selfChange) {
           throw new BadRequest("CANNOT_CHANGE_SELF", "you cannot change your own role or disable yourself");
         }
@@ -121,14 +157,20 @@ export function userRoutes(s: Pick<Services, "sql">) {
           throw new Forbidden("ROLE_TOO_HIGH", "you cannot change a user whose role is above yours, or grant one");
         }
         const given = await assignment(s.sql, principal, body);
-        const user = await updateUser(s.sql, principal.organizationId, params.id, { name: body.name, disabled: body.disabled, ...given });
+        const clientIds = body.clientIds === undefined ? undefined : await clientScope(s.sql, principal, body.clientIds);
+        const user = await updateUser(s.sql, principal.organizationId, params.id, {
+          name: body.name,
+          disabled: body.disabled,
+          clientIds,
+          ...given,
+        });
         if (!user) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "user.updated",
           targetType: "user",
           targetId: params.id,
-          details: { email: user.email, changes: fieldChanges(target, user, ["role", "roleId", "name", "disabledAt"]) },
+          details: { email: user.email, changes: fieldChanges(target, user, ["role", "roleId", "clientIds", "name", "disabledAt"]) },
           ip: server?.requestIP(request)?.address ?? null,
         });
         return user;

@@ -9,13 +9,15 @@ export interface UserSummary {
   role: Role;
   /** The custom role of the organization the user holds (their permissions), or null for the built-in role's. */
   roleId: string | null;
+  /** The clients the user is limited to; null for the whole organization. */
+  clientIds: string[] | null;
   createdAt: Date;
   lastLoginAt: Date | null;
   disabledAt: Date | null;
 }
 
 const columns = (sql: Sql) => sql`
-  id, email, name, role, role_id as "roleId", created_at as "createdAt", last_login_at as "lastLoginAt", disabled_at as "disabledAt"`;
+  id, email, name, role, role_id as "roleId", client_ids as "clientIds", created_at as "createdAt", last_login_at as "lastLoginAt", disabled_at as "disabledAt"`;
 
 export async function listUsers(sql: Sql, organizationId: string): Promise<UserSummary[]> {
   return sql<UserSummary[]>`select ${columns(sql)} from users where organization_id = ${organizationId} order by lower(email) limit 1000`;
@@ -34,27 +36,35 @@ export async function createUser(
     name: string;
     role: Role;
     roleId?: string | null;
+    clientIds?: string[] | null;
     passwordHash: string;
     platformAdmin?: boolean;
   },
 ): Promise<UserSummary> {
   const [row] = await sql<UserSummary[]>`
-    insert into users (organization_id, email, name, role, role_id, password_hash, platform_admin)
-    values (${u.organizationId}, ${u.email}, ${u.name}, ${u.role}, ${u.roleId ?? null}, ${u.passwordHash}, ${u.platformAdmin ?? false})
+    insert into users (organization_id, email, name, role, role_id, client_ids, password_hash, platform_admin)
+    values (${u.organizationId}, ${u.email}, ${u.name}, ${u.role}, ${u.roleId ?? null}, ${u.clientIds ?? null}::uuid[],
+            ${u.passwordHash}, ${u.platformAdmin ?? false})
     returning ${columns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;
 }
 
 /**
- * Changes role, custom role (`roleId`: undefined keeps it, null clears it), name or disabled state of a
+ * Changes role, custom role and clients (`roleId`, `clientIds`: undefined keeps, null clears), name or disabled state of a
  * user of this organization; disabling ends their sessions.
  */
 export async function updateUser(
   sql: Sql,
   organizationId: string,
   id: string,
-  change: { role?: Role | undefined; roleId?: string | null | undefined; name?: string | undefined; disabled?: boolean | undefined },
+  change: {
+    role?: Role | undefined;
+    roleId?: string | null | undefined;
+    clientIds?: string[] | null | undefined;
+    name?: string | undefined;
+    disabled?: boolean | undefined;
+  },
 ): Promise<UserSummary | undefined> {
   return sql.begin(async (t) => {
     const tx = t as unknown as Sql;
@@ -62,6 +72,7 @@ export async function updateUser(
       update users set
         role = coalesce(${change.role ?? null}, role),
         role_id = case when ${change.roleId !== undefined} then ${change.roleId ?? null}::uuid else role_id end,
+        client_ids = case when ${change.clientIds !== undefined} then ${change.clientIds ?? null}::uuid[] else client_ids end,
         name = coalesce(${change.name ?? null}, name),
         disabled_at = case when ${change.disabled ?? null}::boolean is null then disabled_at
                            when ${change.disabled ?? null}::boolean then coalesce(disabled_at, now()) else null end

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { device, otherOrganization } from "../testing/fixtures.ts";
+import { login, startTestServer, type TestServer } from "../testing/harness.ts";
+
+/** A user limited to chosen clients: another client's device is a 404, as another organization's is. */
+let srv: TestServer;
+let cookie: string;
+let mine: string;
+let theirs: string;
+let clientA: string;
+
+beforeAll(async () => {
+  srv = await startTestServer();
+  const [site] = await srv.sql<{ id: string; organizationId: string; clientId: string }[]>`
+    select id, organization_id as "organizationId", client_id as "clientId" from sites order by created_at limit 1`;
+  clientA = site!.clientId;
+  mine = await device(srv.sql, { organizationId: site!.organizationId, siteId: site!.id, hostname: "a-host" });
+  const clientB = ((await (await srv.api("/api/v1/clients", { body: { name: "Client B" } })).json()) as { id: string }).id;
+  const siteB = ((await (await srv.api("/api/v1/sites", { body: { clientId: clientB, name: "B office" } })).json()) as { id: string }).id;
+  theirs = await device(srv.sql, { organizationId: site!.organizationId, siteId: siteB, hostname: "b-host" });
+  const res = await srv.api("/api/v1/users", {
+    body: { email: "tech-a@example.com", password: "a long password", role: "technician", clientIds: [clientA] },
+  });
+  expect(res.status).toBe(201);
+  expect(((await res.json()) as { clientIds: string[] }).clientIds).toEqual([clientA]);
+  cookie = await login(srv.url, "tech-a@example.com", "a long password");
+}, 120_000);
+afterAll(() => srv.stop());
+
+const as = (path: string, init: { method?: string; body?: unknown } = {}) =>
+  fetch(`${srv.url}${path}`, {
+    method: init.method ?? (init.body ? "POST" : "GET"),
+    headers: { cookie, "content-type": "application/json" },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+
+describe("client-scoped assignments", () => {
+  test("the list and counts hold only the client's devices; /me names the clients", async () => {
+    const list = (await (await as("/api/v1/devices")).json()) as { items: { hostname: string }[]; total: number };
+    expect(list.items.map((d) => d.hostname)).toEqual(["a-host"]);
+    expect(list.total).toBe(1);
+    const counts = (await (await as("/api/v1/devices/counts")).json()) as Record<string, number>;
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
+    const me = (await (await as("/api/v1/auth/me")).json()) as { principal: { clientIds: string[] } };
+    expect(me.principal.clientIds).toEqual([clientA]);
+  });
+
+  test("another client's device is 404 on every device path; their own works", async () => {
+    expect((await as(`/api/v1/devices/${mine}`)).status).toBe(200);
+    for (const [method, path, body] of [
+      ["GET", `/api/v1/devices/${theirs}`],
+      ["GET", `/api/v1/devices/${theirs}/telemetry`],
+      ["GET", `/api/v1/devices/${theirs}/commands`],
+      ["PATCH", `/api/v1/devices/${theirs}`, { tags: ["x"] }],
+      ["POST", `/api/v1/devices/${theirs}/commands`, { type: "reboot", payload: {} }],
+      ["POST", "/api/v1/commands", { type: "reboot", payload: {}, deviceIds: [mine, theirs] }],
+    ] as const) {
+      const res = await as(path, { method, body });
+      expect([method, path, res.status]).toEqual([method, path, 404]);
+    }
+    const [row] = await srv.sql<{ n: number }[]>`select count(*)::int as n from commands where device_id = ${theirs}`;
+    expect(row?.n).toBe(0);
+    expect((await as(`/api/v1/devices/${mine}/commands`, { body: { type: "reboot", payload: {} } })).status).toBe(202);
+  });
+
+  test("assignments name the organization's clients only; a scoped user cannot move devices", async () => {
+    const other = await otherOrganization(srv.sql);
+    const [foreign] = await srv.sql<{ id: string }[]>`select id from clients where organization_id = ${other.organizationId}`;
+    const res = await srv.api("/api/v1/users", {
+      body: { email: "x@example.com", password: "a long password", role: "technician", clientIds: [foreign!.id] },
+    });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("CLIENT_NOT_FOUND");
+    const [site] = await srv.sql<{ id: string }[]>`select id from sites where client_id = ${clientA} limit 1`;
+    expect((await as(`/api/v1/devices/${mine}`, { method: "PATCH", body: { siteId: site!.id } })).status).toBe(403);
+  });
+});
