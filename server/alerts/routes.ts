@@ -3,12 +3,13 @@ import { Elysia } from "elysia";
 import { principalActor } from "../audit/actor.ts";
 import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
-import { actorOf } from "../auth/roles.ts";
+import { type Principal, actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
+import { deviceInReach } from "../devices/reach.ts";
 import { BadRequest, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { ActorRef, IdParam, Ok, Timestamp, errors, listOf, pageOf } from "../lib/schemas.ts";
-import { acknowledgeAlert, addNote, alertExists, listAlerts, listNotes, resolveAlerts } from "./store.ts";
+import { acknowledgeAlert, addNote, alertDevice, alertExists, listAlerts, listNotes, resolveAlerts } from "./store.ts";
 
 const ListQuery = type({
   "state?": "'pending' | 'firing' | 'resolved' | 'unresolved'",
@@ -44,13 +45,25 @@ function decodeCursor(cursor: string | undefined): { createdAt: string; id: stri
 
 /** Alerts: list with filters, acknowledge. */
 export function alertRoutes(s: Pick<Services, "live" | "sql">) {
+  /** 404 for a client-scoped user when the alert's device is another client's (as for a missing alert). */
+  const mustReach = async (principal: Principal, id: string) => {
+    if (!principal.clientIds) return;
+    const deviceId = await alertDevice(s.sql, principal.organizationId, id);
+    if (!deviceId || !(await deviceInReach(s.sql, principal, deviceId)))
+      throw new NotFound("ALERT_NOT_FOUND", "no such alert in your organization");
+  };
   return new Elysia({ prefix: "/api/v1/alerts" })
     .use(authPlugin(s.sql))
     .get(
       "/",
       async ({ query, principal }) => {
         const limit = pageLimit(query.limit);
-        const { items, total } = await listAlerts(s.sql, principal.organizationId, query, { limit, before: decodeCursor(query.cursor) });
+        const { items, total } = await listAlerts(
+          s.sql,
+          principal.organizationId,
+          { ...query, clientIds: principal.clientIds },
+          { limit, before: decodeCursor(query.cursor) },
+        );
         const last = items.at(-1);
         const nextCursor =
           items.length === limit && last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url") : null;
@@ -66,6 +79,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
     .post(
       "/:id/acknowledge",
       async ({ params, principal }) => {
+        await mustReach(principal, params.id);
         const alert = await acknowledgeAlert(s.sql, principal.organizationId, params.id, principal.kind === "user" ? principal.id : null);
         if (!alert) throw new NotFound("ALERT_NOT_FOUND", "no such alert in your organization");
         await writeAudit(s.sql, {
@@ -86,6 +100,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
     .post(
       "/:id/resolve",
       async ({ params, principal }) => {
+        await mustReach(principal, params.id);
         const [row] = await resolveAlerts(s.sql, { ids: [params.id], organizationId: principal.organizationId });
         if (!row) throw new NotFound("ALERT_NOT_FOUND", "no such open alert in your organization");
         await writeAudit(s.sql, { ...actorOf(principal), action: "alert.resolved", targetType: "alert", targetId: row.id });
@@ -109,6 +124,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
     .get(
       "/:id/notes",
       async ({ params, principal }) => {
+        await mustReach(principal, params.id);
         if (!(await alertExists(s.sql, principal.organizationId, params.id)))
           throw new NotFound("ALERT_NOT_FOUND", "no such alert in your organization");
         return { items: await listNotes(s.sql, principal.organizationId, params.id) };
@@ -123,6 +139,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
     .post(
       "/:id/notes",
       async ({ params, body, principal, set }) => {
+        await mustReach(principal, params.id);
         const note = await addNote(s.sql, principal.organizationId, params.id, principalActor(principal), body.text);
         if (!note) throw new NotFound("ALERT_NOT_FOUND", "no such alert in your organization");
         await writeAudit(s.sql, { ...actorOf(principal), action: "alert.noted", targetType: "alert", targetId: params.id });

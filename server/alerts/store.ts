@@ -21,6 +21,8 @@ export interface AlertFilter {
   severity?: string | undefined;
   deviceId?: string | undefined;
   acknowledged?: boolean | undefined;
+  /** Only alerts of these clients' devices (a client-scoped user); null or absent for every client. */
+  clientIds?: readonly string[] | null | undefined;
 }
 
 /** Newest alerts first; `before` is the (createdAt, id) of the last row seen. */
@@ -38,6 +40,7 @@ export async function listAlerts(
     ${f.state === "unresolved" ? sql`and a.state <> 'resolved'` : f.state ? sql`and a.state = ${f.state}` : sql``}
     ${f.severity ? sql`and a.severity = ${f.severity}` : sql``}
     ${f.deviceId ? sql`and a.device_id = ${f.deviceId}` : sql``}
+    ${f.clientIds ? sql`and a.device_id in (select d2.id from devices d2 join sites s2 on s2.id = d2.site_id where s2.client_id = any(${[...f.clientIds]}::uuid[]))` : sql``}
     ${f.acknowledged === undefined ? sql`` : f.acknowledged ? sql`and a.acknowledged_at is not null` : sql`and a.acknowledged_at is null`}`;
   const [items, [count]] = await Promise.all([
     sql<AlertRow[]>`
@@ -64,6 +67,13 @@ export async function acknowledgeAlert(sql: Sql, organizationId: string, id: str
               a.created_at as "createdAt", a.acknowledged_at as "acknowledgedAt", a.acknowledged_by as "acknowledgedBy",
               a.resolved_at as "resolvedAt"`;
   return row;
+}
+
+/** The device an alert of the organization is about; undefined when there is no such alert. */
+export async function alertDevice(sql: Sql, organizationId: string, id: string): Promise<string | undefined> {
+  const [row] = await sql<{ deviceId: string }[]>`
+    select device_id as "deviceId" from alerts where id = ${id} and organization_id = ${organizationId}`;
+  return row?.deviceId;
 }
 
 /** True when the alert exists in the organization (lists of an alert's children answer 404 otherwise). */

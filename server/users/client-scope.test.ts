@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { device, otherOrganization } from "../testing/fixtures.ts";
+import { alert, device, otherOrganization } from "../testing/fixtures.ts";
 import { login, startTestServer, type TestServer } from "../testing/harness.ts";
 
 /** A user limited to chosen clients: another client's device is a 404, as another organization's is. */
@@ -61,6 +61,23 @@ describe("client-scoped assignments", () => {
     const [row] = await srv.sql<{ n: number }[]>`select count(*)::int as n from commands where device_id = ${theirs}`;
     expect(row?.n).toBe(0);
     expect((await as(`/api/v1/devices/${mine}/commands`, { body: { type: "reboot", payload: {} } })).status).toBe(202);
+  });
+
+  test("another client's alerts are not listed and are 404 to act on", async () => {
+    const ours = await alert(srv.sql, mine, { message: "ours" });
+    const foreign = await alert(srv.sql, theirs, { message: "theirs" });
+    const list = (await (await as("/api/v1/alerts")).json()) as { items: { id: string }[] };
+    expect(list.items.map((a) => a.id)).toEqual([ours]);
+    for (const [method, path, body] of [
+      ["POST", `/api/v1/alerts/${foreign}/acknowledge`],
+      ["POST", `/api/v1/alerts/${foreign}/resolve`],
+      ["GET", `/api/v1/alerts/${foreign}/notes`],
+      ["POST", `/api/v1/alerts/${foreign}/notes`, { text: "x" }],
+    ] as const) {
+      const res = await as(path, { method, body: body ?? (method === "POST" ? {} : undefined) });
+      expect([path, res.status]).toEqual([path, 404]);
+    }
+    expect((await as(`/api/v1/alerts/${ours}/acknowledge`, { method: "POST", body: {} })).status).toBe(200);
   });
 
   test("assignments name the organization's clients only; a scoped user cannot move devices", async () => {
