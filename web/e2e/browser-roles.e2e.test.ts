@@ -33,6 +33,21 @@ describe("roles and permissions in the dashboard", () => {
     expect(stored?.permissions).toEqual(["device:view", "alert:manage"]);
   });
 
+  test("the new role is offered in Settings → Users; a user created with it holds it", async () => {
+    await page.goto(`${srv.url}/settings`);
+    const form = page.getByRole("form", { name: "Add a user" });
+    await form.getByLabel("Email").fill("helpdesk@example.com");
+    await page.getByTestId("user-role").selectOption({ label: "Helpdesk" });
+    await page.getByTestId("user-password").fill("a long password");
+    await page.getByTestId("user-password-confirm").fill("a long password");
+    await page.getByTestId("user-create").click();
+    const row = page.locator('[data-testid="user-row"][data-email="helpdesk@example.com"]');
+    await row.waitFor();
+    const [user] = await srv.sql<{ role_id: string | null }[]>`select role_id from users where email = 'helpdesk@example.com'`;
+    const [role] = await srv.sql<{ id: string }[]>`select id from roles where name = 'Helpdesk'`;
+    expect(user?.role_id).toBe(role!.id);
+  });
+
   test("a viewer sees the device but none of its actions, and no Roles or Audit", async () => {
     const made = await srv.api("/api/v1/users", { body: { email: "viewer@example.com", password: "a long password", role: "viewer" } });
     expect(made.status).toBe(201);

@@ -11,8 +11,8 @@ import { can, principal } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import type { Role, User } from "../lib/types.ts";
 
-/** The new-user form; the roles offered are the ones the signed-in user may grant. */
-const userForm = (roles: Role[]) =>
+/** The new-user form; the roles offered are the ones the signed-in user may grant (custom ones as `custom:<id>`). */
+const userForm = (roles: string[]) =>
   v.pipe(
     v.object({
       email: v.pipe(
@@ -76,6 +76,10 @@ function UserAdmin() {
   const myRole = () => principal()?.role;
   const myId = () => principal()?.id;
   const roles = () => grantableRoles(myRole());
+  const [custom] = createResource(() => call(api.api.v1.roles.get()).then((r) => r.items));
+  const customName = (id: string | null) => custom.latest?.find((r) => r.id === id)?.name ?? "custom role";
+  /** A user's role as shown: the custom role's name, else the built-in's label. */
+  const roleLabel = (u: User) => (u.roleId ? customName(u.roleId) : ROLE_LABEL[u.role]);
   const [users, { refetch, mutate }] = createResource(() => call(api.api.v1.users.get()).then((r) => r.items));
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [serverError, setServerError] = createSignal("");
@@ -92,7 +96,7 @@ function UserAdmin() {
     const formEl = e.currentTarget as HTMLFormElement;
     const form = new FormData(formEl);
     const field = (k: string) => String(form.get(k) ?? "");
-    const parsed = v.safeParse(userForm(roles()), {
+    const parsed = v.safeParse(userForm([...roles(), ...(custom.latest ?? []).map((r) => `custom:${r.id}`)]), {
       email: field("email"),
       name: field("name"),
       role: field("role"),
@@ -108,12 +112,13 @@ function UserAdmin() {
     setBusy(true);
     try {
       const { email, name, role, password } = parsed.output;
-      const user = await call(api.api.v1.users.post({ email, role, password, ...(name ? { name } : {}) }));
+      const given = role.startsWith("custom:") ? { roleId: role.slice(7) } : { role: role as Role };
+      const user = await call(api.api.v1.users.post({ email, ...given, password, ...(name ? { name } : {}) }));
       formEl.reset();
       // reset() picks the first role (Solid sets `selected` as a property): back to the usual default.
       if (roles().includes("technician")) (formEl.elements.namedItem("role") as HTMLSelectElement).value = "technician";
       mutate((list) => [...(list ?? []), user].sort((a, b) => a.email.toLowerCase().localeCompare(b.email.toLowerCase())));
-      toast("success", `${user.email} can now sign in as ${ROLE_LABEL[user.role].toLowerCase()}.`);
+      toast("success", `${user.email} can now sign in as ${roleLabel(user).toLowerCase()}.`);
     } catch (err) {
       // The server's 409 says only that the row exists; name what exists.
       setServerError(err instanceof ApiError && err.status === 409 ? `${parsed.output.email} already has an account.` : errorMessage(err));
@@ -122,7 +127,7 @@ function UserAdmin() {
     }
   };
 
-  const change = async (u: User, body: { role?: Role; disabled?: boolean }, done: string, select?: HTMLSelectElement) => {
+  const change = async (u: User, body: { role?: Role; roleId?: string; disabled?: boolean }, done: string, select?: HTMLSelectElement) => {
     setPending(u.id);
     try {
       const updated = (await call(api.api.v1.users({ id: u.id }).patch(body))) as User | undefined;
@@ -130,7 +135,7 @@ function UserAdmin() {
       else refetch();
       toast("success", done);
     } catch (err) {
-      if (select) select.value = u.role;
+      if (select) select.value = u.roleId ? `custom:${u.roleId}` : u.role;
       toast("error", errorMessage(err));
     } finally {
       setPending(null);
@@ -178,6 +183,7 @@ function UserAdmin() {
                 </option>
               )}
             </For>
+            <For each={custom.latest ?? []}>{(r) => <option value={`custom:${r.id}`}>{r.name}</option>}</For>
           </select>
           {fieldError("role")}
         </div>
@@ -269,25 +275,45 @@ function UserAdmin() {
                             when={editable(u)}
                             fallback={
                               <span title={u.id === myId() ? "You cannot change your own role" : "Only an owner can change an owner"}>
-                                {ROLE_LABEL[u.role]}
+                                {roleLabel(u)}
                               </span>
                             }
                           >
                             <select
                               class="role-select"
                               aria-label={`Role of ${u.email}`}
-                              title={ROLE_HINT[u.role]}
+                              title={u.roleId ? "A custom role (Settings → Roles)" : ROLE_HINT[u.role]}
                               data-testid="user-role-change"
                               disabled={pending() === u.id}
                               onChange={(e) => {
-                                const role = e.currentTarget.value as Role;
-                                change(u, { role }, `${u.email} is now ${ROLE_LABEL[role].toLowerCase()}.`, e.currentTarget);
+                                const value = e.currentTarget.value;
+                                if (value.startsWith("custom:"))
+                                  change(
+                                    u,
+                                    { roleId: value.slice(7) },
+                                    `${u.email} now has the role ${customName(value.slice(7))}.`,
+                                    e.currentTarget,
+                                  );
+                                else
+                                  change(
+                                    u,
+                                    { role: value as Role },
+                                    `${u.email} is now ${ROLE_LABEL[value as Role].toLowerCase()}.`,
+                                    e.currentTarget,
+                                  );
                               }}
                             >
                               <For each={roles()}>
                                 {(r) => (
-                                  <option value={r} selected={r === u.role}>
+                                  <option value={r} selected={!u.roleId && r === u.role}>
                                     {ROLE_LABEL[r]}
+                                  </option>
+                                )}
+                              </For>
+                              <For each={custom.latest ?? []}>
+                                {(r) => (
+                                  <option value={`custom:${r.id}`} selected={u.roleId === r.id}>
+                                    {r.name}
                                   </option>
                                 )}
                               </For>
