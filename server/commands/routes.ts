@@ -152,7 +152,9 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
       async ({ params, query, principal }) => {
         if (!(await getScript(s.sql, principal.organizationId, params.id)))
           throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
-        return { items: await listScriptRuns(s.sql, principal.organizationId, params.id, pageLimit(query.limit, 100)) };
+        return {
+          items: await listScriptRuns(s.sql, principal.organizationId, params.id, pageLimit(query.limit, 100), principal.clientIds),
+        };
       },
       {
         permission: "device:view",
@@ -166,7 +168,8 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
       "/commands/:id",
       async ({ params, principal }) => {
         const row = await getCommand(s.sql, principal.organizationId, params.id);
-        if (!row) throw new NotFound("COMMAND_NOT_FOUND", "no such command in your organization");
+        if (!row || (principal.clientIds && !(await deviceInReach(s.sql, principal, row.deviceId))))
+          throw new NotFound("COMMAND_NOT_FOUND", "no such command in your organization");
         return row;
       },
       {

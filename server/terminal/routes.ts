@@ -39,7 +39,9 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
     .use(authPlugin(s.sql))
     .get(
       "/api/v1/terminal-sessions",
-      async ({ query, principal }) => ({ items: await listSessions(s.sql, principal.organizationId, query.deviceId, 200) }),
+      async ({ query, principal }) => ({
+        items: await listSessions(s.sql, principal.organizationId, query.deviceId, 200, principal.clientIds),
+      }),
       {
         permission: "device:terminal",
         query: type({ "deviceId?": "string.uuid" }),
@@ -51,9 +53,10 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
       "/api/v1/terminal-sessions/:id/recording",
       async ({ params, principal, set }) => {
         const rec = await getRecording(s.sql, principal.organizationId, params.id);
-        if (rec === undefined) throw new NotFound("SESSION_NOT_FOUND", "no such terminal session in your organization");
+        if (rec === undefined || (principal.clientIds && !(await deviceInReach(s.sql, principal, rec.deviceId))))
+          throw new NotFound("SESSION_NOT_FOUND", "no such terminal session in your organization");
         set.headers["content-type"] = "application/x-asciicast";
-        return rec;
+        return rec.recording;
       },
       {
         permission: "device:terminal",

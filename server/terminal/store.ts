@@ -31,18 +31,24 @@ export async function listSessions(
   organizationId: string,
   deviceId: string | undefined,
   limit: number,
+  clientIds: readonly string[] | null = null,
 ): Promise<TerminalSessionRow[]> {
   return sql<TerminalSessionRow[]>`
     select t.id, t.device_id as "deviceId", t.user_id as "userId", u.email as "userEmail", t.started_at as "startedAt",
            t.ended_at as "endedAt", t.end_reason as "endReason", t.cols, t.rows, t.recording_truncated as "recordingTruncated"
     from terminal_sessions t left join users u on u.id = t.user_id
     where t.organization_id = ${organizationId} ${deviceId ? sql`and t.device_id = ${deviceId}` : sql``}
+    ${clientIds ? sql`and t.device_id in (select d.id from devices d join sites s on s.id = d.site_id where s.client_id = any(${[...clientIds]}::uuid[]))` : sql``}
     order by t.started_at desc limit ${limit}`;
 }
 
-export async function getRecording(sql: Sql, organizationId: string, id: string): Promise<string | undefined> {
-  const [row] = await sql<
-    { recording: string }[]
-  >`select recording from terminal_sessions where id = ${id} and organization_id = ${organizationId}`;
-  return row?.recording;
+/** A session's recording and device, undefined when it is not the organization's. */
+export async function getRecording(
+  sql: Sql,
+  organizationId: string,
+  id: string,
+): Promise<{ recording: string; deviceId: string } | undefined> {
+  const [row] = await sql<{ recording: string; deviceId: string }[]>`
+    select recording, device_id as "deviceId" from terminal_sessions where id = ${id} and organization_id = ${organizationId}`;
+  return row;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { alert, device, otherOrganization } from "../testing/fixtures.ts";
+import { alert, command, device, otherOrganization, terminalSession } from "../testing/fixtures.ts";
 import { login, startTestServer, type TestServer } from "../testing/harness.ts";
 
 /** A user limited to chosen clients: another client's device is a 404, as another organization's is. */
@@ -8,12 +8,14 @@ let cookie: string;
 let mine: string;
 let theirs: string;
 let clientA: string;
+let orgId: string;
 
 beforeAll(async () => {
   srv = await startTestServer();
   const [site] = await srv.sql<{ id: string; organizationId: string; clientId: string }[]>`
     select id, organization_id as "organizationId", client_id as "clientId" from sites order by created_at limit 1`;
   clientA = site!.clientId;
+  orgId = site!.organizationId;
   mine = await device(srv.sql, { organizationId: site!.organizationId, siteId: site!.id, hostname: "a-host" });
   const clientB = ((await (await srv.api("/api/v1/clients", { body: { name: "Client B" } })).json()) as { id: string }).id;
   const siteB = ((await (await srv.api("/api/v1/sites", { body: { clientId: clientB, name: "B office" } })).json()) as { id: string }).id;
@@ -78,6 +80,15 @@ describe("client-scoped assignments", () => {
       expect([path, res.status]).toEqual([path, 404]);
     }
     expect((await as(`/api/v1/alerts/${ours}/acknowledge`, { method: "POST", body: {} })).status).toBe(200);
+  });
+
+  test("another client's commands and terminal recordings are 404 and not listed", async () => {
+    const cmd = await command(srv.sql, orgId, theirs, "succeeded");
+    const session = await terminalSession(srv.sql, orgId, theirs);
+    expect((await as(`/api/v1/commands/${cmd}`)).status).toBe(404);
+    expect((await as(`/api/v1/terminal-sessions/${session}/recording`)).status).toBe(404);
+    const sessions = (await (await as("/api/v1/terminal-sessions")).json()) as { items: { id: string }[] };
+    expect(sessions.items.map((x) => x.id)).not.toContain(session);
   });
 
   test("assignments name the organization's clients only; a scoped user cannot move devices", async () => {
