@@ -51,7 +51,7 @@ export function maintenanceRoutes(s: Pick<Services, "rules" | "sql">) {
         return row;
       },
       {
-        permission: "alert:manage",
+        permission: "maintenance:manage",
         body: Window,
         response: { 201: WindowRow, ...errors(422) },
         detail: { summary: "Open a maintenance window", tags: ["alerts"] },
@@ -72,7 +72,7 @@ export function maintenanceRoutes(s: Pick<Services, "rules" | "sql">) {
         return { ok: true };
       },
       {
-        permission: "alert:manage",
+        permission: "maintenance:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Close a maintenance window", tags: ["alerts"] },

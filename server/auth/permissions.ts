@@ -12,6 +12,8 @@ export const PERMISSIONS = [
   "patch:approve",
   "alert:manage",
   "alert:configure",
+  "maintenance:manage",
+  "schedule:manage",
   "automation:manage",
   "clients:manage",
   "users:manage",
@@ -29,11 +31,13 @@ export const PERMISSION_HELP: Record<Permission, string> = {
   "device:manage": "Power actions, tags, moving a device between sites, enrollment tokens",
   "device:delete": "Delete or disconnect a device",
   "device:terminal": "Open a remote shell and read terminal recordings",
-  "device:script": "Run scripts, edit the script library and schedules",
+  "device:script": "Run scripts and edit the script library",
   "device:files": "Browse and transfer files",
   "patch:approve": "Approve patches",
   "alert:manage": "Acknowledge and resolve alerts, maintenance windows, test channels, retry deliveries",
   "alert:configure": "Alert rules and notification channels",
+  "maintenance:manage": "Open and close maintenance windows",
+  "schedule:manage": "Create, pause and delete scheduled script runs",
   "automation:manage": "Create and delete workflows",
   "clients:manage": "Create, rename and delete clients and sites",
   "users:manage": "Users, roles and API keys",
@@ -42,6 +46,22 @@ export const PERMISSION_HELP: Record<Permission, string> = {
   "ops:view": "Server metrics",
   "tenancy:manage": "Organizations of the install (with the platform administrator flag)",
 };
+
+/**
+ * The permissions that act on a device or its alerts, which a user limited to chosen clients keeps;
+ * every other one (rules, workflows, schedules, maintenance windows, users, audit, settings…) spans the
+ * whole organization, so a client-scoped user never holds it, whatever their role grants.
+ */
+export const CLIENT_LEVEL: readonly Permission[] = [
+  "device:view",
+  "device:manage",
+  "device:delete",
+  "device:terminal",
+  "device:script",
+  "device:files",
+  "patch:approve",
+  "alert:manage",
+];
 
 /** True when the name is a permission of the list. */
 export function isPermission(name: string): name is Permission {

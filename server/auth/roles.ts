@@ -32,6 +32,8 @@ const TECHNICIAN: readonly Permission[] = [
   "device:files",
   "patch:approve",
   "alert:manage",
+  "maintenance:manage",
+  "schedule:manage",
 ];
 const ADMIN: readonly Permission[] = PERMISSIONS.filter((p) => p !== "tenancy:manage");
 

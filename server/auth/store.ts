@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { isPermission, type Permission } from "./permissions.ts";
+import { CLIENT_LEVEL, isPermission, type Permission } from "./permissions.ts";
 import { BUILT_IN, type Principal, type Role } from "./roles.ts";
 
 export interface UserRow {
@@ -46,11 +46,12 @@ export async function insertSession(
 
 /**
  * A user's permissions: the custom role's set when one is assigned (names no longer on the list are
- * dropped), else the built-in role's. A custom role that vanished grants nothing.
+ * dropped), else the built-in role's; a client-scoped user keeps only the client-level ones
+ * (`CLIENT_LEVEL`). A custom role that vanished grants nothing.
  */
-function permissionSet(role: Role, roleId: string | null, custom: string[] | null): readonly Permission[] {
-  if (!roleId) return BUILT_IN[role];
-  return (custom ?? []).filter(isPermission);
+function permissionSet(role: Role, roleId: string | null, custom: string[] | null, clientIds: string[] | null): readonly Permission[] {
+  const granted = roleId ? (custom ?? []).filter(isPermission) : BUILT_IN[role];
+  return clientIds ? granted.filter((p) => CLIENT_LEVEL.includes(p)) : granted;
 }
 
 /** The principal of a live session, sliding its expiry forward at most once a minute. */
@@ -74,7 +75,7 @@ export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSecond
     organizationId: row.organizationId,
     role: row.role,
     roleId: row.roleId,
-    permissions: permissionSet(row.role, row.roleId, row.custom),
+    permissions: permissionSet(row.role, row.roleId, row.custom, row.clientIds ? [...row.clientIds] : null),
     clientIds: row.clientIds,
     email: row.email,
     name: row.email ?? "",

@@ -96,7 +96,7 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
         return row;
       },
       {
-        permission: "device:script",
+        permission: "schedule:manage",
         body: NewSchedule,
         response: { 201: Schedule, ...errors(400, 404, 422) },
         detail: { summary: "Schedule a script", tags: ["automation"] },
@@ -120,7 +120,7 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
         return row;
       },
       {
-        permission: "device:script",
+        permission: "schedule:manage",
         params: type({ id: "string.uuid", action: "'enable' | 'disable'" }),
         response: { 200: Schedule, ...errors(404, 422) },
         detail: { summary: "Enable or disable a schedule", tags: ["automation"] },
@@ -135,7 +135,7 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        permission: "device:script",
+        permission: "schedule:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Delete a schedule", tags: ["automation"] },

@@ -91,6 +91,25 @@ describe("client-scoped assignments", () => {
     expect(sessions.items.map((x) => x.id)).not.toContain(session);
   });
 
+  test("organization-wide permissions are dropped: schedules and maintenance windows are refused", async () => {
+    const me = (await (await as("/api/v1/auth/me")).json()) as { principal: { permissions: string[] } };
+    expect(me.principal.permissions).toContain("device:script");
+    expect(me.principal.permissions).not.toContain("schedule:manage");
+    const schedule = await as("/api/v1/schedules", {
+      body: { name: "x", cron: "0 3 * * *", target: { tag: "env=prod" }, language: "sh", content: "true" },
+    });
+    expect(schedule.status).toBe(403);
+    const window = await as("/api/v1/maintenance-windows", {
+      body: {
+        name: "x",
+        scope: { type: "organization" },
+        startsAt: new Date().toISOString(),
+        endsAt: new Date(Date.now() + 60_000).toISOString(),
+      },
+    });
+    expect(window.status).toBe(403);
+  });
+
   test("assignments name the organization's clients only; a scoped user cannot move devices", async () => {
     const other = await otherOrganization(srv.sql);
     const [foreign] = await srv.sql<{ id: string }[]>`select id from clients where organization_id = ${other.organizationId}`;
