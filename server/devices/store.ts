@@ -174,6 +174,14 @@ export async function deviceOrganization(
   return row;
 }
 
+/** Every device id of these clients of the organization (a client-scoped live feed's filter). */
+export async function deviceIdsOfClients(sql: Sql, organizationId: string, clientIds: readonly string[]): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select d.id from devices d join sites s on s.id = d.site_id
+    where d.organization_id = ${organizationId} and s.client_id = any(${[...clientIds]}::uuid[])`;
+  return rows.map((r) => r.id);
+}
+
 /** Which of these device ids belong to the organization (and to these clients, when given). */
 export async function devicesInOrganization(
   sql: Sql,

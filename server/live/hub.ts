@@ -2,6 +2,8 @@ import { type LiveEvent, type LiveFrame, liveFrame } from "../protocol/live.ts";
 
 export interface LiveSubscriber {
   organizationId: string;
+  /** For a client-scoped user: whether they reach this device (events about others are not sent). */
+  reaches?: (deviceId: string) => boolean;
   send(frame: LiveFrame): void;
 }
 
@@ -26,14 +28,20 @@ export class LiveHub {
     for (const [deviceId, subs] of this.watchers) if (subs.has(s)) this.unwatch(s, deviceId, true);
   }
 
-  /** Sends an event to every dashboard of the organization (telemetry only to the device's watchers). */
+  /**
+   * Sends an event to every dashboard of the organization (telemetry only to the device's watchers;
+   * a client-scoped dashboard only events about devices it reaches).
+   */
   publish(organizationId: string, event: LiveEvent): void {
     const frame = liveFrame(event);
     if (event.type === "device.telemetry" || event.type === "command.updated") {
       for (const s of this.watchers.get(event.deviceId)?.keys() ?? []) s.send(frame);
       return;
     }
-    for (const s of this.byOrg.get(organizationId) ?? []) s.send(frame);
+    for (const s of this.byOrg.get(organizationId) ?? []) {
+      if (s.reaches && !("deviceId" in event && s.reaches(event.deviceId))) continue;
+      s.send(frame);
+    }
   }
 
   watch(s: LiveSubscriber, deviceId: string): void {

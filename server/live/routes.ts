@@ -4,6 +4,7 @@ import { can } from "../auth/permissions.ts";
 import { declares, resolvePrincipal } from "../auth/plugin.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
+import { deviceIdsOfClients } from "../devices/store.ts";
 import { Forbidden, Unauthorized } from "../errors.ts";
 import { SIGNED_IN } from "../lib/schemas.ts";
 import { LiveClientFrame, type LiveFrame } from "../protocol/live.ts";
@@ -46,6 +47,15 @@ export function liveRoutes(s: Pick<Services, "live" | "sql">) {
           send,
           error: (code: string, message: string) => send({ ...newEnvelope(), type: "error", data: { code, message } }),
         };
+        const { principal } = ws.data;
+        if (principal.clientIds) {
+          // a client-scoped user hears only about their clients' devices (loaded once; none until then)
+          const reached = new Set<string>();
+          Object.assign(sub, { reaches: (deviceId: string) => reached.has(deviceId) });
+          void deviceIdsOfClients(s.sql, principal.organizationId, principal.clientIds).then((ids) => {
+            for (const id of ids) reached.add(id);
+          });
+        }
         subs.set(ws.id, sub);
         s.live.subscribe(sub);
         send({ ...newEnvelope(), type: "hello", data: { organizationId: sub.organizationId } });
