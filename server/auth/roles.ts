@@ -34,6 +34,9 @@ const TECHNICIAN: readonly Permission[] = [
   "alert:manage",
   "maintenance:manage",
   "schedule:manage",
+  "script:manage",
+  "enrollment:manage",
+  "notification:manage",
 ];
 const ADMIN: readonly Permission[] = PERMISSIONS.filter((p) => p !== "tenancy:manage");
 

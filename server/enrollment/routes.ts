@@ -67,7 +67,7 @@ export function enrollmentRoutes(s: Pick<Services, "config" | "sql">) {
         };
       },
       {
-        permission: "device:manage",
+        permission: "enrollment:manage",
         body: NewToken,
         response: {
           201: Token.and({ token: "string", install: { linux: "string", macos: "string", windows: "string" } }),
@@ -85,7 +85,7 @@ export function enrollmentRoutes(s: Pick<Services, "config" | "sql">) {
         items: await listTokens(s.sql, principal.organizationId),
       }),
       {
-        permission: "device:manage",
+        permission: "enrollment:manage",
         response: { 200: listOf(Token) },
         detail: {
           summary: "Enrollment tokens (never the tokens themselves)",
@@ -107,7 +107,7 @@ export function enrollmentRoutes(s: Pick<Services, "config" | "sql">) {
         return { ok: true };
       },
       {
-        permission: "device:manage",
+        permission: "enrollment:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Revoke an enrollment token", tags: ["fleet"] },

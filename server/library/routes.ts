@@ -70,7 +70,7 @@ export function libraryRoutes(s: Pick<Services, "sql">) {
         return row;
       },
       {
-        permission: "device:script",
+        permission: "script:manage",
         body: ScriptBody,
         response: { 201: Script, ...errors(409, 422) },
         detail: { summary: "Add a script to the library", tags: ["scripts"] },
@@ -93,7 +93,7 @@ export function libraryRoutes(s: Pick<Services, "sql">) {
         return row;
       },
       {
-        permission: "device:script",
+        permission: "script:manage",
         params: IdParam,
         body: ScriptBody,
         response: { 200: Script, ...errors(404, 409, 422) },
@@ -109,7 +109,7 @@ export function libraryRoutes(s: Pick<Services, "sql">) {
         return { ok: true };
       },
       {
-        permission: "device:script",
+        permission: "script:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Delete a script", tags: ["scripts"] },

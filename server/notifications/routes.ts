@@ -57,7 +57,7 @@ export function notificationRoutes(s: Pick<Services, "notifier" | "secrets" | "s
       "/notification-channels",
       async ({ principal }) => ({ items: (await listChannels(s.sql, principal.organizationId)).map(publicChannel) }),
       {
-        permission: "alert:manage",
+        permission: "notification:manage",
         response: { 200: listOf(Channel) },
         detail: { summary: "Notification channels (configuration is never returned)", tags: ["alerts"] },
       },
@@ -126,14 +126,14 @@ export function notificationRoutes(s: Pick<Services, "notifier" | "secrets" | "s
         }
       },
       {
-        permission: "alert:manage",
+        permission: "notification:manage",
         params: IdParam,
         response: { 200: type({ ok: "boolean", "error?": "string" }), ...errors(404, 422) },
         detail: { summary: "Send a test message now and report the outcome", tags: ["alerts"] },
       },
     )
     .get("/notification-dead-letters", async ({ principal }) => ({ items: await listDead(s.sql, principal.organizationId) }), {
-      permission: "alert:manage",
+      permission: "notification:manage",
       response: { 200: listOf(DeadLetter) },
       detail: { summary: "Deliveries that failed every attempt", tags: ["alerts"] },
     })
@@ -147,7 +147,7 @@ export function notificationRoutes(s: Pick<Services, "notifier" | "secrets" | "s
         return { ok: true };
       },
       {
-        permission: "alert:manage",
+        permission: "notification:manage",
         params: IdParam,
         response: { 200: Ok, ...errors(404, 422) },
         detail: { summary: "Send a dead letter again", tags: ["alerts"] },

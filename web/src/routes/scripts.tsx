@@ -15,7 +15,7 @@ export default function Scripts() {
   const [editing, setEditing] = createSignal<Script | "new" | null>(null);
   const [running, setRunning] = createSignal<Script | null>(null);
   const [deleting, setDeleting] = createSignal<Script | null>(null);
-  const canEdit = () => can("device:script");
+  const canEdit = () => can("script:manage");
   createEffect(() => {
     document.title = "Scripts · SENTpulse";
   });

@@ -33,7 +33,7 @@ export default function Settings() {
       <Show when={can("users:manage")}>
         <ApiKeys />
       </Show>
-      <Show when={can("device:manage")}>
+      <Show when={can("enrollment:manage")}>
         <EnrollmentTokens />
       </Show>
     </div>

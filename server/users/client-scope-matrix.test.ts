@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { alert, command, device, tableCounts, terminalSession } from "../testing/fixtures.ts";
+import { login, startTestServer, type TestServer } from "../testing/harness.ts";
+import { type AppRoute, appRoutes, concretePath } from "../testing/routes.ts";
+
+/**
+ * The client-scope matrix, generated from the app's route list: a technician limited to client A,
+ * against client B's objects of the same organization. A route naming a device-bound object (device,
+ * alert, command, terminal session) answers 404 when the technician holds its permission; any route
+ * needing a permission a scoped user does not keep answers 403; nothing changes.
+ */
+let srv: TestServer;
+let routes: AppRoute[];
+let cookie: string;
+let held: string[];
+const needs = new Map<string, string>();
+const theirs: Record<string, string> = {};
+
+beforeAll(async () => {
+  srv = await startTestServer();
+  routes = appRoutes(srv.server.app).filter((r) => !r.public);
+  for (const r of srv.server.app.routes) {
+    const method = String(r.method).toUpperCase() === "WS" ? "GET" : String(r.method).toUpperCase();
+    const need = (r.hooks as { detail?: Record<string, unknown> } | undefined)?.detail?.["x-permission"];
+    needs.set(`${method} ${r.path.length > 1 ? r.path.replace(/\/$/, "") : r.path}`, String(need ?? ""));
+  }
+  const [site] = await srv.sql<{ organizationId: string; clientId: string }[]>`
+    select organization_id as "organizationId", client_id as "clientId" from sites order by created_at limit 1`;
+  const org = site!.organizationId;
+  const clientB = ((await (await srv.api("/api/v1/clients", { body: { name: "Client B" } })).json()) as { id: string }).id;
+  const siteB = ((await (await srv.api("/api/v1/sites", { body: { clientId: clientB, name: "B office" } })).json()) as { id: string }).id;
+  theirs.devices = await device(srv.sql, { organizationId: org, siteId: siteB, hostname: "b-host" });
+  theirs.alerts = await alert(srv.sql, theirs.devices);
+  theirs.commands = await command(srv.sql, org, theirs.devices, "succeeded");
+  theirs["terminal-sessions"] = await terminalSession(srv.sql, org, theirs.devices);
+  const made = await srv.api("/api/v1/users", {
+    body: { email: "tech-a@example.com", password: "a long password", role: "technician", clientIds: [site!.clientId] },
+  });
+  expect(made.status).toBe(201);
+  cookie = await login(srv.url, "tech-a@example.com", "a long password");
+  const me = (await (await fetch(`${srv.url}/api/v1/auth/me`, { headers: { cookie } })).json()) as { principal: { permissions: string[] } };
+  held = me.principal.permissions;
+}, 120_000);
+afterAll(() => srv.stop());
+
+/** A valid body for each device-bound route that takes one, so the request reaches the lookup. */
+const VALID_BODY: Record<string, unknown> = {
+  "PATCH /api/v1/devices/:id": { tags: ["x"] },
+  "POST /api/v1/devices/:id/commands": { type: "reboot", payload: {} },
+  "POST /api/v1/devices/:id/disconnect": {},
+  "POST /api/v1/alerts/:id/notes": { text: "x" },
+};
+const kindOf = (path: string) => path.split("/:id")[0]?.split("/").at(-1) ?? "";
+const mayDo = (r: AppRoute) => {
+  const need = needs.get(`${r.method} ${r.path}`) ?? "";
+  return need === "signed-in" || need.split(" | ").some((p) => held.includes(p));
+};
+const send = (r: AppRoute, path: string, body?: unknown) =>
+  fetch(`${srv.url}${path}`, {
+    method: r.method,
+    headers: r.socket
+      ? {
+          cookie,
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-version": "13",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        }
+      : { cookie, "content-type": "application/json" },
+    body: r.method === "GET" ? undefined : JSON.stringify(body ?? {}),
+  });
+
+describe("a technician limited to client A, on every route", () => {
+  test("client B's devices, alerts, commands and recordings → 404; routes beyond the client → 403; nothing changes", async () => {
+    expect(held).not.toContain("users:manage");
+    const before = await tableCounts(srv.sql);
+    const wrong: string[] = [];
+    let bound = 0;
+    for (const r of routes) {
+      const key = `${r.method} ${r.path}`;
+      const kind = kindOf(r.path);
+      const id = r.path.includes("/:id") ? theirs[kind] : undefined;
+      if (!mayDo(r)) {
+        if (!r.unsafe) continue;
+        const res = await send(
+          r,
+          concretePath(r.path, () => crypto.randomUUID()),
+        );
+        if (res.status !== 403) wrong.push(`${key} → ${res.status}, wanted 403`);
+        continue;
+      }
+      if (!id) continue;
+      bound++;
+      if (r.body && !r.socket) expect([key, key in VALID_BODY]).toEqual([key, true]);
+      const res = await send(
+        r,
+        concretePath(r.path, () => id),
+        VALID_BODY[key],
+      );
+      if (res.status !== 404) wrong.push(`${key} → ${res.status}, wanted 404`);
+    }
+    expect(wrong).toEqual([]);
+    expect(bound).toBeGreaterThan(10);
+    const after = await tableCounts(srv.sql);
+    expect({ ...after, audit_log: 0 }).toEqual({ ...before, audit_log: 0 });
+  });
+});
