@@ -48,6 +48,23 @@ describe("roles and permissions in the dashboard", () => {
     expect(user?.role_id).toBe(role!.id);
   });
 
+  test("a user limited to a client: chosen in Settings → Users, stored, shown", async () => {
+    await page.goto(`${srv.url}/settings`);
+    const form = page.getByRole("form", { name: "Add a user" });
+    await form.getByLabel("Email").fill("client-tech@example.com");
+    await page.getByTestId("user-role").selectOption("technician");
+    await page.getByTestId("user-clients").selectOption({ label: "Default client" });
+    await page.getByTestId("user-password").fill("a long password");
+    await page.getByTestId("user-password-confirm").fill("a long password");
+    await page.getByTestId("user-create").click();
+    const row = page.locator('[data-testid="user-row"][data-email="client-tech@example.com"]');
+    await row.getByTestId("user-clients-pill").waitFor();
+    expect(await row.getByTestId("user-clients-pill").textContent()).toContain("Default client");
+    const [user] = await srv.sql<{ n: number }[]>`
+      select cardinality(client_ids)::int as n from users where email = 'client-tech@example.com'`;
+    expect(user?.n).toBe(1);
+  });
+
   test("a viewer sees the device but none of its actions, and no Roles or Audit", async () => {
     const made = await srv.api("/api/v1/users", { body: { email: "viewer@example.com", password: "a long password", role: "viewer" } });
     expect(made.status).toBe(201);

@@ -77,6 +77,9 @@ function UserAdmin() {
   const myId = () => principal()?.id;
   const roles = () => grantableRoles(myRole());
   const [custom] = createResource(() => call(api.api.v1.roles.get()).then((r) => r.items));
+  const [clients] = createResource(() => call(api.api.v1.clients.get()).then((r) => r.items));
+  /** The clients a user is limited to, by name ("" for the whole organization). */
+  const clientNames = (u: User) => (u.clientIds ?? []).map((id) => clients.latest?.find((c) => c.id === id)?.name ?? "a client").join(", ");
   const customName = (id: string | null) => custom.latest?.find((r) => r.id === id)?.name ?? "custom role";
   /** A user's role as shown: the custom role's name, else the built-in's label. */
   const roleLabel = (u: User) => (u.roleId ? customName(u.roleId) : ROLE_LABEL[u.role]);
@@ -113,7 +116,10 @@ function UserAdmin() {
     try {
       const { email, name, role, password } = parsed.output;
       const given = role.startsWith("custom:") ? { roleId: role.slice(7) } : { role: role as Role };
-      const user = await call(api.api.v1.users.post({ email, ...given, password, ...(name ? { name } : {}) }));
+      const clientIds = form.getAll("clientIds").map(String);
+      const user = await call(
+        api.api.v1.users.post({ email, ...given, password, ...(name ? { name } : {}), ...(clientIds.length ? { clientIds } : {}) }),
+      );
       formEl.reset();
       // reset() picks the first role (Solid sets `selected` as a property): back to the usual default.
       if (roles().includes("technician")) (formEl.elements.namedItem("role") as HTMLSelectElement).value = "technician";
@@ -186,6 +192,15 @@ function UserAdmin() {
             <For each={custom.latest ?? []}>{(r) => <option value={`custom:${r.id}`}>{r.name}</option>}</For>
           </select>
           {fieldError("role")}
+        </div>
+        <div class="field">
+          <label for="u-clients">Clients</label>
+          <select id="u-clients" name="clientIds" multiple size={2} data-testid="user-clients" aria-describedby="u-clients-hint">
+            <For each={clients.latest ?? []}>{(c) => <option value={c.id}>{c.name}</option>}</For>
+          </select>
+          <span class="hint" id="u-clients-hint">
+            None chosen: the whole organization.
+          </span>
         </div>
         <div class="field">
           <label for="u-password">Password</label>
@@ -269,7 +284,15 @@ function UserAdmin() {
                             <span class="pill">you</span>
                           </Show>
                         </td>
-                        <td>{u.name || <span class="muted">—</span>}</td>
+                        <td>
+                          {u.name || <span class="muted">—</span>}
+                          <Show when={u.clientIds}>
+                            {" "}
+                            <span class="pill" data-testid="user-clients-pill" title="Limited to these clients">
+                              {clientNames(u)}
+                            </span>
+                          </Show>
+                        </td>
                         <td>
                           <Show
                             when={editable(u)}
