@@ -84,5 +84,12 @@ describe("roles and permissions in the dashboard", () => {
     await page.goto(`${srv.url}/settings`);
     await page.getByRole("heading", { name: "Clients and sites" }).waitFor();
     expect(await page.getByTestId("roles-section").count()).toBe(0);
+    await page.goto(`${srv.url}/automation`);
+    await page.getByRole("heading", { name: "Alert rules" }).waitFor();
+    expect(await page.getByTestId("automation-tab-channels").count()).toBe(0);
+    expect(await page.locator("form.auto-form").count()).toBe(0);
+    await page.goto(`${srv.url}/automation?tab=workflows`);
+    await page.getByRole("heading", { name: "Workflows" }).waitFor();
+    expect(await page.getByTestId("workflow-create").count()).toBe(0);
   });
 });

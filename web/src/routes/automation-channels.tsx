@@ -3,6 +3,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { CHANNEL_TYPES, type Channel, type ChannelType, text, apply } from "../lib/automation.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 
 type FieldDef = { name: string; label: string; type?: string; required?: boolean; placeholder?: string };
@@ -103,7 +104,7 @@ export function ChannelsTab() {
           <p class="muted">Where alerts and workflow notices are sent. Secrets are stored encrypted and never shown again.</p>
         </div>
       </div>
-      <Show when={formKey()} keyed>
+      <Show when={can("alert:configure") && formKey()} keyed>
         {(_key) => (
           <form class="auto-form" onSubmit={submit} novalidate aria-describedby={error() ? "ch-err" : undefined}>
             <div class="field grow">
@@ -169,9 +170,11 @@ export function ChannelsTab() {
                         <button type="button" class="btn btn-sm" data-testid="channel-test" onClick={() => test(c)}>
                           Send test
                         </button>{" "}
-                        <button type="button" class="btn btn-sm btn-danger" onClick={() => setDeleting(c)}>
-                          Delete
-                        </button>
+                        <Show when={can("alert:configure")}>
+                          <button type="button" class="btn btn-sm btn-danger" onClick={() => setDeleting(c)}>
+                            Delete
+                          </button>
+                        </Show>
                       </td>
                     </tr>
                   )}

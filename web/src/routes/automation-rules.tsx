@@ -6,6 +6,7 @@ import { api, call, errorMessage } from "../lib/api.ts";
 import { METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text, apply } from "../lib/automation.ts";
 import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import { fieldErrors } from "../lib/forms.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 
 const RuleForm = v.object({
@@ -53,7 +54,11 @@ function scopeText(r: Rule): string {
 /** Alert rules: list with an enable toggle, and one form to create or edit. */
 export function RulesTab() {
   const [rules, { refetch }] = createResource(() => call(api.api.v1["alert-rules"].get()).then((r) => r.items));
-  const [channels] = createResource(() => call(api.api.v1["notification-channels"].get()).then((r) => r.items));
+  // channels are listed to those who manage notifications; others see rules and workflows without their names
+  const [channels] = createResource(
+    () => can("notification:manage"),
+    () => call(api.api.v1["notification-channels"].get()).then((r) => r.items),
+  );
   const sites = createSites();
   const tags = createTags();
   // A new object on every edit/cancel/save remounts the form with the rule's values (no form.reset()).
@@ -174,7 +179,7 @@ export function RulesTab() {
           </p>
         </div>
       </div>
-      <Show when={form()} keyed>
+      <Show when={can("alert:configure") && form()} keyed>
         {(_key) => (
           <form ref={formEl} class="auto-form" onSubmit={submit} novalidate>
             <div class="field grow">
@@ -367,15 +372,23 @@ export function RulesTab() {
                       </td>
                       <td>{scopeText(r)}</td>
                       <td>
-                        <input type="checkbox" checked={r.enabled} aria-label={`Enable rule ${r.name}`} onChange={() => toggle(r)} />
+                        <input
+                          type="checkbox"
+                          checked={r.enabled}
+                          disabled={!can("alert:configure")}
+                          aria-label={`Enable rule ${r.name}`}
+                          onChange={() => toggle(r)}
+                        />
                       </td>
                       <td class="right">
-                        <button type="button" class="btn btn-sm" onClick={() => edit(r)}>
-                          Edit
-                        </button>{" "}
-                        <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(r)}>
-                          Delete
-                        </button>
+                        <Show when={can("alert:configure")}>
+                          <button type="button" class="btn btn-sm" onClick={() => edit(r)}>
+                            Edit
+                          </button>{" "}
+                          <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(r)}>
+                            Delete
+                          </button>
+                        </Show>
                       </td>
                     </tr>
                   )}

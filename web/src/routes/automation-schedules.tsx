@@ -6,6 +6,7 @@ import { api, call, errorMessage } from "../lib/api.ts";
 import { LANGUAGES, type Schedule, type ScheduleBody, text, apply } from "../lib/automation.ts";
 import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import { dateTime } from "../lib/format.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 
 type TargetKind = "devices" | "site" | "tag";
@@ -170,7 +171,7 @@ export function SchedulesTab() {
           </p>
         </div>
       </div>
-      <Show when={formKey()} keyed>
+      <Show when={can("schedule:manage") && formKey()} keyed>
         {(_key) => (
           <form class="auto-form" onSubmit={submit} novalidate>
             <div class="field grow">
@@ -348,7 +349,13 @@ export function SchedulesTab() {
                         <td>{s.nextRunAt ? dateTime(s.nextRunAt) : "—"}</td>
                         <td>{s.lastRunAt ? dateTime(s.lastRunAt) : "never"}</td>
                         <td>
-                          <input type="checkbox" checked={s.enabled} aria-label={`Enable schedule ${s.name}`} onChange={() => toggle(s)} />
+                          <input
+                            type="checkbox"
+                            checked={s.enabled}
+                            aria-label={`Enable schedule ${s.name}`}
+                            disabled={!can("schedule:manage")}
+                            onChange={() => toggle(s)}
+                          />
                         </td>
                         <td class="right">
                           <button
@@ -359,9 +366,11 @@ export function SchedulesTab() {
                           >
                             Runs
                           </button>{" "}
-                          <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(s)}>
-                            Delete
-                          </button>
+                          <Show when={can("schedule:manage")}>
+                            <button type="button" class="btn btn-sm btn-danger" onClick={() => remove(s)}>
+                              Delete
+                            </button>
+                          </Show>
                         </td>
                       </tr>
                       <Show when={open() === s.id}>

@@ -47,7 +47,11 @@ function Runs(props: { id: string }) {
 export function WorkflowsTab() {
   const [flows, { refetch }] = createResource(() => call(api.api.v1.workflows.get()).then((r) => r.items));
   const [templates] = createResource(() => call(api.api.v1["workflow-templates"].get()).then((r) => r.items));
-  const [channels] = createResource(() => call(api.api.v1["notification-channels"].get()).then((r) => r.items));
+  // channels are listed to those who manage notifications; others see rules and workflows without their names
+  const [channels] = createResource(
+    () => can("notification:manage"),
+    () => call(api.api.v1["notification-channels"].get()).then((r) => r.items),
+  );
   const [draft, setDraft] = createStore<Draft>(blank());
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [busy, setBusy] = createSignal(false);

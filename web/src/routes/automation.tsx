@@ -5,14 +5,16 @@ import { DeadLettersTab } from "./automation-deadletters.tsx";
 import { RulesTab } from "./automation-rules.tsx";
 import { SchedulesTab } from "./automation-schedules.tsx";
 import { WorkflowsTab } from "./automation-workflows.tsx";
+import { can } from "../lib/session.ts";
 import "./automation.css";
 
+/** The sections, each shown to those holding the permission its list needs. */
 const TABS = [
-  { id: "rules", label: "Rules" },
-  { id: "channels", label: "Channels" },
-  { id: "workflows", label: "Workflows" },
-  { id: "schedules", label: "Schedules" },
-  { id: "dead-letters", label: "Dead letters" },
+  { id: "rules", label: "Rules", need: "device:view" },
+  { id: "channels", label: "Channels", need: "notification:manage" },
+  { id: "workflows", label: "Workflows", need: "device:view" },
+  { id: "schedules", label: "Schedules", need: "device:view" },
+  { id: "dead-letters", label: "Dead letters", need: "notification:manage" },
 ] as const;
 
 /** Alerting and automation: rules, notification channels, workflows, schedules, failed deliveries. */
@@ -21,7 +23,7 @@ export default function Automation() {
   const [params] = useSearchParams();
   const tab = () => {
     const t = params.tab;
-    return TABS.some((x) => x.id === t) ? (t as string) : "rules";
+    return TABS.some((x) => x.id === t && can(x.need)) ? (t as string) : "rules";
   };
   return (
     <div class="automation">
@@ -32,7 +34,7 @@ export default function Automation() {
         </div>
       </div>
       <nav class="tabs" aria-label="Automation sections">
-        <For each={TABS}>
+        <For each={TABS.filter((x) => can(x.need))}>
           {(t) => (
             // a plain <a> (the router still handles the click): <A> would mark every /automation?tab= link current
             <a href={`/automation?tab=${t.id}`} aria-current={tab() === t.id ? "page" : undefined} data-testid={`automation-tab-${t.id}`}>
