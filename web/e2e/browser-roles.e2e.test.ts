@@ -81,6 +81,7 @@ describe("roles and permissions in the dashboard", () => {
       expect(await page.getByTestId(id).count()).toBe(0);
     }
     expect(await page.getByTestId("audit-nav").count()).toBe(0);
+    expect(await page.getByRole("link", { name: "Add device" }).count()).toBe(0);
     await page.goto(`${srv.url}/settings`);
     await page.getByRole("heading", { name: "Clients and sites" }).waitFor();
     expect(await page.getByTestId("roles-section").count()).toBe(0);

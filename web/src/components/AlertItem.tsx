@@ -3,6 +3,7 @@ import { Show, createSignal } from "solid-js";
 import { ALERT_TYPE_LABEL, acknowledge } from "../lib/alerts.ts";
 import { errorMessage } from "../lib/api.ts";
 import { dateTime } from "../lib/format.ts";
+import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import type { Alert } from "../lib/types.ts";
 import { RelativeTime } from "./RelativeTime.tsx";
@@ -48,7 +49,7 @@ export function AlertItem(props: { alert: Alert; showDevice?: boolean; onChange:
             </span>
           }
         >
-          <Show when={a().state !== "resolved"} fallback={<span class="muted acked">—</span>}>
+          <Show when={a().state !== "resolved" && can("alert:manage")} fallback={<span class="muted acked">—</span>}>
             <button
               type="button"
               class="btn btn-sm"

@@ -1,12 +1,13 @@
 import { useNavigate } from "@solidjs/router";
 import { For, Show, createEffect, createSignal, onCleanup } from "solid-js";
+import { can } from "../lib/session.ts";
 
 /** Remote actions of a device; each opens the device page's dialog (`?action=`) or the terminal page. */
 export const REMOTE_ACTIONS = [
-  { label: "Open terminal", action: "terminal" },
-  { label: "Run script", action: "run-script" },
-  { label: "Reboot", action: "reboot" },
-  { label: "Shutdown", action: "shutdown" },
+  { label: "Open terminal", action: "terminal", need: "device:terminal" },
+  { label: "Run script", action: "run-script", need: "device:script" },
+  { label: "Reboot", action: "reboot", need: "device:manage" },
+  { label: "Shutdown", action: "shutdown", need: "device:manage" },
 ] as const;
 export type RemoteAction = (typeof REMOTE_ACTIONS)[number]["action"];
 
@@ -15,8 +16,17 @@ export function actionHref(deviceId: string, action: RemoteAction): string {
   return action === "terminal" ? `/devices/${deviceId}/terminal` : `/devices/${deviceId}?action=${action}`;
 }
 
-/** The "⋯" menu of a device row: Enter/Space opens, arrows move, Escape closes and returns focus. */
+/** The "⋯" menu of a device row (only the actions the user may take; none: no menu). */
 export function QuickActions(props: { hostname: string; deviceId: string }) {
+  return (
+    <Show when={REMOTE_ACTIONS.some((a) => can(a.need))}>
+      <QuickMenu {...props} />
+    </Show>
+  );
+}
+
+/** The menu itself: Enter/Space opens, arrows move, Escape closes and returns focus. */
+function QuickMenu(props: { hostname: string; deviceId: string }) {
   const navigate = useNavigate();
   const [open, setOpen] = createSignal(false);
   let wrap: HTMLDivElement | undefined;
@@ -66,7 +76,7 @@ export function QuickActions(props: { hostname: string; deviceId: string }) {
       </button>
       <Show when={open()}>
         <div class="menu" role="menu" aria-label={`Actions for ${props.hostname}`} onKeyDown={onMenuKey}>
-          <For each={REMOTE_ACTIONS}>
+          <For each={REMOTE_ACTIONS.filter((a) => can(a.need))}>
             {(a) => (
               <button
                 type="button"

@@ -124,7 +124,9 @@ export function Shell(props: RouteSectionProps) {
           <A href="/automation" data-testid="automation-nav">
             Automation
           </A>
-          <A href="/add-device">Add device</A>
+          <Show when={can("enrollment:manage")}>
+            <A href="/add-device">Add device</A>
+          </Show>
           <A href="/settings">Settings</A>
           <Show when={can("audit:view")}>
             <A href="/audit" data-testid="audit-nav">

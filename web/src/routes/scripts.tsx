@@ -110,7 +110,7 @@ export default function Scripts() {
                           type="button"
                           class="btn btn-sm"
                           data-testid="script-run"
-                          disabled={!canEdit()}
+                          disabled={!can("device:script")}
                           onClick={() => {
                             setEditing(null);
                             setRunning(s);
