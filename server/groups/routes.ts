@@ -4,7 +4,7 @@ import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { listDevices } from "../devices/store.ts";
+import { deviceIdsOfClients, listDevices } from "../devices/store.ts";
 import { AppError, BadRequest, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { IdParam, Ok, Timestamp, errors, listOf, pageOf } from "../lib/schemas.ts";
@@ -155,7 +155,12 @@ export function groupRoutes(s: Pick<Services, "bus" | "sql">) {
         await mustFind(principal.organizationId, params.id);
         const limit = pageLimit(query.limit);
         const after = decodeCursor(query.cursor);
-        const { items, total } = await listDevices(s.sql, principal.organizationId, { groupId: params.id }, { limit, after });
+        const { items, total } = await listDevices(
+          s.sql,
+          principal.organizationId,
+          { groupId: params.id, clientIds: principal.clientIds },
+          { limit, after },
+        );
         const last = items.at(-1);
         const nextCursor =
           items.length < limit || !last ? null : Buffer.from(JSON.stringify({ h: last.hostname, i: last.id })).toString("base64url");
@@ -173,7 +178,11 @@ export function groupRoutes(s: Pick<Services, "bus" | "sql">) {
       "/:id/history",
       async ({ params, query, principal }) => {
         await mustFind(principal.organizationId, params.id);
-        return { items: await groupHistory(s.sql, params.id, pageLimit(query.limit, 100)) };
+        const items = await groupHistory(s.sql, params.id, pageLimit(query.limit, 100));
+        if (!principal.clientIds) return { items };
+        // a client-scoped user sees only their clients' devices come and go
+        const reached = new Set(await deviceIdsOfClients(s.sql, principal.organizationId, principal.clientIds));
+        return { items: items.filter((h) => reached.has(h.deviceId)) };
       },
       {
         permission: "device:view",

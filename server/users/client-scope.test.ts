@@ -110,6 +110,18 @@ describe("client-scoped assignments", () => {
     expect(window.status).toBe(403);
   });
 
+  test("a smart group's members and history hold only the client's devices", async () => {
+    const made = await srv.api("/api/v1/groups", { body: { name: "every host", expression: 'hostname ~ "host"' } });
+    expect(made.status).toBe(201);
+    const { id } = (await made.json()) as { id: string };
+    const members = async () => (await (await as(`/api/v1/groups/${id}/devices`)).json()) as { items: { hostname: string }[] };
+    for (let i = 0; i < 50 && (await srv.sql`select 1 from device_group_members where group_id = ${id}`).length < 2; i++)
+      await Bun.sleep(100);
+    expect((await members()).items.map((d) => d.hostname)).toEqual(["a-host"]);
+    const history = (await (await as(`/api/v1/groups/${id}/history`)).json()) as { items: { hostname: string }[] };
+    expect(history.items.map((h) => h.hostname)).toEqual(["a-host"]);
+  });
+
   test("assignments name the organization's clients only; a scoped user cannot move devices", async () => {
     const other = await otherOrganization(srv.sql);
     const [foreign] = await srv.sql<{ id: string }[]>`select id from clients where organization_id = ${other.organizationId}`;
