@@ -31,6 +31,14 @@ describe("roles and permissions in the dashboard", () => {
     await rig.shot("settings-roles");
     const [stored] = await srv.sql<{ permissions: string[] }[]>`select permissions from roles where name = 'Helpdesk'`;
     expect(stored?.permissions).toEqual(["device:view", "alert:manage"]);
+
+    await row.getByTestId("role-edit").click();
+    await expect(form.getByRole("checkbox", { name: /alert:manage/ }).isChecked()).resolves.toBe(true);
+    await form.getByRole("checkbox", { name: /device:manage/ }).check();
+    await form.getByRole("button", { name: "Save Helpdesk" }).click();
+    await row.getByText("device:manage").waitFor();
+    const [saved] = await srv.sql<{ permissions: string[] }[]>`select permissions from roles where name = 'Helpdesk'`;
+    expect(saved?.permissions).toEqual(["device:view", "device:manage", "alert:manage"]);
   });
 
   test("the new role is offered in Settings → Users; a user created with it holds it", async () => {

@@ -26,8 +26,10 @@ function RolesSection() {
   const [catalog] = createResource(() => call(api.api.v1.permissions.get()).then((r) => r.items));
   const [removing, setRemoving] = createSignal<CustomRole | null>(null);
   const [busy, setBusy] = createSignal(false);
+  /** The role being edited (the form then saves it), or null to create one. */
+  const [editing, setEditing] = createSignal<CustomRole | null>(null);
 
-  const create = async (e: SubmitEvent) => {
+  const save = async (e: SubmitEvent) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
     const data = new FormData(form);
@@ -36,9 +38,12 @@ function RolesSection() {
     if (!name) return;
     setBusy(true);
     try {
-      await call(api.api.v1.roles.post({ name, permissions }));
-      toast("success", `Role ${name} created.`);
+      const current = editing();
+      if (current) await call(api.api.v1.roles({ id: current.id }).put({ name, permissions }));
+      else await call(api.api.v1.roles.post({ name, permissions }));
+      toast("success", current ? `Role ${name} saved; its users have the new permissions now.` : `Role ${name} created.`);
       form.reset();
+      setEditing(null);
       refetch();
     } catch (err) {
       toast("error", errorMessage(err));
@@ -67,28 +72,45 @@ function RolesSection() {
           </p>
         </div>
       </div>
-      <form class="role-form" onSubmit={create} data-testid="role-create">
-        <div class="field">
-          <label for="role-name">Name</label>
-          <input id="role-name" name="name" placeholder="Helpdesk" maxLength={100} required />
-        </div>
-        <fieldset class="permission-grid">
-          <legend>Permissions</legend>
-          <For each={catalog.latest ?? []}>
-            {(p) => (
-              <label class="permission-choice" title={p.description}>
-                <input type="checkbox" name="permission" value={p.name} disabled={!can(p.name)} />
-                <span>
-                  <code>{p.name}</code> <span class="muted">{p.description}</span>
-                </span>
-              </label>
-            )}
-          </For>
-        </fieldset>
-        <button class="btn btn-primary" type="submit" disabled={busy()}>
-          {busy() ? "Creating…" : "Create role"}
-        </button>
-      </form>
+      <Show when={editing() ?? true} keyed>
+        {(_key) => (
+          <form class="role-form" onSubmit={save} data-testid="role-create">
+            <div class="field">
+              <label for="role-name">Name</label>
+              <input id="role-name" name="name" placeholder="Helpdesk" maxLength={100} required value={editing()?.name ?? ""} />
+            </div>
+            <fieldset class="permission-grid">
+              <legend>Permissions</legend>
+              <For each={catalog.latest ?? []}>
+                {(p) => (
+                  <label class="permission-choice" title={p.description}>
+                    <input
+                      type="checkbox"
+                      name="permission"
+                      value={p.name}
+                      disabled={!can(p.name)}
+                      checked={editing()?.permissions.includes(p.name) ?? false}
+                    />
+                    <span>
+                      <code>{p.name}</code> <span class="muted">{p.description}</span>
+                    </span>
+                  </label>
+                )}
+              </For>
+            </fieldset>
+            <div class="form-actions">
+              <button class="btn btn-primary" type="submit" disabled={busy()}>
+                {busy() ? "Saving…" : editing() ? `Save ${editing()?.name}` : "Create role"}
+              </button>{" "}
+              <Show when={editing()}>
+                <button class="btn" type="button" onClick={() => setEditing(null)}>
+                  Cancel
+                </button>
+              </Show>
+            </div>
+          </form>
+        )}
+      </Show>
       <Switch>
         <Match when={roles.error}>
           <ErrorNote message={errorMessage(roles.error)} onRetry={refetch} />
@@ -110,6 +132,9 @@ function RolesSection() {
                       <div class="tags">
                         <For each={r.permissions}>{(p) => <span class="tag">{p}</span>}</For>
                       </div>
+                      <button type="button" class="btn btn-sm" data-testid="role-edit" onClick={() => setEditing(r)}>
+                        Edit
+                      </button>{" "}
                       <Show when={r.users === 0}>
                         <button type="button" class="btn btn-sm btn-danger" onClick={() => setRemoving(r)}>
                           Delete
