@@ -118,16 +118,28 @@ export async function listDevices(
   f: DeviceListFilter,
   page: { limit: number; after?: { hostname: string; id: string } | undefined; offset?: number; sort?: DeviceSort; desc?: boolean },
 ): Promise<{ items: DeviceSummary[]; total: number }> {
-  const keyset = (page.sort ?? "hostname") === "hostname" && !page.desc;
+  const sort = page.sort ?? "hostname";
+  const keyset = sort === "hostname" && !page.desc;
+  const order = orderBy(sql, sort, page.desc ?? false);
+  const after = keyset && page.after ? sql`and (d.hostname, d.id) > (${page.after.hostname}, ${page.after.id})` : sql``;
+  const limit = sql`limit ${page.limit} ${keyset ? sql`` : sql`offset ${page.offset ?? 0}`}`;
+  // Sorted by a device column, the page's rows are picked first and only they get their latest
+  // telemetry (a filter such as a large group's would otherwise join telemetry for every match).
+  const byMetric = sort === "cpu" || sort === "memory" || sort === "disk";
   const [items, [count]] = await Promise.all([
-    sql<DeviceSummary[]>`
+    byMetric
+      ? sql<DeviceSummary[]>`
       select ${summaryColumns(sql)}
       from devices d join sites s on s.id = d.site_id join clients c on c.id = s.client_id
       ${latest(sql)}
-      ${where(sql, organizationId, f)}
-      ${keyset && page.after ? sql`and (d.hostname, d.id) > (${page.after.hostname}, ${page.after.id})` : sql``}
-      order by ${orderBy(sql, page.sort ?? "hostname", page.desc ?? false)}
-      limit ${page.limit} ${keyset ? sql`` : sql`offset ${page.offset ?? 0}`}`,
+      ${where(sql, organizationId, f)} ${after}
+      order by ${order} ${limit}`
+      : sql<DeviceSummary[]>`
+      select ${summaryColumns(sql)}
+      from (select d.id from devices d ${where(sql, organizationId, f)} ${after} order by ${order} ${limit}) p
+      join devices d on d.id = p.id join sites s on s.id = d.site_id join clients c on c.id = s.client_id
+      ${latest(sql)}
+      order by ${order}`,
     sql<{ n: number }[]>`select count(*)::int as n from devices d ${where(sql, organizationId, f)}`,
   ]);
   return { items, total: count?.n ?? 0 };
