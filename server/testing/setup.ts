@@ -8,7 +8,9 @@ import { startEmbeddedPostgres } from "../../db/embedded.ts";
  * Preloaded once per `bun test` run: one real PostgreSQL (embedded) for the whole run; each test
  * file creates its own database on it (see harness.ts).
  */
-// integration tests start a real PostgreSQL, servers and agent processes (bunfig has no timeout key)
+// Integration tests start a real PostgreSQL, servers and agent processes. bunfig has no timeout key:
+// scripts/test passes --timeout 120000; this covers a plain `bun test <one file>` (it applies to the
+// first file of a run only).
 setDefaultTimeout(120_000);
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-test-"));
 const pg = await startEmbeddedPostgres(dir);
