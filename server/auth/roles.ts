@@ -1,7 +1,6 @@
 import { PERMISSIONS, type Permission } from "./permissions.ts";
 
 export type Role = "owner" | "admin" | "technician" | "readonly";
-const ROLES: readonly Role[] = ["readonly", "technician", "admin", "owner"];
 
 /** Who is calling: a signed-in user or a program with an API key, always inside one organization. */
 export interface Principal {
@@ -47,11 +46,6 @@ export const BUILT_IN: Record<Role, readonly Permission[]> = {
   admin: ADMIN,
   owner: PERMISSIONS,
 };
-
-/** True when `role` grants at least what `needed` grants. */
-export function roleAtLeast(role: Role, needed: Role): boolean {
-  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
-}
 
 /** The actor fields of an audit entry for this principal. */
 export function actorOf(p: Principal): {

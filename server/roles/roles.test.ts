@@ -104,6 +104,37 @@ describe("custom roles", () => {
     const res = await as(admin, "/api/v1/roles", { body: { name: "Landlord", permissions: ["tenancy:manage"] } });
     expect(res.status).toBe(403);
     expect((await errorOf(res)).code).toBe("ROLE_TOO_HIGH");
+    // a custom role holding a technician's permissions and users:manage grants technician, not admin
+    const lead = (await (
+      await srv.api("/api/v1/roles", {
+        body: {
+          name: "Team lead",
+          permissions: [
+            "device:view",
+            "device:manage",
+            "device:terminal",
+            "device:script",
+            "device:files",
+            "patch:approve",
+            "alert:manage",
+            "maintenance:manage",
+            "schedule:manage",
+            "script:manage",
+            "enrollment:manage",
+            "notification:manage",
+            "users:manage",
+          ],
+        },
+      })
+    ).json()) as Role;
+    await srv.api("/api/v1/users", { body: { email: "lead@example.com", password: "a long password", roleId: lead.id } });
+    const leadCookie = await login(srv.url, "lead@example.com", "a long password");
+    const tech = await as(leadCookie, "/api/v1/users", {
+      body: { email: "t2@example.com", password: "a long password", role: "technician" },
+    });
+    expect(tech.status).toBe(201);
+    const up = await as(leadCookie, "/api/v1/users", { body: { email: "a4@example.com", password: "a long password", role: "admin" } });
+    expect(up.status).toBe(403);
     const both = await srv.api("/api/v1/users", {
       body: { email: "y@example.com", password: "a long password", role: "admin", roleId: crypto.randomUUID() },
     });

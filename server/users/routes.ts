@@ -2,11 +2,11 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { fieldChanges } from "../audit/changes.ts";
 import { writeAudit } from "../audit/store.ts";
-import { reaches } from "../auth/permissions.ts";
+import { can, isPermission, reaches } from "../auth/permissions.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { endUserSessions } from "../auth/store.ts";
 import { clearTotp } from "../auth/totp.store.ts";
-import { type Principal, type Role as BuiltIn, actorOf, roleAtLeast } from "../auth/roles.ts";
+import { BUILT_IN, type Principal, type Role as BuiltIn, actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { BadRequest, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { IdParam, Ok, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
@@ -86,7 +86,7 @@ async function assignment(
     return { role: "readonly", roleId: custom.id };
   }
   if (body.role === undefined) return undefined;
-  if (!roleAtLeast(principal.role, body.role)) throw new Forbidden("ROLE_TOO_HIGH", "you cannot grant a role above your own");
+  if (!BUILT_IN[body.role].every((p) => can(principal, p))) throw new Forbidden("ROLE_TOO_HIGH", "you cannot grant a role above your own");
   return { role: body.role, roleId: null };
 }
 
@@ -94,8 +94,17 @@ async function assignment(
 async function manageableUser(sql: Services["sql"], principal: Principal, id: string) {
   const target = await getUser(sql, principal.organizationId, id);
   if (!target) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
-  if (!roleAtLeast(principal.role, target.role)) throw new Forbidden("ROLE_TOO_HIGH", "that user's role is above yours");
+  if (!(await withinReach(sql, principal, target))) throw new Forbidden("ROLE_TOO_HIGH", "that user's role is above yours");
   return target;
+}
+
+/**
+ * True when the caller holds every permission the target user holds (built-in or custom role): one
+ * may manage only those not above oneself.
+ */
+async function withinReach(sql: Services["sql"], principal: Principal, target: { role: BuiltIn; roleId: string | null }): Promise<boolean> {
+  const theirs = target.roleId ? ((await getRole(sql, principal.organizationId, target.roleId))?.permissions ?? []) : BUILT_IN[target.role];
+  return theirs.every((p) => isPermission(p) && can(principal, p));
 }
 
 /** People of the organization: list, invite with a role, change role, disable. Admins only. */
@@ -153,7 +162,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
         if (principal.kind === "user" && target.id === principal.id && selfChange) {
           throw new BadRequest("CANNOT_CHANGE_SELF", "you cannot change your own role or disable yourself");
         }
-        if (!roleAtLeast(principal.role, target.role)) {
+        if (!(await withinReach(s.sql, principal, target))) {
           throw new Forbidden("ROLE_TOO_HIGH", "you cannot change a user whose role is above yours, or grant one");
         }
         const given = await assignment(s.sql, principal, body);
