@@ -87,4 +87,37 @@ describe("permissions", () => {
     expect(wrong).toEqual([]);
     expect(await tableCounts(srv.sql)).toEqual(before);
   });
+
+  test("an API key missing a scope → 403 on every route that needs it; its scopes cannot exceed its role", async () => {
+    const created = await srv.api("/api/v1/api-keys", { body: { name: "read-only CI", role: "technician", scopes: ["device:view"] } });
+    expect(created.status).toBe(201);
+    const { key, scopes } = (await created.json()) as { key: string; scopes: string[] };
+    expect(scopes).toEqual(["device:view"]);
+    const bearer = { authorization: `Bearer ${key}` };
+    expect((await fetch(`${srv.url}/api/v1/devices`, { headers: bearer })).status).toBe(200);
+
+    const outOfScope = routes.filter((r) => {
+      const need = needed(r) as string | string[] | undefined;
+      const list = Array.isArray(need) ? need : [need];
+      return !r.public && !r.socket && need !== undefined && !list.includes("device:view") && !list.includes("signed-in");
+    });
+    expect(outOfScope.length).toBeGreaterThan(40);
+    const before = await tableCounts(srv.sql);
+    const wrong: string[] = [];
+    for (const r of outOfScope) {
+      const path = concretePath(r.path, (p) => (p === "action" ? "disable" : crypto.randomUUID()));
+      const res = await fetch(`${srv.url}${path}`, {
+        method: r.method,
+        headers: { ...bearer, "content-type": "application/json" },
+        body: r.method === "GET" ? undefined : "{}",
+      });
+      if (res.status !== 403) wrong.push(`${r.method} ${r.path} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(await tableCounts(srv.sql)).toEqual(before);
+
+    const beyond = await srv.api("/api/v1/api-keys", { body: { name: "x", role: "readonly", scopes: ["device:manage"] } });
+    expect(beyond.status).toBe(422);
+    expect((await srv.api("/api/v1/api-keys", { body: { name: "x", scopes: ["device:fly"] } })).status).toBe(422);
+  });
 });

@@ -2,13 +2,14 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
 import type { Services } from "../context.ts";
-import { NotFound } from "../errors.ts";
+import { NotFound, ValidationFailed } from "../errors.ts";
 import { newSecret, sha256 } from "../lib/crypto.ts";
 import { IdParam, Ok, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { accountRoutes } from "./account.ts";
 import { loginRoutes } from "./login.ts";
 import { SESSION_COOKIE, authPlugin, readCookie } from "./plugin.ts";
-import { actorOf } from "./roles.ts";
+import { PERMISSIONS } from "./permissions.ts";
+import { BUILT_IN, actorOf } from "./roles.ts";
 import { SignInGuard } from "./sign-in-guard.ts";
 import { deleteSession, insertApiKey, listApiKeys, revokeApiKey } from "./store.ts";
 import { twoFactorRoutes } from "./two-factor.ts";
@@ -16,6 +17,11 @@ import { twoFactorRoutes } from "./two-factor.ts";
 const NewApiKey = type({
   name: "0 < string <= 200",
   "role?": "'admin' | 'technician' | 'readonly'",
+  /** Limits the key to these permissions of its role (unset: all of them). */
+  "scopes?": type
+    .enumerated(...PERMISSIONS)
+    .array()
+    .atMostLength(64),
   "expiresInDays?": "1 <= number.integer <= 3650",
 });
 const Principal = type({
@@ -37,6 +43,10 @@ const ApiKey = type({
   name: "string",
   prefix: "string",
   role: RoleName,
+  scopes: type
+    .enumerated(...PERMISSIONS)
+    .array()
+    .or("null"),
   createdAt: Timestamp,
   lastUsedAt: Timestamp.or("null"),
   expiresAt: Timestamp.or("null"),
@@ -91,6 +101,10 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
     .post(
       "/api-keys",
       async ({ body, principal, set }) => {
+        const role = body.role ?? "technician";
+        const scopes = body.scopes ? [...new Set(body.scopes)] : null;
+        const beyond = scopes?.filter((p) => !BUILT_IN[role].includes(p)) ?? [];
+        if (beyond.length > 0) throw new ValidationFailed(`scopes beyond the ${role} role: ${beyond.join(", ")}`, { scopes: beyond });
         const key = newSecret("spk_", 32);
         const row = await insertApiKey(s.sql, {
           organizationId: principal.organizationId,
@@ -98,7 +112,8 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
           name: body.name,
           prefix: key.slice(0, 10),
           keyHash: sha256(key),
-          role: body.role ?? "technician",
+          role,
+          scopes,
           expiresAt: body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null,
         });
         await writeAudit(s.sql, {
@@ -106,7 +121,7 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
           action: "api_key.created",
           targetType: "api_key",
           targetId: row.id,
-          details: { name: row.name, role: row.role },
+          details: { name: row.name, role: row.role, scopes: row.scopes },
         });
         set.status = 201;
         return {
@@ -114,6 +129,7 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
           key,
           name: row.name,
           role: row.role,
+          scopes: row.scopes,
           prefix: row.prefix,
           expiresAt: row.expiresAt,
         };
@@ -122,7 +138,18 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
         permission: "users:manage",
         body: NewApiKey,
         response: {
-          201: type({ id: "string", key: "string", name: "string", role: RoleName, prefix: "string", expiresAt: Timestamp.or("null") }),
+          201: type({
+            id: "string",
+            key: "string",
+            name: "string",
+            role: RoleName,
+            scopes: type
+              .enumerated(...PERMISSIONS)
+              .array()
+              .or("null"),
+            prefix: "string",
+            expiresAt: Timestamp.or("null"),
+          }),
           ...errors(422),
         },
         detail: { summary: "Create an API key (shown once)", tags: ["auth"] },

@@ -102,6 +102,8 @@ export interface ApiKeyRow {
   name: string;
   prefix: string;
   role: Role;
+  /** The permissions the key is limited to (null: every permission of its role). */
+  scopes: Permission[] | null;
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
@@ -117,13 +119,14 @@ export async function insertApiKey(
     prefix: string;
     keyHash: Buffer;
     role: Role;
+    scopes: Permission[] | null;
     expiresAt: Date | null;
   },
 ): Promise<ApiKeyRow> {
   const [row] = await sql<ApiKeyRow[]>`
-    insert into api_keys (organization_id, created_by, name, prefix, key_hash, role, expires_at)
-    values (${k.organizationId}, ${k.createdBy}, ${k.name}, ${k.prefix}, ${k.keyHash}, ${k.role}, ${k.expiresAt})
-    returning id, name, prefix, role, created_at as "createdAt", last_used_at as "lastUsedAt",
+    insert into api_keys (organization_id, created_by, name, prefix, key_hash, role, scopes, expires_at)
+    values (${k.organizationId}, ${k.createdBy}, ${k.name}, ${k.prefix}, ${k.keyHash}, ${k.role}, ${k.scopes}, ${k.expiresAt})
+    returning id, name, prefix, role, scopes, created_at as "createdAt", last_used_at as "lastUsedAt",
               expires_at as "expiresAt", revoked_at as "revokedAt"`;
   if (!row) throw new Error("insert returned nothing");
   return row;
@@ -131,7 +134,7 @@ export async function insertApiKey(
 
 export async function listApiKeys(sql: Sql, organizationId: string): Promise<ApiKeyRow[]> {
   return sql<ApiKeyRow[]>`
-    select id, name, prefix, role, created_at as "createdAt", last_used_at as "lastUsedAt",
+    select id, name, prefix, role, scopes, created_at as "createdAt", last_used_at as "lastUsedAt",
            expires_at as "expiresAt", revoked_at as "revokedAt"
     from api_keys where organization_id = ${organizationId} order by created_at desc`;
 }
@@ -146,8 +149,8 @@ export async function revokeApiKey(sql: Sql, organizationId: string, id: string)
 
 /** The principal of a live API key, recording its use at most once a minute. */
 export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Principal | undefined> {
-  const [row] = await sql<(Principal & { stale: boolean })[]>`
-    select id, organization_id as "organizationId", role, name,
+  const [row] = await sql<(Principal & { stale: boolean; scopes: Permission[] | null })[]>`
+    select id, organization_id as "organizationId", role, name, scopes,
            coalesce(last_used_at < now() - interval '1 minute', true) as stale
     from api_keys
     where key_hash = ${keyHash} and revoked_at is null and (expires_at is null or expires_at > now())`;
@@ -159,7 +162,8 @@ export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Pri
     organizationId: row.organizationId,
     role: row.role,
     roleId: null,
-    permissions: BUILT_IN[row.role],
+    // a scoped key holds the scopes its role grants, never more
+    permissions: row.scopes ? BUILT_IN[row.role].filter((p) => row.scopes?.includes(p)) : BUILT_IN[row.role],
     clientIds: null,
     email: null,
     name: row.name,
