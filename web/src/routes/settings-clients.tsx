@@ -1,7 +1,6 @@
-import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
+import { For, Show, createResource, createSignal } from "solid-js";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
-import { ErrorNote } from "../components/ErrorNote.tsx";
-import { SkeletonLines } from "../components/Skeleton.tsx";
+import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
@@ -67,72 +66,63 @@ export function ClientsAndSites() {
           </form>
         </Show>
       </div>
-      <Switch>
-        <Match when={clients.error}>
-          <ErrorNote message={errorMessage(clients.error)} onRetry={refetch} />
-        </Match>
-        <Match when={clients.loading && !clients.latest}>
-          <SkeletonLines count={3} />
-        </Match>
-        <Match when={clients.latest}>
-          {(list) => (
-            <ul class="client-list">
-              <For each={list()}>
-                {(c) => (
-                  <li class="client" data-testid="client-row">
-                    <div class="client-head">
-                      <strong>{c.name}</strong>
-                      <span class="muted">
-                        {c.sites.length} {c.sites.length === 1 ? "site" : "sites"} · {c.sites.reduce((n, s) => n + s.deviceCount, 0)}{" "}
-                        devices
-                      </span>
-                      <Show when={canEdit()}>
-                        <button
-                          class="btn btn-sm btn-danger"
-                          type="button"
-                          onClick={() => setRemoving({ kind: "client", id: c.id, name: c.name })}
-                        >
-                          Delete
-                        </button>
-                      </Show>
-                    </div>
-                    <ul class="site-list">
-                      <For each={c.sites}>
-                        {(s) => (
-                          <li data-testid="site-row">
-                            <span>{s.name}</span>
-                            <span class="muted">{count(s.deviceCount, "device")}</span>
-                            <Show when={canEdit()}>
-                              <button
-                                class="btn btn-sm btn-danger"
-                                type="button"
-                                onClick={() => setRemoving({ kind: "site", id: s.id, name: s.name })}
-                              >
-                                Delete
-                              </button>
-                            </Show>
-                          </li>
-                        )}
-                      </For>
-                    </ul>
+      <ResourceList data={clients} retry={refetch} empty="No clients yet.">
+        {(list) => (
+          <ul class="client-list">
+            <For each={list()}>
+              {(c) => (
+                <li class="client" data-testid="client-row">
+                  <div class="client-head">
+                    <strong>{c.name}</strong>
+                    <span class="muted">
+                      {c.sites.length} {c.sites.length === 1 ? "site" : "sites"} · {c.sites.reduce((n, s) => n + s.deviceCount, 0)} devices
+                    </span>
                     <Show when={canEdit()}>
-                      <form class="inline-form compact" onSubmit={(e) => addSite(e, c.id)} data-testid="site-add">
-                        <label class="sr-only" for={`site-${c.id}`}>
-                          New site of {c.name}
-                        </label>
-                        <input id={`site-${c.id}`} name="name" placeholder="New site" maxLength={200} required />
-                        <button class="btn btn-sm" type="submit">
-                          Add site
-                        </button>
-                      </form>
+                      <button
+                        class="btn btn-sm btn-danger"
+                        type="button"
+                        onClick={() => setRemoving({ kind: "client", id: c.id, name: c.name })}
+                      >
+                        Delete
+                      </button>
                     </Show>
-                  </li>
-                )}
-              </For>
-            </ul>
-          )}
-        </Match>
-      </Switch>
+                  </div>
+                  <ul class="site-list">
+                    <For each={c.sites}>
+                      {(s) => (
+                        <li data-testid="site-row">
+                          <span>{s.name}</span>
+                          <span class="muted">{count(s.deviceCount, "device")}</span>
+                          <Show when={canEdit()}>
+                            <button
+                              class="btn btn-sm btn-danger"
+                              type="button"
+                              onClick={() => setRemoving({ kind: "site", id: s.id, name: s.name })}
+                            >
+                              Delete
+                            </button>
+                          </Show>
+                        </li>
+                      )}
+                    </For>
+                  </ul>
+                  <Show when={canEdit()}>
+                    <form class="inline-form compact" onSubmit={(e) => addSite(e, c.id)} data-testid="site-add">
+                      <label class="sr-only" for={`site-${c.id}`}>
+                        New site of {c.name}
+                      </label>
+                      <input id={`site-${c.id}`} name="name" placeholder="New site" maxLength={200} required />
+                      <button class="btn btn-sm" type="submit">
+                        Add site
+                      </button>
+                    </form>
+                  </Show>
+                </li>
+              )}
+            </For>
+          </ul>
+        )}
+      </ResourceList>
       <ConfirmDialog
         open={!!removing()}
         title={`Delete ${removing()?.kind ?? ""} ${removing()?.name ?? ""}?`}

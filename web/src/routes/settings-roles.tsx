@@ -1,7 +1,6 @@
-import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
+import { For, Show, createResource, createSignal } from "solid-js";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
-import { ErrorNote } from "../components/ErrorNote.tsx";
-import { SkeletonLines } from "../components/Skeleton.tsx";
+import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
@@ -111,43 +110,33 @@ function RolesSection() {
           </form>
         )}
       </Show>
-      <Switch>
-        <Match when={roles.error}>
-          <ErrorNote message={errorMessage(roles.error)} onRetry={refetch} />
-        </Match>
-        <Match when={roles.loading && !roles.latest}>
-          <SkeletonLines count={2} />
-        </Match>
-        <Match when={roles.latest}>
-          {(list) => (
-            <Show when={list().length} fallback={<p class="muted">No custom roles yet.</p>}>
-              <ul class="list" data-testid="role-list">
-                <For each={list()}>
-                  {(r) => (
-                    <li data-testid="role-row">
-                      <strong>{r.name}</strong>{" "}
-                      <span class="muted">
-                        {r.users} {r.users === 1 ? "user" : "users"}
-                      </span>
-                      <div class="tags">
-                        <For each={r.permissions}>{(p) => <span class="tag">{p}</span>}</For>
-                      </div>
-                      <button type="button" class="btn btn-sm" data-testid="role-edit" onClick={() => setEditing(r)}>
-                        Edit
-                      </button>{" "}
-                      <Show when={r.users === 0}>
-                        <button type="button" class="btn btn-sm btn-danger" onClick={() => setRemoving(r)}>
-                          Delete
-                        </button>
-                      </Show>
-                    </li>
-                  )}
-                </For>
-              </ul>
-            </Show>
-          )}
-        </Match>
-      </Switch>
+      <ResourceList data={roles} retry={refetch} empty="No custom roles yet." skeleton={2}>
+        {(list) => (
+          <ul class="list" data-testid="role-list">
+            <For each={list()}>
+              {(r) => (
+                <li data-testid="role-row">
+                  <strong>{r.name}</strong>{" "}
+                  <span class="muted">
+                    {r.users} {r.users === 1 ? "user" : "users"}
+                  </span>
+                  <div class="tags">
+                    <For each={r.permissions}>{(p) => <span class="tag">{p}</span>}</For>
+                  </div>
+                  <button type="button" class="btn btn-sm" data-testid="role-edit" onClick={() => setEditing(r)}>
+                    Edit
+                  </button>{" "}
+                  <Show when={r.users === 0}>
+                    <button type="button" class="btn btn-sm btn-danger" onClick={() => setRemoving(r)}>
+                      Delete
+                    </button>
+                  </Show>
+                </li>
+              )}
+            </For>
+          </ul>
+        )}
+      </ResourceList>
       <ConfirmDialog
         open={removing() !== null}
         title={`Delete the role ${removing()?.name ?? ""}?`}
