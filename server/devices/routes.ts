@@ -4,14 +4,14 @@ import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { type Principal, actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { BadRequest, Forbidden, NotFound } from "../errors.ts";
+import { AppError, BadRequest, Forbidden, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { IdParam, Ok, Timestamp, errors, pageOf } from "../lib/schemas.ts";
 import { DeviceFacts } from "../protocol/telemetry.ts";
 import { telemetryRange } from "../telemetry/store.ts";
 import { siteInOrganization } from "../sites/store.ts";
 import { deviceInReach } from "./reach.ts";
-import { deleteDevice, getDevice, listDevices, statusCounts, updateDevicePlacement } from "./store.ts";
+import { type DeviceSort, type PageAfter, deleteDevice, getDevice, listDevicePage, statusCounts, updateDevicePlacement } from "./store.ts";
 
 const ListQuery = type({
   "status?": "'online' | 'unresponsive' | 'offline'",
@@ -22,7 +22,7 @@ const ListQuery = type({
   /** Members of this smart group. */
   "groupId?": "string.uuid",
   "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
-  "cursor?": "string <= 600",
+  "cursor?": "string <= 1000",
   "sort?": "'hostname' | 'status' | 'lastSeen' | 'cpu' | 'memory' | 'disk'",
   "order?": "'asc' | 'desc'",
 });
@@ -92,24 +92,65 @@ const DisconnectBody = type({
   "retryAfterSeconds?": "0 <= number.integer <= 3600",
 });
 
-type Cursor = { hostname: string; id: string } | { offset: number };
-
 /**
- * The cursor is base64url JSON: the (hostname, id) of the last row for the default order (stable
- * while devices come and go), an offset for the other orders.
+ * Up to this many matches the list's `total` is exact; past it the count stops and says so
+ * (`totalExact: false`, shown as "10,000+"), so a first page never counts a whole fleet.
  */
-function decodeCursor(cursor: string | undefined): Cursor | undefined {
-  if (!cursor) return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (typeof v?.h === "string" && typeof v?.i === "string" && /^[0-9a-f-]{36}$/i.test(v.i)) return { hostname: v.h, id: v.i };
-    if (Number.isInteger(v?.o) && v.o >= 0 && v.o <= 10_000_000) return { offset: v.o };
-  } catch {}
-  throw new BadRequest("INVALID_CURSOR", "cursor is not one this server issued");
+export const COUNT_CAP = 10_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a cursor carries: where the next page starts, under which sort and filter, and the first page's count. */
+interface Cursor {
+  sort: DeviceSort;
+  desc: boolean;
+  /** Hash of the filter the cursor was issued for. */
+  filter: string;
+  after: PageAfter;
+  total: number;
+  exact: boolean;
 }
 
+const filterHash = (q: Record<string, unknown>) =>
+  Bun.hash(JSON.stringify(["status", "q", "siteId", "tag", "os", "groupId", "clientIds"].map((k) => q[k] ?? null)))
+    .toString(36)
+    .slice(0, 10);
+
 const encodeCursor = (c: Cursor) =>
-  Buffer.from(JSON.stringify("offset" in c ? { o: c.offset } : { h: c.hostname, i: c.id })).toString("base64url");
+  Buffer.from(
+    JSON.stringify({ s: c.sort, d: c.desc ? 1 : 0, f: c.filter, k: c.after.key, i: c.after.id, n: c.total, x: c.exact ? 1 : 0 }),
+  ).toString("base64url");
+
+const badCursor = (message = "cursor is not one this server issued") => new AppError(422, "INVALID_CURSOR", message);
+
+/**
+ * The cursor is opaque base64url JSON. Anything but a well-formed one of the request's sort, order
+ * and filter is 422 `INVALID_CURSOR` (it could only start a page somewhere arbitrary).
+ */
+function decodeCursor(raw: string, sort: DeviceSort, desc: boolean, filter: string): Cursor {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
+  } catch {
+    throw badCursor();
+  }
+  if (typeof v !== "object" || v === null) throw badCursor();
+  const { s, d, f, k, i, n, x } = v;
+  const keys = Array.isArray(k) ? k : [];
+  const keyCount = s === "status" ? 2 : 1;
+  const metric = s === "cpu" || s === "memory" || s === "disk" || s === "lastSeen";
+  const keysOk =
+    keys.length === keyCount &&
+    keys.every((key) => (typeof key === "string" && key.length <= 300 && !key.includes("\0")) || (key === null && metric)) &&
+    (s !== "status" || /^[0-2]$/.test(String(keys[0]))) &&
+    (!metric ||
+      keys[0] === null ||
+      (s === "lastSeen" ? !Number.isNaN(Date.parse(String(keys[0]))) : /^-?[0-9.e+-]{1,40}$/i.test(String(keys[0]))));
+  if (typeof i !== "string" || !UUID.test(i) || !keysOk || !Number.isInteger(n) || (n as number) < 0 || (x !== 0 && x !== 1))
+    throw badCursor();
+  if (s !== sort || d !== (desc ? 1 : 0)) throw badCursor("this cursor belongs to another sort order");
+  if (f !== filter) throw badCursor("this cursor belongs to other filters");
+  return { sort, desc, filter, after: { key: keys as (string | null)[], id: i }, total: n as number, exact: x === 1 };
+}
 
 /** Fleet: device list with filters and cursor paging, detail, telemetry history, delete, socket cut. */
 export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
@@ -119,28 +160,44 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     if (!d) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
     return d;
   };
-  /** One page of the device list; the cursor is keyset for the default order, an offset otherwise. */
+  /**
+   * One page of the device list, keyset-paged under every sort. The first page counts (up to
+   * COUNT_CAP); later pages carry that count in their cursor instead of counting again.
+   */
   const listPage = async (organizationId: string, query: typeof ListQuery.infer & { clientIds: readonly string[] | null }) => {
     const limit = pageLimit(query.limit);
     const sort = query.sort ?? "hostname";
     const desc = query.order === "desc";
-    const cursor = decodeCursor(query.cursor);
-    const keyset = sort === "hostname" && !desc;
-    const offset = cursor && "offset" in cursor ? cursor.offset : 0;
-    const after = cursor && !("offset" in cursor) ? cursor : undefined;
-    if (cursor && keyset !== Boolean(after)) throw new BadRequest("INVALID_CURSOR", "this cursor belongs to another sort order");
-    const { items, total } = await listDevices(s.sql, organizationId, query, { limit, after, offset, sort, desc });
-    const last = items.at(-1);
-    const next: Cursor | undefined = items.length < limit || !last ? undefined : keyset ? last : { offset: offset + items.length };
-    return { items, nextCursor: next ? encodeCursor(next) : null, total };
+    const filter = filterHash(query);
+    const cursor = query.cursor ? decodeCursor(query.cursor, sort, desc, filter) : undefined;
+    const page = await listDevicePage(s.sql, organizationId, query, {
+      limit,
+      sort,
+      desc,
+      after: cursor?.after,
+      count: cursor ? null : { cap: COUNT_CAP },
+    });
+    const total = page.total ?? { n: cursor?.total ?? 0, exact: cursor?.exact ?? true };
+    const next =
+      page.items.length < limit || !page.last
+        ? null
+        : encodeCursor({ sort, desc, filter, after: page.last, total: total.n, exact: total.exact });
+    return { items: page.items, nextCursor: next, total: total.n, totalExact: total.exact };
   };
   return new Elysia({ prefix: "/api/v1/devices" })
     .use(authPlugin(s.sql))
     .get("/", ({ query, principal }) => listPage(principal.organizationId, { ...query, clientIds: principal.clientIds }), {
       permission: "device:view",
       query: ListQuery,
-      response: { 200: pageOf(DeviceSummary), ...errors(400, 422) },
-      detail: { summary: "Devices, filtered and paged", tags: ["devices"] },
+      response: { 200: pageOf(DeviceSummary).and({ totalExact: "boolean" }), ...errors(422) },
+      detail: {
+        summary: "Devices, filtered, sorted and paged",
+        description:
+          "Keyset-paged under every sort (`nextCursor` is opaque; a cursor of another sort, order or filter is 422 `INVALID_CURSOR`). " +
+          `\`total\` is exact up to ${COUNT_CAP.toLocaleString("en")} matches; past that it is ${COUNT_CAP.toLocaleString("en")} with \`totalExact: false\`. ` +
+          "`q` matches a substring of the hostname, OS name, serial number or tags, case-insensitively.",
+        tags: ["devices"],
+      },
     })
     .get("/counts", async ({ principal }) => statusCounts(s.sql, principal.organizationId, principal.clientIds), {
       permission: "device:view",

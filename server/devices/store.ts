@@ -58,91 +58,162 @@ export interface DeviceListFilter {
   clientIds?: readonly string[] | null | undefined;
 }
 
-const latest = (sql: Sql) => sql`
-  left join lateral (
-    select json_build_object(
-      'time', t.time, 'cpuPercent', t.cpu_percent, 'memoryPercent', t.memory_percent,
-      'diskPercent', t.disk_percent, 'swapPercent', t.swap_percent, 'load1', t.load1,
-      'networkRxBps', t.network_rx_bps, 'networkTxBps', t.network_tx_bps, 'uptimeSeconds', t.uptime_seconds
-    ) as telemetry
-    from device_telemetry t where t.device_id = d.id order by t.time desc limit 1
-  ) lt on true`;
+/** The device's latest-state row (written by telemetry ingest) as the `telemetry` object, null before its first sample. */
+const latestJson = (sql: Sql) => sql`
+  case when l.device_id is null then null else json_build_object(
+    'time', l.time, 'cpuPercent', l.cpu_percent, 'memoryPercent', l.memory_percent,
+    'diskPercent', l.disk_percent, 'swapPercent', l.swap_percent, 'load1', l.load1,
+    'networkRxBps', l.network_rx_bps, 'networkTxBps', l.network_tx_bps, 'uptimeSeconds', l.uptime_seconds
+  ) end as telemetry`;
 
 const summaryColumns = (sql: Sql) => sql`
   d.id, d.hostname, d.os, d.os_name as "osName", d.os_version as "osVersion", d.arch,
   d.agent_version as "agentVersion", d.status, d.last_seen_at as "lastSeenAt", d.site_id as "siteId",
-  s.name as "siteName", c.name as "clientName", d.tags, lt.telemetry`;
+  s.name as "siteName", c.name as "clientName", d.tags, ${latestJson(sql)}`;
 
+/** `like` pattern for a search: a substring, case-insensitive (the text searched is lower-cased). */
+const searchPattern = (q: string) => `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+
+/** The filter as SQL conditions on `d` (devices), each answered by an index. */
 function where(sql: Sql, organizationId: string, f: DeviceListFilter) {
-  const like = f.q ? `%${f.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : undefined;
   return sql`
-    where d.organization_id = ${organizationId}
+    d.organization_id = ${organizationId}
     ${f.status ? sql`and d.status = ${f.status}` : sql``}
     ${f.siteId ? sql`and d.site_id = ${f.siteId}` : sql``}
     ${f.clientIds ? sql`and d.site_id in (select id from sites where client_id = any(${[...f.clientIds]}::uuid[]))` : sql``}
     ${f.tag ? sql`and d.tags @> array[${f.tag}]::text[]` : sql``}
     ${f.os ? sql`and d.os = ${f.os}` : sql``}
     ${f.groupId ? sql`and exists (select 1 from device_group_members m where m.group_id = ${f.groupId} and m.device_id = d.id)` : sql``}
-    ${like ? sql`and (d.hostname ilike ${like} or d.os_name ilike ${like} or d.serial_number ilike ${like} or array_to_string(d.tags, ' ') ilike ${like})` : sql``}`;
+    ${f.q ? sql`and device_search_text(d.hostname, d.os_name, d.serial_number, d.tags) like lower(${searchPattern(f.q)})` : sql``}`;
 }
 
 export type DeviceSort = "hostname" | "status" | "lastSeen" | "cpu" | "memory" | "disk";
 
-/** ORDER BY for a sort key; "asc" puts problems first for status (offline, unresponsive, online). */
-function orderBy(sql: Sql, sort: DeviceSort, desc: boolean) {
+/** The latest-state column a metric sort walks (its index is `(organization_id, column, device_id)`). */
+const LATEST_COLUMN = { cpu: "cpu_percent", memory: "memory_percent", disk: "disk_percent", lastSeen: "seen_at" } as const;
+
+/**
+ * Where a page starts: the sort key of the last row seen (as text, exactly as PostgreSQL printed it)
+ * and its id. Under a metric sort, `key: [null]` means the devices without telemetry, which come
+ * after all others in id order.
+ */
+export interface PageAfter {
+  key: (string | null)[];
+  id: string;
+}
+
+/** How a page counts its matches: exactly, up to a cap (then `exact: false`), or not at all. */
+export type CountMode = { exact: true } | { cap: number } | null;
+
+export interface DevicePage {
+  items: DeviceSummary[];
+  /** The last row's position, for the next page's cursor (undefined on an empty page). */
+  last: PageAfter | undefined;
+  /** Matches: exact, or the cap when there are more (`exact` false); undefined when not counted. */
+  total?: { n: number; exact: boolean };
+}
+
+type Row = DeviceSummary & { _k: string | null; _k2?: string };
+
+/**
+ * One page of the device list under any sort, keyset-paged on (sort key, id) so pages stay stable
+ * while devices come and go. Every order is an index walk: hostname on `devices_organization`,
+ * status on `devices_status_rank[_desc]`, a metric or last seen on `device_latest_*` and then the
+ * devices without telemetry on `devices_organization_id`.
+ */
+export async function listDevicePage(
+  sql: Sql,
+  organizationId: string,
+  f: DeviceListFilter,
+  page: { limit: number; sort: DeviceSort; desc: boolean; after?: PageAfter | undefined; count: CountMode },
+): Promise<DevicePage> {
+  const { limit, sort, desc, after } = page;
+  const cmp = desc ? sql`<` : sql`>`;
   const dir = desc ? sql`desc` : sql`asc`;
-  const metric = (key: string) => sql`((lt.telemetry ->> ${key})::float8) ${dir} nulls last, d.hostname, d.id`;
-  switch (sort) {
-    case "status":
-      return sql`(case d.status when 'offline' then 0 when 'unresponsive' then 1 else 2 end) ${dir}, d.hostname, d.id`;
-    case "lastSeen":
-      return sql`d.last_seen_at ${dir} nulls last, d.hostname, d.id`;
-    case "cpu":
-      return metric("cpuPercent");
-    case "memory":
-      return metric("memoryPercent");
-    case "disk":
-      return metric("diskPercent");
-    default:
-      return desc ? sql`d.hostname desc, d.id desc` : sql`d.hostname, d.id`;
+  const from = sql`devices d join sites s on s.id = d.site_id join clients c on c.id = s.client_id`;
+  let rows: Row[];
+  if (sort === "hostname" || sort === "status") {
+    const rank = desc ? sql`(2 - device_status_rank(d.status))` : sql`device_status_rank(d.status)`;
+    const keyset =
+      sort === "hostname"
+        ? after
+          ? sql`and (d.hostname, d.id) ${cmp} (${after.key[0] ?? ""}, ${after.id}::uuid)`
+          : sql``
+        : after
+          ? sql`and (${rank}, d.hostname, d.id) > (${Number(after.key[0])}::int, ${after.key[1] ?? ""}, ${after.id}::uuid)`
+          : sql``;
+    const order = sort === "hostname" ? sql`d.hostname ${dir}, d.id ${dir}` : sql`${rank}, d.hostname, d.id`;
+    const key = sort === "hostname" ? sql`d.hostname as "_k"` : sql`${rank}::text as "_k", d.hostname as "_k2"`;
+    rows = await sql<Row[]>`
+      select ${summaryColumns(sql)}, ${key}
+      from ${from} left join device_latest l on l.device_id = d.id
+      where ${where(sql, organizationId, f)} ${keyset}
+      order by ${order} limit ${limit}`;
+  } else {
+    const col = sql(`l.${LATEST_COLUMN[sort]}`);
+    // the key's text form round-trips exactly as the column's own type (real; microseconds)
+    const key = (v: string) => (sort === "lastSeen" ? sql`${v}::timestamptz` : sql`${v}::real`);
+    rows = [];
+    if (!after || after.key[0] !== null) {
+      rows = await sql<Row[]>`
+        select ${summaryColumns(sql)}, ${col}::text as "_k"
+        from device_latest l join ${from} on d.id = l.device_id
+        where l.organization_id = ${organizationId} and ${where(sql, organizationId, f)}
+          ${after ? sql`and (${col}, l.device_id) ${cmp} (${key(after.key[0] ?? "")}, ${after.id}::uuid)` : sql``}
+        order by ${col} ${dir}, l.device_id ${dir} limit ${limit}`;
+    }
+    if (rows.length < limit) {
+      // then the devices that have not sent telemetry yet
+      const nullAfter = after && after.key[0] === null ? after.id : undefined;
+      const rest = await sql<Row[]>`
+        select ${summaryColumns(sql)}, null as "_k"
+        from ${from} left join device_latest l on false
+        where ${where(sql, organizationId, f)}
+          and not exists (select 1 from device_latest x where x.device_id = d.id)
+          ${nullAfter ? sql`and d.id > ${nullAfter}::uuid` : sql``}
+        order by d.id limit ${limit - rows.length}`;
+      rows.push(...rest);
+    }
   }
+  const lastRow = rows.at(-1);
+  const last = lastRow ? { key: sort === "status" ? [lastRow._k, lastRow._k2 ?? ""] : [lastRow._k], id: lastRow.id } : undefined;
+  for (const r of rows) {
+    delete (r as Partial<Row>)._k;
+    delete (r as Partial<Row>)._k2;
+  }
+  return { items: rows, last, ...(page.count ? { total: await countDevices(sql, organizationId, f, page.count) } : {}) };
+}
+
+/** Devices matching the filter: all of them, or up to `cap` (one more tells whether there are more). */
+async function countDevices(sql: Sql, organizationId: string, f: DeviceListFilter, mode: NonNullable<CountMode>) {
+  const cap = "cap" in mode ? mode.cap : undefined;
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from (
+      select 1 from devices d where ${where(sql, organizationId, f)} ${cap === undefined ? sql`` : sql`limit ${cap + 1}`}
+    ) x`;
+  const n = row?.n ?? 0;
+  return cap !== undefined && n > cap ? { n: cap, exact: false } : { n, exact: true };
 }
 
 /**
- * One page of devices. By hostname (ascending) the page starts after `after`, the (hostname, id)
- * of the last row seen, which stays stable while devices come and go; other orders page by offset.
+ * Devices by hostname with an exact total (a group's member list): a page starts after the
+ * (hostname, id) of the last row seen.
  */
 export async function listDevices(
   sql: Sql,
   organizationId: string,
   f: DeviceListFilter,
-  page: { limit: number; after?: { hostname: string; id: string } | undefined; offset?: number; sort?: DeviceSort; desc?: boolean },
+  page: { limit: number; after?: { hostname: string; id: string } | undefined },
 ): Promise<{ items: DeviceSummary[]; total: number }> {
-  const sort = page.sort ?? "hostname";
-  const keyset = sort === "hostname" && !page.desc;
-  const order = orderBy(sql, sort, page.desc ?? false);
-  const after = keyset && page.after ? sql`and (d.hostname, d.id) > (${page.after.hostname}, ${page.after.id})` : sql``;
-  const limit = sql`limit ${page.limit} ${keyset ? sql`` : sql`offset ${page.offset ?? 0}`}`;
-  // Sorted by a device column, the page's rows are picked first and only they get their latest
-  // telemetry (a filter such as a large group's would otherwise join telemetry for every match).
-  const byMetric = sort === "cpu" || sort === "memory" || sort === "disk";
-  const [items, [count]] = await Promise.all([
-    byMetric
-      ? sql<DeviceSummary[]>`
-      select ${summaryColumns(sql)}
-      from devices d join sites s on s.id = d.site_id join clients c on c.id = s.client_id
-      ${latest(sql)}
-      ${where(sql, organizationId, f)} ${after}
-      order by ${order} ${limit}`
-      : sql<DeviceSummary[]>`
-      select ${summaryColumns(sql)}
-      from (select d.id from devices d ${where(sql, organizationId, f)} ${after} order by ${order} ${limit}) p
-      join devices d on d.id = p.id join sites s on s.id = d.site_id join clients c on c.id = s.client_id
-      ${latest(sql)}
-      order by ${order}`,
-    sql<{ n: number }[]>`select count(*)::int as n from devices d ${where(sql, organizationId, f)}`,
-  ]);
-  return { items, total: count?.n ?? 0 };
+  const after = page.after ? { key: [page.after.hostname], id: page.after.id } : undefined;
+  const p = await listDevicePage(sql, organizationId, f, {
+    limit: page.limit,
+    sort: "hostname",
+    desc: false,
+    after,
+    count: { exact: true },
+  });
+  return { items: p.items, total: p.total?.n ?? 0 };
 }
 
 /** Device counts per status for one organization (only these clients' devices when `clientIds` is given). */
@@ -170,7 +241,7 @@ export async function getDevice(sql: Sql, organizationId: string, id: string): P
            d.cpu_cores as "cpuCores", d.memory_total_bytes::float8 as "memoryTotalBytes", d.nics, d.disks,
            d.status_changed_at as "statusChangedAt", d.created_at as "createdAt"
     from devices d join sites s on s.id = d.site_id join clients c on c.id = s.client_id
-    ${latest(sql)}
+    left join device_latest l on l.device_id = d.id
     where d.id = ${id} and d.organization_id = ${organizationId}`;
   return row;
 }

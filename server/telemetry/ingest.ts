@@ -3,8 +3,9 @@ import type { EventBus, StoredSample } from "../events/bus.ts";
 import { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
 import type { TelemetryBatch } from "../protocol/frames.ts";
-import { type FlushDecision, commitFlush } from "./ingest.store.ts";
-import { copyLine, summarize } from "./rows.ts";
+import type { TelemetrySample } from "../protocol/telemetry.ts";
+import { type FlushDecision, type LatestState, commitFlush } from "./ingest.store.ts";
+import { type SampleSummary, copyLine, summarize } from "./rows.ts";
 
 /** Raw rows are kept 7 days: older samples (a long-offline spool) are acknowledged and dropped. */
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -149,6 +150,7 @@ export class Ingestor {
   private prepare(item: Pending, now: number): Prepared {
     let lines = "";
     let latest: string | null = null;
+    let latestSample: { sample: TelemetrySample; summary: SampleSummary } | null = null;
     let earliest: string | null = null;
     const stored: StoredSample[] = [];
     const lateBefore = this.opts.lateAfterMs === undefined ? Number.NEGATIVE_INFINITY : now - this.opts.lateAfterMs;
@@ -162,14 +164,17 @@ export class Ingestor {
       const summary = summarize(sample);
       lines += copyLine(item.deviceId, item.batch.seq, sample, summary);
       stored.push({ deviceId: item.deviceId, organizationId: item.organizationId, sample, summary });
-      if (!latest || latest < sample.time) latest = sample.time;
+      if (!latest || latest < sample.time) {
+        latest = sample.time;
+        latestSample = { sample, summary };
+      }
       if (!earliest || earliest > sample.time) earliest = sample.time;
       if (t < lateBefore) {
         const hour = t - (t % HOUR_MS);
         if (lateHours.at(-1) !== hour) lateHours.push(hour);
       }
     }
-    return { lines, latest, earliest, stored, lateHours };
+    return { lines, latest, latestSample, earliest, stored, lateHours };
   }
 
   private async flush(items: Pending[]): Promise<void> {
@@ -203,6 +208,7 @@ export class Ingestor {
         decide: (committed) => {
           marks = committed;
           const latest = new Map<string, string>();
+          const state = new Map<string, LatestState>();
           const undo: FlushDecision["undo"] = [];
           accepted = items.map((item, i) => {
             const mark = marks.get(item.deviceId);
@@ -215,10 +221,13 @@ export class Ingestor {
             }
             marks.set(item.deviceId, item.batch.seq);
             const prev = latest.get(item.deviceId);
-            if (p?.latest && (!prev || prev < p.latest)) latest.set(item.deviceId, p.latest);
+            if (p?.latest && (!prev || prev < p.latest)) {
+              latest.set(item.deviceId, p.latest);
+              if (p.latestSample) state.set(item.deviceId, latestState(item, p.latestSample.sample, p.latestSample.summary));
+            }
             return true;
           });
-          return { undo, marks, latest, lateHours: lateHours(items, prepared, accepted) };
+          return { undo, marks, latest, latestState: [...state.values()], lateHours: lateHours(items, prepared, accepted) };
         },
       });
     } catch (err) {
@@ -247,6 +256,23 @@ export class Ingestor {
   }
 }
 
+/** The list's latest-state row of a device from its newest accepted sample. */
+function latestState(item: Pending, s: TelemetrySample, sum: SampleSummary): LatestState {
+  return {
+    deviceId: item.deviceId,
+    organizationId: item.organizationId,
+    time: s.time,
+    cpuPercent: s.cpuPercent,
+    memoryPercent: sum.memoryPercent,
+    diskPercent: sum.diskPercent,
+    swapPercent: sum.swapPercent,
+    load1: s.load[0],
+    networkRxBps: sum.networkRxBps,
+    networkTxBps: sum.networkTxBps,
+    uptimeSeconds: Math.round(s.uptimeSeconds),
+  };
+}
+
 /** The device hours that accepted late samples fell in, in key order (no deadlock between overlapping flushes). */
 function lateHours(items: Pending[], prepared: Prepared[], accepted: boolean[]): [string, string][] {
   const keys = new Set<string>();
@@ -260,6 +286,8 @@ function lateHours(items: Pending[], prepared: Prepared[], accepted: boolean[]):
 interface Prepared {
   lines: string;
   latest: string | null;
+  /** The batch's newest kept sample (for the device's latest-state row). */
+  latestSample: { sample: TelemetrySample; summary: SampleSummary } | null;
   earliest: string | null;
   stored: StoredSample[];
   /** Hour starts (epoch ms) of late samples. */
