@@ -14,6 +14,7 @@ import type { Services } from "./context.ts";
 import { deviceRoutes } from "./devices/routes.ts";
 import { enrollmentRoutes } from "./enrollment/routes.ts";
 import { groupRoutes } from "./groups/routes.ts";
+import { policyRoutes } from "./policies/routes.ts";
 import { MAX_BODY_BYTES, errorHandler } from "./http.ts";
 import { liveRoutes } from "./live/routes.ts";
 import { apiReference } from "./openapi/routes.ts";
@@ -48,6 +49,7 @@ export function createApp(s: Services) {
     .use(siteRoutes(s))
     .use(hierarchyRoutes(s))
     .use(groupRoutes(s))
+    .use(policyRoutes(s))
     .use(userRoutes(s))
     .use(roleRoutes(s))
     .use(auditRoutes(s))

@@ -67,6 +67,8 @@ beforeAll(async () => {
   foreign.clients = await as("/api/v1/clients", { name: "their client" });
   foreign.roles = await as("/api/v1/roles", { name: "their role", permissions: ["device:view"] });
   foreign.groups = await as("/api/v1/groups", { name: "theirs", expression: "cpu > 1" });
+  foreign.policies = await as("/api/v1/policies", { name: "theirs" });
+  foreign["policy-blocks"] = await as("/api/v1/policy-blocks", { target: { type: "site", id: other.siteId } });
   foreign.sites = other.siteId;
   foreign["enrollment-tokens"] = await as("/api/v1/enrollment-tokens", {});
   foreign.users = await as("/api/v1/users", {
@@ -105,6 +107,9 @@ const VALID_BODY: Record<string, unknown> = {
   "PUT /api/v1/sites/:id": { name: "x" },
   "PUT /api/v1/roles/:id": { name: "x" },
   "PUT /api/v1/groups/:id": { name: "x", expression: "cpu > 1" },
+  "PUT /api/v1/policies/:id": { name: "x" },
+  "POST /api/v1/policies/:id/assignments": { target: { type: "organization" } },
+  "PUT /api/v1/policies/:id/assignments/:assignmentId": { enforced: true },
 };
 
 /** The resource kind an `:id` names: the path segment before it. */

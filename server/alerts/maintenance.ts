@@ -11,7 +11,7 @@ import { currentWindows, deleteWindow, insertWindow } from "./store.ts";
 const Window = type({
   name: "0 < string <= 200",
   scope: type({ type: "'organization'" })
-    .or({ type: "'client' | 'site' | 'device' | 'group'", id: "string.uuid" })
+    .or({ type: "'client' | 'site' | 'device' | 'group' | 'policy'", id: "string.uuid" })
     .or({ type: "'tag'", tag: "0 < string <= 128" }),
   startsAt: "string.date.iso.parse",
   endsAt: "string.date.iso.parse",

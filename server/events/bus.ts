@@ -65,6 +65,8 @@ export interface Events {
   "group.changed": { organizationId: string; groupId: string };
   /** Devices joined or left smart groups (written): group-scoped alert rules follow at once. */
   "group.membership": { changes: { groupId: string; deviceId: string; joined: boolean }[] };
+  /** A policy, one of its assignments or an inheritance block changed: policy-scoped rules follow at once. */
+  "policy.changed": { organizationId: string; policyId: string | null };
 }
 
 export type Topic = keyof Events;

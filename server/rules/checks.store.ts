@@ -28,6 +28,8 @@ function scopeSql(sql: Sql, scope: Scope) {
       return sql`d.tags @> array[${scope.tag}]::text[]`;
     case "group":
       return sql`exists (select 1 from device_group_members m where m.group_id = ${scope.id} and m.device_id = d.id)`;
+    case "policy":
+      return sql`exists (select 1 from device_policy_links l where l.policy_id = ${scope.id} and l.device_id = d.id and l.blocked_by is null)`;
   }
 }
 

@@ -59,6 +59,8 @@ export function inScope(rule: { scope: Scope }, d: DeviceMeta): boolean {
       return d.tags.includes(s.tag);
     case "group":
       return d.groupIds.includes(s.id);
+    case "policy":
+      return d.policyIds.includes(s.id);
   }
 }
 

@@ -150,9 +150,14 @@ export class RuleEvaluator {
       if (!d) continue;
       this.stats.samples++;
       for (const rule of this.rulesByOrg.get(s.organizationId) ?? []) {
-        if (rule.metric === "script_exit_code" || rule.metric === "offline" || !inScope(rule, d)) continue;
-        this.stats.checks++;
+        if (rule.metric === "script_exit_code" || rule.metric === "offline") continue;
         const at = Date.parse(s.sample.time);
+        if (!inScope(rule, d)) {
+          // out of the rule's scope now (left its group, policy detached or blocked, moved): its alert clears
+          if ((this.states.get(`${rule.id}:${d.id}`)?.state ?? "ok") !== "ok") await this.step(rule, d, Number.NaN, at);
+          continue;
+        }
+        this.stats.checks++;
         if (rule.metric === "disk_free_percent") {
           const disk = diskFree(s, rule.mount); // the mount goes into the message
           await this.step(rule, d, disk?.freePercent ?? Number.NaN, at, disk?.mount);
@@ -318,13 +323,23 @@ export class RuleEvaluator {
     await saveState(this.sql, ruleId, deviceId, s);
   }
 
-  /** Smart-group joins and leaves: cached devices' groups follow at once, for group-scoped rules. */
+  /**
+   * Smart-group joins and leaves: the devices' cached facts are read again on their next sample, so
+   * group-scoped rules and the policies attached to groups follow at once.
+   */
   groupMembership(changes: { groupId: string; deviceId: string; joined: boolean }[]): void {
-    for (const c of changes) {
-      const d = this.meta.get(c.deviceId)?.d;
-      if (!d || d.groupIds.includes(c.groupId) === c.joined) continue;
-      d.groupIds = c.joined ? [...d.groupIds, c.groupId] : d.groupIds.filter((g) => g !== c.groupId);
-    }
+    for (const c of changes) this.meta.delete(c.deviceId);
+  }
+
+  /** Devices moved, were re-tagged or deleted: their facts are read again on their next sample. */
+  forgetDevices(ids: string[]): void {
+    for (const id of ids) this.meta.delete(id);
+  }
+
+  /** A policy, its assignments or a block changed: rules again, and every device's policies on its next sample. */
+  async policiesChanged(): Promise<void> {
+    this.meta.clear();
+    await this.reloadRules();
   }
 
   private async loadMeta(ids: string[]): Promise<void> {

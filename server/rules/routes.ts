@@ -7,7 +7,9 @@ import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import type { Sql } from "postgres";
 import { NotFound, ValidationFailed } from "../errors.ts";
+import { getGroup } from "../groups/store.ts";
 import { scriptSpec } from "../library/spec.ts";
+import { getPolicy } from "../policies/store.ts";
 import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import { type RuleInput, type RuleRow, deleteRule, getRule, insertRule, listRules, updateRule } from "./store.ts";
@@ -21,7 +23,7 @@ const RuleBody = type({
   severity: "'info' | 'warning' | 'critical'",
   "cooldownSeconds?": "0 <= number.integer <= 604800",
   "scope?": type({ type: "'organization'" })
-    .or({ type: "'client' | 'site' | 'device' | 'group'", id: "string.uuid" })
+    .or({ type: "'client' | 'site' | 'device' | 'group' | 'policy'", id: "string.uuid" })
     .or({ type: "'tag'", tag: "0 < string <= 128" }),
   "channelIds?": "string.uuid[] <= 20",
   "enabled?": "boolean",
@@ -44,6 +46,10 @@ type RuleBody = typeof RuleBody.infer;
 /** The stored form of a rule from its body: a check's script resolved (and its timeout kept within the interval). */
 async function ruleInput(sql: Sql, organizationId: string, body: RuleBody): Promise<RuleInput> {
   const { check, ...rest } = body;
+  if (body.scope?.type === "policy" && !(await getPolicy(sql, organizationId, body.scope.id)))
+    throw new NotFound("POLICY_NOT_FOUND", "no such policy in your organization");
+  if (body.scope?.type === "group" && !(await getGroup(sql, organizationId, body.scope.id)))
+    throw new NotFound("GROUP_NOT_FOUND", "no such group in your organization");
   if (body.mount && body.metric !== "disk_free_percent") throw new ValidationFailed("mount is only for disk_free_percent rules");
   // offline: the value is 1 while the device is offline, so the condition is always "> 0"
   if (body.metric === "offline") Object.assign(rest, { operator: ">", threshold: 0 });

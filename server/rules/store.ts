@@ -17,7 +17,9 @@ export type Scope =
   | { type: "device"; id: string }
   | { type: "tag"; tag: string }
   /** A smart group's members (server/groups). */
-  | { type: "group"; id: string };
+  | { type: "group"; id: string }
+  /** The devices a policy reaches through its assignments and inheritance (server/policies). */
+  | { type: "policy"; id: string };
 
 export interface RuleRow {
   id: string;
@@ -148,6 +150,14 @@ export async function updateRule(sql: Sql, organizationId: string, id: string, r
   return row;
 }
 
+/** Deletes the rules a policy holds (with the policy); how many. */
+export async function deleteRulesOfPolicy(sql: Sql, organizationId: string, policyId: string): Promise<number> {
+  const rows = await sql`
+    delete from alert_rules where organization_id = ${organizationId} and scope->>'type' = 'policy' and scope->>'id' = ${policyId}
+    returning id`;
+  return rows.count;
+}
+
 export async function deleteRule(sql: Sql, organizationId: string, id: string): Promise<boolean> {
   const rows = await sql`delete from alert_rules where id = ${id} and organization_id = ${organizationId} returning id`;
   return rows.count > 0;
@@ -218,11 +228,14 @@ export interface DeviceMeta {
   tags: string[];
   /** Smart groups the device belongs to (kept current by `group.membership` between reloads). */
   groupIds: string[];
+  /** Policies that apply to the device now (device_policy_links, blocks considered). */
+  policyIds: string[];
 }
 
 export async function deviceMeta(sql: Sql, ids: string[]): Promise<DeviceMeta[]> {
   return sql<DeviceMeta[]>`
     select d.id, d.organization_id as "organizationId", d.hostname, d.site_id as "siteId", s.client_id as "clientId", d.tags,
-      array(select m.group_id from device_group_members m where m.device_id = d.id) as "groupIds"
+      array(select m.group_id from device_group_members m where m.device_id = d.id) as "groupIds",
+      array(select distinct l.policy_id from device_policy_links l where l.device_id = d.id and l.blocked_by is null) as "policyIds"
     from devices d join sites s on s.id = d.site_id where d.id = any(${ids}::uuid[])`;
 }

@@ -7,6 +7,8 @@ import type { Services } from "../context.ts";
 import { BadRequest, NotFound, ValidationFailed } from "../errors.ts";
 import { scriptSpec } from "../library/spec.ts";
 import { getWorkflow } from "../automation/store.ts";
+import { getGroup } from "../groups/store.ts";
+import { getPolicy } from "../policies/store.ts";
 import { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
 import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { nextOccurrence } from "./scheduler.ts";
@@ -17,7 +19,11 @@ const NewSchedule = type({
   "cron?": "0 < string <= 120",
   "runAt?": "string.date.iso.parse",
   "timezone?": "0 < string <= 64",
-  target: type({ deviceIds: "string.uuid[] <= 1000" }).or({ siteId: "string.uuid" }).or({ tag: "0 < string <= 128" }),
+  target: type({ deviceIds: "string.uuid[] <= 1000" })
+    .or({ siteId: "string.uuid" })
+    .or({ tag: "0 < string <= 128" })
+    .or({ groupId: "string.uuid" })
+    .or({ policyId: "string.uuid" }),
   "scriptId?": "string.uuid",
   /** Instead of a script: a workflow whose trigger is "schedule", run once per device. */
   "workflowId?": "string.uuid",
@@ -64,6 +70,10 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
         } catch (err) {
           throw new BadRequest("INVALID_SCHEDULE", `cron or time zone not understood: ${err instanceof Error ? err.message : String(err)}`);
         }
+        if ("groupId" in body.target && !(await getGroup(s.sql, principal.organizationId, body.target.groupId)))
+          throw new NotFound("GROUP_NOT_FOUND", "no such group in your organization");
+        if ("policyId" in body.target && !(await getPolicy(s.sql, principal.organizationId, body.target.policyId)))
+          throw new NotFound("POLICY_NOT_FOUND", "no such policy in your organization");
         let spec: CommandSpec | null = null;
         if (body.workflowId) {
           if (body.scriptId || body.content) throw new ValidationFailed("give a workflow or a script, not both");

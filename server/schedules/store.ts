@@ -1,7 +1,23 @@
 import type { Sql } from "postgres";
 import type { CommandSpec } from "../protocol/frames.ts";
 
-export type Target = { deviceIds: string[] } | { siteId: string } | { tag: string };
+export type Target =
+  | { deviceIds: string[] }
+  | { siteId: string }
+  | { tag: string }
+  /** A smart group's members at the time of the occurrence. */
+  | { groupId: string }
+  /** The devices a policy reaches then (the schedule is part of that policy). */
+  | { policyId: string };
+
+/** The SQL condition over `devices d` for a target. */
+function targetSql(sql: Sql, t: Target) {
+  if ("deviceIds" in t) return sql`d.id = any(${t.deviceIds}::uuid[])`;
+  if ("siteId" in t) return sql`d.site_id = ${t.siteId}`;
+  if ("tag" in t) return sql`d.tags @> array[${t.tag}]::text[]`;
+  if ("groupId" in t) return sql`exists (select 1 from device_group_members m where m.group_id = ${t.groupId} and m.device_id = d.id)`;
+  return sql`exists (select 1 from device_policy_links l where l.policy_id = ${t.policyId} and l.device_id = d.id and l.blocked_by is null)`;
+}
 
 export interface ScheduleRow {
   id: string;
@@ -61,6 +77,13 @@ export async function getSchedule(sql: Sql, organizationId: string, id: string):
   return row;
 }
 
+/** Deletes the schedules a policy holds (with the policy); how many. */
+export async function deleteSchedulesOfPolicy(sql: Sql, organizationId: string, policyId: string): Promise<number> {
+  const rows =
+    await sql`delete from schedules where organization_id = ${organizationId} and target->>'policyId' = ${policyId} returning id`;
+  return rows.count;
+}
+
 export async function deleteSchedule(sql: Sql, organizationId: string, id: string): Promise<boolean> {
   const rows = await sql`delete from schedules where id = ${id} and organization_id = ${organizationId} returning id`;
   return rows.count > 0;
@@ -92,8 +115,7 @@ export async function runDue<T>(sql: Sql, limit: number, run: (tx: Sql, schedule
 /** Devices a schedule targets (only the organization's own). */
 export async function targetDevices(sql: Sql, organizationId: string, t: Target): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
-    select id from devices where organization_id = ${organizationId}
-    ${"deviceIds" in t ? sql`and id = any(${t.deviceIds}::uuid[])` : "siteId" in t ? sql`and site_id = ${t.siteId}` : sql`and tags @> array[${t.tag}]::text[]`}`;
+    select d.id from devices d where d.organization_id = ${organizationId} and ${targetSql(sql, t)}`;
   return rows.map((r) => r.id);
 }
 
