@@ -45,6 +45,8 @@ async function run(configPath: string): Promise<void> {
     spool,
     agentVersion: VERSION,
     facts: () => platform.facts(),
+    // the toolbox's code is evaluated on the first call only: an agent nobody inspects stays as small as before
+    toolbox: (req) => import("./toolbox/index.ts").then((m) => m.handleToolbox(req, () => platform.toolbox())),
   };
   const pulse = new Pulse(options);
   options.terminals = new TerminalSessions(platform.os, {

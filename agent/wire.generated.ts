@@ -3,6 +3,8 @@
 import * as v from "valibot";
 import type { ServerFrame, BeaconResponse } from "../server/protocol/frames.ts";
 
+const name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9 _.:@+\-]{0,199}$/));
+
 const AgentSettings = v.object({
   beaconIntervalS: v.pipe(v.number(), v.gtValue(0)),
   liveIntervalS: v.union([v.pipe(v.number(), v.gtValue(0)), v.null()]),
@@ -42,6 +44,34 @@ const CommandDelivery = v.object({
 });
 
 export const ServerFrameSchema = v.union([
+  v.object({
+    data: v.union([
+      v.object({ action: v.picklist(["disable", "enable", "restart", "start", "stop"]), name, op: v.literal("service_action") }),
+      v.object({
+        level: v.picklist(["error", "info", "warning"]),
+        limit: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(500)),
+        op: v.literal("event_logs"),
+        log: v.optional(v.picklist(["Application", "System"])),
+        q: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9 _.,:=@\/+#%\-]{1,200}$/))),
+        since: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+        unit: v.optional(name),
+        until: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+      }),
+      v.object({ op: v.literal("environment") }),
+      v.object({
+        op: v.literal("kill"),
+        pid: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4194304)),
+        signal: v.picklist(["CONT", "HUP", "INT", "KILL", "QUIT", "STOP", "TERM", "USR1", "USR2"]),
+        tree: v.boolean(),
+      }),
+      v.object({ op: v.literal("processes") }),
+      v.object({ op: v.literal("services") }),
+    ]),
+    deadline: v.number(),
+    id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    type: v.literal("toolbox"),
+    v: v.literal(1),
+  }),
   v.object({
     data: v.object({
       ackedSeq: v.pipe(v.number(), v.integer(), v.minValue(0)),

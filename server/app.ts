@@ -27,6 +27,7 @@ import { notificationRoutes } from "./notifications/routes.ts";
 import { ruleRoutes } from "./rules/routes.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
 import { terminalRoutes } from "./terminal/routes.ts";
+import { toolboxRoutes } from "./toolbox/routes.ts";
 import { userRoutes } from "./users/routes.ts";
 import { roleRoutes } from "./roles/routes.ts";
 
@@ -56,6 +57,7 @@ export function createApp(s: Services) {
     .use(libraryRoutes(s))
     .use(commandRoutes(s, s.commands))
     .use(terminalRoutes(s, s.terminals))
+    .use(toolboxRoutes(s))
     .use(alertRoutes(s))
     .use(maintenanceRoutes(s))
     .use(ruleRoutes(s))

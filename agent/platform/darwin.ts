@@ -104,4 +104,5 @@ export const darwin: Platform = {
   installService: darwinInstallPlan,
   uninstallService: darwinUninstallPlan,
   powerCommand: (action, o) => unixShutdownArgs(action === "reboot" ? "-r" : "-h", o),
+  toolbox: () => import("./darwin-toolbox.ts").then((m) => m.darwinToolbox),
 };

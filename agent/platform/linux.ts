@@ -68,4 +68,5 @@ export const linux: Platform = {
   installService: linuxInstallPlan,
   uninstallService: linuxUninstallPlan,
   powerCommand: (action, o) => unixShutdownArgs(action === "reboot" ? "-r" : "-P", o),
+  toolbox: () => import("./linux-toolbox.ts").then((m) => m.linuxToolbox),
 };

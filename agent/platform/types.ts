@@ -1,4 +1,5 @@
 import type { DeviceFacts, TelemetrySample } from "../../server/protocol/telemetry.ts";
+import type { PlatformToolbox } from "../toolbox/types.ts";
 
 /** The operating systems the agent runs on, as the wire protocol names them. */
 export type OsName = "linux" | "windows" | "darwin";
@@ -42,4 +43,6 @@ export interface Platform {
   /** Removes the service registration; the binary and config stay. */
   uninstallService(o: ServicePaths): ServicePlan;
   powerCommand(action: "reboot" | "shutdown", o: PowerOptions): string[];
+  /** The endpoint toolbox (processes, services, event logs, environment), imported on first use. */
+  toolbox(): Promise<PlatformToolbox>;
 }

@@ -57,4 +57,5 @@ export const windows: Platform = {
   installService: windowsInstallPlan,
   uninstallService: windowsUninstallPlan,
   powerCommand: (action, o) => windowsShutdownArgs(action === "reboot" ? "/r" : "/s", o),
+  toolbox: () => import("./windows-toolbox.ts").then((m) => m.windowsToolbox),
 };

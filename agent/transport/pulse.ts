@@ -9,6 +9,7 @@ import {
   type CommandSpec,
   type CommandUpdate,
   type TelemetryBatch,
+  type ToolboxRequest,
   type Unenveloped,
 } from "../../server/protocol/frames.ts";
 import { signBody, signingKey, socketChallenge } from "../../server/protocol/signing.ts";
@@ -45,6 +46,8 @@ export interface PulseOptions {
     close(sessionId: string): void;
     closeAll(): void;
   };
+  /** Answers a `toolbox` call (processes, services, event logs, environment); loaded on first use. */
+  toolbox?: (req: ToolboxRequest) => Promise<CallResult>;
 }
 
 /**
@@ -161,6 +164,15 @@ export class Pulse {
       case "terminal_close":
         this.o.terminals?.close(frame.data.sessionId);
         break;
+      case "toolbox": {
+        const { id } = frame;
+        if (!this.o.toolbox || this.serverNow() > frame.deadline) {
+          this.reply(id, { ok: false, code: this.o.toolbox ? "DEADLINE_EXCEEDED" : "UNSUPPORTED" });
+          break;
+        }
+        void this.o.toolbox(frame.data).then((r) => this.reply(id, r));
+        break;
+      }
     }
   }
 

@@ -101,7 +101,8 @@ export class AgentHub {
         resolve({ ok: false, code: "DEADLINE_EXCEEDED" });
       }, timeoutMs);
       calls.set(id, { resolve, timer });
-      c.send(serverFrame({ ...frame, id, deadline: Date.now() + timeoutMs }));
+      // the spread loses which call frame it is; it is one of them
+      c.send(serverFrame({ ...frame, id, deadline: Date.now() + timeoutMs } as Unenveloped<ServerFrame>));
     });
   }
 

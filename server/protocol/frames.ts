@@ -3,8 +3,10 @@ import { DeviceFacts, TelemetrySample } from "./telemetry.ts";
 
 import { MAX_BATCH_SAMPLES, MAX_BEACON_BATCHES } from "./constants.ts";
 import { envelope, newEnvelope } from "./envelope.ts";
+import { ToolboxRequest } from "./toolbox.ts";
 
 export { MAX_BATCH_SAMPLES, MAX_BEACON_BATCHES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./constants.ts";
+export { ToolboxRequest } from "./toolbox.ts";
 
 export const TelemetryBatch = type({
   /** Per-device sequence number, strictly increasing; the server stores a batch once. */
@@ -89,7 +91,7 @@ export const AgentSettings = type({
 });
 export type AgentSettings = typeof AgentSettings.infer;
 
-/** Frames the server sends to the agent. Calls (`rotate_secret`) carry a deadline (epoch ms) and expect a `result` with the same id. */
+/** Frames the server sends to the agent. Calls (`rotate_secret`, `toolbox`) carry a deadline (epoch ms) and expect a `result` with the same id. */
 export const ServerFrame = type({
   ...envelope,
   type: "'welcome'",
@@ -116,7 +118,8 @@ export const ServerFrame = type({
   .or({ ...envelope, type: "'terminal_open'", data: { sessionId, cols, rows } })
   .or({ ...envelope, type: "'terminal_input'", data: { sessionId, data: terminalData } })
   .or({ ...envelope, type: "'terminal_resize'", data: { sessionId, cols, rows } })
-  .or({ ...envelope, type: "'terminal_close'", data: { sessionId } });
+  .or({ ...envelope, type: "'terminal_close'", data: { sessionId } })
+  .or({ ...envelope, type: "'toolbox'", deadline: "number", data: ToolboxRequest });
 export type ServerFrame = typeof ServerFrame.infer;
 
 /** A frame as its sender writes it: the envelope (`v`, and `id` unless it answers a frame) is added on sending. */

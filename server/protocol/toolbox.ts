@@ -1,0 +1,134 @@
+import { type } from "arktype";
+import {
+  LOG_TEXT_PATTERN,
+  MAX_COMMAND_CHARS,
+  MAX_ENV_VARS,
+  MAX_LOG_EVENTS,
+  MAX_MESSAGE_CHARS,
+  MAX_PID,
+  MAX_PROCESSES,
+  MAX_SERVICES,
+  SERVICE_NAME_PATTERN,
+} from "./toolbox-limits.ts";
+
+export * from "./toolbox-limits.ts";
+
+/**
+ * The endpoint toolbox on the wire: what the server asks of an agent in a `toolbox` call frame
+ * (answered by a `result` frame) and the shapes of the answers. Every string that reaches a
+ * command on the endpoint has a strict pattern here, checked by the server's routes and again by
+ * the agent (its valibot copy is generated from these schemas); the agent runs argument vectors only.
+ */
+
+/** Signals a technician may send on Linux and macOS (Windows only terminates). */
+export const Signal = type("'TERM' | 'KILL' | 'INT' | 'HUP' | 'QUIT' | 'STOP' | 'CONT' | 'USR1' | 'USR2'");
+export type Signal = typeof Signal.infer;
+
+export const ServiceName = type(new RegExp(SERVICE_NAME_PATTERN)).configure({
+  description: "a service name: letters, digits, spaces and _ . : @ + - (not starting with a space, dot or dash)",
+});
+export const ServiceAction = type("'start' | 'stop' | 'restart' | 'enable' | 'disable'");
+export type ServiceAction = typeof ServiceAction.infer;
+
+export const LogText = type(new RegExp(LOG_TEXT_PATTERN)).configure({
+  description: "search text: letters, digits, spaces and _ . , : = @ / + # % - (at most 200)",
+});
+/** The least severe level to show: `error` (and worse), `warning` (and worse), or `info` (everything but debug). */
+export const LogLevel = type("'error' | 'warning' | 'info'");
+export type LogLevel = typeof LogLevel.infer;
+/** Windows event logs the toolbox reads. */
+export const WindowsLog = type("'System' | 'Application'");
+
+/** What a `toolbox` call asks of the agent, by `op`. */
+export const ToolboxRequest = type({ op: "'processes'" })
+  .or({ op: "'kill'", pid: `1 <= number.integer <= ${MAX_PID}`, signal: Signal, tree: "boolean" })
+  .or({ op: "'services'" })
+  .or({ op: "'service_action'", name: ServiceName, action: ServiceAction })
+  .or({
+    op: "'event_logs'",
+    level: LogLevel,
+    limit: `1 <= number.integer <= ${MAX_LOG_EVENTS}`,
+    /** Epoch ms bounds. */
+    "since?": "number.integer >= 0",
+    "until?": "number.integer >= 0",
+    "q?": LogText,
+    "unit?": ServiceName,
+    "log?": WindowsLog,
+  })
+  .or({ op: "'environment'" });
+export type ToolboxRequest = typeof ToolboxRequest.infer;
+
+export const ProcessInfo = type({
+  pid: "number.integer >= 0",
+  ppid: "number.integer >= 0",
+  name: "string <= 256",
+  user: "string <= 256",
+  /** Share of one core since the previous list (top's convention: may exceed 100 on several cores). */
+  cpuPercent: "number >= 0",
+  /** Resident memory. */
+  memoryBytes: "number >= 0",
+  command: `string <= ${MAX_COMMAND_CHARS}`,
+  /** Epoch ms, null when the OS does not say. */
+  startedAt: "number | null",
+});
+export type ProcessInfo = typeof ProcessInfo.infer;
+export const ProcessList = type({ items: ProcessInfo.array().atMostLength(MAX_PROCESSES), truncated: "boolean" });
+export type ProcessList = typeof ProcessList.infer;
+
+export const KillResult = type({ killed: "(number.integer >= 0)[] <= 10000", name: "string <= 256" });
+export type KillResult = typeof KillResult.infer;
+
+export const ServiceManager = type("'systemd' | 'sysv' | 'windows' | 'launchd'");
+export type ServiceManager = typeof ServiceManager.infer;
+export const ServiceState = type("'running' | 'stopped' | 'failed' | 'starting' | 'stopping' | 'unknown'");
+export type ServiceState = typeof ServiceState.infer;
+export const StartupType = type("'auto' | 'manual' | 'disabled' | 'unknown'");
+export type StartupType = typeof StartupType.infer;
+export const ServiceInfo = type({
+  name: "string <= 256",
+  displayName: "string <= 512",
+  description: "string <= 1024",
+  state: ServiceState,
+  startup: StartupType,
+  pid: "number.integer | null",
+});
+export type ServiceInfo = typeof ServiceInfo.infer;
+export const ServiceList = type({
+  manager: ServiceManager,
+  items: ServiceInfo.array().atMostLength(MAX_SERVICES),
+  "truncated?": "boolean",
+});
+export type ServiceList = typeof ServiceList.infer;
+export const ServiceActionResult = type({ manager: ServiceManager, service: ServiceInfo.or("null") });
+export type ServiceActionResult = typeof ServiceActionResult.infer;
+
+export const EventLevel = type("'critical' | 'error' | 'warning' | 'info' | 'debug'");
+export type EventLevel = typeof EventLevel.infer;
+export const EventEntry = type({
+  /** Epoch ms. */
+  time: "number",
+  level: EventLevel,
+  source: "string <= 256",
+  message: `string <= ${MAX_MESSAGE_CHARS}`,
+  "pid?": "number.integer",
+  "eventId?": "number.integer",
+});
+export type EventEntry = typeof EventEntry.infer;
+export const EventLogList = type({
+  source: "'journal' | 'windows' | 'unified'",
+  items: EventEntry.array().atMostLength(MAX_LOG_EVENTS),
+  /** True when more matching events are older than the last one returned. */
+  more: "boolean",
+});
+export type EventLogList = typeof EventLogList.infer;
+
+export const EnvVar = type({
+  scope: "'system' | 'process' | 'user'",
+  /** The user a per-user variable belongs to (Windows). */
+  "user?": "string <= 256",
+  key: "string <= 256",
+  value: "string <= 8192",
+});
+export type EnvVar = typeof EnvVar.infer;
+export const EnvironmentList = type({ items: EnvVar.array().atMostLength(MAX_ENV_VARS), "truncated?": "boolean" });
+export type EnvironmentList = typeof EnvironmentList.infer;
