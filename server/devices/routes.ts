@@ -11,7 +11,17 @@ import { DeviceFacts } from "../protocol/telemetry.ts";
 import { telemetryRange } from "../telemetry/store.ts";
 import { siteInOrganization } from "../sites/store.ts";
 import { deviceInReach } from "./reach.ts";
-import { type DeviceSort, type PageAfter, deleteDevice, getDevice, listDevicePage, statusCounts, updateDevicePlacement } from "./store.ts";
+import { ListCounts } from "./list-counts.ts";
+import {
+  type DeviceSort,
+  type PageAfter,
+  countDevices,
+  deleteDevice,
+  getDevice,
+  listDevicePage,
+  statusCounts,
+  updateDevicePlacement,
+} from "./store.ts";
 
 const ListQuery = type({
   "status?": "'online' | 'unresponsive' | 'offline'",
@@ -97,6 +107,8 @@ const DisconnectBody = type({
  * (`totalExact: false`, shown as "10,000+"), so a first page never counts a whole fleet.
  */
 export const COUNT_CAP = 10_000;
+/** Matches up to this many are sorted in full under a metric sort (a few ms) rather than found along its index. */
+const FEW = 5_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a cursor carries: where the next page starts, under which sort and filter, and the first page's count. */
@@ -154,6 +166,7 @@ function decodeCursor(raw: string, sort: DeviceSort, desc: boolean, filter: stri
 
 /** Fleet: device list with filters and cursor paging, detail, telemetry history, delete, socket cut. */
 export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
+  const counts = new ListCounts(s.bus);
   /** The device, 404 unless the caller reaches it (organization, and chosen clients for a scoped user). */
   const mustFind = async (principal: Principal, id: string) => {
     const d = (await deviceInReach(s.sql, principal, id)) && (await getDevice(s.sql, principal.organizationId, id));
@@ -170,14 +183,16 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     const desc = query.order === "desc";
     const filter = filterHash(query);
     const cursor = query.cursor ? decodeCursor(query.cursor, sort, desc, filter) : undefined;
-    const page = await listDevicePage(s.sql, organizationId, query, {
-      limit,
-      sort,
-      desc,
-      after: cursor?.after,
-      count: cursor ? null : { cap: COUNT_CAP },
-    });
-    const total = page.total ?? { n: cursor?.total ?? 0, exact: cursor?.exact ?? true };
+    const count = () => counts.get(`${organizationId} ${filter}`, () => countDevices(s.sql, organizationId, query, COUNT_CAP));
+    let total = cursor ? { n: cursor.total, exact: cursor.exact } : undefined;
+    // a metric sort under a filter that leaves few devices sorts those few instead of walking the
+    // metric's index past everything the filter drops: the count (kept or cheap) tells which
+    const metric = sort === "cpu" || sort === "memory" || sort === "disk" || sort === "lastSeen";
+    const filtered = Boolean(query.status || query.q || query.siteId || query.tag || query.os || query.groupId || query.clientIds);
+    if (!total && metric && filtered) total = await count();
+    const few = metric && filtered && total?.exact === true && total.n <= FEW;
+    const page = await listDevicePage(s.sql, organizationId, query, { limit, sort, desc, after: cursor?.after, few });
+    total ??= page.items.length < limit ? { n: page.items.length, exact: true } : await count();
     const next =
       page.items.length < limit || !page.last
         ? null

@@ -102,15 +102,10 @@ export interface PageAfter {
   id: string;
 }
 
-/** How a page counts its matches: exactly, up to a cap (then `exact: false`), or not at all. */
-export type CountMode = { exact: true } | { cap: number } | null;
-
 export interface DevicePage {
   items: DeviceSummary[];
   /** The last row's position, for the next page's cursor (undefined on an empty page). */
   last: PageAfter | undefined;
-  /** Matches: exact, or the cap when there are more (`exact` false); undefined when not counted. */
-  total?: { n: number; exact: boolean };
 }
 
 type Row = DeviceSummary & { _k: string | null; _k2?: string };
@@ -119,13 +114,15 @@ type Row = DeviceSummary & { _k: string | null; _k2?: string };
  * One page of the device list under any sort, keyset-paged on (sort key, id) so pages stay stable
  * while devices come and go. Every order is an index walk: hostname on `devices_organization`,
  * status on `devices_status_rank[_desc]`, a metric or last seen on `device_latest_*` and then the
- * devices without telemetry on `devices_organization_id`.
+ * devices without telemetry on `devices_organization_id`. `few` (the caller knows the filter matches
+ * only a few thousand devices) picks the matches first and sorts them, rather than walking a
+ * metric's index past every device the filter leaves out.
  */
 export async function listDevicePage(
   sql: Sql,
   organizationId: string,
   f: DeviceListFilter,
-  page: { limit: number; sort: DeviceSort; desc: boolean; after?: PageAfter | undefined; count: CountMode },
+  page: { limit: number; sort: DeviceSort; desc: boolean; after?: PageAfter | undefined; few?: boolean },
 ): Promise<DevicePage> {
   const { limit, sort, desc, after } = page;
   const cmp = desc ? sql`<` : sql`>`;
@@ -154,13 +151,20 @@ export async function listDevicePage(
     // the key's text form round-trips exactly as the column's own type (real; microseconds)
     const key = (v: string) => (sort === "lastSeen" ? sql`${v}::timestamptz` : sql`${v}::real`);
     rows = [];
+    const keyset = after ? sql`and (${col}, l.device_id) ${cmp} (${key(after.key[0] ?? "")}, ${after.id}::uuid)` : sql``;
     if (!after || after.key[0] !== null) {
-      rows = await sql<Row[]>`
-        select ${summaryColumns(sql)}, ${col}::text as "_k"
-        from device_latest l join ${from} on d.id = l.device_id
-        where l.organization_id = ${organizationId} and ${where(sql, organizationId, f)}
-          ${after ? sql`and (${col}, l.device_id) ${cmp} (${key(after.key[0] ?? "")}, ${after.id}::uuid)` : sql``}
-        order by ${col} ${dir}, l.device_id ${dir} limit ${limit}`;
+      rows = page.few
+        ? await sql<Row[]>`
+          with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
+          select ${summaryColumns(sql)}, ${col}::text as "_k"
+          from m join device_latest l on l.device_id = m.id join ${from} on d.id = m.id
+          where true ${keyset}
+          order by ${col} ${dir}, l.device_id ${dir} limit ${limit}`
+        : await sql<Row[]>`
+          select ${summaryColumns(sql)}, ${col}::text as "_k"
+          from device_latest l join ${from} on d.id = l.device_id
+          where l.organization_id = ${organizationId} and ${where(sql, organizationId, f)} ${keyset}
+          order by ${col} ${dir}, l.device_id ${dir} limit ${limit}`;
     }
     if (rows.length < limit) {
       // then the devices that have not sent telemetry yet
@@ -181,12 +185,16 @@ export async function listDevicePage(
     delete (r as Partial<Row>)._k;
     delete (r as Partial<Row>)._k2;
   }
-  return { items: rows, last, ...(page.count ? { total: await countDevices(sql, organizationId, f, page.count) } : {}) };
+  return { items: rows, last };
 }
 
 /** Devices matching the filter: all of them, or up to `cap` (one more tells whether there are more). */
-async function countDevices(sql: Sql, organizationId: string, f: DeviceListFilter, mode: NonNullable<CountMode>) {
-  const cap = "cap" in mode ? mode.cap : undefined;
+export async function countDevices(
+  sql: Sql,
+  organizationId: string,
+  f: DeviceListFilter,
+  cap?: number,
+): Promise<{ n: number; exact: boolean }> {
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from (
       select 1 from devices d where ${where(sql, organizationId, f)} ${cap === undefined ? sql`` : sql`limit ${cap + 1}`}
@@ -206,14 +214,11 @@ export async function listDevices(
   page: { limit: number; after?: { hostname: string; id: string } | undefined },
 ): Promise<{ items: DeviceSummary[]; total: number }> {
   const after = page.after ? { key: [page.after.hostname], id: page.after.id } : undefined;
-  const p = await listDevicePage(sql, organizationId, f, {
-    limit: page.limit,
-    sort: "hostname",
-    desc: false,
-    after,
-    count: { exact: true },
-  });
-  return { items: p.items, total: p.total?.n ?? 0 };
+  const [p, total] = await Promise.all([
+    listDevicePage(sql, organizationId, f, { limit: page.limit, sort: "hostname", desc: false, after }),
+    countDevices(sql, organizationId, f),
+  ]);
+  return { items: p.items, total: total.n };
 }
 
 /** Device counts per status for one organization (only these clients' devices when `clientIds` is given). */

@@ -1,0 +1,125 @@
+/**
+ * Device list API at fleet scale: a fresh embedded database seeded with `--devices` devices
+ * (scripts/lib/seed-fleet.ts: 20 clients × 5 sites, tags, one sample each through the real ingest),
+ * the server started on it, an API key, then `wrk -t2 -c50 -d<duration>s --latency` on each scenario
+ * (Debian's `wrk`: apt-get install wrk). Prints req/s, p50 and p99 per scenario with the load average.
+ *
+ *   bun scripts/bench-list.ts --devices 100000 --duration 30
+ *   bun scripts/bench-list.ts --devices 100000 --duration 30 --only list,search   # a subset
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { startEmbeddedPostgres } from "../db/embedded.ts";
+import { startBenchServer } from "./lib/bench-server.ts";
+import { seedFleet } from "./lib/seed-fleet.ts";
+
+const { values: opt } = parseArgs({
+  options: {
+    devices: { type: "string", default: "100000" },
+    duration: { type: "string", default: "30" },
+    connections: { type: "string", default: "50" },
+    only: { type: "string" },
+  },
+});
+const round = (n: number) => Number(n.toFixed(2));
+
+/** wrk's latency figures ("1.23ms", "850.00us", "1.02s") in ms. */
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(v.trim());
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "sentpulse-bench-list-"));
+const pg = await startEmbeddedPostgres(dir);
+const sql = postgres(pg.url, { max: 4, onnotice: () => {} });
+let server: Awaited<ReturnType<typeof startBenchServer>> | undefined;
+try {
+  server = await startBenchServer({ SENTPULSE_DATABASE_URL: pg.url });
+  const [org] = await sql<{ id: string }[]>`select id from organizations order by created_at limit 1`;
+  const t0 = performance.now();
+  await seedFleet(sql, org!.id, { devices: Number(opt.devices) });
+  console.log(JSON.stringify({ seeded: Number(opt.devices), seconds: round((performance.now() - t0) / 1000) }));
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${server!.base}${path}`, { ...init, headers: { cookie: server!.cookie, "content-type": "application/json" } });
+  const keyRes = await api("/api/v1/api-keys", { method: "POST", body: JSON.stringify({ name: "bench-list", role: "technician" }) });
+  if (keyRes.status !== 201) throw new Error(`api key: ${keyRes.status} ${await keyRes.text()}`);
+  const { key } = (await keyRes.json()) as { key: string };
+
+  const groupRes = await api("/api/v1/groups", { method: "POST", body: JSON.stringify({ name: "windows", expression: 'os = "windows"' }) });
+  if (groupRes.status !== 201) throw new Error(`group: ${groupRes.status} ${await groupRes.text()}`);
+  const { id: groupId } = (await groupRes.json()) as { id: string };
+  let members = -1;
+  for (let i = 0; i < 300; i++) {
+    await Bun.sleep(1000);
+    const { memberCount } = (await (await api(`/api/v1/groups/${groupId}`)).json()) as { memberCount: number };
+    if (memberCount === members && memberCount > 0) break;
+    members = memberCount;
+  }
+
+  const scenarios: [name: string, path: string][] = [
+    ["list", "/api/v1/devices?limit=50"],
+    ["search", "/api/v1/devices?limit=50&q=sim-1"],
+    ["search-narrow", "/api/v1/devices?limit=50&q=sim-4242"],
+    ["tag", "/api/v1/devices?limit=50&tag=role%3Ddb"],
+    ["sort-cpu", "/api/v1/devices?limit=50&sort=cpu&order=desc"],
+    ["sort-memory", "/api/v1/devices?limit=50&sort=memory&order=desc"],
+    ["sort-lastseen", "/api/v1/devices?limit=50&sort=lastSeen"],
+    ["sort-status", "/api/v1/devices?limit=50&sort=status"],
+    ["group", `/api/v1/devices?limit=50&groupId=${groupId}`],
+    ["status-tag-cpu", "/api/v1/devices?limit=50&status=online&tag=env%3Dprod&sort=cpu&order=desc"],
+  ];
+  const only = opt.only?.split(",");
+  for (const [name, path] of scenarios) {
+    if (only && !only.includes(name)) continue;
+    const check = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    const body = (await check.json()) as { items: unknown[]; total: number; totalExact: boolean };
+    if (check.status !== 200) throw new Error(`${path}: ${check.status} ${JSON.stringify(body)}`);
+    const before = loadavg().map(round);
+    const wrk = Bun.spawn(
+      [
+        "wrk",
+        "-t2",
+        `-c${opt.connections}`,
+        `-d${opt.duration}s`,
+        "--latency",
+        "-H",
+        `Authorization: Bearer ${key}`,
+        `${server.base}${path}`,
+      ],
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    const out = await new Response(wrk.stdout).text();
+    await wrk.exited;
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+    const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? "");
+    const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? "");
+    const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
+    const socketErrors = /Socket errors: (.*)/.exec(out)?.[1] ?? "none";
+    console.log(
+      JSON.stringify({
+        scenario: name,
+        path: path.replace(groupId, "<group>"),
+        rows: body.items.length,
+        total: body.total,
+        totalExact: body.totalExact,
+        reqPerSec: rps,
+        p50ms: round(p50),
+        p99ms: round(p99),
+        non2xx: Number(errors),
+        socketErrors,
+        loadavgBefore: before,
+        loadavgAfter: loadavg().map(round),
+      }),
+    );
+  }
+} finally {
+  await server?.stop();
+  await sql.end();
+  await pg.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
