@@ -12,7 +12,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => srv.stop());
 
-const pathOf = (r: AppRoute) => concretePath(r.path, (p) => (p === "action" ? "disable" : crypto.randomUUID()));
+const pathOf = (r: AppRoute) =>
+  concretePath(r.path, (p) => (p === "action" ? "disable" : p === "pid" ? "1234" : p === "name" ? "cron" : crypto.randomUUID()));
 const send = (r: AppRoute, body: string | Uint8Array<ArrayBuffer>) =>
   fetch(`${srv.url}${pathOf(r)}`, { method: r.method, headers: { cookie: srv.cookie, "content-type": "application/json" }, body });
 const code = async (res: Response) => ((await res.json()) as { error?: { code?: unknown } }).error?.code;
@@ -64,6 +65,8 @@ describe("bad bodies on every state-changing route, generated from the app's rou
       cron: 5,
       actions: {},
       service: "nginx; reboot",
+      signal: "KILL; reboot",
+      tree: "yes",
       startsAt: "yesterday",
       scope: "all",
       role: 5,

@@ -100,6 +100,7 @@ const VALID_BODY: Record<string, unknown> = {
   },
   "POST /api/v1/alerts/:id/notes": { text: "x" },
   "POST /api/v1/devices/:id/commands": { type: "reboot", payload: {} },
+  "POST /api/v1/devices/:id/processes/:pid/kill": { signal: "TERM" },
   "PATCH /api/v1/users/:id": { name: "x" },
   "POST /api/v1/devices/:id/disconnect": {},
   "PATCH /api/v1/devices/:id": { tags: ["x"] },
@@ -130,7 +131,9 @@ const send = (r: AppRoute, path: string, headers: Record<string, string>, body?:
     body: r.method === "GET" ? undefined : JSON.stringify(body ?? {}),
   });
 const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
-const fill = (path: string, id: string) => concretePath(path, (p) => (p === "action" ? "disable" : id));
+/** Toolbox routes name a process and a service besides the device: a valid one of each, so the device decides. */
+const fill = (path: string, id: string) =>
+  concretePath(path, (p) => (p === "action" ? "disable" : p === "pid" ? "1234" : p === "name" ? "cron" : id));
 
 describe("every route of the app, generated from its route list", () => {
   test("unauthenticated → 401 UNAUTHENTICATED (sockets before the upgrade)", async () => {
