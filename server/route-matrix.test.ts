@@ -109,6 +109,7 @@ const VALID_BODY: Record<string, unknown> = {
   "PUT /api/v1/roles/:id": { name: "x" },
   "PUT /api/v1/groups/:id": { name: "x", expression: "cpu > 1" },
   "PUT /api/v1/policies/:id": { name: "x" },
+  "POST /api/v1/api-keys/:id/rotate": {},
   "POST /api/v1/policies/:id/assignments": { target: { type: "organization" } },
   "PUT /api/v1/policies/:id/assignments/:assignmentId": { enforced: true },
 };

@@ -54,6 +54,18 @@ function permissionSet(role: Role, roleId: string | null, custom: string[] | nul
   return clientIds ? granted.filter((p) => CLIENT_LEVEL.includes(p)) : granted;
 }
 
+/** What a key may do: its role's permissions (custom or built-in, client-level only when limited to clients) within its scopes. */
+export function apiKeyPermissions(k: {
+  role: Role;
+  roleId: string | null;
+  custom: string[] | null;
+  clientIds: string[] | null;
+  scopes: Permission[] | null;
+}): readonly Permission[] {
+  const granted = permissionSet(k.role, k.roleId, k.custom, k.clientIds);
+  return k.scopes ? granted.filter((p) => k.scopes?.includes(p)) : granted;
+}
+
 /** The principal of a live session, sliding its expiry forward at most once a minute. */
 export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSeconds: number): Promise<Principal | undefined> {
   const [row] = await sql<(Principal & { sessionId: string; stale: boolean; custom: string[] | null })[]>`
@@ -104,6 +116,12 @@ export interface ApiKeyRow {
   role: Role;
   /** The permissions the key is limited to (null: every permission of its role). */
   scopes: Permission[] | null;
+  /** A custom role of the organization held instead of the built-in one (`role` is then `readonly`). */
+  roleId: string | null;
+  /** The clients the key reaches (null: the whole organization). */
+  clientIds: string[] | null;
+  /** The key this one replaced by rotation. */
+  rotatedFrom: string | null;
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
@@ -120,23 +138,43 @@ export async function insertApiKey(
     keyHash: Buffer;
     role: Role;
     scopes: Permission[] | null;
+    roleId: string | null;
+    clientIds: string[] | null;
+    rotatedFrom: string | null;
     expiresAt: Date | null;
   },
 ): Promise<ApiKeyRow> {
   const [row] = await sql<ApiKeyRow[]>`
-    insert into api_keys (organization_id, created_by, name, prefix, key_hash, role, scopes, expires_at)
-    values (${k.organizationId}, ${k.createdBy}, ${k.name}, ${k.prefix}, ${k.keyHash}, ${k.role}, ${k.scopes}, ${k.expiresAt})
-    returning id, name, prefix, role, scopes, created_at as "createdAt", last_used_at as "lastUsedAt",
-              expires_at as "expiresAt", revoked_at as "revokedAt"`;
+    insert into api_keys (organization_id, created_by, name, prefix, key_hash, role, scopes, role_id, client_ids, rotated_from, expires_at)
+    values (${k.organizationId}, ${k.createdBy}, ${k.name}, ${k.prefix}, ${k.keyHash}, ${k.role}, ${k.scopes}, ${k.roleId},
+            ${k.clientIds}, ${k.rotatedFrom}, ${k.expiresAt})
+    returning ${apiKeyColumns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;
 }
 
+const apiKeyColumns = (sql: Sql) => sql`
+  id, name, prefix, role, scopes, role_id as "roleId", client_ids as "clientIds", rotated_from as "rotatedFrom",
+  created_at as "createdAt", last_used_at as "lastUsedAt", expires_at as "expiresAt", revoked_at as "revokedAt"`;
+
 export async function listApiKeys(sql: Sql, organizationId: string): Promise<ApiKeyRow[]> {
   return sql<ApiKeyRow[]>`
-    select id, name, prefix, role, scopes, created_at as "createdAt", last_used_at as "lastUsedAt",
-           expires_at as "expiresAt", revoked_at as "revokedAt"
-    from api_keys where organization_id = ${organizationId} order by created_at desc`;
+    select ${apiKeyColumns(sql)} from api_keys where organization_id = ${organizationId} order by created_at desc`;
+}
+
+/** A live (not revoked, not expired) key of the organization. */
+export async function getLiveApiKey(sql: Sql, organizationId: string, id: string): Promise<ApiKeyRow | undefined> {
+  const [row] = await sql<ApiKeyRow[]>`
+    select ${apiKeyColumns(sql)} from api_keys
+    where id = ${id} and organization_id = ${organizationId} and revoked_at is null and (expires_at is null or expires_at > now())`;
+  return row;
+}
+
+/** Ends a key's life at `at` (rotation's grace period): the earlier of its expiry and `at`. */
+export async function expireApiKey(sql: Sql, organizationId: string, id: string, at: Date): Promise<void> {
+  await sql`
+    update api_keys set expires_at = least(coalesce(expires_at, ${at}), ${at})
+    where id = ${id} and organization_id = ${organizationId}`;
 }
 
 /** Revokes a key of this organization; false when there is no such live key. */
@@ -149,11 +187,13 @@ export async function revokeApiKey(sql: Sql, organizationId: string, id: string)
 
 /** The principal of a live API key, recording its use at most once a minute. */
 export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Principal | undefined> {
-  const [row] = await sql<(Principal & { stale: boolean; scopes: Permission[] | null })[]>`
-    select id, organization_id as "organizationId", role, name, scopes,
-           coalesce(last_used_at < now() - interval '1 minute', true) as stale
-    from api_keys
-    where key_hash = ${keyHash} and revoked_at is null and (expires_at is null or expires_at > now())`;
+  const [row] = await sql<
+    (Principal & { stale: boolean; scopes: Permission[] | null; custom: string[] | null; clientIds: string[] | null })[]
+  >`
+    select k.id, k.organization_id as "organizationId", k.role, k.role_id as "roleId", k.client_ids as "clientIds", k.name, k.scopes,
+           r.permissions as custom, coalesce(k.last_used_at < now() - interval '1 minute', true) as stale
+    from api_keys k left join roles r on r.id = k.role_id and r.organization_id = k.organization_id
+    where k.key_hash = ${keyHash} and k.revoked_at is null and (k.expires_at is null or k.expires_at > now())`;
   if (!row) return undefined;
   if (row.stale) await sql`update api_keys set last_used_at = now() where id = ${row.id}`;
   return {
@@ -161,10 +201,10 @@ export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Pri
     id: row.id,
     organizationId: row.organizationId,
     role: row.role,
-    roleId: null,
-    // a scoped key holds the scopes its role grants, never more
-    permissions: row.scopes ? BUILT_IN[row.role].filter((p) => row.scopes?.includes(p)) : BUILT_IN[row.role],
-    clientIds: null,
+    roleId: row.roleId,
+    // a scoped key holds the scopes its role grants (client-level ones only when limited to clients), never more
+    permissions: apiKeyPermissions(row),
+    clientIds: row.clientIds,
     email: null,
     name: row.name,
     platformAdmin: false,

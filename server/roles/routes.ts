@@ -93,7 +93,7 @@ export function roleRoutes(s: Pick<Services, "sql">) {
         const role = await getRole(s.sql, principal.organizationId, params.id);
         const outcome = role ? await deleteRole(s.sql, principal.organizationId, params.id) : "missing";
         if (outcome === "missing") throw new NotFound("ROLE_NOT_FOUND", "no such role in your organization");
-        if (outcome === "in_use") throw new Conflict("ROLE_IN_USE", "users still hold this role; give them another first");
+        if (outcome === "in_use") throw new Conflict("ROLE_IN_USE", "users or API keys still hold this role; give them another first");
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "role.deleted",

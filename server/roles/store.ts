@@ -57,7 +57,8 @@ export async function deleteRole(sql: Sql, organizationId: string, id: string): 
     const tx = t as unknown as Sql;
     const [role] = await tx`select id from roles where id = ${id} and organization_id = ${organizationId} for update`;
     if (!role) return "missing";
-    const [used] = await tx`select 1 from users where role_id = ${id} limit 1`;
+    const [used] = await tx`
+      select 1 from users where role_id = ${id} union all select 1 from api_keys where role_id = ${id} and revoked_at is null limit 1`;
     if (used) return "in_use";
     await tx`delete from roles where id = ${id}`;
     return "deleted";

@@ -7,12 +7,13 @@ import { type AppRoute, appRoutes, concretePath } from "../testing/routes.ts";
  * The client-scope matrix, generated from the app's route list: a technician limited to client A,
  * against client B's objects of the same organization. A route naming a device-bound object (device,
  * alert, command, terminal session) answers 404 when the technician holds its permission; any route
- * needing a permission a scoped user does not keep answers 403; nothing changes.
+ * needing a permission a scoped user does not keep answers 403; nothing changes. The same holds for
+ * an API key limited to client A.
  */
 let srv: TestServer;
 let routes: AppRoute[];
-let cookie: string;
-let held: string[];
+/** The technician's session and an API key limited to the same client, with what each holds. */
+const callers: Record<string, { auth: Record<string, string>; held: string[] }> = {};
 const needs = new Map<string, string>();
 const theirs: Record<string, string> = {};
 
@@ -37,9 +38,19 @@ beforeAll(async () => {
     body: { email: "tech-a@example.com", password: "a long password", role: "technician", clientIds: [site!.clientId] },
   });
   expect(made.status).toBe(201);
-  cookie = await login(srv.url, "tech-a@example.com", "a long password");
-  const me = (await (await fetch(`${srv.url}/api/v1/auth/me`, { headers: { cookie } })).json()) as { principal: { permissions: string[] } };
-  held = me.principal.permissions;
+  const key = await srv.api("/api/v1/api-keys", { body: { name: "client A sync", role: "technician", clientIds: [site!.clientId] } });
+  expect(key.status).toBe(201);
+  const auths = {
+    "a technician limited to client A": { cookie: await login(srv.url, "tech-a@example.com", "a long password") },
+    "an API key limited to client A": { authorization: `Bearer ${((await key.json()) as { key: string }).key}` },
+  };
+  for (const [who, auth] of Object.entries(auths)) {
+    const me = (await (await fetch(`${srv.url}/api/v1/auth/me`, { headers: auth })).json()) as {
+      principal: { permissions: string[]; clientIds: string[] };
+    };
+    expect(me.principal.clientIds).toEqual([site!.clientId]);
+    callers[who] = { auth, held: me.principal.permissions };
+  }
 }, 120_000);
 afterAll(() => srv.stop());
 
@@ -51,27 +62,28 @@ const VALID_BODY: Record<string, unknown> = {
   "POST /api/v1/alerts/:id/notes": { text: "x" },
 };
 const kindOf = (path: string) => path.split("/:id")[0]?.split("/").at(-1) ?? "";
-const mayDo = (r: AppRoute) => {
+const mayDo = (r: AppRoute, held: string[]) => {
   const need = needs.get(`${r.method} ${r.path}`) ?? "";
   return need === "signed-in" || need.split(" | ").some((p) => held.includes(p));
 };
-const send = (r: AppRoute, path: string, body?: unknown) =>
+const send = (auth: Record<string, string>, r: AppRoute, path: string, body?: unknown) =>
   fetch(`${srv.url}${path}`, {
     method: r.method,
     headers: r.socket
       ? {
-          cookie,
+          ...auth,
           upgrade: "websocket",
           connection: "Upgrade",
           "sec-websocket-version": "13",
           "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
         }
-      : { cookie, "content-type": "application/json" },
+      : { ...auth, "content-type": "application/json" },
     body: r.method === "GET" ? undefined : JSON.stringify(body ?? {}),
   });
 
-describe("a technician limited to client A, on every route", () => {
+describe.each(["a technician limited to client A", "an API key limited to client A"])("%s, on every route", (who) => {
   test("client B's devices, alerts, commands and recordings → 404; routes beyond the client → 403; nothing changes", async () => {
+    const { auth, held } = callers[who]!;
     expect(held).not.toContain("users:manage");
     const before = await tableCounts(srv.sql);
     const wrong: string[] = [];
@@ -80,9 +92,10 @@ describe("a technician limited to client A, on every route", () => {
       const key = `${r.method} ${r.path}`;
       const kind = kindOf(r.path);
       const id = r.path.includes("/:id") ? theirs[kind] : undefined;
-      if (!mayDo(r)) {
+      if (!mayDo(r, held)) {
         if (!r.unsafe) continue;
         const res = await send(
+          auth,
           r,
           concretePath(r.path, () => crypto.randomUUID()),
         );
@@ -93,6 +106,7 @@ describe("a technician limited to client A, on every route", () => {
       bound++;
       if (r.body && !r.socket) expect([key, key in VALID_BODY]).toEqual([key, true]);
       const res = await send(
+        auth,
         r,
         concretePath(r.path, () => id),
         VALID_BODY[key],
