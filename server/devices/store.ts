@@ -149,7 +149,8 @@ export async function listDevicePage(
   } else {
     const col = sql(`l.${LATEST_COLUMN[sort]}`);
     // the key's text form round-trips exactly as the column's own type (real; microseconds)
-    const key = (v: string) => (sort === "lastSeen" ? sql`${v}::timestamptz` : sql`${v}::real`);
+    // (sent as text: postgres.js would otherwise parse a timestamptz parameter into a Date, losing microseconds)
+    const key = (v: string) => (sort === "lastSeen" ? sql`${v}::text::timestamptz` : sql`${v}::text::real`);
     rows = [];
     const keyset = after ? sql`and (${col}, l.device_id) ${cmp} (${key(after.key[0] ?? "")}, ${after.id}::uuid)` : sql``;
     if (!after || after.key[0] !== null) {
