@@ -56,6 +56,8 @@ export function createDeviceList(filters: () => DeviceFilters) {
   const [state, setState] = createStore({
     rows: [] as Device[],
     total: 0,
+    /** False when the server stopped counting at its cap: `total` is then a lower bound ("10,000+"). */
+    totalExact: true,
     nextCursor: null as string | null,
     loading: true,
     loadingMore: false,
@@ -64,6 +66,22 @@ export function createDeviceList(filters: () => DeviceFilters) {
   const [counts, setCounts] = createSignal<DeviceCounts | null>(null);
   const byId = new Map<string, number>();
   let generation = 0;
+  /**
+   * Requests in flight: a newer search or filter aborts both (a stale answer costs neither the server
+   * nor the screen); a next page never aborts a refresh.
+   */
+  let inflight: AbortController | undefined;
+  let more: AbortController | undefined;
+  const fresh = () => {
+    inflight?.abort();
+    more?.abort();
+    inflight = new AbortController();
+    return inflight.signal;
+  };
+  const nextPage = () => {
+    more = new AbortController();
+    return more.signal;
+  };
 
   const query = (cursor: string | undefined, limit: number) => {
     const f = filters();
@@ -86,12 +104,12 @@ export function createDeviceList(filters: () => DeviceFilters) {
     for (let i = 0; i < state.rows.length; i++) byId.set(state.rows[i]!.id, i);
   };
 
-  /** Adds a page; rows already listed are skipped (offset paging can repeat one when devices change between pages). */
+  /** Adds a page; rows already listed are skipped (a device whose CPU moved between pages can come round again). */
   const append = (items: Device[]) => {
-    const fresh = items.filter((d) => !byId.has(d.id));
+    const added = items.filter((d) => !byId.has(d.id));
     const start = state.rows.length;
-    setState("rows", (rows) => [...rows, ...fresh]);
-    for (let i = 0; i < fresh.length; i++) byId.set(fresh[i]!.id, start + i);
+    setState("rows", (rows) => [...rows, ...added]);
+    for (let i = 0; i < added.length; i++) byId.set(added[i]!.id, start + i);
   };
 
   /** Starts over with the current filters and sort. `quiet` keeps the rows on screen while refreshing them. */
@@ -100,11 +118,18 @@ export function createDeviceList(filters: () => DeviceFilters) {
     const keep = quiet ? Math.min(SOFT_REFRESH_MAX, Math.max(FIRST_PAGE, state.rows.length)) : FIRST_PAGE;
     if (!quiet) setState({ loading: true, error: "", rows: [], nextCursor: null, loadingMore: false });
     try {
-      const page = await call(api.api.v1.devices.get({ query: query(undefined, keep) }));
+      const page = await call(api.api.v1.devices.get({ query: query(undefined, keep), fetch: { signal: fresh() } }));
       if (gen !== generation) return;
       batch(() => {
         setState("rows", reconcile(page.items, { key: "id", merge: true }));
-        setState({ total: page.total, nextCursor: page.nextCursor, loading: false, loadingMore: false, error: "" });
+        setState({
+          total: page.total,
+          totalExact: page.totalExact,
+          nextCursor: page.nextCursor,
+          loading: false,
+          loadingMore: false,
+          error: "",
+        });
         reindex();
       });
     } catch (e) {
@@ -118,11 +143,11 @@ export function createDeviceList(filters: () => DeviceFilters) {
     const gen = generation;
     setState("loadingMore", true);
     try {
-      const page = await call(api.api.v1.devices.get({ query: query(state.nextCursor, MORE_PAGE) }));
+      const page = await call(api.api.v1.devices.get({ query: query(state.nextCursor, MORE_PAGE), fetch: { signal: nextPage() } }));
       if (gen !== generation) return;
       batch(() => {
         append(page.items);
-        setState({ nextCursor: page.nextCursor, total: page.total });
+        setState({ nextCursor: page.nextCursor, total: page.total, totalExact: page.totalExact });
       });
     } catch (e) {
       if (gen === generation) setState("error", errorMessage(e));
@@ -161,6 +186,10 @@ export function createDeviceList(filters: () => DeviceFilters) {
     if (state.rows.length <= SOFT_REFRESH_MAX) reload(true);
   }, SOFT_REFRESH_MS);
   onCleanup(() => clearInterval(refresher));
+  onCleanup(() => {
+    inflight?.abort();
+    more?.abort();
+  });
 
   return { state, counts, reload, loadMore, loadCounts };
 }

@@ -11,6 +11,8 @@ import { DEFAULT_ORDER, type DeviceFilters, SORTS, createDeviceList } from "./de
 import "./devices.css";
 
 const ROW_HEIGHT = 58;
+/** Keys typed closer together than this share one request. */
+const SEARCH_DEBOUNCE_MS = 40;
 const STATUSES: readonly { value: DeviceStatus; label: string }[] = [
   { value: "online", label: "Online" },
   { value: "unresponsive", label: "Unresponsive" },
@@ -65,7 +67,8 @@ export default function Devices() {
   const onSearch = (v: string) => {
     setSearch(v);
     clearTimeout(debounce);
-    debounce = setTimeout(() => setParams({ q: v.trim() || undefined }, { replace: true }), 250);
+    // a short pause only coalesces a burst of keys; a newer search aborts the older request (devices-store)
+    debounce = setTimeout(() => setParams({ q: v.trim() || undefined }, { replace: true }), SEARCH_DEBOUNCE_MS);
   };
   onCleanup(() => clearTimeout(debounce));
   const set = (key: keyof Params, value: string) => setParams({ [key]: value || undefined }, { replace: true });
@@ -259,7 +262,8 @@ export default function Devices() {
 
       <p class="list-summary" aria-live="polite">
         <Show when={!list.state.loading}>
-          Showing {nf.format(list.state.rows.length)} of {nf.format(list.state.total)} device{list.state.total === 1 ? "" : "s"}
+          Showing {nf.format(list.state.rows.length)} of {nf.format(list.state.total)}
+          {list.state.totalExact ? "" : "+"} device{list.state.total === 1 ? "" : "s"}
           <Show when={list.state.nextCursor}> · scroll for more</Show>
         </Show>
       </p>
