@@ -1,11 +1,23 @@
 /**
- * Pulse benchmark: starts a server (embedded PostgreSQL, fresh data dir) as its own process, runs
- * scripts/loadgen against it, and samples the server's and PostgreSQL's CPU and memory meanwhile;
- * the server's own ack latency histogram is read from /api/v1/metrics.
+ * Pulse benchmark: starts PostgreSQL (embedded, fresh) and a server process against it, runs
+ * scripts/loadgen, and samples the server's and PostgreSQL's CPU and memory meanwhile; the server's own
+ * ack latency histogram is read from /api/v1/metrics. Round trips are reported over the whole window,
+ * the connect phase and the steady state.
  *
- *   bun scripts/bench-pulse.ts --agents 1000 --duration 60 --interval 5
+ *   bun scripts/bench-pulse.ts --agents 10000 --duration 60 --interval 5 [--procs 2]
+ *
+ * `--restart`: after `--after` seconds of steady state the server is stopped (SIGTERM) and started again
+ * under the connected agents (same database and port). Reported: how long the shutdown took and whether
+ * it logged an error, the time until every device is online again (from the stop and from the new
+ * server's readiness), the round-trip p99 during the storm (from the stop to all online plus one
+ * interval), and telemetry lost: for every device, acknowledged batches missing from the table.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { BENCH_ADMIN, startBenchServer } from "./lib/bench-server.ts";
 import { descendants, sampler } from "./lib/proc.ts";
 
@@ -14,9 +26,34 @@ const { values: opt } = parseArgs({
     agents: { type: "string", default: "1000" },
     duration: { type: "string", default: "60" },
     interval: { type: "string", default: "5" },
+    procs: { type: "string", default: "" },
+    restart: { type: "boolean", default: false },
+    after: { type: "string", default: "20" },
   },
 });
-const server = await startBenchServer();
+const agents = Number(opt.agents);
+const intervalS = Number(opt.interval);
+const dir = mkdtempSync(join(tmpdir(), "sentpulse-pulse-"));
+const pg = await startEmbeddedPostgres(join(dir, "pg"));
+const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+const env = { SENTPULSE_DATABASE_URL: pg.url };
+const logs: string[] = [];
+const logFile = () => {
+  const f = join(dir, `server-${logs.length}.log`);
+  logs.push(f);
+  return f;
+};
+/** PostgreSQL backends' pids (the server's pool and PostgreSQL's own processes), for CPU sampling. */
+const pgPids = (() => {
+  const pidFile = join(dir, "pg", "postgres", "postmaster.pid");
+  return () => {
+    const root = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+    return [root, ...descendants(root)];
+  };
+})();
+
+let server = await startBenchServer(env, { logFile: logFile() });
+const raw = join(dir, "rtts.json");
 try {
   const loadgen = Bun.spawn(
     [
@@ -30,27 +67,93 @@ try {
       opt.duration,
       "--interval",
       opt.interval,
+      ...(opt.procs ? ["--procs", opt.procs] : []),
+      ...(opt.restart ? ["--reconnect"] : []),
+      "--raw",
+      raw,
       "--json",
     ],
     { env: { ...process.env, ...BENCH_ADMIN }, stdout: "pipe", stderr: "inherit" },
   );
-  // measure once every simulated agent is connected and sending
-  for (;;) {
-    const r = (await (await fetch(`${server.base}/readyz`)).json()) as { agentsConnected: number };
-    if (r.agentsConnected >= Number(opt.agents) || loadgen.exitCode !== null) break;
-    await Bun.sleep(500);
-  }
-  await Bun.sleep(Number(opt.interval) * 1000);
+  const ready = async () => ((await (await fetch(`${server.base}/readyz`)).json()) as { agentsConnected: number }).agentsConnected;
+  // resource use from the first connection on (enrollment excluded)
+  while ((await ready()) === 0 && loadgen.exitCode === null) await Bun.sleep(200);
   await fetch(`${server.base}/api/v1/metrics/reset`, { method: "POST", headers: { cookie: server.cookie } });
   const srv = sampler(() => [server.pid]);
-  const db = sampler(() => descendants(server.pid), "pss");
+  const db = sampler(pgPids, "pss");
+  let restart: Record<string, unknown> | undefined;
+  let storm: [number, number] | undefined;
+  if (opt.restart) {
+    while ((await ready()) < agents && loadgen.exitCode === null) await Bun.sleep(500);
+    await Bun.sleep(Number(opt.after) * 1000);
+    const stopAt = Date.now();
+    const old = server;
+    await old.stop();
+    const stoppedAt = Date.now();
+    server = await startBenchServer(env, { port: old.port, logFile: logFile() });
+    const readyAt = Date.now();
+    let online = 0;
+    for (;;) {
+      [{ online }] = (await sql`select count(*) filter (where status = 'online')::int as online from devices`) as unknown as [
+        { online: number },
+      ];
+      if (online >= agents || Date.now() - stopAt > 180_000) break;
+      await Bun.sleep(250);
+    }
+    const onlineAt = Date.now();
+    storm = [stopAt, onlineAt + intervalS * 1000];
+    restart = {
+      shutdownSeconds: (stoppedAt - stopAt) / 1000,
+      startSeconds: (readyAt - stoppedAt) / 1000,
+      allOnline: online >= agents,
+      allOnlineAfterStopS: (onlineAt - stopAt) / 1000,
+      allOnlineAfterReadyS: (onlineAt - readyAt) / 1000,
+    };
+  }
   const out = await new Response(loadgen.stdout).text();
   const usage = { server: srv.stop(), postgresPss: db.stop() };
-  const metrics = (await (await fetch(`${server.base}/api/v1/metrics`, { headers: { cookie: server.cookie } })).json()) as {
-    telemetryAckLatency: unknown;
+  const metrics = (await fetch(`${server.base}/api/v1/metrics`, { headers: { cookie: server.cookie } })
+    .then((r) => r.json())
+    .catch((err) => ({ telemetryAckLatency: `unavailable: ${err}` }))) as { telemetryAckLatency: unknown };
+  const loadgenResult = JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
+  const rawData = JSON.parse(readFileSync(raw, "utf8")) as { rtts: [number, number][]; ackedMarks: Record<string, number> };
+  if (restart && storm) {
+    const [from, to] = storm;
+    const during = rawData.rtts
+      .filter(([at]) => at >= from && at < to)
+      .map(([, r]) => r)
+      .sort((a, b) => a - b);
+    restart.stormRttMs = {
+      count: during.length,
+      p50: Number((during[Math.floor(during.length * 0.5)] ?? Number.NaN).toFixed(2)),
+      p99: Number((during[Math.floor(during.length * 0.99)] ?? Number.NaN).toFixed(2)),
+      max: Number((during.at(-1) ?? Number.NaN).toFixed(2)),
+    };
+  }
+  // every acknowledged batch must be in the table: seqs 1..mark of each device
+  const ids = Object.keys(rawData.ackedMarks);
+  const [loss] = await sql<{ acked: string; stored: string }[]>`
+    select sum(v.mark)::bigint as acked, coalesce(sum(s.n), 0)::bigint as stored
+    from unnest(${ids}::uuid[], ${ids.map((id) => rawData.ackedMarks[id] ?? 0)}::bigint[]) as v(id, mark)
+    left join lateral (
+      select count(distinct t.batch_seq) as n from device_telemetry t where t.device_id = v.id and t.batch_seq <= v.mark
+    ) s on true`;
+  const acked = Number(loss?.acked ?? 0);
+  const stored = Number(loss?.stored ?? 0);
+  const errorLines = logs.flatMap((f) => readFileSync(f, "utf8").split("\n")).filter((l) => l.includes('"level":"error"'));
+  const result = {
+    loadgen: loadgenResult,
+    serverAckLatency: metrics.telemetryAckLatency,
+    ...(restart ? { restart } : {}),
+    telemetry: { acknowledgedBatches: acked, lost: acked - stored },
+    serverErrorLines: errorLines.length,
+    firstErrors: errorLines.slice(0, 3),
+    ...usage,
   };
-  const result = { loadgen: JSON.parse(out.trim().split("\n").at(-1) ?? "{}"), serverAckLatency: metrics.telemetryAckLatency, ...usage };
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await server.stop();
+  await sql.end();
+  await pg.stop();
+  rmSync(dir, { recursive: true, force: true });
 }

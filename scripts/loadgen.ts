@@ -1,14 +1,22 @@
 /**
- * Simulated agents over real sockets against a running server: each enrolls (one token with
- * enough uses), opens the signed agent socket, sends hello, then one telemetry batch every
- * `--interval` seconds, and times each batch until its ack (stored after commit).
+ * Simulated agents over real sockets against a running server: enrolls them (one token with enough
+ * uses), then spreads them over several processes (scripts/loadgen-worker.ts; one process may open only
+ * `ulimit -n` sockets) and over the given server addresses. Each opens the signed agent socket, sends
+ * hello, then one telemetry batch every `--interval` seconds, timed until its ack (stored after commit).
+ * Round trips are reported over the whole window, for the connect phase (until every agent has been
+ * welcomed, plus one interval for their first batches and status flips) and for the steady state after.
  *
  *   scripts/loadgen --server http://127.0.0.1:8080 --agents 1000 --duration 60 --interval 5 \
- *     (--token spe_… | --email admin@… --password …) [--ramp 20] [--json]
+ *     (--token spe_… | --email admin@… --password …) [--ramp 20] [--procs 2] [--reconnect] \
+ *     [--raw rtts.json] [--json]
+ *
+ * `--server` may list several base URLs separated by commas (addresses of one server, or nodes).
+ * `--reconnect`: lost sockets reconnect like the real agent (restart scenarios); `--raw` writes
+ * every [sent epoch ms, round trip ms] and the highest acknowledged batch per device to a file.
  */
 import { parseArgs } from "node:util";
-import { signBody, signingKey, socketChallenge } from "../server/protocol/signing.ts";
-import { facts, sample } from "../server/testing/fixtures.ts";
+import { facts } from "../server/testing/fixtures.ts";
+import type { WorkerPlan, WorkerResult } from "./loadgen-worker.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -17,18 +25,29 @@ const { values: opt } = parseArgs({
     duration: { type: "string", default: "60" },
     interval: { type: "string", default: "5" },
     ramp: { type: "string", default: "" },
+    procs: { type: "string", default: "" },
+    reconnect: { type: "boolean", default: false },
+    raw: { type: "string" },
     token: { type: "string" },
     email: { type: "string", default: process.env.SENTPULSE_ADMIN_EMAIL },
     password: { type: "string", default: process.env.SENTPULSE_ADMIN_PASSWORD },
     json: { type: "boolean", default: false },
   },
 });
-const server = String(opt.server).replace(/\/+$/, "");
+const servers = String(opt.server)
+  .split(",")
+  .map((s) => s.trim().replace(/\/+$/, ""))
+  .filter(Boolean);
+const server = servers[0] ?? "";
 const agents = Number(opt.agents);
 const durationS = Number(opt.duration);
 const intervalS = Number(opt.interval);
 const rampS = opt.ramp ? Number(opt.ramp) : Math.min(30, Math.max(5, agents / 500));
-if (!(agents > 0 && durationS > 0 && intervalS > 0)) throw new Error("--agents, --duration and --interval must be positive");
+/** Sockets one worker opens at most: below the usual 20,000 open-file limit, with room for its own files. */
+const PER_PROCESS = 9_000;
+const procs = opt.procs ? Number(opt.procs) : Math.max(1, Math.ceil(agents / PER_PROCESS));
+if (!(agents > 0 && durationS > 0 && intervalS > 0 && procs > 0))
+  throw new Error("--agents, --duration, --interval and --procs must be positive");
 
 async function token(): Promise<string> {
   if (opt.token) return opt.token;
@@ -49,152 +68,110 @@ async function token(): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-interface Sim {
-  deviceId: string;
-  key: Buffer;
-  ws?: WebSocket;
-  seq: number;
-  sent: Map<number, number>;
-}
-
-const rtts: number[] = [];
-const counters = { enrolled: 0, connected: 0, closed: 0, sent: 0, acked: 0, stored: 0, errors: 0, commands: 0 };
-let measuring = false;
-
-async function enrollAll(t: string): Promise<Sim[]> {
-  const sims: Sim[] = [];
-  const queue = Array.from({ length: agents }, (_, i) => i);
+async function enrollAll(t: string): Promise<WorkerPlan["sims"]> {
+  const sims: WorkerPlan["sims"] = [];
+  let next = 0;
   const worker = async () => {
-    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+    for (let i = next++; i < agents; i = next++) {
+      const hostname = `sim-${String(i).padStart(5, "0")}`;
       const res = await fetch(`${server}/api/agent/v1/enroll`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ token: t, agentVersion: "loadgen", facts: facts(`sim-${String(i).padStart(5, "0")}`), tags: ["loadgen"] }),
+        body: JSON.stringify({ token: t, agentVersion: "loadgen", facts: facts(hostname), tags: ["loadgen"] }),
       });
       if (!res.ok) throw new Error(`enroll ${i} failed: ${res.status} ${await res.text()}`);
       const body = (await res.json()) as { deviceId: string; secret: string };
-      sims.push({ deviceId: body.deviceId, key: signingKey(body.secret), seq: 0, sent: new Map() });
-      counters.enrolled++;
+      sims.push({ deviceId: body.deviceId, secret: body.secret, hostname });
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
   return sims;
 }
 
-function connect(sim: Sim): Promise<void> {
-  const ts = Date.now();
-  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
-  const sig = signBody(sim.key, ts, socketChallenge(sim.deviceId, nonce));
-  const ws = new WebSocket(`${server.replace(/^http/, "ws")}/api/agent/v1/ws?device=${sim.deviceId}&ts=${ts}&nonce=${nonce}&sig=${sig}`);
-  sim.ws = ws;
-  return new Promise((resolve) => {
-    ws.addEventListener("open", () => {
-      counters.connected++;
-      ws.send(
-        JSON.stringify({
-          v: 1,
-          id: crypto.randomUUID(),
-          type: "hello",
-          data: { agentVersion: "loadgen", facts: facts(`sim-${sim.deviceId.slice(-6)}`) },
-        }),
-      );
-      resolve();
-    });
-    ws.addEventListener("message", (e) => {
-      const f = JSON.parse(String(e.data)) as { type: string; data: { seq: number; stored: boolean } };
-      if (f.type === "ack") {
-        const at = sim.sent.get(f.data.seq);
-        sim.sent.delete(f.data.seq);
-        if (at !== undefined && measuring) {
-          rtts.push(performance.now() - at);
-          counters.acked++;
-          if (f.data.stored) counters.stored++;
-        }
-      } else if (f.type === "command") {
-        // a simulated agent runs nothing: it reports the command done at once
-        const { commandId } = f.data as unknown as { commandId: string };
-        counters.commands++;
-        sim.ws?.send(
-          JSON.stringify({
-            v: 1,
-            id: crypto.randomUUID(),
-            type: "command_update",
-            data: { commandId, status: "succeeded", exitCode: 0, stdout: "ok\n" },
-          }),
-        );
-      } else if (f.type === "error") counters.errors++;
-    });
-    ws.addEventListener("close", () => {
-      counters.closed++;
-      resolve();
-    });
-  });
-}
-
-function send(sim: Sim): void {
-  if (sim.ws?.readyState !== WebSocket.OPEN) return;
-  sim.seq++;
-  sim.sent.set(sim.seq, performance.now());
-  if (measuring) counters.sent++;
-  sim.ws.send(
-    JSON.stringify({
-      v: 1,
-      id: String(sim.seq),
-      type: "telemetry",
-      data: { seq: sim.seq, samples: [sample(new Date(), Math.random() * 100)] },
-    }),
-  );
-}
-
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const round = (n: number) => Number(n.toFixed(2));
+function summary(rtts: number[]) {
+  const sorted = [...rtts].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    p50: round(pct(sorted, 50)),
+    p90: round(pct(sorted, 90)),
+    p99: round(pct(sorted, 99)),
+    max: round(sorted.at(-1) ?? Number.NaN),
+  };
+}
 
 const t = await token();
 const t0 = performance.now();
 const sims = await enrollAll(t);
 const enrollS = (performance.now() - t0) / 1000;
-// connect over the ramp, then each sim sends on its own phase of the interval
-const perBatch = Math.max(1, Math.ceil(agents / (rampS * 10)));
-for (let i = 0; i < sims.length; i += perBatch) {
-  await Promise.all(sims.slice(i, i + perBatch).map(connect));
-  await Bun.sleep(100);
-}
-const timers = sims.map((sim, i) => {
-  const phase = (i / sims.length) * intervalS * 1000;
-  return setTimeout(() => {
-    send(sim);
-    (sim as Sim & { timer?: Timer }).timer = setInterval(() => send(sim), intervalS * 1000);
-  }, phase);
-});
-await Bun.sleep(intervalS * 1000); // warm-up: every sim has sent once
-measuring = true;
-const m0 = performance.now();
-await Bun.sleep(durationS * 1000);
-measuring = false;
-const elapsed = (performance.now() - m0) / 1000;
-for (const t of timers) clearTimeout(t);
-for (const s of sims) clearInterval((s as Sim & { timer?: Timer }).timer);
-await Bun.sleep(500);
-for (const s of sims) s.ws?.close();
 
-rtts.sort((a, b) => a - b);
+const startAt = Date.now() + 1000;
+const stopAt = startAt + (rampS + intervalS + durationS) * 1000;
+const workers = Array.from({ length: procs }, (_, p) => {
+  const plan: WorkerPlan = {
+    servers,
+    sims: sims.filter((_, i) => i % procs === p),
+    intervalS,
+    startAt,
+    rampS,
+    stopAt,
+    reconnect: opt.reconnect,
+  };
+  const proc = Bun.spawn(["bun", new URL("./loadgen-worker.ts", import.meta.url).pathname], {
+    stdin: new Blob([JSON.stringify(plan)]),
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  return new Response(proc.stdout).text().then((out) => JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as WorkerResult);
+});
+const results = await Promise.all(workers);
+
+const all = results.flatMap((r) => r.rtts);
+const welcomes = results.flatMap((r) => r.welcomes).sort((a, b) => a - b);
+// the connect phase ends one interval after the last first welcome (every agent's first batch and status flip)
+const firstWelcomes = welcomes.slice(0, agents);
+const connectEnd = (firstWelcomes.at(-1) ?? startAt) + intervalS * 1000;
+const sum = (k: keyof Omit<WorkerResult, "rtts" | "ackedMarks" | "welcomes" | "closes">) => results.reduce((n, r) => n + r[k], 0);
+// p50/p99 per 10 s of the run, to see where time goes
+const buckets = new Map<number, number[]>();
+for (const [at, rtt] of all) {
+  const b = Math.floor((at - startAt) / 10_000) * 10;
+  const list = buckets.get(b) ?? [];
+  list.push(rtt);
+  buckets.set(b, list);
+}
+const elapsed = (stopAt - startAt) / 1000;
 const result = {
   agents,
+  processes: procs,
+  servers: servers.length,
   intervalS,
   durationS: Math.round(elapsed),
-  enrollSeconds: Number(enrollS.toFixed(1)),
-  connected: counters.connected,
-  disconnectedDuringRun: counters.closed,
-  batchesSent: counters.sent,
-  acked: counters.acked,
-  storedRowsPerSecond: Math.round(counters.stored / elapsed),
-  rttMs: {
-    p50: Number(pct(rtts, 50).toFixed(2)),
-    p90: Number(pct(rtts, 90).toFixed(2)),
-    p99: Number(pct(rtts, 99).toFixed(2)),
-    max: Number((rtts.at(-1) ?? Number.NaN).toFixed(2)),
-  },
-  errors: counters.errors,
-  commandsAnswered: counters.commands,
+  enrollSeconds: round(enrollS),
+  connected: sum("connected"),
+  refused: sum("refused"),
+  disconnectedDuringRun: sum("closed"),
+  closes: results.reduce<Record<string, number>>((all, r) => {
+    for (const [k, n] of Object.entries(r.closes)) all[k] = (all[k] ?? 0) + n;
+    return all;
+  }, {}),
+  allWelcomedAfterS: firstWelcomes.length >= agents ? round(((firstWelcomes.at(-1) ?? 0) - startAt) / 1000) : null,
+  batchesSent: sum("sent"),
+  acked: sum("acked"),
+  storedRowsPerSecond: Math.round(sum("stored") / elapsed),
+  rttMs: summary(all.map(([, r]) => r)),
+  connectPhaseRttMs: summary(all.filter(([at]) => at < connectEnd).map(([, r]) => r)),
+  steadyRttMs: summary(all.filter(([at]) => at >= connectEnd).map(([, r]) => r)),
+  per10s: [...buckets].sort((a, b) => a[0] - b[0]).map(([s, r]) => ({ fromS: s, ...summary(r) })),
+  errors: sum("errors"),
+  commandsAnswered: sum("commands"),
 };
+if (opt.raw) {
+  await Bun.write(
+    opt.raw,
+    JSON.stringify({ startAt, rtts: all, ackedMarks: Object.assign({}, ...results.map((r) => r.ackedMarks)) as Record<string, number> }),
+  );
+}
 console.log(opt.json ? JSON.stringify(result) : result);
 process.exit(0);

@@ -1,4 +1,5 @@
 import type { Engine, Sql } from "../db/index.ts";
+import type { Arrivals } from "./agents/arrivals.ts";
 import type { AgentHub } from "./agents/hub.ts";
 import type { CommandDispatcher } from "./commands/service.ts";
 import type { Config } from "./config.ts";
@@ -22,6 +23,8 @@ export interface Services {
   bus: EventBus;
   live: LiveHub;
   agents: AgentHub;
+  /** First-contact work of agent sockets (held, hello facts, released), batched off the telemetry path. */
+  arrivals: Arrivals;
   ingest: Ingestor;
   status: StatusEngine;
   commands: CommandDispatcher;

@@ -6,6 +6,9 @@ import { writeLocalEnrollToken } from "./enrollment/local.ts";
 import { createServices } from "./services.ts";
 import { VERSION } from "./version.ts";
 
+/** How long requests and sockets in flight may take to finish at shutdown before they are cut, ms. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
 /** Starts SENTpulse: configuration, database (embedded when no URL), first admin, HTTP server. */
 export async function startServer(overrides: Parameters<typeof loadConfig>[0] = {}) {
   const config = loadConfig(overrides);
@@ -35,8 +38,16 @@ export async function startServer(overrides: Parameters<typeof loadConfig>[0] = 
     app,
     port,
     services,
+    /**
+     * Stops in order: no new connection is accepted; jobs stop and agent sockets close (1012, naming
+     * the reconnect window); requests and sockets in flight get a short grace, then the rest are cut;
+     * everything queued is written (telemetry, arrivals, status, rules, reactions, outbox); then the
+     * database closes. Nothing is written to a closed pool, so nothing is lost and nothing logs an error.
+     */
     async stop() {
+      const closed = app.server?.stop(false);
       services.beginShutdown();
+      await Promise.race([closed, Bun.sleep(SHUTDOWN_GRACE_MS)]);
       await app.stop(true);
       await services.shutdown();
     },

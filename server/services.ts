@@ -1,10 +1,12 @@
 import { hostname } from "node:os";
 import { type Database, openDatabase } from "../db/index.ts";
 import { dueEscalations } from "./alerts/store.ts";
+import { SocketAdmission } from "./agents/admission.ts";
+import { Arrivals } from "./agents/arrivals.ts";
 import { AgentHub } from "./agents/hub.ts";
 import { automationReactions } from "./automation/reactions.ts";
 import { Automation } from "./automation/service.ts";
-import { rotateDueSecrets } from "./agents/rotation.ts";
+import { rotateDueSecrets, rotateSecret } from "./agents/rotation.ts";
 import { applyAuditRetention } from "./audit/retention.ts";
 import { deleteExpiredSessions } from "./auth/store.ts";
 import { CommandDispatcher } from "./commands/service.ts";
@@ -16,6 +18,7 @@ import { GroupEngine } from "./groups/engine.ts";
 import { groupReactions } from "./groups/reactions.ts";
 import { LiveHub } from "./live/hub.ts";
 import { liveReactions } from "./live/reactions.ts";
+import { raiseFileLimit } from "./lib/rlimit.ts";
 import { log } from "./log.ts";
 import { SecretBox, loadSecretKey } from "./notifications/crypto.ts";
 import { notificationReactions } from "./notifications/reactions.ts";
@@ -32,9 +35,13 @@ import { TerminalHub } from "./terminal/sessions.ts";
 
 export interface Running extends Services {
   db: Database;
-  /** Stops background work and per-socket bookkeeping before the HTTP server closes its sockets. */
+  /** Stops background work and closes agent sockets (1012, naming the reconnect window) before the HTTP server closes the rest. */
   beginShutdown(): void;
-  /** Stops jobs, closes agent sockets, writes queued telemetry, releases this node, closes the database. */
+  /**
+   * After the HTTP server stopped: waits until queued telemetry, socket arrivals, status batches, rule
+   * evaluation, reactions, notifications and jobs are all written (looping while one starts another),
+   * releases this node, then closes the database. Nothing runs against a closed pool.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -56,6 +63,17 @@ export async function createServices(config: Config): Promise<Running> {
     telemetryIntervalS: config.telemetryIntervalS,
     beaconIntervalS: config.beaconIntervalS,
   }));
+  const files = raiseFileLimit();
+  if (files) {
+    agents.admission = new SocketAdmission(files.soft, () => agents.size);
+    const capacity = (agents.admission as SocketAdmission).capacity;
+    log("info", "open-file limit", { soft: files.soft, hard: files.hard, softAtStart: files.before, agentSocketsAtMost: capacity });
+    if (capacity < 50_000)
+      log(
+        "warn",
+        `open-file limit ${files.soft} (hard ${files.hard}): this node holds at most ~${capacity} agent sockets; raise LimitNOFILE / ulimit -n for more`,
+      );
+  }
   const live = new LiveHub((deviceId, watched) => agents.setLive(deviceId, watched));
   const jobs = telemetryJobs(db.sql, db.engine);
   const secrets = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
@@ -71,6 +89,15 @@ export async function createServices(config: Config): Promise<Running> {
     bus,
   );
   const commands = new CommandDispatcher(db.sql, agents, live, bus);
+  const arrivals = new Arrivals({
+    sql: db.sql,
+    nodeId,
+    bus,
+    agents,
+    commands,
+    status,
+    rotate: (deviceId) => void rotateSecret({ sql: db.sql, agents }, deviceId),
+  });
   const terminals = new TerminalHub(db.sql, agents, config.terminalIdleS);
   const automation = new Automation(db.sql, notifier, commands);
   const scheduler = new Scheduler(db.sql, commands, bus, config.schedulerIntervalMs);
@@ -91,6 +118,7 @@ export async function createServices(config: Config): Promise<Running> {
     bus,
     live,
     agents,
+    arrivals,
     ingest,
     status,
     commands,
@@ -100,22 +128,28 @@ export async function createServices(config: Config): Promise<Running> {
     secrets,
   };
 
+  /** Periodic jobs in flight, awaited at shutdown. */
+  const jobsRunning = new Set<Promise<void>>();
   const every = (ms: number, name: string, fn: () => Promise<unknown>) => {
     let busy = false;
-    const run = async () => {
+    const run = () => {
       if (busy) return;
       busy = true;
-      try {
-        await fn();
-      } catch (err) {
-        log("error", `${name} failed`, {
-          error: err instanceof Error ? err.message : String(err),
-        });
-      } finally {
-        busy = false;
-      }
+      const p = (async () => {
+        try {
+          await fn();
+        } catch (err) {
+          log("error", `${name} failed`, {
+            error: err instanceof Error ? err.message : String(err),
+          });
+        } finally {
+          busy = false;
+        }
+      })();
+      jobsRunning.add(p);
+      void p.finally(() => jobsRunning.delete(p));
     };
-    void run();
+    run();
     return setInterval(run, ms);
   };
   await jobs.run();
@@ -141,14 +175,31 @@ export async function createServices(config: Config): Promise<Running> {
     }),
   ];
 
+  let shuttingDown = false;
   function beginShutdown() {
+    if (shuttingDown) return;
+    shuttingDown = true;
     for (const t of timers) clearInterval(t);
     status.stop();
     notifier.stop();
     scheduler.stop();
     checks.stop();
     terminals.stop();
-    agents.closeAll(1012, "server restarting");
+    agents.closeAll();
+  }
+
+  /** One pass over everything that may still write; true when it found nothing running or queued. */
+  async function quiet(): Promise<boolean> {
+    const rulesBefore = rules.idle();
+    const busy = ingest.queued > 0 || jobsRunning.size > 0;
+    await ingest.drain();
+    await arrivals.settled();
+    await status.idle();
+    await rulesBefore;
+    await bus.settled();
+    await notifier.idle();
+    await Promise.all(jobsRunning);
+    return !busy && rules.idle() === rulesBefore && ingest.queued === 0;
   }
 
   return {
@@ -157,11 +208,11 @@ export async function createServices(config: Config): Promise<Running> {
     beginShutdown,
     async shutdown() {
       beginShutdown();
-      await ingest.drain();
-      await rules.idle();
-      await bus.settled();
+      // reactions start reactions (stored telemetry → rules → alerts → notifications): settle until a pass finds nothing
+      for (let pass = 0; pass < 20 && !(await quiet()); pass++);
       await releaseNode(db.sql, nodeId).catch((err) => log("warn", "could not release node", { error: String(err) }));
       await db.close();
+      log("info", "shutdown complete", { node: nodeId });
     },
   };
 }

@@ -1,8 +1,22 @@
 /**
- * Exponential backoff with full jitter: attempt n waits a random time in [base, min(cap, base·2ⁿ)],
- * so thousands of agents cut off together do not come back together.
+ * Exponential backoff with full jitter: attempt n waits a random time in [base, min(cap, base·2ⁿ⁺¹)],
+ * so thousands of agents cut off together do not come back together (attempt 0 is jittered too).
  */
 export function backoffMs(attempt: number, baseMs = 1000, capMs = 60_000, random = Math.random): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt + 1, 20));
   return Math.round(baseMs + random() * (ceiling - baseMs));
+}
+
+/** Longest reconnect window an agent accepts from a server, seconds (a bad value cannot park it for long). */
+export const MAX_RECONNECT_WINDOW_S = 600;
+
+/**
+ * The first reconnect after a socket that was up is lost: a uniform random time in
+ * [base, max(base, window)], where the window (seconds) is what the server named for its fleet size,
+ * so a whole fleet cut off at once (a server restart) comes back spread over it rather than in one
+ * burst. Later failed attempts use `backoffMs`.
+ */
+export function reconnectDelayMs(windowS: number, baseMs = 1000, random = Math.random): number {
+  const windowMs = Math.min(MAX_RECONNECT_WINDOW_S, Math.max(0, Number.isFinite(windowS) ? windowS : 0)) * 1000;
+  return Math.round(baseMs + random() * Math.max(0, windowMs - baseMs));
 }

@@ -18,7 +18,7 @@ import { type AgentConfig, saveAgentConfig } from "../config.ts";
 import { agentLog } from "../log.ts";
 import type { Collector } from "../platform/types.ts";
 import { parseServerFrame } from "../wire.ts";
-import { backoffMs } from "./backoff.ts";
+import { backoffMs, reconnectDelayMs } from "./backoff.ts";
 import { BeaconError, sendBeacon } from "./beacon.ts";
 import type { Spool } from "./spool.ts";
 
@@ -26,6 +26,8 @@ import type { Spool } from "./spool.ts";
 const SEND_WINDOW = 16;
 /** Batches per beacon, at most. */
 const BEACON_BATCHES = 20;
+/** Reconnect window until a server names one (a crash sends no close frame): 10,000 agents at 1,000/s. */
+const DEFAULT_RECONNECT_WINDOW_S = 10;
 const DEFAULT_SETTINGS: AgentSettings = { telemetryIntervalS: 30, beaconIntervalS: 60, liveIntervalS: null };
 
 export interface PulseOptions {
@@ -61,6 +63,8 @@ export class Pulse {
   private stopped = false;
   private attempt = 0;
   private holdUntil = 0;
+  /** Seconds to spread a reconnect over after a lost socket; the server names it when it restarts. */
+  private reconnectWindowS = DEFAULT_RECONNECT_WINDOW_S;
   private lastSentSeq = 0;
   private inFlight = 0;
   private sampleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -190,8 +194,16 @@ export class Pulse {
         this.holdUntil = Date.now() + retry * 1000;
       } catch {}
     }
+    if (code === 1012) {
+      // the server is restarting and names the window its fleet should spread its reconnects over
+      try {
+        this.reconnectWindowS = Number(JSON.parse(reason).reconnectWindowS) || this.reconnectWindowS;
+      } catch {}
+    }
     if (wasConnected) agentLog("warn", "socket closed; using beacons", { code });
-    const wait = Math.max(backoffMs(this.attempt++), this.holdUntil - Date.now());
+    // the first attempt after a lost socket lands anywhere in the window; failed ones back off
+    const delay = wasConnected ? reconnectDelayMs(this.reconnectWindowS) : backoffMs(this.attempt++);
+    const wait = Math.max(delay, this.holdUntil - Date.now());
     this.reconnectTimer = setTimeout(() => this.connect(), wait);
     if (wasConnected) this.scheduleBeacon(Math.min(5000, this.settings.beaconIntervalS * 1000));
   }

@@ -3,7 +3,6 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sample } from "../../server/testing/fixtures.ts";
-import { backoffMs } from "./backoff.ts";
 import { Spool } from "./spool.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "sentpulse-spool-"));
@@ -62,15 +61,5 @@ describe("spool", () => {
     const s = new Spool(dir());
     s.raiseSeqAbove(500);
     expect(s.takeSeq()).toBe(501);
-  });
-});
-
-describe("backoff", () => {
-  test("grows exponentially, is capped, and is jittered", () => {
-    expect(backoffMs(0, 1000, 60_000, () => 0)).toBe(1000);
-    expect(backoffMs(3, 1000, 60_000, () => 1)).toBe(8000);
-    expect(backoffMs(30, 1000, 60_000, () => 1)).toBe(60_000);
-    const spread = new Set(Array.from({ length: 50 }, () => backoffMs(5)));
-    expect(spread.size).toBeGreaterThan(10);
   });
 });

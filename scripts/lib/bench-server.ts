@@ -7,10 +7,11 @@ export const BENCH_ADMIN = { SENTPULSE_ADMIN_EMAIL: "bench@example.com", SENTPUL
 
 /**
  * A server process of its own for a benchmark: fresh data directory (embedded PostgreSQL),
- * loopback port, an admin signed in. `stop()` ends it and removes the data.
+ * loopback port, an admin signed in. `stop()` ends it and removes the data. `port` reuses a port
+ * (a restart), `logFile` receives its log instead of the console.
  */
-export async function startBenchServer(env: Record<string, string> = {}) {
-  const port = freePort();
+export async function startBenchServer(env: Record<string, string> = {}, o: { port?: number; logFile?: string } = {}) {
+  const port = o.port ?? freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "sentpulse-bench-"));
   const proc = Bun.spawn(["bun", "server/main.ts"], {
     env: {
@@ -23,7 +24,7 @@ export async function startBenchServer(env: Record<string, string> = {}) {
       ...env,
     },
     stdout: "ignore",
-    stderr: "inherit",
+    stderr: o.logFile ? Bun.file(o.logFile) : "inherit",
   });
   const base = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -42,7 +43,7 @@ export async function startBenchServer(env: Record<string, string> = {}) {
       body: JSON.stringify({ email: BENCH_ADMIN.SENTPULSE_ADMIN_EMAIL, password: BENCH_ADMIN.SENTPULSE_ADMIN_PASSWORD }),
     });
     const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-    return { base, port, pid: proc.pid, cookie, stop };
+    return { base, port, pid: proc.pid, cookie, stop, exited: proc.exited };
   } catch (err) {
     await stop();
     throw err;

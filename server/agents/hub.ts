@@ -17,6 +17,11 @@ interface PendingCall {
 const MAX_PENDING_CALLS = 64;
 /** Most devices held back from reconnecting at once. */
 const MAX_HOLDS = 100_000;
+/** Reconnects per second a fleet is spread to after a restart (handshakes, welcomes and first batches). */
+const RECONNECTS_PER_S = 500;
+/** Bounds of the reconnect window named to agents, seconds. */
+const MIN_RECONNECT_WINDOW_S = 5;
+const MAX_RECONNECT_WINDOW_S = 300;
 
 /**
  * The agents connected to this node: send frames, make calls that resolve to
@@ -30,6 +35,9 @@ export class AgentHub {
 
   /** Server-side time from a telemetry frame's arrival to its ack (after commit), ms. */
   readonly telemetryLatency = new Histogram();
+
+  /** Whether a new agent socket may open (0) or how many seconds it should wait; set from the open-file limit in services.ts. */
+  admission: { admit(): number } = { admit: () => 0 };
 
   constructor(private readonly baseSettings: () => Omit<AgentSettings, "liveIntervalS">) {}
 
@@ -134,12 +142,25 @@ export class AgentHub {
     return Math.max(0, left);
   }
 
+  /**
+   * Seconds over which agents cut off together should spread their reconnects: the fleet this node
+   * holds at `RECONNECTS_PER_S`, within bounds. Told to agents when the server restarts.
+   */
+  reconnectWindowS(): number {
+    return Math.min(MAX_RECONNECT_WINDOW_S, Math.max(MIN_RECONNECT_WINDOW_S, Math.ceil(this.connections.size / RECONNECTS_PER_S)));
+  }
+
   /** True once the node is shutting down: sockets close in bulk and `releaseNode` clears them. */
   closing = false;
 
-  closeAll(code: number, reason: string): void {
+  /**
+   * Closes every agent socket with 1012 (service restart); the reason names the reconnect window
+   * (`{"reconnectWindowS":n}`), so the fleet comes back spread over it rather than at once.
+   */
+  closeAll(): void {
     this.closing = true;
-    for (const c of this.connections.values()) c.close(code, reason);
+    const reason = JSON.stringify({ reconnectWindowS: this.reconnectWindowS() });
+    for (const c of this.connections.values()) c.close(1012, reason);
   }
 
   private pruneHolds(): void {

@@ -31,7 +31,7 @@ const VERIFY_ERRORS = {
 
 /** The agent-facing endpoints: enrollment, the pulse socket and the signed beacon. */
 export function agentRoutes(
-  s: Pick<Services, "agents" | "bus" | "commands" | "config" | "ingest" | "live" | "nodeId" | "sql" | "status" | "terminals">,
+  s: Pick<Services, "agents" | "arrivals" | "commands" | "config" | "ingest" | "live" | "sql" | "status" | "terminals">,
 ) {
   const enrollFailures = new RateLimiter(20, 10 * 60_000);
   return new Elysia({ prefix: "/api/agent/v1" })

@@ -1,9 +1,6 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
 import type { Services } from "../context.ts";
-import { ackedSeq } from "../devices/contact.store.ts";
-import { setSocketNode } from "../devices/status.store.ts";
-import { updateFacts } from "../devices/store.ts";
 import { AppError, Unauthorized } from "../errors.ts";
 import { log } from "../log.ts";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "../protocol/constants.ts";
@@ -11,7 +8,6 @@ import { AgentFrame, MAX_FRAME_BYTES, serverFrame as frame } from "../protocol/f
 import { socketChallenge } from "../protocol/signing.ts";
 import { IngestBusy } from "../telemetry/ingest.ts";
 import { verifyDevice } from "./credentials.ts";
-import { rotateSecret } from "./rotation.ts";
 import type { AgentConnection } from "./hub.ts";
 
 const Handshake = type({
@@ -51,14 +47,26 @@ interface SocketState {
  * upgrade, so a bad one gets 400/401 and no socket. Then hello → welcome, telemetry → ack after
  * commit, results of server calls, and a secret rotation when one is due.
  */
-export function agentSocket(
-  s: Pick<Services, "agents" | "bus" | "commands" | "config" | "ingest" | "nodeId" | "sql" | "status" | "terminals">,
-) {
+export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands" | "config" | "ingest" | "sql" | "status" | "terminals">) {
   const states = new Map<string, SocketState>();
 
   return new Elysia()
     .guard({ query: Handshake })
-    .resolve(async ({ query }) => {
+    .resolve(async ({ query, set }) => {
+      // near the open-file limit: refused before any work, and the connection closed at once
+      const wait = s.agents.admission.admit();
+      if (wait > 0) {
+        set.headers["retry-after"] = String(wait);
+        set.headers.connection = "close";
+        throw new AppError(
+          503,
+          "SERVER_FULL",
+          `this server holds as many agent sockets as its open-file limit allows; retry in ${wait} s`,
+          {
+            retryAfterSeconds: wait,
+          },
+        );
+      }
       const version = query.v === undefined ? 1 : Number(query.v);
       if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version))
         throw new AppError(
@@ -70,6 +78,7 @@ export function agentSocket(
           },
         );
       const held = s.agents.heldFor(query.device);
+      if (held > 0) set.headers["retry-after"] = String(held);
       if (held > 0)
         throw new AppError(503, "RETRY_LATER", `reconnect in ${held} s`, {
           retryAfterSeconds: held,
@@ -95,7 +104,7 @@ export function agentSocket(
         description:
           '`sig` is the hex HMAC-SHA256, keyed with SHA-256 of the device secret, of `ts + ".ws:" + device + ":" + nonce`. ' +
           "`v` is the agent's protocol version (absent: 1). " +
-          "Refused before the upgrade with 401 (bad or replayed handshake), 426 (`PROTOCOL_UNSUPPORTED`, `details.supported` lists the versions) or 503 (`RETRY_LATER`). " +
+          "Refused before the upgrade with 401 (bad or replayed handshake), 426 (`PROTOCOL_UNSUPPORTED`, `details.supported` lists the versions) or 503 with `Retry-After` (`RETRY_LATER`: held back; `SERVER_FULL`: the node is at its open-file limit). " +
           "Frames are `{ v, id, type, data }` JSON (server/protocol/frames.ts).",
         tags: ["agent"],
       },
@@ -109,7 +118,8 @@ export function agentSocket(
         };
         states.set(ws.id, { conn, badFrames: 0, statusChecked: false });
         s.agents.add(conn);
-        await setSocketNode(s.sql, device.id, s.nodeId);
+        // recorded with the other sockets of this moment (one statement per batch, not per socket)
+        const ackedSeq = await s.arrivals.open(device.id);
         conn.send(
           frame({
             type: "welcome",
@@ -117,7 +127,7 @@ export function agentSocket(
               deviceId: device.id,
               serverTime: new Date().toISOString(),
               settings: s.agents.settingsFor(device.id),
-              ackedSeq: await ackedSeq(s.sql, device.id),
+              ackedSeq,
             },
           }),
         );
@@ -143,13 +153,10 @@ export function agentSocket(
         const device = ws.data.device;
         try {
           switch (parsed.type) {
-            case "hello": {
-              await updateFacts(s.sql, device.id, parsed.data.agentVersion, parsed.data.facts);
-              s.bus.publish("device.changed", { deviceIds: [device.id] });
-              if (device.rotationDue) void rotateSecret(s, device.id);
-              await s.commands.deliverPending(device.id);
+            case "hello":
+              // facts, pending commands and a due rotation follow with the next batch of arrivals
+              s.arrivals.hello(device.id, parsed.data.agentVersion, parsed.data.facts, device.rotationDue);
               break;
-            }
             case "telemetry": {
               const t0 = performance.now();
               const r = await s.ingest.submit(device.id, device.organizationId, parsed.data);
@@ -202,22 +209,12 @@ export function agentSocket(
           if (parsed.type === "telemetry") ws.close(1013, "try again later");
         }
       },
-      async close(ws) {
+      close(ws) {
         const st = states.get(ws.id);
         if (!st) return;
         states.delete(ws.id);
         if (s.agents.remove(st.conn)) s.terminals.agentGone(st.conn.deviceId);
-        if (!s.agents.closing && !s.agents.get(st.conn.deviceId)) {
-          try {
-            await setSocketNode(s.sql, st.conn.deviceId, null, s.nodeId);
-          } catch (err) {
-            log("error", "could not release socket", {
-              deviceId: st.conn.deviceId,
-              error: String(err),
-            });
-          }
-          await s.status.touch(st.conn.deviceId);
-        }
+        if (!s.agents.closing && !s.agents.get(st.conn.deviceId)) s.arrivals.close(st.conn.deviceId);
       },
     });
 }

@@ -20,10 +20,10 @@ export interface StatusWindows {
 
 /**
  * Recomputes device status from facts in the database (socket held by a live node, telemetry age,
- * last contact) and writes the changes; rows another sweep holds are skipped. With `deviceId`,
- * only that device is looked at.
+ * last contact) and writes the changes; rows another sweep holds are skipped. With `deviceIds`,
+ * only those devices are looked at.
  */
-export async function updateStatuses(sql: Sql, w: StatusWindows, deviceId?: string): Promise<StatusChange[]> {
+export async function updateStatuses(sql: Sql, w: StatusWindows, deviceIds?: string[]): Promise<StatusChange[]> {
   return sql<StatusChange[]>`
     with computed as (
       select d.id,
@@ -34,7 +34,7 @@ export async function updateStatuses(sql: Sql, w: StatusWindows, deviceId?: stri
         end as status
       from devices d
       left join server_nodes n on n.id = d.ws_node and n.heartbeat_at > now() - make_interval(secs => ${w.nodeStaleS})
-      ${deviceId ? sql`where d.id = ${deviceId}` : sql``}
+      ${deviceIds ? sql`where d.id = any(${deviceIds}::uuid[])` : sql``}
     ), locked as (
       select d.id, d.status as previous from devices d join computed c on c.id = d.id
       where d.status <> c.status for update of d skip locked
@@ -49,6 +49,22 @@ export async function updateStatuses(sql: Sql, w: StatusWindows, deviceId?: stri
 export async function setSocketNode(sql: Sql, deviceId: string, nodeId: string | null, onlyIfNode?: string): Promise<void> {
   if (nodeId) await sql`update devices set ws_node = ${nodeId}, last_seen_at = now() where id = ${deviceId}`;
   else await sql`update devices set ws_node = null where id = ${deviceId} and ws_node = ${onlyIfNode ?? null}`;
+}
+
+/**
+ * Sockets just opened on this node, in one statement: each device's socket is held here and counts
+ * as contact; returns each device's last stored batch sequence (for its welcome).
+ */
+export async function holdSockets(sql: Sql, deviceIds: string[], nodeId: string): Promise<Map<string, number>> {
+  const rows = await sql<{ id: string; seq: string }[]>`
+    update devices set ws_node = ${nodeId}, last_seen_at = now() where id = any(${deviceIds}::uuid[])
+    returning id, last_batch_seq as seq`;
+  return new Map(rows.map((r) => [r.id, Number(r.seq)]));
+}
+
+/** Sockets closed on this node, in one statement: released where this node still holds them. */
+export async function releaseSocketsOf(sql: Sql, deviceIds: string[], nodeId: string): Promise<void> {
+  await sql`update devices set ws_node = null where id = any(${deviceIds}::uuid[]) and ws_node = ${nodeId}`;
 }
 
 /** The node is going away: no device's socket is held by it any more. */

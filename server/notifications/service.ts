@@ -38,6 +38,9 @@ export async function deliver(type: ChannelType, config: Record<string, unknown>
 export class Notifier {
   private timer: ReturnType<typeof setInterval> | undefined;
   private busy = false;
+  private stopped = false;
+  /** The delivery pass in flight, awaited by `idle()` (shutdown). */
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly sql: Sql,
@@ -51,19 +54,30 @@ export class Notifier {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
+  }
+
+  /** Resolves once the delivery pass in flight (if any) has finished; queued messages stay in the outbox for the next start. */
+  idle(): Promise<void> {
+    return this.running;
   }
 
   /** Queues a message for the given channels of an organization. */
   async notify(organizationId: string, channelIds: string[], alertId: string | null, event: string, message: Message): Promise<void> {
     await enqueue(this.sql, { organizationId, channelIds, alertId, event, payload: message });
-    void this.tick();
+    if (!this.stopped) void this.tick();
   }
 
   /** One pass over due deliveries (skipped while one runs). */
-  async tick(): Promise<void> {
-    if (this.busy) return;
+  tick(): Promise<void> {
+    if (this.busy) return this.running;
     this.busy = true;
+    this.running = this.deliverDue();
+    return this.running;
+  }
+
+  private async deliverDue(): Promise<void> {
     try {
       for (const d of await claimDue(this.sql, 20, 60)) {
         try {

@@ -5,15 +5,27 @@ import { log } from "../log.ts";
 import type { StatusWindows } from "../devices/status.store.ts";
 import { heartbeatNode, sweepStatus } from "./store.ts";
 
+/** Status changes logged one line each, at most, per sweep or batch; beyond, one summary line. */
+const MAX_LOGGED_CHANGES = 20;
+
 /**
  * Keeps device status current: a sweep every `intervalMs` catches silence (online → unresponsive
- * → offline), and `touch(deviceId)` re-evaluates one device at once on connect and disconnect.
+ * → offline), and `touch(deviceId)` re-evaluates a device soon after it connects, first stores
+ * telemetry or disconnects. Touches are gathered for `batchMs` and applied in one transaction, one
+ * batch after another, so a reconnect storm of thousands of devices costs a few statements a second
+ * rather than one transaction per device competing with telemetry commits.
  * Every change and every offline alert is pushed to the organization's dashboards.
  */
 export class StatusEngine {
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Devices touched since the open batch started, and the promise of that batch's commit. */
+  private batch: { ids: Set<string>; done: Promise<void> } | undefined;
+  /** Touch batches run one after another. */
+  private touchChain: Promise<void> = Promise.resolve();
+  /** Touch batches applied and devices in them, for /metrics and benchmarks. */
+  readonly touchStats = { batches: 0, devices: 0 };
 
   constructor(
     private readonly sql: Sql,
@@ -23,6 +35,7 @@ export class StatusEngine {
     /** Every batch of status changes goes out as `device.status` after it is written. */
     private readonly bus: EventBus,
     private readonly intervalMs = 2000,
+    private readonly batchMs = 200,
   ) {}
 
   start(): void {
@@ -51,28 +64,56 @@ export class StatusEngine {
     return this.running;
   }
 
-  /** Re-evaluates one device now. */
-  async touch(deviceId: string): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Re-evaluates a device in the next batch (within `batchMs`); resolves once that batch is written.
+   * Never rejects: a failed batch is logged.
+   */
+  touch(deviceId: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (!this.batch) {
+      const ids = new Set<string>();
+      const done = new Promise<void>((resolve) => {
+        setTimeout(() => {
+          this.batch = undefined;
+          this.touchChain = this.touchChain.then(() => this.applyBatch([...ids])).then(resolve);
+        }, this.batchMs);
+      });
+      this.batch = { ids, done };
+    }
+    this.batch.ids.add(deviceId);
+    return this.batch.done;
+  }
+
+  /** Resolves once the open touch batch, those queued and a running sweep are written (shutdown). */
+  async idle(): Promise<void> {
+    await this.batch?.done;
+    await this.touchChain;
+    await this.running;
+  }
+
+  private async applyBatch(ids: string[]): Promise<void> {
+    this.touchStats.batches++;
+    this.touchStats.devices += ids.length;
     try {
-      await this.apply(deviceId);
+      await this.apply(ids);
     } catch (err) {
       log("error", "status update failed", {
-        deviceId,
+        devices: ids.length,
         error: err instanceof Error ? err.message : String(err),
       });
     }
   }
 
-  private async apply(deviceId?: string): Promise<void> {
-    const { changes, alerts } = await sweepStatus(this.sql, this.windows, deviceId);
+  private async apply(deviceIds?: string[]): Promise<void> {
+    const { changes, alerts } = await sweepStatus(this.sql, this.windows, deviceIds);
     const at = new Date().toISOString();
+    for (const c of changes.slice(0, MAX_LOGGED_CHANGES)) log("info", "device status", { deviceId: c.id, from: c.previous, to: c.status });
+    if (changes.length > MAX_LOGGED_CHANGES) {
+      const counts: Record<string, number> = {};
+      for (const c of changes) counts[`${c.previous}→${c.status}`] = (counts[`${c.previous}→${c.status}`] ?? 0) + 1;
+      log("info", "device status changes", { changes: changes.length, counts });
+    }
     for (const c of changes) {
-      log("info", "device status", {
-        deviceId: c.id,
-        from: c.previous,
-        to: c.status,
-      });
       this.live.publish(c.organizationId, {
         type: "device.status",
         deviceId: c.id,

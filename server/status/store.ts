@@ -8,17 +8,17 @@ export interface OfflineAlert extends AlertChange {
 
 /**
  * Recomputes device status, raises a critical `offline` alert for each device that went offline
- * and resolves it for each that came back — all in one transaction. With `deviceId`, only that
- * device is looked at.
+ * and resolves it for each that came back — all in one transaction. With `deviceIds`, only those
+ * devices are looked at.
  */
 export async function sweepStatus(
   sql: Sql,
   w: StatusWindows,
-  deviceId?: string,
+  deviceIds?: string[],
 ): Promise<{ changes: StatusChange[]; alerts: OfflineAlert[] }> {
   return sql.begin(async (t) => {
     const tx = t as unknown as Sql;
-    const changes = await updateStatuses(tx, w, deviceId);
+    const changes = await updateStatuses(tx, w, deviceIds);
     const wentOffline = changes.filter((c) => c.status === "offline");
     const cameBack = changes.filter((c) => c.previous === "offline");
     const alerts: OfflineAlert[] = [];

@@ -1,0 +1,36 @@
+import { describe, expect, test } from "bun:test";
+import { backoffMs, MAX_RECONNECT_WINDOW_S, reconnectDelayMs } from "./backoff.ts";
+
+describe("backoff", () => {
+  test("grows exponentially, is capped, and is jittered from the first attempt", () => {
+    expect(backoffMs(0, 1000, 60_000, () => 0)).toBe(1000);
+    expect(backoffMs(0, 1000, 60_000, () => 1)).toBe(2000);
+    expect(backoffMs(3, 1000, 60_000, () => 1)).toBe(16_000);
+    expect(backoffMs(30, 1000, 60_000, () => 1)).toBe(60_000);
+    expect(new Set(Array.from({ length: 50 }, () => backoffMs(0))).size).toBeGreaterThan(10);
+    expect(new Set(Array.from({ length: 50 }, () => backoffMs(5))).size).toBeGreaterThan(10);
+  });
+});
+
+describe("reconnect window", () => {
+  test("a lost socket comes back at a uniform time within the window the server named", () => {
+    expect(reconnectDelayMs(20, 1000, () => 0)).toBe(1000);
+    expect(reconnectDelayMs(20, 1000, () => 1)).toBe(20_000);
+    expect(reconnectDelayMs(20, 1000, () => 0.5)).toBe(10_500);
+    // 10,000 agents over a 20 s window: about 500 per second, no second with more than twice that
+    const perSecond = new Map<number, number>();
+    for (let i = 0; i < 10_000; i++) {
+      const s = Math.floor(reconnectDelayMs(20) / 1000);
+      perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
+    }
+    expect(Math.max(...perSecond.values())).toBeLessThan(1000);
+    expect(Math.max(...perSecond.keys())).toBeLessThanOrEqual(20);
+  });
+
+  test("no window (an old server) or a bad one: the base delay, and never beyond the cap", () => {
+    expect(reconnectDelayMs(0, 1000, () => 1)).toBe(1000);
+    expect(reconnectDelayMs(Number.NaN, 1000, () => 1)).toBe(1000);
+    expect(reconnectDelayMs(-5, 1000, () => 1)).toBe(1000);
+    expect(reconnectDelayMs(1e9, 1000, () => 1)).toBe(MAX_RECONNECT_WINDOW_S * 1000);
+  });
+});
