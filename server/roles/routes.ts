@@ -2,7 +2,7 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { fieldChanges } from "../audit/changes.ts";
 import { writeAudit } from "../audit/store.ts";
-import { PERMISSION_HELP, PERMISSIONS } from "../auth/permissions.ts";
+import { CLIENT_LEVEL, PERMISSION_HELP, PERMISSIONS } from "../auth/permissions.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
@@ -30,11 +30,18 @@ const CustomRole = type({
 export function roleRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
-    .get("/permissions", () => ({ items: PERMISSIONS.map((name) => ({ name, description: PERMISSION_HELP[name] })) }), {
-      permission: "signed-in",
-      response: { 200: listOf(type({ name: "string", description: "string" })) },
-      detail: { summary: "Every named permission a role can grant", tags: ["users"] },
-    })
+    .get(
+      "/permissions",
+      () => ({
+        items: PERMISSIONS.map((name) => ({ name, description: PERMISSION_HELP[name], clientLevel: CLIENT_LEVEL.includes(name) })),
+      }),
+      {
+        permission: "signed-in",
+        /** clientLevel: kept by a user or key limited to chosen clients. */
+        response: { 200: listOf(type({ name: "string", description: "string", clientLevel: "boolean" })) },
+        detail: { summary: "Every named permission a role can grant", tags: ["users"] },
+      },
+    )
     .get("/roles", async ({ principal }) => ({ items: await listRoles(s.sql, principal.organizationId) }), {
       permission: "users:manage",
       response: { 200: listOf(CustomRole) },

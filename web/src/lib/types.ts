@@ -25,3 +25,7 @@ export type Role = User["role"];
 type DeviceQuery = NonNullable<NonNullable<Parameters<typeof api.api.v1.devices.get>[0]>["query"]>;
 export type DeviceSortField = NonNullable<DeviceQuery["sort"]>;
 export type SortOrder = NonNullable<DeviceQuery["order"]>;
+export type Policy = Data<typeof api.api.v1.policies.get>["items"][number];
+export type PolicyDetail = Data<ReturnType<typeof api.api.v1.policies>["get"]>;
+export type PolicyBlock = Data<(typeof api.api.v1)["policy-blocks"]["get"]>["items"][number];
+export type EffectivePolicy = Data<ReturnType<typeof api.api.v1.devices>["policies"]["get"]>;

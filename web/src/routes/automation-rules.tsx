@@ -1,10 +1,11 @@
-import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
+import { useSearchParams } from "@solidjs/router";
+import { For, Match, Show, Switch, createResource, createSignal, onMount } from "solid-js";
 import * as v from "valibot";
 import { ResourceList } from "../components/ResourceList.tsx";
 import { CheckFields } from "./automation-rule-check.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text, apply } from "../lib/automation.ts";
-import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
+import { createGroups, createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import { fieldErrors } from "../lib/forms.ts";
 import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
@@ -16,7 +17,7 @@ const RuleForm = v.object({
   cooldownSeconds: v.pipe(v.number("Enter seconds."), v.integer(), v.minValue(0), v.maxValue(604800)),
 });
 
-type ScopeType = "organization" | "client" | "site" | "device" | "tag";
+type ScopeType = "organization" | "client" | "site" | "device" | "tag" | "group" | "policy";
 type CheckBody = NonNullable<RuleBody["check"]>;
 
 const METRIC_OPTIONS = [
@@ -45,10 +46,13 @@ function conditionText(r: Rule): string {
   return `${r.metric}${r.mount ? ` (${r.mount})` : ""} ${r.operator} ${r.threshold} for ${r.durationSeconds}s`;
 }
 
-function scopeText(r: Rule): string {
+/** Where a rule applies, in words: names of clients, sites, groups and policies when known. */
+function scopeText(r: Rule, names: Map<string, string>): string {
   const s = r.scope as { type: ScopeType; id?: string; tag?: string };
   if (s.type === "organization") return "Whole organization";
-  return s.type === "tag" ? `tag: ${s.tag}` : `${s.type}: ${s.id?.slice(0, 8)}…`;
+  if (s.type === "tag") return `tag: ${s.tag}`;
+  const name = s.id ? names.get(s.id) : undefined;
+  return `${s.type}: ${name ?? `${s.id?.slice(0, 8)}…`}`;
 }
 
 /** Alert rules: list with an enable toggle, and one form to create or edit. */
@@ -61,6 +65,21 @@ export function RulesTab() {
   );
   const sites = createSites();
   const tags = createTags();
+  const groups = createGroups();
+  const [policies] = createResource(() => call(api.api.v1.policies.get()).then((r) => r.items));
+  const [params] = useSearchParams();
+  /** The policy a new rule is for, when the policies tab sent the user here (?policy=). */
+  const [presetId, setPresetId] = createSignal("");
+  const names = () => {
+    const m = new Map<string, string>();
+    for (const s of sites.data() ?? []) {
+      m.set(s.id, siteLabel(s));
+      m.set(s.clientId, s.clientName);
+    }
+    for (const g of groups.data() ?? []) m.set(g.id, g.name);
+    for (const p of policies() ?? []) m.set(p.id, p.name);
+    return m;
+  };
   // A new object on every edit/cancel/save remounts the form with the rule's values (no form.reset()).
   const [form, setForm] = createSignal<{ rule: Rule | null }>({ rule: null });
   const editing = () => form().rule;
@@ -77,7 +96,15 @@ export function RulesTab() {
     for (const s of sites.data() ?? []) seen.set(s.clientId, s.clientName);
     return [...seen].map(([id, name]) => ({ id, name }));
   };
-  const scopeId = (r: Rule | null) => (r?.scope as { id?: string } | undefined)?.id ?? "";
+  const scopeId = (r: Rule | null) => (r?.scope as { id?: string } | undefined)?.id ?? presetId();
+
+  onMount(() => {
+    const policy = typeof params.policy === "string" ? params.policy : "";
+    if (policy) {
+      setPresetId(policy);
+      setScopeType("policy");
+    }
+  });
 
   const edit = (r: Rule | null) => {
     setScopeType(((r?.scope as { type: ScopeType } | undefined)?.type ?? "organization") as ScopeType);
@@ -252,12 +279,18 @@ export function RulesTab() {
                 <option value="site">Site</option>
                 <option value="device">Device</option>
                 <option value="tag">Tag</option>
+                <option value="group">Smart group</option>
+                <option value="policy">Policy (where it is attached)</option>
               </select>
             </div>
             <Show when={scopeType() !== "organization"}>
               <div class="field grow">
                 <label for="r-scope-value">
-                  {scopeType() === "tag" ? "Tag" : scopeType() === "device" ? "Device ID" : scopeType() === "site" ? "Site" : "Client"}
+                  {
+                    { tag: "Tag", device: "Device ID", site: "Site", client: "Client", group: "Group", policy: "Policy", organization: "" }[
+                      scopeType()
+                    ]
+                  }
                 </label>
                 <Switch fallback={<input id="r-scope-value" name="scopeValue" value={scopeId(editing())} list="r-tags" />}>
                   <Match when={scopeType() === "client"}>
@@ -277,6 +310,28 @@ export function RulesTab() {
                         {(s) => (
                           <option value={s.id} selected={scopeId(editing()) === s.id}>
                             {siteLabel(s)}
+                          </option>
+                        )}
+                      </For>
+                    </select>
+                  </Match>
+                  <Match when={scopeType() === "group"}>
+                    <select id="r-scope-value" name="scopeValue">
+                      <For each={groups.data() ?? []}>
+                        {(g) => (
+                          <option value={g.id} selected={scopeId(editing()) === g.id}>
+                            {g.name}
+                          </option>
+                        )}
+                      </For>
+                    </select>
+                  </Match>
+                  <Match when={scopeType() === "policy"}>
+                    <select id="r-scope-value" name="scopeValue">
+                      <For each={policies() ?? []}>
+                        {(p) => (
+                          <option value={p.id} selected={scopeId(editing()) === p.id}>
+                            {p.name}
                           </option>
                         )}
                       </For>
@@ -370,7 +425,7 @@ export function RulesTab() {
                       <td>
                         <span class={`sev sev-${r.severity}`}>{r.severity}</span>
                       </td>
-                      <td>{scopeText(r)}</td>
+                      <td>{scopeText(r, names())}</td>
                       <td>
                         <input
                           type="checkbox"

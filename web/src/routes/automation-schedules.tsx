@@ -1,15 +1,16 @@
-import { For, Match, Show, Switch, createResource, createSignal } from "solid-js";
+import { useSearchParams } from "@solidjs/router";
+import { For, Match, Show, Switch, createResource, createSignal, onMount } from "solid-js";
 import { DevicePicker, type PickedDevice } from "../components/DevicePicker.tsx";
 import { ResourceList } from "../components/ResourceList.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { LANGUAGES, type Schedule, type ScheduleBody, text, apply } from "../lib/automation.ts";
-import { createSites, createTags, siteLabel } from "../lib/fleet.ts";
+import { createGroups, createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import { dateTime } from "../lib/format.ts";
 import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 
-type TargetKind = "devices" | "site" | "tag";
+type TargetKind = "devices" | "site" | "tag" | "group" | "policy";
 type Source = "library" | "inline" | "workflow";
 
 const PRESETS = [
@@ -27,10 +28,12 @@ const zones = (): string[] => {
   return sv ? sv("timeZone") : ["UTC"];
 };
 
-function targetText(s: Schedule, siteName: (id: string) => string): string {
-  const t = s.target as { deviceIds?: string[]; siteId?: string; tag?: string };
+function targetText(s: Schedule, siteName: (id: string) => string, name: (id: string) => string): string {
+  const t = s.target as { deviceIds?: string[]; siteId?: string; tag?: string; groupId?: string; policyId?: string };
   if (t.deviceIds) return `${t.deviceIds.length} device${t.deviceIds.length === 1 ? "" : "s"}`;
   if (t.siteId) return `site ${siteName(t.siteId)}`;
+  if (t.groupId) return `group ${name(t.groupId)}`;
+  if (t.policyId) return `policy ${name(t.policyId)}`;
   return `tag ${t.tag}`;
 }
 
@@ -60,6 +63,11 @@ export function SchedulesTab() {
   const [scripts] = createResource(() => call(api.api.v1.scripts.get()).then((r) => r.items));
   const sites = createSites();
   const tags = createTags();
+  const groups = createGroups();
+  const [policies] = createResource(() => call(api.api.v1.policies.get()).then((r) => r.items));
+  const [params] = useSearchParams();
+  /** The policy a new schedule is for, when the policies tab sent the user here (?policy=). */
+  const [presetPolicy, setPresetPolicy] = createSignal("");
   const [when, setWhen] = createSignal<"cron" | "once">("cron");
   const [cron, setCron] = createSignal("0 3 * * *");
   const [targetKind, setTargetKind] = createSignal<TargetKind>("devices");
@@ -74,6 +82,15 @@ export function SchedulesTab() {
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
   const [open, setOpen] = createSignal<string | null>(null);
+
+  onMount(() => {
+    if (typeof params.policy === "string" && params.policy) {
+      setPresetPolicy(params.policy);
+      setTargetKind("policy");
+    }
+  });
+  const nameOf = (id: string) =>
+    groups.data()?.find((g) => g.id === id)?.name ?? policies()?.find((p) => p.id === id)?.name ?? `${id.slice(0, 8)}…`;
 
   const siteName = (id: string) => {
     const s = sites.data()?.find((x) => x.id === id);
@@ -95,6 +112,14 @@ export function SchedulesTab() {
       const siteId = text(f, "siteId");
       if (!siteId) return setError("Pick a site.");
       target = { siteId };
+    } else if (targetKind() === "group") {
+      const groupId = text(f, "groupId");
+      if (!groupId) return setError("Pick a smart group.");
+      target = { groupId };
+    } else if (targetKind() === "policy") {
+      const policyId = text(f, "policyId");
+      if (!policyId) return setError("Pick a policy.");
+      target = { policyId };
     } else {
       const tag = text(f, "tag");
       if (!tag) return setError("Enter a tag.");
@@ -228,6 +253,8 @@ export function SchedulesTab() {
                 <option value="devices">Devices</option>
                 <option value="site">A site</option>
                 <option value="tag">A tag</option>
+                <option value="group">A smart group</option>
+                <option value="policy">A policy's devices</option>
               </select>
             </div>
             <Switch>
@@ -239,6 +266,28 @@ export function SchedulesTab() {
                   <label for="sch-site">Site</label>
                   <select id="sch-site" name="siteId">
                     <For each={sites.data() ?? []}>{(s) => <option value={s.id}>{siteLabel(s)}</option>}</For>
+                  </select>
+                </div>
+              </Match>
+              <Match when={targetKind() === "group"}>
+                <div class="field grow">
+                  <label for="sch-group">Group</label>
+                  <select id="sch-group" name="groupId">
+                    <For each={groups.data() ?? []}>{(g) => <option value={g.id}>{g.name}</option>}</For>
+                  </select>
+                </div>
+              </Match>
+              <Match when={targetKind() === "policy"}>
+                <div class="field grow">
+                  <label for="sch-policy">Policy</label>
+                  <select id="sch-policy" name="policyId">
+                    <For each={policies() ?? []}>
+                      {(p) => (
+                        <option value={p.id} selected={presetPolicy() === p.id}>
+                          {p.name}
+                        </option>
+                      )}
+                    </For>
                   </select>
                 </div>
               </Match>
@@ -345,7 +394,7 @@ export function SchedulesTab() {
                         <td class="mono">
                           {s.cron ?? `once ${dateTime(s.runAt)}`} <span class="muted">({s.timezone})</span>
                         </td>
-                        <td>{targetText(s, siteName)}</td>
+                        <td>{targetText(s, siteName, nameOf)}</td>
                         <td>{s.nextRunAt ? dateTime(s.nextRunAt) : "—"}</td>
                         <td>{s.lastRunAt ? dateTime(s.lastRunAt) : "never"}</td>
                         <td>

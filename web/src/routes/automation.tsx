@@ -2,6 +2,7 @@ import { useSearchParams } from "@solidjs/router";
 import { For, Match, Switch } from "solid-js";
 import { ChannelsTab } from "./automation-channels.tsx";
 import { DeadLettersTab } from "./automation-deadletters.tsx";
+import { PoliciesTab } from "./automation-policies.tsx";
 import { RulesTab } from "./automation-rules.tsx";
 import { SchedulesTab } from "./automation-schedules.tsx";
 import { WorkflowsTab } from "./automation-workflows.tsx";
@@ -11,6 +12,7 @@ import "./automation.css";
 /** The sections, each shown to those holding the permission its list needs. */
 const TABS = [
   { id: "rules", label: "Rules", need: "device:view" },
+  { id: "policies", label: "Policies", need: "device:view" },
   { id: "channels", label: "Channels", need: "notification:manage" },
   { id: "workflows", label: "Workflows", need: "device:view" },
   { id: "schedules", label: "Schedules", need: "device:view" },
@@ -30,7 +32,7 @@ export default function Automation() {
       <div class="page-head">
         <div>
           <h1>Automation</h1>
-          <p>Alert rules, where alerts go, and what runs on its own.</p>
+          <p>Alert rules, policies that bundle them, where alerts go, and what runs on its own.</p>
         </div>
       </div>
       <nav class="tabs" aria-label="Automation sections">
@@ -46,6 +48,9 @@ export default function Automation() {
       <Switch>
         <Match when={tab() === "rules"}>
           <RulesTab />
+        </Match>
+        <Match when={tab() === "policies"}>
+          <PoliciesTab />
         </Match>
         <Match when={tab() === "channels"}>
           <ChannelsTab />
