@@ -39,13 +39,21 @@ describe("shutdown under load", () => {
     const serverLog = new Response(server.stderr).text();
     await waitFor("server ready", async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 60_000);
 
-    // a rule that flips with every other sample (random CPU): rule states, alerts and their events keep the evaluator busy
+    // a smart group and a rule scoped to it that flip with every other sample (random CPU): memberships,
+    // rule states, alerts and their events keep the reactions busy when the stop comes
     const login = await fetch(`${url}/api/v1/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
     });
     const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const group = await fetch(`${url}/api/v1/groups`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json", origin: url },
+      body: JSON.stringify({ name: "Busy", expression: "cpu > 50" }),
+    });
+    expect(group.status).toBe(201);
+    const groupId = ((await group.json()) as { id: string }).id;
     const rule = await fetch(`${url}/api/v1/alert-rules`, {
       method: "POST",
       headers: { cookie, "content-type": "application/json", origin: url },
@@ -57,6 +65,7 @@ describe("shutdown under load", () => {
         durationSeconds: 0,
         severity: "warning",
         cooldownSeconds: 0,
+        scope: { type: "group", id: groupId },
       }),
     });
     expect(rule.status).toBe(201);
