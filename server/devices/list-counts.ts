@@ -4,15 +4,14 @@ import type { EventBus } from "../events/bus.ts";
 const TTL_MS = 10_000;
 /** Most totals kept (one per organization, client scope and filter). */
 const MAX_ENTRIES = 5_000;
-/** Totals up to this are cheap to count again, and are not kept: they are always current. */
-const KEEP_ABOVE = 1_000;
 
 /**
- * The device list's large totals, counted once and reused: a filter's count (capped by the caller)
- * above 1,000 is kept for up to 10 s, dropped early when devices change, change status or group, so
- * a big list queried again and again (every technician's dashboard, a script polling it) does not
- * count its matches on every request. Small totals are counted each time (cheap, and exact at once
- * after an enrollment, which publishes no bus event). Concurrent requests share one count.
+ * The device list's capped totals, counted once and reused: when a filter's count reached the cap
+ * (`exact: false`) it is kept for up to 10 s, dropped early when devices change, change status or
+ * group, so a big list queried again and again (every technician's dashboard, a script polling it)
+ * does not count a thousand matches on every request. Exact totals are counted each time (cheap
+ * under the cap, and right at once after an enrollment, which publishes no bus event). Concurrent
+ * requests share one count.
  */
 export class ListCounts {
   private readonly entries = new Map<string, { at: number; value: Promise<{ n: number; exact: boolean }> }>();
@@ -33,7 +32,7 @@ export class ListCounts {
     this.entries.set(key, { at: now, value });
     value.then(
       (v) => {
-        if (v.n <= KEEP_ABOVE && this.entries.get(key)?.value === value) this.entries.delete(key);
+        if (v.exact && this.entries.get(key)?.value === value) this.entries.delete(key);
       },
       () => this.entries.delete(key),
     );

@@ -53,4 +53,30 @@ await page.selectOption("#f-sort", "cpu:desc");
 await page.waitForURL((u) => u.searchParams.get("sort") === "cpu");
 await page.waitForSelector('.device-table[aria-busy="false"] [data-testid="device-row"]', { timeout: 120_000 });
 console.log(`sort by CPU (server-side, first page on screen): ${Date.now() - t0} ms`);
+
+// Search as you type: one key at a time into the search box (as the browser delivers a keystroke),
+// timed in the page from the key to the list showing that search's answer (debounce included).
+await page.goto(`${BASE}/devices`);
+await page.getByTestId("device-row").first().waitFor();
+const word = process.env.SEARCH ?? "sim-4242";
+const keys = await page.evaluate(async (word) => {
+  const input = document.querySelector("#f-q") as HTMLInputElement;
+  const settled = (q: string) =>
+    new URLSearchParams(location.search).get("q") === q &&
+    document.querySelector(".device-table")?.getAttribute("aria-busy") === "false";
+  const out: number[] = [];
+  for (let i = 1; i <= word.length; i++) {
+    const t0 = performance.now();
+    input.value = word.slice(0, i);
+    input.dispatchEvent(new InputEvent("input", { bubbles: true, data: word[i - 1] }));
+    while (!settled(word.slice(0, i))) await new Promise((r) => requestAnimationFrame(r));
+    out.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  return out;
+}, word);
+const rows = await page.getByTestId("device-row").count();
+console.log(
+  `search as you type "${word}": per key ${keys.map((k) => k.toFixed(0)).join(", ")} ms (median ${median(keys).toFixed(0)}, max ${Math.max(...keys).toFixed(0)}); ${rows} rows at the end; ${(await page.locator(".list-summary").textContent())?.trim()}`,
+);
 await browser.close();

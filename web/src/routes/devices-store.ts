@@ -60,6 +60,8 @@ export function createDeviceList(filters: () => DeviceFilters) {
     totalExact: true,
     nextCursor: null as string | null,
     loading: true,
+    /** A new search is on its way while the previous answer stays on screen. */
+    refreshing: false,
     loadingMore: false,
     error: "",
   });
@@ -112,13 +114,17 @@ export function createDeviceList(filters: () => DeviceFilters) {
     for (let i = 0; i < added.length; i++) byId.set(added[i]!.id, start + i);
   };
 
-  /** Starts over with the current filters and sort. `quiet` keeps the rows on screen while refreshing them. */
-  async function reload(quiet = false) {
+  /**
+   * Starts over with the current filters and sort. `quiet` refreshes the rows in place (same filters);
+   * `keep` leaves the previous answer on screen until the new one replaces it (search as you type).
+   */
+  async function reload(quiet = false, keep = false) {
     const gen = ++generation;
-    const keep = quiet ? Math.min(SOFT_REFRESH_MAX, Math.max(FIRST_PAGE, state.rows.length)) : FIRST_PAGE;
-    if (!quiet) setState({ loading: true, error: "", rows: [], nextCursor: null, loadingMore: false });
+    const size = quiet ? Math.min(SOFT_REFRESH_MAX, Math.max(FIRST_PAGE, state.rows.length)) : FIRST_PAGE;
+    if (keep && !state.loading) setState({ refreshing: true, loadingMore: false });
+    else if (!quiet) setState({ loading: true, error: "", rows: [], nextCursor: null, loadingMore: false });
     try {
-      const page = await call(api.api.v1.devices.get({ query: query(undefined, keep), fetch: { signal: fresh() } }));
+      const page = await call(api.api.v1.devices.get({ query: query(undefined, size), fetch: { signal: fresh() } }));
       if (gen !== generation) return;
       batch(() => {
         setState("rows", reconcile(page.items, { key: "id", merge: true }));
@@ -127,13 +133,14 @@ export function createDeviceList(filters: () => DeviceFilters) {
           totalExact: page.totalExact,
           nextCursor: page.nextCursor,
           loading: false,
+          refreshing: false,
           loadingMore: false,
           error: "",
         });
         reindex();
       });
     } catch (e) {
-      if (gen === generation) setState({ loading: false, loadingMore: false, error: errorMessage(e) });
+      if (gen === generation) setState({ loading: false, refreshing: false, loadingMore: false, error: errorMessage(e) });
     }
   }
 

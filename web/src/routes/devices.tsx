@@ -11,8 +11,8 @@ import { DEFAULT_ORDER, type DeviceFilters, SORTS, createDeviceList } from "./de
 import "./devices.css";
 
 const ROW_HEIGHT = 58;
-/** Keys typed closer together than this share one request. */
-const SEARCH_DEBOUNCE_MS = 40;
+/** Keys typed in the same moment (a paste, autofill) share one request; each typed key gets its own. */
+const SEARCH_DEBOUNCE_MS = 0;
 const STATUSES: readonly { value: DeviceStatus; label: string }[] = [
   { value: "online", label: "Online" },
   { value: "unresponsive", label: "Unresponsive" },
@@ -54,10 +54,14 @@ export default function Devices() {
   };
 
   // Filters and sort are applied by the server: refetch from the first page when one changes (the search box is debounced below).
+  // A new search keeps the previous answer on screen until its own arrives (no skeleton flash per key).
   createEffect(
     on(
       () => JSON.stringify(filters()),
-      () => list.reload(),
+      (now, before) => {
+        const onlySearch = before !== undefined && JSON.stringify({ ...JSON.parse(before), q: filters().q }) === now;
+        list.reload(false, onlySearch);
+      },
     ),
   );
   list.loadCounts();
@@ -272,7 +276,7 @@ export default function Devices() {
         <ErrorNote message={list.state.error} onRetry={() => list.reload()} />
       </Show>
 
-      <div class="device-table card" aria-busy={list.state.loading}>
+      <div class="device-table card" aria-busy={list.state.loading || list.state.refreshing}>
         <Switch>
           <Match when={list.state.loading}>
             <div class="device-skeleton" aria-hidden="true">
