@@ -53,4 +53,25 @@ describe("smart groups", () => {
     await page.getByText(device!.hostname).first().waitFor();
     expect(await page.locator("#f-group option:checked").textContent()).toContain("Group test agents");
   });
+
+  test("editing a group's expression re-evaluates its members", async () => {
+    await page.goto(`${srv.url}/groups`);
+    const row = page.getByTestId("group-row").filter({ hasText: "Group test agents" });
+    await row.getByRole("button", { name: "Edit" }).click();
+    const form = page.getByTestId("group-create");
+    await form.getByRole("heading", { name: "Edit group Group test agents" }).waitFor();
+    expect(await form.getByLabel("Expression").inputValue()).toBe('tag.env = "groups" and os = "linux"');
+    await form.getByLabel("Expression").fill('tag.env = "nobody"');
+    await form.getByRole("button", { name: "Save group" }).click();
+    await page.getByText("Group Group test agents saved").waitFor();
+    await srv.server.services.bus.settled();
+    await page.reload();
+    await page
+      .getByTestId("group-row")
+      .filter({ hasText: 'tag.env = "nobody"' })
+      .getByTestId("group-count")
+      .filter({ hasText: "0" })
+      .waitFor();
+    expect(await page.getByTestId("group-create").getByRole("button", { name: "Create group" }).count()).toBe(1);
+  });
 });

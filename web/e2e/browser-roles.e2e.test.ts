@@ -71,6 +71,21 @@ describe("roles and permissions in the dashboard", () => {
     const [user] = await srv.sql<{ n: number }[]>`
       select cardinality(client_ids)::int as n from users where email = 'client-tech@example.com'`;
     expect(user?.n).toBe(1);
+
+    // widened to the whole organization from the row, then limited again
+    await row.getByTestId("user-clients-edit").locator("summary").click();
+    await row.getByLabel("Whole organization").check();
+    await row.getByRole("button", { name: "Save" }).click();
+    await page.getByText("client-tech@example.com reaches the whole organization.").waitFor();
+    await row.getByTestId("user-clients-pill").waitFor({ state: "detached" });
+    const [wide] = await srv.sql<{ ids: string[] | null }[]>`select client_ids as ids from users where email = 'client-tech@example.com'`;
+    expect(wide?.ids).toBeNull();
+    await row.getByTestId("user-clients-edit").locator("summary").click();
+    await row.getByLabel("Only these clients:").check();
+    await row.getByLabel("Default client").check();
+    await rig.shot("user-clients");
+    await row.getByRole("button", { name: "Save" }).click();
+    await row.getByTestId("user-clients-pill").waitFor();
   });
 
   test("a viewer sees the device but none of its actions, and no Roles or Audit", async () => {

@@ -107,19 +107,26 @@ export default function Groups() {
   const [problem, setProblem] = createSignal<ExpressionProblem | null>(null);
   const [selected, setSelected] = createSignal<{ id: string; name: string } | null>(null);
   const [removing, setRemoving] = createSignal<{ id: string; name: string } | null>(null);
+  /** The group whose name and expression the form edits (a new object remounts the form), or null to create. */
+  const [form, setForm] = createSignal<{ group: { id: string; name: string; expression: string } | null }>({ group: null });
+  const editing = () => form().group;
   const canEdit = () => can("device:manage");
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const data = new FormData(form);
+    const data = new FormData(e.currentTarget as HTMLFormElement);
     const name = String(data.get("name") ?? "").trim();
     const expression = String(data.get("expression") ?? "");
     setProblem(null);
     try {
-      const { id } = await call(api.api.v1.groups.post({ name, expression }));
-      toast("success", `Group ${name} created; its members are being worked out.`);
-      form.reset();
+      const current = editing();
+      if (current) await call(api.api.v1.groups({ id: current.id }).put({ name, expression }));
+      const id = current ? current.id : (await call(api.api.v1.groups.post({ name, expression }))).id;
+      toast(
+        "success",
+        current ? `Group ${name} saved; its members are worked out again.` : `Group ${name} created; its members are being worked out.`,
+      );
+      setForm({ group: null });
       setSelected({ id, name });
       setTimeout(refetch, 500);
       refetch();
@@ -148,29 +155,53 @@ export default function Groups() {
           <p>Devices matching an expression, kept current as facts, tags, status and telemetry change.</p>
         </div>
       </div>
-      <Show when={canEdit()}>
-        <form class="card section group-form" onSubmit={create} data-testid="group-create">
-          <div class="field">
-            <label for="group-name">Name</label>
-            <input id="group-name" name="name" maxLength={200} required />
-          </div>
-          <div class="field">
-            <label for="group-expression">Expression</label>
-            <textarea id="group-expression" name="expression" class="mono" rows={2} maxLength={2000} required placeholder={EXAMPLES[0]} />
-            <p class="hint">
-              Fields: os, os_version, os_name, arch, hostname, cpu_model, memory_gb, cpu_cores, agent_version, status, site, client,
-              tag.&lt;key&gt;, cpu, memory, disk, load1. Operators: = != &lt; &lt;= &gt; &gt;= and ~ (contains; ^ and $ anchor), with and,
-              or, not, parentheses and <span class="mono">has tag.&lt;key&gt;</span>. Examples:{" "}
-              <For each={EXAMPLES}>{(x) => <code>{x}</code>}</For>
-            </p>
-          </div>
-          <Show when={problem()}>{(p) => <Caret problem={p()} />}</Show>
-          <div>
-            <button class="btn btn-primary" type="submit">
-              Create group
-            </button>
-          </div>
-        </form>
+      <Show when={canEdit() && form()} keyed>
+        {(_key) => (
+          <form class="card section group-form" onSubmit={create} data-testid="group-create">
+            <Show when={editing()}>{(g) => <h2>Edit group {g().name}</h2>}</Show>
+            <div class="field">
+              <label for="group-name">Name</label>
+              <input id="group-name" name="name" maxLength={200} required value={editing()?.name ?? ""} />
+            </div>
+            <div class="field">
+              <label for="group-expression">Expression</label>
+              <textarea
+                id="group-expression"
+                name="expression"
+                class="mono"
+                rows={2}
+                maxLength={2000}
+                required
+                placeholder={EXAMPLES[0]}
+                value={editing()?.expression ?? ""}
+              />
+              <p class="hint">
+                Fields: os, os_version, os_name, arch, hostname, cpu_model, memory_gb, cpu_cores, agent_version, status, site, client,
+                tag.&lt;key&gt;, cpu, memory, disk, load1. Operators: = != &lt; &lt;= &gt; &gt;= and ~ (contains; ^ and $ anchor), with and,
+                or, not, parentheses and <span class="mono">has tag.&lt;key&gt;</span>. Examples:{" "}
+                <For each={EXAMPLES}>{(x) => <code>{x}</code>}</For>
+              </p>
+            </div>
+            <Show when={problem()}>{(p) => <Caret problem={p()} />}</Show>
+            <div class="row-actions-start">
+              <button class="btn btn-primary" type="submit">
+                {editing() ? "Save group" : "Create group"}
+              </button>
+              <Show when={editing()}>
+                <button
+                  class="btn"
+                  type="button"
+                  onClick={() => {
+                    setProblem(null);
+                    setForm({ group: null });
+                  }}
+                >
+                  Cancel
+                </button>
+              </Show>
+            </div>
+          </form>
+        )}
       </Show>
       <section class="card" aria-label="Groups">
         <Switch>
@@ -208,6 +239,17 @@ export default function Groups() {
                           <td data-testid="group-count">{g.memberCount}</td>
                           <td>
                             <Show when={canEdit()}>
+                              <button
+                                class="btn btn-sm"
+                                type="button"
+                                onClick={() => {
+                                  setProblem(null);
+                                  setForm({ group: { id: g.id, name: g.name, expression: g.expression } });
+                                  window.scrollTo({ top: 0 });
+                                }}
+                              >
+                                Edit
+                              </button>{" "}
                               <button class="btn btn-sm btn-danger" type="button" onClick={() => setRemoving({ id: g.id, name: g.name })}>
                                 Delete
                               </button>

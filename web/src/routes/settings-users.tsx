@@ -133,7 +133,12 @@ function UserAdmin() {
     }
   };
 
-  const change = async (u: User, body: { role?: Role; roleId?: string; disabled?: boolean }, done: string, select?: HTMLSelectElement) => {
+  const change = async (
+    u: User,
+    body: { role?: Role; roleId?: string; disabled?: boolean; clientIds?: string[] | null },
+    done: string,
+    select?: HTMLSelectElement,
+  ) => {
     setPending(u.id);
     try {
       const updated = (await call(api.api.v1.users({ id: u.id }).patch(body))) as User | undefined;
@@ -349,6 +354,44 @@ function UserAdmin() {
                         </td>
                         <td class="right">
                           <Show when={editable(u)}>
+                            <details class="client-editor" data-testid="user-clients-edit">
+                              <summary class="btn btn-sm">Clients</summary>
+                              <form
+                                onSubmit={(e) => {
+                                  e.preventDefault();
+                                  const el = e.currentTarget;
+                                  const data = new FormData(el);
+                                  const all = data.get("scope") === "all";
+                                  const ids = data.getAll("client").map(String);
+                                  if (!all && ids.length === 0)
+                                    return toast("error", "Tick at least one client, or choose the whole organization.");
+                                  change(
+                                    u,
+                                    { clientIds: all ? null : ids },
+                                    all ? `${u.email} reaches the whole organization.` : `${u.email} now reaches ${ids.length} client(s).`,
+                                  );
+                                  el.closest("details")?.removeAttribute("open");
+                                }}
+                              >
+                                <label class="inline-check">
+                                  <input type="radio" name="scope" value="all" checked={!u.clientIds} /> Whole organization
+                                </label>
+                                <label class="inline-check">
+                                  <input type="radio" name="scope" value="some" checked={!!u.clientIds} /> Only these clients:
+                                </label>
+                                <For each={clients.latest ?? []}>
+                                  {(c) => (
+                                    <label class="inline-check client-choice">
+                                      <input type="checkbox" name="client" value={c.id} checked={u.clientIds?.includes(c.id) ?? false} />{" "}
+                                      {c.name}
+                                    </label>
+                                  )}
+                                </For>
+                                <button type="submit" class="btn btn-sm btn-primary">
+                                  Save
+                                </button>
+                              </form>
+                            </details>{" "}
                             <button
                               type="button"
                               class={`btn btn-sm ${u.disabledAt ? "" : "btn-danger"}`}
