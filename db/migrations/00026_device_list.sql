@@ -47,17 +47,20 @@ create function device_status_rank(status text) returns integer language sql imm
 create index devices_status_rank on devices (organization_id, device_status_rank(status), hostname, id);
 create index devices_status_rank_desc on devices (organization_id, (2 - device_status_rank(status)), hostname, id);
 
--- What `q=` searches, lower-cased: hostname, OS name, serial number and tags. (array_to_string is
--- only stable in general; for text[] it does not depend on any setting, so this wrapper is immutable.)
+-- What `q=` searches, lower-cased: hostname, OS name, serial number and tags, kept in a stored
+-- generated column (computed once per write; a filter reads it instead of rebuilding the text for
+-- every row it looks at). array_to_string is only stable in general; for text[] it depends on no
+-- setting, so the wrapper may be immutable, which a generated column requires.
 create function device_search_text(hostname text, os_name text, serial_number text, tags text[]) returns text
   language sql immutable parallel safe
   return lower(hostname || ' ' || os_name || ' ' || serial_number || ' ' || array_to_string(tags, ' '));
+alter table devices add column search_text text not null
+  generated always as (device_search_text(hostname, os_name, serial_number, tags)) stored;
 
 do $$
 begin
   if exists (select 1 from pg_available_extensions where name = 'pg_trgm') then
     create extension if not exists pg_trgm;
-    execute 'create index devices_search on devices using gin '
-      '(device_search_text(hostname, os_name, serial_number, tags) gin_trgm_ops)';
+    create index devices_search on devices using gin (search_text gin_trgm_ops);
   end if;
 end $$;

@@ -38,7 +38,7 @@ const ListQuery = type({
 });
 const Status = type("'online' | 'unresponsive' | 'offline'");
 /** A tag: `key` or `key=value`, as at enrollment. */
-const Tag = type(/^[A-Za-z0-9_.:-]{1,64}(=[^\s]{0,63})?$/);
+export const Tag = type(/^[A-Za-z0-9_.:-]{1,64}(=[^\s]{0,63})?$/);
 const DeviceChange = type({ "siteId?": "string.uuid", "tags?": Tag.array().atMostLength(32) });
 const LatestTelemetry = type({
   /** Read from JSON in SQL: an ISO string at run time. */
@@ -185,12 +185,13 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     const cursor = query.cursor ? decodeCursor(query.cursor, sort, desc, filter) : undefined;
     const count = () => counts.get(`${organizationId} ${filter}`, () => countDevices(s.sql, organizationId, query, COUNT_CAP));
     let total = cursor ? { n: cursor.total, exact: cursor.exact } : undefined;
-    // a metric sort under a filter that leaves few devices (an exact count: at most COUNT_CAP) sorts
-    // those few instead of walking the metric's index past everything the filter drops
+    // a search, or a metric sort under any filter, counts first: when few devices match (an exact
+    // count, at most COUNT_CAP) those few are sorted, instead of walking the sort's index past
+    // everything the filter drops (the matches may all lie at its far end)
     const metric = sort === "cpu" || sort === "memory" || sort === "disk" || sort === "lastSeen";
     const filtered = Boolean(query.status || query.q || query.siteId || query.tag || query.os || query.groupId || query.clientIds);
-    if (!total && metric && filtered) total = await count();
-    const few = metric && filtered && total?.exact === true;
+    if (!total && filtered && (metric || query.q)) total = await count();
+    const few = filtered && (metric || Boolean(query.q)) && total?.exact === true;
     // otherwise count beside the page query (not after it); a short first page is its own count
     const counting = total ? undefined : count();
     counting?.catch(() => {});

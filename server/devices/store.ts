@@ -84,7 +84,7 @@ function where(sql: Sql, organizationId: string, f: DeviceListFilter) {
     ${f.tag ? sql`and d.tags @> array[${f.tag}]::text[]` : sql``}
     ${f.os ? sql`and d.os = ${f.os}` : sql``}
     ${f.groupId ? sql`and exists (select 1 from device_group_members m where m.group_id = ${f.groupId} and m.device_id = d.id)` : sql``}
-    ${f.q ? sql`and device_search_text(d.hostname, d.os_name, d.serial_number, d.tags) like lower(${searchPattern(f.q)})` : sql``}`;
+    ${f.q ? sql`and d.search_text like lower(${searchPattern(f.q)})` : sql``}`;
 }
 
 export type DeviceSort = "hostname" | "status" | "lastSeen" | "cpu" | "memory" | "disk";
@@ -114,9 +114,9 @@ type Row = DeviceSummary & { _k: string | null; _k2?: string };
  * One page of the device list under any sort, keyset-paged on (sort key, id) so pages stay stable
  * while devices come and go. Every order is an index walk: hostname on `devices_organization`,
  * status on `devices_status_rank[_desc]`, a metric or last seen on `device_latest_*` and then the
- * devices without telemetry on `devices_organization_id`. `few` (the caller knows the filter matches
- * only a few thousand devices) picks the matches first and sorts them, rather than walking a
- * metric's index past every device the filter leaves out.
+ * devices without telemetry on `devices_organization_id`. `few` (the caller counted at most a
+ * thousand matches) picks the matches first and sorts them, rather than walking a sort's index past
+ * every device the filter leaves out (which a search such as `ws-4` over `ws-0001…ws-9999` would).
  */
 export async function listDevicePage(
   sql: Sql,
@@ -141,11 +141,18 @@ export async function listDevicePage(
           : sql``;
     const order = sort === "hostname" ? sql`d.hostname ${dir}, d.id ${dir}` : sql`${rank}, d.hostname, d.id`;
     const key = sort === "hostname" ? sql`d.hostname as "_k"` : sql`${rank}::text as "_k", d.hostname as "_k2"`;
-    rows = await sql<Row[]>`
-      select ${summaryColumns(sql)}, ${key}
-      from ${from} left join device_latest l on l.device_id = d.id
-      where ${where(sql, organizationId, f)} ${keyset}
-      order by ${order} limit ${limit}`;
+    rows = page.few
+      ? await sql<Row[]>`
+        with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
+        select ${summaryColumns(sql)}, ${key}
+        from m join ${from} on d.id = m.id left join device_latest l on l.device_id = d.id
+        where true ${keyset}
+        order by ${order} limit ${limit}`
+      : await sql<Row[]>`
+        select ${summaryColumns(sql)}, ${key}
+        from ${from} left join device_latest l on l.device_id = d.id
+        where ${where(sql, organizationId, f)} ${keyset}
+        order by ${order} limit ${limit}`;
   } else {
     const col = sql(`l.${LATEST_COLUMN[sort]}`);
     // the key's text form round-trips exactly as the column's own type (real; microseconds)
