@@ -11,6 +11,7 @@ import { oidcRoutes } from "./auth/oidc-routes.ts";
 import { commandRoutes } from "./commands/routes.ts";
 import { libraryRoutes } from "./library/routes.ts";
 import type { Services } from "./context.ts";
+import { bulkRoutes } from "./devices/bulk.ts";
 import { deviceRoutes } from "./devices/routes.ts";
 import { enrollmentRoutes } from "./enrollment/routes.ts";
 import { groupRoutes } from "./groups/routes.ts";
@@ -45,6 +46,7 @@ export function createApp(s: Services) {
     .use(apiReference(s.config.publicUrl))
     .use(authRoutes(s))
     .use(oidcRoutes(s))
+    .use(bulkRoutes(s))
     .use(deviceRoutes(s))
     .use(enrollmentRoutes(s))
     .use(siteRoutes(s))

@@ -6,7 +6,7 @@ import { can, type Permission } from "../auth/permissions.ts";
 import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
-import { devicesInOrganization } from "../devices/store.ts";
+import { bulkDevices } from "../devices/bulk.ts";
 import { BadRequest, Forbidden, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { scriptSpec } from "../library/spec.ts";
@@ -123,10 +123,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
       async ({ body, principal, set, server, request }) => {
         mayRun(principal, body.type);
         const { spec, scriptId } = await specFor(principal.organizationId, body);
-        const ids = [...new Set(body.deviceIds)];
-        const owned = new Set(await devicesInOrganization(s.sql, principal.organizationId, ids, principal.clientIds));
-        const missing = ids.filter((id) => !owned.has(id));
-        if (missing.length > 0) throw new NotFound("DEVICE_NOT_FOUND", `${missing.length} of the devices are not in your organization`);
+        const ids = await bulkDevices(s.sql, principal, "groupId" in body ? { groupId: body.groupId } : { deviceIds: body.deviceIds });
         const rows = await dispatcher.enqueue({
           organizationId: principal.organizationId,
           deviceIds: ids,
@@ -142,9 +139,12 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
       },
       {
         permission: ["device:manage", "device:script"],
-        body: NewCommand.and({ deviceIds: "string.uuid[] <= 1000" }),
+        body: NewCommand.and(type({ deviceIds: "string.uuid[] <= 1000" }).or({ groupId: "string.uuid" })),
         response: { 202: listOf(type({ deviceId: "string", id: "string" })), ...errors(404, 422) },
-        detail: { summary: "Queue the same command for many devices at once (per-device results)", tags: ["commands"] },
+        detail: {
+          summary: "Queue the same command for many devices at once: listed, or a smart group's members now (per-device results)",
+          tags: ["commands"],
+        },
       },
     )
     .get(

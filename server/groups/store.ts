@@ -84,6 +84,15 @@ export async function groupHistory(
 }
 
 /** Every group's expression, by organization (the engine compiles them). */
+/** The group's members now that the caller reaches (all clients when `clientIds` is null), at most `max`. */
+export async function groupMemberIds(sql: Sql, groupId: string, clientIds: readonly string[] | null, max: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select m.device_id as id from device_group_members m
+    ${clientIds ? sql`join devices d on d.id = m.device_id join sites s on s.id = d.site_id and s.client_id = any(${[...clientIds]}::uuid[])` : sql``}
+    where m.group_id = ${groupId} order by m.device_id limit ${max}`;
+  return rows.map((r) => r.id);
+}
+
 export async function groupExpressions(sql: Sql, organizationId: string): Promise<{ id: string; expression: string }[]> {
   return sql`select id, expression from device_groups where organization_id = ${organizationId}`;
 }
