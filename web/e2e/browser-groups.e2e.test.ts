@@ -74,4 +74,33 @@ describe("smart groups", () => {
       .waitFor();
     expect(await page.getByTestId("group-create").getByRole("button", { name: "Create group" }).count()).toBe(1);
   });
+
+  test("a group's members tagged in bulk from its page, and a library script run on all of them", async () => {
+    await page.goto(`${srv.url}/groups`);
+    const form = page.getByTestId("group-create");
+    await form.getByLabel("Name").fill("Bulk targets");
+    await form.getByLabel("Expression").fill('tag.env = "groups"');
+    await form.getByRole("button", { name: "Create group" }).click();
+    const detail = page.getByTestId("group-detail");
+    await detail.getByRole("heading", { name: "Bulk targets" }).waitFor();
+    await srv.server.services.bus.settled();
+    await detail.getByLabel("Tag every member").fill("owner=ops");
+    await detail.getByRole("button", { name: "Add tag" }).click();
+    await page.getByText("Added owner=ops on 1 of 1 member(s).").waitFor();
+    const [row] = await srv.sql<{ tags: string[] }[]>`select tags from devices where id = ${rig.agent.deviceId}`;
+    expect(row!.tags).toContain("owner=ops");
+
+    const script = await srv.api("/api/v1/scripts", {
+      body: { name: "Group hello", language: "sh", content: "echo hello from the group" },
+    });
+    expect(script.status).toBe(201);
+    await page.goto(`${srv.url}/scripts`);
+    await page.getByTestId("script-row").filter({ hasText: "Group hello" }).getByTestId("script-run").click();
+    await page.getByTestId("run-on-group").selectOption({ label: "Bulk targets (1)" });
+    await page.getByTestId("run-on-group-submit").click();
+    const result = page.getByTestId("run-result").first();
+    await result.waitFor();
+    await page.locator('[data-testid="run-result"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    expect(await result.textContent()).toContain("hello from the group");
+  });
 });

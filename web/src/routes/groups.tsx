@@ -45,6 +45,27 @@ function GroupDetail(props: { id: string; name: string }) {
     () => props.id,
     (id) => call(api.api.v1.groups({ id }).history.get({ query: { limit: 20 } })).then((r) => r.items),
   );
+  /** Tags added to or removed from every member now (key=value replaces the key's value). */
+  const retag = async (e: SubmitEvent) => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const data = new FormData(form);
+    const tag = String(data.get("tag") ?? "").trim();
+    const remove = (e.submitter as HTMLButtonElement | null)?.value === "remove";
+    if (!tag) return toast("error", "Enter a tag such as owner=ops.");
+    try {
+      const r = await call(
+        api.api.v1.devices["bulk-tags"].post({ target: { groupId: props.id }, ...(remove ? { remove: [tag] } : { add: [tag] }) }),
+      );
+      toast(
+        "success",
+        `${remove ? "Removed" : "Added"} ${tag} on ${r.changed} of ${r.matched} member(s)${r.skipped ? `; ${r.skipped} already have 32 tags` : ""}.`,
+      );
+      form.reset();
+    } catch (err) {
+      toast("error", errorMessage(err));
+    }
+  };
   return (
     <section class="card section group-detail" aria-label={`Group ${props.name}`} data-testid="group-detail">
       <div class="section-head">
@@ -53,6 +74,18 @@ function GroupDetail(props: { id: string; name: string }) {
           Open in the device list
         </A>
       </div>
+      <Show when={can("device:manage")}>
+        <form class="group-retag" onSubmit={retag} data-testid="group-retag">
+          <label for="group-tag">Tag every member</label>
+          <input id="group-tag" name="tag" class="mono" placeholder="owner=ops" maxLength={128} />
+          <button type="submit" class="btn btn-sm" value="add">
+            Add tag
+          </button>
+          <button type="submit" class="btn btn-sm" value="remove">
+            Remove tag
+          </button>
+        </form>
+      </Show>
       <div class="group-columns">
         <div>
           <h3>Members {members.latest ? `(${members.latest.total})` : ""}</h3>

@@ -1,6 +1,7 @@
 import { For, Show, createResource, createSignal, onCleanup } from "solid-js";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { FINAL, statusClass } from "../lib/commands.ts";
+import { createGroups } from "../lib/fleet.ts";
 import { onLive, watchDevice } from "../lib/live.ts";
 import type { Script } from "./script-editor.tsx";
 
@@ -19,6 +20,8 @@ export function ScriptRun(props: { script: Script; onClose: () => void }) {
   const [picked, setPicked] = createSignal<Map<string, string>>(new Map());
   const [results, setResults] = createSignal<Result[]>([]);
   const [error, setError] = createSignal("");
+  const groups = createGroups();
+  const [groupId, setGroupId] = createSignal("");
   const [devices] = createResource(q, (query) =>
     call(api.api.v1.devices.get({ query: { limit: 50, ...(query.trim() ? { q: query.trim() } : {}) } })).then((p) => p.items),
   );
@@ -56,16 +59,29 @@ export function ScriptRun(props: { script: Script; onClose: () => void }) {
     else m.set(id, hostname);
     setPicked(m);
   };
-  const run = async () => {
+  /** Queues the script on the picked devices, or on every member of a smart group now. */
+  const run = async (byGroup = false) => {
     const ids = [...picked().keys()];
-    if (ids.length === 0) return setError("Pick at least one device.");
+    if (!byGroup && ids.length === 0) return setError("Pick at least one device.");
+    if (byGroup && !groupId()) return setError("Pick a smart group.");
     setError("");
-    for (const id of ids) unwatches.push(watchDevice(id));
     try {
-      const res = await call(api.api.v1.commands.post({ deviceIds: ids, type: "run_script", payload: { scriptId: props.script.id } }));
-      setResults(
-        res.items.map((i) => ({ ...i, hostname: picked().get(i.deviceId) ?? i.deviceId, status: "queued", exitCode: null, stdout: "" })),
+      const payload = { scriptId: props.script.id };
+      const res = await call(
+        api.api.v1.commands.post(
+          byGroup ? { groupId: groupId(), type: "run_script", payload } : { deviceIds: ids, type: "run_script", payload },
+        ),
       );
+      const names = new Map(picked());
+      if (byGroup) {
+        const page = await call(api.api.v1.groups({ id: groupId() }).devices.get({ query: { limit: 500 } }));
+        for (const d of page.items) names.set(d.id, d.hostname);
+      }
+      for (const i of res.items) unwatches.push(watchDevice(i.deviceId));
+      setResults(
+        res.items.map((i) => ({ ...i, hostname: names.get(i.deviceId) ?? i.deviceId, status: "queued", exitCode: null, stdout: "" })),
+      );
+      if (res.items.length === 0) setError("The group has no members now.");
       clearInterval(timer);
       timer = setInterval(poll, 3000);
     } catch (e) {
@@ -98,10 +114,30 @@ export function ScriptRun(props: { script: Script; onClose: () => void }) {
       </ul>
       <div class="dialog-actions">
         <span class="muted">{picked().size} selected</span>
-        <button type="button" class="btn btn-primary" data-testid="run-on-submit" onClick={run}>
+        <button type="button" class="btn btn-primary" data-testid="run-on-submit" onClick={() => run()}>
           Run on {picked().size} device{picked().size === 1 ? "" : "s"}
         </button>
       </div>
+      <Show when={(groups.data() ?? []).length > 0}>
+        <div class="dialog-actions">
+          <label>
+            Or every member of a smart group{" "}
+            <select data-testid="run-on-group" value={groupId()} onChange={(e) => setGroupId(e.currentTarget.value)}>
+              <option value="">Choose a group…</option>
+              <For each={groups.data() ?? []}>
+                {(g) => (
+                  <option value={g.id}>
+                    {g.name} ({g.memberCount})
+                  </option>
+                )}
+              </For>
+            </select>
+          </label>
+          <button type="button" class="btn" data-testid="run-on-group-submit" disabled={!groupId()} onClick={() => run(true)}>
+            Run on the group
+          </button>
+        </div>
+      </Show>
       <Show when={error()}>
         <p class="field-error" role="alert">
           {error()}
