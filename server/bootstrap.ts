@@ -47,9 +47,14 @@ export async function bootstrap(sql: Sql, admin: { email?: string | undefined; p
  */
 export async function createTenant(
   tx: Sql,
-  t: { organization: string; owner: { email: string; name: string; passwordHash: string }; platformAdmin?: boolean },
+  t: { organization: string; slug?: string; owner: { email: string; name: string; passwordHash: string }; platformAdmin?: boolean },
 ): Promise<{ organizationId: string; userId: string }> {
-  const organizationId = await createOrganization(tx, { organization: t.organization, client: "Default client", site: "Default site" });
+  const organizationId = await createOrganization(tx, {
+    organization: t.organization,
+    slug: t.slug,
+    client: "Default client",
+    site: "Default site",
+  });
   const user = await createUser(tx, { organizationId, role: "owner", ...t.owner, platformAdmin: t.platformAdmin ?? false });
   for (const rule of DEFAULT_RULES) await insertRule(tx, organizationId, rule);
   return { organizationId, userId: user.id };

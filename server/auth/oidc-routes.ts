@@ -6,6 +6,7 @@ import { ValidationFailed } from "../errors.ts";
 import { newSecret } from "../lib/crypto.ts";
 import { ErrorBody, Ok, Timestamp, documentedResponses, errors, listOf } from "../lib/schemas.ts";
 import { log } from "../log.ts";
+import { organizationSlug } from "../sites/store.ts";
 import { createUser } from "../users/store.ts";
 import { addressOf } from "./login.ts";
 import { FLOW_COOKIE, FLOW_TTL_S, OidcClients, OidcRefused, beginFlow, discover, finishFlow, openFlow, sealFlow } from "./oidc.ts";
@@ -36,6 +37,8 @@ const SettingsView = type({
     updatedAt: Timestamp,
   }).or("null"),
   redirectUri: "string",
+  /** The organization's own sign-in address: its login page shows only its single sign-on button. */
+  signInUrl: "string",
 });
 const Provider = type({ label: "string", startUrl: "string" });
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -62,7 +65,7 @@ export function oidcRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
   const clients = new OidcClients(s.secrets);
   const flowCookie = (value: string, maxAge: number) =>
     `${FLOW_COOKIE}=${value}; Path=/api/v1/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
-  const view = (row: OidcRow | undefined) => ({
+  const view = async (organizationId: string, row: OidcRow | undefined) => ({
     config: row
       ? {
           issuer: row.issuer,
@@ -75,6 +78,7 @@ export function oidcRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
         }
       : null,
     redirectUri,
+    signInUrl: `${s.config.publicUrl}/login?org=${encodeURIComponent((await organizationSlug(s.sql, organizationId)) ?? "")}`,
   });
   const toLogin = (code: string) => `/login?sso_error=${encodeURIComponent(code)}`;
 
@@ -115,7 +119,7 @@ export function oidcRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
 
   const admin = new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
-    .get("/auth/oidc", async ({ principal }) => view(await getOidc(s.sql, principal.organizationId)), {
+    .get("/auth/oidc", async ({ principal }) => view(principal.organizationId, await getOidc(s.sql, principal.organizationId)), {
       permission: "settings:manage",
       response: { 200: SettingsView },
       detail: { summary: "The organization's OpenID Connect sign-in settings (never the client secret)", tags: ["auth"] },
@@ -165,7 +169,7 @@ export function oidcRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
             defaultRole: body.defaultRole,
           },
         });
-        return view(row);
+        return view(principal.organizationId, row);
       },
       {
         permission: "settings:manage",
@@ -196,15 +200,20 @@ export function oidcRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
   const flow = new Elysia({ prefix: "/api/v1" })
     .get(
       "/auth/oidc/providers",
-      async () => ({
-        items: (await listOidcProviders(s.sql)).map((p) => ({
+      async ({ query }) => ({
+        items: (await listOidcProviders(s.sql, query.org ?? null)).map((p) => ({
           label: p.buttonLabel,
           startUrl: `/api/v1/auth/oidc/start?org=${p.organizationId}`,
         })),
       }),
       {
-        response: { 200: listOf(Provider) },
-        detail: { summary: "The login page's single sign-on buttons (public: button labels are shown to anyone)", tags: ["auth"] },
+        query: type({ "org?": /^[a-z0-9][a-z0-9-]{0,62}$/ }),
+        response: { 200: listOf(Provider), ...errors(422) },
+        detail: {
+          summary:
+            "The login page's single sign-on button: the organization named by its slug (/login?org=<slug>), or the only organization of a single-tenant install; never a list of tenants",
+          tags: ["auth"],
+        },
       },
     )
     .get(

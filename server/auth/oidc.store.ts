@@ -45,8 +45,14 @@ export async function deleteOidc(sql: Sql, organizationId: string): Promise<bool
 }
 
 /** The sign-in buttons of the login page: every organization with OpenID Connect configured. */
-export async function listOidcProviders(sql: Sql): Promise<{ organizationId: string; buttonLabel: string }[]> {
+/**
+ * The single sign-on buttons a login page shows: the organization with this slug, or, without one,
+ * the organization of an install that has only one (a multi-tenant install never lists its tenants).
+ */
+export async function listOidcProviders(sql: Sql, slug: string | null): Promise<{ organizationId: string; buttonLabel: string }[]> {
   return sql<{ organizationId: string; buttonLabel: string }[]>`
-    select organization_id as "organizationId", button_label as "buttonLabel" from organization_oidc
-    order by button_label, organization_id limit 200`;
+    select x.organization_id as "organizationId", x.button_label as "buttonLabel"
+    from organization_oidc x join organizations o on o.id = x.organization_id
+    where ${slug === null ? sql`(select count(*) from organizations) = 1` : sql`o.slug = ${slug}`}
+    limit 1`;
 }

@@ -262,6 +262,27 @@ describe("signing in through the provider", () => {
     expect(res.headers.get("location")).toBe("/login?sso_error=OIDC_NOT_CONFIGURED");
   });
 
+  test("with several organizations the login page lists no tenant: only /login?org=<slug> shows that one's button", async () => {
+    const view = (await (await srv.api("/api/v1/auth/oidc")).json()) as { signInUrl: string };
+    const [{ slug }] = (await srv.sql`select slug from organizations where id = ${organizationId}`) as unknown as [{ slug: string }];
+    expect(view.signInUrl).toBe(`${srv.url}/login?org=${slug}`);
+    const other = await otherOrganization(srv.sql);
+    const [{ slug: theirs }] = (await srv.sql`select slug from organizations where id = ${other.organizationId}`) as unknown as [
+      { slug: string },
+    ];
+    expect(theirs).toMatch(/^other-msp(-\d+)?$/);
+    const list = async (query: string) => {
+      const res = await fetch(`${srv.url}/api/v1/auth/oidc/providers${query}`);
+      return [res.status, res.status === 200 ? ((await res.json()) as { items: { label: string }[] }).items.map((p) => p.label) : null];
+    };
+    expect(await list("")).toEqual([200, []]);
+    expect(await list(`?org=${slug}`)).toEqual([200, ["Test IdP"]]);
+    expect(await list(`?org=${theirs}`)).toEqual([200, []]);
+    expect(await list("?org=nobody")).toEqual([200, []]);
+    expect((await list("?org=..%2Fx"))[0]).toBe(422);
+    await srv.sql`delete from organizations where id = ${other.organizationId}`;
+  });
+
   test("turned off: the button goes away", async () => {
     expect((await srv.api("/api/v1/auth/oidc", { method: "DELETE" })).status).toBe(200);
     const providers = (await (await fetch(`${srv.url}/api/v1/auth/oidc/providers`)).json()) as { items: unknown[] };

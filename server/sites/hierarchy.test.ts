@@ -116,6 +116,22 @@ describe("organizations (platform administrators)", () => {
     expect(await code(create)).toBe("PLATFORM_ADMIN_ONLY");
   });
 
+  test("slugs: derived from the name and unique, or given; a taken slug is 409, a malformed one 422", async () => {
+    const owner = (n: string) => ({ email: `${n}@slug.example`, password: "a long enough password" });
+    const a = await post("/api/v1/organizations", { name: "Acme IT — North!", owner: owner("a") });
+    const b = await post("/api/v1/organizations", { name: "Acme IT north", owner: owner("b") });
+    const c = await post("/api/v1/organizations", { name: "Whatever", slug: "bravo-msp", owner: owner("c") });
+    const slugs = (await (await srv.api("/api/v1/organizations")).json()) as { items: { id: string; slug: string }[] };
+    const slugOf = async (res: Response) => {
+      const id = await idOf(res);
+      return slugs.items.find((o) => o.id === id)?.slug;
+    };
+    expect([await slugOf(a), await slugOf(b), await slugOf(c)]).toEqual(["acme-it-north", "acme-it-north-2", "bravo-msp"]);
+    expect((await post("/api/v1/organizations", { name: "Again", slug: "bravo-msp", owner: owner("d") })).status).toBe(409);
+    for (const slug of ["Bravo", "-x", "a b", "x".repeat(64), "../etc"])
+      expect((await post("/api/v1/organizations", { name: "Bad", slug, owner: owner("e") })).status).toBe(422);
+  });
+
   test("an owner e-mail already in use is 409; the password policy applies to the owner (422 with its code)", async () => {
     const dup = await post("/api/v1/organizations", { name: "Dup", owner: { email: ADMIN.email, password: "a long enough password" } });
     expect(dup.status).toBe(409);

@@ -31,6 +31,7 @@ const Client = type({
 const Organization = type({
   id: "string",
   name: "string",
+  slug: "string",
   createdAt: Timestamp,
   clients: "number",
   sites: "number",
@@ -39,6 +40,8 @@ const Organization = type({
 });
 const NewOrganization = type({
   name: Name,
+  /** Its sign-in address, /login?org=<slug> (derived from the name when absent). */
+  "slug?": /^[a-z0-9][a-z0-9-]{0,62}$/,
   owner: { email: "string.email <= 320", "name?": "string <= 200", password: "0 < string <= 1024" },
 });
 const Created = type({ id: "string" });
@@ -77,6 +80,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         const created = await inTransaction(s.sql, async (tx) => {
           const tenant = await createTenant(tx, {
             organization: body.name,
+            ...(body.slug ? { slug: body.slug } : {}),
             owner: { email: body.owner.email, name: body.owner.name ?? body.owner.email, passwordHash },
           });
           await writeAudit(tx, {

@@ -30,13 +30,24 @@ export async function listTags(sql: Sql, organizationId: string): Promise<{ tag:
 }
 
 /** Creates an organization with one client and one site in it (where devices enroll); returns its id. */
-export async function createOrganization(sql: Sql, names: { organization: string; client: string; site: string }): Promise<string> {
-  const [org] = await sql<{ id: string }[]>`insert into organizations (name) values (${names.organization}) returning id`;
+export async function createOrganization(
+  sql: Sql,
+  names: { organization: string; client: string; site: string; slug?: string | undefined },
+): Promise<string> {
+  // without a slug, the database derives one from the name (migration 00028)
+  const [org] = await sql<{ id: string }[]>`
+    insert into organizations (name, slug) values (${names.organization}, ${names.slug ?? null}) returning id`;
   if (!org) throw new Error("could not create the organization");
   const [client] = await sql<{ id: string }[]>`
     insert into clients (organization_id, name) values (${org.id}, ${names.client}) returning id`;
   await sql`insert into sites (organization_id, client_id, name) values (${org.id}, ${client?.id ?? null}, ${names.site})`;
   return org.id;
+}
+
+/** The organization's slug (its sign-in address is /login?org=<slug>). */
+export async function organizationSlug(sql: Sql, organizationId: string): Promise<string | undefined> {
+  const [row] = await sql<{ slug: string }[]>`select slug from organizations where id = ${organizationId}`;
+  return row?.slug;
 }
 
 /** The oldest site of the install, with its organization; undefined before the first. */
@@ -153,6 +164,8 @@ export async function siteInOrganization(sql: Sql, organizationId: string, siteI
 export interface OrganizationRow {
   id: string;
   name: string;
+  /** The public name in its sign-in address, /login?org=<slug>. */
+  slug: string;
   createdAt: Date;
   clients: number;
   sites: number;
@@ -163,7 +176,7 @@ export interface OrganizationRow {
 /** Every organization of the install with its counts (platform administrators). */
 export async function listOrganizations(sql: Sql): Promise<OrganizationRow[]> {
   return sql<OrganizationRow[]>`
-    select o.id, o.name, o.created_at as "createdAt",
+    select o.id, o.name, o.slug, o.created_at as "createdAt",
            (select count(*)::int from clients c where c.organization_id = o.id) as clients,
            (select count(*)::int from sites s where s.organization_id = o.id) as sites,
            (select count(*)::int from devices d where d.organization_id = o.id) as devices,

@@ -36,8 +36,20 @@ const SSO_ERRORS: Record<string, string> = {
 export default function Login() {
   document.title = "Sign in · SENTpulse";
   const navigate = useNavigate();
-  const [params] = useSearchParams<{ next?: string; sso_error?: string }>();
-  const [providers] = createResource(() => call(api.api.v1.auth.oidc.providers.get(), { auth: false }).then((r) => r.items));
+  const [params] = useSearchParams<{ next?: string; sso_error?: string; org?: string }>();
+  // /login?org=<slug> shows that organization's single sign-on (remembered for the next visit)
+  const org = (() => {
+    const given = params.org && /^[a-z0-9][a-z0-9-]{0,62}$/.test(params.org) ? params.org : undefined;
+    try {
+      if (given) localStorage.setItem("sentpulse.org", given);
+      return given ?? localStorage.getItem("sentpulse.org") ?? undefined;
+    } catch {
+      return given;
+    }
+  })();
+  const [providers] = createResource(() =>
+    call(api.api.v1.auth.oidc.providers.get({ query: org ? { org } : {} }), { auth: false }).then((r) => r.items),
+  );
   const ssoError = () => {
     const code = params.sso_error;
     return code ? (SSO_ERRORS[code] ?? `Single sign-on failed (${code.slice(0, 40)}). Try again, or sign in with your password.`) : "";

@@ -110,6 +110,8 @@ export function SingleSignOn() {
             <>
               <p class="muted">Register this redirect URI with your provider:</p>
               <CopyField value={s().redirectUri} label="redirect URI" testid="sso-redirect-uri" />
+              <p class="muted">Your technicians sign in at this address, which shows your single sign-on button:</p>
+              <CopyField value={s().signInUrl} label="sign-in address" testid="sso-sign-in-url" />
               <Show when={error()}>
                 <div class="error-note form-error" role="alert" data-testid="sso-error">
                   {error()}
