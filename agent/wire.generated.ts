@@ -9,6 +9,7 @@ const AgentSettings = v.object({
   beaconIntervalS: v.pipe(v.number(), v.gtValue(0)),
   liveIntervalS: v.union([v.pipe(v.number(), v.gtValue(0)), v.null()]),
   telemetryIntervalS: v.pipe(v.number(), v.gtValue(0)),
+  reconnectWindowS: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(600))),
 });
 
 const uuid = v.union([

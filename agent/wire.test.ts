@@ -13,6 +13,7 @@ const good: unknown[] = [
   { v: 1, id: "a", type: "welcome", data: { deviceId: "d", serverTime: "t", settings, ackedSeq: 0 } },
   { v: 1, id: "a", type: "ack", data: { seq: 3, stored: true } },
   { v: 1, id: "a", type: "settings", data: { ...settings, liveIntervalS: 2 } },
+  { v: 1, id: "a", type: "settings", data: { ...settings, reconnectWindowS: 20 } },
   { v: 1, id: "a", type: "rotate_secret", deadline: 1, data: { secret: "s" } },
   { v: 1, id: "a", type: "error", data: { code: "X", message: "m" } },
   {
@@ -48,6 +49,8 @@ const bad: unknown[] = [
   { v: 1, id: "a", type: "launch", data: {} },
   { v: 1, id: "a", type: "rotate_secret", data: { secret: "s" } },
   { v: 1, id: "a", type: "settings", data: { ...settings, telemetryIntervalS: 0 } },
+  { v: 1, id: "a", type: "settings", data: { ...settings, reconnectWindowS: 0 } },
+  { v: 1, id: "a", type: "settings", data: { ...settings, reconnectWindowS: 3600 } },
   { v: 1, id: "a", type: "welcome", data: { deviceId: "d", serverTime: "t", settings } },
   { v: 1, id: "a", type: "command", data: { commandId: "nope", spec: { kind: "reboot", delaySeconds: 0 } } },
   {

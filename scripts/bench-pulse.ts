@@ -52,6 +52,23 @@ const pgPids = (() => {
   };
 })();
 
+/** CPU seconds (user + system) of a process so far; undefined once it is gone. */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** p50/p99/max of sorted round trips, ms. */
+function stats(sorted: number[]) {
+  const at = (p: number) => Number((sorted[Math.floor(sorted.length * p)] ?? Number.NaN).toFixed(2));
+  return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: Number((sorted.at(-1) ?? Number.NaN).toFixed(2)) };
+}
+
 let server = await startBenchServer(env, { logFile: logFile() });
 const raw = join(dir, "rtts.json");
 try {
@@ -80,6 +97,14 @@ try {
   while ((await ready()) === 0 && loadgen.exitCode === null) await Bun.sleep(200);
   await fetch(`${server.base}/api/v1/metrics/reset`, { method: "POST", headers: { cookie: server.cookie } });
   const srv = sampler(() => [server.pid]);
+  // the server's CPU second by second (share of one core), to see it settle after refusals at the file limit
+  const cpuSeries: [number, number][] = [];
+  let lastCpu = cpuSecondsOf(server.pid);
+  const cpuTimer = setInterval(() => {
+    const now = cpuSecondsOf(server.pid);
+    if (now !== undefined && lastCpu !== undefined && now >= lastCpu) cpuSeries.push([Date.now(), Math.round((now - lastCpu) * 100)]);
+    lastCpu = now;
+  }, 1000);
   const db = sampler(pgPids, "pss");
   let restart: Record<string, unknown> | undefined;
   let storm: [number, number] | undefined;
@@ -94,9 +119,10 @@ try {
     const readyAt = Date.now();
     let online = 0;
     for (;;) {
-      [{ online }] = (await sql`select count(*) filter (where status = 'online')::int as online from devices`) as unknown as [
-        { online: number },
-      ];
+      // online again: status online, a socket held by a node, and telemetry stored since the stop
+      [{ online }] = (await sql`
+        select count(*)::int as online from devices
+        where status = 'online' and ws_node is not null and last_telemetry_at > ${new Date(stopAt)}`) as unknown as [{ online: number }];
       if (online >= agents || Date.now() - stopAt > 180_000) break;
       await Bun.sleep(250);
     }
@@ -111,6 +137,7 @@ try {
     };
   }
   const out = await new Response(loadgen.stdout).text();
+  clearInterval(cpuTimer);
   const usage = { server: srv.stop(), postgresPss: db.stop() };
   const metrics = (await fetch(`${server.base}/api/v1/metrics`, { headers: { cookie: server.cookie } })
     .then((r) => r.json())
@@ -123,12 +150,17 @@ try {
       .filter(([at]) => at >= from && at < to)
       .map(([, r]) => r)
       .sort((a, b) => a - b);
-    restart.stormRttMs = {
-      count: during.length,
-      p50: Number((during[Math.floor(during.length * 0.5)] ?? Number.NaN).toFixed(2)),
-      p99: Number((during[Math.floor(during.length * 0.99)] ?? Number.NaN).toFixed(2)),
-      max: Number((during.at(-1) ?? Number.NaN).toFixed(2)),
-    };
+    restart.stormRttMs = stats(during);
+    // by 5 s from the stop, to see where the storm's time goes
+    const slices = new Map<number, number[]>();
+    for (const [at, r] of rawData.rtts) {
+      if (at < from || at >= to) continue;
+      const k = Math.floor((at - from) / 5000) * 5;
+      const list = slices.get(k) ?? [];
+      list.push(r);
+      slices.set(k, list);
+    }
+    restart.stormBy5s = [...slices].sort((a, b) => a[0] - b[0]).map(([k, r]) => ({ fromS: k, ...stats(r.sort((a, b) => a - b)) }));
   }
   // every acknowledged batch must be in the table: seqs 1..mark of each device
   const ids = Object.keys(rawData.ackedMarks);
@@ -141,8 +173,16 @@ try {
   const acked = Number(loss?.acked ?? 0);
   const stored = Number(loss?.stored ?? 0);
   const errorLines = logs.flatMap((f) => readFileSync(f, "utf8").split("\n")).filter((l) => l.includes('"level":"error"'));
+  const refusedAt = Number(loadgenResult.lastRefusedAt) || 0;
+  const afterRefusals =
+    refusedAt > 0 && !opt.restart
+      ? cpuSeries
+          .filter(([at]) => at > refusedAt && at <= refusedAt + 15_000)
+          .map(([at, cpu]) => ({ s: Math.round((at - refusedAt) / 1000), cpuPercent: cpu }))
+      : undefined;
   const result = {
     loadgen: loadgenResult,
+    ...(afterRefusals ? { serverCpuAfterLastRefusal: afterRefusals } : {}),
     serverAckLatency: metrics.telemetryAckLatency,
     ...(restart ? { restart } : {}),
     telemetry: { acknowledgedBatches: acked, lost: acked - stored },

@@ -29,6 +29,8 @@ export interface WorkerResult {
   connected: number;
   /** Socket attempts refused before the upgrade (503 at the file limit, or the server down). */
   refused: number;
+  /** Epoch ms of the last refused attempt (0: none). */
+  lastRefusedAt: number;
   closed: number;
   sent: number;
   acked: number;
@@ -69,6 +71,7 @@ const plan = (await Bun.stdin.json()) as WorkerPlan;
 const result: WorkerResult = {
   connected: 0,
   refused: 0,
+  lastRefusedAt: 0,
   closed: 0,
   sent: 0,
   acked: 0,
@@ -124,7 +127,10 @@ function connect(sim: Sim): void {
       result.closed++;
       const key = `${e.code} ${e.reason}`.trim();
       result.closes[key] = (result.closes[key] ?? 0) + 1;
-    } else result.refused++;
+    } else {
+      result.refused++;
+      result.lastRefusedAt = Date.now();
+    }
     if (stopping || !plan.reconnect) return;
     let windowS = sim.windowS;
     if (e.code === 1012) {

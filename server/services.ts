@@ -7,6 +7,7 @@ import { AgentHub } from "./agents/hub.ts";
 import { automationReactions } from "./automation/reactions.ts";
 import { Automation } from "./automation/service.ts";
 import { rotateDueSecrets, rotateSecret } from "./agents/rotation.ts";
+import { recentlySeenDevices } from "./agents/store.ts";
 import { applyAuditRetention } from "./audit/retention.ts";
 import { deleteExpiredSessions } from "./auth/store.ts";
 import { CommandDispatcher } from "./commands/service.ts";
@@ -163,6 +164,9 @@ export async function createServices(config: Config): Promise<Running> {
     every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
     every(24 * 60 * 60_000, "audit retention", () => applyAuditRetention(db.sql, config.auditRetentionDays)),
     every(60_000, "command expiry", () => expireCommands(db.sql)),
+    every(60_000, "fleet size", async () => {
+      agents.fleetSize = await recentlySeenDevices(db.sql);
+    }),
     every(60_000, "alert rule reload", () => rules.reloadRules()),
     every(5_000, "offline rules", () => rules.sweepOffline()),
     every(30_000, "alert escalation", async () => {

@@ -26,7 +26,7 @@ import type { Spool } from "./spool.ts";
 const SEND_WINDOW = 16;
 /** Batches per beacon, at most. */
 const BEACON_BATCHES = 20;
-/** Reconnect window until a server names one (a crash sends no close frame): 10,000 agents at 1,000/s. */
+/** Reconnect window until a server names one (servers before `reconnectWindowS`): 10,000 agents at 1,000/s. */
 const DEFAULT_RECONNECT_WINDOW_S = 10;
 const DEFAULT_SETTINGS: AgentSettings = { telemetryIntervalS: 30, beaconIntervalS: 60, liveIntervalS: null };
 
@@ -259,6 +259,7 @@ export class Pulse {
 
   private applySettings(s: AgentSettings): void {
     this.settings = s;
+    if (s.reconnectWindowS) this.reconnectWindowS = s.reconnectWindowS;
   }
 
   private intervalMs(): number {

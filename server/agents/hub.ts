@@ -80,8 +80,12 @@ export class AgentHub {
     return {
       ...this.baseSettings(),
       liveIntervalS: this.liveDevices.has(deviceId) ? 2 : null,
+      reconnectWindowS: this.reconnectWindowS(),
     };
   }
+
+  /** Devices recently in contact with any node (set periodically from the database): the fleet that reconnects after a restart. */
+  fleetSize = 0;
 
   /** Turns live mode (2 s sampling) on or off for a device and tells its agent when connected. */
   setLive(deviceId: string, on: boolean): void {
@@ -143,11 +147,13 @@ export class AgentHub {
   }
 
   /**
-   * Seconds over which agents cut off together should spread their reconnects: the fleet this node
-   * holds at `RECONNECTS_PER_S`, within bounds. Told to agents when the server restarts.
+   * Seconds over which agents cut off together should spread their reconnects: the fleet (this node's
+   * sockets, or the devices recently in contact if more) at `RECONNECTS_PER_S`, within bounds. Told to
+   * agents in their settings and again in the close frame when the server restarts.
    */
   reconnectWindowS(): number {
-    return Math.min(MAX_RECONNECT_WINDOW_S, Math.max(MIN_RECONNECT_WINDOW_S, Math.ceil(this.connections.size / RECONNECTS_PER_S)));
+    const fleet = Math.max(this.connections.size, this.fleetSize);
+    return Math.min(MAX_RECONNECT_WINDOW_S, Math.max(MIN_RECONNECT_WINDOW_S, Math.ceil(fleet / RECONNECTS_PER_S)));
   }
 
   /** True once the node is shutting down: sockets close in bulk and `releaseNode` clears them. */

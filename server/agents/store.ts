@@ -8,3 +8,10 @@ export async function devicesWithPendingCommands(sql: Sql, deviceIds: string[]):
     where device_id = any(${deviceIds}::uuid[]) and status in ('queued', 'sent', 'running') and expires_at > now()`;
   return rows.map((r) => r.id);
 }
+
+/** Devices in contact (socket, telemetry or beacon) within the last `minutes`: the fleet that comes back after a restart. */
+export async function recentlySeenDevices(sql: Sql, minutes = 10): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from devices where last_seen_at > now() - make_interval(mins => ${minutes})`;
+  return row?.n ?? 0;
+}

@@ -29,7 +29,9 @@ export async function updateFactsMany(sql: Sql, updates: FactsUpdate[]): Promise
     nics: f.nics,
     disks: f.disks,
   }));
+  // rows locked in id order first, as telemetry flushes lock them: no deadlock between the two
   await sql`
+    with locked as (select id from devices where id = any(${updates.map((u) => u.id)}::uuid[]) order by id for no key update)
     update devices d set hostname = v.hostname, os = v.os, os_name = v.os_name, os_version = v.os_version,
       kernel = v.kernel, arch = v.arch, agent_version = v.agent_version, serial_number = v.serial_number,
       cpu_model = v.cpu_model, cpu_cores = v.cpu_cores, memory_total_bytes = v.memory_total_bytes,
@@ -37,5 +39,6 @@ export async function updateFactsMany(sql: Sql, updates: FactsUpdate[]): Promise
     from jsonb_to_recordset(${sql.json(rows as never)}) as v(id uuid, hostname text, os text, os_name text, os_version text,
       kernel text, arch text, agent_version text, serial_number text, cpu_model text, cpu_cores integer,
       memory_total_bytes bigint, nics jsonb, disks jsonb)
+    join locked on locked.id = v.id
     where d.id = v.id`;
 }

@@ -56,15 +56,19 @@ export async function setSocketNode(sql: Sql, deviceId: string, nodeId: string |
  * as contact; returns each device's last stored batch sequence (for its welcome).
  */
 export async function holdSockets(sql: Sql, deviceIds: string[], nodeId: string): Promise<Map<string, number>> {
+  // rows locked in id order first, as telemetry flushes lock them: no deadlock between the two
   const rows = await sql<{ id: string; seq: string }[]>`
-    update devices set ws_node = ${nodeId}, last_seen_at = now() where id = any(${deviceIds}::uuid[])
-    returning id, last_batch_seq as seq`;
+    with locked as (select id from devices where id = any(${deviceIds}::uuid[]) order by id for no key update)
+    update devices d set ws_node = ${nodeId}, last_seen_at = now() from locked where d.id = locked.id
+    returning d.id, d.last_batch_seq as seq`;
   return new Map(rows.map((r) => [r.id, Number(r.seq)]));
 }
 
 /** Sockets closed on this node, in one statement: released where this node still holds them. */
 export async function releaseSocketsOf(sql: Sql, deviceIds: string[], nodeId: string): Promise<void> {
-  await sql`update devices set ws_node = null where id = any(${deviceIds}::uuid[]) and ws_node = ${nodeId}`;
+  await sql`
+    with locked as (select id from devices where id = any(${deviceIds}::uuid[]) and ws_node = ${nodeId} order by id for no key update)
+    update devices d set ws_node = null from locked where d.id = locked.id and d.ws_node = ${nodeId}`;
 }
 
 /** The node is going away: no device's socket is held by it any more. */

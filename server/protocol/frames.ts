@@ -88,6 +88,11 @@ export const AgentSettings = type({
   beaconIntervalS: "number > 0",
   /** While a technician watches the device: seconds between samples; null when nobody watches. */
   liveIntervalS: "number > 0 | null",
+  /**
+   * Seconds over which to spread the first reconnect after the socket is lost (sized to the fleet, so a
+   * restarted server is not hit by every agent at once). Absent from servers before it (agents then use 10).
+   */
+  "reconnectWindowS?": "0 < number <= 600",
 });
 export type AgentSettings = typeof AgentSettings.infer;
 
