@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { enrollRealAgent, type EnrolledAgent } from "../testing/agents.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
+import { ensureJournal } from "../testing/journald.ts";
 
 /**
  * The endpoint toolbox against the real compiled agent on this machine: processes (find a sleep
@@ -19,13 +20,6 @@ type Proc = { pid: number; ppid: number; name: string; user: string; cpuPercent:
 const base = () => `/api/v1/devices/${agent.deviceId}`;
 const json = async <T>(res: Response | Promise<Response>) => (await (await res).json()) as T;
 const processes = async () => (await json<{ items: Proc[] }>(srv.api(`${base()}/processes`))).items;
-const readText = (path: string) => {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
-};
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
 const audits = (action: string) =>
   srv.sql<{ actorName: string; details: Record<string, unknown> }[]>`
@@ -164,29 +158,11 @@ describe("services on the real agent (SysV init scripts: systemd is not PID 1 he
 });
 
 describe("event logs on the real agent", () => {
-  let journald: Subprocess | undefined;
-  let linkedDevLog = false;
+  let stopJournal: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    // no systemd here: run journald the way its units would (a journal socket, /dev/log linked to it)
-    if (!journaldRunning()) {
-      journald = Bun.spawn(["/lib/systemd/systemd-journald"], { stdout: "ignore", stderr: "ignore" });
-      await Bun.sleep(500); // it binds its sockets at start
-      await waitFor("journald socket", async () => existsSync("/run/systemd/journal/dev-log"), 10_000);
-    }
-    if (!existsSync("/dev/log")) {
-      symlinkSync("/run/systemd/journal/dev-log", "/dev/log");
-      linkedDevLog = true;
-    }
+    stopJournal = await ensureJournal();
   });
-  afterAll(async () => {
-    if (linkedDevLog && lstatSync("/dev/log").isSymbolicLink()) unlinkSync("/dev/log");
-    journald?.kill("SIGTERM");
-    await journald?.exited;
-  });
-
-  /** A journald of the system (or left by an earlier run) is used as it is; its socket files may outlive it. */
-  const journaldRunning = () =>
-    readdirSync("/proc").some((pid) => /^\d+$/.test(pid) && readText(`/proc/${pid}/comm`).trim() === "systemd-journal");
+  afterAll(() => stopJournal?.());
 
   type Events = { source: string; more: boolean; items: { time: number; level: string; source: string; message: string }[] };
 

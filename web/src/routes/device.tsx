@@ -1,5 +1,5 @@
 import { A, useNavigate, useParams, useSearchParams } from "@solidjs/router";
-import { For, Match, Show, Switch, createEffect, createMemo, createResource, createSignal, onCleanup } from "solid-js";
+import { For, Match, Show, Switch, createEffect, createMemo, createResource, createSignal, lazy, onCleanup } from "solid-js";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { DeviceAlerts } from "../components/DeviceAlerts.tsx";
 import { DeviceInfo } from "../components/DeviceInfo.tsx";
@@ -21,6 +21,21 @@ import { toast } from "../lib/toast.ts";
 import type { DeviceDetail } from "../lib/types.ts";
 import { DeviceCharts } from "./device-charts.tsx";
 import "./device.css";
+import "../components/toolbox/toolbox.css";
+
+// each toolbox tab is its own chunk, fetched when a technician opens it
+const ProcessesTab = lazy(() => import("../components/toolbox/ProcessesTab.tsx"));
+const ServicesTab = lazy(() => import("../components/toolbox/ServicesTab.tsx"));
+const EventLogTab = lazy(() => import("../components/toolbox/EventLogTab.tsx"));
+const EnvironmentTab = lazy(() => import("../components/toolbox/EnvironmentTab.tsx"));
+const TABS = [
+  { id: "overview", label: "Overview" },
+  { id: "processes", label: "Processes" },
+  { id: "services", label: "Services" },
+  { id: "events", label: "Event log" },
+  { id: "environment", label: "Environment" },
+] as const;
+type TabId = (typeof TABS)[number]["id"];
 
 /** One device: header, live charts, alerts, system facts and actions. */
 export default function DevicePage() {
@@ -38,7 +53,8 @@ export default function DevicePage() {
     return device.latest ?? (params.id === undefined ? prev : undefined);
   });
   const [confirmDelete, setConfirmDelete] = createSignal(false);
-  const [search, setSearch] = useSearchParams<{ action?: string }>();
+  const [search, setSearch] = useSearchParams<{ action?: string; tab?: string }>();
+  const tab = (): TabId => TABS.find((t) => t.id === search.tab)?.id ?? "overview";
   const [historyKey, setHistoryKey] = createSignal(0);
   const canManage = () => can("device:manage");
   const power = () => (search.action === "reboot" || search.action === "shutdown" ? search.action : null);
@@ -183,17 +199,47 @@ export default function DevicePage() {
                   </div>
                 </Show>
               </header>
-              <div class="device-grid">
-                <div class="device-main">
-                  <DeviceCharts deviceId={d().id} latest={d().telemetry} />
-                  <CommandHistory deviceId={d().id} reload={historyKey()} />
-                  <DeviceAlerts deviceId={d().id} />
-                  <Show when={can("device:terminal")}>
-                    <TerminalRecordings deviceId={d().id} />
-                  </Show>
-                </div>
-                <DeviceInfo device={d()} onMove={canManage() ? moveTo : undefined} />
-              </div>
+              <nav class="device-tabs" aria-label="Device sections">
+                <For each={TABS}>
+                  {(t) => (
+                    // a plain <a> (the router still handles the click): <A> would mark every ?tab= link current
+                    <a
+                      href={t.id === "overview" ? `/devices/${d().id}` : `/devices/${d().id}?tab=${t.id}`}
+                      aria-current={tab() === t.id ? "page" : undefined}
+                      data-testid={`device-tab-${t.id}`}
+                    >
+                      {t.label}
+                    </a>
+                  )}
+                </For>
+              </nav>
+              <Switch>
+                <Match when={tab() === "processes"}>
+                  <ProcessesTab deviceId={d().id} />
+                </Match>
+                <Match when={tab() === "services"}>
+                  <ServicesTab deviceId={d().id} />
+                </Match>
+                <Match when={tab() === "events"}>
+                  <EventLogTab deviceId={d().id} os={d().os} />
+                </Match>
+                <Match when={tab() === "environment"}>
+                  <EnvironmentTab deviceId={d().id} />
+                </Match>
+                <Match when={tab() === "overview"}>
+                  <div class="device-grid">
+                    <div class="device-main">
+                      <DeviceCharts deviceId={d().id} latest={d().telemetry} />
+                      <CommandHistory deviceId={d().id} reload={historyKey()} />
+                      <DeviceAlerts deviceId={d().id} />
+                      <Show when={can("device:terminal")}>
+                        <TerminalRecordings deviceId={d().id} />
+                      </Show>
+                    </div>
+                    <DeviceInfo device={d()} onMove={canManage() ? moveTo : undefined} />
+                  </div>
+                </Match>
+              </Switch>
               <RunScriptDialog
                 open={search.action === "run-script"}
                 deviceId={d().id}

@@ -1,0 +1,153 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import type { Subprocess } from "bun";
+import type { Page } from "playwright-core";
+import type { EnrolledAgent } from "../../server/testing/agents.ts";
+import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
+import { type TestServer, waitFor } from "../../server/testing/harness.ts";
+import { ensureJournal } from "../../server/testing/journald.ts";
+
+/**
+ * The device page's toolbox tabs in Chromium against the real server and the real compiled agent:
+ * find a sleep in the process list and kill it, see a tree, refresh only while the tab is open;
+ * start and stop atd (a SysV init script); read errors written with logger; search a variable.
+ */
+let rig: BrowserRig;
+let srv: TestServer;
+let agent: EnrolledAgent;
+let page: Page;
+let stopJournal: (() => Promise<void>) | undefined;
+const MARK = `mark-${crypto.randomUUID().slice(0, 8)}`;
+const children: Subprocess[] = [];
+const orphans: number[] = [];
+
+beforeAll(async () => {
+  process.env.SENTPULSE_TOOLBOX_MARK = MARK; // inherited by the agent the rig starts
+  rig = await startBrowserRig("browser-toolbox");
+  delete process.env.SENTPULSE_TOOLBOX_MARK;
+  ({ srv, agent, page } = rig);
+  stopJournal = await ensureJournal();
+}, 120_000);
+afterEach(() => rig?.checkPage());
+afterAll(async () => {
+  for (const c of children) c.kill("SIGKILL");
+  for (const pid of orphans) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+  await rig?.stop();
+  await stopJournal?.();
+});
+
+const tab = (name: string) => page.goto(`${srv.url}/devices/${agent.deviceId}?tab=${name}`);
+
+describe("device toolbox in Chromium", () => {
+  test("sign in and wait for the agent to be online", async () => {
+    await rig.signIn();
+    await waitFor(
+      "online",
+      async () => (await srv.sql`select status from devices where id = ${agent.deviceId}`)[0]?.status === "online",
+      30_000,
+    );
+  });
+
+  test("Processes: filter finds the test's sleep, Kill… with SIGKILL ends it and the row goes away", async () => {
+    const sleeper = Bun.spawn(["sleep", "5151"]);
+    children.push(sleeper);
+    await tab("processes");
+    await page.getByTestId("process-filter").fill("5151");
+    const row = page.locator(`[data-testid="process-row"][data-pid="${sleeper.pid}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.textContent()).toContain("sleep 5151");
+    expect(await page.getByTestId("process-row").count()).toBe(1);
+    await rig.shot("toolbox-processes");
+    await row.getByTestId("process-kill").click();
+    await page.getByTestId("kill-signal").selectOption("KILL");
+    await page.getByTestId("kill-confirm").click();
+    await page.getByText(`Sent SIGKILL to sleep (${sleeper.pid})`).waitFor();
+    expect(await sleeper.exited).toBe(137);
+    await row.waitFor({ state: "detached", timeout: 10_000 });
+  });
+
+  test("Processes: the tree shows a child under its parent; the list refreshes every 2 s only while the tab is open", async () => {
+    const sh = Bun.spawn(["bash", "-c", "sleep 5252 & wait"], { stdout: "ignore", stderr: "ignore" });
+    children.push(sh);
+    // the sleep is the shell's child: killed with it at the end (by its own pid, read from /proc)
+    const kid = await waitFor(
+      "child",
+      async () => Number(readFileSync(`/proc/${sh.pid}/task/${sh.pid}/children`, "utf8").trim()) || undefined,
+    );
+    orphans.push(kid);
+    const asked: number[] = [];
+    page.on("request", (r) => {
+      if (r.url().endsWith(`/devices/${agent.deviceId}/processes`)) asked.push(Date.now());
+    });
+    await tab("processes");
+    await page.getByText("Tree", { exact: true }).click();
+    await page.getByTestId("process-filter").fill("5252");
+    await waitFor("tree rows", async () => (await page.getByTestId("process-row").count()) >= 2, 15_000);
+    // the shell's own ancestors (this test runner) are shown too, so the shell may be indented itself
+    const cells = await page
+      .locator('[data-testid="process-row"] .proc-name')
+      .evaluateAll((els) =>
+        els.map((e) => ({ text: e.textContent?.trim() ?? "", indent: Number.parseInt((e as HTMLElement).style.paddingLeft, 10) || 0 })),
+      );
+    const parent = cells.findIndex((c) => c.text.endsWith("bash"));
+    expect(parent).toBeGreaterThanOrEqual(0);
+    expect(cells[parent + 1]?.text).toBe("└ sleep");
+    expect(cells[parent + 1]?.indent).toBeGreaterThan(cells[parent]?.indent ?? 0);
+    await rig.shot("toolbox-process-tree");
+    const start = asked.length;
+    await page.waitForTimeout(5000);
+    expect(asked.length - start).toBeGreaterThanOrEqual(2);
+    await page.getByTestId("device-tab-overview").click();
+    await page.waitForTimeout(500);
+    const left = asked.length;
+    await page.waitForTimeout(4500);
+    expect(asked.length).toBe(left);
+  });
+
+  test("Services: atd (an init script) starts and stops from its row", async () => {
+    expect(Bun.spawnSync(["service", "atd", "stop"]).exitCode).toBe(0); // a known state to start from
+    await tab("services");
+    await page.getByTestId("service-filter").fill("atd");
+    const row = page.locator('[data-testid="service-row"][data-name="atd"]');
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.textContent()).toContain("Deferred execution scheduler");
+    await row.getByTestId("service-start").click();
+    await page.locator(".toast").first().waitFor({ timeout: 30_000 });
+    expect(await page.locator(".toast").first().textContent()).toContain("start done");
+    await waitFor("running", async () => (await row.getByTestId("service-state").textContent()) === "running", 30_000);
+    await rig.shot("toolbox-services");
+    await row.getByTestId("service-stop").click();
+    await waitFor("stopped", async () => (await row.getByTestId("service-state").textContent()) === "stopped", 30_000);
+  });
+
+  test("Event log: errors written with logger appear in red; shell characters in the search are refused before asking", async () => {
+    for (const n of [1, 2])
+      expect(await Bun.spawn(["logger", "-t", "billing", "-p", "user.err", `payment run ${MARK} failed #${n}`]).exited).toBe(0);
+    await tab("events");
+    await page.getByTestId("log-text").fill(MARK);
+    await page.getByTestId("log-search").click();
+    await waitFor("two events", async () => (await page.getByTestId("log-row").count()) === 2, 15_000);
+    const rows = await page.getByTestId("log-row").allTextContents();
+    expect(rows[0]).toContain(`payment run ${MARK} failed #2`);
+    expect(rows[0]).toContain("billing");
+    expect(await page.locator('[data-testid="log-row"] .sev-critical').first().textContent()).toBe("error");
+    await rig.shot("toolbox-events");
+    await page.getByTestId("log-text").fill("x; rm -rf /");
+    expect(await page.getByTestId("log-search").isDisabled()).toBe(true);
+    await page.getByText("no quotes or shell characters").waitFor();
+  });
+
+  test("Environment: searching finds the agent's variable by name and by value", async () => {
+    await tab("environment");
+    await page.getByTestId("env-search").fill("toolbox_mark");
+    await waitFor("one row", async () => (await page.getByTestId("env-row").count()) === 1, 15_000);
+    expect(await page.getByTestId("env-row").textContent()).toContain(MARK);
+    await page.getByTestId("env-search").fill(MARK);
+    expect(await page.getByTestId("env-row").count()).toBe(1);
+    await rig.shot("toolbox-environment");
+  });
+});
