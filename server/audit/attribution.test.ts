@@ -56,4 +56,25 @@ describe("attribution to API keys", () => {
     };
     expect(command.actor).toEqual({ type: "user", id: command.requestedBy, name: "admin@example.com" });
   });
+
+  test("every audited change made over HTTP records the caller's address (clients, policies, groups, commands)", async () => {
+    // a handful of routes of different capabilities, through the real socket
+    const before = (await srv.sql<{ id: number }[]>`select coalesce(max(id), 0)::int as id from audit_log`)[0]!.id;
+    expect((await withKey("/api/v1/clients", { name: "Addressed client" })).status).toBe(403); // technician key: no clients:manage
+    const admin = (await (await srv.api("/api/v1/api-keys", { body: { name: "admin-ci", role: "admin" } })).json()) as { key: string };
+    const asAdmin = (path: string, body: unknown) =>
+      fetch(`${srv.url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin.key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await asAdmin("/api/v1/clients", { name: "Addressed client" })).status).toBe(201);
+    expect((await asAdmin("/api/v1/policies", { name: "Addressed policy" })).status).toBe(201);
+    expect((await asAdmin("/api/v1/groups", { name: "Addressed group", expression: "cpu > 1" })).status).toBe(201);
+    expect((await withKey(`/api/v1/devices/${deviceId}/commands`, { type: "reboot", payload: {} })).status).toBe(202);
+    const rows = await srv.sql<{ action: string; ip: string | null }[]>`
+      select action, ip from audit_log where id > ${before} and actor_type = 'api_key' order by id`;
+    expect(rows.map((r) => r.action)).toEqual(["client.created", "policy.created", "group.created", "command.reboot"]);
+    expect(rows.map((r) => r.ip)).toEqual(["127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1"]);
+  });
 });

@@ -71,9 +71,11 @@ export function authPlugin(sql: Sql) {
     permission: (needed: Needed) => ({
       detail: { security: SIGNED_IN, ...declares(needed) },
       response: errors(401, 403),
-      async transform({ request }: { request: Request }) {
+      async transform({ request, server }: { request: Request; server: { requestIP(r: Request): { address: string } | null } | null }) {
         const principal = await resolvePrincipal(sql, request.headers);
         if (!principal) throw new Unauthorized();
+        // the socket's peer, for the audit entries this request writes
+        principal.ip = server?.requestIP(request)?.address ?? null;
         if (!meets(principal, needed)) throw new Forbidden("FORBIDDEN", `this needs the ${[needed].flat().join(" or ")} permission`);
         principals.set(request, principal);
       },

@@ -21,6 +21,8 @@ export interface Principal {
   name: string;
   /** Runs the install (creates organizations); never true for an API key. */
   platformAdmin: boolean;
+  /** The address the request came from (set per request by the auth plugin; absent outside a request). */
+  ip?: string | null;
 }
 
 const TECHNICIAN: readonly Permission[] = [
@@ -53,6 +55,8 @@ export function actorOf(p: Principal): {
   actorId: string;
   actorName: string;
   organizationId: string;
+  /** Where the request came from: every audit entry of a route records its source address. */
+  ip: string | null;
 } {
-  return { actorType: p.kind, actorId: p.id, actorName: p.name, organizationId: p.organizationId };
+  return { actorType: p.kind, actorId: p.id, actorName: p.name, organizationId: p.organizationId, ip: p.ip ?? null };
 }
