@@ -7,8 +7,8 @@ import { signalEach, unixEnvironment } from "./linux-toolbox.ts";
 /** macOS: ps(1), kill(2), launchctl(1) for the system domain's jobs, log(1) for the unified log. */
 
 /** `ps` with the executable's path last (it may hold spaces), and a second run for the arguments. */
-export const PS_FIELDS = ["ps", "-axww", "-o", "pid=,ppid=,user=,%cpu=,rss=,etime=,comm="];
-export const PS_ARGS = ["ps", "-axww", "-o", "pid=,args="];
+const PS_FIELDS = ["ps", "-axww", "-o", "pid=,ppid=,user=,%cpu=,rss=,etime=,comm="];
+const PS_ARGS = ["ps", "-axww", "-o", "pid=,args="];
 
 /** `ps` elapsed time ([[dd-]hh:]mm:ss) in seconds. */
 export function parseEtime(etime: string): number {
@@ -18,7 +18,7 @@ export function parseEtime(etime: string): number {
 }
 
 /** Parses the two `ps` outputs; `now` (epoch ms) turns elapsed times into start times. */
-export function parseDarwinPs(fields: string, args: string, now: number): ProcessSnapshot[] {
+function parseDarwinPs(fields: string, args: string, now: number): ProcessSnapshot[] {
   const commands = new Map<number, string>();
   for (const line of args.split("\n")) {
     const m = /^\s*(\d+)\s(.*)$/.exec(line);
@@ -45,7 +45,7 @@ export function parseDarwinPs(fields: string, args: string, now: number): Proces
 }
 
 /** Parses `launchctl list` (PID, last exit status, label; tab-separated, "-" for none) into services. */
-export function parseLaunchctlList(text: string, disabled: ReadonlySet<string>): ServiceInfo[] {
+function parseLaunchctlList(text: string, disabled: ReadonlySet<string>): ServiceInfo[] {
   const out: ServiceInfo[] = [];
   for (const line of text.split("\n").slice(1)) {
     const [pid, status, label] = line.split("\t");
@@ -133,7 +133,7 @@ function unifiedLevel(messageType: string): EventLevel {
 }
 
 /** Parses `log show --style ndjson` (oldest first) into the newest `limit` events, newest first. */
-export function parseLogShow(text: string, limit: number): EventLogList {
+function parseLogShow(text: string, limit: number): EventLogList {
   const all: EventEntry[] = [];
   for (const line of text.split("\n")) {
     if (!line.startsWith("{")) continue;

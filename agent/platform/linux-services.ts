@@ -19,8 +19,8 @@ export function systemdRunning(root = "/"): boolean {
 // ---- systemd ----
 
 /** `systemctl list-units --type=service --all --output=json` and `list-unit-files` argv. */
-export const SYSTEMD_LIST_UNITS = ["systemctl", "list-units", "--type=service", "--all", "--output=json", "--no-pager"];
-export const SYSTEMD_LIST_UNIT_FILES = ["systemctl", "list-unit-files", "--type=service", "--output=json", "--no-pager"];
+const SYSTEMD_LIST_UNITS = ["systemctl", "list-units", "--type=service", "--all", "--output=json", "--no-pager"];
+const SYSTEMD_LIST_UNIT_FILES = ["systemctl", "list-unit-files", "--type=service", "--output=json", "--no-pager"];
 
 /** `systemctl <action> -- <name>`: the name is a validated argument, never an option. */
 export function systemdActionArgv(name: string, action: ServiceAction): string[] {
@@ -28,7 +28,7 @@ export function systemdActionArgv(name: string, action: ServiceAction): string[]
 }
 
 /** The unit's properties after an action. */
-export function systemdShowArgv(name: string): string[] {
+function systemdShowArgv(name: string): string[] {
   return ["systemctl", "show", "--no-pager", "--property=Id,Description,LoadState,ActiveState,SubState,UnitFileState,MainPID", "--", name];
 }
 

@@ -34,7 +34,7 @@ const str = (v: unknown) => (typeof v === "string" ? v : "");
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
 /** ConvertTo-Json prints one object (not a list) for a single row and nothing for none. */
-export function jsonRows(text: string, what: string): Row[] {
+function jsonRows(text: string, what: string): Row[] {
   if (!text.trim()) return [];
   let parsed: unknown;
   try {
@@ -46,7 +46,7 @@ export function jsonRows(text: string, what: string): Row[] {
   return rows.filter((r): r is Row => typeof r === "object" && r !== null);
 }
 
-export function parseWindowsProcesses(text: string): ProcessSnapshot[] {
+function parseWindowsProcesses(text: string): ProcessSnapshot[] {
   return jsonRows(text, "process list").map((r) => ({
     pid: num(r.pid),
     ppid: num(r.ppid),
@@ -100,7 +100,7 @@ const STARTUP: Record<string, StartupType> = {
 };
 
 /** Parses Win32_Service rows (SERVICES_SCRIPT) or `Get-Service | ConvertTo-Json` rows. */
-export function parseWindowsServices(text: string): ServiceInfo[] {
+function parseWindowsServices(text: string): ServiceInfo[] {
   return jsonRows(text, "service list")
     .map((r) => {
       const name = str(r.Name) || str(r.ServiceName);
@@ -164,7 +164,7 @@ export function eventsEnv(q: EventQuery): Record<string, string> {
 }
 
 /** Parses EVENTS_SCRIPT rows, or the rows of `Get-WinEvent | Select-Object TimeCreated,Level,ProviderName,Id,Message | ConvertTo-Json`. */
-export function parseWindowsEvents(text: string, limit: number): EventLogList {
+function parseWindowsEvents(text: string, limit: number): EventLogList {
   const rows = jsonRows(text, "events");
   const items: EventEntry[] = rows.slice(0, limit).map((r) => {
     const created = typeof r.time === "number" ? r.time : Number(/\/Date\((\d+)\)\//.exec(str(r.TimeCreated))?.[1] ?? 0);
@@ -193,7 +193,7 @@ Get-ChildItem Registry::HKEY_USERS -ErrorAction SilentlyContinue | Where-Object 
 }
 @($out) | ConvertTo-Json -Compress`;
 
-export function parseWindowsEnvironment(text: string): EnvVar[] {
+function parseWindowsEnvironment(text: string): EnvVar[] {
   return jsonRows(text, "environment")
     .map((r) => ({
       scope: r.scope === "user" ? ("user" as const) : ("system" as const),

@@ -78,8 +78,8 @@ export type ProcessList = typeof ProcessList.infer;
 export const KillResult = type({ killed: "(number.integer >= 0)[] <= 10000", name: "string <= 256" });
 export type KillResult = typeof KillResult.infer;
 
-export const ServiceManager = type("'systemd' | 'sysv' | 'windows' | 'launchd'");
-export type ServiceManager = typeof ServiceManager.infer;
+const ServiceManager = type("'systemd' | 'sysv' | 'windows' | 'launchd'");
+
 export const ServiceState = type("'running' | 'stopped' | 'failed' | 'starting' | 'stopping' | 'unknown'");
 export type ServiceState = typeof ServiceState.infer;
 export const StartupType = type("'auto' | 'manual' | 'disabled' | 'unknown'");

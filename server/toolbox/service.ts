@@ -9,7 +9,7 @@ import { log } from "../log.ts";
 import type { ToolboxRequest } from "../protocol/toolbox.ts";
 
 /** How long each kind of request may take on the agent, ms. */
-export const TOOLBOX_DEADLINES: Record<ToolboxRequest["op"], number> = {
+const TOOLBOX_DEADLINES: Record<ToolboxRequest["op"], number> = {
   processes: 15_000,
   kill: 15_000,
   services: 45_000,
@@ -19,7 +19,7 @@ export const TOOLBOX_DEADLINES: Record<ToolboxRequest["op"], number> = {
 };
 
 /** The answer to an agent's `{ ok: false, code }`: a status and a stable code for the API. */
-export function agentFailure(code: string, message?: string): AppError {
+function agentFailure(code: string, message?: string): AppError {
   switch (code) {
     case "NOT_CONNECTED":
     case "DISCONNECTED":
