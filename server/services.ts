@@ -88,6 +88,10 @@ export async function createServices(config: Config): Promise<Running> {
     { onlineWindowS: config.onlineWindowS, offlineAfterS: config.offlineAfterS, nodeStaleS: 15 },
     live,
     bus,
+    undefined,
+    undefined,
+    // after a restart the fleet is given its reconnect window (and the time this process took to start) before it counts as gone
+    () => agents.reconnectWindowS() + 15,
   );
   const commands = new CommandDispatcher(db.sql, agents, live, bus);
   const arrivals = new Arrivals({
@@ -154,6 +158,7 @@ export async function createServices(config: Config): Promise<Running> {
     return setInterval(run, ms);
   };
   await jobs.run();
+  agents.fleetSize = await recentlySeenDevices(db.sql);
   status.start();
   notifier.start();
   scheduler.start();

@@ -125,7 +125,8 @@ export function agentRoutes(
             throw err;
           }
         }
-        void s.status.touch(deviceId);
+        // the status reflects this contact by the time the agent has its answer (gathered with other touches)
+        await s.status.touch(deviceId);
         const response: BeaconResponse = {
           settings: s.agents.settingsFor(deviceId),
           ackedSeq: acked,

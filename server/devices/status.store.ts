@@ -21,14 +21,16 @@ export interface StatusWindows {
 /**
  * Recomputes device status from facts in the database (socket held by a live node, telemetry age,
  * last contact) and writes the changes; rows another sweep holds are skipped. With `deviceIds`,
- * only those devices are looked at.
+ * only those devices are looked at. With `keepOnline` (the reconnect window after a server start),
+ * an online device whose socket is not back yet stays online while its contact is recent.
  */
-export async function updateStatuses(sql: Sql, w: StatusWindows, deviceIds?: string[]): Promise<StatusChange[]> {
+export async function updateStatuses(sql: Sql, w: StatusWindows, deviceIds?: string[], keepOnline = false): Promise<StatusChange[]> {
   return sql<StatusChange[]>`
     with computed as (
       select d.id,
         case
           when n.id is not null and d.last_telemetry_at > now() - make_interval(secs => ${w.onlineWindowS}) then 'online'
+          when ${keepOnline} and n.id is null and d.status = 'online' and d.last_seen_at > now() - make_interval(secs => ${w.offlineAfterS}) then 'online'
           when d.last_seen_at > now() - make_interval(secs => ${w.offlineAfterS}) then 'unresponsive'
           else 'offline'
         end as status

@@ -36,9 +36,17 @@ export class StatusEngine {
     private readonly bus: EventBus,
     private readonly intervalMs = 2000,
     private readonly batchMs = 200,
+    /**
+     * Seconds after start during which sweeps keep online devices online until their sockets are back
+     * (the agents' reconnect window, so a restart does not flip the whole fleet to unresponsive and back).
+     */
+    private readonly restartGraceS: () => number = () => 0,
   ) {}
 
+  private graceUntil = 0;
+
   start(): void {
+    this.graceUntil = Date.now() + this.restartGraceS() * 1000;
     this.timer = setInterval(() => void this.sweep(), this.intervalMs);
   }
 
@@ -52,7 +60,7 @@ export class StatusEngine {
     this.running ??= (async () => {
       try {
         await heartbeatNode(this.sql, this.nodeId);
-        await this.apply();
+        await this.apply(undefined, Date.now() < this.graceUntil);
       } catch (err) {
         log("error", "status sweep failed", {
           error: err instanceof Error ? err.message : String(err),
@@ -104,8 +112,8 @@ export class StatusEngine {
     }
   }
 
-  private async apply(deviceIds?: string[]): Promise<void> {
-    const { changes, alerts } = await sweepStatus(this.sql, this.windows, deviceIds);
+  private async apply(deviceIds?: string[], keepOnline = false): Promise<void> {
+    const { changes, alerts } = await sweepStatus(this.sql, this.windows, deviceIds, keepOnline);
     const at = new Date().toISOString();
     for (const c of changes.slice(0, MAX_LOGGED_CHANGES)) log("info", "device status", { deviceId: c.id, from: c.previous, to: c.status });
     if (changes.length > MAX_LOGGED_CHANGES) {

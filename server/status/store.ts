@@ -9,16 +9,17 @@ export interface OfflineAlert extends AlertChange {
 /**
  * Recomputes device status, raises a critical `offline` alert for each device that went offline
  * and resolves it for each that came back — all in one transaction. With `deviceIds`, only those
- * devices are looked at.
+ * devices are looked at; `keepOnline`: see `updateStatuses`.
  */
 export async function sweepStatus(
   sql: Sql,
   w: StatusWindows,
   deviceIds?: string[],
+  keepOnline = false,
 ): Promise<{ changes: StatusChange[]; alerts: OfflineAlert[] }> {
   return sql.begin(async (t) => {
     const tx = t as unknown as Sql;
-    const changes = await updateStatuses(tx, w, deviceIds);
+    const changes = await updateStatuses(tx, w, deviceIds, keepOnline);
     const wentOffline = changes.filter((c) => c.status === "offline");
     const cameBack = changes.filter((c) => c.previous === "offline");
     const alerts: OfflineAlert[] = [];
