@@ -201,7 +201,14 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
       page.items.length < limit || !page.last
         ? null
         : encodeCursor({ sort, desc, filter, after: page.last, total: total.n, exact: total.exact });
-    return { items: page.items, nextCursor: next, total: total.n, totalExact: total.exact };
+    // the rows are JSON already (built by PostgreSQL): the body is assembled, not re-serialised
+    const body = `{"items":[${page.items.join(",")}],"nextCursor":${JSON.stringify(next)},"total":${total.n},"totalExact":${total.exact}}`;
+    return new Response(body, { headers: { "content-type": "application/json" } }) as unknown as {
+      items: (typeof DeviceSummary.infer)[];
+      nextCursor: string | null;
+      total: number;
+      totalExact: boolean;
+    };
   };
   return new Elysia({ prefix: "/api/v1/devices" })
     .use(authPlugin(s.sql))

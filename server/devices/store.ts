@@ -71,6 +71,26 @@ const summaryColumns = (sql: Sql) => sql`
   d.agent_version as "agentVersion", d.status, d.last_seen_at as "lastSeenAt", d.site_id as "siteId",
   s.name as "siteName", c.name as "clientName", d.tags, ${latestJson(sql)}`;
 
+/** A timestamp as the API writes it (`Date.toISOString()`): UTC, milliseconds, `Z`. */
+const iso = (sql: Sql, column: string) => sql`to_char(${sql(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * A list row as JSON text built by PostgreSQL (the `DeviceSummary` shape): the list's hot path
+ * hands these strings straight to the response instead of parsing 15 columns per row into objects
+ * and serialising them again.
+ */
+const itemJson = (sql: Sql) => sql`
+  json_build_object(
+    'id', d.id, 'hostname', d.hostname, 'os', d.os, 'osName', d.os_name, 'osVersion', d.os_version, 'arch', d.arch,
+    'agentVersion', d.agent_version, 'status', d.status, 'lastSeenAt', ${iso(sql, "d.last_seen_at")}, 'siteId', d.site_id,
+    'siteName', s.name, 'clientName', c.name, 'tags', d.tags,
+    'telemetry', case when l.device_id is null then null else json_build_object(
+      'time', ${iso(sql, "l.time")}, 'cpuPercent', l.cpu_percent, 'memoryPercent', l.memory_percent,
+      'diskPercent', l.disk_percent, 'swapPercent', l.swap_percent, 'load1', l.load1,
+      'networkRxBps', l.network_rx_bps, 'networkTxBps', l.network_tx_bps, 'uptimeSeconds', l.uptime_seconds
+    ) end
+  )::text as item, d.id, d.hostname`;
+
 /** `like` pattern for a search: a substring, case-insensitive (the text searched is lower-cased). */
 const searchPattern = (q: string) => `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 
@@ -103,12 +123,13 @@ export interface PageAfter {
 }
 
 export interface DevicePage {
-  items: DeviceSummary[];
+  /** Each device as JSON text (the `DeviceSummary` shape, times as ISO strings). */
+  items: string[];
   /** The last row's position, for the next page's cursor (undefined on an empty page). */
   last: PageAfter | undefined;
 }
 
-type Row = DeviceSummary & { _k: string | null; _k2?: string };
+type Row = { item: string; id: string; hostname: string; _k: string | null; _k2?: string };
 
 /**
  * One page of the device list under any sort, keyset-paged on (sort key, id) so pages stay stable
@@ -144,12 +165,12 @@ export async function listDevicePage(
     rows = page.few
       ? await sql<Row[]>`
         with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
-        select ${summaryColumns(sql)}, ${key}
+        select ${itemJson(sql)}, ${key}
         from m join ${from} on d.id = m.id left join device_latest l on l.device_id = d.id
         where true ${keyset}
         order by ${order} limit ${limit}`
       : await sql<Row[]>`
-        select ${summaryColumns(sql)}, ${key}
+        select ${itemJson(sql)}, ${key}
         from ${from} left join device_latest l on l.device_id = d.id
         where ${where(sql, organizationId, f)} ${keyset}
         order by ${order} limit ${limit}`;
@@ -164,12 +185,12 @@ export async function listDevicePage(
       rows = page.few
         ? await sql<Row[]>`
           with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
-          select ${summaryColumns(sql)}, ${col}::text as "_k"
+          select ${itemJson(sql)}, ${col}::text as "_k"
           from m join device_latest l on l.device_id = m.id join ${from} on d.id = m.id
           where true ${keyset}
           order by ${col} ${dir}, l.device_id ${dir} limit ${limit}`
         : await sql<Row[]>`
-          select ${summaryColumns(sql)}, ${col}::text as "_k"
+          select ${itemJson(sql)}, ${col}::text as "_k"
           from device_latest l join ${from} on d.id = l.device_id
           where l.organization_id = ${organizationId} and ${where(sql, organizationId, f)} ${keyset}
           order by ${col} ${dir}, l.device_id ${dir} limit ${limit}`;
@@ -178,7 +199,7 @@ export async function listDevicePage(
       // then the devices that have not sent telemetry yet
       const nullAfter = after && after.key[0] === null ? after.id : undefined;
       const rest = await sql<Row[]>`
-        select ${summaryColumns(sql)}, null as "_k"
+        select ${itemJson(sql)}, null as "_k"
         from ${from} left join device_latest l on false
         where ${where(sql, organizationId, f)}
           and not exists (select 1 from device_latest x where x.device_id = d.id)
@@ -189,11 +210,7 @@ export async function listDevicePage(
   }
   const lastRow = rows.at(-1);
   const last = lastRow ? { key: sort === "status" ? [lastRow._k, lastRow._k2 ?? ""] : [lastRow._k], id: lastRow.id } : undefined;
-  for (const r of rows) {
-    delete (r as Partial<Row>)._k;
-    delete (r as Partial<Row>)._k2;
-  }
-  return { items: rows, last };
+  return { items: rows.map((r) => r.item), last };
 }
 
 /** Devices matching the filter: all of them, or up to `cap` (one more tells whether there are more). */
@@ -226,7 +243,11 @@ export async function listDevices(
     listDevicePage(sql, organizationId, f, { limit: page.limit, sort: "hostname", desc: false, after }),
     countDevices(sql, organizationId, f),
   ]);
-  return { items: p.items, total: total.n };
+  const items = p.items.map((text) => {
+    const d = JSON.parse(text) as DeviceSummary & { lastSeenAt: string | null };
+    return { ...d, lastSeenAt: d.lastSeenAt ? new Date(d.lastSeenAt) : null };
+  });
+  return { items, total: total.n };
 }
 
 /** Device counts per status for one organization (only these clients' devices when `clientIds` is given). */
