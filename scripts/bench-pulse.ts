@@ -96,7 +96,8 @@ try {
   // resource use from the first connection on (enrollment excluded)
   while ((await ready()) === 0 && loadgen.exitCode === null) await Bun.sleep(200);
   await fetch(`${server.base}/api/v1/metrics/reset`, { method: "POST", headers: { cookie: server.cookie } });
-  const srv = sampler(() => [server.pid]);
+  let srv = sampler(() => [server.pid]);
+  let serverBeforeRestart: ReturnType<typeof srv.stop> | undefined;
   // the server's CPU second by second (share of one core), to see it settle after refusals at the file limit
   const cpuSeries: [number, number][] = [];
   let lastCpu = cpuSecondsOf(server.pid);
@@ -113,10 +114,13 @@ try {
     await Bun.sleep(Number(opt.after) * 1000);
     const stopAt = Date.now();
     const old = server;
+    serverBeforeRestart = srv.stop();
     await old.stop();
     const stoppedAt = Date.now();
     server = await startBenchServer(env, { port: old.port, logFile: logFile() });
     const readyAt = Date.now();
+    srv = sampler(() => [server.pid]);
+    lastCpu = undefined;
     let online = 0;
     for (;;) {
       // online again: status online, a socket held by a node, and telemetry stored since the stop
@@ -138,7 +142,7 @@ try {
   }
   const out = await new Response(loadgen.stdout).text();
   clearInterval(cpuTimer);
-  const usage = { server: srv.stop(), postgresPss: db.stop() };
+  const usage = { ...(serverBeforeRestart ? { serverBeforeRestart } : {}), server: srv.stop(), postgresPss: db.stop() };
   const metrics = (await fetch(`${server.base}/api/v1/metrics`, { headers: { cookie: server.cookie } })
     .then((r) => r.json())
     .catch((err) => ({ telemetryAckLatency: `unavailable: ${err}` }))) as { telemetryAckLatency: unknown };
