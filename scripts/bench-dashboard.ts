@@ -23,7 +23,7 @@ const { values: opt } = parseArgs({
 if (!existsSync("web/dist/index.html")) throw new Error("build the dashboard first: cd web && bunx vite build");
 const dir = opt.seed ? mkdtempSync(join(tmpdir(), "sentpulse-bench-dash-")) : undefined;
 const pg = dir ? await startEmbeddedPostgres(dir) : undefined;
-const server = await startBenchServer(pg ? { SENTPULSE_DATABASE_URL: pg.url } : {});
+const server = await startBenchServer(pg ? { SENTPULSE_DATABASE_URL: pg.url, SENTPULSE_OFFLINE_AFTER_S: "86400" } : {});
 try {
   const env = { ...process.env, ...BENCH_ADMIN };
   if (pg) {

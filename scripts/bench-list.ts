@@ -1,7 +1,8 @@
 /**
  * Device list API at fleet scale: a fresh embedded database seeded with `--devices` devices
  * (scripts/lib/seed-fleet.ts: 20 clients × 5 sites, tags, one sample each through the real ingest),
- * the server started on it, an API key, then `wrk -t2 -c50 -d<duration>s --latency` on each scenario
+ * the server started on it (offline after a day, so the seeded statuses hold still), an API key (and
+ * one limited to two clients), then `wrk -t2 -c50 -d<duration>s --latency` on each scenario
  * (Debian's `wrk`: apt-get install wrk). Prints req/s, p50 and p99 per scenario with the load average.
  *
  *   bun scripts/bench-list.ts --devices 100000 --duration 30
@@ -39,16 +40,22 @@ const pg = await startEmbeddedPostgres(dir);
 const sql = postgres(pg.url, { max: 4, onnotice: () => {} });
 let server: Awaited<ReturnType<typeof startBenchServer>> | undefined;
 try {
-  server = await startBenchServer({ SENTPULSE_DATABASE_URL: pg.url });
+  server = await startBenchServer({ SENTPULSE_DATABASE_URL: pg.url, SENTPULSE_OFFLINE_AFTER_S: "86400" });
   const [org] = await sql<{ id: string }[]>`select id from organizations order by created_at limit 1`;
   const t0 = performance.now();
-  await seedFleet(sql, org!.id, { devices: Number(opt.devices) });
+  const fleet = await seedFleet(sql, org!.id, { devices: Number(opt.devices) });
   console.log(JSON.stringify({ seeded: Number(opt.devices), seconds: round((performance.now() - t0) / 1000) }));
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${server!.base}${path}`, { ...init, headers: { cookie: server!.cookie, "content-type": "application/json" } });
   const keyRes = await api("/api/v1/api-keys", { method: "POST", body: JSON.stringify({ name: "bench-list", role: "technician" }) });
   if (keyRes.status !== 201) throw new Error(`api key: ${keyRes.status} ${await keyRes.text()}`);
   const { key } = (await keyRes.json()) as { key: string };
+  // a key limited to two of the twenty clients (a tenth of the fleet), when this server has such keys
+  const scopedRes = await api("/api/v1/api-keys", {
+    method: "POST",
+    body: JSON.stringify({ name: "bench-list-scoped", role: "technician", clientIds: fleet.clientIds.slice(0, 2) }),
+  });
+  const scopedKey = scopedRes.status === 201 ? ((await scopedRes.json()) as { key: string }).key : undefined;
 
   const groupRes = await api("/api/v1/groups", { method: "POST", body: JSON.stringify({ name: "windows", expression: 'os = "windows"' }) });
   if (groupRes.status !== 201) throw new Error(`group: ${groupRes.status} ${await groupRes.text()}`);
@@ -61,7 +68,7 @@ try {
     members = memberCount;
   }
 
-  const scenarios: [name: string, path: string][] = [
+  const scenarios: [name: string, path: string, key?: string][] = [
     ["list", "/api/v1/devices?limit=50"],
     ["search", "/api/v1/devices?limit=50&q=sim-1"],
     ["search-narrow", "/api/v1/devices?limit=50&q=sim-4242"],
@@ -71,12 +78,18 @@ try {
     ["sort-lastseen", "/api/v1/devices?limit=50&sort=lastSeen"],
     ["sort-status", "/api/v1/devices?limit=50&sort=status"],
     ["group", `/api/v1/devices?limit=50&groupId=${groupId}`],
-    ["status-tag-cpu", "/api/v1/devices?limit=50&status=online&tag=env%3Dprod&sort=cpu&order=desc"],
+    ["status-tag-cpu", "/api/v1/devices?limit=50&status=unresponsive&tag=env%3Dprod&sort=cpu&order=desc"],
+    ...(scopedKey
+      ? ([
+          ["client-scoped", "/api/v1/devices?limit=50", scopedKey],
+          ["client-scoped-cpu", "/api/v1/devices?limit=50&sort=cpu&order=desc", scopedKey],
+        ] as [string, string, string][])
+      : []),
   ];
   const only = opt.only?.split(",");
-  for (const [name, path] of scenarios) {
+  for (const [name, path, scenarioKey = key] of scenarios) {
     if (only && !only.includes(name)) continue;
-    const check = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    const check = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${scenarioKey}` } });
     const body = (await check.json()) as { items: unknown[]; total: number; totalExact: boolean };
     if (check.status !== 200) throw new Error(`${path}: ${check.status} ${JSON.stringify(body)}`);
     const before = loadavg().map(round);

@@ -185,18 +185,16 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     const cursor = query.cursor ? decodeCursor(query.cursor, sort, desc, filter) : undefined;
     const count = () => counts.get(`${organizationId} ${filter}`, () => countDevices(s.sql, organizationId, query, COUNT_CAP));
     let total = cursor ? { n: cursor.total, exact: cursor.exact } : undefined;
-    // a search, or a metric sort under any filter, counts first: when few devices match (an exact
-    // count, at most COUNT_CAP) those few are sorted, instead of walking the sort's index past
-    // everything the filter drops (the matches may all lie at its far end)
+    // a metric sort under a filter counts first: when few devices match (an exact count, at most
+    // COUNT_CAP) those few are sorted, instead of walking the metric's index past everything the
+    // filter drops (the matches may all lie at its far end). Otherwise the page comes first and a
+    // short first page is its own count (a narrow search never counts).
     const metric = sort === "cpu" || sort === "memory" || sort === "disk" || sort === "lastSeen";
     const filtered = Boolean(query.status || query.q || query.siteId || query.tag || query.os || query.groupId || query.clientIds);
-    if (!total && filtered && (metric || query.q)) total = await count();
-    const few = filtered && (metric || Boolean(query.q)) && total?.exact === true;
-    // otherwise count beside the page query (not after it); a short first page is its own count
-    const counting = total ? undefined : count();
-    counting?.catch(() => {});
+    if (!total && filtered && metric) total = await count();
+    const few = filtered && metric && total?.exact === true;
     const page = await listDevicePage(s.sql, organizationId, query, { limit, sort, desc, after: cursor?.after, few });
-    total ??= page.items.length < limit ? { n: page.items.length, exact: true } : await (counting ?? count());
+    total ??= page.items.length < limit ? { n: page.items.length, exact: true } : await count();
     const next =
       page.items.length < limit || !page.last
         ? null

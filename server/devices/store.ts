@@ -137,7 +137,7 @@ type Row = { item: string; id: string; hostname: string; _k: string | null; _k2?
  * status on `devices_status_rank[_desc]`, a metric or last seen on `device_latest_*` and then the
  * devices without telemetry on `devices_organization_id`. `few` (the caller counted at most a
  * thousand matches) picks the matches first and sorts them, rather than walking a sort's index past
- * every device the filter leaves out (which a search such as `ws-4` over `ws-0001…ws-9999` would).
+ * every device the filter leaves out.
  */
 export async function listDevicePage(
   sql: Sql,
