@@ -13,10 +13,10 @@ import { devicesInOrganization } from "./store.ts";
 import { retag } from "./tags.store.ts";
 
 /** Most devices one bulk request acts on. */
-export const MAX_BULK = 10_000;
+const MAX_BULK = 10_000;
 
 /** The devices of a bulk action: listed ids, or a smart group's members now. */
-export const BulkTarget = type({ deviceIds: `0 < string.uuid[] <= ${MAX_BULK}` }).or({ groupId: "string.uuid" });
+const BulkTarget = type({ deviceIds: `0 < string.uuid[] <= ${MAX_BULK}` }).or({ groupId: "string.uuid" });
 
 /**
  * The devices a bulk target names that the caller reaches: 404 DEVICE_NOT_FOUND when a listed device

@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 
 /** Most tags a device carries. */
-export const MAX_TAGS = 32;
+const MAX_TAGS = 32;
 
 /**
  * Adds and removes tags on many devices in one statement. A tag added as `key=value` replaces the

@@ -8,31 +8,59 @@ export function installCommands(publicUrl: string, token: string): { linux: stri
   };
 }
 
-/** POSIX shell installer for Linux and macOS: download the agent, enroll it, install the service. */
+/**
+ * POSIX shell installer for Linux and macOS: download the agent (xz where `xz` is installed, else
+ * gzip; resumed with Range after a cut), check its SHA-256 against the server's list, enroll it,
+ * install the service. `--download-only PATH` stops after the checked download (no root needed).
+ */
 export function installSh(publicUrl: string): string {
   return `#!/bin/sh
-# SENTpulse agent installer for Linux and macOS. Usage: sh install.sh --token TOKEN [--tag key=value]...
+# SENTpulse agent installer for Linux and macOS.
+# Usage: sh install.sh --token TOKEN [--tag key=value]...   or   sh install.sh --download-only PATH
 set -eu
 SERVER='${publicUrl}'
 TOKEN=''
 TAGS=''
+ONLY=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --token) TOKEN="$2"; shift 2 ;;
     --tag) TAGS="$TAGS --tag $2"; shift 2 ;;
+    --download-only) ONLY="$2"; shift 2 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
-[ -n "$TOKEN" ] || { echo "--token is required" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "run as root (sudo)" >&2; exit 1; }
+if [ -z "$ONLY" ]; then
+  [ -n "$TOKEN" ] || { echo "--token is required" >&2; exit 2; }
+  [ "$(id -u)" = 0 ] || { echo "run as root (sudo)" >&2; exit 1; }
+fi
 case "$(uname -s)" in Linux) OS=linux ;; Darwin) OS=darwin ;; *) echo "unsupported OS $(uname -s)" >&2; exit 1 ;; esac
 case "$(uname -m)" in x86_64|amd64) ARCH=x64 ;; aarch64|arm64) ARCH=arm64 ;; *) echo "unsupported CPU $(uname -m)" >&2; exit 1 ;; esac
-BIN=/usr/local/bin/sentpulse-agent
-mkdir -p /usr/local/bin
-TMP="$BIN.download.$$"
-curl -fsSL "$SERVER/download/agent/$OS-$ARCH" -o "$TMP"
+NAME="sentpulse-agent-$OS-$ARCH"
+BIN=\${ONLY:-/usr/local/bin/sentpulse-agent}
+mkdir -p "$(dirname "$BIN")"
+TMP="$BIN.download"
+EXPECTED=$(curl -fsSL "$SERVER/download/agent/SHA256SUMS" | awk -v f="$NAME" '$2 == f { print $1 }')
+[ -n "$EXPECTED" ] || { echo "the server has no agent for $OS-$ARCH" >&2; exit 1; }
+fetch() { # compression: resumes a partial file left by an earlier attempt
+  curl -fSL --retry 5 --retry-delay 2 -C - -o "$TMP.$1" "$SERVER/download/agent/$OS-$ARCH?compression=$1"
+}
+if command -v xz >/dev/null 2>&1 && fetch xz 2>/dev/null; then
+  xz -dc "$TMP.xz" > "$TMP"
+else
+  fetch gzip
+  gzip -dc "$TMP.gzip" > "$TMP"
+fi
+if command -v sha256sum >/dev/null 2>&1; then ACTUAL=$(sha256sum "$TMP" | cut -d' ' -f1); else ACTUAL=$(shasum -a 256 "$TMP" | cut -d' ' -f1); fi
+rm -f "$TMP.xz" "$TMP.gzip"
+if [ "$ACTUAL" != "$EXPECTED" ]; then
+  rm -f "$TMP"
+  echo "checksum mismatch for $NAME: got $ACTUAL, the server lists $EXPECTED; nothing installed" >&2
+  exit 1
+fi
 chmod 0755 "$TMP"
 mv -f "$TMP" "$BIN"
+if [ -n "$ONLY" ]; then echo "downloaded and checked: $BIN"; exit 0; fi
 "$BIN" enroll --server "$SERVER" --token "$TOKEN" $TAGS
 "$BIN" install
 echo "SENTpulse agent installed and running."
@@ -48,7 +76,17 @@ $Server = '${publicUrl}'
 $Dir = Join-Path $env:ProgramFiles 'SENTpulse'
 New-Item -ItemType Directory -Force -Path $Dir | Out-Null
 $Bin = Join-Path $Dir 'sentpulse-agent.exe'
-Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/windows-x64" -OutFile "$Bin.download"
+$Sums = (Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/SHA256SUMS").Content -split "\\n"
+$Expected = ($Sums | Where-Object { $_ -match '  sentpulse-agent-windows-x64\\.exe$' } | Select-Object -First 1) -replace '  .*$', ''
+if (-not $Expected) { throw "the server has no agent for windows-x64" }
+Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/windows-x64?compression=gzip" -OutFile "$Bin.download.gz"
+$In = [System.IO.File]::OpenRead("$Bin.download.gz")
+$Out = [System.IO.File]::Create("$Bin.download")
+try { $Gz = New-Object System.IO.Compression.GZipStream($In, [System.IO.Compression.CompressionMode]::Decompress); $Gz.CopyTo($Out) }
+finally { $Out.Dispose(); $In.Dispose() }
+Remove-Item -Force "$Bin.download.gz"
+$Actual = (Get-FileHash -Algorithm SHA256 "$Bin.download").Hash.ToLower()
+if ($Actual -ne $Expected) { Remove-Item -Force "$Bin.download"; throw "checksum mismatch: got $Actual, the server lists $Expected; nothing installed" }
 Move-Item -Force "$Bin.download" $Bin
 $tagArgs = @(); foreach ($t in $Tag) { $tagArgs += @('--tag', $t) }
 & $Bin enroll --server $Server --token $Token @tagArgs

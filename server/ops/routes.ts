@@ -8,9 +8,8 @@ import { installPs1, installSh } from "../enrollment/install-scripts.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { NotFound } from "../errors.ts";
 import { Ok, fileResponses } from "../lib/schemas.ts";
+import { AGENT_TARGETS, AgentDownloads, parseRange } from "./downloads.ts";
 import { staticFile } from "./static.ts";
-
-const AGENT_TARGETS = ["linux-x64", "linux-arm64", "windows-x64", "darwin-x64", "darwin-arm64"] as const;
 
 const Readiness = type({
   ok: "boolean",
@@ -29,7 +28,7 @@ const NodeMetrics = type({
 /** Health, readiness, agent binaries and installers, and the web app's static files. */
 export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "ingest" | "sql">) {
   const webDir = resolve(s.config.webDistDir);
-  const agentDir = resolve(s.config.agentDistDir);
+  const downloads = new AgentDownloads(resolve(s.config.agentDistDir));
   return new Elysia()
     .get("/healthz", () => ({ ok: true as const }), {
       response: { 200: Ok },
@@ -91,18 +90,67 @@ export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "in
       { permission: "ops:view", response: { 200: Ok }, detail: { summary: "Restart the latency histogram (benchmarks)", tags: ["ops"] } },
     )
     .get(
+      "/download/agent/SHA256SUMS",
+      async ({ set }) => {
+        set.headers["content-type"] = "text/plain; charset=utf-8";
+        set.headers["cache-control"] = "no-cache";
+        return downloads.checksums();
+      },
+      {
+        detail: {
+          summary: "SHA-256 of every agent binary this server has, as `sha256sum` prints them (installers check the binary against it)",
+          tags: ["ops"],
+          responses: fileResponses("sha256sum lines", "text/plain"),
+        },
+      },
+    )
+    .get(
       "/download/agent/:target",
-      ({ params, set }) => {
-        const file = join(agentDir, `sentpulse-agent-${params.target}${params.target.startsWith("windows") ? ".exe" : ""}`);
-        if (!existsSync(file))
-          throw new NotFound("AGENT_NOT_BUILT", `no agent for ${params.target} on this server; run scripts/build-agents`);
-        set.headers["content-disposition"] = `attachment; filename="sentpulse-agent${params.target.startsWith("windows") ? ".exe" : ""}"`;
-        return Bun.file(file);
+      async ({ params, query, request }) => {
+        const compression = query.compression ?? "none";
+        const file = await downloads.file(params.target, compression);
+        if (!file)
+          throw new NotFound(
+            "AGENT_NOT_BUILT",
+            compression === "xz"
+              ? `no xz copy of the ${params.target} agent on this server (scripts/build-agents makes it); ask for gzip`
+              : `no agent for ${params.target} on this server; run scripts/build-agents`,
+          );
+        const etag = `"${file.sha256}"`;
+        const name = `sentpulse-agent${params.target.startsWith("windows") ? ".exe" : ""}${compression === "gzip" ? ".gz" : compression === "xz" ? ".xz" : ""}`;
+        const headers: Record<string, string> = {
+          "content-type": file.type,
+          "content-disposition": `attachment; filename="${name}"`,
+          "accept-ranges": "bytes",
+          etag,
+          // revalidated every time (a rebuilt agent has another ETag), never stale
+          "cache-control": "no-cache",
+          "x-sentpulse-sha256": (await downloads.binarySha256(params.target)) ?? "",
+        };
+        if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
+        // If-Range: a range only while the file is still the one the client started with
+        const ifRange = request.headers.get("if-range");
+        const range = ifRange && ifRange !== etag ? null : parseRange(request.headers.get("range"), file.size);
+        if (range === "invalid")
+          return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${file.size}` } });
+        if (range) {
+          return new Response(Bun.file(file.path).slice(range.start, range.end + 1), {
+            status: 206,
+            headers: {
+              ...headers,
+              "content-range": `bytes ${range.start}-${range.end}/${file.size}`,
+              "content-length": String(range.end - range.start + 1),
+            },
+          });
+        }
+        return new Response(Bun.file(file.path), { headers: { ...headers, "content-length": String(file.size) } });
       },
       {
         params: type({ target: type.enumerated(...AGENT_TARGETS) }),
+        query: type({ "compression?": "'none' | 'gzip' | 'xz'" }),
         detail: {
-          summary: "Compiled agent binary",
+          summary:
+            "Compiled agent binary, as built or compressed (gzip, xz); resumable (Range, If-Range) and cacheable (strong ETag); `x-sentpulse-sha256` is the binary's own checksum",
           tags: ["ops"],
           responses: fileResponses("The agent executable", "application/octet-stream", 404, 422),
         },

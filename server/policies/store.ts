@@ -3,8 +3,7 @@ import type { PendingQuery, Row, Sql } from "postgres";
 type Fragment = PendingQuery<Row[]>;
 
 /** Where a policy can be attached, outermost first (the order of inheritance). */
-export const ASSIGNMENT_LEVELS = ["organization", "group", "client", "site", "device"] as const;
-export type AssignmentTarget = (typeof ASSIGNMENT_LEVELS)[number];
+export type AssignmentTarget = "organization" | "group" | "client" | "site" | "device";
 /** Where inheritance can be blocked: a client, a site or a device drops what is attached above it. */
 export type BlockTarget = "client" | "site" | "device";
 
@@ -139,21 +138,6 @@ export async function findTarget(
                 where s.id = ${id} and c.organization_id = ${organizationId}`
             : await sql<{ name: string }[]>`select hostname as name from devices where id = ${id} and organization_id = ${organizationId}`;
   return row ? { type, id: type === "organization" ? null : id, name: row.name } : undefined;
-}
-
-/** The client a target lies in (null for the organization and groups, which span clients). */
-export async function clientOfTarget(sql: Sql, type: AssignmentTarget, id: string | null): Promise<string | null> {
-  if (type === "client") return id;
-  if (type === "site") {
-    const [row] = await sql<{ clientId: string }[]>`select client_id as "clientId" from sites where id = ${id}`;
-    return row?.clientId ?? null;
-  }
-  if (type === "device") {
-    const [row] = await sql<{ clientId: string }[]>`
-      select s.client_id as "clientId" from devices d join sites s on s.id = d.site_id where d.id = ${id}`;
-    return row?.clientId ?? null;
-  }
-  return null;
 }
 
 export async function listAssignments(sql: Sql, organizationId: string, policyId?: string): Promise<Assignment[]> {
