@@ -183,7 +183,12 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     const desc = query.order === "desc";
     const filter = filterHash(query);
     const cursor = query.cursor ? decodeCursor(query.cursor, sort, desc, filter) : undefined;
-    const count = () => counts.get(`${organizationId} ${filter}`, () => countDevices(s.sql, organizationId, query, COUNT_CAP));
+    const count = () =>
+      counts.get(
+        `list ${organizationId} ${filter}`,
+        () => countDevices(s.sql, organizationId, query, COUNT_CAP),
+        (t) => !t.exact,
+      );
     let total = cursor ? { n: cursor.total, exact: cursor.exact } : undefined;
     // a metric sort under a filter counts first: when few devices match (an exact count, at most
     // COUNT_CAP) those few are sorted, instead of walking the metric's index past everything the
@@ -223,11 +228,21 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
         tags: ["devices"],
       },
     })
-    .get("/counts", async ({ principal }) => statusCounts(s.sql, principal.organizationId, principal.clientIds), {
-      permission: "device:view",
-      response: { 200: type({ online: "number", unresponsive: "number", offline: "number" }) },
-      detail: { summary: "Device counts per status", tags: ["devices"] },
-    })
+    .get(
+      "/counts",
+      // a big fleet's cards are counted at most every 10 s between status changes (a scan of every device)
+      ({ principal }) =>
+        counts.get(
+          `status ${principal.organizationId} ${principal.clientIds?.join(",") ?? "*"}`,
+          () => statusCounts(s.sql, principal.organizationId, principal.clientIds),
+          (c) => c.online + c.unresponsive + c.offline > COUNT_CAP,
+        ),
+      {
+        permission: "device:view",
+        response: { 200: type({ online: "number", unresponsive: "number", offline: "number" }) },
+        detail: { summary: "Device counts per status", tags: ["devices"] },
+      },
+    )
     .get("/:id", ({ params, principal }) => mustFind(principal, params.id), {
       permission: "device:view",
       params: IdParam,
