@@ -39,7 +39,12 @@ describe("the open-file limit", () => {
     // Bun raises the soft limit itself when it starts, so the child lowers it first, then raises it with ours
     const script = `
       import { dlopen, FFIType, ptr } from "bun:ffi";
-      import { raiseFileLimit, procLimit } from "${ROOT}/server/lib/rlimit.ts";
+      import { readFileSync } from "node:fs";
+      import { raiseFileLimit } from "${ROOT}/server/lib/rlimit.ts";
+      const procLimit = () => {
+        const m = /^Max open files\\s+(\\d+)\\s+(\\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+        return { soft: Number(m[1]), hard: Number(m[2]) };
+      };
       const libc = dlopen("libc.so.6", { setrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
       const hard = procLimit().hard;
       if (libc.symbols.setrlimit(7, ptr(new BigUint64Array([512n, BigInt(hard)]))) !== 0) throw new Error("could not lower");

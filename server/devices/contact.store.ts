@@ -12,12 +12,6 @@ export async function acceptBeacon(sql: Sql, deviceId: string, timestampMs: numb
   return row ? { ackedSeq: Number(row.seq) } : undefined;
 }
 
-/** The sequence number of the device's last stored telemetry batch (0 before the first). */
-export async function ackedSeq(sql: Sql, deviceId: string): Promise<number> {
-  const [row] = await sql<{ seq: string }[]>`select last_batch_seq as seq from devices where id = ${deviceId}`;
-  return Number(row?.seq ?? 0);
-}
-
 /**
  * Inside a telemetry flush: the devices' batch high-water marks, their rows locked (in id order, so
  * overlapping flushes do not deadlock) until the flush commits. Unknown devices are absent.

@@ -47,12 +47,6 @@ export async function updateStatuses(sql: Sql, w: StatusWindows, deviceIds?: str
     returning d.id, d.organization_id as "organizationId", d.hostname, l.previous, d.status`;
 }
 
-/** Marks the device's socket as held by this node (or by none) and counts it as contact. */
-export async function setSocketNode(sql: Sql, deviceId: string, nodeId: string | null, onlyIfNode?: string): Promise<void> {
-  if (nodeId) await sql`update devices set ws_node = ${nodeId}, last_seen_at = now() where id = ${deviceId}`;
-  else await sql`update devices set ws_node = null where id = ${deviceId} and ws_node = ${onlyIfNode ?? null}`;
-}
-
 /**
  * Sockets just opened on this node, in one statement: each device's socket is held here and counts
  * as contact; returns each device's last stored batch sequence (for its welcome).

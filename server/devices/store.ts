@@ -334,16 +334,6 @@ export async function insertDevice(
       ${sql.json(d.facts.nics as never)}, ${sql.json(d.facts.disks as never)}, ${d.tags}, ${d.secretHash})`;
 }
 
-/** Refreshes a device's facts from its hello frame. */
-export async function updateFacts(sql: Sql, id: string, agentVersion: string, f: DeviceFacts): Promise<void> {
-  await sql`
-    update devices set hostname = ${f.hostname}, os = ${f.os}, os_name = ${f.osName}, os_version = ${f.osVersion},
-      kernel = ${f.kernel}, arch = ${f.arch}, agent_version = ${agentVersion}, serial_number = ${f.serialNumber},
-      cpu_model = ${f.cpuModel}, cpu_cores = ${f.cpuCores}, memory_total_bytes = ${f.memoryTotalBytes},
-      nics = ${sql.json(f.nics as never)}, disks = ${sql.json(f.disks as never)}, updated_at = now()
-    where id = ${id}`;
-}
-
 /** Deletes a device of this organization and its telemetry; false when there is none. */
 export async function deleteDevice(sql: Sql, organizationId: string, id: string): Promise<boolean> {
   return sql.begin(async (tx) => {

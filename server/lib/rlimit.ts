@@ -59,7 +59,7 @@ function open(libc: string) {
 }
 
 /** The open-file limits of this process from /proc/self/limits (Linux). */
-export function procLimit(): FileLimit | undefined {
+function procLimit(): FileLimit | undefined {
   const line = readFileSync("/proc/self/limits", "utf8")
     .split("\n")
     .find((l) => l.startsWith("Max open files"));
