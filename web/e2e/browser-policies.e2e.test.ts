@@ -65,6 +65,15 @@ describe("policies", () => {
       };
     expect((await effective()).policies).toEqual([expect.objectContaining({ policyName: "Baseline servers", applied: true })]);
     expect((await effective()).rules.map((r) => r.rule.name)).toContain("Baseline CPU");
+    // the same on the device's Policies tab, as a technician reads it
+    await page.goto(`${srv.url}/devices/${rig.agent.deviceId}?tab=policies`);
+    const tab = page.getByTestId("device-policies");
+    await tab.getByTestId("dp-policy-list").getByText("Baseline servers").waitFor();
+    expect(await tab.getByTestId("dp-policy-list").textContent()).toContain(`via site ${site.label}`);
+    const rule = tab.getByTestId("dp-rule-list").locator("li").filter({ hasText: "Baseline CPU" });
+    expect(await rule.textContent()).toContain(`from policy Baseline servers, attached to site ${site.label}`);
+    await rig.shot("device-policies");
+    await page.goto(`${srv.url}/automation?tab=policies`);
 
     // block inheritance on the device itself: a site's policy stops there
     const blockForm = page.getByTestId("policy-block-form");
@@ -76,6 +85,9 @@ describe("policies", () => {
     await page.getByTestId("policy-blocks").getByText(device!.hostname).waitFor();
     expect((await effective()).policies).toEqual([expect.objectContaining({ policyName: "Baseline servers", applied: false })]);
     expect((await effective()).rules.map((r) => r.rule.name)).not.toContain("Baseline CPU");
+    await page.goto(`${srv.url}/devices/${rig.agent.deviceId}?tab=policies`);
+    await page.getByTestId("dp-blocks").getByText(`Inheritance blocked at device ${device!.hostname}`).waitFor();
+    expect(await page.getByTestId("dp-policy-list").textContent()).toContain(`blocked at device ${device!.hostname}`);
   });
 });
 

@@ -28,12 +28,14 @@ const ProcessesTab = lazy(() => import("../components/toolbox/ProcessesTab.tsx")
 const ServicesTab = lazy(() => import("../components/toolbox/ServicesTab.tsx"));
 const EventLogTab = lazy(() => import("../components/toolbox/EventLogTab.tsx"));
 const EnvironmentTab = lazy(() => import("../components/toolbox/EnvironmentTab.tsx"));
+const PoliciesTab = lazy(() => import("../components/DevicePolicies.tsx"));
 const TABS = [
   { id: "overview", label: "Overview" },
   { id: "processes", label: "Processes" },
   { id: "services", label: "Services" },
   { id: "events", label: "Event log" },
   { id: "environment", label: "Environment" },
+  { id: "policies", label: "Policies" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
 
@@ -225,6 +227,9 @@ export default function DevicePage() {
                 </Match>
                 <Match when={tab() === "environment"}>
                   <EnvironmentTab deviceId={d().id} />
+                </Match>
+                <Match when={tab() === "policies"}>
+                  <PoliciesTab deviceId={d().id} />
                 </Match>
                 <Match when={tab() === "overview"}>
                   <div class="device-grid">
