@@ -49,6 +49,18 @@ export const ServerFrameSchema = v.union([
     data: v.union([
       v.object({ action: v.picklist(["disable", "enable", "restart", "start", "stop"]), name, op: v.literal("service_action") }),
       v.object({
+        broadcasts: v.pipe(
+          v.array(
+            v.pipe(v.string(), v.regex(/^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/)),
+          ),
+          v.minLength(1),
+          v.maxLength(8),
+        ),
+        macs: v.pipe(v.array(v.pipe(v.string(), v.regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/))), v.minLength(1), v.maxLength(8)),
+        op: v.literal("wake"),
+        port: v.picklist([7, 9]),
+      }),
+      v.object({
         level: v.picklist(["error", "info", "warning"]),
         limit: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(500)),
         op: v.literal("event_logs"),

@@ -22,7 +22,7 @@ describe("cleanSerial", () => {
 });
 
 describe("nicsFromOs", () => {
-  test("skips loopback, keeps MAC and every address", () => {
+  test("skips loopback, keeps MAC and every address with its prefix", () => {
     const nics = nicsFromOs({
       lo: [{ address: "127.0.0.1", netmask: "255.0.0.0", family: "IPv4", mac: "00:00:00:00:00:00", internal: true, cidr: "127.0.0.1/8" }],
       eth0: [
@@ -38,6 +38,8 @@ describe("nicsFromOs", () => {
         },
       ],
     });
-    expect(nics).toEqual([{ name: "eth0", mac: "02:fc:00:00:00:01", addresses: ["10.0.0.5", "fe80::1"] }]);
+    expect(nics).toEqual([
+      { name: "eth0", mac: "02:fc:00:00:00:01", addresses: ["10.0.0.5", "fe80::1"], cidrs: ["10.0.0.5/24", "fe80::1/64"] },
+    ]);
   });
 });

@@ -48,6 +48,7 @@ export function nicsFromOs(ifaces: NodeJS.Dict<os.NetworkInterfaceInfo[]>): Devi
       name: clip(name, 64),
       mac: clip(infos[0]?.mac ?? "", 64),
       addresses: infos.slice(0, 32).map((i) => clip(i.address, 64)),
+      cidrs: infos.slice(0, 32).flatMap((i) => (i.cidr ? [clip(i.cidr, 64)] : [])),
     });
     if (nics.length === 64) break;
   }

@@ -160,6 +160,9 @@ export function sysvActionArgv(name: string, action: ServiceAction, has: (progra
 }
 
 const INIT_D = "/etc/init.d";
+/** After an action, the status is asked up to this many more times, this far apart, until it shows the action's result. */
+const SETTLE_TRIES = 10;
+const SETTLE_MS = 300;
 const NOT_SERVICES = new Set(["README", "skeleton", "rc", "rcS", "halt", "reboot", "single", "functions"]);
 
 function rcLinks(): string[] {
@@ -227,7 +230,14 @@ async function sysvAction(name: string, action: ServiceAction): Promise<ServiceA
       "ACTION_FAILED",
       `${action} ${name} failed (exit ${r.exitCode ?? "killed"}): ${firstLine(r.stderr || r.stdout)}`,
     );
-  return { manager: "sysv", service: await sysvInfo(name) };
+  // an init script returns once the daemon is launched, often before it wrote its pid file: give it a moment
+  const expected = action === "stop" ? "stopped" : action === "enable" || action === "disable" ? undefined : "running";
+  let info = await sysvInfo(name);
+  for (let i = 0; expected && info.state !== expected && i < SETTLE_TRIES; i++) {
+    await Bun.sleep(SETTLE_MS);
+    info = await sysvInfo(name);
+  }
+  return { manager: "sysv", service: info };
 }
 
 // ---- systemd, run ----

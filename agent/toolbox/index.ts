@@ -3,6 +3,7 @@ import type { KillResult, ProcessInfo, ProcessList, Signal, ToolboxRequest } fro
 import { MAX_COMMAND_CHARS, MAX_PROCESSES } from "../../server/protocol/toolbox-limits.ts";
 import { agentLog } from "../log.ts";
 import { type PlatformToolbox, type ProcessSnapshot, ToolboxError } from "./types.ts";
+import { sendWake } from "./wol.ts";
 
 /**
  * The toolbox's call handler, loaded on the first `toolbox` call (agent/main.ts imports it
@@ -126,6 +127,8 @@ export async function handleToolbox(req: ToolboxRequest, load: () => Promise<Pla
         return { ok: true, data: fitFrame(await tb.eventLogs(req)) };
       case "environment":
         return { ok: true, data: fitFrame(await tb.environment()) };
+      case "wake":
+        return { ok: true, data: { sent: await sendWake(req.macs, req.broadcasts, req.port) } };
     }
   } catch (err) {
     if (err instanceof ToolboxError) return { ok: false, code: err.code, message: err.message.slice(0, 1024) };

@@ -38,3 +38,14 @@ describe("answers fit in one frame", () => {
     expect(fitFrame(small)).toBe(small);
   });
 });
+
+describe("Wake-on-LAN magic packet", () => {
+  test("six 0xFF bytes, then the MAC sixteen times", async () => {
+    const { magicPacket } = await import("./wol.ts");
+    const p = magicPacket("02:53:50:0A:0b:0c");
+    expect(p).toHaveLength(102);
+    expect([...p.subarray(0, 6)]).toEqual([255, 255, 255, 255, 255, 255]);
+    for (let i = 0; i < 16; i++) expect([...p.subarray(6 + i * 6, 12 + i * 6)]).toEqual([0x02, 0x53, 0x50, 0x0a, 0x0b, 0x0c]);
+    expect(() => magicPacket("02:53:50")).toThrow("not a MAC address");
+  });
+});

@@ -108,6 +108,21 @@ describe("processes on the real agent", () => {
   });
 });
 
+describe("the agent checks toolbox frames itself", () => {
+  test("a frame that skipped the server's checks (a service name with a shell command) is refused by the agent: nothing runs", async () => {
+    const marker = `/tmp/sentpulse-injected-${MARK}`;
+    const call = (data: unknown) =>
+      srv.server.services.agents.call(agent.deviceId, { type: "toolbox", data } as Parameters<typeof srv.server.services.agents.call>[1], 3000);
+    expect(await call({ op: "service_action", name: `atd; touch ${marker}`, action: "start" })).toEqual({ ok: false, code: "DEADLINE_EXCEEDED" });
+    expect(await call({ op: "event_logs", level: "error", limit: 5, q: `$(touch ${marker})` })).toEqual({ ok: false, code: "DEADLINE_EXCEEDED" });
+    expect(await call({ op: "kill", pid: -1, signal: "KILL", tree: false })).toEqual({ ok: false, code: "DEADLINE_EXCEEDED" });
+    expect(existsSync(marker)).toBe(false);
+    expect(agent.output()).toContain("unknown frame from server");
+    // and it still answers good ones
+    expect((await call({ op: "environment" })).ok).toBe(true);
+  });
+});
+
 describe("services on the real agent (SysV init scripts: systemd is not PID 1 here)", () => {
   const state = async () =>
     await json<{ manager: string; items: { name: string; state: string; startup: string }[] }>(srv.api(`${base()}/services`));

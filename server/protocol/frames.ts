@@ -135,10 +135,6 @@ export function serverFrame(f: Unenveloped<ServerFrame>): ServerFrame {
   return { ...f, ...newEnvelope(), ...(f.id ? { id: f.id } : {}) };
 }
 
-/** An agent frame with its envelope: this protocol version and the given id, or a new one. */
-export function agentFrame(f: Unenveloped<AgentFrame>): AgentFrame {
-  return { ...f, ...newEnvelope(), ...(f.id ? { id: f.id } : {}) };
-}
 
 /** Body of the signed HTTP beacon the agent posts while its socket is down. */
 export const BeaconBody = type({

@@ -57,6 +57,8 @@ export const DeviceFacts = type({
     name: "string <= 64",
     mac: "string <= 64",
     addresses: "(string <= 64)[] <= 32",
+    /** The same addresses with their prefix length ("10.0.0.5/24"), for subnets (Wake-on-LAN neighbours); agents before it omit it. */
+    "cidrs?": "(string <= 64)[] <= 32",
   })
     .array()
     .atMostLength(64),

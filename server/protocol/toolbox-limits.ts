@@ -21,3 +21,7 @@ export const MAX_SERVICES = 5000;
 export const MAX_MESSAGE_CHARS = 2048;
 /** Most environment variables in one answer. */
 export const MAX_ENV_VARS = 2000;
+/** A MAC address as the agent reports it: six lower- or upper-case hex pairs joined by colons. */
+export const MAC_PATTERN = "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$";
+/** A dotted IPv4 address (each part 0-255). */
+export const IPV4_PATTERN = "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$";

@@ -1,6 +1,8 @@
 import { type } from "arktype";
 import {
+  IPV4_PATTERN,
   LOG_TEXT_PATTERN,
+  MAC_PATTERN,
   MAX_COMMAND_CHARS,
   MAX_ENV_VARS,
   MAX_LOG_EVENTS,
@@ -55,7 +57,15 @@ export const ToolboxRequest = type({ op: "'processes'" })
     "unit?": ServiceName,
     "log?": WindowsLog,
   })
-  .or({ op: "'environment'" });
+  .or({ op: "'environment'" })
+  .or({
+    op: "'wake'",
+    /** The sleeping machine's MAC addresses. */
+    macs: type(new RegExp(MAC_PATTERN)).array().moreThanLength(0).atMostLength(8),
+    /** Subnet-directed broadcast addresses to send the magic packet to. */
+    broadcasts: type(new RegExp(IPV4_PATTERN)).array().moreThanLength(0).atMostLength(8),
+    port: "7 | 9",
+  });
 export type ToolboxRequest = typeof ToolboxRequest.infer;
 
 export const ProcessInfo = type({
@@ -132,3 +142,6 @@ export const EnvVar = type({
 export type EnvVar = typeof EnvVar.infer;
 export const EnvironmentList = type({ items: EnvVar.array().atMostLength(MAX_ENV_VARS), "truncated?": "boolean" });
 export type EnvironmentList = typeof EnvironmentList.infer;
+
+export const WakeResult = type({ sent: "number.integer >= 0" });
+export type WakeResult = typeof WakeResult.infer;

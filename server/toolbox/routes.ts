@@ -5,7 +5,7 @@ import { authPlugin } from "../auth/plugin.ts";
 import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
-import { BadRequest, NotFound } from "../errors.ts";
+import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import { errors } from "../lib/schemas.ts";
 import {
   EnvironmentList,
@@ -21,9 +21,12 @@ import {
   ServiceList,
   ServiceName,
   Signal,
+  WakeResult,
   WindowsLog,
 } from "../protocol/toolbox.ts";
 import { Toolbox } from "./service.ts";
+import { wakeCandidates } from "./store.ts";
+import { neighbours, wakeTargets } from "./wake.ts";
 
 const DeviceParam = type({ id: "string.uuid" });
 const PidParams = type({ id: "string.uuid", pid: type("string.integer.parse").pipe(type(`1 <= number <= ${MAX_PID}`)) });
@@ -161,6 +164,63 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
         detail: {
           summary: "Events of the device's log (journal, Windows System/Application, macOS unified log), newest first",
           description: "`more` is true when older matching events exist: ask again with `until` set to the oldest time shown.",
+          tags: ["toolbox"],
+        },
+      },
+    )
+    .post(
+      "/wake",
+      async ({ params, principal, server, request }) => {
+        await reach(principal, params.id);
+        const { target, online } = await wakeCandidates(s.sql, principal.organizationId, params.id);
+        if (!target) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+        if (target.status === "online") throw new Conflict("ALREADY_ONLINE", "the device is online");
+        const { macs, subnets } = wakeTargets(target);
+        if (macs.length === 0 || subnets.length === 0)
+          throw new Conflict("NO_WAKE_ADDRESS", "the device never reported a MAC address with an IPv4 subnet");
+        // a relay must be connected to this node and in one of the target's subnets; the first that answers wins
+        const relays = neighbours(subnets, online).filter((n) => s.agents.get(n.device.id));
+        if (relays.length === 0) throw new Conflict("NO_NEIGHBOUR", "no online device shares a subnet with this one");
+        const ip = server?.requestIP(request)?.address ?? null;
+        let last: unknown;
+        for (const relay of relays.slice(0, 3)) {
+          try {
+            const r = await toolbox.act(
+              {
+                ...actionOf(principal, params.id, ip, "device.wake", {
+                  relayDeviceId: relay.device.id,
+                  relayHostname: relay.device.hostname,
+                  macs,
+                  broadcasts: relay.broadcasts,
+                }),
+                via: relay.device.id,
+              },
+              { op: "wake", macs, broadcasts: relay.broadcasts, port: 9 },
+              WakeResult,
+              (w) => ({ sent: w.sent }),
+            );
+            return {
+              relayDeviceId: relay.device.id,
+              relayHostname: relay.device.hostname,
+              macs,
+              broadcasts: relay.broadcasts,
+              sent: r.sent,
+            };
+          } catch (err) {
+            last = err;
+          }
+        }
+        throw last;
+      },
+      {
+        permission: "device:manage",
+        params: DeviceParam,
+        response: {
+          200: type({ relayDeviceId: "string", relayHostname: "string", macs: "string[]", broadcasts: "string[]", sent: "number" }),
+          ...offline,
+        },
+        detail: {
+          summary: "Wake an offline device: an online device of the same subnet sends the magic packet to the subnet's broadcast address",
           tags: ["toolbox"],
         },
       },

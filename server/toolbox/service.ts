@@ -16,6 +16,7 @@ const TOOLBOX_DEADLINES: Record<ToolboxRequest["op"], number> = {
   service_action: 100_000,
   event_logs: 30_000,
   environment: 15_000,
+  wake: 10_000,
 };
 
 /** The answer to an agent's `{ ok: false, code }`: a status and a stable code for the API. */
@@ -73,7 +74,16 @@ export class Toolbox {
    * (`outcome` is "ok" or the code); nothing is audited when the device cannot be reached.
    */
   async act<T>(
-    a: { organizationId: string; deviceId: string; actor: Actor; ip: string | null; action: string; details: Record<string, unknown> },
+    a: {
+      organizationId: string;
+      deviceId: string;
+      /** The device that does it when not the target itself (the neighbour relaying a wake). */
+      via?: string;
+      actor: Actor;
+      ip: string | null;
+      action: string;
+      details: Record<string, unknown>;
+    },
     req: ToolboxRequest,
     schema: Type<T>,
     summary: (result: T) => Record<string, unknown>,
@@ -88,7 +98,7 @@ export class Toolbox {
         details: { ...a.details, ...details },
       });
     try {
-      const result = await this.ask(a.deviceId, req, schema);
+      const result = await this.ask(a.via ?? a.deviceId, req, schema);
       await audit({ outcome: "ok", ...summary(result) });
       return result;
     } catch (err) {

@@ -4,6 +4,7 @@ import type { Subprocess } from "bun";
 import type { Page } from "playwright-core";
 import type { EnrolledAgent } from "../../server/testing/agents.ts";
 import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
+import { createToken, facts } from "../../server/testing/fixtures.ts";
 import { type TestServer, waitFor } from "../../server/testing/harness.ts";
 import { ensureJournal } from "../../server/testing/journald.ts";
 
@@ -93,10 +94,10 @@ describe("device toolbox in Chromium", () => {
       .evaluateAll((els) =>
         els.map((e) => ({ text: e.textContent?.trim() ?? "", indent: Number.parseInt((e as HTMLElement).style.paddingLeft, 10) || 0 })),
       );
-    const parent = cells.findIndex((c) => c.text.endsWith("bash"));
-    expect(parent).toBeGreaterThanOrEqual(0);
-    expect(cells[parent + 1]?.text).toBe("└ sleep");
-    expect(cells[parent + 1]?.indent).toBeGreaterThan(cells[parent]?.indent ?? 0);
+    const child = cells.findIndex((c) => c.text === "└ sleep");
+    expect(child).toBeGreaterThan(0);
+    expect(cells[child - 1]?.text).toEndWith("bash");
+    expect(cells[child]?.indent).toBeGreaterThan(cells[child - 1]?.indent ?? 0);
     await rig.shot("toolbox-process-tree");
     const start = asked.length;
     await page.waitForTimeout(5000);
@@ -139,6 +140,30 @@ describe("device toolbox in Chromium", () => {
     await page.getByTestId("log-text").fill("x; rm -rf /");
     expect(await page.getByTestId("log-search").isDisabled()).toBe(true);
     await page.getByText("no quotes or shell characters").waitFor();
+  });
+
+  test("Wake on an offline device with no neighbour in its subnet: the button is there and says why nothing was sent", async () => {
+    const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        token: await createToken(srv),
+        agentVersion: "1.0.0",
+        facts: {
+          ...facts("asleep"),
+          nics: [{ name: "eth0", mac: "02:53:50:00:00:07", addresses: ["198.51.100.7"], cidrs: ["198.51.100.7/24"] }],
+        },
+        tags: [],
+      }),
+    });
+    const { deviceId } = (await res.json()) as { deviceId: string };
+    await page.goto(`${srv.url}/devices/${deviceId}`);
+    rig.expectHttpError(409, `/api/v1/devices/${deviceId}/wake`);
+    await page.getByTestId("device-wake").click();
+    await page.getByText("No online device shares a subnet with this one").waitFor();
+    await page.goto(`${srv.url}/devices/${agent.deviceId}`);
+    await page.getByTestId("device-tab-processes").waitFor();
+    expect(await page.getByTestId("device-wake").count()).toBe(0); // online: nothing to wake
   });
 
   test("Environment: searching finds the agent's variable by name and by value", async () => {

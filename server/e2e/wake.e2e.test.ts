@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Subprocess } from "bun";
+import { enrollRealAgent, type EnrolledAgent } from "../testing/agents.ts";
+import { createToken, facts } from "../testing/fixtures.ts";
+import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
+
+/**
+ * Wake-on-LAN through a neighbour, on a network this test builds: a bridge with 10.77.x.1/24 in this
+ * namespace (where the real agent runs, so its facts carry the bridge's subnet) and a veth into a
+ * network namespace of its own holding the "sleeping" machine's MAC and 10.77.x.2/24, where a UDP
+ * listener on port 9 records what arrives. The dashboard's wake goes to the agent, which sends the
+ * magic packet to the subnet's broadcast address; nothing leaves the machine.
+ */
+const tag = crypto.randomUUID().slice(0, 4);
+const net = 100 + Math.floor(Math.random() * 100);
+const BRIDGE = `spw${tag}br`;
+const NS = `spw${tag}ns`;
+const VETH = [`spw${tag}a`, `spw${tag}b`];
+const MAC = "02:53:50:00:00:02";
+const sh = (...argv: string[]) => {
+  const p = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${p.stderr.toString()}`);
+};
+
+let srv: TestServer;
+let agent: EnrolledAgent;
+let listener: Subprocess<"ignore", "pipe", "pipe">;
+let received = "";
+let sleeper: string;
+
+beforeAll(async () => {
+  sh("ip", "link", "add", BRIDGE, "type", "bridge");
+  sh("ip", "addr", "add", `10.77.${net}.1/24`, "dev", BRIDGE);
+  sh("ip", "link", "set", BRIDGE, "up");
+  sh("ip", "netns", "add", NS);
+  sh("ip", "link", "add", VETH[0]!, "type", "veth", "peer", "name", VETH[1]!);
+  sh("ip", "link", "set", VETH[0]!, "master", BRIDGE, "up");
+  sh("ip", "link", "set", VETH[1]!, "netns", NS);
+  sh("ip", "netns", "exec", NS, "ip", "link", "set", VETH[1]!, "address", MAC);
+  sh("ip", "netns", "exec", NS, "ip", "addr", "add", `10.77.${net}.2/24`, "dev", VETH[1]!);
+  sh("ip", "netns", "exec", NS, "ip", "link", "set", VETH[1]!, "up");
+  listener = Bun.spawn(
+    [
+      "ip",
+      "netns",
+      "exec",
+      NS,
+      process.execPath,
+      "-e",
+      `const s = require("node:dgram").createSocket("udp4");
+       s.on("message", (m, r) => console.log(r.address + " " + m.toString("hex")));
+       s.bind(9, "0.0.0.0", () => console.log("listening"));`,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  void (async () => {
+    for await (const chunk of listener.stdout) received += new TextDecoder().decode(chunk);
+  })();
+  await waitFor("listener", async () => received.includes("listening"), 10_000);
+
+  srv = await startTestServer({ telemetryIntervalS: 2 });
+  agent = await enrollRealAgent(srv);
+  agent.start();
+  await waitFor(
+    "online",
+    async () => (await srv.sql`select status from devices where id = ${agent.deviceId}`)[0]?.status === "online",
+    30_000,
+  );
+  // the machine to wake: enrolled once (its agent reported this NIC), now asleep
+  const res = await fetch(`${srv.url}/api/agent/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      token: await createToken(srv),
+      agentVersion: "1.0.0",
+      facts: { ...facts("sleeper"), nics: [{ name: "eth0", mac: MAC, addresses: [`10.77.${net}.2`], cidrs: [`10.77.${net}.2/24`] }] },
+      tags: [],
+    }),
+  });
+  sleeper = ((await res.json()) as { deviceId: string }).deviceId;
+}, 120_000);
+
+afterAll(async () => {
+  listener?.kill();
+  await agent?.stop();
+  await srv?.stop();
+  Bun.spawnSync(["ip", "netns", "del", NS]);
+  Bun.spawnSync(["ip", "link", "del", BRIDGE]);
+  Bun.spawnSync(["ip", "link", "del", VETH[0]!]);
+});
+
+describe("Wake-on-LAN through a neighbour agent", () => {
+  test("the listener in the other namespace receives a valid magic packet for its own MAC; the wake is audited with the relay", async () => {
+    const res = await srv.api(`/api/v1/devices/${sleeper}/wake`, { method: "POST", body: {} });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      relayDeviceId: agent.deviceId,
+      relayHostname: expect.any(String),
+      macs: [MAC],
+      broadcasts: [`10.77.${net}.255`],
+      sent: 1,
+    });
+    const line = await waitFor("magic packet", async () => received.split("\n").find((l) => l.startsWith(`10.77.${net}.1 `)), 5000);
+    const packet = Buffer.from(line.split(" ")[1] ?? "", "hex");
+    expect(packet).toHaveLength(102);
+    expect(packet.subarray(0, 6).toString("hex")).toBe("ffffffffffff");
+    expect(packet.subarray(6).toString("hex")).toBe(MAC.replaceAll(":", "").repeat(16));
+    const [a] = await srv.sql<{ actorName: string; details: Record<string, unknown> }[]>`
+      select actor_name as "actorName", details from audit_log where action = 'device.wake' and target_id = ${sleeper}`;
+    expect(a).toMatchObject({ actorName: "admin@example.com", details: { relayDeviceId: agent.deviceId, outcome: "ok", sent: 1 } });
+  });
+
+  test("no neighbour in its subnet, an online device, or no MAC → 409 with a code, nothing sent", async () => {
+    const before = received;
+    const far = await fetch(`${srv.url}/api/agent/v1/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        token: await createToken(srv),
+        agentVersion: "1.0.0",
+        facts: {
+          ...facts("far-away"),
+          nics: [{ name: "eth0", mac: "02:53:50:00:00:09", addresses: ["198.51.100.9"], cidrs: ["198.51.100.9/24"] }],
+        },
+        tags: [],
+      }),
+    });
+    const farId = ((await far.json()) as { deviceId: string }).deviceId;
+    const noNeighbour = await srv.api(`/api/v1/devices/${farId}/wake`, { method: "POST", body: {} });
+    expect(noNeighbour.status).toBe(409);
+    expect(((await noNeighbour.json()) as { error: { code: string } }).error.code).toBe("NO_NEIGHBOUR");
+    const online = await srv.api(`/api/v1/devices/${agent.deviceId}/wake`, { method: "POST", body: {} });
+    expect(((await online.json()) as { error: { code: string } }).error.code).toBe("ALREADY_ONLINE");
+    const bare = await fetch(`${srv.url}/api/agent/v1/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: await createToken(srv), agentVersion: "1.0.0", facts: { ...facts("no-nic"), nics: [] }, tags: [] }),
+    });
+    const bareId = ((await bare.json()) as { deviceId: string }).deviceId;
+    const noMac = await srv.api(`/api/v1/devices/${bareId}/wake`, { method: "POST", body: {} });
+    expect(((await noMac.json()) as { error: { code: string } }).error.code).toBe("NO_WAKE_ADDRESS");
+    await Bun.sleep(300);
+    expect(received).toBe(before);
+  });
+});
