@@ -100,6 +100,15 @@ export default function DevicePage() {
     }
   };
 
+  const wake = async () => {
+    try {
+      const r = await call(api.api.v1.devices({ id: params.id }).wake.post());
+      toast("success", `Magic packet sent to ${r.broadcasts.join(", ")} by ${r.relayHostname}.`);
+    } catch (e) {
+      toast("error", errorMessage(e));
+    }
+  };
+
   const remove = async () => {
     const d = current();
     if (!d) return;
@@ -173,6 +182,17 @@ export default function DevicePage() {
                       onClick={() => setSearch({ action: "run-script" })}
                     >
                       Run script
+                    </button>
+                  </Show>
+                  <Show when={canManage() && d().status !== "online"}>
+                    <button
+                      type="button"
+                      class="btn btn-sm"
+                      data-testid="device-wake"
+                      title="Wake-on-LAN through an online device of the same subnet"
+                      onClick={() => void wake()}
+                    >
+                      Wake
                     </button>
                   </Show>
                   <Show when={canManage()}>
