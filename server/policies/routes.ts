@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import type { Sql } from "postgres";
 import { writeAudit } from "../audit/store.ts";
 import { authPlugin } from "../auth/plugin.ts";
-import { actorOf } from "../auth/roles.ts";
+import { type Principal, actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
 import { Conflict, NotFound } from "../errors.ts";
@@ -136,6 +136,11 @@ export function policyRoutes(s: Pick<Services, "bus" | "sql">) {
     return p;
   };
   const changed = (organizationId: string, policyId: string | null) => s.bus.publish("policy.changed", { organizationId, policyId });
+  /** Audits a change of a policy's assignments and lets the rules follow it. */
+  const assignmentChanged = async (principal: Principal, policyId: string, action: string, details: Record<string, unknown>) => {
+    await writeAudit(s.sql, { ...actorOf(principal), action, targetType: "policy", targetId: policyId, details });
+    changed(principal.organizationId, policyId);
+  };
   const targetOrThrow = async (organizationId: string, type: AssignmentTarget, id: string | null): Promise<TargetRef> => {
     const t = await findTarget(s.sql, organizationId, type, id);
     if (!t) throw new NotFound("TARGET_NOT_FOUND", `no such ${type} in your organization`);
@@ -252,14 +257,7 @@ export function policyRoutes(s: Pick<Services, "bus" | "sql">) {
           enforced,
         });
         if (!id) throw new Conflict("ALREADY_ASSIGNED", `the policy is already attached to ${target.name}`);
-        await writeAudit(s.sql, {
-          ...actorOf(principal),
-          action: "policy.assigned",
-          targetType: "policy",
-          targetId: params.id,
-          details: { target, enforced },
-        });
-        changed(principal.organizationId, params.id);
+        await assignmentChanged(principal, params.id, "policy.assigned", { target, enforced });
         set.status = 201;
         return { id, policyId: params.id, target, enforced, createdAt: new Date() };
       },
@@ -277,14 +275,9 @@ export function policyRoutes(s: Pick<Services, "bus" | "sql">) {
         await mustFind(principal.organizationId, params.id);
         if (!(await setEnforced(s.sql, principal.organizationId, params.id, params.assignmentId, body.enforced)))
           throw new NotFound("ASSIGNMENT_NOT_FOUND", "the policy is not attached there");
-        await writeAudit(s.sql, {
-          ...actorOf(principal),
-          action: body.enforced ? "policy.enforced" : "policy.unenforced",
-          targetType: "policy",
-          targetId: params.id,
-          details: { assignmentId: params.assignmentId },
+        await assignmentChanged(principal, params.id, body.enforced ? "policy.enforced" : "policy.unenforced", {
+          assignmentId: params.assignmentId,
         });
-        changed(principal.organizationId, params.id);
         return { ok: true };
       },
       {
@@ -301,14 +294,7 @@ export function policyRoutes(s: Pick<Services, "bus" | "sql">) {
         await mustFind(principal.organizationId, params.id);
         if (!(await deleteAssignment(s.sql, principal.organizationId, params.id, params.assignmentId)))
           throw new NotFound("ASSIGNMENT_NOT_FOUND", "the policy is not attached there");
-        await writeAudit(s.sql, {
-          ...actorOf(principal),
-          action: "policy.unassigned",
-          targetType: "policy",
-          targetId: params.id,
-          details: { assignmentId: params.assignmentId },
-        });
-        changed(principal.organizationId, params.id);
+        await assignmentChanged(principal, params.id, "policy.unassigned", { assignmentId: params.assignmentId });
         return { ok: true };
       },
       {

@@ -25,6 +25,13 @@ function createMenuData<T>(fetch: () => Promise<T>) {
   return { data, error, reload: load };
 }
 
+/** The clients the sites belong to, once each, in the sites' order. */
+export const clientsOf = (sites: readonly Site[] | null): { id: string; name: string }[] => {
+  const seen = new Map<string, string>();
+  for (const s of sites ?? []) seen.set(s.clientId, s.clientName);
+  return [...seen].map(([id, name]) => ({ id, name }));
+};
+
 /** Sites of the organization with their client and device count, by client then site name. */
 export const createSites = () => createMenuData<Site[]>(() => call(api.api.v1.sites.get()).then((r) => r.items));
 

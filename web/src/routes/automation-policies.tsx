@@ -5,7 +5,7 @@ import { DevicePicker, type PickedDevice } from "../components/DevicePicker.tsx"
 import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { text } from "../lib/automation.ts";
-import { createGroups, createSites, siteLabel } from "../lib/fleet.ts";
+import { clientsOf, createGroups, createSites, siteLabel } from "../lib/fleet.ts";
 import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import type { Policy, PolicyBlock, PolicyDetail } from "../lib/types.ts";
@@ -25,11 +25,7 @@ function TargetFields(props: { types: TargetType[]; prefix: string; onDevice: (d
   const groups = createGroups();
   const [type, setType] = createSignal<TargetType>(props.types[0] ?? "client");
   const [device, setDevice] = createSignal<PickedDevice[]>([]);
-  const clients = () => {
-    const seen = new Map<string, string>();
-    for (const s of sites.data() ?? []) seen.set(s.clientId, s.clientName);
-    return [...seen].map(([id, name]) => ({ id, name }));
-  };
+  const clients = () => clientsOf(sites.data());
   return (
     <>
       <div class="field">

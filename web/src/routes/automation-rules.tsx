@@ -5,7 +5,7 @@ import { ResourceList } from "../components/ResourceList.tsx";
 import { CheckFields } from "./automation-rule-check.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { METRICS, OPERATORS, type Rule, type RuleBody, SEVERITIES, text, apply } from "../lib/automation.ts";
-import { createGroups, createSites, createTags, siteLabel } from "../lib/fleet.ts";
+import { clientsOf, createGroups, createSites, createTags, siteLabel } from "../lib/fleet.ts";
 import { fieldErrors } from "../lib/forms.ts";
 import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
@@ -91,11 +91,7 @@ export function RulesTab() {
   const [busy, setBusy] = createSignal(false);
   let formEl!: HTMLFormElement;
 
-  const clients = () => {
-    const seen = new Map<string, string>();
-    for (const s of sites.data() ?? []) seen.set(s.clientId, s.clientName);
-    return [...seen].map(([id, name]) => ({ id, name }));
-  };
+  const clients = () => clientsOf(sites.data());
   const scopeId = (r: Rule | null) => (r?.scope as { id?: string } | undefined)?.id ?? presetId();
 
   onMount(() => {

@@ -7,7 +7,7 @@ import { RelativeTime } from "../components/RelativeTime.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { dateTime } from "../lib/format.ts";
 import { fieldErrors } from "../lib/forms.ts";
-import { createSites } from "../lib/fleet.ts";
+import { clientsOf, createSites } from "../lib/fleet.ts";
 import { toast } from "../lib/toast.ts";
 import type { ApiKey, NewApiKey } from "../lib/types.ts";
 
@@ -44,11 +44,7 @@ export function ApiKeys() {
   const [rotating, setRotating] = createSignal<ApiKey | null>(null);
   const [limitClients, setLimitClients] = createSignal(false);
   const [narrow, setNarrow] = createSignal(false);
-  const clients = () => {
-    const seen = new Map<string, string>();
-    for (const s of sites.data() ?? []) seen.set(s.clientId, s.clientName);
-    return [...seen].map(([id, name]) => ({ id, name }));
-  };
+  const clients = () => clientsOf(sites.data());
   const clientName = (id: string) => clients().find((c) => c.id === id)?.name ?? `${id.slice(0, 8)}…`;
   const roleName = (k: ApiKey) => (k.roleId ? (roles()?.find((r) => r.id === k.roleId)?.name ?? "custom role") : k.role);
 
