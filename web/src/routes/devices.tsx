@@ -318,7 +318,7 @@ export default function Devices() {
           <Match when={list.state.rows.length > 0}>
             <VirtualTable
               count={list.state.rows.length}
-              total={list.state.total}
+              total={list.state.totalExact ? list.state.total : undefined}
               rowHeight={ROW_HEIGHT}
               caption="Devices"
               rowTestId="device-row"
