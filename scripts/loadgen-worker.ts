@@ -31,6 +31,8 @@ export interface WorkerResult {
   refused: number;
   /** Epoch ms of the last refused attempt (0: none). */
   lastRefusedAt: number;
+  /** Refused attempts by the HTTP status that answered the upgrade (`503`), or `none` (no answer: the server down or unreachable). */
+  refusedBy: Record<string, number>;
   closed: number;
   sent: number;
   acked: number;
@@ -72,6 +74,7 @@ const result: WorkerResult = {
   connected: 0,
   refused: 0,
   lastRefusedAt: 0,
+  refusedBy: {},
   closed: 0,
   sent: 0,
   acked: 0,
@@ -118,7 +121,11 @@ function connect(sim: Sim): void {
     result.connected++;
   });
   ws.addEventListener("message", (e) => onMessage(sim, String(e.data)));
-  ws.addEventListener("error", () => undefined);
+  let status = "none";
+  ws.addEventListener("error", (e) => {
+    // Bun names the answer of a refused upgrade: "Expected 101 status code: 503"
+    status = /status code: (\d{3})/.exec((e as ErrorEvent).message ?? "")?.[1] ?? status;
+  });
   ws.addEventListener("close", (e) => {
     if (sim.ws !== ws) return;
     sim.ws = undefined;
@@ -130,6 +137,7 @@ function connect(sim: Sim): void {
     } else {
       result.refused++;
       result.lastRefusedAt = Date.now();
+      result.refusedBy[status] = (result.refusedBy[status] ?? 0) + 1;
     }
     if (stopping || !plan.reconnect) return;
     let windowS = sim.windowS;

@@ -132,7 +132,7 @@ const welcomes = results.flatMap((r) => r.welcomes).sort((a, b) => a - b);
 // the connect phase ends one interval after the last first welcome (every agent's first batch and status flip)
 const firstWelcomes = welcomes.slice(0, agents);
 const connectEnd = (firstWelcomes.at(-1) ?? startAt) + intervalS * 1000;
-const sum = (k: keyof Omit<WorkerResult, "rtts" | "ackedMarks" | "welcomes" | "closes" | "lastRefusedAt">) =>
+const sum = (k: keyof Omit<WorkerResult, "rtts" | "ackedMarks" | "welcomes" | "closes" | "lastRefusedAt" | "refusedBy">) =>
   results.reduce((n, r) => n + r[k], 0);
 // p50/p99 per 10 s of the run, to see where time goes
 const buckets = new Map<number, number[]>();
@@ -152,6 +152,10 @@ const result = {
   enrollSeconds: round(enrollS),
   connected: sum("connected"),
   refused: sum("refused"),
+  refusedBy: results.reduce<Record<string, number>>((all, r) => {
+    for (const [k, n] of Object.entries(r.refusedBy)) all[k] = (all[k] ?? 0) + n;
+    return all;
+  }, {}),
   lastRefusedAt: Math.max(0, ...results.map((r) => r.lastRefusedAt)),
   disconnectedDuringRun: sum("closed"),
   closes: results.reduce<Record<string, number>>((all, r) => {

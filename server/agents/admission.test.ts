@@ -156,12 +156,15 @@ describe("the open-file limit", () => {
       const result = JSON.parse((await new Response(loadgen.stdout).text()).trim().split("\n").at(-1) ?? "{}") as {
         connected: number;
         refused: number;
+        refusedBy: Record<string, number>;
         acked: number;
         errors: number;
       };
       expect(await loadgen.exited).toBe(0);
       // some were refused, the rest connected and were served throughout
       expect(result.refused).toBeGreaterThan(0);
+      // every refusal was the server's 503 answer to the upgrade, none a connection it failed to take
+      expect(result.refusedBy).toEqual({ "503": result.refused });
       expect(result.connected + result.refused).toBe(AGENTS);
       expect(result.connected).toBeGreaterThan(LIMIT - reserveFor(LIMIT) - 150);
       expect(result.connected).toBeLessThan(LIMIT - reserveFor(LIMIT));
