@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -83,6 +83,10 @@ describe("downloads", () => {
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("AGENT_NOT_BUILT");
     expect(Bun.spawnSync(["xz", "-k", "-f", agentPath()]).exitCode).toBe(0);
+    // made from another build: not served
+    writeFileSync(`${agentPath()}.xz.source-sha256`, `${sha(new Uint8Array([1]))}\n`);
+    expect((await get("/download/agent/linux-x64?compression=xz")).status).toBe(404);
+    writeFileSync(`${agentPath()}.xz.source-sha256`, `${sha(binary)}\n`);
     const res = await get("/download/agent/linux-x64?compression=xz");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/x-xz");
@@ -129,13 +133,10 @@ describe("the shell installer", () => {
   });
 
   test("a tampered download fails the checksum: nothing is installed", async () => {
-    // the served archives now unpack to something else (newer than the binary, so they are served)
+    // the served archives now unpack to something else, while still claiming the binary as their source
     const evil = new TextEncoder().encode("#!/bin/sh\necho owned\n");
     writeFileSync(`${agentPath()}.gz`, gzipSync(evil));
     expect(Bun.spawnSync(["sh", "-c", `printf '#!/bin/sh\\necho owned\\n' | xz -c > '${agentPath()}.xz'`]).exitCode).toBe(0);
-    const later = new Date(Date.now() + 5000);
-    utimesSync(`${agentPath()}.gz`, later, later);
-    utimesSync(`${agentPath()}.xz`, later, later);
     const target = join(dir, "out-evil", "sentpulse-agent");
     const p = await run(await installer(), target);
     expect(p.exitCode).toBe(1);

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync, renameSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -27,7 +27,9 @@ interface Served {
  * Agent downloads: the binaries in the agent directory, compressed (gzip made here on first request,
  * in the thread pool so the event loop keeps serving; xz only when `scripts/build-agents` made it,
  * since it takes minutes), each with its SHA-256 (computed once per build, by size and mtime) for the
- * checksum list the installers verify and for strong ETags that make Range requests resumable.
+ * checksum list the installers verify and for strong ETags that make Range requests resumable. A
+ * compressed copy is served only while its `.source-sha256` names the binary as it is now (a binary
+ * rebuilt after its copy was made never travels as the older build).
  */
 export class AgentDownloads {
   private readonly hashes = new Map<string, { key: string; sha256: string }>();
@@ -53,17 +55,25 @@ export class AgentDownloads {
     return existsSync(path) ? path : undefined;
   }
 
+  /** True when the compressed copy was made from the binary as it is now. */
+  private async current(binary: string, copy: string): Promise<boolean> {
+    if (!existsSync(copy) || !existsSync(`${copy}.source-sha256`)) return false;
+    return readFileSync(`${copy}.source-sha256`, "utf8").trim() === (await this.sha256(binary));
+  }
+
   /** Makes (or remakes, after a rebuild) the gzip copy next to the binary. */
-  private gzip(binary: string): Promise<void> {
+  private async gzip(binary: string): Promise<void> {
     const out = `${binary}.gz`;
-    if (existsSync(out) && statSync(out).mtimeMs >= statSync(binary).mtimeMs) return Promise.resolve();
+    if (await this.current(binary, out)) return;
     let running = this.gzipping.get(binary);
     if (!running) {
       const tmp = `${out}.${process.pid}.tmp`;
       const started = performance.now();
+      const source = await this.sha256(binary);
       running = pipeline(createReadStream(binary), createGzip({ level: 9 }), createWriteStream(tmp))
         .then(() => {
           renameSync(tmp, out);
+          writeFileSync(`${out}.source-sha256`, `${source}\n`);
           log("info", "agent download compressed", { file: out, bytes: statSync(out).size, ms: Math.round(performance.now() - started) });
         })
         .finally(() => this.gzipping.delete(binary));
@@ -78,8 +88,7 @@ export class AgentDownloads {
     if (!binary) return undefined;
     if (compression === "gzip") await this.gzip(binary);
     const path = binary + SUFFIX[compression];
-    // an xz copy older than the binary belongs to an earlier build
-    if (!existsSync(path) || statSync(path).mtimeMs < statSync(binary).mtimeMs) return undefined;
+    if (compression !== "none" && !(await this.current(binary, path))) return undefined;
     return { path, size: statSync(path).size, sha256: await this.sha256(path), type: TYPE[compression] };
   }
 
