@@ -142,4 +142,28 @@ describe("Wake-on-LAN through a neighbour agent", () => {
     await Bun.sleep(300);
     expect(received).toBe(before);
   });
+
+  test("bulk: listed devices and a whole site, each woken through its neighbour or told why not; another site → 404", async () => {
+    const packets = () => received.split("\n").filter((l) => l.startsWith(`10.77.${net}.1 `)).length;
+    const before = packets();
+    const [{ id: farId } = { id: "" }] = await srv.sql<{ id: string }[]>`select id from devices where hostname = 'far-away'`;
+    const listed = await srv.api("/api/v1/wake", { body: { deviceIds: [sleeper, farId, agent.deviceId] } });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { items: unknown[] }).items).toEqual([
+      { deviceId: sleeper, ok: true, relayDeviceId: agent.deviceId, sent: 1 },
+      { deviceId: farId, ok: false, code: "NO_NEIGHBOUR" },
+      { deviceId: agent.deviceId, ok: false, code: "ALREADY_ONLINE" },
+    ]);
+    await waitFor("second packet", async () => packets() === before + 1, 5000);
+    const [{ siteId } = { siteId: "" }] = await srv.sql<
+      { siteId: string }[]
+    >`select site_id as "siteId" from devices where id = ${sleeper}`;
+    const site = (await (await srv.api("/api/v1/wake", { body: { siteId } })).json()) as { items: { deviceId: string; ok: boolean }[] };
+    expect(site.items.find((i) => i.deviceId === sleeper)?.ok).toBe(true);
+    expect(site.items.filter((i) => i.ok)).toHaveLength(1);
+    await waitFor("third packet", async () => packets() === before + 2, 5000);
+    expect((await srv.api("/api/v1/wake", { body: { siteId: crypto.randomUUID() } })).status).toBe(404);
+    expect((await srv.api("/api/v1/wake", { body: {} })).status).toBe(422);
+    expect((await srv.api("/api/v1/wake", { body: { deviceIds: ["x; reboot"] } })).status).toBe(422);
+  });
 });

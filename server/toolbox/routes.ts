@@ -5,7 +5,9 @@ import { authPlugin } from "../auth/plugin.ts";
 import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
-import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import { reaches } from "../auth/permissions.ts";
+import { bulkDevices } from "../devices/bulk.ts";
+import { AppError, BadRequest, Conflict, NotFound } from "../errors.ts";
 import { errors } from "../lib/schemas.ts";
 import {
   EnvironmentList,
@@ -25,7 +27,7 @@ import {
   WindowsLog,
 } from "../protocol/toolbox.ts";
 import { Toolbox } from "./service.ts";
-import { wakeCandidates } from "./store.ts";
+import { siteDevices, wakeCandidates } from "./store.ts";
 import { neighbours, wakeTargets } from "./wake.ts";
 
 const DeviceParam = type({ id: "string.uuid" });
@@ -45,6 +47,18 @@ const EventLogQuery = type({
   "limit?": type("string.integer.parse").pipe(type(`1 <= number <= ${MAX_LOG_EVENTS}`)),
 });
 const EnvironmentQuery = type({ "q?": "string <= 200" });
+/** Most devices one bulk wake reaches, and how many are woken at once. */
+const MAX_WAKE = 1000;
+const WAKE_CONCURRENCY = 16;
+const WakeTarget = type({ deviceIds: `0 < string.uuid[] <= ${MAX_WAKE}` })
+  .or({ groupId: "string.uuid" })
+  .or({ siteId: "string.uuid" });
+const WakeSent = type({ relayDeviceId: "string", relayHostname: "string", macs: "string[]", broadcasts: "string[]", sent: "number" });
+const WakeOutcome = type({ deviceId: "string", ok: "true", relayDeviceId: "string", sent: "number" }).or({
+  deviceId: "string",
+  ok: "false",
+  code: "string",
+});
 const offline = errors(404, 409, 422, 429, 503);
 
 /**
@@ -67,7 +81,81 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
     details,
   });
 
-  return new Elysia({ prefix: "/api/v1/devices/:id" })
+  /**
+   * Wakes one device of the caller's organization through the first of up to three neighbours that
+   * answers; coded errors: ALREADY_ONLINE, NO_WAKE_ADDRESS, NO_NEIGHBOUR, or the relay's failure.
+   */
+  const wakeDevice = async (principal: Principal, deviceId: string, ip: string | null) => {
+    const { target, online } = await wakeCandidates(s.sql, principal.organizationId, deviceId);
+    if (!target) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+    if (target.status === "online") throw new Conflict("ALREADY_ONLINE", "the device is online");
+    const { macs, subnets } = wakeTargets(target);
+    if (macs.length === 0 || subnets.length === 0)
+      throw new Conflict("NO_WAKE_ADDRESS", "the device never reported a MAC address with an IPv4 subnet");
+    // a relay must be connected to this node and in one of the target's subnets
+    const relays = neighbours(subnets, online).filter((n) => s.agents.get(n.device.id));
+    if (relays.length === 0) throw new Conflict("NO_NEIGHBOUR", "no online device shares a subnet with this one");
+    let last: unknown;
+    for (const relay of relays.slice(0, 3)) {
+      const { id: relayDeviceId, hostname: relayHostname } = relay.device;
+      const details = { relayDeviceId, relayHostname, macs, broadcasts: relay.broadcasts };
+      try {
+        const r = await toolbox.act(
+          { ...actionOf(principal, deviceId, ip, "device.wake", details), via: relayDeviceId },
+          { op: "wake", macs, broadcasts: relay.broadcasts, port: 9 },
+          WakeResult,
+          (w) => ({ sent: w.sent }),
+        );
+        return { ...details, sent: r.sent };
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  };
+
+  const bulk = new Elysia({ prefix: "/api/v1" }).use(authPlugin(s.sql)).post(
+    "/wake",
+    async ({ body, principal, server, request }) => {
+      let ids: string[];
+      if ("siteId" in body) {
+        const site = await siteDevices(s.sql, principal.organizationId, body.siteId, MAX_WAKE);
+        if (!site || !reaches(principal, site.clientId)) throw new NotFound("SITE_NOT_FOUND", "no such site in your organization");
+        ids = site.ids;
+      } else ids = await bulkDevices(s.sql, principal, body);
+      const ip = server?.requestIP(request)?.address ?? null;
+      const items: (typeof WakeOutcome.infer)[] = [];
+      // a few at a time: each is one call to a relay with a 10 s deadline
+      for (let i = 0; i < Math.min(ids.length, MAX_WAKE); i += WAKE_CONCURRENCY) {
+        const batch = ids.slice(i, i + WAKE_CONCURRENCY);
+        const done = await Promise.all(
+          batch.map(async (deviceId) => {
+            try {
+              const r = await wakeDevice(principal, deviceId, ip);
+              return { deviceId, ok: true as const, relayDeviceId: r.relayDeviceId, sent: r.sent };
+            } catch (err) {
+              if (err instanceof AppError) return { deviceId, ok: false as const, code: err.code };
+              throw err;
+            }
+          }),
+        );
+        items.push(...done);
+      }
+      return { items };
+    },
+    {
+      permission: "device:manage",
+      body: WakeTarget,
+      response: { 200: type({ items: WakeOutcome.array() }), ...errors(404, 422) },
+      detail: {
+        summary: "Wake many devices (listed, a smart group's members, or a site's): each through a neighbour of its subnet",
+        description: "Online devices are skipped (`ALREADY_ONLINE`); each device's outcome is listed, and each wake sent is audited.",
+        tags: ["toolbox"],
+      },
+    },
+  );
+
+  const perDevice = new Elysia({ prefix: "/api/v1/devices/:id" })
     .use(authPlugin(s.sql))
     .get(
       "/processes",
@@ -172,53 +260,12 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
       "/wake",
       async ({ params, principal, server, request }) => {
         await reach(principal, params.id);
-        const { target, online } = await wakeCandidates(s.sql, principal.organizationId, params.id);
-        if (!target) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
-        if (target.status === "online") throw new Conflict("ALREADY_ONLINE", "the device is online");
-        const { macs, subnets } = wakeTargets(target);
-        if (macs.length === 0 || subnets.length === 0)
-          throw new Conflict("NO_WAKE_ADDRESS", "the device never reported a MAC address with an IPv4 subnet");
-        // a relay must be connected to this node and in one of the target's subnets; the first that answers wins
-        const relays = neighbours(subnets, online).filter((n) => s.agents.get(n.device.id));
-        if (relays.length === 0) throw new Conflict("NO_NEIGHBOUR", "no online device shares a subnet with this one");
-        const ip = server?.requestIP(request)?.address ?? null;
-        let last: unknown;
-        for (const relay of relays.slice(0, 3)) {
-          try {
-            const r = await toolbox.act(
-              {
-                ...actionOf(principal, params.id, ip, "device.wake", {
-                  relayDeviceId: relay.device.id,
-                  relayHostname: relay.device.hostname,
-                  macs,
-                  broadcasts: relay.broadcasts,
-                }),
-                via: relay.device.id,
-              },
-              { op: "wake", macs, broadcasts: relay.broadcasts, port: 9 },
-              WakeResult,
-              (w) => ({ sent: w.sent }),
-            );
-            return {
-              relayDeviceId: relay.device.id,
-              relayHostname: relay.device.hostname,
-              macs,
-              broadcasts: relay.broadcasts,
-              sent: r.sent,
-            };
-          } catch (err) {
-            last = err;
-          }
-        }
-        throw last;
+        return wakeDevice(principal, params.id, server?.requestIP(request)?.address ?? null);
       },
       {
         permission: "device:manage",
         params: DeviceParam,
-        response: {
-          200: type({ relayDeviceId: "string", relayHostname: "string", macs: "string[]", broadcasts: "string[]", sent: "number" }),
-          ...offline,
-        },
+        response: { 200: WakeSent, ...offline },
         detail: {
           summary: "Wake an offline device: an online device of the same subnet sends the magic packet to the subnet's broadcast address",
           tags: ["toolbox"],
@@ -244,4 +291,5 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
         },
       },
     );
+  return new Elysia().use(bulk).use(perDevice);
 }

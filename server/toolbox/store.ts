@@ -23,3 +23,18 @@ export async function wakeCandidates(
     order by last_seen_at desc nulls last limit 5000`;
   return { target, online };
 }
+
+/** The devices of a site of the organization with the client each belongs to (for client scope); undefined when no such site. */
+export async function siteDevices(
+  sql: Sql,
+  organizationId: string,
+  siteId: string,
+  max: number,
+): Promise<{ clientId: string; ids: string[] } | undefined> {
+  const [site] = await sql<{ clientId: string }[]>`
+    select client_id as "clientId" from sites where id = ${siteId} and organization_id = ${organizationId}`;
+  if (!site) return undefined;
+  const rows = await sql<{ id: string }[]>`
+    select id from devices where site_id = ${siteId} and organization_id = ${organizationId} order by hostname limit ${max}`;
+  return { clientId: site.clientId, ids: rows.map((r) => r.id) };
+}

@@ -60,6 +60,7 @@ const VALID_BODY: Record<string, unknown> = {
   "POST /api/v1/devices/:id/commands": { type: "reboot", payload: {} },
   "POST /api/v1/devices/:id/disconnect": {},
   "POST /api/v1/alerts/:id/notes": { text: "x" },
+  "POST /api/v1/devices/:id/processes/:pid/kill": { signal: "TERM" },
 };
 const kindOf = (path: string) => path.split("/:id")[0]?.split("/").at(-1) ?? "";
 const mayDo = (r: AppRoute, held: string[]) => {
@@ -108,7 +109,8 @@ describe.each(["a technician limited to client A", "an API key limited to client
       const res = await send(
         auth,
         r,
-        concretePath(r.path, () => id),
+        // toolbox routes also name a process, a service and an action: valid ones, so the device decides
+        concretePath(r.path, (p) => (p === "pid" ? "1234" : p === "name" ? "cron" : p === "action" ? "disable" : id)),
         VALID_BODY[key],
       );
       if (res.status !== 404) wrong.push(`${key} → ${res.status}, wanted 404`);
