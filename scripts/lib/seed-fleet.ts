@@ -10,7 +10,7 @@ import type { Sql } from "postgres";
 import { Ingestor } from "../../server/telemetry/ingest.ts";
 import { sample } from "../../server/testing/fixtures.ts";
 
-export const ROLES = ["web", "db", "cache", "worker", "edge"] as const;
+const ROLES = ["web", "db", "cache", "worker", "edge"] as const;
 
 export async function seedFleet(
   sql: Sql,

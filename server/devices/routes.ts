@@ -108,7 +108,7 @@ const DisconnectBody = type({
  * 1,001 index entries costs about a millisecond, counting 100,000 a hundred times that. (The fleet's
  * exact size per status is `GET /api/v1/devices/counts`.)
  */
-export const COUNT_CAP = 1_000;
+const COUNT_CAP = 1_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a cursor carries: where the next page starts, under which sort and filter, and the first page's count. */
