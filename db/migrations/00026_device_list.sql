@@ -29,14 +29,16 @@ create index device_latest_memory on device_latest (organization_id, memory_perc
 create index device_latest_disk on device_latest (organization_id, disk_percent, device_id);
 create index device_latest_seen on device_latest (organization_id, seen_at, device_id);
 
--- Existing installations: each device's latest stored sample.
+-- Existing installations: each device's latest stored sample (one index probe per device on
+-- device_telemetry (device_id, time desc), not a scan of the whole history).
 insert into device_latest (device_id, organization_id, time, seen_at, cpu_percent, memory_percent, disk_percent,
   swap_percent, load1, network_rx_bps, network_tx_bps, uptime_seconds)
-select distinct on (t.device_id) t.device_id, d.organization_id, t.time, coalesce(d.last_telemetry_at, t.time),
-  t.cpu_percent, t.memory_percent, t.disk_percent, t.swap_percent, t.load1, t.network_rx_bps, t.network_tx_bps,
-  t.uptime_seconds
-from device_telemetry t join devices d on d.id = t.device_id
-order by t.device_id, t.time desc;
+select d.id, d.organization_id, t.time, coalesce(d.last_telemetry_at, t.time), t.cpu_percent, t.memory_percent,
+  t.disk_percent, t.swap_percent, t.load1, t.network_rx_bps, t.network_tx_bps, t.uptime_seconds
+from devices d
+cross join lateral (
+  select * from device_telemetry x where x.device_id = d.id order by x.time desc limit 1
+) t;
 
 -- Devices without telemetry sort last under a metric sort, in id order within the organization.
 create index devices_organization_id on devices (organization_id, id);

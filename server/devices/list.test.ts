@@ -4,6 +4,7 @@ import { signBody, signingKey, socketChallenge } from "../protocol/signing.ts";
 import type { TelemetrySample } from "../protocol/telemetry.ts";
 import { device, enrollDevice, sample } from "../testing/fixtures.ts";
 import { login, startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
+import { copyLine } from "../telemetry/rows.ts";
 import { countDevices } from "./store.ts";
 
 /**
@@ -379,5 +380,34 @@ describe("latest-state row: kept by real ingest", () => {
     await srv.api(`/api/v1/devices/${d.deviceId}`, { method: "DELETE" });
     const [gone] = await srv.sql<{ n: number }[]>`select count(*)::int as n from device_latest where device_id = ${d.deviceId}`;
     expect(gone?.n).toBe(0);
+  });
+});
+
+describe("migration 00026", () => {
+  test("fills device_latest from the telemetry already stored (an existing installation's devices)", async () => {
+    const id = await device(srv.sql, { organizationId: orgId, siteId: siteA, hostname: "old-install" });
+    const now = Date.now();
+    // history written before the latest-state table existed: straight into device_telemetry
+    const copy = [3, 1, 2].map((m) => copyLine(id, m, figures(new Date(now - (10 - m) * 60_000), m * 10, 50, 60))).join("");
+    const w = await srv.sql`copy device_telemetry from stdin`.writable();
+    await new Promise<void>((resolve, reject) => {
+      w.on("finish", resolve);
+      w.on("error", reject);
+      w.end(copy);
+    });
+    const migration = await Bun.file(new URL("../../db/migrations/00026_device_list.sql", import.meta.url)).text();
+    const backfill = /insert into device_latest[\s\S]*?\) t;/.exec(migration)?.[0];
+    expect(backfill).toBeDefined();
+    await srv.sql.begin(async (tx) => {
+      await tx`delete from device_latest`;
+      await tx.unsafe(backfill!);
+    });
+    const [row] = await srv.sql<{ cpu: number; time: Date }[]>`select cpu_percent as cpu, time from device_latest where device_id = ${id}`;
+    expect(row?.cpu).toBe(30);
+    expect(row?.time.getTime()).toBe(now - 7 * 60_000);
+    const [n] = await srv.sql<{ n: number }[]>`select count(*)::int as n from device_latest`;
+    const [m] = await srv.sql<{ n: number }[]>`
+      select count(distinct t.device_id)::int as n from device_telemetry t join devices d on d.id = t.device_id`;
+    expect(n?.n).toBe(m?.n);
   });
 });
