@@ -17,6 +17,7 @@ import type { Services } from "./context.ts";
 import { LocalBus } from "./events/bus.ts";
 import { GroupEngine } from "./groups/engine.ts";
 import { groupReactions } from "./groups/reactions.ts";
+import { toolboxReactions } from "./toolbox/reactions.ts";
 import { LiveHub } from "./live/hub.ts";
 import { liveReactions } from "./live/reactions.ts";
 import { raiseFileLimit } from "./lib/rlimit.ts";
@@ -114,6 +115,7 @@ export async function createServices(config: Config): Promise<Running> {
   notificationReactions(bus, notifier);
   automationReactions(bus, automation);
   groupReactions(bus, new GroupEngine(db.sql, bus));
+  toolboxReactions(bus, db.sql);
 
   const services: Services = {
     config,

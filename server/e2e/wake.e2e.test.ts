@@ -166,4 +166,38 @@ describe("Wake-on-LAN through a neighbour agent", () => {
     expect((await srv.api("/api/v1/wake", { body: {} })).status).toBe(422);
     expect((await srv.api("/api/v1/wake", { body: { deviceIds: ["x; reboot"] } })).status).toBe(422);
   });
+
+  test("each wake is recorded with its relay and outcome; when the device's agent connects, the wake is marked answered", async () => {
+    // a second real agent, enrolled but not running: asleep, with the MAC and subnet of the namespace's interface
+    const late = await enrollRealAgent(srv);
+    await srv.sql`update devices set status = 'offline', nics = ${srv.sql.json([
+      { name: "eth0", mac: MAC, addresses: [`10.77.${net}.2`], cidrs: [`10.77.${net}.2/24`] },
+    ] as never)} where id = ${late.deviceId}`;
+    const res = await srv.api(`/api/v1/devices/${late.deviceId}/wake`, { method: "POST", body: {} });
+    expect(res.status).toBe(200);
+    type Wakes = {
+      items: { relayDeviceId: string | null; relayHostname: string | null; actorName: string; outcome: string; onlineAt: string | null }[];
+    };
+    const before = (await (await srv.api(`/api/v1/devices/${late.deviceId}/wakes`)).json()) as Wakes;
+    expect(before.items).toEqual([
+      expect.objectContaining({ relayDeviceId: agent.deviceId, actorName: "admin@example.com", outcome: "sent", onlineAt: null }),
+    ]);
+    late.start();
+    try {
+      const woken = await waitFor(
+        "marked online",
+        async () => {
+          const w = (await (await srv.api(`/api/v1/devices/${late.deviceId}/wakes`)).json()) as Wakes;
+          return w.items[0]?.onlineAt ? w : undefined;
+        },
+        30_000,
+      );
+      expect(new Date(woken.items[0]?.onlineAt ?? 0).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    } finally {
+      await late.stop();
+    }
+    const far = (await srv.sql<{ id: string }[]>`select id from devices where hostname = 'far-away'`)[0]?.id;
+    const refused = (await (await srv.api(`/api/v1/devices/${far}/wakes`)).json()) as Wakes;
+    expect(refused.items[0]).toMatchObject({ relayDeviceId: null, outcome: "NO_NEIGHBOUR", onlineAt: null });
+  });
 });

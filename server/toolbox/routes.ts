@@ -8,7 +8,7 @@ import { deviceInReach } from "../devices/reach.ts";
 import { reaches } from "../auth/permissions.ts";
 import { bulkDevices } from "../devices/bulk.ts";
 import { AppError, BadRequest, Conflict, NotFound } from "../errors.ts";
-import { errors } from "../lib/schemas.ts";
+import { Timestamp, errors } from "../lib/schemas.ts";
 import {
   EnvironmentList,
   EventLogList,
@@ -27,7 +27,7 @@ import {
   WindowsLog,
 } from "../protocol/toolbox.ts";
 import { Toolbox } from "./service.ts";
-import { siteDevices, wakeCandidates } from "./store.ts";
+import { listWakes, recordWake, siteDevices, wakeCandidates } from "./store.ts";
 import { neighbours, wakeTargets } from "./wake.ts";
 
 const DeviceParam = type({ id: "string.uuid" });
@@ -53,6 +53,17 @@ const WAKE_CONCURRENCY = 16;
 const WakeTarget = type({ deviceIds: `0 < string.uuid[] <= ${MAX_WAKE}` })
   .or({ groupId: "string.uuid" })
   .or({ siteId: "string.uuid" });
+const WakeRecord = type({
+  id: "string",
+  relayDeviceId: "string | null",
+  relayHostname: "string | null",
+  actorName: "string | null",
+  macs: "string[]",
+  broadcasts: "string[]",
+  outcome: "string",
+  requestedAt: Timestamp,
+  onlineAt: Timestamp.or("null"),
+});
 const WakeSent = type({ relayDeviceId: "string", relayHostname: "string", macs: "string[]", broadcasts: "string[]", sent: "number" });
 const WakeOutcome = type({ deviceId: "string", ok: "true", relayDeviceId: "string", sent: "number" }).or({
   deviceId: "string",
@@ -90,11 +101,19 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
     if (!target) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
     if (target.status === "online") throw new Conflict("ALREADY_ONLINE", "the device is online");
     const { macs, subnets } = wakeTargets(target);
-    if (macs.length === 0 || subnets.length === 0)
+    const actor = principalActor(principal);
+    const record = (relayDeviceId: string | null, broadcasts: string[], outcome: string) =>
+      recordWake(s.sql, { organizationId: principal.organizationId, deviceId, relayDeviceId, actor, macs, broadcasts, outcome });
+    if (macs.length === 0 || subnets.length === 0) {
+      await record(null, [], "NO_WAKE_ADDRESS");
       throw new Conflict("NO_WAKE_ADDRESS", "the device never reported a MAC address with an IPv4 subnet");
+    }
     // a relay must be connected to this node and in one of the target's subnets
     const relays = neighbours(subnets, online).filter((n) => s.agents.get(n.device.id));
-    if (relays.length === 0) throw new Conflict("NO_NEIGHBOUR", "no online device shares a subnet with this one");
+    if (relays.length === 0) {
+      await record(null, [], "NO_NEIGHBOUR");
+      throw new Conflict("NO_NEIGHBOUR", "no online device shares a subnet with this one");
+    }
     let last: unknown;
     for (const relay of relays.slice(0, 3)) {
       const { id: relayDeviceId, hostname: relayHostname } = relay.device;
@@ -106,8 +125,10 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
           WakeResult,
           (w) => ({ sent: w.sent }),
         );
+        await record(relayDeviceId, relay.broadcasts, "sent");
         return { ...details, sent: r.sent };
       } catch (err) {
+        await record(relayDeviceId, relay.broadcasts, err instanceof AppError ? err.code : "FAILED");
         last = err;
       }
     }
@@ -268,6 +289,22 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
         response: { 200: WakeSent, ...offline },
         detail: {
           summary: "Wake an offline device: an online device of the same subnet sends the magic packet to the subnet's broadcast address",
+          tags: ["toolbox"],
+        },
+      },
+    )
+    .get(
+      "/wakes",
+      async ({ params, principal }) => {
+        await reach(principal, params.id);
+        return { items: await listWakes(s.sql, principal.organizationId, params.id, 50) };
+      },
+      {
+        permission: "device:view",
+        params: DeviceParam,
+        response: { 200: type({ items: WakeRecord.array() }), ...errors(404, 422) },
+        detail: {
+          summary: "The device's last 50 wake requests: who, through which device, the outcome, and when it came online",
           tags: ["toolbox"],
         },
       },

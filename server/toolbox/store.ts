@@ -38,3 +38,55 @@ export async function siteDevices(
     select id from devices where site_id = ${siteId} and organization_id = ${organizationId} order by hostname limit ${max}`;
   return { clientId: site.clientId, ids: rows.map((r) => r.id) };
 }
+
+/** A Wake-on-LAN request as recorded. */
+export interface WakeRow {
+  id: string;
+  relayDeviceId: string | null;
+  relayHostname: string | null;
+  actorName: string | null;
+  macs: string[];
+  broadcasts: string[];
+  outcome: string;
+  requestedAt: Date;
+  onlineAt: Date | null;
+}
+
+/** Records one wake request (sent through a relay, or the code of why not). */
+export async function recordWake(
+  sql: Sql,
+  w: {
+    organizationId: string;
+    deviceId: string;
+    relayDeviceId: string | null;
+    actor: { type: string; id: string | null; name: string | null };
+    macs: string[];
+    broadcasts: string[];
+    outcome: string;
+  },
+): Promise<void> {
+  await sql`
+    insert into device_wakes (organization_id, device_id, relay_device_id, actor_type, actor_id, actor_name, macs, broadcasts, outcome)
+    values (${w.organizationId}, ${w.deviceId}, ${w.relayDeviceId}, ${w.actor.type}, ${w.actor.id}, ${w.actor.name},
+            ${w.macs}, ${w.broadcasts}, ${w.outcome})`;
+}
+
+/** Devices came online at `at`: wakes sent to them in the half hour before are marked as answered. */
+export async function markWoken(sql: Sql, deviceIds: string[], at: Date): Promise<number> {
+  if (deviceIds.length === 0) return 0;
+  const rows = await sql`
+    update device_wakes set online_at = ${at}
+    where device_id = any(${deviceIds}::uuid[]) and online_at is null and outcome = 'sent'
+      and requested_at between ${at}::timestamptz - interval '30 minutes' and ${at}`;
+  return rows.count;
+}
+
+/** A device's wake requests, newest first. */
+export async function listWakes(sql: Sql, organizationId: string, deviceId: string, limit: number): Promise<WakeRow[]> {
+  return sql<WakeRow[]>`
+    select w.id::text, w.relay_device_id as "relayDeviceId", r.hostname as "relayHostname", w.actor_name as "actorName",
+           w.macs, w.broadcasts, w.outcome, w.requested_at as "requestedAt", w.online_at as "onlineAt"
+    from device_wakes w left join devices r on r.id = w.relay_device_id
+    where w.organization_id = ${organizationId} and w.device_id = ${deviceId}
+    order by w.requested_at desc, w.id desc limit ${limit}`;
+}
