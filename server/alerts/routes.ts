@@ -15,6 +15,11 @@ const ListQuery = type({
   "state?": "'pending' | 'firing' | 'resolved' | 'unresolved'",
   "severity?": "'info' | 'warning' | 'critical'",
   "deviceId?": "string.uuid",
+  /** Alerts of devices with this tag (key or key=value), in this site or client, or in this smart group now. */
+  "tag?": "0 < string <= 128",
+  "siteId?": "string.uuid",
+  "clientId?": "string.uuid",
+  "groupId?": "string.uuid",
   "acknowledged?": type("'true' | 'false'").pipe((v) => v === "true"),
   "limit?": type("string.integer.parse").pipe(type("1 <= number <= 500")),
   "cursor?": "string <= 200",

@@ -21,6 +21,11 @@ export interface AlertFilter {
   severity?: string | undefined;
   deviceId?: string | undefined;
   acknowledged?: boolean | undefined;
+  /** Only alerts of devices with this tag, in this site or client, or members of this smart group now. */
+  tag?: string | undefined;
+  siteId?: string | undefined;
+  clientId?: string | undefined;
+  groupId?: string | undefined;
   /** Only alerts of these clients' devices (a client-scoped user); null or absent for every client. */
   clientIds?: readonly string[] | null | undefined;
 }
@@ -40,6 +45,10 @@ export async function listAlerts(
     ${f.state === "unresolved" ? sql`and a.state <> 'resolved'` : f.state ? sql`and a.state = ${f.state}` : sql``}
     ${f.severity ? sql`and a.severity = ${f.severity}` : sql``}
     ${f.deviceId ? sql`and a.device_id = ${f.deviceId}` : sql``}
+    ${f.tag ? sql`and a.device_id in (select d3.id from devices d3 where d3.organization_id = ${organizationId} and d3.tags @> array[${f.tag}]::text[])` : sql``}
+    ${f.siteId ? sql`and a.device_id in (select d4.id from devices d4 where d4.site_id = ${f.siteId})` : sql``}
+    ${f.clientId ? sql`and a.device_id in (select d5.id from devices d5 join sites s5 on s5.id = d5.site_id where s5.client_id = ${f.clientId})` : sql``}
+    ${f.groupId ? sql`and a.device_id in (select m.device_id from device_group_members m where m.group_id = ${f.groupId})` : sql``}
     ${f.clientIds ? sql`and a.device_id in (select d2.id from devices d2 join sites s2 on s2.id = d2.site_id where s2.client_id = any(${[...f.clientIds]}::uuid[]))` : sql``}
     ${f.acknowledged === undefined ? sql`` : f.acknowledged ? sql`and a.acknowledged_at is not null` : sql`and a.acknowledged_at is null`}`;
   const [items, [count]] = await Promise.all([

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
+import { alert } from "../../server/testing/fixtures.ts";
 import type { TestServer } from "../../server/testing/harness.ts";
 
 /** Smart groups in Debian's Chromium against the real server and a real agent (tagged env=groups). */
@@ -102,5 +103,19 @@ describe("smart groups", () => {
     await result.waitFor();
     await page.locator('[data-testid="run-result"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
     expect(await result.textContent()).toContain("hello from the group");
+  });
+
+  test("the alert list filters by smart group and by tag", async () => {
+    await alert(srv.sql, rig.agent.deviceId, { type: "group_filter_check", message: "Filter me" });
+    await page.goto(`${srv.url}/alerts`);
+    await page.getByText("Filter me").waitFor();
+    await page.getByTestId("alerts-group").selectOption({ label: "Group test agents" }); // matches nobody now
+    await page.getByText("Nothing matches these filters", { exact: false }).waitFor();
+    await page.getByTestId("alerts-group").selectOption({ label: "Bulk targets" });
+    await page.getByText("Filter me").waitFor();
+    expect(new URL(page.url()).searchParams.get("groupId")).toBeTruthy();
+    await page.getByTestId("alerts-group").selectOption({ label: "All groups" });
+    await page.getByTestId("alerts-tag").selectOption("owner=ops");
+    await page.getByText("Filter me").waitFor();
   });
 });

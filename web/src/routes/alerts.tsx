@@ -6,6 +6,7 @@ import { ErrorNote } from "../components/ErrorNote.tsx";
 import { Segmented } from "../components/Segmented.tsx";
 import { SkeletonLines } from "../components/Skeleton.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
+import { createGroups, createTags } from "../lib/fleet.ts";
 import { onLive, onLiveOpen } from "../lib/live.ts";
 import type { Alert } from "../lib/types.ts";
 
@@ -28,7 +29,13 @@ const PAGE = 50;
 /** Alerts of the organization, unresolved first by default, with live arrivals. */
 export default function Alerts() {
   document.title = "Alerts · SENTpulse";
-  const [params, setParams] = useSearchParams<{ state?: string; severity?: string }>();
+  const [params, setParams] = useSearchParams<{ state?: string; severity?: string; groupId?: string; tag?: string }>();
+  const groups = createGroups();
+  const tags = createTags();
+  const groupId = () => params.groupId ?? "";
+  const tag = () => params.tag ?? "";
+  /** A group or tag narrows the list: an empty one is then not "all clear". */
+  const narrowed = () => Boolean(groupId() || tag());
   const state = (): StateFilter => (STATES.some((s) => s.value === params.state) ? (params.state as StateFilter) : "unresolved");
   const severity = (): SeverityFilter =>
     SEVERITIES.some((s) => s.value === params.severity) ? (params.severity as SeverityFilter) : "all";
@@ -43,6 +50,8 @@ export default function Alerts() {
     limit: PAGE,
     ...(state() !== "all" ? { state: state() as Exclude<StateFilter, "all"> } : {}),
     ...(severity() !== "all" ? { severity: severity() as Exclude<SeverityFilter, "all"> } : {}),
+    ...(groupId() ? { groupId: groupId() } : {}),
+    ...(tag() ? { tag: tag() } : {}),
     ...(c ? { cursor: c } : {}),
   });
 
@@ -85,7 +94,7 @@ export default function Alerts() {
     }
   }
 
-  createEffect(on([state, severity], () => load()));
+  createEffect(on([state, severity, groupId, tag], () => load()));
   onCleanup(onLiveOpen(() => load(true)));
   onCleanup(
     onLive((e) => {
@@ -117,6 +126,28 @@ export default function Alerts() {
           value={severity()}
           onChange={(v) => setParams({ severity: v === "all" ? undefined : v }, { replace: true })}
         />
+        <label class="alerts-filter">
+          <span class="sr-only">Smart group</span>
+          <select
+            data-testid="alerts-group"
+            value={groupId()}
+            onChange={(e) => setParams({ groupId: e.currentTarget.value || undefined }, { replace: true })}
+          >
+            <option value="">All groups</option>
+            <For each={groups.data() ?? []}>{(g) => <option value={g.id}>{g.name}</option>}</For>
+          </select>
+        </label>
+        <label class="alerts-filter">
+          <span class="sr-only">Tag</span>
+          <select
+            data-testid="alerts-tag"
+            value={tag()}
+            onChange={(e) => setParams({ tag: e.currentTarget.value || undefined }, { replace: true })}
+          >
+            <option value="">All tags</option>
+            <For each={tags.data() ?? []}>{(t) => <option value={t.tag}>{t.tag}</option>}</For>
+          </select>
+        </label>
       </div>
       <p class="list-summary" aria-live="polite">
         <Show when={items()}>
@@ -135,7 +166,7 @@ export default function Alerts() {
           </Match>
           <Match when={items()?.length === 0}>
             <EmptyState
-              title={state() === "unresolved" ? "All clear" : "No alerts here"}
+              title={state() === "unresolved" && !narrowed() ? "All clear" : "No alerts here"}
               icon={
                 <svg class="empty-icon" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.6" aria-hidden="true">
                   <circle cx="12" cy="12" r="9" />
@@ -148,9 +179,9 @@ export default function Alerts() {
                 </A>
               }
             >
-              {state() === "unresolved"
+              {state() === "unresolved" && !narrowed()
                 ? "No device needs attention right now. Alerts appear here the moment a device goes offline or crosses a threshold."
-                : "Nothing matches these filters. Try another state or severity."}
+                : "Nothing matches these filters. Try another state, severity, group or tag."}
             </EmptyState>
           </Match>
           <Match when={items()}>
