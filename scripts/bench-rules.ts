@@ -1,6 +1,8 @@
 /**
  * Alert rule evaluation cost: 50 enabled rules and 10,000 devices in one organization, samples fed
- * to the RuleEvaluator as the ingest path does after a commit. Mostly quiet samples (no state
+ * to the RuleEvaluator as the ingest path does after a commit. A third of the rules are
+ * organization-wide, a third scoped to a tag every device carries, a third held by a policy attached
+ * to the organization, so every rule applies to every sample. Mostly quiet samples (no state
  * changes, the common case), plus a run where a tenth of the devices cross a threshold.
  *
  *   bun scripts/bench-rules.ts --devices 10000 --rules 50 --samples 100000
@@ -14,6 +16,7 @@ import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { migrate } from "../db/migrate.ts";
 import { LiveHub } from "../server/live/hub.ts";
 import { LocalBus } from "../server/events/bus.ts";
+import { insertAssignment, insertPolicy } from "../server/policies/store.ts";
 import { RuleEvaluator } from "../server/rules/evaluator.ts";
 import { type Metric, insertRule } from "../server/rules/store.ts";
 import { summarize } from "../server/telemetry/rows.ts";
@@ -40,6 +43,8 @@ try {
   await sql`insert into devices (id, organization_id, site_id, hostname, os, secret_hash, tags)
             select id, ${org!.id}, ${site!.id}, 'h', 'linux', '\\x00', '{env=prod}' from unnest(${devices}::uuid[]) as id`;
   const metrics: Metric[] = ["cpu_percent", "memory_percent", "swap_percent", "disk_free_percent", "load1"];
+  const policyId = await insertPolicy(sql, org!.id, { name: "bench", description: "", enabled: true });
+  await insertAssignment(sql, org!.id, { policyId, type: "organization", id: null, enforced: false });
   for (let i = 0; i < Number(opt.rules); i++) {
     const metric = metrics[i % metrics.length]!;
     await insertRule(sql, org!.id, {
@@ -49,7 +54,7 @@ try {
       threshold: metric === "disk_free_percent" ? 5 : metric === "load1" ? 50 : 95 + (i % 5),
       durationSeconds: 300,
       severity: "warning",
-      scope: i % 2 === 0 ? { type: "organization" } : { type: "tag", tag: "env=prod" },
+      scope: i % 3 === 0 ? { type: "organization" } : i % 3 === 1 ? { type: "tag", tag: "env=prod" } : { type: "policy", id: policyId },
     });
   }
   const evaluator = new RuleEvaluator(sql, new LiveHub(() => {}), new LocalBus());
