@@ -1,5 +1,6 @@
 import type { EventEntry, EventLevel, EventLogList, ServiceAction, ServiceInfo } from "../../server/protocol/toolbox.ts";
 import { MAX_MESSAGE_CHARS, MAX_SERVICES } from "../../server/protocol/toolbox-limits.ts";
+import { smartDisks } from "../toolbox/health.ts";
 import { firstLine, run } from "../toolbox/run.ts";
 import { type EventQuery, type PlatformToolbox, type ProcessSnapshot, ToolboxError } from "../toolbox/types.ts";
 import { signalEach, unixEnvironment } from "./linux-toolbox.ts";
@@ -187,5 +188,9 @@ export const darwinToolbox: PlatformToolbox = {
     const r = await run(["launchctl", "getenv", "PATH"]);
     const env = unixEnvironment(undefined);
     return { items: r.exitCode === 0 && r.stdout.trim() ? [{ scope: "system", key: "PATH", value: r.stdout.trim() }, ...env] : env };
+  },
+  health: async () => {
+    const { disks, notes } = await smartDisks();
+    return { sensors: [], disks, batteries: [], notes: [...notes, "temperatures, fans and battery are not read on macOS yet"] };
   },
 };

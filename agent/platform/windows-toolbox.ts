@@ -9,6 +9,7 @@ import type {
   StartupType,
 } from "../../server/protocol/toolbox.ts";
 import { MAX_ENV_VARS, MAX_MESSAGE_CHARS, MAX_SERVICES } from "../../server/protocol/toolbox-limits.ts";
+import { smartDisks } from "../toolbox/health.ts";
 import { firstLine, run } from "../toolbox/run.ts";
 import { type EventQuery, type PlatformToolbox, type ProcessSnapshot, ToolboxError } from "../toolbox/types.ts";
 import { powershellArgv } from "./windows-query.ts";
@@ -233,4 +234,8 @@ export const windowsToolbox: PlatformToolbox = {
   },
   eventLogs: async (q) => parseWindowsEvents(await powershell(EVENTS_SCRIPT, "event log", eventsEnv(q), 30_000), q.limit),
   environment: async () => ({ items: parseWindowsEnvironment(await powershell(ENVIRONMENT_SCRIPT, "environment")) }),
+  health: async () => {
+    const { disks, notes } = await smartDisks("smartctl.exe");
+    return { sensors: [], disks, batteries: [], notes: [...notes, "temperatures, fans and battery are not read on Windows yet"] };
+  },
 };

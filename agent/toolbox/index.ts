@@ -127,6 +127,8 @@ export async function handleToolbox(req: ToolboxRequest, load: () => Promise<Pla
         return { ok: true, data: fitFrame(await tb.eventLogs(req)) };
       case "environment":
         return { ok: true, data: fitFrame(await tb.environment()) };
+      case "health":
+        return { ok: true, data: await tb.health() };
       case "wake":
         return { ok: true, data: { sent: await sendWake(req.macs, req.broadcasts, req.port) } };
     }

@@ -1,6 +1,7 @@
 import type {
   EnvironmentList,
   EventLogList,
+  HealthReport,
   LogLevel,
   ServiceAction,
   ServiceActionResult,
@@ -54,4 +55,6 @@ export interface PlatformToolbox {
   serviceAction(name: string, action: ServiceAction): Promise<ServiceActionResult>;
   eventLogs(q: EventQuery): Promise<EventLogList>;
   environment(): Promise<EnvironmentList>;
+  /** Sensors, S.M.A.R.T. and batteries, with notes on what could not be read. */
+  health(): Promise<HealthReport>;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { backoffMs, MAX_RECONNECT_WINDOW_S, reconnectDelayMs } from "./backoff.ts";
+import { backoffMs, MAX_RECONNECT_WINDOW_S, reconnectDelayMs, refusalHoldMs } from "./backoff.ts";
 
 describe("backoff", () => {
   test("grows exponentially, is capped, and is jittered from the first attempt", () => {
@@ -32,5 +32,26 @@ describe("reconnect window", () => {
     expect(reconnectDelayMs(Number.NaN, 1000, () => 1)).toBe(1000);
     expect(reconnectDelayMs(-5, 1000, () => 1)).toBe(1000);
     expect(reconnectDelayMs(1e9, 1000, () => 1)).toBe(MAX_RECONNECT_WINDOW_S * 1000);
+  });
+});
+
+describe("a refused handshake", () => {
+  test("503 (server full or holding the device) holds the agent back 30–60 s, jittered; other failures do not", async () => {
+    // the message is what Bun's WebSocket client reports for a refused upgrade, taken from a real one
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () => new Response("full", { status: 503, headers: { "retry-after": "60" } }),
+    });
+    const message = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`);
+      ws.addEventListener("error", (e) => resolve((e as ErrorEvent).message));
+    });
+    await server.stop(true);
+    expect(message).toContain("503");
+    expect(refusalHoldMs(message, () => 0)).toBe(30_000);
+    expect(refusalHoldMs(message, () => 1)).toBe(60_000);
+    expect(refusalHoldMs(message.replace("503", "401"), () => 1)).toBe(0);
+    expect(refusalHoldMs("WebSocket connection to 'ws://127.0.0.1:1/' failed: Failed to connect", () => 1)).toBe(0);
   });
 });

@@ -20,3 +20,14 @@ export function reconnectDelayMs(windowS: number, baseMs = 1000, random = Math.r
   const windowMs = Math.min(MAX_RECONNECT_WINDOW_S, Math.max(0, Number.isFinite(windowS) ? windowS : 0)) * 1000;
   return Math.round(baseMs + random() * Math.max(0, windowMs - baseMs));
 }
+
+/**
+ * How long a refused handshake holds an agent back, ms: the server answers 503 when it is at its
+ * open-file limit (`SERVER_FULL`) or holds the device back (`RETRY_LATER`), with `Retry-After: 60`. The
+ * WebSocket client sees only the status, in the error's message ("Expected 101 status code: 503"), so
+ * the agent waits 30–60 s, jittered, instead of its short backoff; any other failure: 0.
+ */
+export function refusalHoldMs(errorMessage: string, random = Math.random): number {
+  const status = /status code: (\d{3})/.exec(errorMessage)?.[1];
+  return status === "503" ? Math.round((30 + random() * 30) * 1000) : 0;
+}

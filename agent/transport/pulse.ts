@@ -18,7 +18,7 @@ import { type AgentConfig, saveAgentConfig } from "../config.ts";
 import { agentLog } from "../log.ts";
 import type { Collector } from "../platform/types.ts";
 import { parseServerFrame } from "../wire.ts";
-import { backoffMs, reconnectDelayMs } from "./backoff.ts";
+import { backoffMs, reconnectDelayMs, refusalHoldMs } from "./backoff.ts";
 import { BeaconError, sendBeacon } from "./beacon.ts";
 import type { Spool } from "./spool.ts";
 
@@ -103,7 +103,11 @@ export class Pulse {
     this.ws = ws;
     ws.addEventListener("message", (e) => this.onMessage(String(e.data)));
     ws.addEventListener("close", (e) => this.onClose(e.code, e.reason));
-    ws.addEventListener("error", () => undefined); // a close event always follows
+    // a close event always follows; a 503 refusal (server full) holds the next attempt back
+    ws.addEventListener("error", (e) => {
+      const hold = refusalHoldMs(String((e as ErrorEvent).message ?? ""));
+      if (hold > 0) this.holdUntil = Math.max(this.holdUntil, Date.now() + hold);
+    });
   }
 
   private onMessage(text: string): void {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { enrollRealAgent, type EnrolledAgent } from "../testing/agents.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
@@ -112,9 +112,19 @@ describe("the agent checks toolbox frames itself", () => {
   test("a frame that skipped the server's checks (a service name with a shell command) is refused by the agent: nothing runs", async () => {
     const marker = `/tmp/sentpulse-injected-${MARK}`;
     const call = (data: unknown) =>
-      srv.server.services.agents.call(agent.deviceId, { type: "toolbox", data } as Parameters<typeof srv.server.services.agents.call>[1], 3000);
-    expect(await call({ op: "service_action", name: `atd; touch ${marker}`, action: "start" })).toEqual({ ok: false, code: "DEADLINE_EXCEEDED" });
-    expect(await call({ op: "event_logs", level: "error", limit: 5, q: `$(touch ${marker})` })).toEqual({ ok: false, code: "DEADLINE_EXCEEDED" });
+      srv.server.services.agents.call(
+        agent.deviceId,
+        { type: "toolbox", data } as Parameters<typeof srv.server.services.agents.call>[1],
+        3000,
+      );
+    expect(await call({ op: "service_action", name: `atd; touch ${marker}`, action: "start" })).toEqual({
+      ok: false,
+      code: "DEADLINE_EXCEEDED",
+    });
+    expect(await call({ op: "event_logs", level: "error", limit: 5, q: `$(touch ${marker})` })).toEqual({
+      ok: false,
+      code: "DEADLINE_EXCEEDED",
+    });
     expect(await call({ op: "kill", pid: -1, signal: "KILL", tree: false })).toEqual({ ok: false, code: "DEADLINE_EXCEEDED" });
     expect(existsSync(marker)).toBe(false);
     expect(agent.output()).toContain("unknown frame from server");
@@ -231,6 +241,22 @@ describe("environment on the real agent", () => {
     expect(byValue.items.map((v) => v.key)).toEqual(["SENTPULSE_TOOLBOX_MARK"]);
     const all = await json<Env>(srv.api(`${base()}/environment`));
     expect(all.items.some((v) => v.key === "PATH")).toBe(true);
+  });
+});
+
+describe("hardware health on the real agent", () => {
+  test("disks are what smartctl finds on this machine, sensors what hwmon has, and notes say what could not be read", async () => {
+    type Health = { sensors: unknown[]; disks: { device: string }[]; batteries: unknown[]; notes: string[] };
+    const res = await srv.api(`${base()}/health`);
+    expect(res.status).toBe(200);
+    const h = (await res.json()) as Health;
+    // ground truth from the same programs, run here
+    const scan = Bun.spawnSync(["smartctl", "--scan-open", "--json"]);
+    const devices = (JSON.parse(scan.stdout.toString()) as { devices?: unknown[] }).devices ?? [];
+    expect(h.disks).toHaveLength(devices.length);
+    if (devices.length === 0) expect(h.notes).toContain("smartctl found no disk that reports S.M.A.R.T.");
+    expect(h.sensors.length === 0).toBe(!existsSync("/sys/class/hwmon") || readdirSync("/sys/class/hwmon").length === 0);
+    if (h.sensors.length === 0) expect(h.notes).toContain("no hardware monitoring sensors (hwmon) on this machine");
   });
 });
 

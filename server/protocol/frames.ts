@@ -135,7 +135,6 @@ export function serverFrame(f: Unenveloped<ServerFrame>): ServerFrame {
   return { ...f, ...newEnvelope(), ...(f.id ? { id: f.id } : {}) };
 }
 
-
 /** Body of the signed HTTP beacon the agent posts while its socket is down. */
 export const BeaconBody = type({
   v: "1",

@@ -58,6 +58,7 @@ export const ToolboxRequest = type({ op: "'processes'" })
     "log?": WindowsLog,
   })
   .or({ op: "'environment'" })
+  .or({ op: "'health'" })
   .or({
     op: "'wake'",
     /** The sleeping machine's MAC addresses. */
@@ -145,3 +146,46 @@ export type EnvironmentList = typeof EnvironmentList.infer;
 
 export const WakeResult = type({ sent: "number.integer >= 0" });
 export type WakeResult = typeof WakeResult.infer;
+
+/** A temperature (°C), fan speed (RPM) or voltage (V) reading of a hardware monitor chip. */
+export const SensorReading = type({
+  chip: "string <= 128",
+  label: "string <= 128",
+  kind: "'temperature' | 'fan' | 'voltage'",
+  value: "number",
+  "max?": "number",
+  "critical?": "number",
+});
+/** One disk's S.M.A.R.T. summary; null where the drive does not report it. */
+export const DiskHealth = type({
+  device: "string <= 256",
+  model: "string <= 256",
+  serial: "string <= 128",
+  protocol: "string <= 32",
+  /** smartctl's overall assessment: false means the drive predicts its own failure. */
+  passed: "boolean | null",
+  temperatureC: "number | null",
+  reallocatedSectors: "number | null",
+  pendingSectors: "number | null",
+  /** Share of the rated endurance used (NVMe "percentage used"), %. */
+  wearPercent: "number | null",
+  mediaErrors: "number | null",
+  powerOnHours: "number | null",
+});
+export type DiskHealth = typeof DiskHealth.infer;
+export const BatteryHealth = type({
+  name: "string <= 128",
+  status: "string <= 64",
+  chargePercent: "number | null",
+  /** Full capacity now against the design capacity, %. */
+  healthPercent: "number | null",
+  cycleCount: "number | null",
+});
+export const HealthReport = type({
+  sensors: SensorReading.array().atMostLength(512),
+  disks: DiskHealth.array().atMostLength(64),
+  batteries: BatteryHealth.array().atMostLength(8),
+  /** What could not be read and why (smartctl missing, no sensors on this OS…). */
+  notes: "(string <= 512)[] <= 32",
+});
+export type HealthReport = typeof HealthReport.infer;

@@ -12,6 +12,7 @@ import { Timestamp, errors } from "../lib/schemas.ts";
 import {
   EnvironmentList,
   EventLogList,
+  HealthReport,
   KillResult,
   LogLevel,
   LogText,
@@ -289,6 +290,23 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
         response: { 200: WakeSent, ...offline },
         detail: {
           summary: "Wake an offline device: an online device of the same subnet sends the magic packet to the subnet's broadcast address",
+          tags: ["toolbox"],
+        },
+      },
+    )
+    .get(
+      "/health",
+      async ({ params, principal }) => {
+        await reach(principal, params.id);
+        return toolbox.ask(params.id, { op: "health" }, HealthReport);
+      },
+      {
+        permission: "device:view",
+        params: DeviceParam,
+        response: { 200: HealthReport, ...offline },
+        detail: {
+          summary:
+            "Hardware health now: temperatures, fans and voltages, S.M.A.R.T. of each disk, batteries, and notes on what could not be read",
           tags: ["toolbox"],
         },
       },

@@ -17,6 +17,7 @@ const TOOLBOX_DEADLINES: Record<ToolboxRequest["op"], number> = {
   event_logs: 30_000,
   environment: 15_000,
   wake: 10_000,
+  health: 120_000,
 };
 
 /** The answer to an agent's `{ ok: false, code }`: a status and a stable code for the API. */

@@ -166,6 +166,16 @@ describe("device toolbox in Chromium", () => {
     expect(await page.getByTestId("device-wake").count()).toBe(0); // online: nothing to wake
   });
 
+  test("Health: what the machine has (here: a virtio disk without S.M.A.R.T., no sensors) is said, not left blank", async () => {
+    await tab("health");
+    await page.getByTestId("health-notes").waitFor({ timeout: 60_000 });
+    const notes = await page.getByTestId("health-notes").textContent();
+    const scan = JSON.parse(Bun.spawnSync(["smartctl", "--scan-open", "--json"]).stdout.toString()) as { devices?: unknown[] };
+    if ((scan.devices ?? []).length === 0) expect(notes).toContain("smartctl found no disk that reports S.M.A.R.T.");
+    else expect(await page.getByTestId("health-disk").count()).toBe(scan.devices?.length ?? 0);
+    await rig.shot("toolbox-health");
+  });
+
   test("Environment: searching finds the agent's variable by name and by value", async () => {
     await tab("environment");
     await page.getByTestId("env-search").fill("toolbox_mark");

@@ -28,6 +28,7 @@ const ProcessesTab = lazy(() => import("../components/toolbox/ProcessesTab.tsx")
 const ServicesTab = lazy(() => import("../components/toolbox/ServicesTab.tsx"));
 const EventLogTab = lazy(() => import("../components/toolbox/EventLogTab.tsx"));
 const EnvironmentTab = lazy(() => import("../components/toolbox/EnvironmentTab.tsx"));
+const HealthTab = lazy(() => import("../components/toolbox/HealthTab.tsx"));
 const PoliciesTab = lazy(() => import("../components/DevicePolicies.tsx"));
 const TABS = [
   { id: "overview", label: "Overview" },
@@ -35,6 +36,7 @@ const TABS = [
   { id: "services", label: "Services" },
   { id: "events", label: "Event log" },
   { id: "environment", label: "Environment" },
+  { id: "health", label: "Health" },
   { id: "policies", label: "Policies" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
@@ -247,6 +249,9 @@ export default function DevicePage() {
                 </Match>
                 <Match when={tab() === "environment"}>
                   <EnvironmentTab deviceId={d().id} />
+                </Match>
+                <Match when={tab() === "health"}>
+                  <HealthTab deviceId={d().id} />
                 </Match>
                 <Match when={tab() === "policies"}>
                   <PoliciesTab deviceId={d().id} />

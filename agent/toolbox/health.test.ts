@@ -1,0 +1,64 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseScan, parseSmartctl, readBatteries, readHwmon } from "./health.ts";
+
+const sample = (name: string) => readFileSync(join(import.meta.dir, "../test-data/smartctl", name), "utf8");
+
+describe("S.M.A.R.T. from smartctl --json (recorded output, agent/test-data/smartctl/README.md)", () => {
+  test("a failing hard disk: assessment failed, reallocated and pending sectors, temperature, hours", () => {
+    expect(parseSmartctl(sample("ata-hitachi-failing.json"))).toEqual({
+      device: "/dev/sdc",
+      model: "Hitachi HDS721050DLE630",
+      serial: "MSK423Y20S3HBC",
+      protocol: "ATA",
+      passed: false,
+      temperatureC: 25,
+      reallocatedSectors: 1975,
+      pendingSectors: 8,
+      wearPercent: null,
+      mediaErrors: null,
+      powerOnHours: 65592,
+    });
+  });
+
+  test("an NVMe SSD: passed, wear (percentage used), media errors", () => {
+    expect(parseSmartctl(sample("nvme-samsung-970-evo.json"))).toEqual({
+      device: "/dev/nvme0",
+      model: "Samsung SSD 970 EVO 500GB",
+      serial: "S466NX0M776250H",
+      protocol: "NVMe",
+      passed: true,
+      temperatureC: 35,
+      reallocatedSectors: null,
+      pendingSectors: null,
+      wearPercent: 3,
+      mediaErrors: 7,
+      powerOnHours: 12798,
+    });
+  });
+
+  test("scan results: only device names under /dev and plain types reach the next smartctl run", () => {
+    const scan = JSON.stringify({
+      devices: [
+        { name: "/dev/sda", type: "sat" },
+        { name: "/dev/nvme0", type: "nvme" },
+        { name: "-d;reboot", type: "sat" },
+        { name: "/dev/sdb", type: "sat;reboot" },
+      ],
+    });
+    expect(parseScan(scan)).toEqual([
+      { name: "/dev/sda", type: "sat" },
+      { name: "/dev/nvme0", type: "nvme" },
+    ]);
+    expect(parseScan(sample("scan-open-virtio-vm.json"))).toEqual([]);
+  });
+});
+
+describe("sysfs readers on a machine without the hardware (this VM)", () => {
+  test("no hwmon directory and no battery: empty, no error", () => {
+    expect(readHwmon("/nonexistent/hwmon")).toEqual([]);
+    expect(readBatteries("/nonexistent/power_supply")).toEqual([]);
+    expect(readBatteries()).toEqual([]); // this VM has no battery
+  });
+});
