@@ -7,7 +7,7 @@
  * after a reconnect from the welcome's `ackedSeq`), and reconnects spread over the window the server
  * names (`reconnectWindowS` in the close reason or settings), then exponential backoff with full jitter.
  */
-import { backoffMs, reconnectDelayMs } from "../agent/transport/backoff.ts";
+import { backoffMs, reconnectDelayMs, refusalHoldMs } from "../agent/transport/backoff.ts";
 import { signBody, signingKey, socketChallenge } from "../server/protocol/signing.ts";
 import { facts, sample } from "../server/testing/fixtures.ts";
 
@@ -146,7 +146,7 @@ function connect(sim: Sim): void {
         windowS = Number(JSON.parse(e.reason).reconnectWindowS) || windowS;
       } catch {}
     }
-    const wait = opened ? reconnectDelayMs(windowS) : backoffMs(sim.attempt++);
+    const wait = opened ? reconnectDelayMs(windowS) : Math.max(backoffMs(sim.attempt++), refusalHoldMs(`status code: ${status}`));
     setTimeout(() => connect(sim), wait);
   });
 }
