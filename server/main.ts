@@ -7,7 +7,7 @@ import { createServices } from "./services.ts";
 import { VERSION } from "./version.ts";
 
 /** How long requests and sockets in flight may take to finish at shutdown before they are cut, ms. */
-const SHUTDOWN_GRACE_MS = 2_000;
+const SHUTDOWN_GRACE_MS = 1_000;
 
 /** Starts SENTpulse: configuration, database (embedded when no URL), first admin, HTTP server. */
 export async function startServer(overrides: Parameters<typeof loadConfig>[0] = {}) {
