@@ -3,7 +3,7 @@
 import * as v from "valibot";
 import type { ServerFrame, BeaconResponse } from "../server/protocol/frames.ts";
 
-const name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9 _.:@+-]{0,199}$/));
+const name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9 _.:@+\-]{0,199}$/));
 
 const AgentSettings = v.object({
   beaconIntervalS: v.pipe(v.number(), v.gtValue(0)),
@@ -65,7 +65,7 @@ export const ServerFrameSchema = v.union([
         limit: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(500)),
         op: v.literal("event_logs"),
         log: v.optional(v.picklist(["Application", "System"])),
-        q: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9 _.,:=@/+#%-]{1,200}$/))),
+        q: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9 _.,:=@\/+#%\-]{1,200}$/))),
         since: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
         unit: v.optional(name),
         until: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),

@@ -36,15 +36,23 @@ if (!opt["no-build"]) {
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-toolboxbench-"));
 const server = await startBenchServer({ SENTPULSE_TELEMETRY_INTERVAL_S: "30" });
 const children: Bun.Subprocess[] = [];
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? 0;
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? 0;
 const ms = (x: number) => Number(x.toFixed(1));
 
 async function enrollAndRun(binary: string, name: string): Promise<{ proc: Bun.Subprocess; deviceId: string }> {
   const { base, cookie } = server;
-  const res = await fetch(`${base}/api/v1/enrollment-tokens`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: "{}" });
+  const res = await fetch(`${base}/api/v1/enrollment-tokens`, {
+    method: "POST",
+    headers: { cookie, "content-type": "application/json" },
+    body: "{}",
+  });
   const { token } = (await res.json()) as { token: string };
   const config = join(dir, name, "agent.json");
-  const enroll = Bun.spawn([binary, "enroll", "--server", base, "--token", token, "--config", config], { stdout: "ignore", stderr: "inherit" });
+  const enroll = Bun.spawn([binary, "enroll", "--server", base, "--token", token, "--config", config], {
+    stdout: "ignore",
+    stderr: "inherit",
+  });
   if ((await enroll.exited) !== 0) throw new Error(`enroll ${name} failed`);
   const { deviceId } = (await Bun.file(config).json()) as { deviceId: string };
   const proc = Bun.spawn([binary, "run", "--config", config], { stdout: "ignore", stderr: "ignore" });
@@ -122,7 +130,12 @@ try {
           ...watchedResult,
           lists: trips.length,
           processes,
-          roundTripMs: { p50: ms(percentile(trips, 50)), p95: ms(percentile(trips, 95)), max: ms(Math.max(...trips)), first: ms(trips[0] ?? 0) },
+          roundTripMs: {
+            p50: ms(percentile(trips, 50)),
+            p95: ms(percentile(trips, 95)),
+            max: ms(Math.max(...trips)),
+            first: ms(trips[0] ?? 0),
+          },
         },
         idleAfterWatching: afterResult,
         clickToTableMs: clickToTable,

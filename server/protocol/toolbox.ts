@@ -148,7 +148,7 @@ export const WakeResult = type({ sent: "number.integer >= 0" });
 export type WakeResult = typeof WakeResult.infer;
 
 /** A temperature (°C), fan speed (RPM) or voltage (V) reading of a hardware monitor chip. */
-export const SensorReading = type({
+const SensorReading = type({
   chip: "string <= 128",
   label: "string <= 128",
   kind: "'temperature' | 'fan' | 'voltage'",
@@ -173,7 +173,7 @@ export const DiskHealth = type({
   powerOnHours: "number | null",
 });
 export type DiskHealth = typeof DiskHealth.infer;
-export const BatteryHealth = type({
+const BatteryHealth = type({
   name: "string <= 128",
   status: "string <= 64",
   chargePercent: "number | null",
