@@ -3,7 +3,8 @@
  * (scripts/lib/seed-fleet.ts: 20 clients × 5 sites, tags, one sample each through the real ingest),
  * the server started on it (offline after a day, so the seeded statuses hold still), an API key (and
  * one limited to two clients), then `wrk -t2 -c50 -d<duration>s --latency` on each scenario
- * (Debian's `wrk`: apt-get install wrk). Prints req/s, p50 and p99 per scenario with the load average.
+ * (Debian's `wrk`: apt-get install wrk). Prints per scenario the service time (300 requests one at a
+ * time: p50, p99), then wrk's req/s, p50 and p99, with the load average before and after.
  *
  *   bun scripts/bench-list.ts --devices 100000 --duration 30
  *   bun scripts/bench-list.ts --devices 100000 --duration 30 --only list,search   # a subset
@@ -92,6 +93,14 @@ try {
     const check = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${scenarioKey}` } });
     const body = (await check.json()) as { items: unknown[]; total: number; totalExact: boolean };
     if (check.status !== 200) throw new Error(`${path}: ${check.status} ${JSON.stringify(body)}`);
+    // service time: one request at a time (no queueing), 300 of them
+    const one: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t0 = performance.now();
+      await (await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${scenarioKey}` } })).arrayBuffer();
+      one.push(performance.now() - t0);
+    }
+    one.sort((a, b) => a - b);
     const before = loadavg().map(round);
     const wrk = Bun.spawn(
       [
@@ -120,6 +129,8 @@ try {
         rows: body.items.length,
         total: body.total,
         totalExact: body.totalExact,
+        sequentialP50ms: round(one[150] ?? 0),
+        sequentialP99ms: round(one[297] ?? 0),
         reqPerSec: rps,
         p50ms: round(p50),
         p99ms: round(p99),

@@ -1,5 +1,5 @@
 import { A, useSearchParams } from "@solidjs/router";
-import { For, Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup } from "solid-js";
+import { For, Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup, untrack } from "solid-js";
 import { DeviceCells, DeviceHead } from "../components/DeviceRow.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
@@ -45,9 +45,19 @@ export default function Devices() {
     };
   });
   const list = createDeviceList(filters);
-  const sites = createSites();
-  const tags = createTags();
-  const groups = createGroups();
+  // The filter menus load once the first page is on screen: at fleet scale their figures (devices
+  // per site, tags in use, group sizes) are counted over every device and would compete with it.
+  const [menus, setMenus] = createSignal<{
+    sites: ReturnType<typeof createSites>;
+    tags: ReturnType<typeof createTags>;
+    groups: ReturnType<typeof createGroups>;
+  }>();
+  createEffect(() => {
+    if (!list.state.loading && !untrack(menus)) setMenus({ sites: createSites(), tags: createTags(), groups: createGroups() });
+  });
+  const sites = { data: () => menus()?.sites.data() ?? null };
+  const tags = { data: () => menus()?.tags.data() ?? null };
+  const groups = { data: () => menus()?.groups.data() ?? null };
   const filtered = () => {
     const f = filters();
     return !!(f.q || f.status || f.siteId || f.tag || f.os || f.groupId);
