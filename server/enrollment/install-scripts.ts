@@ -9,9 +9,10 @@ export function installCommands(publicUrl: string, token: string): { linux: stri
 }
 
 /**
- * POSIX shell installer for Linux and macOS: download the agent (xz where `xz` is installed, else
- * gzip; resumed with Range after a cut), check its SHA-256 against the server's list, enroll it,
- * install the service. `--download-only PATH` stops after the checked download (no root needed).
+ * POSIX shell installer for Linux and macOS: download the agent (xz where `xz` is installed; an
+ * xz-compressed tar where `tar` reads xz itself, as macOS's does; else gzip; resumed with Range after a
+ * cut), check its SHA-256 against the server's list, enroll it, install the service. `--download-only
+ * PATH` stops after the checked download (no root needed).
  */
 export function installSh(publicUrl: string): string {
   return `#!/bin/sh
@@ -43,16 +44,19 @@ TMP="$BIN.download"
 EXPECTED=$(curl -fsSL "$SERVER/download/agent/SHA256SUMS" | awk -v f="$NAME" '$2 == f { print $1 }')
 [ -n "$EXPECTED" ] || { echo "the server has no agent for $OS-$ARCH" >&2; exit 1; }
 fetch() { # compression: resumes a partial file left by an earlier attempt
+  echo "downloading the agent for $OS-$ARCH ($1)"
   curl -fSL --retry 5 --retry-delay 2 -C - -o "$TMP.$1" "$SERVER/download/agent/$OS-$ARCH?compression=$1"
 }
 if command -v xz >/dev/null 2>&1 && fetch xz 2>/dev/null; then
   xz -dc "$TMP.xz" > "$TMP"
+elif tar --version 2>/dev/null | grep -q liblzma && fetch txz 2>/dev/null; then
+  tar -xOf "$TMP.txz" sentpulse-agent > "$TMP"
 else
   fetch gzip
   gzip -dc "$TMP.gzip" > "$TMP"
 fi
 if command -v sha256sum >/dev/null 2>&1; then ACTUAL=$(sha256sum "$TMP" | cut -d' ' -f1); else ACTUAL=$(shasum -a 256 "$TMP" | cut -d' ' -f1); fi
-rm -f "$TMP.xz" "$TMP.gzip"
+rm -f "$TMP.xz" "$TMP.txz" "$TMP.gzip"
 if [ "$ACTUAL" != "$EXPECTED" ]; then
   rm -f "$TMP"
   echo "checksum mismatch for $NAME: got $ACTUAL, the server lists $EXPECTED; nothing installed" >&2

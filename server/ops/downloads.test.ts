@@ -114,21 +114,62 @@ describe("the shell installer", () => {
     const p = await run(await installer(), target);
     expect([p.exitCode, p.stderr]).toEqual([0, expect.any(String)]);
     expect(p.stdout).toContain(`downloaded and checked: ${target}`);
+    expect(p.stdout).toContain("(xz)");
+    expect(p.stdout).not.toContain("(gzip)");
     expect(sha(readFileSync(target))).toBe(sha(binary));
     expect(Bun.spawnSync([target]).stdout.toString()).toStartWith("fake agent");
   });
 
-  test("falls back to gzip without xz", async () => {
-    // a PATH with every program the installer needs except xz
-    const bin = join(dir, "no-xz-bin");
+  /** A PATH with the programs the installer needs, without xz; `tar` is the given one (or none). */
+  const pathWithout = (name: string, tar?: string) => {
+    const bin = join(dir, name);
     mkdirSync(bin, { recursive: true });
-    for (const tool of ["sh", "curl", "awk", "gzip", "sha256sum", "cut", "mkdir", "dirname", "chmod", "mv", "rm", "uname", "id", "cat"]) {
+    for (const tool of [
+      "sh",
+      "curl",
+      "awk",
+      "grep",
+      "gzip",
+      "sha256sum",
+      "cut",
+      "mkdir",
+      "dirname",
+      "chmod",
+      "mv",
+      "rm",
+      "uname",
+      "id",
+      "cat",
+    ]) {
       const found = Bun.which(tool);
       if (found && !existsSync(join(bin, tool))) symlinkSync(found, join(bin, tool));
     }
-    const target = join(dir, "out-gz", "sentpulse-agent");
-    const p = await run(await installer(), target, { PATH: bin });
+    if (tar && !existsSync(join(bin, "tar"))) symlinkSync(tar, join(bin, "tar"));
+    return bin;
+  };
+
+  test("without an xz program, takes the xz-compressed tar when tar reads xz itself (macOS's bsdtar)", async () => {
+    const bsdtar = Bun.which("bsdtar");
+    expect(bsdtar).toBeTruthy(); // Debian's libarchive-tools: the same bsdtar macOS ships
+    const staging = mkdtempSync(join(tmpdir(), "sentpulse-txz-"));
+    writeFileSync(join(staging, "sentpulse-agent"), binary);
+    expect(Bun.spawnSync(["sh", "-c", `tar -C '${staging}' -cf - sentpulse-agent | xz -c > '${agentPath()}.tar.xz'`]).exitCode).toBe(0);
+    writeFileSync(`${agentPath()}.tar.xz.source-sha256`, `${sha(binary)}\n`);
+    const target = join(dir, "out-txz", "sentpulse-agent");
+    const p = await run(await installer(), target, { PATH: pathWithout("bsdtar-bin", bsdtar ?? "") });
     expect([p.exitCode, p.stderr]).toEqual([0, expect.any(String)]);
+    expect(p.stdout).toContain("(txz)");
+    expect(p.stdout).not.toContain("(gzip)");
+    expect(sha(readFileSync(target))).toBe(sha(binary));
+    const served = await get("/download/agent/linux-x64?compression=txz");
+    expect([served.status, served.headers.get("content-disposition")]).toEqual([200, 'attachment; filename="sentpulse-agent.tar.xz"']);
+  });
+
+  test("falls back to gzip without xz or an xz-reading tar", async () => {
+    const target = join(dir, "out-gz", "sentpulse-agent");
+    const p = await run(await installer(), target, { PATH: pathWithout("no-xz-bin") });
+    expect([p.exitCode, p.stderr]).toEqual([0, expect.any(String)]);
+    expect(p.stdout).toContain("(gzip)");
     expect(sha(readFileSync(target))).toBe(sha(binary));
   });
 

@@ -7,11 +7,20 @@ import { log } from "../log.ts";
 /** The agent builds a server hands out. */
 export const AGENT_TARGETS = ["linux-x64", "linux-arm64", "windows-x64", "darwin-x64", "darwin-arm64"] as const;
 export type AgentTarget = (typeof AGENT_TARGETS)[number];
-/** How an agent travels: as built, gzip (every installer can undo it), or xz (a third of the size, where `xz` exists). */
-export type Compression = "none" | "gzip" | "xz";
+/**
+ * How an agent travels: as built, gzip (every installer can undo it), xz (a third of the size, where
+ * the `xz` program exists), or txz: the binary alone in a tar, xz-compressed, for systems whose `tar`
+ * reads xz itself but that have no `xz` program (macOS).
+ */
+export type Compression = "none" | "gzip" | "xz" | "txz";
 
-const SUFFIX: Record<Compression, string> = { none: "", gzip: ".gz", xz: ".xz" };
-const TYPE: Record<Compression, string> = { none: "application/octet-stream", gzip: "application/gzip", xz: "application/x-xz" };
+const SUFFIX: Record<Compression, string> = { none: "", gzip: ".gz", xz: ".xz", txz: ".tar.xz" };
+const TYPE: Record<Compression, string> = {
+  none: "application/octet-stream",
+  gzip: "application/gzip",
+  xz: "application/x-xz",
+  txz: "application/x-xz",
+};
 
 export const agentFileName = (target: AgentTarget) => `sentpulse-agent-${target}${target.startsWith("windows") ? ".exe" : ""}`;
 

@@ -112,12 +112,12 @@ export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "in
         if (!file)
           throw new NotFound(
             "AGENT_NOT_BUILT",
-            compression === "xz"
-              ? `no xz copy of the ${params.target} agent on this server (scripts/build-agents makes it); ask for gzip`
+            compression === "xz" || compression === "txz"
+              ? `no ${compression} copy of the ${params.target} agent on this server (scripts/build-agents makes it); ask for gzip`
               : `no agent for ${params.target} on this server; run scripts/build-agents`,
           );
         const etag = `"${file.sha256}"`;
-        const name = `sentpulse-agent${params.target.startsWith("windows") ? ".exe" : ""}${compression === "gzip" ? ".gz" : compression === "xz" ? ".xz" : ""}`;
+        const name = `sentpulse-agent${params.target.startsWith("windows") ? ".exe" : ""}${{ none: "", gzip: ".gz", xz: ".xz", txz: ".tar.xz" }[compression]}`;
         const headers: Record<string, string> = {
           "content-type": file.type,
           "content-disposition": `attachment; filename="${name}"`,
@@ -147,10 +147,10 @@ export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "in
       },
       {
         params: type({ target: type.enumerated(...AGENT_TARGETS) }),
-        query: type({ "compression?": "'none' | 'gzip' | 'xz'" }),
+        query: type({ "compression?": "'none' | 'gzip' | 'xz' | 'txz'" }),
         detail: {
           summary:
-            "Compiled agent binary, as built or compressed (gzip, xz); resumable (Range, If-Range) and cacheable (strong ETag); `x-sentpulse-sha256` is the binary's own checksum",
+            "Compiled agent binary, as built or compressed (gzip, xz, or txz: alone in an xz-compressed tar); resumable (Range, If-Range) and cacheable (strong ETag); `x-sentpulse-sha256` is the binary's own checksum",
           tags: ["ops"],
           responses: fileResponses("The agent executable", "application/octet-stream", 404, 422),
         },
