@@ -24,6 +24,14 @@ for (let i = 0; i < 5; i++) {
   await page.getByTestId("device-row").first().waitFor();
   loads.push(Date.now() - t0);
 }
+// where the last navigation's time went: the page's own requests, as the browser timed them
+const requests = await page.evaluate(() =>
+  performance
+    .getEntriesByType("resource")
+    .filter((e) => e.name.includes("/api/"))
+    .map((e) => `${new URL(e.name).pathname}${new URL(e.name).search.slice(0, 20)} ${e.startTime.toFixed(0)}+${e.duration.toFixed(0)} ms`),
+);
+console.log(`last navigation's API requests (start+duration): ${requests.join("; ")}`);
 const summary = await page.locator(".list-summary").textContent();
 console.log(`navigation → first device row: median ${median(loads)} ms (runs: ${loads.join(", ")}); ${summary?.trim()}`);
 
