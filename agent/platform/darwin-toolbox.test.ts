@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { launchctlActionArgv, logShowArgv, parseEtime, parsePrintDisabled } from "./darwin-toolbox.ts";
+import { XPROTECT_VERSION, launchctlActionArgv, logShowArgv, parseEtime, parsePrintDisabled } from "./darwin-toolbox.ts";
 
 /**
  * macOS command construction. No recorded `launchctl list`, `ps` or `log show --style ndjson` output
@@ -39,5 +39,14 @@ describe("macOS toolbox commands", () => {
     expect(
       parsePrintDisabled('disabled services = {\n\t"com.apple.ftpd" => disabled\n\t"com.apple.smbd" => enabled\n\t"org.x" => true\n}'),
     ).toEqual(new Set(["com.apple.ftpd", "org.x"]));
+  });
+
+  test("XProtect's version is read from its bundle with defaults(1)", () => {
+    expect(XPROTECT_VERSION).toEqual([
+      "defaults",
+      "read",
+      "/Library/Apple/System/Library/CoreServices/XProtect.bundle/Contents/Info",
+      "CFBundleShortVersionString",
+    ]);
   });
 });

@@ -158,6 +158,14 @@ function parseLogShow(text: string, limit: number): EventLogList {
   return { source: "unified", items: all.slice(-limit).reverse(), more: all.length > limit };
 }
 
+/** The XProtect definitions' version (macOS 11+ keeps the bundle under /Library/Apple). */
+export const XPROTECT_VERSION = [
+  "defaults",
+  "read",
+  "/Library/Apple/System/Library/CoreServices/XProtect.bundle/Contents/Info",
+  "CFBundleShortVersionString",
+];
+
 export const darwinToolbox: PlatformToolbox = {
   processes: async () => {
     const [fields, args] = await Promise.all([run(PS_FIELDS), run(PS_ARGS)]);
@@ -190,7 +198,13 @@ export const darwinToolbox: PlatformToolbox = {
     return { items: r.exitCode === 0 && r.stdout.trim() ? [{ scope: "system", key: "PATH", value: r.stdout.trim() }, ...env] : env };
   },
   health: async () => {
-    const { disks, notes } = await smartDisks();
-    return { sensors: [], disks, batteries: [], notes: [...notes, "temperatures, fans and battery are not read on macOS yet"] };
+    const [{ disks, notes }, xprotect] = await Promise.all([smartDisks(), run(XPROTECT_VERSION)]);
+    const version = xprotect.exitCode === 0 ? xprotect.stdout.trim().slice(0, 128) : "";
+    // XProtect is part of macOS and always on; its definitions' date is not read here
+    const antivirus = version
+      ? [{ product: "Apple XProtect", enabled: true, realTime: true, definitions: version, definitionsUpdatedAt: null, outdated: false }]
+      : [];
+    if (!version) notes.push("XProtect version not read");
+    return { sensors: [], disks, batteries: [], antivirus, notes: [...notes, "temperatures, fans and battery are not read on macOS yet"] };
   },
 };

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { EnvVar, Signal } from "../../server/protocol/toolbox.ts";
 import { MAX_ENV_VARS } from "../../server/protocol/toolbox-limits.ts";
+import { linuxAntivirus } from "../toolbox/antivirus.ts";
 import { readBatteries, readHwmon, smartDisks } from "../toolbox/health.ts";
 import { ToolboxError, type PlatformToolbox } from "../toolbox/types.ts";
 import { readJournal } from "./linux-journal.ts";
@@ -62,10 +63,10 @@ export const linuxToolbox: PlatformToolbox = {
   eventLogs: (q) => readJournal(q, systemdRunning()),
   environment: async () => ({ items: unixEnvironment(readOptional("/etc/environment")) }),
   health: async () => {
-    const { disks, notes } = await smartDisks();
+    const [{ disks, notes }, av] = await Promise.all([smartDisks(), linuxAntivirus()]);
     const sensors = readHwmon();
     const batteries = readBatteries();
     if (sensors.length === 0) notes.push("no hardware monitoring sensors (hwmon) on this machine");
-    return { sensors, disks, batteries, notes };
+    return { sensors, disks, batteries, antivirus: av.antivirus, notes: [...notes, ...av.notes] };
   },
 };

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  ANTIVIRUS_SCRIPT,
   ENVIRONMENT_SCRIPT,
   EVENTS_SCRIPT,
   PROCESSES_SCRIPT,
@@ -47,7 +48,7 @@ describe("Windows toolbox commands", () => {
   });
 
   test("every script prints JSON and takes no input in its text", () => {
-    for (const s of [PROCESSES_SCRIPT, SERVICES_SCRIPT, EVENTS_SCRIPT, ENVIRONMENT_SCRIPT]) {
+    for (const s of [PROCESSES_SCRIPT, SERVICES_SCRIPT, EVENTS_SCRIPT, ENVIRONMENT_SCRIPT, ANTIVIRUS_SCRIPT]) {
       expect(s).toContain("ConvertTo-Json -Compress");
       expect(s).not.toMatch(/\$\{|`\$/);
     }

@@ -1,4 +1,5 @@
 import type {
+  AntivirusStatus,
   EnvVar,
   EventEntry,
   EventLevel,
@@ -9,6 +10,7 @@ import type {
   StartupType,
 } from "../../server/protocol/toolbox.ts";
 import { MAX_ENV_VARS, MAX_MESSAGE_CHARS, MAX_SERVICES } from "../../server/protocol/toolbox-limits.ts";
+import { MAX_DEFINITIONS_AGE_MS } from "../toolbox/antivirus.ts";
 import { smartDisks } from "../toolbox/health.ts";
 import { firstLine, run } from "../toolbox/run.ts";
 import { type EventQuery, type PlatformToolbox, type ProcessSnapshot, ToolboxError } from "../toolbox/types.ts";
@@ -212,6 +214,36 @@ async function powershell(script: string, what: string, env?: Record<string, str
   return r.stdout;
 }
 
+/**
+ * Microsoft Defender (Get-MpComputerStatus) and the antivirus products registered in Security Center
+ * (root/SecurityCenter2 AntiVirusProduct; Windows client editions only), with times as epoch ms.
+ */
+export const ANTIVIRUS_SCRIPT = `$out = [Collections.Generic.List[object]]::new()
+try { $m = Get-MpComputerStatus -ErrorAction Stop
+  $out.Add([pscustomobject]@{ product = 'Microsoft Defender Antivirus'; enabled = [bool]$m.AntivirusEnabled; realTime = [bool]$m.RealTimeProtectionEnabled
+    definitions = [string]$m.AntivirusSignatureVersion; updated = ([DateTimeOffset]$m.AntivirusSignatureLastUpdated).ToUnixTimeMilliseconds() }) } catch {}
+Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct -ErrorAction SilentlyContinue | Where-Object { $_.displayName -notlike '*Defender*' } | ForEach-Object {
+  $state = [int]$_.productState
+  $out.Add([pscustomobject]@{ product = $_.displayName; enabled = (($state -shr 12) -band 0xF) -eq 1; realTime = $null; definitions = $null; updated = $null; upToDate = (($state -shr 4) -band 0xF) -eq 0 }) }
+@($out) | ConvertTo-Json -Compress`;
+
+function parseWindowsAntivirus(text: string, now: number): AntivirusStatus[] {
+  return jsonRows(text, "antivirus")
+    .map((r) => {
+      const updated = typeof r.updated === "number" ? r.updated : null;
+      return {
+        product: str(r.product).slice(0, 128),
+        enabled: typeof r.enabled === "boolean" ? r.enabled : null,
+        realTime: typeof r.realTime === "boolean" ? r.realTime : null,
+        definitions: str(r.definitions).slice(0, 128) || null,
+        definitionsUpdatedAt: updated,
+        outdated: updated !== null ? now - updated > MAX_DEFINITIONS_AGE_MS : r.upToDate === false,
+      };
+    })
+    .filter((a) => a.product)
+    .slice(0, 16);
+}
+
 export const windowsToolbox: PlatformToolbox = {
   processes: async () => parseWindowsProcesses(await powershell(PROCESSES_SCRIPT, "process list")),
   kill: async (pids, signal) => {
@@ -235,7 +267,18 @@ export const windowsToolbox: PlatformToolbox = {
   eventLogs: async (q) => parseWindowsEvents(await powershell(EVENTS_SCRIPT, "event log", eventsEnv(q), 30_000), q.limit),
   environment: async () => ({ items: parseWindowsEnvironment(await powershell(ENVIRONMENT_SCRIPT, "environment")) }),
   health: async () => {
-    const { disks, notes } = await smartDisks("smartctl.exe");
-    return { sensors: [], disks, batteries: [], notes: [...notes, "temperatures, fans and battery are not read on Windows yet"] };
+    const [{ disks, notes }, av] = await Promise.all([
+      smartDisks("smartctl.exe"),
+      run(powershellArgv(ANTIVIRUS_SCRIPT), { timeoutMs: 30_000 }),
+    ]);
+    const antivirus = av.exitCode === 0 ? parseWindowsAntivirus(av.stdout, Date.now()) : [];
+    if (av.exitCode !== 0) notes.push(`antivirus status not read: ${firstLine(av.stderr)}`.slice(0, 512));
+    return {
+      sensors: [],
+      disks,
+      batteries: [],
+      antivirus,
+      notes: [...notes, "temperatures, fans and battery are not read on Windows yet"],
+    };
   },
 };

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseClamVersion } from "./antivirus.ts";
 import { parseScan, parseSmartctl, readBatteries, readHwmon } from "./health.ts";
 
 const sample = (name: string) => readFileSync(join(import.meta.dir, "../test-data/smartctl", name), "utf8");
@@ -60,5 +61,20 @@ describe("sysfs readers on a machine without the hardware (this VM)", () => {
     expect(readHwmon("/nonexistent/hwmon")).toEqual([]);
     expect(readBatteries("/nonexistent/power_supply")).toEqual([]);
     expect(readBatteries()).toEqual([]); // this VM has no battery
+  });
+});
+
+describe("ClamAV", () => {
+  test("recorded here: ClamAV installed without a signature database → definitions missing, outdated", () => {
+    const text = readFileSync(join(import.meta.dir, "../test-data/linux/toolbox/clamscan-version-no-database.txt"), "utf8");
+    expect(parseClamVersion(text, Date.now())).toEqual({
+      product: "ClamAV 1.4.6",
+      enabled: null,
+      realTime: null,
+      definitions: null,
+      definitionsUpdatedAt: null,
+      outdated: true,
+    });
+    expect(parseClamVersion("clamscan: command not found", Date.now())).toBeUndefined();
   });
 });

@@ -246,7 +246,7 @@ describe("environment on the real agent", () => {
 
 describe("hardware health on the real agent", () => {
   test("disks are what smartctl finds on this machine, sensors what hwmon has, and notes say what could not be read", async () => {
-    type Health = { sensors: unknown[]; disks: { device: string }[]; batteries: unknown[]; notes: string[] };
+    type Health = { sensors: unknown[]; disks: { device: string }[]; batteries: unknown[]; antivirus: unknown[]; notes: string[] };
     const res = await srv.api(`${base()}/health`);
     expect(res.status).toBe(200);
     const h = (await res.json()) as Health;
@@ -257,6 +257,11 @@ describe("hardware health on the real agent", () => {
     if (devices.length === 0) expect(h.notes).toContain("smartctl found no disk that reports S.M.A.R.T.");
     expect(h.sensors.length === 0).toBe(!existsSync("/sys/class/hwmon") || readdirSync("/sys/class/hwmon").length === 0);
     if (h.sensors.length === 0) expect(h.notes).toContain("no hardware monitoring sensors (hwmon) on this machine");
+    // ClamAV as installed here (without a signature database, which freshclam would download): reported outdated
+    const clam = Bun.spawnSync(["clamscan", "--version"]).stdout.toString().trim();
+    expect(h.antivirus).toEqual([
+      { product: clam.split("/")[0], enabled: false, realTime: false, definitions: null, definitionsUpdatedAt: null, outdated: true },
+    ]);
   });
 });
 

@@ -181,8 +181,22 @@ const BatteryHealth = type({
   healthPercent: "number | null",
   cycleCount: "number | null",
 });
+/** An antivirus product: whether it runs, real-time protection, and how old its definitions are. */
+export const AntivirusStatus = type({
+  product: "string <= 128",
+  /** The engine or service runs (null: cannot tell). */
+  enabled: "boolean | null",
+  realTime: "boolean | null",
+  definitions: "string <= 128 | null",
+  /** Epoch ms of the definitions' release, null when unknown or missing. */
+  definitionsUpdatedAt: "number | null",
+  /** Definitions missing or older than three days. */
+  outdated: "boolean",
+});
+export type AntivirusStatus = typeof AntivirusStatus.infer;
 export const HealthReport = type({
   sensors: SensorReading.array().atMostLength(512),
+  antivirus: AntivirusStatus.array().atMostLength(16),
   disks: DiskHealth.array().atMostLength(64),
   batteries: BatteryHealth.array().atMostLength(8),
   /** What could not be read and why (smartctl missing, no sensors on this OS…). */

@@ -173,6 +173,8 @@ describe("device toolbox in Chromium", () => {
     const scan = JSON.parse(Bun.spawnSync(["smartctl", "--scan-open", "--json"]).stdout.toString()) as { devices?: unknown[] };
     if ((scan.devices ?? []).length === 0) expect(notes).toContain("smartctl found no disk that reports S.M.A.R.T.");
     else expect(await page.getByTestId("health-disk").count()).toBe(scan.devices?.length ?? 0);
+    // ClamAV without signatures (this machine): shown as missing definitions, in red
+    expect(await page.getByTestId("health-av").textContent()).toContain("missing");
     await rig.shot("toolbox-health");
   });
 

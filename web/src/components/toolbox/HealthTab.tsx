@@ -81,6 +81,47 @@ export default function HealthTab(props: { deviceId: string }) {
                 </table>
               </div>
             </Show>
+            <h3>Antivirus</h3>
+            <Show when={d().antivirus.length > 0} fallback={<p class="muted">No antivirus reported.</p>}>
+              <div class="table-wrap">
+                <table class="table toolbox-table" data-testid="health-antivirus">
+                  <thead>
+                    <tr>
+                      <th scope="col">Product</th>
+                      <th scope="col">Engine</th>
+                      <th scope="col">Real-time</th>
+                      <th scope="col">Definitions</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={d().antivirus}>
+                      {(a) => (
+                        <tr data-testid="health-av">
+                          <td>
+                            <strong>{a.product}</strong>
+                          </td>
+                          <td>
+                            <span class={a.enabled === false ? "sev sev-critical" : a.enabled ? "pill pill-ok" : "pill"}>
+                              {a.enabled === false ? "not running" : a.enabled ? "running" : "unknown"}
+                            </span>
+                          </td>
+                          <td>{a.realTime === null ? "—" : a.realTime ? "on" : "off"}</td>
+                          <td>
+                            <span class={a.outdated ? "sev sev-critical" : "pill pill-ok"}>
+                              {a.definitions === null ? "missing" : a.outdated ? "outdated" : "current"}
+                            </span>
+                            <span class="muted small">
+                              {a.definitions ? ` ${a.definitions}` : ""}
+                              {a.definitionsUpdatedAt ? ` · ${new Date(a.definitionsUpdatedAt).toLocaleDateString()}` : ""}
+                            </span>
+                          </td>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                </table>
+              </div>
+            </Show>
             <h3>Sensors</h3>
             <Show when={d().sensors.length > 0} fallback={<p class="muted">No sensors reported.</p>}>
               <div class="table-wrap">
