@@ -13,7 +13,8 @@ import { devicesWithPendingCommands } from "./store.ts";
 const MAX_BATCH = 2_000;
 
 interface Opened {
-  resolve(ackedSeq: number): void;
+  /** The device's last stored batch sequence, or undefined when its socket could not be recorded. */
+  resolve(ackedSeq: number | undefined): void;
 }
 
 /**
@@ -47,8 +48,11 @@ export class Arrivals {
     private readonly intervalMs = 50,
   ) {}
 
-  /** A socket opened: resolves with the device's last stored batch sequence once its socket is recorded. */
-  open(deviceId: string): Promise<number> {
+  /**
+   * A socket opened: resolves with the device's last stored batch sequence once its socket is recorded,
+   * or undefined when that failed (the caller closes the socket; the agent comes back later).
+   */
+  open(deviceId: string): Promise<number | undefined> {
     return new Promise((resolve) => {
       const waiting = this.opened.get(deviceId) ?? [];
       waiting.push({ resolve });
@@ -111,13 +115,14 @@ export class Arrivals {
     // decided now, against the sockets this node holds: a close and a newer open of one device both queued leave it held
     const holding = [...opened.keys()].filter((id) => this.d.agents.get(id));
     const releasing = closed.filter((id) => !this.d.agents.get(id));
-    let marks = new Map<string, number>();
+    let marks: Map<string, number> | undefined = new Map();
     try {
       if (holding.length > 0) marks = await holdSockets(this.d.sql, holding, this.d.nodeId);
     } catch (err) {
+      marks = undefined;
       log("error", "could not record opened sockets", { devices: holding.length, error: errorText(err) });
     }
-    for (const [id, waiting] of opened) for (const w of waiting) w.resolve(marks.get(id) ?? 0);
+    for (const [id, waiting] of opened) for (const w of waiting) w.resolve(marks ? (marks.get(id) ?? 0) : undefined);
 
     if (hellos.size > 0) await this.writeHellos([...hellos.values()]);
 

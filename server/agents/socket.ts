@@ -120,6 +120,11 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
         s.agents.add(conn);
         // recorded with the other sockets of this moment (one statement per batch, not per socket)
         const ackedSeq = await s.arrivals.open(device.id);
+        if (ackedSeq === undefined) {
+          // not recorded (database trouble): the agent reconnects later rather than run unseen
+          ws.close(1013, "try again later");
+          return;
+        }
         conn.send(
           frame({
             type: "welcome",

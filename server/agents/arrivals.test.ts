@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres, { type Sql } from "postgres";
+import { CommandDispatcher } from "../commands/service.ts";
+import { LocalBus } from "../events/bus.ts";
+import { LiveHub } from "../live/hub.ts";
+import { setLogLevel } from "../log.ts";
+import type { ServerFrame } from "../protocol/frames.ts";
+import { StatusEngine } from "../status/engine.ts";
+import { registerNode } from "../status/store.ts";
+import { command, device, facts, organization } from "../testing/fixtures.ts";
+import { testSql } from "../testing/harness.ts";
+import { Arrivals } from "./arrivals.ts";
+import { AgentHub } from "./hub.ts";
+
+setLogLevel("error");
+let sql: Sql;
+let org: { organizationId: string; siteId: string };
+beforeAll(async () => {
+  sql = await testSql();
+  org = await organization(sql);
+});
+afterAll(() => sql.end());
+
+function setup(db: Sql = sql) {
+  const node = Bun.randomUUIDv7();
+  const bus = new LocalBus();
+  const live = new LiveHub(() => {});
+  const agents = new AgentHub(() => ({ telemetryIntervalS: 5, beaconIntervalS: 60 }));
+  const status = new StatusEngine(db, node, { onlineWindowS: 30, offlineAfterS: 180, nodeStaleS: 15 }, live, bus, 60_000, 20);
+  const commands = new CommandDispatcher(db, agents, live, bus);
+  const rotated: string[] = [];
+  const arrivals = new Arrivals({ sql: db, nodeId: node, bus, agents, commands, status, rotate: (id) => void rotated.push(id) }, 20);
+  const sent = new Map<string, ServerFrame[]>();
+  const connect = (deviceId: string) => {
+    const frames: ServerFrame[] = [];
+    sent.set(deviceId, frames);
+    agents.add({ deviceId, organizationId: org.organizationId, send: (f) => void frames.push(f), close: () => {} });
+  };
+  return { node, bus, agents, arrivals, rotated, sent, connect };
+}
+
+const row = async (id: string) =>
+  (
+    await sql<{ wsNode: string | null; hostname: string; agentVersion: string; lastBatchSeq: string }[]>`
+      select ws_node as "wsNode", hostname, agent_version as "agentVersion", last_batch_seq as "lastBatchSeq" from devices where id = ${id}`
+  )[0];
+
+describe("arrivals", () => {
+  test("sockets opened together are recorded in one batch and each gets its last stored batch for its welcome", async () => {
+    const a = setup();
+    await registerNode(sql, a.node, "n");
+    const ids = await Promise.all(Array.from({ length: 30 }, () => device(sql, org)));
+    await sql`update devices set last_batch_seq = 7 where id = ${ids[0]!}`;
+    for (const id of ids) a.connect(id);
+    const marks = await Promise.all(ids.map((id) => a.arrivals.open(id)));
+    expect(marks[0]).toBe(7);
+    expect(marks.slice(1).every((m) => m === 0)).toBe(true);
+    expect(a.arrivals.stats).toMatchObject({ batches: 1, opened: 30 });
+    for (const id of ids) expect((await row(id))?.wsNode).toBe(a.node);
+  });
+
+  test("hellos write facts in one statement, publish one device.changed, deliver pending commands and start due rotations", async () => {
+    const a = setup();
+    await registerNode(sql, a.node, "n");
+    const ids = await Promise.all(Array.from({ length: 5 }, () => device(sql, org)));
+    const queued = await command(sql, org.organizationId, ids[1]!, "queued");
+    const changed: string[][] = [];
+    a.bus.subscribe("device.changed", (e) => void changed.push(e.deviceIds));
+    for (const id of ids) a.connect(id);
+    for (const [i, id] of ids.entries()) a.arrivals.hello(id, `2.0.${i}`, facts(`renamed-${i}`), i === 3);
+    await a.arrivals.settled();
+    for (const [i, id] of ids.entries()) expect(await row(id)).toMatchObject({ hostname: `renamed-${i}`, agentVersion: `2.0.${i}` });
+    expect(changed).toEqual([ids]);
+    expect(a.sent.get(ids[1]!)?.map((f) => f.type)).toEqual(["command"]);
+    expect((a.sent.get(ids[1]!)?.[0] as { data: { commandId: string } } | undefined)?.data.commandId).toBe(queued);
+    expect(a.sent.get(ids[0]!)).toEqual([]);
+    expect(a.rotated).toEqual([ids[3]!]);
+  });
+
+  test("one bad hello (facts the database refuses) does not lose the others' facts", async () => {
+    const a = setup();
+    const [good, bad] = await Promise.all([device(sql, org), device(sql, org)]);
+    for (const id of [good!, bad!]) a.connect(id);
+    a.arrivals.hello(good!, "3.0.0", facts("good-host"), false);
+    a.arrivals.hello(bad!, "3.0.0", { ...facts("bad-host"), osName: "nul \u0000 byte" }, false);
+    await a.arrivals.settled();
+    expect((await row(good!))?.hostname).toBe("good-host");
+    expect((await row(bad!))?.hostname).not.toBe("bad-host");
+  });
+
+  test("a close and a newer open of one device in the same batch leave it held; a close alone releases it", async () => {
+    const a = setup();
+    await registerNode(sql, a.node, "n");
+    const [kept, gone] = await Promise.all([device(sql, org), device(sql, org)]);
+    for (const id of [kept!, gone!]) a.connect(id);
+    await Promise.all([a.arrivals.open(kept!), a.arrivals.open(gone!)]);
+    // kept: its socket dropped and a new one came at once; gone: dropped for good
+    a.arrivals.close(kept!);
+    const reopened = a.arrivals.open(kept!);
+    a.agents.remove(a.agents.get(gone!)!);
+    a.arrivals.close(gone!);
+    await reopened;
+    await a.arrivals.settled();
+    expect((await row(kept!))?.wsNode).toBe(a.node);
+    expect((await row(gone!))?.wsNode).toBeNull();
+  });
+
+  test("when the socket cannot be recorded the welcome is refused (undefined), and later batches still run", async () => {
+    const url = (sql as unknown as { options: { host: string[]; port: number[]; database: string; user: string; pass: string } }).options;
+    const broken = postgres({ host: url.host[0], port: url.port[0], database: url.database, user: url.user, password: url.pass, max: 1 });
+    await broken.end();
+    const a = setup(broken);
+    const id = await device(sql, org);
+    a.connect(id);
+    expect(await a.arrivals.open(id)).toBeUndefined();
+    expect(await a.arrivals.open(id)).toBeUndefined();
+    expect(a.arrivals.stats.batches).toBe(2);
+  });
+});
