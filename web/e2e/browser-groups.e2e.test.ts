@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import type { Page } from "playwright-core";
 import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
 import { alert } from "../../server/testing/fixtures.ts";
-import type { TestServer } from "../../server/testing/harness.ts";
+import { type TestServer, waitFor } from "../../server/testing/harness.ts";
 
 /** Smart groups in Debian's Chromium against the real server and a real agent (tagged env=groups). */
 let rig: BrowserRig;
@@ -52,7 +52,12 @@ describe("smart groups", () => {
     await page.getByRole("link", { name: "Open in the device list" }).click();
     await page.waitForURL((u) => u.pathname === "/devices" && u.searchParams.has("groupId"));
     await page.getByText(device!.hostname).first().waitFor();
-    expect(await page.locator("#f-group option:checked").textContent()).toContain("Group test agents");
+    // the filter menus load after the first page
+    await waitFor(
+      "the group chosen in the filter",
+      async () => (await page.locator("#f-group option:checked").textContent())?.includes("Group test agents"),
+      15_000,
+    );
   });
 
   test("editing a group's expression re-evaluates its members", async () => {
@@ -84,7 +89,16 @@ describe("smart groups", () => {
     await form.getByRole("button", { name: "Create group" }).click();
     const detail = page.getByTestId("group-detail");
     await detail.getByRole("heading", { name: "Bulk targets" }).waitFor();
-    await srv.server.services.bus.settled();
+    // the new group's members are worked out by the group engine after the answer
+    await waitFor(
+      "the agent's device in the group",
+      async () =>
+        (
+          await srv.sql`select 1 from device_group_members m join device_groups g on g.id = m.group_id
+                        where g.name = 'Bulk targets' and m.device_id = ${rig.agent.deviceId}`
+        ).count > 0,
+      30_000,
+    );
     await detail.getByLabel("Tag every member").fill("owner=ops");
     await detail.getByRole("button", { name: "Add tag" }).click();
     await page.getByText("Added owner=ops on 1 of 1 member(s).").waitFor();
@@ -101,7 +115,7 @@ describe("smart groups", () => {
     await page.getByTestId("run-on-group-submit").click();
     const result = page.getByTestId("run-result").first();
     await result.waitFor();
-    await page.locator('[data-testid="run-result"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="run-result"][data-status="succeeded"]').waitFor({ timeout: 60_000 });
     expect(await result.textContent()).toContain("hello from the group");
   });
 

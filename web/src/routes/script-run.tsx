@@ -31,27 +31,28 @@ export function ScriptRun(props: { script: Script; onClose: () => void }) {
     for (const u of unwatches) u();
     clearInterval(timer);
   });
+  /** The whole stored result of one command (live chunks can miss output that came before the page watched). */
+  const refresh = async (id: string) => {
+    try {
+      const c = await call(api.api.v1.commands({ id }).get());
+      setResults((list) => list.map((x) => (x.id === id ? { ...x, status: c.status, exitCode: c.exitCode, stdout: c.stdout ?? "" } : x)));
+    } catch {}
+  };
   onCleanup(
     onLive((e) => {
-      if (e.type !== "command.updated") return;
+      if (e.type !== "command.updated" || !results().some((r) => r.id === e.data.commandId)) return;
       setResults((list) =>
         list.map((r) =>
           r.id === e.data.commandId ? { ...r, status: e.data.status, exitCode: e.data.exitCode, stdout: r.stdout + e.data.stdout } : r,
         ),
       );
+      if (FINAL.has(e.data.status)) void refresh(e.data.commandId);
     }),
   );
   const poll = async () => {
     const open = results().filter((r) => !FINAL.has(r.status));
     if (open.length === 0) return clearInterval(timer);
-    for (const r of open) {
-      try {
-        const c = await call(api.api.v1.commands({ id: r.id }).get());
-        setResults((list) =>
-          list.map((x) => (x.id === r.id ? { ...x, status: c.status, exitCode: c.exitCode, stdout: c.stdout ?? "" } : x)),
-        );
-      } catch {}
-    }
+    for (const r of open) await refresh(r.id);
   };
   const toggle = (id: string, hostname: string) => {
     const m = new Map(picked());
