@@ -169,11 +169,16 @@ export async function listDevicePage(
         from m join ${from} on d.id = m.id left join device_latest l on l.device_id = d.id
         where true ${keyset}
         order by ${order} limit ${limit}`
-      : await sql<Row[]>`
+      : // the page's ids first, its rows' JSON after: whatever plan the filter gets (a smart group's
+        // members can be joined and sorted whole), JSON is built for this page's rows only
+        await sql<Row[]>`
+        with p as materialized (
+          select d.id from devices d
+          where ${where(sql, organizationId, f)} ${keyset}
+          order by ${order} limit ${limit})
         select ${itemJson(sql)}, ${key}
-        from ${from} left join device_latest l on l.device_id = d.id
-        where ${where(sql, organizationId, f)} ${keyset}
-        order by ${order} limit ${limit}`;
+        from p join ${from} on d.id = p.id left join device_latest l on l.device_id = d.id
+        order by ${order}`;
   } else {
     const col = sql(`l.${LATEST_COLUMN[sort]}`);
     // the key's text form round-trips exactly as the column's own type (real; microseconds)
