@@ -1,7 +1,6 @@
 import { For, Show, createMemo, createSignal } from "solid-js";
 import { api, call } from "../../lib/api.ts";
-import { ErrorNote } from "../ErrorNote.tsx";
-import { SkeletonLines } from "../Skeleton.tsx";
+import { Polled } from "./Polled.tsx";
 import { poll } from "./poll.ts";
 
 const SCOPE: Record<string, string> = { system: "System", user: "User", process: "Agent process" };
@@ -32,46 +31,42 @@ export default function EnvironmentTab(props: { deviceId: string }) {
           </button>
         </div>
       </div>
-      <Show when={list.error()}>{(m) => <ErrorNote message={m()} onRetry={list.reload} />}</Show>
-      <Show
-        when={list.data()}
-        fallback={
-          <Show when={!list.error()}>
-            <SkeletonLines count={6} height="22px" label="Loading variables…" />
-          </Show>
-        }
-      >
-        <p class="muted small" aria-live="polite">
-          {rows().length} of {list.data()?.items.length} variables
-        </p>
-        <div class="table-wrap">
-          <table class="table toolbox-table" data-testid="env-table">
-            <thead>
-              <tr>
-                <th scope="col">Scope</th>
-                <th scope="col">Name</th>
-                <th scope="col">Value</th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={rows()}>
-                {(v) => (
-                  <tr data-testid="env-row">
-                    <td class="nowrap">
-                      {SCOPE[v.scope] ?? v.scope}
-                      <Show when={v.user}>
-                        <span class="muted small"> {v.user}</span>
-                      </Show>
-                    </td>
-                    <td class="mono">{v.key}</td>
-                    <td class="mono env-value">{v.value}</td>
+      <Polled list={list} loading="Loading variables…">
+        {(data) => (
+          <>
+            <p class="muted small" aria-live="polite">
+              {rows().length} of {data().items.length} variables
+            </p>
+            <div class="table-wrap">
+              <table class="table toolbox-table" data-testid="env-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Scope</th>
+                    <th scope="col">Name</th>
+                    <th scope="col">Value</th>
                   </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-        </div>
-      </Show>
+                </thead>
+                <tbody>
+                  <For each={rows()}>
+                    {(v) => (
+                      <tr data-testid="env-row">
+                        <td class="nowrap">
+                          {SCOPE[v.scope] ?? v.scope}
+                          <Show when={v.user}>
+                            <span class="muted small"> {v.user}</span>
+                          </Show>
+                        </td>
+                        <td class="mono">{v.key}</td>
+                        <td class="mono env-value">{v.value}</td>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </Polled>
     </section>
   );
 }

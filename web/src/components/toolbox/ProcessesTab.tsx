@@ -4,9 +4,8 @@ import { api, call, errorMessage } from "../../lib/api.ts";
 import { bytes } from "../../lib/format.ts";
 import { can } from "../../lib/session.ts";
 import { toast } from "../../lib/toast.ts";
-import { ErrorNote } from "../ErrorNote.tsx";
 import { Segmented } from "../Segmented.tsx";
-import { SkeletonLines } from "../Skeleton.tsx";
+import { Polled } from "./Polled.tsx";
 import { poll } from "./poll.ts";
 
 type SortKey = "pid" | "name" | "user" | "cpuPercent" | "memoryBytes";
@@ -151,15 +150,7 @@ export default function ProcessesTab(props: { deviceId: string }) {
           />
         </div>
       </div>
-      <Show when={list.error()}>{(m) => <ErrorNote message={m()} onRetry={list.reload} />}</Show>
-      <Show
-        when={list.data()}
-        fallback={
-          <Show when={!list.error()}>
-            <SkeletonLines count={6} height="22px" label="Loading processes…" />
-          </Show>
-        }
-      >
+      <Polled list={list} loading="Loading processes…">
         {(data) => (
           <>
             <p class="muted small" aria-live="polite">
@@ -220,7 +211,7 @@ export default function ProcessesTab(props: { deviceId: string }) {
             </div>
           </>
         )}
-      </Show>
+      </Polled>
       <dialog ref={dialog} aria-labelledby="kill-title" data-testid="kill-dialog">
         <h2 id="kill-title">
           Kill {target()?.name} ({target()?.pid})?

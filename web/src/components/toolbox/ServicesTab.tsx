@@ -3,8 +3,7 @@ import type { ServiceAction, ServiceInfo } from "../../../../server/protocol/too
 import { api, call, errorMessage } from "../../lib/api.ts";
 import { can } from "../../lib/session.ts";
 import { toast } from "../../lib/toast.ts";
-import { ErrorNote } from "../ErrorNote.tsx";
-import { SkeletonLines } from "../Skeleton.tsx";
+import { Polled } from "./Polled.tsx";
 import { poll } from "./poll.ts";
 
 const MANAGER: Record<string, string> = {
@@ -83,15 +82,7 @@ export default function ServicesTab(props: { deviceId: string }) {
           </button>
         </div>
       </div>
-      <Show when={list.error()}>{(m) => <ErrorNote message={m()} onRetry={list.reload} />}</Show>
-      <Show
-        when={list.data()}
-        fallback={
-          <Show when={!list.error()}>
-            <SkeletonLines count={6} height="22px" label="Loading services…" />
-          </Show>
-        }
-      >
+      <Polled list={list} loading="Loading services…">
         {(data) => (
           <>
             <p class="muted small">
@@ -159,7 +150,7 @@ export default function ServicesTab(props: { deviceId: string }) {
             </div>
           </>
         )}
-      </Show>
+      </Polled>
     </section>
   );
 }
