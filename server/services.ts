@@ -115,7 +115,7 @@ export async function createServices(config: Config): Promise<Running> {
   notificationReactions(bus, notifier);
   automationReactions(bus, automation);
   groupReactions(bus, new GroupEngine(db.sql, bus));
-  toolboxReactions(bus, db.sql);
+  toolboxReactions(bus, db.sql, agents);
 
   const services: Services = {
     config,

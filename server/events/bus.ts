@@ -59,6 +59,8 @@ export interface Events {
   "command.finished": CommandFinished;
   /** A schedule's workflow occurrence is due. */
   "schedule.due": ScheduleDue;
+  /** A wake schedule's occurrence is due: its devices are woken through neighbours. */
+  "schedule.wake": { organizationId: string; scheduleId: string; scheduleName: string; deviceIds: string[] };
   /** Devices' facts (hello), tags or site changed, or they were deleted: smart groups re-evaluate them. */
   "device.changed": { deviceIds: string[] };
   /** A smart group was created, changed or deleted: its organization's membership is re-evaluated. */

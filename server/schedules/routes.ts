@@ -27,6 +27,8 @@ const NewSchedule = type({
   "scriptId?": "string.uuid",
   /** Instead of a script: a workflow whose trigger is "schedule", run once per device. */
   "workflowId?": "string.uuid",
+  /** Instead of a script: wake the devices (Wake-on-LAN through a neighbour of each), e.g. before a patch window. */
+  "wake?": "true",
   "language?": ScriptLanguage,
   "content?": "0 < string <= 262144",
   "args?": "(string <= 1024)[] <= 64",
@@ -43,6 +45,7 @@ const Schedule = type({
   spec: CommandSpec.or("null"),
   scriptId: "string | null",
   workflowId: "string | null",
+  wake: "boolean",
   enabled: "boolean",
   nextRunAt: Timestamp.or("null"),
   lastRunAt: Timestamp.or("null"),
@@ -75,7 +78,9 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
         if ("policyId" in body.target && !(await getPolicy(s.sql, principal.organizationId, body.target.policyId)))
           throw new NotFound("POLICY_NOT_FOUND", "no such policy in your organization");
         let spec: CommandSpec | null = null;
-        if (body.workflowId) {
+        if (body.wake) {
+          if (body.workflowId || body.scriptId || body.content) throw new ValidationFailed("a wake schedule runs no script or workflow");
+        } else if (body.workflowId) {
           if (body.scriptId || body.content) throw new ValidationFailed("give a workflow or a script, not both");
           const wf = await getWorkflow(s.sql, principal.organizationId, body.workflowId);
           if (!wf) throw new NotFound("WORKFLOW_NOT_FOUND", "no such workflow in your organization");
@@ -92,6 +97,7 @@ export function scheduleRoutes(s: Pick<Services, "sql">) {
           spec,
           scriptId,
           workflowId: body.workflowId ?? null,
+          wake: body.wake ?? false,
           nextRunAt,
           createdBy: principal.kind === "user" ? principal.id : null,
         });

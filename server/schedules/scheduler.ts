@@ -45,7 +45,14 @@ export class Scheduler {
       const created = runs.flatMap((r) => r.commands);
       if (created.length > 0) await this.commands.dispatch(...created);
       // after the commit: the occurrence is recorded once, so its workflow runs once per device
-      for (const { sch, devices } of runs)
+      for (const { sch, devices } of runs) {
+        if (sch.wake && devices.length > 0)
+          this.bus.publish("schedule.wake", {
+            organizationId: sch.organizationId,
+            scheduleId: sch.id,
+            scheduleName: sch.name,
+            deviceIds: devices,
+          });
         if (sch.workflowId)
           this.bus.publish("schedule.due", {
             organizationId: sch.organizationId,
@@ -53,6 +60,7 @@ export class Scheduler {
             deviceIds: devices,
             scheduleName: sch.name,
           });
+      }
     } catch (err) {
       log("error", "scheduler failed", { error: err instanceof Error ? err.message : String(err) });
     } finally {

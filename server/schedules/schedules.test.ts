@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort } from "../../db/embedded.ts";
-import { facts, otherOrganization, rawToken } from "../testing/fixtures.ts";
+import { enrollDevice, facts, otherOrganization, rawToken } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 import { nextOccurrence } from "./scheduler.ts";
 
@@ -167,6 +167,49 @@ describe("schedules", () => {
     expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId: alertWfId })).status).toBe(422);
     expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId, language: "sh", content: "x" })).status).toBe(422);
     expect((await post({ name: "x", runAt: later, target: { tag: "t" }, workflowId: crypto.randomUUID() })).status).toBe(404);
+  });
+
+  test("a wake schedule wakes its devices that are not online, once per occurrence, as the schedule", async () => {
+    const ids = [
+      (await enrollDevice(a, "sched-wake-1", ["sched=wake"])).deviceId,
+      (await enrollDevice(a, "sched-wake-2", ["sched=wake"])).deviceId,
+    ];
+    const res = await a.api("/api/v1/schedules", {
+      body: { name: "wake before patching", runAt: new Date(Date.now() + 1000).toISOString(), target: { tag: "sched=wake" }, wake: true },
+    });
+    expect(res.status).toBe(201);
+    const sch = (await res.json()) as { id: string; wake: boolean; spec: unknown; workflowId: unknown };
+    expect(sch).toMatchObject({ wake: true, spec: null, workflowId: null });
+    // neither device reported a NIC with a subnet, so each attempt is recorded with why nothing was sent
+    type Wake = { deviceId: string; actorType: string; actorId: string; actorName: string; outcome: string };
+    const wakes = await waitFor(
+      "a wake per device",
+      async () => {
+        const rows = await a.sql<Wake[]>`
+          select device_id as "deviceId", actor_type as "actorType", actor_id as "actorId", actor_name as "actorName", outcome
+          from device_wakes where device_id = any(${ids}::uuid[])`;
+        return rows.length >= 2 ? rows : undefined;
+      },
+      20_000,
+      200,
+    );
+    await Bun.sleep(1000); // the other process had its chances too
+    expect((await a.sql`select 1 from device_wakes where device_id = any(${ids}::uuid[])`).length).toBe(2);
+    expect(wakes.map((w) => w.deviceId).sort()).toEqual([...ids].sort());
+    for (const w of wakes)
+      expect(w).toMatchObject({ actorType: "schedule", actorId: sch.id, actorName: "wake before patching", outcome: "NO_WAKE_ADDRESS" });
+    expect((await a.sql`select 1 from commands where device_id = any(${ids}::uuid[])`).length).toBe(0);
+    const bad = await a.api("/api/v1/schedules", {
+      body: {
+        name: "x",
+        runAt: new Date(Date.now() + 3600_000).toISOString(),
+        target: { tag: "t" },
+        wake: true,
+        language: "sh",
+        content: "x",
+      },
+    });
+    expect(bad.status).toBe(422);
   });
 
   test("bad schedules are 400 (not understood) or 422 (invalid); another organization's schedules are 404", async () => {

@@ -31,6 +31,8 @@ export interface ScheduleRow {
   spec: CommandSpec | null;
   scriptId: string | null;
   workflowId: string | null;
+  /** Wakes its devices (Wake-on-LAN) instead of running a script or a workflow. */
+  wake: boolean;
   enabled: boolean;
   nextRunAt: Date | null;
   lastRunAt: Date | null;
@@ -39,7 +41,7 @@ export interface ScheduleRow {
 
 const columns = (sql: Sql) => sql`
   id, organization_id as "organizationId", name, cron, run_at as "runAt", timezone, target, spec, script_id as "scriptId",
-  workflow_id as "workflowId",
+  workflow_id as "workflowId", wake,
   enabled, next_run_at as "nextRunAt", last_run_at as "lastRunAt", created_at as "createdAt"`;
 
 export async function insertSchedule(
@@ -47,9 +49,9 @@ export async function insertSchedule(
   s: Omit<ScheduleRow, "id" | "enabled" | "lastRunAt" | "createdAt"> & { createdBy: string | null },
 ): Promise<ScheduleRow> {
   const [row] = await sql<ScheduleRow[]>`
-    insert into schedules (organization_id, name, cron, run_at, timezone, target, spec, script_id, workflow_id, next_run_at, created_by)
+    insert into schedules (organization_id, name, cron, run_at, timezone, target, spec, script_id, workflow_id, wake, next_run_at, created_by)
     values (${s.organizationId}, ${s.name}, ${s.cron}, ${s.runAt}, ${s.timezone}, ${sql.json(s.target as never)},
-            ${s.spec ? sql.json(s.spec as never) : null}, ${s.scriptId}, ${s.workflowId}, ${s.nextRunAt}, ${s.createdBy})
+            ${s.spec ? sql.json(s.spec as never) : null}, ${s.scriptId}, ${s.workflowId}, ${s.wake}, ${s.nextRunAt}, ${s.createdBy})
     returning ${columns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;

@@ -7,7 +7,7 @@ import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
 import { reaches } from "../auth/permissions.ts";
 import { bulkDevices } from "../devices/bulk.ts";
-import { AppError, BadRequest, Conflict, NotFound } from "../errors.ts";
+import { AppError, BadRequest, NotFound } from "../errors.ts";
 import { Timestamp, errors } from "../lib/schemas.ts";
 import {
   EnvironmentList,
@@ -24,12 +24,11 @@ import {
   ServiceList,
   ServiceName,
   Signal,
-  WakeResult,
   WindowsLog,
 } from "../protocol/toolbox.ts";
 import { Toolbox } from "./service.ts";
-import { listWakes, recordWake, siteDevices, wakeCandidates } from "./store.ts";
-import { neighbours, wakeTargets } from "./wake.ts";
+import { wakeThroughNeighbour } from "./wake-device.ts";
+import { listWakes, siteDevices } from "./store.ts";
 
 const DeviceParam = type({ id: "string.uuid" });
 const PidParams = type({ id: "string.uuid", pid: type("string.integer.parse").pipe(type(`1 <= number <= ${MAX_PID}`)) });
@@ -93,48 +92,8 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
     details,
   });
 
-  /**
-   * Wakes one device of the caller's organization through the first of up to three neighbours that
-   * answers; coded errors: ALREADY_ONLINE, NO_WAKE_ADDRESS, NO_NEIGHBOUR, or the relay's failure.
-   */
-  const wakeDevice = async (principal: Principal, deviceId: string, ip: string | null) => {
-    const { target, online } = await wakeCandidates(s.sql, principal.organizationId, deviceId);
-    if (!target) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
-    if (target.status === "online") throw new Conflict("ALREADY_ONLINE", "the device is online");
-    const { macs, subnets } = wakeTargets(target);
-    const actor = principalActor(principal);
-    const record = (relayDeviceId: string | null, broadcasts: string[], outcome: string) =>
-      recordWake(s.sql, { organizationId: principal.organizationId, deviceId, relayDeviceId, actor, macs, broadcasts, outcome });
-    if (macs.length === 0 || subnets.length === 0) {
-      await record(null, [], "NO_WAKE_ADDRESS");
-      throw new Conflict("NO_WAKE_ADDRESS", "the device never reported a MAC address with an IPv4 subnet");
-    }
-    // a relay must be connected to this node and in one of the target's subnets
-    const relays = neighbours(subnets, online).filter((n) => s.agents.get(n.device.id));
-    if (relays.length === 0) {
-      await record(null, [], "NO_NEIGHBOUR");
-      throw new Conflict("NO_NEIGHBOUR", "no online device shares a subnet with this one");
-    }
-    let last: unknown;
-    for (const relay of relays.slice(0, 3)) {
-      const { id: relayDeviceId, hostname: relayHostname } = relay.device;
-      const details = { relayDeviceId, relayHostname, macs, broadcasts: relay.broadcasts };
-      try {
-        const r = await toolbox.act(
-          { ...actionOf(principal, deviceId, ip, "device.wake", details), via: relayDeviceId },
-          { op: "wake", macs, broadcasts: relay.broadcasts, port: 9 },
-          WakeResult,
-          (w) => ({ sent: w.sent }),
-        );
-        await record(relayDeviceId, relay.broadcasts, "sent");
-        return { ...details, sent: r.sent };
-      } catch (err) {
-        await record(relayDeviceId, relay.broadcasts, err instanceof AppError ? err.code : "FAILED");
-        last = err;
-      }
-    }
-    throw last;
-  };
+  const wakeDevice = (principal: Principal, deviceId: string, ip: string | null) =>
+    wakeThroughNeighbour({ sql: s.sql, agents: s.agents, toolbox }, principal.organizationId, principalActor(principal), deviceId, ip);
 
   const bulk = new Elysia({ prefix: "/api/v1" }).use(authPlugin(s.sql)).post(
     "/wake",

@@ -311,4 +311,20 @@ describe("automation pages in Chromium", () => {
     await page.getByRole("alert").filter({ hasText: /cron/i }).waitFor();
     expect((await api<{ items: unknown[] }>("/api/v1/schedules")).items).toHaveLength(2);
   });
+
+  test("a schedule can wake its devices before a patch window (no script)", async () => {
+    await page.reload();
+    await page.locator("#sch-name").fill("Wake before patching");
+    await page.locator("#sch-cron").fill("50 1 * * 6");
+    await page.locator("#sch-target").selectOption("tag");
+    await page.locator("#sch-tag").fill(`env=${TAG}`);
+    await page.locator("#sch-source").selectOption("wake");
+    expect(await page.locator("#sch-content").count()).toBe(0);
+    expect(await page.locator("#sch-script").count()).toBe(0);
+    await page.getByTestId("schedule-create").click();
+    const row = page.getByTestId("schedule-row").filter({ hasText: "Wake before patching" });
+    await row.getByText("wake", { exact: true }).waitFor();
+    const { items } = await api<{ items: { name: string; wake: boolean; spec: unknown }[] }>("/api/v1/schedules");
+    expect(items.find((x) => x.name === "Wake before patching")).toMatchObject({ wake: true, spec: null });
+  });
 });

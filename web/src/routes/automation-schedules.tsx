@@ -11,7 +11,7 @@ import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 
 type TargetKind = "devices" | "site" | "tag" | "group" | "policy";
-type Source = "library" | "inline" | "workflow";
+type Source = "library" | "inline" | "workflow" | "wake";
 
 const PRESETS = [
   { cron: "*/15 * * * *", label: "Every 15 minutes" },
@@ -140,7 +140,9 @@ export function SchedulesTab() {
     const timeout = Number(text(f, "timeoutSeconds") || 300);
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86400) return setError("Timeout is 1 to 86400 seconds.");
     let script: Partial<ScheduleBody>;
-    if (source() === "workflow") {
+    if (source() === "wake") {
+      script = { wake: true };
+    } else if (source() === "workflow") {
       const workflowId = text(f, "workflowId");
       if (!workflowId) return setError('Pick a workflow (one whose trigger is "schedule").');
       script = { workflowId };
@@ -307,6 +309,7 @@ export function SchedulesTab() {
                 <option value="library">A library script</option>
                 <option value="inline">A script written here</option>
                 <option value="workflow">A workflow</option>
+                <option value="wake">Wake the devices (Wake-on-LAN)</option>
               </select>
             </div>
             <Show when={source() === "workflow"}>
@@ -318,6 +321,11 @@ export function SchedulesTab() {
                   </For>
                 </select>
               </div>
+            </Show>
+            <Show when={source() === "wake"}>
+              <p class="hint wide">
+                Each device that is not online is woken by an online device of its subnet; schedule it a few minutes before a patch window.
+              </p>
             </Show>
             <Show
               when={source() !== "inline"}
@@ -389,6 +397,10 @@ export function SchedulesTab() {
                           <Show when={s.workflowId}>
                             {" "}
                             <span class="tag">workflow</span>
+                          </Show>
+                          <Show when={s.wake}>
+                            {" "}
+                            <span class="tag">wake</span>
                           </Show>
                         </td>
                         <td class="mono">
