@@ -1,7 +1,6 @@
 import { For, Show } from "solid-js";
 import { api, call } from "../../lib/api.ts";
-import { ErrorNote } from "../ErrorNote.tsx";
-import { SkeletonLines } from "../Skeleton.tsx";
+import { Polled } from "./Polled.tsx";
 import { poll } from "./poll.ts";
 
 const UNIT = { temperature: "°C", fan: "RPM", voltage: "V" } as const;
@@ -18,15 +17,7 @@ export default function HealthTab(props: { deviceId: string }) {
           Refresh
         </button>
       </div>
-      <Show when={h.error()}>{(m) => <ErrorNote message={m()} onRetry={h.reload} />}</Show>
-      <Show
-        when={h.data()}
-        fallback={
-          <Show when={!h.error()}>
-            <SkeletonLines count={4} height="22px" label="Reading sensors and disks…" />
-          </Show>
-        }
-      >
+      <Polled list={h} loading="Reading sensors and disks…" lines={4}>
         {(d) => (
           <>
             <h3>Disks (S.M.A.R.T.)</h3>
@@ -179,7 +170,7 @@ export default function HealthTab(props: { deviceId: string }) {
             </Show>
           </>
         )}
-      </Show>
+      </Polled>
     </section>
   );
 }
