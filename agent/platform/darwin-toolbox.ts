@@ -46,7 +46,7 @@ function parseDarwinPs(fields: string, args: string, now: number): ProcessSnapsh
 }
 
 /** Parses `launchctl list` (PID, last exit status, label; tab-separated, "-" for none) into services. */
-function parseLaunchctlList(text: string, disabled: ReadonlySet<string>): ServiceInfo[] {
+export function parseLaunchctlList(text: string, disabled: ReadonlySet<string>): ServiceInfo[] {
   const out: ServiceInfo[] = [];
   for (const line of text.split("\n").slice(1)) {
     const [pid, status, label] = line.split("\t");
@@ -89,7 +89,7 @@ export function launchctlActionArgv(label: string, action: ServiceAction): strin
   }
 }
 
-/** `log show` argv: NDJSON, a time window (the last hour by default), a predicate on type and text. */
+/** `log show` argv: JSON (`--style json`), a time window (the last hour by default), a predicate on type and text. */
 export function logShowArgv(q: EventQuery, now: number): string[] {
   const stamp = (ms: number) =>
     new Date(ms)
@@ -108,7 +108,7 @@ export function logShowArgv(q: EventQuery, now: number): string[] {
     "log",
     "show",
     "--style",
-    "ndjson",
+    "json",
     ...(q.level === "info" ? ["--info"] : []),
     "--start",
     stamp(q.since ?? (q.until ?? now) - 3_600_000),
@@ -133,17 +133,33 @@ function unifiedLevel(messageType: string): EventLevel {
   }
 }
 
-/** Parses `log show --style ndjson` (oldest first) into the newest `limit` events, newest first. */
-function parseLogShow(text: string, limit: number): EventLogList {
-  const all: EventEntry[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    let e: Record<string, unknown>;
+/**
+ * The events of `log show --style json`: one JSON array after log's own notices ("Filtering the log
+ * data using…", "Skipping info and debug messages…"). Output cut at the agent's byte bound ends
+ * inside the array: it is closed after the last whole event.
+ */
+export function logShowEvents(text: string): Record<string, unknown>[] {
+  const start = text.search(/^\[/m);
+  if (start < 0) return [];
+  const body = text.slice(start).trimEnd();
+  const attempt = (t: string) => {
     try {
-      e = JSON.parse(line);
+      const parsed = JSON.parse(t);
+      return Array.isArray(parsed) ? (parsed.filter((e) => typeof e === "object" && e !== null) as Record<string, unknown>[]) : undefined;
     } catch {
-      continue;
+      return undefined;
     }
+  };
+  const whole = attempt(body);
+  if (whole) return whole;
+  const lastEnd = body.lastIndexOf("\n},{");
+  return lastEnd > 0 ? (attempt(`${body.slice(0, lastEnd + 2)}]`) ?? []) : [];
+}
+
+/** Parses `log show --style json` (oldest first) into the newest `limit` events, newest first. */
+export function parseLogShow(text: string, limit: number): EventLogList {
+  const all: EventEntry[] = [];
+  for (const e of logShowEvents(text)) {
     if (typeof e.eventMessage !== "string" || typeof e.timestamp !== "string") continue;
     const time = Date.parse(e.timestamp.replace(" ", "T").replace(/([+-]\d\d)(\d\d)$/, "$1:$2"));
     const proc = typeof e.processImagePath === "string" ? e.processImagePath.split("/").at(-1) : "";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { EnvVar, Signal } from "../../server/protocol/toolbox.ts";
 import { MAX_ENV_VARS } from "../../server/protocol/toolbox-limits.ts";
 import { linuxAntivirus } from "../toolbox/antivirus.ts";
-import { readBatteries, readHwmon, smartDisks } from "../toolbox/health.ts";
+import { linuxSensors, readBatteries, smartDisks } from "../toolbox/health.ts";
 import { ToolboxError, type PlatformToolbox } from "../toolbox/types.ts";
 import { readJournal } from "./linux-journal.ts";
 import { listLinuxProcesses } from "./linux-procs.ts";
@@ -63,8 +63,7 @@ export const linuxToolbox: PlatformToolbox = {
   eventLogs: (q) => readJournal(q, systemdRunning()),
   environment: async () => ({ items: unixEnvironment(readOptional("/etc/environment")) }),
   health: async () => {
-    const [{ disks, notes }, av] = await Promise.all([smartDisks(), linuxAntivirus()]);
-    const sensors = readHwmon();
+    const [{ disks, notes }, av, sensors] = await Promise.all([smartDisks(), linuxAntivirus(), linuxSensors()]);
     const batteries = readBatteries();
     if (sensors.length === 0) notes.push("no hardware monitoring sensors (hwmon) on this machine");
     return { sensors, disks, batteries, antivirus: av.antivirus, notes: [...notes, ...av.notes] };

@@ -1,6 +1,7 @@
 import type {
   AntivirusStatus,
   EnvVar,
+  HealthReport,
   EventEntry,
   EventLevel,
   EventLogList,
@@ -135,16 +136,18 @@ ${verb}
 @(Get-CimInstance Win32_Service -Filter ("Name='" + $env:SP_NAME.Replace("'", "''") + "'") | Select-Object Name,DisplayName,Description,State,StartMode,ProcessId) | ConvertTo-Json -Compress`;
 }
 
-/** Events of a log, levels 1-3 (or 1-4), newest first, filtered by time and literal text; at most SP_LIMIT + 1. */
+/**
+ * Events of a log, levels 1-3 (or 1-4), newest first, filtered by time and literal text; at most
+ * SP_LIMIT + 1, each with Get-WinEvent's own property names and values (TimeCreated as
+ * ConvertTo-Json writes a date: "\/Date(ms)\/" in Windows PowerShell 5.1, ISO 8601 in 7).
+ */
 export const EVENTS_SCRIPT = `$f = @{ LogName = $env:SP_LOG; Level = [int[]]($env:SP_LEVELS -split ',') }
 if ($env:SP_SINCE) { $f.StartTime = [DateTimeOffset]::FromUnixTimeMilliseconds([long]$env:SP_SINCE).LocalDateTime }
 if ($env:SP_UNTIL) { $f.EndTime = [DateTimeOffset]::FromUnixTimeMilliseconds([long]$env:SP_UNTIL).LocalDateTime }
 if ($env:SP_SOURCE) { $f.ProviderName = $env:SP_SOURCE }
 $like = if ($env:SP_Q) { '*' + [Management.Automation.WildcardPattern]::Escape($env:SP_Q) + '*' } else { '*' }
 @(Get-WinEvent -FilterHashtable $f -ErrorAction SilentlyContinue | Where-Object { $_.Message -like $like } |
-  Select-Object -First ([int]$env:SP_LIMIT + 1) | ForEach-Object {
-    [pscustomobject]@{ time = ([DateTimeOffset]$_.TimeCreated).ToUnixTimeMilliseconds(); level = [int]$_.Level; source = $_.ProviderName; id = [int]$_.Id; pid = $_.ProcessId; message = $_.Message }
-  }) | ConvertTo-Json -Compress`;
+  Select-Object -First ([int]$env:SP_LIMIT + 1) | Select-Object Id,Level,ProviderName,ProcessId,TimeCreated,Message) | ConvertTo-Json -Compress`;
 
 /** Windows event levels: 1 critical, 2 error, 3 warning, 4 and 0 information, 5 verbose. */
 const LEVELS = { error: "1,2", warning: "1,2,3", info: "0,1,2,3,4" } as const;
@@ -166,18 +169,26 @@ export function eventsEnv(q: EventQuery): Record<string, string> {
   };
 }
 
-/** Parses EVENTS_SCRIPT rows, or the rows of `Get-WinEvent | Select-Object TimeCreated,Level,ProviderName,Id,Message | ConvertTo-Json`. */
-function parseWindowsEvents(text: string, limit: number): EventLogList {
+/** A date as ConvertTo-Json writes it: "/Date(ms)/" (Windows PowerShell 5.1) or ISO 8601 (PowerShell 7); 0 when neither. */
+export function psDate(v: unknown): number {
+  const text = str(v);
+  const ms = /^\/Date\((-?\d+)\)\/$/.exec(text)?.[1];
+  if (ms) return Number(ms);
+  const parsed = Date.parse(text);
+  return Number.isFinite(parsed) ? parsed : 0;
+}
+
+/** Parses the rows of `Get-WinEvent … | Select-Object Id,Level,ProviderName,ProcessId,TimeCreated,Message | ConvertTo-Json` (EVENTS_SCRIPT). */
+export function parseWindowsEvents(text: string, limit: number): EventLogList {
   const rows = jsonRows(text, "events");
   const items: EventEntry[] = rows.slice(0, limit).map((r) => {
-    const created = typeof r.time === "number" ? r.time : Number(/\/Date\((\d+)\)\//.exec(str(r.TimeCreated))?.[1] ?? 0);
-    const pid = num(r.pid ?? r.ProcessId);
+    const pid = num(r.ProcessId);
     return {
-      time: created,
-      level: eventLevel(num(r.level ?? r.Level)),
-      source: (str(r.source) || str(r.ProviderName)).slice(0, 256),
-      message: (str(r.message) || str(r.Message)).slice(0, MAX_MESSAGE_CHARS),
-      eventId: num(r.id ?? r.Id),
+      time: psDate(r.TimeCreated),
+      level: eventLevel(num(r.Level)),
+      source: str(r.ProviderName).slice(0, 256),
+      message: str(r.Message).slice(0, MAX_MESSAGE_CHARS),
+      eventId: num(r.Id),
       ...(pid > 0 ? { pid } : {}),
     };
   });
@@ -214,34 +225,127 @@ async function powershell(script: string, what: string, env?: Record<string, str
   return r.stdout;
 }
 
-/**
- * Microsoft Defender (Get-MpComputerStatus) and the antivirus products registered in Security Center
- * (root/SecurityCenter2 AntiVirusProduct; Windows client editions only), with times as epoch ms.
- */
-export const ANTIVIRUS_SCRIPT = `$out = [Collections.Generic.List[object]]::new()
-try { $m = Get-MpComputerStatus -ErrorAction Stop
-  $out.Add([pscustomobject]@{ product = 'Microsoft Defender Antivirus'; enabled = [bool]$m.AntivirusEnabled; realTime = [bool]$m.RealTimeProtectionEnabled
-    definitions = [string]$m.AntivirusSignatureVersion; updated = ([DateTimeOffset]$m.AntivirusSignatureLastUpdated).ToUnixTimeMilliseconds() }) } catch {}
-Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct -ErrorAction SilentlyContinue | Where-Object { $_.displayName -notlike '*Defender*' } | ForEach-Object {
-  $state = [int]$_.productState
-  $out.Add([pscustomobject]@{ product = $_.displayName; enabled = (($state -shr 12) -band 0xF) -eq 1; realTime = $null; definitions = $null; updated = $null; upToDate = (($state -shr 4) -band 0xF) -eq 0 }) }
-@($out) | ConvertTo-Json -Compress`;
+/** Microsoft Defender's status as the cmdlet prints it (Format-List: "Name : value" lines). */
+export const DEFENDER_SCRIPT = "Get-MpComputerStatus -ErrorAction Stop | Format-List";
 
-function parseWindowsAntivirus(text: string, now: number): AntivirusStatus[] {
-  return jsonRows(text, "antivirus")
+/** "Name : value" lines of PowerShell's Format-List into a map. */
+export function parseFormatList(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^(\w+)\s*:\s?(.*)$/.exec(line);
+    if (m?.[1]) out.set(m[1], (m[2] ?? "").trim());
+  }
+  return out;
+}
+
+/**
+ * Defender from `Get-MpComputerStatus | Format-List`. Its dates follow the machine's locale, so the
+ * definitions' age comes from AntivirusSignatureAge (whole days, locale-free): updated that many
+ * days before `now`. Protection is on when the service and the antivirus are enabled.
+ */
+export function parseDefender(text: string, now: number): AntivirusStatus | undefined {
+  const p = parseFormatList(text);
+  if (!p.has("AntivirusEnabled")) return undefined;
+  const bool = (k: string) => (p.get(k) === "True" ? true : p.get(k) === "False" ? false : null);
+  const age = Number(p.get("AntivirusSignatureAge"));
+  // 65535 / 4294967295 mean "never updated"
+  const updated = Number.isInteger(age) && age >= 0 && age < 65535 ? now - age * 86_400_000 : null;
+  const service = bool("AMServiceEnabled");
+  const av = bool("AntivirusEnabled");
+  return {
+    product: "Microsoft Defender Antivirus",
+    enabled: service === null || av === null ? null : service && av,
+    realTime: bool("RealTimeProtectionEnabled"),
+    definitions: (p.get("AntivirusSignatureVersion") ?? "").slice(0, 128) || null,
+    definitionsUpdatedAt: updated,
+    outdated: updated === null || now - updated > MAX_DEFINITIONS_AGE_MS,
+  };
+}
+
+/**
+ * Other antivirus products registered in Security Center (root/SecurityCenter2, client editions
+ * only): productState's bits 12-15 say whether it is on, bits 4-7 whether its definitions are current.
+ */
+export const SECURITY_CENTER_SCRIPT = `@(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct -ErrorAction SilentlyContinue | Where-Object { $_.displayName -notlike '*Defender*' } | Select-Object displayName,productState) | ConvertTo-Json -Compress`;
+
+export function parseSecurityCenter(text: string): AntivirusStatus[] {
+  return jsonRows(text, "antivirus products")
     .map((r) => {
-      const updated = typeof r.updated === "number" ? r.updated : null;
+      const state = num(r.productState);
       return {
-        product: str(r.product).slice(0, 128),
-        enabled: typeof r.enabled === "boolean" ? r.enabled : null,
-        realTime: typeof r.realTime === "boolean" ? r.realTime : null,
-        definitions: str(r.definitions).slice(0, 128) || null,
-        definitionsUpdatedAt: updated,
-        outdated: updated !== null ? now - updated > MAX_DEFINITIONS_AGE_MS : r.upToDate === false,
+        product: str(r.displayName).slice(0, 128),
+        enabled: ((state >> 12) & 0xf) === 1,
+        realTime: null,
+        definitions: null,
+        definitionsUpdatedAt: null,
+        outdated: ((state >> 4) & 0xf) !== 0,
       };
     })
     .filter((a) => a.product)
-    .slice(0, 16);
+    .slice(0, 15);
+}
+
+/**
+ * ACPI thermal zones (MSAcpi_ThermalZoneTemperature, tenths of kelvin; needs the agent's
+ * administrator rights) and batteries: Win32_Battery's charge, with full-charge and design
+ * capacity and cycle count from root/wmi where the firmware reports them.
+ */
+export const HARDWARE_SCRIPT = `[pscustomobject]@{
+  zones = @(Get-CimInstance -Namespace root/wmi -ClassName MSAcpi_ThermalZoneTemperature -ErrorAction SilentlyContinue | Select-Object InstanceName,CurrentTemperature,CriticalTripPoint)
+  batteries = @(Get-CimInstance Win32_Battery -ErrorAction SilentlyContinue | Select-Object DeviceID,Name,EstimatedChargeRemaining,BatteryStatus)
+  full = @(Get-CimInstance -Namespace root/wmi -ClassName BatteryFullChargedCapacity -ErrorAction SilentlyContinue | Select-Object FullChargedCapacity)
+  design = @(Get-CimInstance -Namespace root/wmi -ClassName BatteryStaticData -ErrorAction SilentlyContinue | Select-Object DesignedCapacity)
+  cycles = @(Get-CimInstance -Namespace root/wmi -ClassName BatteryCycleCount -ErrorAction SilentlyContinue | Select-Object CycleCount)
+} | ConvertTo-Json -Compress -Depth 3`;
+
+/** Win32_Battery's BatteryStatus codes. */
+const BATTERY_STATUS: Record<number, string> = {
+  1: "Discharging",
+  2: "AC power",
+  3: "Fully charged",
+  4: "Low",
+  5: "Critical",
+  6: "Charging",
+  7: "Charging (high)",
+  8: "Charging (low)",
+  9: "Charging (critical)",
+  10: "Undefined",
+  11: "Partially charged",
+};
+
+/** Parses HARDWARE_SCRIPT: thermal zones in °C (from tenths of kelvin) and batteries with health against design. */
+export function parseWindowsHardware(text: string): Pick<HealthReport, "sensors" | "batteries"> {
+  const [root] = jsonRows(text, "hardware");
+  const list = (v: unknown): Row[] => (Array.isArray(v) ? v.filter((r): r is Row => typeof r === "object" && r !== null) : []);
+  const kelvin = (tenths: number) => Math.round((tenths / 10 - 273.15) * 10) / 10;
+  const sensors: HealthReport["sensors"] = list(root?.zones)
+    .filter((z) => num(z.CurrentTemperature) > 0)
+    .slice(0, 64)
+    .map((z) => ({
+      chip: "ACPI thermal zone",
+      label: str(z.InstanceName).slice(0, 128) || "zone",
+      kind: "temperature" as const,
+      value: kelvin(num(z.CurrentTemperature)),
+      ...(num(z.CriticalTripPoint) > 0 ? { critical: kelvin(num(z.CriticalTripPoint)) } : {}),
+    }));
+  const full = list(root?.full);
+  const design = list(root?.design);
+  const cycles = list(root?.cycles);
+  const batteries: HealthReport["batteries"] = list(root?.batteries)
+    .slice(0, 8)
+    .map((b, i) => {
+      const f = num(full[i]?.FullChargedCapacity);
+      const d = num(design[i]?.DesignedCapacity);
+      const charge = b.EstimatedChargeRemaining;
+      return {
+        name: (str(b.Name) || str(b.DeviceID) || `Battery ${i + 1}`).slice(0, 128),
+        status: BATTERY_STATUS[num(b.BatteryStatus)] ?? "Unknown",
+        chargePercent: typeof charge === "number" ? charge : null,
+        healthPercent: f > 0 && d > 0 ? Math.round((f / d) * 1000) / 10 : null,
+        cycleCount: typeof cycles[i]?.CycleCount === "number" ? (cycles[i]?.CycleCount as number) : null,
+      };
+    });
+  return { sensors, batteries };
 }
 
 export const windowsToolbox: PlatformToolbox = {
@@ -267,18 +371,25 @@ export const windowsToolbox: PlatformToolbox = {
   eventLogs: async (q) => parseWindowsEvents(await powershell(EVENTS_SCRIPT, "event log", eventsEnv(q), 30_000), q.limit),
   environment: async () => ({ items: parseWindowsEnvironment(await powershell(ENVIRONMENT_SCRIPT, "environment")) }),
   health: async () => {
-    const [{ disks, notes }, av] = await Promise.all([
+    const [{ disks, notes }, defender, others, hardware] = await Promise.all([
       smartDisks("smartctl.exe"),
-      run(powershellArgv(ANTIVIRUS_SCRIPT), { timeoutMs: 30_000 }),
+      run(powershellArgv(DEFENDER_SCRIPT), { timeoutMs: 30_000, maxBytes: 65_536 }),
+      run(powershellArgv(SECURITY_CENTER_SCRIPT), { timeoutMs: 30_000, maxBytes: 65_536 }),
+      run(powershellArgv(HARDWARE_SCRIPT), { timeoutMs: 30_000, maxBytes: 262_144 }),
     ]);
-    const antivirus = av.exitCode === 0 ? parseWindowsAntivirus(av.stdout, Date.now()) : [];
-    if (av.exitCode !== 0) notes.push(`antivirus status not read: ${firstLine(av.stderr)}`.slice(0, 512));
-    return {
-      sensors: [],
-      disks,
-      batteries: [],
-      antivirus,
-      notes: [...notes, "temperatures, fans and battery are not read on Windows yet"],
-    };
+    const now = Date.now();
+    const antivirus: AntivirusStatus[] = [];
+    const mp = defender.exitCode === 0 ? parseDefender(defender.stdout, now) : undefined;
+    if (mp) antivirus.push(mp);
+    else notes.push(`Microsoft Defender status not read: ${firstLine(defender.stderr) || "no Get-MpComputerStatus"}`.slice(0, 512));
+    if (others.exitCode === 0) antivirus.push(...parseSecurityCenter(others.stdout));
+    let hw: Pick<HealthReport, "sensors" | "batteries"> = { sensors: [], batteries: [] };
+    try {
+      if (hardware.exitCode === 0) hw = parseWindowsHardware(hardware.stdout);
+    } catch (err) {
+      notes.push(`temperatures and batteries not read: ${String(err)}`.slice(0, 512));
+    }
+    if (hw.sensors.length === 0) notes.push("no ACPI thermal zone reports a temperature on this machine; fans are not read on Windows");
+    return { sensors: hw.sensors, disks, batteries: hw.batteries, antivirus, notes };
   },
 };

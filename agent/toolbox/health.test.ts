@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseClamVersion } from "./antivirus.ts";
-import { parseScan, parseSmartctl, readBatteries, readHwmon } from "./health.ts";
+import { parseScan, parseSensorsJson, parseSmartctl, readBatteries, readHwmon } from "./health.ts";
 
 const sample = (name: string) => readFileSync(join(import.meta.dir, "../test-data/smartctl", name), "utf8");
 
@@ -53,6 +53,21 @@ describe("S.M.A.R.T. from smartctl --json (recorded output, agent/test-data/smar
       { name: "/dev/nvme0", type: "nvme" },
     ]);
     expect(parseScan(sample("scan-open-virtio-vm.json"))).toEqual([]);
+  });
+});
+
+describe("lm-sensors (sensors -j, recorded output: agent/test-data/linux/toolbox/README.md)", () => {
+  test("an AMD GPU and an ITE Super I/O chip: temperatures, fans, limits; unreadable voltages dropped", () => {
+    const text = readFileSync(join(import.meta.dir, "../test-data/linux/toolbox/sensors-j-amdgpu-it8603.txt"), "utf8");
+    expect(parseSensorsJson(text)).toEqual([
+      { chip: "amdgpu-pci-0008", label: "temp1", kind: "temperature", value: 12, critical: 120 },
+      { chip: "it8603-isa-0290", label: "CPU Fan", kind: "fan", value: 2509 },
+      { chip: "it8603-isa-0290", label: "Mobo Fan", kind: "fan", value: 0 },
+      { chip: "it8603-isa-0290", label: "AMD A6-7400K Radeon R5", kind: "temperature", value: 44, max: 127 },
+      // this board's temp2_max of -33 is nonsense: left out
+      { chip: "it8603-isa-0290", label: "Asus A68HM-K Mobo", kind: "temperature", value: 45 },
+    ]);
+    expect(() => parseSensorsJson("No sensors found!")).toThrow();
   });
 });
 

@@ -136,6 +136,63 @@ export function readHwmon(root = "/sys/class/hwmon"): HealthReport["sensors"] {
   return out;
 }
 
+/** The features of `sensors -j` this reads: `<kind><n>_input` and its `_max` / `_crit` beside it. */
+const SENSOR_KINDS = [
+  { prefix: "temp", kind: "temperature" as const },
+  { prefix: "fan", kind: "fan" as const },
+  { prefix: "in", kind: "voltage" as const },
+];
+
+/**
+ * Temperatures (°C), fans (RPM) and voltages (V) from lm-sensors' `sensors -j`: chips by name, each
+ * feature by its label (sensors.conf applied). A reading the chip cannot give makes sensors print an
+ * "ERROR: Can't get value…" line on stderr; a capture with both streams has it inside the JSON, so
+ * such lines are dropped first. Limits of 0 or below (unset or nonsense) are left out.
+ */
+export function parseSensorsJson(text: string): HealthReport["sensors"] {
+  const clean = text
+    .split("\n")
+    .filter((l) => !/^\s*ERROR:/.test(l))
+    .join("\n");
+  const chips = obj(JSON.parse(clean));
+  const out: HealthReport["sensors"] = [];
+  for (const [chip, features] of Object.entries(chips).slice(0, 64)) {
+    for (const [label, values] of Object.entries(obj(features))) {
+      const v = obj(values);
+      for (const { prefix, kind } of SENSOR_KINDS) {
+        const input = Object.keys(v).find((k) => new RegExp(`^${prefix}\\d+_input$`).test(k));
+        const value = input ? num(v[input]) : null;
+        if (!input || value === null) continue;
+        const base = input.replace(/_input$/, "");
+        const max = num(v[`${base}_max`]);
+        const crit = num(v[`${base}_crit`]);
+        out.push({
+          chip: chip.slice(0, 128),
+          label: label.slice(0, 128),
+          kind,
+          value,
+          ...(max !== null && max > 0 ? { max } : {}),
+          ...(crit !== null && crit > 0 ? { critical: crit } : {}),
+        });
+        if (out.length >= 512) return out;
+      }
+    }
+  }
+  return out;
+}
+
+/** Sensors through `sensors -j` when lm-sensors is installed (its labels and corrections), the raw hwmon files otherwise. */
+export async function linuxSensors(): Promise<HealthReport["sensors"]> {
+  const sensors = Bun.which("sensors");
+  if (sensors) {
+    const r = await run([sensors, "-j"], { timeoutMs: 15_000, maxBytes: 1_048_576 });
+    try {
+      if (r.exitCode === 0) return parseSensorsJson(r.stdout);
+    } catch {}
+  }
+  return readHwmon();
+}
+
 /** Batteries from /sys/class/power_supply (`uevent` KEY=VALUE files): charge, health against design, cycles. */
 export function readBatteries(root = "/sys/class/power_supply"): HealthReport["batteries"] {
   let supplies: string[];
