@@ -2,6 +2,7 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { principalActor } from "../audit/actor.ts";
 import { writeAudit } from "../audit/store.ts";
+import { isScoped, reachOf } from "../auth/permissions.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { type Principal, actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
@@ -52,7 +53,7 @@ function decodeCursor(cursor: string | undefined): { createdAt: string; id: stri
 export function alertRoutes(s: Pick<Services, "live" | "sql">) {
   /** 404 for a client-scoped user when the alert's device is another client's (as for a missing alert). */
   const mustReach = async (principal: Principal, id: string) => {
-    if (!principal.clientIds) return;
+    if (!isScoped(principal)) return;
     const deviceId = await alertDevice(s.sql, principal.organizationId, id);
     if (!deviceId || !(await deviceInReach(s.sql, principal, deviceId)))
       throw new NotFound("ALERT_NOT_FOUND", "no such alert in your organization");
@@ -66,7 +67,7 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
         const { items, total } = await listAlerts(
           s.sql,
           principal.organizationId,
-          { ...query, clientIds: principal.clientIds },
+          { ...query, reach: reachOf(principal) },
           { limit, before: decodeCursor(query.cursor) },
         );
         const last = items.at(-1);

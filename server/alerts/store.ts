@@ -1,5 +1,7 @@
 import type { Sql } from "postgres";
 import type { Actor } from "../audit/actor.ts";
+import type { Reach } from "../auth/permissions.ts";
+import { inReach } from "../devices/reach.store.ts";
 import type { Scope } from "../rules/store.ts";
 
 export interface AlertRow {
@@ -26,8 +28,8 @@ export interface AlertFilter {
   siteId?: string | undefined;
   clientId?: string | undefined;
   groupId?: string | undefined;
-  /** Only alerts of these clients' devices (a client-scoped user); null or absent for every client. */
-  clientIds?: readonly string[] | null | undefined;
+  /** Only alerts of devices the caller reaches (a user or key limited to clients or groups); null or absent for all. */
+  reach?: Reach | null | undefined;
 }
 
 /** Newest alerts first; `before` is the (createdAt, id) of the last row seen. */
@@ -49,7 +51,7 @@ export async function listAlerts(
     ${f.siteId ? sql`and a.device_id in (select d4.id from devices d4 where d4.site_id = ${f.siteId})` : sql``}
     ${f.clientId ? sql`and a.device_id in (select d5.id from devices d5 join sites s5 on s5.id = d5.site_id where s5.client_id = ${f.clientId})` : sql``}
     ${f.groupId ? sql`and a.device_id in (select m.device_id from device_group_members m where m.group_id = ${f.groupId})` : sql``}
-    ${f.clientIds ? sql`and a.device_id in (select d2.id from devices d2 join sites s2 on s2.id = d2.site_id where s2.client_id = any(${[...f.clientIds]}::uuid[]))` : sql``}
+    ${inReach(sql, f.reach, { id: "a.device_id" })}
     ${f.acknowledged === undefined ? sql`` : f.acknowledged ? sql`and a.acknowledged_at is not null` : sql`and a.acknowledged_at is null`}`;
   const [items, [count]] = await Promise.all([
     sql<AlertRow[]>`

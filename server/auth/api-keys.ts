@@ -5,6 +5,7 @@ import type { Services } from "../context.ts";
 import { Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { newSecret, sha256 } from "../lib/crypto.ts";
 import { IdParam, Ok, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import { groupScope } from "../groups/scope.ts";
 import { getRole } from "../roles/store.ts";
 import { listClients } from "../sites/store.ts";
 import { authPlugin } from "./plugin.ts";
@@ -26,6 +27,8 @@ const NewApiKey = type({
   "scopes?": Scopes,
   /** Limits the key to these clients' devices, as a client-scoped user (unset: the whole organization). */
   "clientIds?": "0 < string.uuid[] <= 500",
+  /** Limits the key to these smart groups' current members (with its clients' devices, if any). */
+  "groupIds?": "0 < string.uuid[] <= 100",
   "expiresInDays?": "1 <= number.integer <= 3650",
 });
 const ApiKey = type({
@@ -39,6 +42,7 @@ const ApiKey = type({
     .array()
     .or("null"),
   clientIds: "string[] | null",
+  groupIds: "string[] | null",
   rotatedFrom: "string | null",
   createdAt: Timestamp,
   lastUsedAt: Timestamp.or("null"),
@@ -56,6 +60,7 @@ interface Grant {
   roleId: string | null;
   scopes: Permission[] | null;
   clientIds: string[] | null;
+  groupIds: string[] | null;
 }
 
 /**
@@ -85,16 +90,19 @@ async function grantOf(sql: Services["sql"], principal: Principal, body: typeof 
     const known = new Set((await listClients(sql, principal.organizationId)).map((c) => c.id));
     const missing = clientIds.find((id) => !known.has(id));
     if (missing) throw new NotFound("CLIENT_NOT_FOUND", `no client ${missing} in your organization`);
+  }
+  const groupIds = (await groupScope(sql, principal, body.groupIds)) ?? null;
+  if (clientIds || groupIds) {
     const orgLevel = scopes?.filter((p) => !CLIENT_LEVEL.includes(p)) ?? [];
     if (orgLevel.length > 0)
-      throw new ValidationFailed(`a key limited to clients cannot hold organization-wide permissions: ${orgLevel.join(", ")}`, {
+      throw new ValidationFailed(`a key limited to clients or groups cannot hold organization-wide permissions: ${orgLevel.join(", ")}`, {
         scopes: orgLevel,
       });
   }
-  const holds = apiKeyPermissions({ role, roleId, custom, clientIds, scopes });
+  const holds = apiKeyPermissions({ role, roleId, custom, clientIds, groupIds, scopes });
   const above = holds.find((p) => !can(principal, p));
   if (above) throw new Forbidden("ROLE_TOO_HIGH", `you cannot give a key ${above}, which you do not hold`);
-  return { role, roleId, scopes, clientIds };
+  return { role, roleId, scopes, clientIds, groupIds };
 }
 
 /** The key's settings for the API (never its hash). */
@@ -106,6 +114,7 @@ const shown = (row: ApiKeyRow) => ({
   roleId: row.roleId,
   scopes: row.scopes,
   clientIds: row.clientIds,
+  groupIds: row.groupIds,
   rotatedFrom: row.rotatedFrom,
   createdAt: row.createdAt,
   lastUsedAt: row.lastUsedAt,
@@ -164,13 +173,14 @@ export function apiKeyRoutes(s: Pick<Services, "sql">) {
       async ({ params, body, principal, set }) => {
         const old = await getLiveApiKey(s.sql, principal.organizationId, params.id);
         if (!old) throw new NotFound("API_KEY_NOT_FOUND", "no such live API key");
-        const grant = { role: old.role, roleId: old.roleId, scopes: old.scopes, clientIds: old.clientIds };
+        const grant = { role: old.role, roleId: old.roleId, scopes: old.scopes, clientIds: old.clientIds, groupIds: old.groupIds };
         // the caller must be able to issue the same key anew
         await grantOf(s.sql, principal, {
           name: old.name,
           ...(old.roleId ? { roleId: old.roleId } : { role: old.role as "admin" | "technician" | "readonly" }),
           ...(old.scopes ? { scopes: old.scopes } : {}),
           ...(old.clientIds ? { clientIds: old.clientIds } : {}),
+          ...(old.groupIds ? { groupIds: old.groupIds } : {}),
         });
         const created = await issue(principal, old.name, grant, old.expiresAt, old.id);
         const graceHours = body.graceHours ?? 0;

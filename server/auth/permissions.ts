@@ -77,11 +77,32 @@ export function isPermission(name: string): name is Permission {
 }
 
 /**
- * The one scope check: true when the principal reaches a device of this client (a user assigned to
- * chosen clients reaches only theirs; everyone else the whole organization, already scoped by query).
+ * Which devices a principal reaches inside its organization: the devices of these clients plus the
+ * current members of these smart groups (membership follows facts, tags and telemetry, so the reach
+ * does too); null on both for the whole organization. A user or an API key carries one.
  */
-export function reaches(principal: { clientIds: readonly string[] | null }, clientId: string): boolean {
-  return principal.clientIds === null || principal.clientIds.includes(clientId);
+export interface Reach {
+  clientIds: readonly string[] | null;
+  groupIds: readonly string[] | null;
+}
+
+/** Just the reach of a principal (for cache keys and filters that must not carry the rest of it). */
+export function reachOf(p: Reach): Reach {
+  return { clientIds: p.clientIds, groupIds: p.groupIds };
+}
+
+/** True when the principal is limited to chosen clients or groups (it then holds client-level permissions only). */
+export function isScoped(reach: Reach): boolean {
+  return reach.clientIds !== null || reach.groupIds !== null;
+}
+
+/**
+ * The one scope check for a whole client: true when the principal reaches every device of this client
+ * (a user assigned to chosen clients reaches only theirs, one assigned to groups alone no whole client;
+ * everyone else the whole organization, already scoped by query). Single devices: `deviceInReach`.
+ */
+export function reaches(reach: Reach, clientId: string): boolean {
+  return !isScoped(reach) || (reach.clientIds?.includes(clientId) ?? false);
 }
 
 /**

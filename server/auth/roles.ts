@@ -14,8 +14,10 @@ export interface Principal {
   roleId: string | null;
   /** What the principal may do: the custom role's set, else the built-in role's; resolved once per request. */
   permissions: readonly Permission[];
-  /** The clients whose devices the principal reaches; null for the whole organization. */
+  /** The clients whose devices the principal reaches (with `groupIds`, see `Reach`); null on both for the whole organization. */
   clientIds: readonly string[] | null;
+  /** The smart groups whose current members the principal reaches besides its clients' devices. */
+  groupIds: readonly string[] | null;
   email: string | null;
   /** The user's e-mail or the API key's name, for attribution. */
   name: string;

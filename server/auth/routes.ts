@@ -22,8 +22,10 @@ const Principal = type({
   roleId: "string | null",
   /** What the caller may do (the dashboard hides the rest). */
   permissions: "string[]",
-  /** The clients the caller is limited to; null for the whole organization. */
+  /** The clients the caller is limited to (with `groupIds`; null on both for the whole organization). */
   clientIds: "string[] | null",
+  /** The smart groups whose members the caller reaches besides its clients' devices. */
+  groupIds: "string[] | null",
   email: "string | null",
   name: "string",
 });
@@ -50,7 +52,12 @@ export function authRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
     .get(
       "/auth/me",
       ({ principal }) => ({
-        principal: { ...principal, permissions: [...principal.permissions], clientIds: principal.clientIds && [...principal.clientIds] },
+        principal: {
+          ...principal,
+          permissions: [...principal.permissions],
+          clientIds: principal.clientIds && [...principal.clientIds],
+          groupIds: principal.groupIds && [...principal.groupIds],
+        },
       }),
       {
         permission: "signed-in",

@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { CLIENT_LEVEL, isPermission, type Permission } from "./permissions.ts";
+import { CLIENT_LEVEL, isPermission, isScoped, type Permission, type Reach } from "./permissions.ts";
 import { BUILT_IN, type Principal, type Role } from "./roles.ts";
 
 export interface UserRow {
@@ -46,12 +46,12 @@ export async function insertSession(
 
 /**
  * A user's permissions: the custom role's set when one is assigned (names no longer on the list are
- * dropped), else the built-in role's; a client-scoped user keeps only the client-level ones
- * (`CLIENT_LEVEL`). A custom role that vanished grants nothing.
+ * dropped), else the built-in role's; a user limited to chosen clients or groups keeps only the
+ * client-level ones (`CLIENT_LEVEL`). A custom role that vanished grants nothing.
  */
-function permissionSet(role: Role, roleId: string | null, custom: string[] | null, clientIds: string[] | null): readonly Permission[] {
+function permissionSet(role: Role, roleId: string | null, custom: string[] | null, reach: Reach): readonly Permission[] {
   const granted = roleId ? (custom ?? []).filter(isPermission) : BUILT_IN[role];
-  return clientIds ? granted.filter((p) => CLIENT_LEVEL.includes(p)) : granted;
+  return isScoped(reach) ? granted.filter((p) => CLIENT_LEVEL.includes(p)) : granted;
 }
 
 /** What a key may do: its role's permissions (custom or built-in, client-level only when limited to clients) within its scopes. */
@@ -60,16 +60,17 @@ export function apiKeyPermissions(k: {
   roleId: string | null;
   custom: string[] | null;
   clientIds: string[] | null;
+  groupIds: string[] | null;
   scopes: Permission[] | null;
 }): readonly Permission[] {
-  const granted = permissionSet(k.role, k.roleId, k.custom, k.clientIds);
+  const granted = permissionSet(k.role, k.roleId, k.custom, k);
   return k.scopes ? granted.filter((p) => k.scopes?.includes(p)) : granted;
 }
 
 /** The principal of a live session, sliding its expiry forward at most once a minute. */
 export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSeconds: number): Promise<Principal | undefined> {
   const [row] = await sql<(Principal & { sessionId: string; stale: boolean; custom: string[] | null })[]>`
-    select s.id as "sessionId", u.id, u.organization_id as "organizationId", u.role, u.role_id as "roleId", u.client_ids as "clientIds", u.email,
+    select s.id as "sessionId", u.id, u.organization_id as "organizationId", u.role, u.role_id as "roleId", u.client_ids as "clientIds", u.group_ids as "groupIds", u.email,
            u.platform_admin as "platformAdmin", s.last_used_at < now() - interval '1 minute' as stale,
            r.permissions as custom
     from sessions s join users u on u.id = s.user_id
@@ -87,8 +88,9 @@ export async function principalForSession(sql: Sql, tokenHash: Buffer, ttlSecond
     organizationId: row.organizationId,
     role: row.role,
     roleId: row.roleId,
-    permissions: permissionSet(row.role, row.roleId, row.custom, row.clientIds ? [...row.clientIds] : null),
+    permissions: permissionSet(row.role, row.roleId, row.custom, row),
     clientIds: row.clientIds,
+    groupIds: row.groupIds,
     email: row.email,
     name: row.email ?? "",
     platformAdmin: row.platformAdmin,
@@ -118,8 +120,10 @@ export interface ApiKeyRow {
   scopes: Permission[] | null;
   /** A custom role of the organization held instead of the built-in one (`role` is then `readonly`). */
   roleId: string | null;
-  /** The clients the key reaches (null: the whole organization). */
+  /** The clients the key reaches (with `groupIds`; null on both: the whole organization). */
   clientIds: string[] | null;
+  /** The smart groups whose members the key reaches besides its clients' devices. */
+  groupIds: string[] | null;
   /** The key this one replaced by rotation. */
   rotatedFrom: string | null;
   createdAt: Date;
@@ -140,21 +144,22 @@ export async function insertApiKey(
     scopes: Permission[] | null;
     roleId: string | null;
     clientIds: string[] | null;
+    groupIds: string[] | null;
     rotatedFrom: string | null;
     expiresAt: Date | null;
   },
 ): Promise<ApiKeyRow> {
   const [row] = await sql<ApiKeyRow[]>`
-    insert into api_keys (organization_id, created_by, name, prefix, key_hash, role, scopes, role_id, client_ids, rotated_from, expires_at)
+    insert into api_keys (organization_id, created_by, name, prefix, key_hash, role, scopes, role_id, client_ids, group_ids, rotated_from, expires_at)
     values (${k.organizationId}, ${k.createdBy}, ${k.name}, ${k.prefix}, ${k.keyHash}, ${k.role}, ${k.scopes}, ${k.roleId},
-            ${k.clientIds}, ${k.rotatedFrom}, ${k.expiresAt})
+            ${k.clientIds}, ${k.groupIds}, ${k.rotatedFrom}, ${k.expiresAt})
     returning ${apiKeyColumns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;
 }
 
 const apiKeyColumns = (sql: Sql) => sql`
-  id, name, prefix, role, scopes, role_id as "roleId", client_ids as "clientIds", rotated_from as "rotatedFrom",
+  id, name, prefix, role, scopes, role_id as "roleId", client_ids as "clientIds", group_ids as "groupIds", rotated_from as "rotatedFrom",
   created_at as "createdAt", last_used_at as "lastUsedAt", expires_at as "expiresAt", revoked_at as "revokedAt"`;
 
 export async function listApiKeys(sql: Sql, organizationId: string): Promise<ApiKeyRow[]> {
@@ -188,9 +193,15 @@ export async function revokeApiKey(sql: Sql, organizationId: string, id: string)
 /** The principal of a live API key, recording its use at most once a minute. */
 export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Principal | undefined> {
   const [row] = await sql<
-    (Principal & { stale: boolean; scopes: Permission[] | null; custom: string[] | null; clientIds: string[] | null })[]
+    (Principal & {
+      stale: boolean;
+      scopes: Permission[] | null;
+      custom: string[] | null;
+      clientIds: string[] | null;
+      groupIds: string[] | null;
+    })[]
   >`
-    select k.id, k.organization_id as "organizationId", k.role, k.role_id as "roleId", k.client_ids as "clientIds", k.name, k.scopes,
+    select k.id, k.organization_id as "organizationId", k.role, k.role_id as "roleId", k.client_ids as "clientIds", k.group_ids as "groupIds", k.name, k.scopes,
            r.permissions as custom, coalesce(k.last_used_at < now() - interval '1 minute', true) as stale
     from api_keys k left join roles r on r.id = k.role_id and r.organization_id = k.organization_id
     where k.key_hash = ${keyHash} and k.revoked_at is null and (k.expires_at is null or k.expires_at > now())`;
@@ -205,6 +216,7 @@ export async function principalForApiKey(sql: Sql, keyHash: Buffer): Promise<Pri
     // a scoped key holds the scopes its role grants (client-level ones only when limited to clients), never more
     permissions: apiKeyPermissions(row),
     clientIds: row.clientIds,
+    groupIds: row.groupIds,
     email: null,
     name: row.name,
     platformAdmin: false,

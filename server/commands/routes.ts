@@ -2,7 +2,7 @@ import { type } from "arktype";
 import { Elysia } from "elysia";
 import { principalActor } from "../audit/actor.ts";
 import { authPlugin } from "../auth/plugin.ts";
-import { can, type Permission } from "../auth/permissions.ts";
+import { can, isScoped, type Permission } from "../auth/permissions.ts";
 import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
@@ -153,7 +153,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
         if (!(await getScript(s.sql, principal.organizationId, params.id)))
           throw new NotFound("SCRIPT_NOT_FOUND", "no such script in your organization");
         return {
-          items: await listScriptRuns(s.sql, principal.organizationId, params.id, pageLimit(query.limit, 100), principal.clientIds),
+          items: await listScriptRuns(s.sql, principal.organizationId, params.id, pageLimit(query.limit, 100), principal),
         };
       },
       {
@@ -168,7 +168,7 @@ export function commandRoutes(s: Pick<Services, "sql">, dispatcher: CommandDispa
       "/commands/:id",
       async ({ params, principal }) => {
         const row = await getCommand(s.sql, principal.organizationId, params.id);
-        if (!row || (principal.clientIds && !(await deviceInReach(s.sql, principal, row.deviceId))))
+        if (!row || (isScoped(principal) && !(await deviceInReach(s.sql, principal, row.deviceId))))
           throw new NotFound("COMMAND_NOT_FOUND", "no such command in your organization");
         return row;
       },

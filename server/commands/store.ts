@@ -1,5 +1,7 @@
 import type { Sql } from "postgres";
 import type { Actor } from "../audit/actor.ts";
+import type { Reach } from "../auth/permissions.ts";
+import { inReach } from "../devices/reach.store.ts";
 import type { CommandSpec } from "../protocol/frames.ts";
 import { type CommandStatus, FINAL_COMMAND_STATUSES } from "../protocol/statuses.ts";
 
@@ -97,12 +99,12 @@ export async function listScriptRuns(
   organizationId: string,
   scriptId: string,
   limit: number,
-  clientIds: readonly string[] | null = null,
+  reach: Reach | null = null,
 ): Promise<(CommandRow & { hostname: string })[]> {
   return sql<(CommandRow & { hostname: string })[]>`
     select ${columns(sql)}, (select hostname from devices d where d.id = commands.device_id) as hostname
     from commands where organization_id = ${organizationId} and script_id = ${scriptId}
-    ${clientIds ? sql`and device_id in (select d.id from devices d join sites s on s.id = d.site_id where s.client_id = any(${[...clientIds]}::uuid[]))` : sql``}
+    ${inReach(sql, reach, { id: "device_id" })}
     order by created_at desc, id desc limit ${limit}`;
 }
 

@@ -26,10 +26,10 @@ export async function bulkDevices(sql: Services["sql"], principal: Principal, ta
   if ("groupId" in target) {
     if (!(await getGroup(sql, principal.organizationId, target.groupId)))
       throw new NotFound("GROUP_NOT_FOUND", "no such group in your organization");
-    return groupMemberIds(sql, target.groupId, principal.clientIds, MAX_BULK);
+    return groupMemberIds(sql, target.groupId, principal, MAX_BULK);
   }
   const ids = [...new Set(target.deviceIds)];
-  const owned = new Set(await devicesInOrganization(sql, principal.organizationId, ids, principal.clientIds));
+  const owned = new Set(await devicesInOrganization(sql, principal.organizationId, ids, principal));
   const missing = ids.filter((id) => !owned.has(id));
   if (missing.length > 0) throw new NotFound("DEVICE_NOT_FOUND", `${missing.length} of the devices are not in your organization`);
   return ids;

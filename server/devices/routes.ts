@@ -1,6 +1,7 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
+import { isScoped, type Reach, reachOf } from "../auth/permissions.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { type Principal, actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
@@ -123,7 +124,7 @@ interface Cursor {
 }
 
 const filterHash = (q: Record<string, unknown>) =>
-  Bun.hash(JSON.stringify(["status", "q", "siteId", "tag", "os", "groupId", "clientIds"].map((k) => q[k] ?? null)))
+  Bun.hash(JSON.stringify(["status", "q", "siteId", "tag", "os", "groupId", "reach"].map((k) => q[k] ?? null)))
     .toString(36)
     .slice(0, 10);
 
@@ -177,7 +178,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
    * One page of the device list, keyset-paged under every sort. The first page counts (up to
    * COUNT_CAP); later pages carry that count in their cursor instead of counting again.
    */
-  const listPage = async (organizationId: string, query: typeof ListQuery.infer & { clientIds: readonly string[] | null }) => {
+  const listPage = async (organizationId: string, query: typeof ListQuery.infer & { reach: Reach | null }) => {
     const limit = pageLimit(query.limit);
     const sort = query.sort ?? "hostname";
     const desc = query.order === "desc";
@@ -195,7 +196,9 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     // filter drops (the matches may all lie at its far end). Otherwise the page comes first and a
     // short first page is its own count (a narrow search never counts).
     const metric = sort === "cpu" || sort === "memory" || sort === "disk" || sort === "lastSeen";
-    const filtered = Boolean(query.status || query.q || query.siteId || query.tag || query.os || query.groupId || query.clientIds);
+    const filtered = Boolean(
+      query.status || query.q || query.siteId || query.tag || query.os || query.groupId || (query.reach && isScoped(query.reach)),
+    );
     if (!total && filtered && metric) total = await count();
     const few = filtered && metric && total?.exact === true;
     const page = await listDevicePage(s.sql, organizationId, query, { limit, sort, desc, after: cursor?.after, few });
@@ -215,7 +218,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
   };
   return new Elysia({ prefix: "/api/v1/devices" })
     .use(authPlugin(s.sql))
-    .get("/", ({ query, principal }) => listPage(principal.organizationId, { ...query, clientIds: principal.clientIds }), {
+    .get("/", ({ query, principal }) => listPage(principal.organizationId, { ...query, reach: reachOf(principal) }), {
       permission: "device:view",
       query: ListQuery,
       response: { 200: pageOf(DeviceSummary).and({ totalExact: "boolean" }), ...errors(422) },
@@ -233,8 +236,8 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
       // a big fleet's cards are counted at most every 10 s between status changes (a scan of every device)
       ({ principal }) =>
         counts.get(
-          `status ${principal.organizationId} ${principal.clientIds?.join(",") ?? "*"}`,
-          () => statusCounts(s.sql, principal.organizationId, principal.clientIds),
+          `status ${principal.organizationId} ${isScoped(principal) ? `${principal.clientIds?.join(",")}/${principal.groupIds?.join(",")}` : "*"}`,
+          () => statusCounts(s.sql, principal.organizationId, principal),
           (c) => c.online + c.unresponsive + c.offline > COUNT_CAP,
         ),
       {
@@ -309,8 +312,8 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
       async ({ params, body, principal }) => {
         if (!(await deviceInReach(s.sql, principal, params.id)))
           throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
-        if (body.siteId && principal.clientIds)
-          throw new Forbidden("CLIENT_SCOPED", "a user limited to chosen clients cannot move devices");
+        if (body.siteId && isScoped(principal))
+          throw new Forbidden("CLIENT_SCOPED", "a user limited to chosen clients or groups cannot move devices");
         if (body.siteId && !(await siteInOrganization(s.sql, principal.organizationId, body.siteId)))
           throw new NotFound("SITE_NOT_FOUND", "no such site in your organization");
         const tags = body.tags ? [...new Set(body.tags)] : undefined;

@@ -1,7 +1,9 @@
 import type { Sql } from "postgres";
+import type { Reach } from "../auth/permissions.ts";
 import type { DeviceStatus } from "../protocol/statuses.ts";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
 import { deleteDeviceTelemetry } from "../telemetry/store.ts";
+import { inReach } from "./reach.store.ts";
 
 export type { DeviceStatus };
 
@@ -54,8 +56,8 @@ export interface DeviceListFilter {
   os?: string | undefined;
   /** Members of this smart group (server/groups). */
   groupId?: string | undefined;
-  /** Only devices of these clients (a client-scoped user); null or absent for every client. */
-  clientIds?: readonly string[] | null | undefined;
+  /** Only devices the caller reaches (a user or key limited to clients or groups); null or absent for all. */
+  reach?: Reach | null | undefined;
 }
 
 /** The device's latest-state row (written by telemetry ingest) as the `telemetry` object, null before its first sample. */
@@ -100,7 +102,7 @@ function where(sql: Sql, organizationId: string, f: DeviceListFilter) {
     d.organization_id = ${organizationId}
     ${f.status ? sql`and d.status = ${f.status}` : sql``}
     ${f.siteId ? sql`and d.site_id = ${f.siteId}` : sql``}
-    ${f.clientIds ? sql`and d.site_id in (select id from sites where client_id = any(${[...f.clientIds]}::uuid[]))` : sql``}
+    ${inReach(sql, f.reach, { id: "d.id", siteId: "d.site_id" })}
     ${f.tag ? sql`and d.tags @> array[${f.tag}]::text[]` : sql``}
     ${f.os ? sql`and d.os = ${f.os}` : sql``}
     ${f.groupId ? sql`and exists (select 1 from device_group_members m where m.group_id = ${f.groupId} and m.device_id = d.id)` : sql``}
@@ -255,15 +257,11 @@ export async function listDevices(
   return { items, total: total.n };
 }
 
-/** Device counts per status for one organization (only these clients' devices when `clientIds` is given). */
-export async function statusCounts(
-  sql: Sql,
-  organizationId: string,
-  clientIds: readonly string[] | null = null,
-): Promise<Record<DeviceStatus, number>> {
+/** Device counts per status for one organization (only the devices the caller reaches when `reach` is given). */
+export async function statusCounts(sql: Sql, organizationId: string, reach: Reach | null = null): Promise<Record<DeviceStatus, number>> {
   const rows = await sql<{ status: DeviceStatus; n: number }[]>`
     select status, count(*)::int as n from devices where organization_id = ${organizationId}
-    ${clientIds ? sql`and site_id in (select id from sites where client_id = any(${[...clientIds]}::uuid[]))` : sql``}
+    ${inReach(sql, reach, { id: "id", siteId: "site_id" })}
     group by status`;
   const out: Record<DeviceStatus, number> = {
     online: 0,
@@ -296,24 +294,16 @@ export async function deviceOrganization(
   return row;
 }
 
-/** Every device id of these clients of the organization (a client-scoped live feed's filter). */
-export async function deviceIdsOfClients(sql: Sql, organizationId: string, clientIds: readonly string[]): Promise<string[]> {
-  const rows = await sql<{ id: string }[]>`
-    select d.id from devices d join sites s on s.id = d.site_id
-    where d.organization_id = ${organizationId} and s.client_id = any(${[...clientIds]}::uuid[])`;
-  return rows.map((r) => r.id);
-}
-
-/** Which of these device ids belong to the organization (and to these clients, when given). */
+/** Which of these device ids belong to the organization (and are in the caller's reach, when given). */
 export async function devicesInOrganization(
   sql: Sql,
   organizationId: string,
   ids: string[],
-  clientIds: readonly string[] | null = null,
+  reach: Reach | null = null,
 ): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     select id from devices where organization_id = ${organizationId} and id = any(${ids}::uuid[])
-    ${clientIds ? sql`and site_id in (select id from sites where client_id = any(${[...clientIds]}::uuid[]))` : sql``}`;
+    ${inReach(sql, reach, { id: "id", siteId: "site_id" })}`;
   return rows.map((r) => r.id);
 }
 

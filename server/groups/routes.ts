@@ -1,10 +1,12 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
+import { isScoped } from "../auth/permissions.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
-import { deviceIdsOfClients, listDevices } from "../devices/store.ts";
+import { deviceIdsInReach } from "../devices/reach.store.ts";
+import { listDevices } from "../devices/store.ts";
 import { AppError, BadRequest, NotFound } from "../errors.ts";
 import { pageLimit } from "../http.ts";
 import { IdParam, Ok, Timestamp, errors, listOf, pageOf } from "../lib/schemas.ts";
@@ -158,7 +160,7 @@ export function groupRoutes(s: Pick<Services, "bus" | "sql">) {
         const { items, total } = await listDevices(
           s.sql,
           principal.organizationId,
-          { groupId: params.id, clientIds: principal.clientIds },
+          { groupId: params.id, reach: principal },
           { limit, after },
         );
         const last = items.at(-1);
@@ -179,9 +181,9 @@ export function groupRoutes(s: Pick<Services, "bus" | "sql">) {
       async ({ params, query, principal }) => {
         await mustFind(principal.organizationId, params.id);
         const items = await groupHistory(s.sql, params.id, pageLimit(query.limit, 100));
-        if (!principal.clientIds) return { items };
-        // a client-scoped user sees only their clients' devices come and go
-        const reached = new Set(await deviceIdsOfClients(s.sql, principal.organizationId, principal.clientIds));
+        if (!isScoped(principal)) return { items };
+        // a scoped user sees only the devices they reach come and go
+        const reached = new Set(await deviceIdsInReach(s.sql, principal.organizationId, principal));
         return { items: items.filter((h) => reached.has(h.deviceId)) };
       },
       {

@@ -1,4 +1,6 @@
 import type { Sql } from "postgres";
+import type { Reach } from "../auth/permissions.ts";
+import { inReach } from "../devices/reach.store.ts";
 import type { DeviceSnapshot } from "./expression.ts";
 
 export interface Group {
@@ -33,6 +35,13 @@ const groupColumns = (sql: Sql) => sql`
 
 export async function listGroups(sql: Sql, organizationId: string): Promise<Group[]> {
   return sql<Group[]>`select ${groupColumns(sql)} from device_groups g where g.organization_id = ${organizationId} order by g.name, g.id`;
+}
+
+/** Which of these ids are smart groups of the organization. */
+export async function groupsOfOrganization(sql: Sql, organizationId: string, ids: readonly string[]): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from device_groups where organization_id = ${organizationId} and id = any(${[...ids]}::uuid[])`;
+  return rows.map((r) => r.id);
 }
 
 export async function getGroup(sql: Sql, organizationId: string, id: string): Promise<Group | undefined> {
@@ -84,12 +93,11 @@ export async function groupHistory(
 }
 
 /** Every group's expression, by organization (the engine compiles them). */
-/** The group's members now that the caller reaches (all clients when `clientIds` is null), at most `max`. */
-export async function groupMemberIds(sql: Sql, groupId: string, clientIds: readonly string[] | null, max: number): Promise<string[]> {
+/** The group's members now that the caller reaches (every member when `reach` is null), at most `max`. */
+export async function groupMemberIds(sql: Sql, groupId: string, reach: Reach | null, max: number): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     select m.device_id as id from device_group_members m
-    ${clientIds ? sql`join devices d on d.id = m.device_id join sites s on s.id = d.site_id and s.client_id = any(${[...clientIds]}::uuid[])` : sql``}
-    where m.group_id = ${groupId} order by m.device_id limit ${max}`;
+    where m.group_id = ${groupId} ${inReach(sql, reach, { id: "m.device_id" })} order by m.device_id limit ${max}`;
   return rows.map((r) => r.id);
 }
 

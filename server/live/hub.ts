@@ -2,8 +2,10 @@ import { type LiveEvent, type LiveFrame, liveFrame } from "../protocol/live.ts";
 
 export interface LiveSubscriber {
   organizationId: string;
-  /** For a client-scoped user: whether they reach this device (events about others are not sent). */
+  /** For a user limited to clients or groups: whether they reach this device (events about others are not sent). */
   reaches?: (deviceId: string) => boolean;
+  /** Reloads what `reaches` answers (devices moved, enrolled, or joined and left smart groups). */
+  refreshReach?: () => void;
   send(frame: LiveFrame): void;
 }
 
@@ -42,6 +44,11 @@ export class LiveHub {
       if (s.reaches && !("deviceId" in event && s.reaches(event.deviceId))) continue;
       s.send(frame);
     }
+  }
+
+  /** Every scoped dashboard reloads its reach (after devices moved or smart-group membership changed). */
+  refreshReaches(): void {
+    for (const subs of this.byOrg.values()) for (const s of subs) s.refreshReach?.();
   }
 
   watch(s: LiveSubscriber, deviceId: string): void {

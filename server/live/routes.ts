@@ -1,10 +1,10 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
-import { can } from "../auth/permissions.ts";
+import { can, isScoped } from "../auth/permissions.ts";
 import { declares, resolvePrincipal } from "../auth/plugin.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
-import { deviceIdsOfClients } from "../devices/store.ts";
+import { deviceIdsInReach } from "../devices/reach.store.ts";
 import { Forbidden, Unauthorized } from "../errors.ts";
 import { SIGNED_IN } from "../lib/schemas.ts";
 import { LiveClientFrame, type LiveFrame } from "../protocol/live.ts";
@@ -48,13 +48,33 @@ export function liveRoutes(s: Pick<Services, "live" | "sql">) {
           error: (code: string, message: string) => send({ ...newEnvelope(), type: "error", data: { code, message } }),
         };
         const { principal } = ws.data;
-        if (principal.clientIds) {
-          // a client-scoped user hears only about their clients' devices (loaded once; none until then)
-          const reached = new Set<string>();
-          Object.assign(sub, { reaches: (deviceId: string) => reached.has(deviceId) });
-          void deviceIdsOfClients(s.sql, principal.organizationId, principal.clientIds).then((ids) => {
-            for (const id of ids) reached.add(id);
-          });
+        if (isScoped(principal)) {
+          // a user limited to clients or groups hears only about the devices they reach (none until
+          // loaded; reloaded at most every 2 s while devices move or smart groups change)
+          let reached = new Set<string>();
+          let loading: Promise<void> | undefined;
+          let again = false;
+          const load = (): void => {
+            if (loading) {
+              again = true;
+              return;
+            }
+            loading = deviceIdsInReach(s.sql, principal.organizationId, principal)
+              .then((ids) => {
+                reached = new Set(ids);
+              })
+              .catch(() => {})
+              .then(() => Bun.sleep(2000))
+              .finally(() => {
+                loading = undefined;
+                if (again) {
+                  again = false;
+                  load();
+                }
+              });
+          };
+          Object.assign(sub, { reaches: (deviceId: string) => reached.has(deviceId), refreshReach: load });
+          load();
         }
         subs.set(ws.id, sub);
         s.live.subscribe(sub);

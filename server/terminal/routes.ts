@@ -1,7 +1,7 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
 import { authPlugin, declares, resolvePrincipal } from "../auth/plugin.ts";
-import { can } from "../auth/permissions.ts";
+import { can, isScoped } from "../auth/permissions.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
 import { Forbidden, NotFound, Unauthorized } from "../errors.ts";
@@ -40,7 +40,7 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
     .get(
       "/api/v1/terminal-sessions",
       async ({ query, principal }) => ({
-        items: await listSessions(s.sql, principal.organizationId, query.deviceId, 200, principal.clientIds),
+        items: await listSessions(s.sql, principal.organizationId, query.deviceId, 200, principal),
       }),
       {
         permission: "device:terminal",
@@ -53,7 +53,7 @@ export function terminalRoutes(s: Pick<Services, "sql">, hub: TerminalHub) {
       "/api/v1/terminal-sessions/:id/recording",
       async ({ params, principal, set }) => {
         const rec = await getRecording(s.sql, principal.organizationId, params.id);
-        if (rec === undefined || (principal.clientIds && !(await deviceInReach(s.sql, principal, rec.deviceId))))
+        if (rec === undefined || (isScoped(principal) && !(await deviceInReach(s.sql, principal, rec.deviceId))))
           throw new NotFound("SESSION_NOT_FOUND", "no such terminal session in your organization");
         set.headers["content-type"] = "application/x-asciicast";
         return rec.recording;

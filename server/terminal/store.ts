@@ -1,4 +1,6 @@
 import type { Sql } from "postgres";
+import type { Reach } from "../auth/permissions.ts";
+import { inReach } from "../devices/reach.store.ts";
 
 export interface TerminalSessionRow {
   id: string;
@@ -31,14 +33,14 @@ export async function listSessions(
   organizationId: string,
   deviceId: string | undefined,
   limit: number,
-  clientIds: readonly string[] | null = null,
+  reach: Reach | null = null,
 ): Promise<TerminalSessionRow[]> {
   return sql<TerminalSessionRow[]>`
     select t.id, t.device_id as "deviceId", t.user_id as "userId", u.email as "userEmail", t.started_at as "startedAt",
            t.ended_at as "endedAt", t.end_reason as "endReason", t.cols, t.rows, t.recording_truncated as "recordingTruncated"
     from terminal_sessions t left join users u on u.id = t.user_id
     where t.organization_id = ${organizationId} ${deviceId ? sql`and t.device_id = ${deviceId}` : sql``}
-    ${clientIds ? sql`and t.device_id in (select d.id from devices d join sites s on s.id = d.site_id where s.client_id = any(${[...clientIds]}::uuid[]))` : sql``}
+    ${inReach(sql, reach, { id: "t.device_id" })}
     order by t.started_at desc limit ${limit}`;
 }
 

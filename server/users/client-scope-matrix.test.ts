@@ -8,7 +8,8 @@ import { type AppRoute, appRoutes, concretePath } from "../testing/routes.ts";
  * against client B's objects of the same organization. A route naming a device-bound object (device,
  * alert, command, terminal session) answers 404 when the technician holds its permission; any route
  * needing a permission a scoped user does not keep answers 403; nothing changes. The same holds for
- * an API key limited to client A.
+ * an API key limited to client A, and for a technician and a key limited to a smart group (whose one
+ * member is a device of client A): client B's objects are as far from them as from the others.
  */
 let srv: TestServer;
 let routes: AppRoute[];
@@ -16,6 +17,12 @@ let routes: AppRoute[];
 const callers: Record<string, { auth: Record<string, string>; held: string[] }> = {};
 const needs = new Map<string, string>();
 const theirs: Record<string, string> = {};
+const CALLERS = [
+  "a technician limited to client A",
+  "an API key limited to client A",
+  "a technician limited to a smart group",
+  "an API key limited to a smart group",
+];
 
 beforeAll(async () => {
   srv = await startTestServer();
@@ -40,15 +47,31 @@ beforeAll(async () => {
   expect(made.status).toBe(201);
   const key = await srv.api("/api/v1/api-keys", { body: { name: "client A sync", role: "technician", clientIds: [site!.clientId] } });
   expect(key.status).toBe(201);
-  const auths = {
-    "a technician limited to client A": { cookie: await login(srv.url, "tech-a@example.com", "a long password") },
-    "an API key limited to client A": { authorization: `Bearer ${((await key.json()) as { key: string }).key}` },
+  const siteA = (await srv.sql<{ id: string }[]>`select id from sites where client_id = ${site!.clientId} limit 1`)[0]!.id;
+  await device(srv.sql, { organizationId: org, siteId: siteA, hostname: "a-member", tags: ["ring=pilot"] });
+  const group = (
+    (await (await srv.api("/api/v1/groups", { body: { name: "Pilot", expression: 'tag.ring = "pilot"' } })).json()) as {
+      id: string;
+    }
+  ).id;
+  const madeG = await srv.api("/api/v1/users", {
+    body: { email: "tech-g@example.com", password: "a long password", role: "technician", groupIds: [group] },
+  });
+  expect(madeG.status).toBe(201);
+  const keyG = await srv.api("/api/v1/api-keys", { body: { name: "pilot ring", role: "technician", groupIds: [group] } });
+  expect(keyG.status).toBe(201);
+  const auths: Record<string, Record<string, string>> = {
+    [CALLERS[0]!]: { cookie: await login(srv.url, "tech-a@example.com", "a long password") },
+    [CALLERS[1]!]: { authorization: `Bearer ${((await key.json()) as { key: string }).key}` },
+    [CALLERS[2]!]: { cookie: await login(srv.url, "tech-g@example.com", "a long password") },
+    [CALLERS[3]!]: { authorization: `Bearer ${((await keyG.json()) as { key: string }).key}` },
   };
   for (const [who, auth] of Object.entries(auths)) {
     const me = (await (await fetch(`${srv.url}/api/v1/auth/me`, { headers: auth })).json()) as {
-      principal: { permissions: string[]; clientIds: string[] };
+      principal: { permissions: string[]; clientIds: string[] | null; groupIds: string[] | null };
     };
-    expect(me.principal.clientIds).toEqual([site!.clientId]);
+    const byGroup = who.endsWith("smart group");
+    expect(me.principal).toMatchObject(byGroup ? { clientIds: null, groupIds: [group] } : { clientIds: [site!.clientId], groupIds: null });
     callers[who] = { auth, held: me.principal.permissions };
   }
 }, 120_000);
@@ -82,7 +105,7 @@ const send = (auth: Record<string, string>, r: AppRoute, path: string, body?: un
     body: r.method === "GET" ? undefined : JSON.stringify(body ?? {}),
   });
 
-describe.each(["a technician limited to client A", "an API key limited to client A"])("%s, on every route", (who) => {
+describe.each(CALLERS)("%s, on every route", (who) => {
   test("client B's devices, alerts, commands and recordings → 404; routes beyond the client → 403; nothing changes", async () => {
     const { auth, held } = callers[who]!;
     expect(held).not.toContain("users:manage");

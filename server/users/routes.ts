@@ -10,6 +10,7 @@ import { BUILT_IN, type Principal, type Role as BuiltIn, actorOf } from "../auth
 import type { Services } from "../context.ts";
 import { BadRequest, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { IdParam, Ok, RoleName, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import { groupScope } from "../groups/scope.ts";
 import { permissionsFor } from "../roles/grant.ts";
 import { getRole } from "../roles/store.ts";
 import { listClients } from "../sites/store.ts";
@@ -25,6 +26,7 @@ const User = type({
   role: RoleName,
   roleId: "string | null",
   clientIds: "string[] | null",
+  groupIds: "string[] | null",
   createdAt: Timestamp,
   lastLoginAt: Timestamp.or("null"),
   disabledAt: Timestamp.or("null"),
@@ -35,12 +37,15 @@ const NewUser = type({
   "role?": Role,
   "roleId?": "string.uuid",
   "clientIds?": "string.uuid[] <= 500",
+  /** Smart groups whose current members the user reaches (with their clients' devices, if any). */
+  "groupIds?": "0 < string.uuid[] <= 100",
   password: "0 < string <= 1024",
 });
 const Change = type({
   "role?": Role,
   "roleId?": "string.uuid",
   "clientIds?": type("string.uuid[] <= 500").or("null"),
+  "groupIds?": type("0 < string.uuid[] <= 100").or("null"),
   "name?": "string <= 200",
   "disabled?": "boolean",
 });
@@ -129,6 +134,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
           name: body.name ?? "",
           ...given,
           clientIds: (await clientScope(s.sql, principal, body.clientIds)) ?? null,
+          groupIds: (await groupScope(s.sql, principal, body.groupIds)) ?? null,
           passwordHash: await Bun.password.hash(body.password, { algorithm: "argon2id" }),
         });
         await writeAudit(s.sql, {
@@ -136,7 +142,7 @@ export function userRoutes(s: Pick<Services, "sql">) {
           action: "user.created",
           targetType: "user",
           targetId: user.id,
-          details: { email: user.email, role: user.role, roleId: user.roleId, clientIds: user.clientIds },
+          details: { email: user.email, role: user.role, roleId: user.roleId, clientIds: user.clientIds, groupIds: user.groupIds },
         });
         set.status = 201;
         return user;
@@ -158,7 +164,11 @@ export function userRoutes(s: Pick<Services, "sql">) {
         const target = await getUser(s.sql, principal.organizationId, params.id);
         if (!target) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
         const selfChange =
-          body.role !== undefined || body.roleId !== undefined || body.clientIds !== undefined || body.disabled !== undefined;
+          body.role !== undefined ||
+          body.roleId !== undefined ||
+          body.clientIds !== undefined ||
+          body.groupIds !== undefined ||
+          body.disabled !== undefined;
         if (principal.kind === "user" && target.id === principal.id && selfChange) {
           throw new BadRequest("CANNOT_CHANGE_SELF", "you cannot change your own role or disable yourself");
         }
@@ -167,10 +177,12 @@ export function userRoutes(s: Pick<Services, "sql">) {
         }
         const given = await assignment(s.sql, principal, body);
         const clientIds = body.clientIds === undefined ? undefined : await clientScope(s.sql, principal, body.clientIds);
+        const groupIds = await groupScope(s.sql, principal, body.groupIds);
         const user = await updateUser(s.sql, principal.organizationId, params.id, {
           name: body.name,
           disabled: body.disabled,
           clientIds,
+          groupIds,
           ...given,
         });
         if (!user) throw new NotFound("USER_NOT_FOUND", "no such user in your organization");
@@ -179,7 +191,10 @@ export function userRoutes(s: Pick<Services, "sql">) {
           action: "user.updated",
           targetType: "user",
           targetId: params.id,
-          details: { email: user.email, changes: fieldChanges(target, user, ["role", "roleId", "clientIds", "name", "disabledAt"]) },
+          details: {
+            email: user.email,
+            changes: fieldChanges(target, user, ["role", "roleId", "clientIds", "groupIds", "name", "disabledAt"]),
+          },
           ip: server?.requestIP(request)?.address ?? null,
         });
         return user;
@@ -189,7 +204,10 @@ export function userRoutes(s: Pick<Services, "sql">) {
         params: IdParam,
         body: Change,
         response: { 200: User, ...errors(400, 404, 422) },
-        detail: { summary: "Change a user's role (built-in or custom roleId) or name, or disable them", tags: ["users"] },
+        detail: {
+          summary: "Change a user's role (built-in or custom roleId), reach (clientIds, groupIds) or name, or disable them",
+          tags: ["users"],
+        },
       },
     )
     .delete(

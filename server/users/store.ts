@@ -11,13 +11,15 @@ export interface UserSummary {
   roleId: string | null;
   /** The clients the user is limited to; null for the whole organization. */
   clientIds: string[] | null;
+  /** The smart groups whose members the user reaches besides their clients' devices. */
+  groupIds: string[] | null;
   createdAt: Date;
   lastLoginAt: Date | null;
   disabledAt: Date | null;
 }
 
 const columns = (sql: Sql) => sql`
-  id, email, name, role, role_id as "roleId", client_ids as "clientIds", created_at as "createdAt", last_login_at as "lastLoginAt", disabled_at as "disabledAt"`;
+  id, email, name, role, role_id as "roleId", client_ids as "clientIds", group_ids as "groupIds", created_at as "createdAt", last_login_at as "lastLoginAt", disabled_at as "disabledAt"`;
 
 export async function listUsers(sql: Sql, organizationId: string): Promise<UserSummary[]> {
   return sql<UserSummary[]>`select ${columns(sql)} from users where organization_id = ${organizationId} order by lower(email) limit 1000`;
@@ -37,13 +39,14 @@ export async function createUser(
     role: Role;
     roleId?: string | null;
     clientIds?: string[] | null;
+    groupIds?: string[] | null;
     passwordHash: string;
     platformAdmin?: boolean;
   },
 ): Promise<UserSummary> {
   const [row] = await sql<UserSummary[]>`
-    insert into users (organization_id, email, name, role, role_id, client_ids, password_hash, platform_admin)
-    values (${u.organizationId}, ${u.email}, ${u.name}, ${u.role}, ${u.roleId ?? null}, ${u.clientIds ?? null}::uuid[],
+    insert into users (organization_id, email, name, role, role_id, client_ids, group_ids, password_hash, platform_admin)
+    values (${u.organizationId}, ${u.email}, ${u.name}, ${u.role}, ${u.roleId ?? null}, ${u.clientIds ?? null}::uuid[], ${u.groupIds ?? null}::uuid[],
             ${u.passwordHash}, ${u.platformAdmin ?? false})
     returning ${columns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
@@ -51,7 +54,7 @@ export async function createUser(
 }
 
 /**
- * Changes role, custom role and clients (`roleId`, `clientIds`: undefined keeps, null clears), name or disabled state of a
+ * Changes role, custom role, clients and groups (`roleId`, `clientIds`, `groupIds`: undefined keeps, null clears), name or disabled state of a
  * user of this organization; disabling ends their sessions.
  */
 export async function updateUser(
@@ -62,6 +65,7 @@ export async function updateUser(
     role?: Role | undefined;
     roleId?: string | null | undefined;
     clientIds?: string[] | null | undefined;
+    groupIds?: string[] | null | undefined;
     name?: string | undefined;
     disabled?: boolean | undefined;
   },
@@ -73,6 +77,7 @@ export async function updateUser(
         role = coalesce(${change.role ?? null}, role),
         role_id = case when ${change.roleId !== undefined} then ${change.roleId ?? null}::uuid else role_id end,
         client_ids = case when ${change.clientIds !== undefined} then ${change.clientIds ?? null}::uuid[] else client_ids end,
+        group_ids = case when ${change.groupIds !== undefined} then ${change.groupIds ?? null}::uuid[] else group_ids end,
         name = coalesce(${change.name ?? null}, name),
         disabled_at = case when ${change.disabled ?? null}::boolean is null then disabled_at
                            when ${change.disabled ?? null}::boolean then coalesce(disabled_at, now()) else null end

@@ -56,7 +56,9 @@ describe("roles and permissions in the dashboard", () => {
     expect(user?.role_id).toBe(role!.id);
   });
 
-  test("a user limited to a client: chosen in Settings → Users, stored, shown", async () => {
+  test("a user limited to a client, then to a client and a smart group: chosen in Settings → Users, stored, shown", async () => {
+    const group = await srv.api("/api/v1/groups", { body: { name: "Pilot ring", expression: 'tag.ring = "pilot"' } });
+    expect(group.status).toBe(201);
     await page.goto(`${srv.url}/settings`);
     const form = page.getByRole("form", { name: "Add a user" });
     await form.getByLabel("Email").fill("client-tech@example.com");
@@ -81,11 +83,17 @@ describe("roles and permissions in the dashboard", () => {
     const [wide] = await srv.sql<{ ids: string[] | null }[]>`select client_ids as ids from users where email = 'client-tech@example.com'`;
     expect(wide?.ids).toBeNull();
     await row.getByTestId("user-clients-edit").locator("summary").click();
-    await row.getByLabel("Only these clients:").check();
+    await row.getByLabel("Only these clients").check();
     await row.getByLabel("Default client").check();
+    await row.getByLabel("group Pilot ring").check();
     await rig.shot("user-clients");
     await row.getByRole("button", { name: "Save" }).click();
+    await page.getByText("client-tech@example.com now reaches 1 client(s) and 1 smart group(s).").waitFor();
     await row.getByTestId("user-clients-pill").waitFor();
+    expect(await row.getByTestId("user-clients-pill").textContent()).toBe("Default client, group Pilot ring");
+    const [both] = await srv.sql<{ c: number; g: number }[]>`
+      select cardinality(client_ids)::int as c, cardinality(group_ids)::int as g from users where email = 'client-tech@example.com'`;
+    expect(both).toEqual({ c: 1, g: 1 });
   });
 
   test("a viewer sees the device but none of its actions, and no Roles or Audit", async () => {

@@ -46,6 +46,8 @@ export function ApiKeys() {
   const [narrow, setNarrow] = createSignal(false);
   const clients = () => clientsOf(sites.data());
   const clientName = (id: string) => clients().find((c) => c.id === id)?.name ?? `${id.slice(0, 8)}…`;
+  const [groups] = createResource(() => call(api.api.v1.groups.get()).then((r) => r.items));
+  const groupName = (id: string) => `group ${groups.latest?.find((g) => g.id === id)?.name ?? "(deleted)"}`;
   const roleName = (k: ApiKey) => (k.roleId ? (roles()?.find((r) => r.id === k.roleId)?.name ?? "custom role") : k.role);
 
   const submit = async (e: SubmitEvent) => {
@@ -63,7 +65,9 @@ export function ApiKeys() {
       return;
     }
     const clientIds = limitClients() ? form.getAll("clientIds").map(String) : [];
-    if (limitClients() && clientIds.length === 0) return setErrors({ clientIds: "Tick at least one client." });
+    const groupIds = limitClients() ? form.getAll("groupIds").map(String) : [];
+    if (limitClients() && clientIds.length + groupIds.length === 0)
+      return setErrors({ clientIds: "Tick at least one client or smart group." });
     const scopes = narrow() ? form.getAll("scopes").map(String) : [];
     if (narrow() && scopes.length === 0) return setErrors({ scopes: "Tick at least one permission." });
     setErrors({});
@@ -72,6 +76,7 @@ export function ApiKeys() {
       name,
       ...(role.startsWith("custom:") ? { roleId: role.slice("custom:".length) } : { role: role as "readonly" | "technician" | "admin" }),
       ...(clientIds.length ? { clientIds } : {}),
+      ...(groupIds.length ? { groupIds } : {}),
       ...(scopes.length ? { scopes: scopes as never } : {}),
       ...(expiresInDays === "" ? {} : { expiresInDays }),
     };
@@ -169,6 +174,7 @@ export function ApiKeys() {
         <div class="key-limits">
           <label class="inline-check">
             <input type="checkbox" checked={limitClients()} onChange={(e) => setLimitClients(e.currentTarget.checked)} /> Only some clients
+            or smart groups
           </label>
           <Show when={limitClients()}>
             <fieldset class="key-choices" data-testid="apikey-clients">
@@ -180,8 +186,18 @@ export function ApiKeys() {
                   </label>
                 )}
               </For>
+              <For each={groups.latest ?? []}>
+                {(g) => (
+                  <label class="inline-check" data-testid="apikey-group-choice">
+                    <input type="checkbox" name="groupIds" value={g.id} /> group {g.name}
+                  </label>
+                )}
+              </For>
             </fieldset>
-            <p class="hint">A key limited to clients keeps device-level permissions only and sees only those clients' devices.</p>
+            <p class="hint">
+              A key limited to clients or smart groups keeps device-level permissions only and sees only those clients' devices and the
+              groups' current members.
+            </p>
             <Show when={errors().clientIds}>
               <span class="field-error">{errors().clientIds}</span>
             </Show>
@@ -259,7 +275,13 @@ export function ApiKeys() {
                         {roleName(k)}
                         <Show when={k.scopes}>{(sc) => <div class="muted">{sc().join(", ")}</div>}</Show>
                       </td>
-                      <td>{k.clientIds ? k.clientIds.map(clientName).join(", ") : <span class="muted">all clients</span>}</td>
+                      <td>
+                        {k.clientIds || k.groupIds ? (
+                          [...(k.clientIds ?? []).map(clientName), ...(k.groupIds ?? []).map(groupName)].join(", ")
+                        ) : (
+                          <span class="muted">all clients</span>
+                        )}
+                      </td>
                       <td>{dateTime(k.createdAt)}</td>
                       <td>{k.expiresAt ? dateTime(k.expiresAt) : <span class="muted">never</span>}</td>
                       <td>{k.lastUsedAt ? <RelativeTime value={k.lastUsedAt} /> : <span class="muted">never</span>}</td>

@@ -78,8 +78,13 @@ function UserAdmin() {
   const roles = () => grantableRoles(myRole());
   const [custom] = createResource(() => call(api.api.v1.roles.get()).then((r) => r.items));
   const [clients] = createResource(() => call(api.api.v1.clients.get()).then((r) => r.items));
-  /** The clients a user is limited to, by name ("" for the whole organization). */
-  const clientNames = (u: User) => (u.clientIds ?? []).map((id) => clients.latest?.find((c) => c.id === id)?.name ?? "a client").join(", ");
+  const [groups] = createResource(() => call(api.api.v1.groups.get()).then((r) => r.items));
+  /** The clients and smart groups a user is limited to, by name ("" for the whole organization). */
+  const reachNames = (u: User) =>
+    [
+      ...(u.clientIds ?? []).map((id) => clients.latest?.find((c) => c.id === id)?.name ?? "a client"),
+      ...(u.groupIds ?? []).map((id) => `group ${groups.latest?.find((g) => g.id === id)?.name ?? "(deleted)"}`),
+    ].join(", ");
   const customName = (id: string | null) => custom.latest?.find((r) => r.id === id)?.name ?? "custom role";
   /** A user's role as shown: the custom role's name, else the built-in's label. */
   const roleLabel = (u: User) => (u.roleId ? customName(u.roleId) : ROLE_LABEL[u.role]);
@@ -117,8 +122,16 @@ function UserAdmin() {
       const { email, name, role, password } = parsed.output;
       const given = role.startsWith("custom:") ? { roleId: role.slice(7) } : { role: role as Role };
       const clientIds = form.getAll("clientIds").map(String);
+      const groupIds = form.getAll("groupIds").map(String);
       const user = await call(
-        api.api.v1.users.post({ email, ...given, password, ...(name ? { name } : {}), ...(clientIds.length ? { clientIds } : {}) }),
+        api.api.v1.users.post({
+          email,
+          ...given,
+          password,
+          ...(name ? { name } : {}),
+          ...(clientIds.length ? { clientIds } : {}),
+          ...(groupIds.length ? { groupIds } : {}),
+        }),
       );
       formEl.reset();
       // reset() picks the first role (Solid sets `selected` as a property): back to the usual default.
@@ -135,7 +148,7 @@ function UserAdmin() {
 
   const change = async (
     u: User,
-    body: { role?: Role; roleId?: string; disabled?: boolean; clientIds?: string[] | null },
+    body: { role?: Role; roleId?: string; disabled?: boolean; clientIds?: string[] | null; groupIds?: string[] | null },
     done: string,
     select?: HTMLSelectElement,
   ) => {
@@ -204,7 +217,16 @@ function UserAdmin() {
             <For each={clients.latest ?? []}>{(c) => <option value={c.id}>{c.name}</option>}</For>
           </select>
           <span class="hint" id="u-clients-hint">
-            None chosen: the whole organization.
+            None chosen (and no group): the whole organization.
+          </span>
+        </div>
+        <div class="field">
+          <label for="u-groups">Smart groups</label>
+          <select id="u-groups" name="groupIds" multiple size={2} data-testid="user-groups" aria-describedby="u-groups-hint">
+            <For each={groups.latest ?? []}>{(g) => <option value={g.id}>{g.name}</option>}</For>
+          </select>
+          <span class="hint" id="u-groups-hint">
+            Also reaches the groups' current members.
           </span>
         </div>
         <div class="field">
@@ -291,10 +313,10 @@ function UserAdmin() {
                         </td>
                         <td>
                           {u.name || <span class="muted">—</span>}
-                          <Show when={u.clientIds}>
+                          <Show when={u.clientIds || u.groupIds}>
                             {" "}
-                            <span class="pill" data-testid="user-clients-pill" title="Limited to these clients">
-                              {clientNames(u)}
+                            <span class="pill" data-testid="user-clients-pill" title="Limited to these clients and smart groups">
+                              {reachNames(u)}
                             </span>
                           </Show>
                         </td>
@@ -355,7 +377,7 @@ function UserAdmin() {
                         <td class="right">
                           <Show when={editable(u)}>
                             <details class="client-editor" data-testid="user-clients-edit">
-                              <summary class="btn btn-sm">Clients</summary>
+                              <summary class="btn btn-sm">Reach</summary>
                               <form
                                 onSubmit={(e) => {
                                   e.preventDefault();
@@ -363,27 +385,46 @@ function UserAdmin() {
                                   const data = new FormData(el);
                                   const all = data.get("scope") === "all";
                                   const ids = data.getAll("client").map(String);
-                                  if (!all && ids.length === 0)
-                                    return toast("error", "Tick at least one client, or choose the whole organization.");
+                                  const groupIds = data.getAll("group").map(String);
+                                  if (!all && ids.length + groupIds.length === 0)
+                                    return toast("error", "Tick at least one client or group, or choose the whole organization.");
                                   change(
                                     u,
-                                    { clientIds: all ? null : ids },
-                                    all ? `${u.email} reaches the whole organization.` : `${u.email} now reaches ${ids.length} client(s).`,
+                                    all
+                                      ? { clientIds: null, groupIds: null }
+                                      : { clientIds: ids.length ? ids : null, groupIds: groupIds.length ? groupIds : null },
+                                    all
+                                      ? `${u.email} reaches the whole organization.`
+                                      : `${u.email} now reaches ${[
+                                          ids.length ? `${ids.length} client(s)` : "",
+                                          groupIds.length ? `${groupIds.length} smart group(s)` : "",
+                                        ]
+                                          .filter(Boolean)
+                                          .join(" and ")}.`,
                                   );
                                   el.closest("details")?.removeAttribute("open");
                                 }}
                               >
                                 <label class="inline-check">
-                                  <input type="radio" name="scope" value="all" checked={!u.clientIds} /> Whole organization
+                                  <input type="radio" name="scope" value="all" checked={!u.clientIds && !u.groupIds} /> Whole organization
                                 </label>
                                 <label class="inline-check">
-                                  <input type="radio" name="scope" value="some" checked={!!u.clientIds} /> Only these clients:
+                                  <input type="radio" name="scope" value="some" checked={!!u.clientIds || !!u.groupIds} /> Only these
+                                  clients and smart groups:
                                 </label>
                                 <For each={clients.latest ?? []}>
                                   {(c) => (
                                     <label class="inline-check client-choice">
                                       <input type="checkbox" name="client" value={c.id} checked={u.clientIds?.includes(c.id) ?? false} />{" "}
                                       {c.name}
+                                    </label>
+                                  )}
+                                </For>
+                                <For each={groups.latest ?? []}>
+                                  {(g) => (
+                                    <label class="inline-check client-choice" data-testid="user-group-choice">
+                                      <input type="checkbox" name="group" value={g.id} checked={u.groupIds?.includes(g.id) ?? false} />{" "}
+                                      group {g.name}
                                     </label>
                                   )}
                                 </For>
