@@ -17,6 +17,7 @@ import type { Services } from "./context.ts";
 import { LocalBus } from "./events/bus.ts";
 import { GroupEngine } from "./groups/engine.ts";
 import { groupReactions } from "./groups/reactions.ts";
+import { HealthWatch } from "./toolbox/health-watch.ts";
 import { toolboxReactions } from "./toolbox/reactions.ts";
 import { LiveHub } from "./live/hub.ts";
 import { liveReactions } from "./live/reactions.ts";
@@ -116,6 +117,8 @@ export async function createServices(config: Config): Promise<Running> {
   automationReactions(bus, automation);
   groupReactions(bus, new GroupEngine(db.sql, bus));
   toolboxReactions(bus, db.sql, agents);
+  // the health alert rules' values: asked of the agents this node holds
+  const healthWatch = new HealthWatch(db.sql, agents, (h) => rules.submitHealth(h));
 
   const services: Services = {
     config,
@@ -176,6 +179,7 @@ export async function createServices(config: Config): Promise<Running> {
     }),
     every(60_000, "alert rule reload", () => rules.reloadRules()),
     every(5_000, "offline rules", () => rules.sweepOffline()),
+    every(60_000, "toolbox health watch", () => healthWatch.tick()),
     every(30_000, "alert escalation", async () => {
       for (const a of await dueEscalations(db.sql)) {
         await notifier.notify(a.organizationId, a.channelIds, a.id, "alert.escalated", {

@@ -25,9 +25,8 @@ export function metricValue(rule: Pick<RuleRow, "metric" | "mount">, s: StoredSa
       return diskFree(s, rule.mount)?.freePercent ?? Number.NaN;
     case "load1":
       return s.sample.load[0];
-    case "script_exit_code":
-    case "offline":
-      return Number.NaN; // from check results and status changes, not telemetry
+    default:
+      return Number.NaN; // from check results, status changes and the toolbox's health reads, not telemetry
   }
 }
 

@@ -4,6 +4,7 @@ import type { LiveHub } from "../live/hub.ts";
 import type { AlertChanged, EventBus, StoredSample } from "../events/bus.ts";
 import { log } from "../log.ts";
 import { alertType, diskFree, holds, inScope, metricValue } from "./conditions.ts";
+import { HEALTH_METRICS, type HealthSample, healthMetric } from "./health.ts";
 import { type DeviceMeta, type RuleRow, type RuleState, deviceMeta, listRules, loadStates, okState, saveState } from "./store.ts";
 
 /** Device facts (site, client, tags) are re-read after this long, ms. */
@@ -135,6 +136,27 @@ export class RuleEvaluator {
     return this.chain;
   }
 
+  /**
+   * What the endpoint toolbox read on a device (health, antivirus, named services' states): its
+   * health rules in scope step with the values the sample carries; the others are left as they are.
+   */
+  submitHealth(h: HealthSample): void {
+    this.chain = this.chain
+      .then(async () => {
+        const rules = (this.rulesByOrg.get(h.organizationId) ?? []).filter((r) => HEALTH_METRICS.has(r.metric));
+        if (rules.length === 0) return;
+        await this.loadMeta([h.deviceId]);
+        const d = this.meta.get(h.deviceId)?.d;
+        if (!d || d.organizationId !== h.organizationId) return;
+        for (const rule of rules) {
+          if (!inScope(rule, d)) continue;
+          const m = healthMetric(rule, h);
+          if (m) await this.step(rule, d, m.value, h.at, m.detail);
+        }
+      })
+      .catch((err) => log("error", "health rule evaluation failed", { error: err instanceof Error ? err.message : String(err) }));
+  }
+
   /** Waits for everything submitted so far (tests, shutdown). */
   idle(): Promise<void> {
     return this.chain;
@@ -150,7 +172,7 @@ export class RuleEvaluator {
       if (!d) continue;
       this.stats.samples++;
       for (const rule of this.rulesByOrg.get(s.organizationId) ?? []) {
-        if (rule.metric === "script_exit_code" || rule.metric === "offline") continue;
+        if (rule.metric === "script_exit_code" || rule.metric === "offline" || HEALTH_METRICS.has(rule.metric)) continue;
         const at = Date.parse(s.sample.time);
         if (!inScope(rule, d)) {
           // out of the rule's scope now (left its group, policy detached or blocked, moved): its alert clears
@@ -270,6 +292,7 @@ export class RuleEvaluator {
       return `${rule.name}: ${d.hostname} offline${rule.durationSeconds ? ` for ${rule.durationSeconds} s` : ""}`;
     if (rule.metric === "disk_free_percent")
       return `${rule.name} on ${d.hostname}: ${detail ?? "disk"} ${value.toFixed(1)} % free ${rule.operator} ${rule.threshold}${held}`;
+    if (HEALTH_METRICS.has(rule.metric)) return `${rule.name} on ${d.hostname}: ${detail ?? rule.metric}${held}`;
     return `${rule.name} on ${d.hostname}: ${rule.metric} ${value.toFixed(1)} ${rule.operator} ${rule.threshold}${held}`;
   }
 

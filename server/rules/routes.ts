@@ -12,11 +12,14 @@ import { scriptSpec } from "../library/spec.ts";
 import { getPolicy } from "../policies/store.ts";
 import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { CommandSpec, ScriptLanguage } from "../protocol/frames.ts";
+import { ServiceName } from "../protocol/toolbox.ts";
+import { FLAG_METRICS } from "./health.ts";
 import { type RuleInput, type RuleRow, deleteRule, getRule, insertRule, listRules, updateRule } from "./store.ts";
 
 const RuleBody = type({
   name: "0 < string <= 200",
-  metric: "'cpu_percent' | 'memory_percent' | 'swap_percent' | 'disk_free_percent' | 'load1' | 'script_exit_code' | 'offline'",
+  metric:
+    "'cpu_percent' | 'memory_percent' | 'swap_percent' | 'disk_free_percent' | 'load1' | 'script_exit_code' | 'offline' | 'service_state' | 'disk_failing' | 'temperature_c' | 'antivirus_disabled' | 'antivirus_definitions_age_days'",
   operator: "'>' | '>=' | '<' | '<='",
   threshold: "-1000000 <= number <= 1000000",
   "durationSeconds?": "0 <= number.integer <= 86400",
@@ -31,6 +34,8 @@ const RuleBody = type({
   "escalationChannelIds?": "string.uuid[] <= 20",
   /** For `disk_free_percent`: one mount to watch instead of the fullest. */
   "mount?": "0 < string <= 256",
+  /** For `service_state`: the service watched (a systemd unit, init script, Windows service or launchd label). */
+  "service?": ServiceName,
   /** For `script_exit_code`: the script (library or inline) its devices run every `intervalSeconds`. */
   "check?": {
     "scriptId?": "string.uuid",
@@ -51,6 +56,10 @@ async function ruleInput(sql: Sql, organizationId: string, body: RuleBody): Prom
   if (body.scope?.type === "group" && !(await getGroup(sql, organizationId, body.scope.id)))
     throw new NotFound("GROUP_NOT_FOUND", "no such group in your organization");
   if (body.mount && body.metric !== "disk_free_percent") throw new ValidationFailed("mount is only for disk_free_percent rules");
+  if ((body.metric === "service_state") !== (body.service !== undefined))
+    throw new ValidationFailed("service is required for service_state rules and only for them");
+  // flags and counts (a service not running, failing disks, protection off) fire above zero
+  if (FLAG_METRICS.has(body.metric)) Object.assign(rest, { operator: ">", threshold: 0 });
   // offline: the value is 1 while the device is offline, so the condition is always "> 0"
   if (body.metric === "offline") Object.assign(rest, { operator: ">", threshold: 0 });
   if (body.metric !== "script_exit_code") {
@@ -81,6 +90,7 @@ const Rule = type({
   escalationChannelIds: "string[]",
   check: type({ spec: CommandSpec, scriptId: "string | null", intervalSeconds: "number" }).or("null"),
   mount: "string | null",
+  service: "string | null",
   enabled: "boolean",
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -101,6 +111,7 @@ const RULE_AUDITED: (keyof RuleRow)[] = [
   "escalationChannelIds",
   "check",
   "mount",
+  "service",
   "enabled",
 ];
 

@@ -1,7 +1,20 @@
 import type { Sql } from "postgres";
 import type { CommandSpec } from "../protocol/frames.ts";
 
-export type Metric = "cpu_percent" | "memory_percent" | "swap_percent" | "disk_free_percent" | "load1" | "script_exit_code" | "offline";
+export type Metric =
+  | "cpu_percent"
+  | "memory_percent"
+  | "swap_percent"
+  | "disk_free_percent"
+  | "load1"
+  | "script_exit_code"
+  | "offline"
+  // read by the endpoint toolbox (rules/health.ts)
+  | "service_state"
+  | "disk_failing"
+  | "temperature_c"
+  | "antivirus_disabled"
+  | "antivirus_definitions_age_days";
 
 /** What a `script_exit_code` rule has its devices run every `intervalSeconds` (the library script's current text when `scriptId`). */
 interface Check {
@@ -40,6 +53,8 @@ export interface RuleRow {
   check: Check | null;
   /** Only for `disk_free_percent`: the one mount watched (null: the fullest). */
   mount: string | null;
+  /** Only for `service_state`: the service watched. */
+  service: string | null;
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -58,6 +73,7 @@ export type RuleInput = Pick<RuleRow, "name" | "metric" | "operator" | "threshol
       | "escalationChannelIds"
       | "check"
       | "mount"
+      | "service"
     >
   >;
 
@@ -67,7 +83,7 @@ const columns = (sql: Sql) => sql`
   escalate_after_seconds as "escalateAfterSeconds", escalation_channel_ids as "escalationChannelIds",
   case when check_spec is null then null
        else jsonb_build_object('spec', check_spec, 'scriptId', check_script_id, 'intervalSeconds', check_interval_seconds) end as "check",
-  mount, created_at as "createdAt", updated_at as "updatedAt"`;
+  mount, service, created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** The defaults of seed 000 §13 (offline is the status engine's). */
 export const DEFAULT_RULES: RuleInput[] = [
@@ -126,11 +142,11 @@ export async function getRule(sql: Sql, organizationId: string, id: string): Pro
 export async function insertRule(sql: Sql, organizationId: string, r: RuleInput): Promise<RuleRow> {
   const [row] = await sql<RuleRow[]>`
     insert into alert_rules (organization_id, name, metric, operator, threshold, duration_seconds, severity, cooldown_seconds, scope, channel_ids, enabled,
-      escalate_after_seconds, escalation_channel_ids, check_spec, check_script_id, check_interval_seconds, mount)
+      escalate_after_seconds, escalation_channel_ids, check_spec, check_script_id, check_interval_seconds, mount, service)
     values (${organizationId}, ${r.name}, ${r.metric}, ${r.operator}, ${r.threshold}, ${r.durationSeconds ?? 0}, ${r.severity},
             ${r.cooldownSeconds ?? 900}, ${sql.json((r.scope ?? { type: "organization" }) as never)}, ${r.channelIds ?? []}, ${r.enabled ?? true},
             ${r.escalateAfterSeconds ?? null}, ${r.escalationChannelIds ?? []}, ${checkSpec(sql, r)}, ${r.check?.scriptId ?? null},
-            ${r.check?.intervalSeconds ?? null}, ${r.mount ?? null})
+            ${r.check?.intervalSeconds ?? null}, ${r.mount ?? null}, ${r.service ?? null})
     returning ${columns(sql)}`;
   if (!row) throw new Error("insert returned nothing");
   return row;
@@ -144,7 +160,7 @@ export async function updateRule(sql: Sql, organizationId: string, id: string, r
       enabled = ${r.enabled ?? true}, escalate_after_seconds = ${r.escalateAfterSeconds ?? null},
       escalation_channel_ids = ${r.escalationChannelIds ?? []}, check_spec = ${checkSpec(sql, r)},
       check_script_id = ${r.check?.scriptId ?? null}, check_interval_seconds = ${r.check?.intervalSeconds ?? null}, mount = ${r.mount ?? null},
-      updated_at = now()
+      service = ${r.service ?? null}, updated_at = now()
     where id = ${id} and organization_id = ${organizationId}
     returning ${columns(sql)}`;
   return row;

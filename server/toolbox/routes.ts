@@ -78,7 +78,7 @@ const offline = errors(404, 409, 422, 429, 503);
  * moment of the request (nothing is collected while nobody looks). Reading needs `device:view`,
  * acting `device:manage`; every action is audited with its actor.
  */
-export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
+export function toolboxRoutes(s: Pick<Services, "sql" | "agents" | "rules">) {
   const toolbox = new Toolbox(s.sql, s.agents);
   const reach = async (principal: Principal, id: string) => {
     if (!(await deviceInReach(s.sql, principal, id))) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
@@ -257,7 +257,10 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents">) {
       "/health",
       async ({ params, principal }) => {
         await reach(principal, params.id);
-        return toolbox.ask(params.id, { op: "health" }, HealthReport);
+        const report = await toolbox.ask(params.id, { op: "health" }, HealthReport);
+        // read on demand: the health alert rules see it as well
+        s.rules.submitHealth({ organizationId: principal.organizationId, deviceId: params.id, at: Date.now(), health: report });
+        return report;
       },
       {
         permission: "device:view",

@@ -90,3 +90,25 @@ export async function listWakes(sql: Sql, organizationId: string, deviceId: stri
     where w.organization_id = ${organizationId} and w.device_id = ${deviceId}
     order by w.requested_at desc, w.id desc limit ${limit}`;
 }
+
+/**
+ * What the health watch must read, per organization with enabled health rules: the services its
+ * service_state rules name, and whether any rule needs the hardware health and antivirus report.
+ */
+export async function healthWatchTargets(sql: Sql): Promise<{ organizationId: string; services: string[]; health: boolean }[]> {
+  return sql<{ organizationId: string; services: string[]; health: boolean }[]>`
+    select organization_id as "organizationId",
+           coalesce(array_agg(distinct service) filter (where service is not null), '{}') as services,
+           bool_or(metric <> 'service_state') as health
+    from alert_rules
+    where enabled and metric in ('service_state', 'disk_failing', 'temperature_c', 'antivirus_disabled', 'antivirus_definitions_age_days')
+    group by organization_id`;
+}
+
+/** The online devices of these organizations (in id order), at most `max`. */
+export async function onlineDevicesOf(sql: Sql, organizationIds: string[], max: number): Promise<{ id: string; organizationId: string }[]> {
+  if (organizationIds.length === 0) return [];
+  return sql<{ id: string; organizationId: string }[]>`
+    select id, organization_id as "organizationId" from devices
+    where organization_id = any(${organizationIds}::uuid[]) and status = 'online' order by id limit ${max}`;
+}

@@ -1,0 +1,103 @@
+import type { Sql } from "postgres";
+import type { AgentHub } from "../agents/hub.ts";
+import { AppError } from "../errors.ts";
+import { log } from "../log.ts";
+import { HealthReport, type ServiceList, ServiceList as ServiceListSchema, type ServiceState } from "../protocol/toolbox.ts";
+import type { HealthSample } from "../rules/health.ts";
+import { Toolbox } from "./service.ts";
+import { healthWatchTargets, onlineDevicesOf } from "./store.ts";
+
+/** How often a device's hardware health and antivirus are read while a rule needs them (the slow cadence), ms. */
+export const HEALTH_EVERY_MS = 15 * 60_000;
+/** Devices asked at once by one node. */
+const CONCURRENCY = 8;
+/** Most devices one pass reaches on one node. */
+const MAX_DEVICES = 20_000;
+
+/**
+ * The services a list answers for the names rules watch: a systemd unit by its name with or without
+ * `.service`, a Windows service by its name or display name (case does not matter there), a launchd
+ * label or init script by its name. A name the device does not have is left out.
+ */
+export function watchedStates(list: ServiceList, names: readonly string[]): Map<string, ServiceState> {
+  const out = new Map<string, ServiceState>();
+  for (const n of names) {
+    const lower = n.toLowerCase();
+    const hit =
+      list.items.find((s) => s.name === n || s.name === `${n}.service`) ??
+      (list.manager === "windows"
+        ? list.items.find((s) => s.name.toLowerCase() === lower || s.displayName.toLowerCase() === lower)
+        : undefined);
+    if (hit) out.set(n, hit.state);
+  }
+  return out;
+}
+
+/**
+ * Feeds the health alert rules (server/rules/health.ts): every pass (once a minute) asks the online
+ * devices this node holds, in organizations with such rules, for the states of the services their
+ * service_state rules name, and every HEALTH_EVERY_MS for their hardware health and antivirus. Nothing
+ * is asked where no rule needs it, and a device that cannot answer is skipped until the next pass.
+ */
+export class HealthWatch {
+  private readonly toolbox: Toolbox;
+  /** When each device's health was last read, ms (pruned to the devices of the last pass). */
+  private lastHealth = new Map<string, number>();
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly agents: AgentHub,
+    private readonly report: (s: HealthSample) => void,
+    private readonly healthEveryMs = HEALTH_EVERY_MS,
+  ) {
+    this.toolbox = new Toolbox(sql, agents);
+  }
+
+  /** One pass; resolves when every device asked has answered or failed. */
+  async tick(now = Date.now()): Promise<{ asked: number; failed: number }> {
+    const targets = await healthWatchTargets(this.sql);
+    if (targets.length === 0) {
+      this.lastHealth.clear();
+      return { asked: 0, failed: 0 };
+    }
+    const byOrg = new Map(targets.map((t) => [t.organizationId, t]));
+    const devices = (await onlineDevicesOf(this.sql, [...byOrg.keys()], MAX_DEVICES)).filter((d) => this.agents.get(d.id));
+    const seen = new Map<string, number>();
+    let failed = 0;
+    for (let i = 0; i < devices.length; i += CONCURRENCY)
+      await Promise.all(
+        devices.slice(i, i + CONCURRENCY).map(async (d) => {
+          const t = byOrg.get(d.organizationId);
+          if (!t) return;
+          const last = this.lastHealth.get(d.id);
+          const healthDue = t.health && (last === undefined || now - last >= this.healthEveryMs);
+          seen.set(d.id, healthDue ? now : (last ?? now));
+          try {
+            await this.read(d.organizationId, d.id, t.services, healthDue);
+          } catch (err) {
+            if (!(err instanceof AppError)) throw err;
+            failed++;
+            if (healthDue) seen.delete(d.id); // asked again on the next pass
+            log("debug", "health watch: device did not answer", { deviceId: d.id, code: err.code });
+          }
+        }),
+      );
+    this.lastHealth = seen;
+    return { asked: devices.length, failed };
+  }
+
+  private async read(organizationId: string, deviceId: string, names: string[], health: boolean): Promise<void> {
+    const [services, report] = await Promise.all([
+      names.length > 0 ? this.toolbox.ask(deviceId, { op: "services" }, ServiceListSchema) : undefined,
+      health ? this.toolbox.ask(deviceId, { op: "health" }, HealthReport) : undefined,
+    ]);
+    if (!services && !report) return;
+    this.report({
+      organizationId,
+      deviceId,
+      at: Date.now(),
+      ...(report ? { health: report } : {}),
+      ...(services ? { services: watchedStates(services, names) } : {}),
+    });
+  }
+}
