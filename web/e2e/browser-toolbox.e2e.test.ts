@@ -6,6 +6,7 @@ import type { EnrolledAgent } from "../../server/testing/agents.ts";
 import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
 import { createToken, facts } from "../../server/testing/fixtures.ts";
 import { type TestServer, waitFor } from "../../server/testing/harness.ts";
+import { HealthWatch } from "../../server/toolbox/health-watch.ts";
 import { ensureJournal } from "../../server/testing/journald.ts";
 
 /**
@@ -187,4 +188,37 @@ describe("device toolbox in Chromium", () => {
     expect(await page.getByTestId("env-row").count()).toBe(1);
     await rig.shot("toolbox-environment");
   });
+
+  test("Alert rule editor: 'Service not running' for atd (a bad name refused before asking); atd stopped → the alert shows on the device", async () => {
+    await page.goto(`${srv.url}/automation?tab=rules`);
+    await page.locator("#r-name").fill("atd down");
+    await page.locator("#r-metric").selectOption("service_state");
+    expect(await page.locator("#r-threshold").isHidden()).toBe(true); // a state: no operator or threshold
+    await page.locator("#r-service").fill("atd; reboot");
+    await page.getByTestId("rule-save").click();
+    await page.getByText("Name the service").waitFor();
+    expect((await srv.sql`select count(*)::int as n from alert_rules where metric = 'service_state'`)[0]?.n).toBe(0);
+    await page.locator("#r-service").fill("atd");
+    await page.locator("#r-duration").fill("0");
+    await page.getByTestId("rule-save").click();
+    const row = page.getByTestId("rule-row").filter({ hasText: "atd down" });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("service atd not running");
+    await rig.shot("toolbox-rule-service");
+
+    const stop = await srv.api(`/api/v1/devices/${agent.deviceId}/services/atd/stop`, { method: "POST", body: {} });
+    expect(stop.status).toBe(200);
+    try {
+      // the pass services.ts runs every minute, run here at once
+      await new HealthWatch(srv.sql, srv.server.services.agents, (h) => srv.server.services.rules.submitHealth(h)).tick();
+      await srv.server.services.rules.idle();
+      await page.goto(`${srv.url}/devices/${agent.deviceId}`);
+      const alert = page.getByText("atd is stopped").first();
+      await alert.waitFor({ timeout: 15_000 });
+      await alert.scrollIntoViewIfNeeded();
+      await rig.shot("toolbox-rule-service-alert");
+    } finally {
+      await srv.api(`/api/v1/devices/${agent.deviceId}/services/atd/start`, { method: "POST", body: {} });
+    }
+  }, 120_000);
 });

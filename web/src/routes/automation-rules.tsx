@@ -24,7 +24,23 @@ const METRIC_OPTIONS = [
   ...METRICS,
   { value: "offline", label: "Offline" },
   { value: "script_exit_code", label: "Script check (exit code)" },
+  // read by the endpoint toolbox: services every minute, health and antivirus every 15 minutes
+  { value: "service_state", label: "Service not running" },
+  { value: "disk_failing", label: "Failing disk (S.M.A.R.T.)" },
+  { value: "temperature_c", label: "Temperature °C (hottest)" },
+  { value: "antivirus_disabled", label: "Antivirus off" },
+  { value: "antivirus_definitions_age_days", label: "Antivirus definitions age (days)" },
 ] as const;
+
+/** Metrics that are a state, not a number: they fire while it holds (no operator or threshold). */
+const FLAGS = new Set(["offline", "service_state", "disk_failing", "antivirus_disabled"]);
+const FLAG_TEXT: Record<string, string> = {
+  disk_failing: "a disk fails its S.M.A.R.T. check or has reallocated or pending sectors",
+  antivirus_disabled: "no antivirus protection is on",
+};
+
+/** A service name as the server takes it (the protocol's pattern): no shell metacharacter. */
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9 _.:@+-]{0,199}$/;
 
 /** A stored check as the API takes it back: the library reference, or the inline script. */
 function checkBody(c: NonNullable<Rule["check"]>): CheckBody {
@@ -43,6 +59,8 @@ function checkBody(c: NonNullable<Rule["check"]>): CheckBody {
 function conditionText(r: Rule): string {
   if (r.check) return `exit code ${r.operator} ${r.threshold}, checked every ${r.check.intervalSeconds}s`;
   if (r.metric === "offline") return `offline for ${r.durationSeconds}s`;
+  if (r.metric === "service_state") return `service ${r.service} not running for ${r.durationSeconds}s`;
+  if (FLAG_TEXT[r.metric]) return `${FLAG_TEXT[r.metric]} for ${r.durationSeconds}s`;
   return `${r.metric}${r.mount ? ` (${r.mount})` : ""} ${r.operator} ${r.threshold} for ${r.durationSeconds}s`;
 }
 
@@ -123,6 +141,7 @@ export function RulesTab() {
     channelIds: r.channelIds,
     ...(r.check ? { check: checkBody(r.check) } : {}),
     ...(r.mount ? { mount: r.mount } : {}),
+    ...(r.service ? { service: r.service } : {}),
     enabled,
   });
 
@@ -131,7 +150,7 @@ export function RulesTab() {
     const f = new FormData(formEl);
     const parsed = v.safeParse(RuleForm, {
       name: text(f, "name"),
-      threshold: metric() === "offline" ? 0 : text(f, "threshold") === "" ? Number.NaN : Number(text(f, "threshold")),
+      threshold: FLAGS.has(metric()) ? 0 : text(f, "threshold") === "" ? Number.NaN : Number(text(f, "threshold")),
       durationSeconds: Number(text(f, "durationSeconds") || 0),
       cooldownSeconds: Number(text(f, "cooldownSeconds") || 0),
     });
@@ -139,6 +158,8 @@ export function RulesTab() {
     const st = scopeType();
     const target = text(f, "scopeValue");
     if (st !== "organization" && !target) return setErrors({ scope: "Pick what the rule applies to." });
+    if (metric() === "service_state" && !SERVICE_NAME.test(text(f, "service")))
+      return setErrors({ service: "Name the service: letters, digits, spaces and _ . : @ + - (e.g. Spooler, atd, nginx.service)." });
     let check: CheckBody | undefined;
     if (metric() === "script_exit_code") {
       const intervalSeconds = Number(text(f, "checkInterval"));
@@ -157,12 +178,13 @@ export function RulesTab() {
     const body = {
       ...parsed.output,
       metric: text(f, "metric"),
-      operator: metric() === "offline" ? ">" : text(f, "operator"),
+      operator: FLAGS.has(metric()) ? ">" : text(f, "operator"),
       severity: text(f, "severity"),
       scope: st === "organization" ? { type: st } : st === "tag" ? { type: st, tag: target } : { type: st, id: target },
       channelIds: f.getAll("channelIds").map(String),
       ...(check ? { check } : {}),
       ...(metric() === "disk_free_percent" && text(f, "mount") ? { mount: text(f, "mount") } : {}),
+      ...(metric() === "service_state" ? { service: text(f, "service") } : {}),
       enabled: f.get("enabled") === "on",
     } as RuleBody;
     setBusy(true);
@@ -233,13 +255,13 @@ export function RulesTab() {
                 </For>
               </select>
             </div>
-            <div class="field" hidden={metric() === "offline"}>
+            <div class="field" hidden={FLAGS.has(metric())}>
               <label for="r-op">Operator</label>
               <select id="r-op" name="operator">
                 <For each={OPERATORS}>{(o) => <option selected={editing()?.operator === o}>{o}</option>}</For>
               </select>
             </div>
-            <div class="field" hidden={metric() === "offline"}>
+            <div class="field" hidden={FLAGS.has(metric())}>
               <label for="r-threshold">Threshold</label>
               <input
                 id="r-threshold"
@@ -355,6 +377,23 @@ export function RulesTab() {
                 <span class="hint" id="r-mount-hint">
                   e.g. / or C:
                 </span>
+              </div>
+            </Show>
+            <Show when={metric() === "service_state"}>
+              <div class="field">
+                <label for="r-service">Service</label>
+                <input
+                  id="r-service"
+                  name="service"
+                  placeholder="Spooler"
+                  value={editing()?.service ?? ""}
+                  aria-invalid={!!errors().service}
+                  aria-describedby="r-service-hint r-service-err"
+                />
+                <span class="hint" id="r-service-hint">
+                  Windows service, systemd unit, init script or launchd label; checked every minute
+                </span>
+                {err("service")}
               </div>
             </Show>
             <Show when={metric() === "script_exit_code"}>
