@@ -1,4 +1,4 @@
-import type { EventEntry, EventLevel, EventLogList, ServiceAction, ServiceInfo } from "../../server/protocol/toolbox.ts";
+import type { EventEntry, EventLevel, EventLogList, HealthReport, ServiceAction, ServiceInfo } from "../../server/protocol/toolbox.ts";
 import { MAX_MESSAGE_CHARS, MAX_SERVICES } from "../../server/protocol/toolbox-limits.ts";
 import { smartDisks } from "../toolbox/health.ts";
 import { firstLine, run } from "../toolbox/run.ts";
@@ -174,6 +174,27 @@ export function parseLogShow(text: string, limit: number): EventLogList {
   return { source: "unified", items: all.slice(-limit).reverse(), more: all.length > limit };
 }
 
+/**
+ * Batteries from `pmset -g batt`: " -InternalBattery-0 (id=…)<tab>78%; charging; (no estimate) present: true"
+ * (charge and state; pmset says nothing of health or cycles).
+ */
+export function parsePmsetBatt(text: string): HealthReport["batteries"] {
+  const out: HealthReport["batteries"] = [];
+  for (const line of text.split("\n")) {
+    const m = /^\s*-(\S+)(?: \(id=\d+\))?\s+(\d{1,3})%;\s*([^;]+);/.exec(line);
+    if (!m?.[1]) continue;
+    out.push({
+      name: m[1].slice(0, 128),
+      status: (m[3] ?? "").trim().slice(0, 64),
+      chargePercent: Number(m[2]),
+      healthPercent: null,
+      cycleCount: null,
+    });
+    if (out.length >= 8) break;
+  }
+  return out;
+}
+
 /** The XProtect definitions' version (macOS 11+ keeps the bundle under /Library/Apple). */
 export const XPROTECT_VERSION = [
   "defaults",
@@ -214,13 +235,19 @@ export const darwinToolbox: PlatformToolbox = {
     return { items: r.exitCode === 0 && r.stdout.trim() ? [{ scope: "system", key: "PATH", value: r.stdout.trim() }, ...env] : env };
   },
   health: async () => {
-    const [{ disks, notes }, xprotect] = await Promise.all([smartDisks(), run(XPROTECT_VERSION)]);
+    const [{ disks, notes }, xprotect, batt] = await Promise.all([
+      smartDisks(),
+      run(XPROTECT_VERSION),
+      run(["pmset", "-g", "batt"], { timeoutMs: 10_000, maxBytes: 16_384 }),
+    ]);
     const version = xprotect.exitCode === 0 ? xprotect.stdout.trim().slice(0, 128) : "";
     // XProtect is part of macOS and always on; its definitions' date is not read here
     const antivirus = version
       ? [{ product: "Apple XProtect", enabled: true, realTime: true, definitions: version, definitionsUpdatedAt: null, outdated: false }]
       : [];
     if (!version) notes.push("XProtect version not read");
-    return { sensors: [], disks, batteries: [], antivirus, notes: [...notes, "temperatures, fans and battery are not read on macOS yet"] };
+    const batteries = batt.exitCode === 0 ? parsePmsetBatt(batt.stdout) : [];
+    // the SMC's temperatures and fans have no unprivileged command-line reader on macOS (powermetrics needs root and a display of its own)
+    return { sensors: [], disks, batteries, antivirus, notes: [...notes, "temperatures and fans are not read on macOS"] };
   },
 };
