@@ -56,12 +56,14 @@ describe("macOS parsers on recorded output", () => {
   test("pmset -g batt: charge and state of the internal battery in four recorded states", () => {
     const outputs = sample("pmset-g-batt-four-states.txt").split("\n\n");
     expect(outputs.map((o) => parsePmsetBatt(o))).toEqual(
-      [
-        ["charged", 100],
-        ["AC attached", 79],
-        ["charging", 78],
-        ["discharging", 100],
-      ].map(([status, chargePercent]) => [{ name: "InternalBattery-0", status, chargePercent, healthPercent: null, cycleCount: null }]),
+      (
+        [
+          ["charged", 100],
+          ["AC attached", 79],
+          ["charging", 78],
+          ["discharging", 100],
+        ] as const
+      ).map(([status, chargePercent]) => [{ name: "InternalBattery-0", status, chargePercent, healthPercent: null, cycleCount: null }]),
     );
     expect(parsePmsetBatt("Now drawing from 'AC Power'\n")).toEqual([]); // a desktop Mac
   });
