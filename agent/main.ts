@@ -47,6 +47,8 @@ async function run(configPath: string): Promise<void> {
     facts: () => platform.facts(),
     // the toolbox's code is evaluated on the first call only: an agent nobody inspects stays as small as before
     toolbox: (req) => import("./toolbox/index.ts").then((m) => m.handleToolbox(req, () => platform.toolbox())),
+    patch: (req) => import("./patch/index.ts").then((m) => m.handlePatch(req, dirname(configPath), () => platform.patch())),
+    files: (req) => import("./files/index.ts").then((m) => m.handleFiles(req)),
   };
   const pulse = new Pulse(options);
   options.terminals = new TerminalSessions(platform.os, {
@@ -84,6 +86,8 @@ async function runPlan(plan: { files: { path: string; content: string; mode: num
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // the file explorer's worker (agent/files/worker.ts): this binary again, as an unprivileged account
+  if (command === "__files-worker") return import("./files/worker.ts").then((m) => m.runWorker().then(() => 0));
   const { values } = parseArgs({
     args: rest,
     options: {

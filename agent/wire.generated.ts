@@ -5,18 +5,25 @@ import type { ServerFrame, BeaconResponse } from "../server/protocol/frames.ts";
 
 const name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9 _.:@+\-]{0,199}$/));
 
-const AgentSettings = v.object({
-  beaconIntervalS: v.pipe(v.number(), v.gtValue(0)),
-  liveIntervalS: v.union([v.pipe(v.number(), v.gtValue(0)), v.null()]),
-  telemetryIntervalS: v.pipe(v.number(), v.gtValue(0)),
-  reconnectWindowS: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(600))),
-});
+const path = v.pipe(
+  v.string(),
+  v.regex(/^(?=[^\n]{1,4096}$)(?!.*(?:^|[\x2f\x5c])\.\.(?:[\x2f\x5c]|$))(?:\x2f|[A-Za-z]:[\x2f\x5c])[^\x00-\x1f\x7f]*$/),
+);
 
 const uuid = v.union([
   v.pipe(v.string(), v.regex(/^[\dA-Fa-f]{8}-[\dA-Fa-f]{4}-[1-8][\dA-Fa-f]{3}-[89ABab][\dA-Fa-f]{3}-[\dA-Fa-f]{12}$/)),
   v.literal("00000000-0000-0000-0000-000000000000"),
   v.literal("ffffffff-ffff-ffff-ffff-ffffffffffff"),
 ]);
+
+const group = v.pipe(v.string(), v.regex(/^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|[0-9]{1,10})$/));
+
+const AgentSettings = v.object({
+  beaconIntervalS: v.pipe(v.number(), v.gtValue(0)),
+  liveIntervalS: v.union([v.pipe(v.number(), v.gtValue(0)), v.null()]),
+  telemetryIntervalS: v.pipe(v.number(), v.gtValue(0)),
+  reconnectWindowS: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(600))),
+});
 
 const data = v.object({
   cols: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)),
@@ -39,6 +46,23 @@ const CommandDelivery = v.object({
       delaySeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86400)),
       kind: v.picklist(["reboot", "shutdown"]),
       message: v.optional(v.pipe(v.string(), v.maxLength(200))),
+    }),
+    v.object({
+      kind: v.literal("patch_install"),
+      reboot: v.picklist(["force", "if_needed", "never"]),
+      rebootDelaySeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3600)),
+      timeoutSeconds: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86400)),
+      updates: v.pipe(
+        v.array(
+          v.object({
+            name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9+._:@\/-]{0,255}$/)),
+            source: v.picklist(["apt", "brew", "choco", "dnf", "softwareupdate", "winget", "wua", "zypper"]),
+            version: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9.+~:_-]{0,127}$/)),
+          }),
+        ),
+        v.minLength(1),
+        v.maxLength(200),
+      ),
     }),
   ]),
   deadline: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
@@ -87,6 +111,57 @@ export const ServerFrameSchema = v.union([
     v: v.literal(1),
   }),
   v.object({
+    data: v.union([
+      v.object({
+        data: v.pipe(v.string(), v.regex(/^[A-Za-z0-9+\/]{0,699052}={0,2}$/)),
+        elevated: v.boolean(),
+        offset: v.pipe(v.number(), v.integer(), v.minValue(0)),
+        op: v.literal("write"),
+        path,
+        transferId: uuid,
+      }),
+      v.object({ elevated: v.boolean(), hidden: v.boolean(), op: v.literal("list"), path }),
+      v.object({
+        elevated: v.boolean(),
+        length: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(524288)),
+        mtime: v.number(),
+        offset: v.pipe(v.number(), v.integer(), v.minValue(0)),
+        op: v.literal("read"),
+        path,
+        size: v.pipe(v.number(), v.integer(), v.minValue(0)),
+        transferId: uuid,
+      }),
+      v.object({
+        elevated: v.boolean(),
+        mode: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(4095)),
+        op: v.literal("chmod"),
+        path,
+      }),
+      v.object({ elevated: v.boolean(), op: v.literal("chown"), path, group: v.optional(group), owner: v.optional(group) }),
+      v.object({ elevated: v.boolean(), op: v.literal("copy"), overwrite: v.boolean(), path, to: path }),
+      v.object({ elevated: v.boolean(), op: v.literal("count"), path }),
+      v.object({ elevated: v.boolean(), op: v.literal("delete"), path, recursive: v.boolean() }),
+      v.object({ elevated: v.boolean(), op: v.literal("mkdir"), path }),
+      v.object({ elevated: v.boolean(), op: v.literal("move"), overwrite: v.boolean(), path, to: path }),
+      v.object({ elevated: v.boolean(), op: v.literal("stat"), path }),
+      v.object({ elevated: v.boolean(), op: v.literal("write_abort"), path, transferId: uuid }),
+      v.object({
+        elevated: v.boolean(),
+        op: v.literal("write_commit"),
+        overwrite: v.boolean(),
+        path,
+        sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+        size: v.pipe(v.number(), v.integer(), v.minValue(0)),
+        transferId: uuid,
+      }),
+      v.object({ elevated: v.boolean(), op: v.literal("write_status"), overwrite: v.boolean(), path, transferId: uuid }),
+    ]),
+    deadline: v.number(),
+    id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    type: v.literal("files"),
+    v: v.literal(1),
+  }),
+  v.object({
     data: v.object({
       ackedSeq: v.pipe(v.number(), v.integer(), v.minValue(0)),
       deviceId: v.string(),
@@ -111,6 +186,17 @@ export const ServerFrameSchema = v.union([
     data: v.object({ data: v.pipe(v.string(), v.maxLength(65536)), sessionId: uuid }),
     id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
     type: v.literal("terminal_input"),
+    v: v.literal(1),
+  }),
+  v.object({
+    data: v.object({
+      inventoryHash: v.union([v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)), v.null()]),
+      op: v.literal("scan"),
+      refresh: v.boolean(),
+    }),
+    deadline: v.number(),
+    id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    type: v.literal("patch"),
     v: v.literal(1),
   }),
   v.object({

@@ -21,10 +21,19 @@ const Env = type({
   "SENTPULSE_LOCAL_ENROLL_FILE?": "string",
   "SENTPULSE_SECRET_KEY?": "string",
   "SENTPULSE_METRICS_TOKEN?": "string >= 16",
+  "SENTPULSE_NATS_URL?": type("string").pipe((v, ctx) => {
+    const urls = v.split(",").map((u) => u.trim());
+    for (const u of urls) if (!/^(nats|tls):\/\/[^\s/]+$/.test(u)) return ctx.error(`a list of NATS URLs like nats://nats:4222 (got ${u})`);
+    return urls.join(",");
+  }),
   SENTPULSE_NOTIFY_RETRY_BASE_S: type("string.integer.parse").pipe(type("1 <= number <= 3600")).default("5"),
   SENTPULSE_SCHEDULER_INTERVAL_MS: type("string.integer.parse").pipe(type("100 <= number <= 60000")).default("5000"),
   SENTPULSE_TERMINAL_IDLE_S: type("string.integer.parse").pipe(type("1 <= number <= 86400")).default("600"),
   SENTPULSE_AUDIT_RETENTION_DAYS: type("string.integer.parse").pipe(type("30 <= number <= 3650")).default("365"),
+  SENTPULSE_FILES_DEVICE_RATE_BPS: type("string.integer.parse").pipe(type("0 <= number <= 100000000000")).default("0"),
+  SENTPULSE_FILES_STAGING_QUOTA_BYTES: type("string.integer.parse")
+    .pipe(type("1048576 <= number <= 100000000000000"))
+    .default("21474836480"),
   "SENTPULSE_ALLOWED_ORIGINS?": type("string").pipe((v, ctx) => {
     const origins = v
       .split(",")
@@ -65,6 +74,10 @@ export interface Config {
   terminalIdleS: number;
   /** Audit entries older than this many days are deleted by the daily retention job. */
   auditRetentionDays: number;
+  /** Bytes/s all file transfers of one device may use together over its socket (0: no cap; a transfer may set a lower one). */
+  filesDeviceRateBps: number;
+  /** Bytes the file transfers' staging directory (under the data directory) may hold. */
+  filesStagingQuotaBytes: number;
   /** 32-byte key (base64) sealing channel secrets; unset = a key generated once in the data directory. */
   secretKey: string | undefined;
   /** First retry delay of a failed notification, doubled each time, seconds. */
@@ -73,6 +86,8 @@ export interface Config {
   schedulerIntervalMs: number;
   /** Bearer token that Prometheus presents to `GET /metrics` (admin keys and sessions work too); unset = none. */
   metricsToken: string | undefined;
+  /** NATS server(s) of a cluster of server nodes (comma-separated); unset = one process with its in-process bus. */
+  natsUrl: string | undefined;
   /** Sign-in throttling (fixed; tests shorten the holds). */
   loginLimits: ThrottleLimits;
   /** Origins besides the public URL's whose pages may use a session (cookie) to change things or open sockets. */
@@ -108,10 +123,13 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     localEnrollFile: parsed.SENTPULSE_LOCAL_ENROLL_FILE,
     terminalIdleS: parsed.SENTPULSE_TERMINAL_IDLE_S,
     auditRetentionDays: parsed.SENTPULSE_AUDIT_RETENTION_DAYS,
+    filesDeviceRateBps: parsed.SENTPULSE_FILES_DEVICE_RATE_BPS,
+    filesStagingQuotaBytes: parsed.SENTPULSE_FILES_STAGING_QUOTA_BYTES,
     secretKey: parsed.SENTPULSE_SECRET_KEY,
     notifyRetryBaseS: parsed.SENTPULSE_NOTIFY_RETRY_BASE_S,
     schedulerIntervalMs: parsed.SENTPULSE_SCHEDULER_INTERVAL_MS,
     metricsToken: parsed.SENTPULSE_METRICS_TOKEN,
+    natsUrl: parsed.SENTPULSE_NATS_URL,
     allowedOrigins: parsed.SENTPULSE_ALLOWED_ORIGINS ?? [],
     loginLimits: LOGIN_LIMITS,
     ...overrides,

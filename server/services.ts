@@ -12,13 +12,18 @@ import { applyAuditRetention } from "./audit/retention.ts";
 import { deleteExpiredSessions } from "./auth/store.ts";
 import { CommandDispatcher } from "./commands/service.ts";
 import { expireCommands } from "./commands/store.ts";
+import type { Duty } from "./cluster/types.ts";
 import type { Config } from "./config.ts";
 import type { Services } from "./context.ts";
 import { LocalBus } from "./events/bus.ts";
+import { FileTransfers } from "./files/transfers.ts";
 import { GroupEngine } from "./groups/engine.ts";
 import { groupReactions } from "./groups/reactions.ts";
 import { HealthWatch } from "./toolbox/health-watch.ts";
 import { toolboxReactions } from "./toolbox/reactions.ts";
+import { patchReactions } from "./patches/reactions.ts";
+import { PatchScheduler } from "./patches/scheduler.ts";
+import { Patches } from "./patches/service.ts";
 import { LiveHub } from "./live/hub.ts";
 import { liveReactions } from "./live/reactions.ts";
 import { raiseFileLimit } from "./lib/rlimit.ts";
@@ -61,7 +66,18 @@ export async function createServices(config: Config): Promise<Running> {
   });
   const nodeId = Bun.randomUUIDv7();
   await registerNode(db.sql, nodeId, hostname());
-  const bus = new LocalBus();
+  // a cluster only when asked for: without SENTPULSE_NATS_URL no NATS code is even loaded
+  const cluster = config.natsUrl
+    ? await (await import("./cluster/cluster.ts")).joinCluster({ url: config.natsUrl, nodeId }).catch(async (err) => {
+        await releaseNode(db.sql, nodeId).catch(() => {});
+        await db.close();
+        throw err;
+      })
+    : undefined;
+  if (cluster) log("info", "joined the cluster", { node: nodeId, nats: cluster.server() });
+  /** Whether this node runs a once-per-cluster duty now (always, in one process). */
+  const mine = (duty: Duty) => cluster?.holds(duty) ?? true;
+  const bus = cluster?.bus ?? new LocalBus();
   const agents = new AgentHub(() => ({
     telemetryIntervalS: config.telemetryIntervalS,
     beaconIntervalS: config.beaconIntervalS,
@@ -77,7 +93,9 @@ export async function createServices(config: Config): Promise<Running> {
         `open-file limit ${files.soft} (hard ${files.hard}): this node holds at most ~${capacity} agent sockets; raise LimitNOFILE / ulimit -n for more`,
       );
   }
-  const live = new LiveHub((deviceId, watched) => agents.setLive(deviceId, watched));
+  // in a cluster the watch goes to every node (the agent may be on another) before live mode is set
+  let watchChanged = (deviceId: string, watched: boolean) => agents.setLive(deviceId, watched);
+  const live = new LiveHub((deviceId, watched) => watchChanged(deviceId, watched));
   const jobs = telemetryJobs(db.sql, db.engine);
   const secrets = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
   const notifier = new Notifier(db.sql, secrets, config.notifyRetryBaseS);
@@ -106,9 +124,22 @@ export async function createServices(config: Config): Promise<Running> {
     rotate: (deviceId) => void rotateSecret({ sql: db.sql, agents }, deviceId),
   });
   const terminals = new TerminalHub(db.sql, agents, config.terminalIdleS);
+  const fileTransfers = new FileTransfers(db.sql, agents, config.dataDir, {
+    deviceRateBps: config.filesDeviceRateBps,
+    quotaBytes: config.filesStagingQuotaBytes,
+  });
   const automation = new Automation(db.sql, notifier, commands);
   const scheduler = new Scheduler(db.sql, commands, bus, config.schedulerIntervalMs);
   const checks = new CheckRunner(db.sql, agents, commands, config.schedulerIntervalMs);
+  const patches = new Patches(db.sql, agents, commands);
+  const patchScheduler = new PatchScheduler(db.sql, agents, patches, config.schedulerIntervalMs);
+  if (cluster) {
+    const presence = cluster.attach({ agents, live, terminals });
+    watchChanged = (deviceId, watched) => presence.localWatch(deviceId, watched);
+    status.duty = () => mine("status");
+    scheduler.duty = () => mine("schedules");
+    notifier.duty = () => mine("notifications");
+  }
 
   // who reacts to what (each capability's own file says it; the list here is the whole picture)
   liveReactions(bus, live);
@@ -117,6 +148,7 @@ export async function createServices(config: Config): Promise<Running> {
   automationReactions(bus, automation);
   groupReactions(bus, new GroupEngine(db.sql, bus));
   toolboxReactions(bus, db.sql, agents);
+  patchReactions(bus, db.sql, patches);
   // the health alert rules' values: asked of the agents this node holds
   const healthWatch = new HealthWatch(db.sql, agents, (h) => rules.submitHealth(h));
 
@@ -133,17 +165,22 @@ export async function createServices(config: Config): Promise<Running> {
     status,
     commands,
     terminals,
+    files: fileTransfers,
+    patches,
+    patchScheduler,
     rules,
     notifier,
     secrets,
+    cluster,
   };
 
   /** Periodic jobs in flight, awaited at shutdown. */
   const jobsRunning = new Set<Promise<void>>();
-  const every = (ms: number, name: string, fn: () => Promise<unknown>) => {
+  /** Runs `fn` now and every `ms` (skipped while the last run is busy, or while another node holds its `duty`). */
+  const every = (ms: number, name: string, fn: () => Promise<unknown>, duty?: Duty) => {
     let busy = false;
     const run = () => {
-      if (busy) return;
+      if (busy || (duty && !mine(duty))) return;
       busy = true;
       const p = (async () => {
         try {
@@ -168,29 +205,38 @@ export async function createServices(config: Config): Promise<Running> {
   notifier.start();
   scheduler.start();
   checks.start();
+  patchScheduler.start();
+  await fileTransfers.start();
   const timers = [
-    every(jobs.intervalMs, "telemetry maintenance", () => jobs.run()),
+    every(jobs.intervalMs, "telemetry maintenance", () => jobs.run(), "maintenance"),
     every(10 * 60_000, "secret rotation", () => rotateDueSecrets({ sql: db.sql, agents, nodeId, rotationS: config.secretRotationS })),
-    every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql)),
-    every(24 * 60 * 60_000, "audit retention", () => applyAuditRetention(db.sql, config.auditRetentionDays)),
-    every(60_000, "command expiry", () => expireCommands(db.sql)),
+    every(60 * 60_000, "session cleanup", () => deleteExpiredSessions(db.sql), "maintenance"),
+    every(24 * 60 * 60_000, "audit retention", () => applyAuditRetention(db.sql, config.auditRetentionDays), "maintenance"),
+    every(60_000, "command expiry", () => expireCommands(db.sql), "maintenance"),
+    every(60 * 60_000, "file staging cleanup", () => fileTransfers.cleanup()),
     every(60_000, "fleet size", async () => {
       agents.fleetSize = await recentlySeenDevices(db.sql);
     }),
     every(60_000, "alert rule reload", () => rules.reloadRules()),
     every(5_000, "offline rules", () => rules.sweepOffline()),
     every(60_000, "toolbox health watch", () => healthWatch.tick()),
-    every(30_000, "alert escalation", async () => {
-      for (const a of await dueEscalations(db.sql)) {
-        await notifier.notify(a.organizationId, a.channelIds, a.id, "alert.escalated", {
-          subject: `[escalated] ${a.message}`,
-          text: `Still unacknowledged: ${a.message} (${a.hostname})`,
-        });
-      }
-    }),
+    every(
+      30_000,
+      "alert escalation",
+      async () => {
+        for (const a of await dueEscalations(db.sql)) {
+          await notifier.notify(a.organizationId, a.channelIds, a.id, "alert.escalated", {
+            subject: `[escalated] ${a.message}`,
+            text: `Still unacknowledged: ${a.message} (${a.hostname})`,
+          });
+        }
+      },
+      "escalations",
+    ),
   ];
 
   let shuttingDown = false;
+  let filesStopped: Promise<void> | undefined;
   function beginShutdown() {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -199,7 +245,9 @@ export async function createServices(config: Config): Promise<Running> {
     notifier.stop();
     scheduler.stop();
     checks.stop();
+    patchScheduler.stop();
     terminals.stop();
+    filesStopped = fileTransfers.stop();
     agents.closeAll();
   }
 
@@ -213,6 +261,7 @@ export async function createServices(config: Config): Promise<Running> {
     await rulesBefore;
     await bus.settled();
     await notifier.idle();
+    await patchScheduler.idle();
     await Promise.all(jobsRunning);
     return !busy && rules.idle() === rulesBefore && ingest.queued === 0;
   }
@@ -224,7 +273,10 @@ export async function createServices(config: Config): Promise<Running> {
     async shutdown() {
       beginShutdown();
       // reactions start reactions (stored telemetry → rules → alerts → notifications): settle until a pass finds nothing
+      await filesStopped;
       for (let pass = 0; pass < 20 && !(await quiet()); pass++);
+      // duties given back and the other nodes told before the node's row goes
+      await cluster?.leave().catch((err) => log("warn", "could not leave the cluster cleanly", { error: String(err) }));
       await releaseNode(db.sql, nodeId).catch((err) => log("warn", "could not release node", { error: String(err) }));
       await db.close();
       log("info", "shutdown complete", { node: nodeId });

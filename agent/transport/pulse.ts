@@ -14,6 +14,8 @@ import type {
 import { newEnvelope } from "../../server/protocol/envelope.ts";
 import { signBody, signingKey, socketChallenge } from "../../server/protocol/signing.ts";
 import type { DeviceFacts, TelemetrySample } from "../../server/protocol/telemetry.ts";
+import type { PatchRequest } from "../../server/protocol/patch.ts";
+import type { FilesRequest } from "../../server/protocol/files.ts";
 import { type AgentConfig, saveAgentConfig } from "../config.ts";
 import { agentLog } from "../log.ts";
 import type { Collector } from "../platform/types.ts";
@@ -50,6 +52,10 @@ export interface PulseOptions {
   };
   /** Answers a `toolbox` call (processes, services, event logs, environment); loaded on first use. */
   toolbox?: (req: ToolboxRequest) => Promise<CallResult>;
+  /** Answers a `patch` call (a software and update scan); loaded on first use. */
+  patch?: (req: PatchRequest) => Promise<CallResult>;
+  /** Answers a `files` call (the file explorer and its transfers); loaded on first use. */
+  files?: (req: FilesRequest) => Promise<CallResult>;
 }
 
 /**
@@ -179,6 +185,24 @@ export class Pulse {
           break;
         }
         void this.o.toolbox(frame.data).then((r) => this.reply(id, r));
+        break;
+      }
+      case "patch": {
+        const { id } = frame;
+        if (!this.o.patch || this.serverNow() > frame.deadline) {
+          this.reply(id, { ok: false, code: this.o.patch ? "DEADLINE_EXCEEDED" : "UNSUPPORTED" });
+          break;
+        }
+        void this.o.patch(frame.data).then((r) => this.reply(id, r));
+        break;
+      }
+      case "files": {
+        const { id } = frame;
+        if (!this.o.files || this.serverNow() > frame.deadline) {
+          this.reply(id, { ok: false, code: this.o.files ? "DEADLINE_EXCEEDED" : "UNSUPPORTED" });
+          break;
+        }
+        void this.o.files(frame.data).then((r) => this.reply(id, r));
         break;
       }
     }

@@ -9,6 +9,7 @@ export const PERMISSIONS = [
   "device:terminal",
   "device:script",
   "device:files",
+  "device:files:elevate",
   "patch:approve",
   "alert:manage",
   "alert:configure",
@@ -37,6 +38,7 @@ export const PERMISSION_HELP: Record<Permission, string> = {
   "device:terminal": "Open a remote shell and read terminal recordings",
   "device:script": "Run scripts on a device",
   "device:files": "Browse and transfer files",
+  "device:files:elevate": "Elevate a file session to root/SYSTEM (with a reason, audited)",
   "patch:approve": "Approve patches",
   "alert:manage": "Acknowledge and resolve alerts, add notes",
   "alert:configure": "Alert rules and notification channels",
@@ -67,6 +69,7 @@ export const CLIENT_LEVEL: readonly Permission[] = [
   "device:terminal",
   "device:script",
   "device:files",
+  "device:files:elevate",
   "patch:approve",
   "alert:manage",
 ];

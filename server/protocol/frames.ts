@@ -3,9 +3,12 @@ import { DeviceFacts, TelemetrySample } from "./telemetry.ts";
 
 import { MAX_BATCH_SAMPLES, MAX_BEACON_BATCHES } from "./constants.ts";
 import { envelope, newEnvelope } from "./envelope.ts";
+import { PatchInstallSpec, PatchRequest } from "./patch.ts";
+import { FilesRequest } from "./files.ts";
 import { ToolboxRequest } from "./toolbox.ts";
 
 export { MAX_BATCH_SAMPLES, MAX_BEACON_BATCHES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./constants.ts";
+export { FilesRequest } from "./files.ts";
 export { ToolboxRequest } from "./toolbox.ts";
 
 export const TelemetryBatch = type({
@@ -40,7 +43,7 @@ export const CommandSpec = type({
   args: "(string <= 1024)[] <= 64",
   env: "Record<string, string <= 4096>",
   timeoutSeconds: "1 <= number.integer <= 86400",
-});
+}).or(PatchInstallSpec);
 export type CommandSpec = typeof CommandSpec.infer;
 
 /**
@@ -96,7 +99,7 @@ export const AgentSettings = type({
 });
 export type AgentSettings = typeof AgentSettings.infer;
 
-/** Frames the server sends to the agent. Calls (`rotate_secret`, `toolbox`) carry a deadline (epoch ms) and expect a `result` with the same id. */
+/** Frames the server sends to the agent. Calls (`rotate_secret`, `toolbox`, `files`) carry a deadline (epoch ms) and expect a `result` with the same id. */
 export const ServerFrame = type({
   ...envelope,
   type: "'welcome'",
@@ -124,7 +127,9 @@ export const ServerFrame = type({
   .or({ ...envelope, type: "'terminal_input'", data: { sessionId, data: terminalData } })
   .or({ ...envelope, type: "'terminal_resize'", data: { sessionId, cols, rows } })
   .or({ ...envelope, type: "'terminal_close'", data: { sessionId } })
-  .or({ ...envelope, type: "'toolbox'", deadline: "number", data: ToolboxRequest });
+  .or({ ...envelope, type: "'toolbox'", deadline: "number", data: ToolboxRequest })
+  .or({ ...envelope, type: "'patch'", deadline: "number", data: PatchRequest })
+  .or({ ...envelope, type: "'files'", deadline: "number", data: FilesRequest });
 export type ServerFrame = typeof ServerFrame.infer;
 
 /** A frame as its sender writes it: the envelope (`v`, and `id` unless it answers a frame) is added on sending. */

@@ -1,0 +1,97 @@
+import type { CallResult } from "../../server/protocol/frames.ts";
+import type { FilesRequest } from "../../server/protocol/files.ts";
+import { MAX_FRAME_BYTES } from "../../server/protocol/constants.ts";
+import { changeMode, changeOwner, copy, count, list, makeDir, move, properties, remove } from "./ops.ts";
+import { FilesError } from "./paths.ts";
+import { abortWrite, commitWrite, readChunk, writeChunk, writeStatus } from "./transfer.ts";
+
+/**
+ * The file worker: a child of the agent (the same binary, `__files-worker`) that does every file
+ * operation of the explorer. Started as root, it first drops to the account named in
+ * SENTPULSE_FILES_AS (`uid:gid`, no supplementary groups beyond the account's own) unless the
+ * session is elevated, so the operating system itself refuses what that account may not do.
+ * It reads one JSON request per line on stdin and answers one JSON line per request on stdout.
+ */
+
+/** A request line longer than this ends the worker (the agent never sends one). */
+const MAX_LINE = 2 * MAX_FRAME_BYTES;
+
+/** Runs one request; every failure becomes `{ ok: false, code, message }`. */
+export async function perform(req: FilesRequest): Promise<CallResult> {
+  try {
+    switch (req.op) {
+      case "list":
+        return { ok: true, data: await list(req.path, req.hidden) };
+      case "stat":
+        return { ok: true, data: await properties(req.path) };
+      case "count":
+        return { ok: true, data: await count(req.path) };
+      case "mkdir":
+        return { ok: true, data: await makeDir(req.path) };
+      case "move":
+        return { ok: true, data: await move(req.path, req.to, req.overwrite) };
+      case "copy":
+        return { ok: true, data: await copy(req.path, req.to, req.overwrite) };
+      case "delete":
+        return { ok: true, data: await remove(req.path, req.recursive) };
+      case "chmod":
+        return { ok: true, data: await changeMode(req.path, req.mode) };
+      case "chown":
+        return { ok: true, data: await changeOwner(req.path, req.owner, req.group) };
+      case "read":
+        return { ok: true, data: await readChunk(req) };
+      case "write_status":
+        return { ok: true, data: await writeStatus(req) };
+      case "write":
+        return { ok: true, data: await writeChunk(req) };
+      case "write_commit":
+        return { ok: true, data: await commitWrite(req) };
+      case "write_abort":
+        return { ok: true, data: await abortWrite(req) };
+    }
+  } catch (err) {
+    if (err instanceof FilesError) return { ok: false, code: err.code, message: err.message.slice(0, 1024) };
+    return { ok: false, code: "FILES_FAILED", message: String(err).slice(0, 1024) };
+  }
+}
+
+/** Drops to `uid:gid` (from SENTPULSE_FILES_AS); without it the worker keeps the agent's account. */
+function dropPrivileges(spec: string | undefined): void {
+  if (!spec) return;
+  const m = /^([0-9]+):([0-9]+)$/.exec(spec);
+  if (!m || !process.setuid || !process.setgid || !process.setgroups) throw new Error(`cannot act as ${spec}`);
+  const [uid, gid] = [Number(m[1]), Number(m[2])];
+  process.setgroups([gid]);
+  process.setgid(gid);
+  process.setuid(uid);
+  if (process.getuid?.() !== uid || process.geteuid?.() !== uid) throw new Error("could not drop privileges");
+}
+
+/** The worker's main loop; returns when stdin closes. */
+export async function runWorker(): Promise<void> {
+  dropPrivileges(process.env.SENTPULSE_FILES_AS);
+  process.chdir("/");
+  const out = Bun.stdout.writer();
+  let buffer = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of Bun.stdin.stream()) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let nl = buffer.indexOf("\n");
+    while (nl >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      nl = buffer.indexOf("\n");
+      let msg: { id: number; req: FilesRequest };
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      void perform(msg.req).then((result) => {
+        out.write(`${JSON.stringify({ id: msg.id, result })}\n`);
+        void out.flush();
+      });
+    }
+    if (buffer.length > MAX_LINE) process.exit(3);
+  }
+}

@@ -1,0 +1,191 @@
+import type { Sql } from "postgres";
+import type { Actor } from "../audit/actor.ts";
+
+/** The state of a transfer: staging (an upload still arriving from the browser), queued, running, waiting (for the device to reconnect), paused, done, failed, cancelled. */
+export type TransferState = "staging" | "queued" | "running" | "waiting" | "paused" | "done" | "failed" | "cancelled";
+/** States a transfer may still leave on its own. */
+export const ACTIVE_STATES: readonly TransferState[] = ["queued", "running", "waiting"];
+
+export interface TransferRow {
+  id: string;
+  organizationId: string;
+  deviceId: string;
+  direction: "download" | "upload";
+  path: string;
+  size: number;
+  sourceMtime: number | null;
+  doneBytes: number;
+  wireBytes: number;
+  sha256: string | null;
+  state: TransferState;
+  error: string | null;
+  elevated: boolean;
+  overwrite: boolean;
+  rateLimitBps: number | null;
+  stagingName: string;
+  actorType: Actor["type"];
+  actorId: string | null;
+  actorName: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+const columns = (sql: Sql) => sql`
+  id, organization_id as "organizationId", device_id as "deviceId", direction, path, size::float8 as size,
+  source_mtime as "sourceMtime", done_bytes::float8 as "doneBytes", wire_bytes::float8 as "wireBytes", sha256, state, error,
+  elevated, overwrite, rate_limit_bps::float8 as "rateLimitBps", staging_name as "stagingName", actor_type as "actorType",
+  actor_id as "actorId", actor_name as "actorName", created_at as "createdAt", updated_at as "updatedAt", finished_at as "finishedAt"`;
+
+export async function insertTransfer(
+  sql: Sql,
+  t: Pick<
+    TransferRow,
+    | "id"
+    | "organizationId"
+    | "deviceId"
+    | "direction"
+    | "path"
+    | "size"
+    | "sourceMtime"
+    | "state"
+    | "elevated"
+    | "overwrite"
+    | "rateLimitBps"
+    | "stagingName"
+    | "sha256"
+  > & { actor: Actor },
+): Promise<TransferRow> {
+  const [row] = await sql<TransferRow[]>`
+    insert into file_transfers (id, organization_id, device_id, direction, path, size, source_mtime, state, elevated, overwrite,
+                                rate_limit_bps, staging_name, sha256, actor_type, actor_id, actor_name)
+    values (${t.id}, ${t.organizationId}, ${t.deviceId}, ${t.direction}, ${t.path}, ${t.size}, ${t.sourceMtime}, ${t.state},
+            ${t.elevated}, ${t.overwrite}, ${t.rateLimitBps}, ${t.stagingName}, ${t.sha256}, ${t.actor.type}, ${t.actor.id}, ${t.actor.name})
+    returning ${columns(sql)}`;
+  return row as TransferRow;
+}
+
+/** A transfer of the organization (undefined for another organization's). */
+export async function getTransfer(sql: Sql, organizationId: string, id: string): Promise<TransferRow | undefined> {
+  const [row] = await sql<
+    TransferRow[]
+  >`select ${columns(sql)} from file_transfers where id = ${id} and organization_id = ${organizationId}`;
+  return row;
+}
+
+/** A transfer by id alone, for the runner that owns it. */
+export async function transferById(sql: Sql, id: string): Promise<TransferRow | undefined> {
+  const [row] = await sql<TransferRow[]>`select ${columns(sql)} from file_transfers where id = ${id}`;
+  return row;
+}
+
+/** An unfinished download of the same file as it is now (same size and modification time), to serve again instead of reading it twice. */
+export async function reusableDownload(
+  sql: Sql,
+  deviceId: string,
+  path: string,
+  size: number,
+  mtime: number,
+  elevated: boolean,
+): Promise<TransferRow | undefined> {
+  const [row] = await sql<TransferRow[]>`
+    select ${columns(sql)} from file_transfers
+    where device_id = ${deviceId} and direction = 'download' and path = ${path} and size = ${size} and source_mtime = ${mtime}
+      and elevated = ${elevated} and state in ('queued', 'running', 'waiting', 'paused', 'done')
+    order by created_at desc limit 1`;
+  return row;
+}
+
+/** Transfers of one device, or the actor's own across devices, newest first. */
+export async function listTransfers(
+  sql: Sql,
+  organizationId: string,
+  by: { deviceId: string } | { actorId: string },
+  limit: number,
+): Promise<TransferRow[]> {
+  const where = "deviceId" in by ? sql`device_id = ${by.deviceId}` : sql`actor_id = ${by.actorId}`;
+  return sql<TransferRow[]>`
+    select ${columns(sql)} from file_transfers where organization_id = ${organizationId} and ${where}
+    order by created_at desc limit ${limit}`;
+}
+
+/** Transfers a (re)started server should carry on with. */
+export async function unfinishedTransfers(sql: Sql): Promise<TransferRow[]> {
+  return sql<
+    TransferRow[]
+  >`select ${columns(sql)} from file_transfers where state in ('queued', 'running', 'waiting') order by created_at limit 1000`;
+}
+
+/** Moves a transfer on: progress, state, checksum, error. */
+export async function updateTransfer(
+  sql: Sql,
+  id: string,
+  u: Partial<Pick<TransferRow, "doneBytes" | "wireBytes" | "state" | "sha256" | "error" | "size">>,
+): Promise<void> {
+  const finished = u.state === "done" || u.state === "failed" || u.state === "cancelled";
+  await sql`
+    update file_transfers set
+      done_bytes = coalesce(${u.doneBytes ?? null}::bigint, done_bytes),
+      wire_bytes = coalesce(${u.wireBytes ?? null}::bigint, wire_bytes),
+      state = coalesce(${u.state ?? null}, state),
+      sha256 = coalesce(${u.sha256 ?? null}, sha256),
+      error = coalesce(${u.error ?? null}, error),
+      size = coalesce(${u.size ?? null}::bigint, size),
+      updated_at = now(),
+      finished_at = case when ${finished} then now() else finished_at end
+    where id = ${id}`;
+}
+
+/** Finished transfers older than the cutoff whose staged files may go (download content kept for a day). */
+export async function expiredStaging(sql: Sql, before: Date): Promise<{ id: string; stagingName: string; direction: string }[]> {
+  return sql`
+    select id, staging_name as "stagingName", direction from file_transfers
+    where state in ('done', 'failed', 'cancelled') and finished_at < ${before} limit 1000`;
+}
+
+/** Staging names still in use (unfinished, or done within the retention), for the cleanup's sweep of the directory. */
+export async function liveStagingNames(sql: Sql, since: Date): Promise<Set<string>> {
+  const rows = await sql<{ stagingName: string }[]>`
+    select staging_name as "stagingName" from file_transfers
+    where state not in ('done', 'failed', 'cancelled') or finished_at >= ${since}`;
+  return new Set(rows.map((r) => r.stagingName));
+}
+
+export interface ElevationRow {
+  id: string;
+  deviceId: string;
+  actorId: string;
+  reason: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export async function insertElevation(
+  sql: Sql,
+  e: { id: string; organizationId: string; deviceId: string; actor: Actor; reason: string; expiresAt: Date },
+): Promise<ElevationRow> {
+  const [row] = await sql<ElevationRow[]>`
+    insert into file_elevations (id, organization_id, device_id, actor_type, actor_id, actor_name, reason, expires_at)
+    values (${e.id}, ${e.organizationId}, ${e.deviceId}, ${e.actor.type}, ${e.actor.id}, ${e.actor.name}, ${e.reason}, ${e.expiresAt})
+    returning id, device_id as "deviceId", actor_id as "actorId", reason, created_at as "createdAt", expires_at as "expiresAt"`;
+  return row as ElevationRow;
+}
+
+/** The actor's elevation on the device that is still running, if any. */
+export async function activeElevation(sql: Sql, actorId: string, deviceId: string, id?: string): Promise<ElevationRow | undefined> {
+  const [row] = await sql<ElevationRow[]>`
+    select id, device_id as "deviceId", actor_id as "actorId", reason, created_at as "createdAt", expires_at as "expiresAt"
+    from file_elevations
+    where actor_id = ${actorId} and device_id = ${deviceId} and expires_at > now() and ended_at is null
+      and (${id ?? null}::uuid is null or id = ${id ?? null}::uuid)
+    order by expires_at desc limit 1`;
+  return row;
+}
+
+/** Ends the actor's elevations on the device; true when one was running. */
+export async function endElevation(sql: Sql, actorId: string, deviceId: string): Promise<boolean> {
+  const rows = await sql`
+    update file_elevations set ended_at = now()
+    where actor_id = ${actorId} and device_id = ${deviceId} and expires_at > now() and ended_at is null returning id`;
+  return rows.length > 0;
+}

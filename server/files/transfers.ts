@@ -1,0 +1,434 @@
+import { mkdirSync, statSync } from "node:fs";
+import { type FileHandle, open, readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { type Type, type } from "arktype";
+import type { Sql } from "postgres";
+import type { AgentHub } from "../agents/hub.ts";
+import { auditActor, writeAudit } from "../audit/store.ts";
+import { log } from "../log.ts";
+import { MAX_CHUNK_BYTES, ReadChunk, WriteDone, WriteOffset } from "../protocol/files.ts";
+import { FileExplorer, TRANSIENT } from "./service.ts";
+import { expiredStaging, liveStagingNames, type TransferRow, transferById, unfinishedTransfers, updateTransfer } from "./store.ts";
+import { RttGovernor, TokenBucket } from "./throttle.ts";
+
+/** A transfer waits this long between looks for its device while it is away. */
+const WAIT_POLL_MS = 1000;
+/** A transfer whose device stays away this long fails (`DEVICE_AWAY`). */
+const MAX_WAIT_MS = 24 * 60 * 60_000;
+/** Progress is written to the database at most this often (and at every state change). */
+const PERSIST_EVERY_MS = 1000;
+/** Finished transfers keep their staged file this long (a download can be fetched again). */
+export const KEEP_STAGED_MS = 24 * 60 * 60_000;
+
+class Stop extends Error {}
+
+interface Control {
+  /** Set by pause/cancel/shutdown; the loop stops before its next chunk. */
+  stop?: "paused" | "cancelled" | "shutdown";
+  /** Resolves when the runner returned. */
+  done: Promise<void>;
+  /** Bytes done so far (for a download streamed while it arrives). */
+  doneBytes: number;
+  state: TransferRow["state"];
+  listeners: Set<() => void>;
+}
+
+/**
+ * Runs file transfers between the server's staging directory and devices, in chunks over the
+ * agent's socket: a download reads the device's file chunk by chunk (each a `read` call, written to
+ * the staged file on arrival); an upload sends the staged file (a finished tus upload) in `write`
+ * calls, each acknowledged with the partial file's new length, then `write_commit` with the
+ * SHA-256. One chunk is in flight at a time, so after a cut socket or a restart the transfer
+ * resumes from the last acknowledged byte (the staged file's length, or the device's partial file)
+ * and at most one chunk travels twice. Both ends hash as the bytes pass; the hashes must agree.
+ * Bandwidth: the transfer's own cap and the device's cap (token buckets) and a governor that backs
+ * off when round trips grow.
+ */
+export class FileTransfers {
+  private readonly controls = new Map<string, Control>();
+  private readonly deviceBuckets = new Map<string, TokenBucket>();
+  private readonly explorer: FileExplorer;
+  private stopping = false;
+  readonly downloadsDir: string;
+  readonly uploadsDir: string;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly agents: AgentHub,
+    dataDir: string,
+    private readonly o: { deviceRateBps: number; quotaBytes: number },
+  ) {
+    this.explorer = new FileExplorer(sql, agents);
+    this.downloadsDir = join(dataDir, "files", "downloads");
+    this.uploadsDir = join(dataDir, "files", "uploads");
+    mkdirSync(this.downloadsDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.uploadsDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Carries on with the transfers a previous process left unfinished. */
+  async start(): Promise<void> {
+    for (const t of await unfinishedTransfers(this.sql)) this.run(t);
+  }
+
+  /** Stops every runner after its current chunk (their state stays, so the next start resumes them). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const c of this.controls.values()) c.stop = "shutdown";
+    await Promise.all([...this.controls.values()].map((c) => c.done));
+  }
+
+  /** True while a runner of this process moves the transfer. */
+  isRunning(id: string): boolean {
+    return this.controls.has(id);
+  }
+
+  /** Bytes done and state as this process knows them (fresher than the database, which is written once a second). */
+  live(id: string): { doneBytes: number; state: TransferRow["state"] } | undefined {
+    const c = this.controls.get(id);
+    return c && { doneBytes: c.doneBytes, state: c.state };
+  }
+
+  /** Calls `fn` on every progress step of the transfer until it returns; returns the unsubscribe. */
+  onProgress(id: string, fn: () => void): () => void {
+    const c = this.controls.get(id);
+    if (!c) return () => undefined;
+    c.listeners.add(fn);
+    return () => c.listeners.delete(fn);
+  }
+
+  /** Starts (or resumes) a transfer in this process. */
+  run(t: TransferRow): void {
+    if (this.controls.has(t.id) || this.stopping) return;
+    let resolve = () => {};
+    const c: Control = { done: new Promise((r) => (resolve = r)), doneBytes: t.doneBytes, state: t.state, listeners: new Set() };
+    this.controls.set(t.id, c);
+    void (t.direction === "download" ? this.download(t, c) : this.upload(t, c))
+      .catch((err) => log("error", "file transfer failed", { id: t.id, error: String(err).slice(0, 300) }))
+      .finally(() => {
+        this.controls.delete(t.id);
+        for (const l of c.listeners) l();
+        resolve();
+      });
+  }
+
+  /** Pauses a running transfer (it keeps its bytes); resolves once its runner stopped. */
+  async pause(id: string): Promise<void> {
+    const c = this.controls.get(id);
+    if (c) {
+      c.stop = "paused";
+      await c.done;
+    } else await updateTransfer(this.sql, id, { state: "paused" });
+  }
+
+  /** Cancels a transfer: its runner stops, its staged and partial files are removed. */
+  async cancel(t: TransferRow): Promise<void> {
+    const c = this.controls.get(t.id);
+    if (c) {
+      c.stop = "cancelled";
+      await c.done;
+    }
+    await updateTransfer(this.sql, t.id, { state: "cancelled" });
+    if (t.direction === "download") await rm(join(this.downloadsDir, t.stagingName), { force: true });
+    else {
+      await this.removeUpload(t.stagingName);
+      // the device's partial file: removed when the device is there, else left (hidden, named by the transfer)
+      await this.explorer
+        .call(t.deviceId, { op: "write_abort", transferId: t.id, path: t.path, elevated: t.elevated })
+        .catch(() => undefined);
+    }
+  }
+
+  /** Bytes the staging directory holds now. */
+  async stagedBytes(): Promise<number> {
+    let total = 0;
+    for (const dir of [this.downloadsDir, this.uploadsDir])
+      for (const name of await readdir(dir).catch(() => [] as string[]))
+        total += await stat(join(dir, name))
+          .then((s) => s.size)
+          .catch(() => 0);
+    return total;
+  }
+
+  /** True when `bytes` more fit under the staging quota. */
+  async fits(bytes: number): Promise<boolean> {
+    return (await this.stagedBytes()) + bytes <= this.o.quotaBytes;
+  }
+
+  /** Removes staged files of transfers finished more than a day ago and files no transfer knows. */
+  async cleanup(): Promise<number> {
+    const before = new Date(Date.now() - KEEP_STAGED_MS);
+    let removed = 0;
+    for (const t of await expiredStaging(this.sql, before)) {
+      if (t.direction === "download") await rm(join(this.downloadsDir, t.stagingName), { force: true });
+      else await this.removeUpload(t.stagingName);
+    }
+    const live = await liveStagingNames(this.sql, before);
+    for (const dir of [this.downloadsDir, this.uploadsDir])
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        const base = name.replace(/\.json$/, "");
+        const age = Date.now() - (statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+        // an upload still arriving from a browser has no transfer yet: kept for a day after its last byte
+        if (!live.has(base) && age > KEEP_STAGED_MS) {
+          await rm(join(dir, name), { force: true });
+          removed++;
+        }
+      }
+    return removed;
+  }
+
+  private async removeUpload(name: string): Promise<void> {
+    await rm(join(this.uploadsDir, name), { force: true });
+    await rm(join(this.uploadsDir, `${name}.json`), { force: true });
+  }
+
+  private deviceBucket(deviceId: string): TokenBucket {
+    let b = this.deviceBuckets.get(deviceId);
+    if (!b) {
+      b = new TokenBucket(this.o.deviceRateBps);
+      if (this.deviceBuckets.size > 10_000) this.deviceBuckets.clear();
+      this.deviceBuckets.set(deviceId, b);
+    }
+    return b;
+  }
+
+  /** Sets a state in memory and in the database, and tells whoever follows the transfer. */
+  private async setState(t: TransferRow, c: Control, u: Parameters<typeof updateTransfer>[2]): Promise<void> {
+    if (u.state) c.state = u.state;
+    if (u.doneBytes !== undefined) c.doneBytes = u.doneBytes;
+    await updateTransfer(this.sql, t.id, u);
+    for (const l of c.listeners) l();
+  }
+
+  /** Waits for the device to be connected here; false once the transfer is told to stop. */
+  private async awaitDevice(t: TransferRow, c: Control): Promise<void> {
+    const since = Date.now();
+    let marked = false;
+    while (!this.agents.get(t.deviceId)) {
+      if (c.stop) throw new Stop();
+      if (!marked) {
+        await this.setState(t, c, { state: "waiting" });
+        marked = true;
+      }
+      if (Date.now() - since > MAX_WAIT_MS) throw Object.assign(new Error("the device stayed away"), { code: "DEVICE_AWAY" });
+      await Bun.sleep(WAIT_POLL_MS);
+    }
+    if (marked || c.state !== "running") await this.setState(t, c, { state: "running" });
+  }
+
+  /** Waits out both buckets and the governor's rate for `bytes`. */
+  private async pace(t: TransferRow, own: TokenBucket, gov: RttGovernor, bytes: number): Promise<void> {
+    own.rateBps = Math.min(t.rateLimitBps ?? Number.POSITIVE_INFINITY, gov.rateBps);
+    const wait = Math.max(own.take(bytes), this.deviceBucket(t.deviceId).take(bytes));
+    if (wait > 0) await Bun.sleep(wait);
+  }
+
+  private async finish(t: TransferRow, c: Control, err: unknown, wire: number): Promise<void> {
+    if (err instanceof Stop || c.stop) {
+      const state = c.stop === "cancelled" ? "cancelled" : c.stop === "paused" ? "paused" : c.state;
+      await this.setState(t, c, { state, doneBytes: c.doneBytes, wireBytes: wire });
+      return;
+    }
+    const code = (err as { code?: string }).code ?? "TRANSFER_FAILED";
+    const message = err instanceof Error ? err.message : String(err);
+    await this.setState(t, c, { state: "failed", error: `${code}: ${message}`.slice(0, 1024), doneBytes: c.doneBytes, wireBytes: wire });
+    await this.audit(t, "failed", { outcome: code, bytes: c.doneBytes });
+  }
+
+  private audit(t: TransferRow, what: string, details: Record<string, unknown>): Promise<void> {
+    return writeAudit(this.sql, {
+      ...auditActor(t.organizationId, { type: t.actorType, id: t.actorId ?? "", name: t.actorName ?? "" }),
+      action: `file.${t.direction}.${what}`,
+      targetType: "device",
+      targetId: t.deviceId,
+      details: { transferId: t.id, path: t.path, size: t.size, elevated: t.elevated, ...details },
+    });
+  }
+
+  /** One call; transient failures (device away, busy) wait for the device and try again, others throw with the agent's code. */
+  private async call<T>(
+    t: TransferRow,
+    c: Control,
+    req: Parameters<FileExplorer["call"]>[1],
+    schema: Type<T>,
+    /** Called at every attempt (a chunk asked for again after a cut counts again). */
+    attempt?: () => void,
+  ): Promise<T> {
+    for (;;) {
+      if (c.stop) throw new Stop();
+      await this.awaitDevice(t, c);
+      attempt?.();
+      const r = await this.explorer.call(t.deviceId, req);
+      if (r.ok) {
+        const data = schema(r.data);
+        if (data instanceof type.errors) throw Object.assign(new Error(data.summary.slice(0, 300)), { code: "AGENT_BAD_REPLY" });
+        return data as T;
+      }
+      if (!TRANSIENT.has(r.code)) throw Object.assign(new Error(r.message ?? r.code), { code: r.code });
+      if (r.code === "TOO_MANY_CALLS" || r.code === "DEADLINE_EXCEEDED") await Bun.sleep(WAIT_POLL_MS);
+    }
+  }
+
+  private async download(t: TransferRow, c: Control): Promise<void> {
+    const file = join(this.downloadsDir, t.stagingName);
+    let fd: FileHandle | undefined;
+    let wire = t.wireBytes;
+    try {
+      fd = await open(file, "a+");
+      // the staged file's length is what arrived whole: resume there (a chunk cut in the middle of its write is simply read again)
+      let offset = Math.min((await fd.stat()).size, t.size);
+      const hasher = new Bun.CryptoHasher("sha256");
+      await hashFile(fd, hasher, offset);
+      await fd.close();
+      fd = await open(file, "r+");
+      await this.setState(t, c, { state: "running", doneBytes: offset });
+      const own = new TokenBucket(t.rateLimitBps ?? 0);
+      const gov = new RttGovernor(t.rateLimitBps ?? this.o.deviceRateBps);
+      let agentSha: string | undefined;
+      let persisted = Date.now();
+      for (;;) {
+        const length = Math.max(1, Math.min(gov.chunkBytes(MAX_CHUNK_BYTES), t.size - offset));
+        await this.pace(t, own, gov, length);
+        const t0 = performance.now();
+        const chunk = await this.call(
+          t,
+          c,
+          { op: "read", transferId: t.id, path: t.path, offset, length, size: t.size, mtime: t.sourceMtime ?? 0, elevated: t.elevated },
+          ReadChunk,
+          // counted when asked for: a chunk lost in a cut counts as sent, and again when asked again
+          () => {
+            wire += length;
+          },
+        );
+        const buf = Buffer.from(chunk.data, "base64");
+        gov.observe(Math.max(1, buf.length), performance.now() - t0);
+        if (buf.length !== Math.min(length, t.size - offset))
+          throw Object.assign(new Error("the device sent a chunk of the wrong length"), { code: "AGENT_BAD_REPLY" });
+        for (let done = 0; done < buf.length; ) done += (await fd.write(buf, done, buf.length - done, offset + done)).bytesWritten;
+        hasher.update(buf);
+        offset += buf.length;
+        c.doneBytes = offset;
+        for (const l of c.listeners) l();
+        if (chunk.eof) {
+          agentSha = chunk.sha256;
+          break;
+        }
+        if (Date.now() - persisted > PERSIST_EVERY_MS) {
+          persisted = Date.now();
+          await updateTransfer(this.sql, t.id, { doneBytes: offset, wireBytes: wire });
+        }
+      }
+      await fd.close();
+      fd = undefined;
+      const sha256 = hasher.digest("hex");
+      if (offset !== t.size || !agentSha || agentSha !== sha256)
+        throw Object.assign(new Error(`SHA-256 ${sha256} of what arrived, the device read ${agentSha ?? "nothing"}`), {
+          code: "CHECKSUM_MISMATCH",
+        });
+      await this.setState(t, c, { state: "done", doneBytes: offset, wireBytes: wire, sha256 });
+      await this.audit(t, "done", { outcome: "ok", bytes: offset, sha256, wireBytes: wire });
+    } catch (err) {
+      await fd?.close().catch(() => undefined);
+      await this.finish(t, c, err, wire);
+    }
+  }
+
+  private async upload(t: TransferRow, c: Control): Promise<void> {
+    const file = join(this.uploadsDir, t.stagingName);
+    let fd: FileHandle | undefined;
+    let wire = t.wireBytes;
+    try {
+      fd = await open(file, "r");
+      const own = new TokenBucket(t.rateLimitBps ?? 0);
+      const gov = new RttGovernor(t.rateLimitBps ?? this.o.deviceRateBps);
+      const status = () =>
+        this.call(t, c, { op: "write_status", transferId: t.id, path: t.path, overwrite: t.overwrite, elevated: t.elevated }, WriteOffset);
+      // the device's partial file says where to resume
+      let offset = (await status()).offset;
+      let hasher = new Bun.CryptoHasher("sha256");
+      let hashedTo = 0;
+      const buf = Buffer.allocUnsafe(MAX_CHUNK_BYTES);
+      let persisted = 0;
+      while (offset < t.size || hashedTo < t.size) {
+        if (offset > t.size)
+          throw Object.assign(new Error("the device's partial file is longer than the upload"), { code: "OFFSET_MISMATCH" });
+        if (hashedTo !== offset) {
+          hasher = new Bun.CryptoHasher("sha256");
+          await hashFile(fd, hasher, offset);
+          hashedTo = offset;
+          await this.setState(t, c, { state: "running", doneBytes: offset });
+          if (offset === t.size) break;
+        }
+        const length = Math.min(gov.chunkBytes(MAX_CHUNK_BYTES), t.size - offset);
+        const { bytesRead } = await fd.read(buf, 0, length, offset);
+        if (bytesRead !== length) throw Object.assign(new Error("the staged upload is shorter than recorded"), { code: "STAGING_LOST" });
+        await this.pace(t, own, gov, length);
+        const t0 = performance.now();
+        const data = buf.subarray(0, length).toString("base64");
+        let next: number;
+        try {
+          next = (
+            await this.call(t, c, { op: "write", transferId: t.id, path: t.path, offset, data, elevated: t.elevated }, WriteOffset, () => {
+              wire += length;
+            })
+          ).offset;
+        } catch (err) {
+          if ((err as { code?: string }).code !== "OFFSET_MISMATCH") throw err;
+          // the partial file is not where we thought (a cut after the device wrote, or it was removed): ask again
+          offset = (await status()).offset;
+          hashedTo = -1;
+          continue;
+        }
+        gov.observe(length, performance.now() - t0);
+        if (next !== offset + length) {
+          offset = next;
+          hashedTo = -1;
+          continue;
+        }
+        hasher.update(buf.subarray(0, length));
+        offset = next;
+        hashedTo = offset;
+        c.doneBytes = offset;
+        for (const l of c.listeners) l();
+        if (Date.now() - persisted > PERSIST_EVERY_MS) {
+          persisted = Date.now();
+          await updateTransfer(this.sql, t.id, { doneBytes: offset, wireBytes: wire, state: "running" });
+        }
+      }
+      const sha256 = hasher.digest("hex");
+      if (t.sha256 && t.sha256 !== sha256)
+        throw Object.assign(new Error(`the upload's SHA-256 is ${sha256}, the browser said ${t.sha256}`), { code: "CHECKSUM_MISMATCH" });
+      const done = await this.call(
+        t,
+        c,
+        { op: "write_commit", transferId: t.id, path: t.path, size: t.size, sha256, overwrite: t.overwrite, elevated: t.elevated },
+        WriteDone,
+      );
+      await fd.close();
+      fd = undefined;
+      await this.setState(t, c, { state: "done", doneBytes: t.size, wireBytes: wire, sha256: done.sha256 });
+      await this.audit(t, "done", { outcome: "ok", bytes: t.size, sha256, wireBytes: wire });
+      await this.removeUpload(t.stagingName);
+    } catch (err) {
+      await fd?.close().catch(() => undefined);
+      await this.finish(t, c, err, wire);
+    }
+  }
+
+  /** A transfer row as this process sees it now (live progress over the database's). */
+  async fresh(id: string): Promise<TransferRow | undefined> {
+    const t = await transferById(this.sql, id);
+    const l = t && this.live(id);
+    return t && l ? { ...t, doneBytes: l.doneBytes, state: l.state } : t;
+  }
+}
+
+/** Feeds the hasher the first `length` bytes of the file. */
+async function hashFile(fd: FileHandle, hasher: Bun.CryptoHasher, length: number): Promise<void> {
+  const buf = Buffer.allocUnsafe(1_048_576);
+  for (let at = 0; at < length; ) {
+    const { bytesRead } = await fd.read(buf, 0, Math.min(buf.length, length - at), at);
+    if (bytesRead === 0) break;
+    hasher.update(buf.subarray(0, bytesRead));
+    at += bytesRead;
+  }
+}
