@@ -92,7 +92,7 @@ export class Executor {
     this.save();
     this.send({ commandId, status: "running" });
     let outcome: Omit<Final, "commandId">;
-    if (spec.kind === "run_script") {
+    if (spec.kind === "run_script" || spec.kind === "patch_install") {
       const buffered = { stdout: "", stderr: "" };
       const flush = () => {
         if (!buffered.stdout && !buffered.stderr) return;
@@ -104,10 +104,15 @@ export class Executor {
         this.send(u);
       };
       const timer = setInterval(flush, OUTPUT_FLUSH_MS);
-      outcome = await runScript(this.platform.os, spec, (stream, text) => {
+      const emit = (stream: "stdout" | "stderr", text: string) => {
         buffered[stream] += text;
         if (buffered[stream].length >= 60_000) flush();
-      });
+      };
+      outcome =
+        spec.kind === "run_script"
+          ? await runScript(this.platform.os, spec, emit)
+          : // patching is loaded on the first install only
+            await import("../patch/install.ts").then((m) => m.installUpdates(this.platform, spec, emit, this.simulatePower));
       clearInterval(timer);
       flush();
     } else {

@@ -105,4 +105,5 @@ export const darwin: Platform = {
   uninstallService: darwinUninstallPlan,
   powerCommand: (action, o) => unixShutdownArgs(action === "reboot" ? "-r" : "-h", o),
   toolbox: () => import("./darwin-toolbox.ts").then((m) => m.darwinToolbox),
+  patch: () => import("./darwin-patch.ts").then((m) => m.darwinPatch),
 };

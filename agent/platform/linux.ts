@@ -69,4 +69,5 @@ export const linux: Platform = {
   uninstallService: linuxUninstallPlan,
   powerCommand: (action, o) => unixShutdownArgs(action === "reboot" ? "-r" : "-P", o),
   toolbox: () => import("./linux-toolbox.ts").then((m) => m.linuxToolbox),
+  patch: () => import("./linux-patch.ts").then((m) => m.linuxPatch),
 };

@@ -1,4 +1,5 @@
 import type { DeviceFacts, TelemetrySample } from "../../server/protocol/telemetry.ts";
+import type { PlatformPatch } from "../patch/types.ts";
 import type { PlatformToolbox } from "../toolbox/types.ts";
 
 /** The operating systems the agent runs on, as the wire protocol names them. */
@@ -45,4 +46,6 @@ export interface Platform {
   powerCommand(action: "reboot" | "shutdown", o: PowerOptions): string[];
   /** The endpoint toolbox (processes, services, event logs, environment), imported on first use. */
   toolbox(): Promise<PlatformToolbox>;
+  /** Software inventory, pending updates and installs (agent/platform/*-patch.ts), imported on first use. */
+  patch(): Promise<PlatformPatch>;
 }

@@ -58,4 +58,5 @@ export const windows: Platform = {
   uninstallService: windowsUninstallPlan,
   powerCommand: (action, o) => windowsShutdownArgs(action === "reboot" ? "/r" : "/s", o),
   toolbox: () => import("./windows-toolbox.ts").then((m) => m.windowsToolbox),
+  patch: () => import("./windows-patch.ts").then((m) => m.windowsPatch),
 };

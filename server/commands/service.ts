@@ -71,7 +71,11 @@ export class CommandDispatcher {
         ...(one ? { commandId: one.id } : { devices: rows.length, commandIds: rows.slice(0, 50).map((c) => c.id) }),
         scriptId: r.scriptId,
         ...(r.checkRuleId ? { checkRuleId: r.checkRuleId } : {}),
-        ...(r.spec.kind === "run_script" ? { language: r.spec.language, args: r.spec.args.length } : { delaySeconds: r.spec.delaySeconds }),
+        ...(r.spec.kind === "run_script"
+          ? { language: r.spec.language, args: r.spec.args.length }
+          : r.spec.kind === "patch_install"
+            ? { updates: r.spec.updates.slice(0, 50).map((u) => `${u.name}=${u.version}`), reboot: r.spec.reboot }
+            : { delaySeconds: r.spec.delaySeconds }),
       },
     });
     return rows;

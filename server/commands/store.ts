@@ -56,7 +56,7 @@ export async function insertCommands(
   },
 ): Promise<CommandRow[]> {
   const a = c.actor;
-  const timeout = c.spec.kind === "run_script" ? c.spec.timeoutSeconds : 300;
+  const timeout = c.spec.kind === "run_script" || c.spec.kind === "patch_install" ? c.spec.timeoutSeconds : 300;
   // in id order: the foreign key locks each device row (key share), and a fixed order cannot deadlock
   const deviceIds = [...c.deviceIds].sort();
   const ids = deviceIds.map(() => Bun.randomUUIDv7());
