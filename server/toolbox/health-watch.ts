@@ -5,7 +5,8 @@ import { log } from "../log.ts";
 import { HealthReport, type ServiceList, ServiceList as ServiceListSchema, type ServiceState } from "../protocol/toolbox.ts";
 import type { HealthSample } from "../rules/health.ts";
 import { Toolbox } from "./service.ts";
-import { healthWatchTargets, onlineDevicesOf } from "./store.ts";
+import { healthReadings } from "./health-readings.ts";
+import { dropOldHealthReadings, healthWatchTargets, onlineDevicesOf, recordHealthReadings } from "./store.ts";
 
 /** How often a device's hardware health and antivirus are read while a rule needs them (the slow cadence), ms. */
 export const HEALTH_EVERY_MS = 15 * 60_000;
@@ -33,6 +34,11 @@ export function watchedStates(list: ServiceList, names: readonly string[]): Map<
   return out;
 }
 
+/** Stores a health report's numbers as readings (time series) at `at`, ms. */
+export function recordHealth(sql: Sql, deviceId: string, at: number, report: HealthReport): Promise<void> {
+  return recordHealthReadings(sql, deviceId, new Date(at), healthReadings(report, at));
+}
+
 /**
  * Feeds the health alert rules (server/rules/health.ts): every pass (once a minute) asks the online
  * devices this node holds, in organizations with such rules, for the states of the services their
@@ -43,6 +49,8 @@ export class HealthWatch {
   private readonly toolbox: Toolbox;
   /** When each device's health was last read, ms (pruned to the devices of the last pass). */
   private lastHealth = new Map<string, number>();
+  /** When old readings were last dropped, ms. */
+  private lastRetention = 0;
 
   constructor(
     private readonly sql: Sql,
@@ -55,6 +63,10 @@ export class HealthWatch {
 
   /** One pass; resolves when every device asked has answered or failed. */
   async tick(now = Date.now()): Promise<{ asked: number; failed: number }> {
+    if (now - this.lastRetention >= 3_600_000) {
+      this.lastRetention = now;
+      await dropOldHealthReadings(this.sql, new Date(now));
+    }
     const targets = await healthWatchTargets(this.sql);
     if (targets.length === 0) {
       this.lastHealth.clear();
@@ -92,10 +104,12 @@ export class HealthWatch {
       health ? this.toolbox.ask(deviceId, { op: "health" }, HealthReport) : undefined,
     ]);
     if (!services && !report) return;
+    const at = Date.now();
+    if (report) await recordHealth(this.sql, deviceId, at, report);
     this.report({
       organizationId,
       deviceId,
-      at: Date.now(),
+      at,
       ...(report ? { health: report } : {}),
       ...(services ? { services: watchedStates(services, names) } : {}),
     });

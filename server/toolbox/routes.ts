@@ -28,7 +28,8 @@ import {
 } from "../protocol/toolbox.ts";
 import { Toolbox } from "./service.ts";
 import { wakeThroughNeighbour } from "./wake-device.ts";
-import { listWakes, siteDevices } from "./store.ts";
+import { recordHealth } from "./health-watch.ts";
+import { healthHistory, listWakes, siteDevices } from "./store.ts";
 
 const DeviceParam = type({ id: "string.uuid" });
 const PidParams = type({ id: "string.uuid", pid: type("string.integer.parse").pipe(type(`1 <= number <= ${MAX_PID}`)) });
@@ -47,6 +48,28 @@ const EventLogQuery = type({
   "limit?": type("string.integer.parse").pipe(type(`1 <= number <= ${MAX_LOG_EVENTS}`)),
 });
 const EnvironmentQuery = type({ "q?": "string <= 200" });
+const ReadingKind = type(
+  "'temperature' | 'fan' | 'voltage' | 'disk_temperature' | 'reallocated_sectors' | 'pending_sectors' | 'disk_wear' | 'battery_charge' | 'battery_health' | 'antivirus_definitions_age_days'",
+);
+const HistoryQuery = type({
+  kind: ReadingKind.configure({ description: "what was measured" }),
+  "days?": type("string.integer.parse")
+    .pipe(type("1 <= number <= 90"))
+    .configure({ description: "how far back, days (default 7, at most 90: readings are kept 90 days)" }),
+});
+const HealthHistory = type({
+  kind: ReadingKind,
+  items: type({
+    subject: "string",
+    min: "number",
+    max: "number",
+    latest: "number",
+    latestAt: Timestamp,
+    count: "number",
+    /** [epoch ms, value], oldest first. */
+    points: type(["number", "number"]).array(),
+  }).array(),
+});
 /** Most devices one bulk wake reaches, and how many are woken at once. */
 const MAX_WAKE = 1000;
 const WAKE_CONCURRENCY = 16;
@@ -258,8 +281,10 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents" | "rules">) {
       async ({ params, principal }) => {
         await reach(principal, params.id);
         const report = await toolbox.ask(params.id, { op: "health" }, HealthReport);
-        // read on demand: the health alert rules see it as well
-        s.rules.submitHealth({ organizationId: principal.organizationId, deviceId: params.id, at: Date.now(), health: report });
+        // read on demand: kept in the history, and the health alert rules see it as well
+        const at = Date.now();
+        await recordHealth(s.sql, params.id, at, report);
+        s.rules.submitHealth({ organizationId: principal.organizationId, deviceId: params.id, at, health: report });
         return report;
       },
       {
@@ -269,6 +294,25 @@ export function toolboxRoutes(s: Pick<Services, "sql" | "agents" | "rules">) {
         detail: {
           summary:
             "Hardware health now: temperatures, fans and voltages, S.M.A.R.T. of each disk, batteries, and notes on what could not be read",
+          tags: ["toolbox"],
+        },
+      },
+    )
+    .get(
+      "/health/history",
+      async ({ params, query, principal }) => {
+        await reach(principal, params.id);
+        const since = new Date(Date.now() - (query.days ?? 7) * 86_400_000);
+        return { kind: query.kind, items: await healthHistory(s.sql, params.id, query.kind, since) };
+      },
+      {
+        permission: "device:view",
+        params: DeviceParam,
+        query: HistoryQuery,
+        response: { 200: HealthHistory, ...errors(404, 422) },
+        detail: {
+          summary:
+            "Health readings kept over time (every 15 minutes while a health alert rule watches the device, and each read asked for): per sensor, disk, battery or antivirus product, min, max, latest and the points",
           tags: ["toolbox"],
         },
       },

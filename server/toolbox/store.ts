@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
+import type { Reading } from "./health-readings.ts";
 
 /** A device's interfaces and status, as Wake-on-LAN needs them. */
 export interface WakeDevice {
@@ -111,4 +112,47 @@ export async function onlineDevicesOf(sql: Sql, organizationIds: string[], max: 
   return sql<{ id: string; organizationId: string }[]>`
     select id, organization_id as "organizationId" from devices
     where organization_id = any(${organizationIds}::uuid[]) and status = 'online' order by id limit ${max}`;
+}
+
+/** Stores a health report's readings (time series, kept HEALTH_READINGS_DAYS); a repeat of the same instant is ignored. */
+export async function recordHealthReadings(sql: Sql, deviceId: string, at: Date, readings: Reading[]): Promise<void> {
+  if (readings.length === 0) return;
+  await sql`
+    insert into device_health_readings (device_id, time, kind, subject, value)
+    select ${deviceId}, ${at}, kind, subject, value
+    from unnest(${readings.map((r) => r.kind)}::text[], ${readings.map((r) => r.subject)}::text[], ${readings.map((r) => r.value)}::float8[])
+      as r(kind, subject, value)
+    on conflict do nothing`;
+}
+
+/** How long health readings are kept, days. */
+export const HEALTH_READINGS_DAYS = 90;
+
+/** Drops health readings older than HEALTH_READINGS_DAYS. */
+export async function dropOldHealthReadings(sql: Sql, now: Date): Promise<number> {
+  const r = await sql`delete from device_health_readings where time < ${now}::timestamptz - make_interval(days => ${HEALTH_READINGS_DAYS})`;
+  return r.count;
+}
+
+/** A subject's readings of one kind: min, max, latest and how many, with the points (time ms, value; the last 2,000). */
+export interface HealthSeries {
+  subject: string;
+  min: number;
+  max: number;
+  latest: number;
+  latestAt: Date;
+  count: number;
+  points: [number, number][];
+}
+
+/** One kind of a device's health readings since `since`, per subject (at most 200 subjects). */
+export async function healthHistory(sql: Sql, deviceId: string, kind: string, since: Date): Promise<HealthSeries[]> {
+  const rows = await sql<HealthSeries[]>`
+    select subject, min(value) as min, max(value) as max,
+           (array_agg(value order by time desc))[1] as latest, max(time) as "latestAt", count(*)::int as count,
+           json_agg(json_build_array((extract(epoch from time) * 1000)::bigint, value) order by time) as points
+    from device_health_readings
+    where device_id = ${deviceId} and kind = ${kind} and time >= ${since}
+    group by subject order by subject limit 200`;
+  return rows.map((r) => ({ ...r, points: r.points.slice(-2000) }));
 }
