@@ -13,6 +13,21 @@ interface PendingCall {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/**
+ * The agents whose sockets other server nodes hold (set in services.ts when the node is part of a
+ * cluster): frames and calls for them travel over the cluster's bus to the node that holds them.
+ */
+export interface RemoteAgents {
+  /** Whether another node holds this device's socket. */
+  holds(deviceId: string): boolean;
+  /** Forwards an enveloped frame to the node holding the device; false when none does. */
+  send(deviceId: string, frame: ServerFrame): boolean;
+  /** A call to an agent on another node (`NOT_CONNECTED` when none holds it). */
+  call(deviceId: string, frame: ServerFrame, timeoutMs: number): Promise<CallResult>;
+  /** Holds the device back on every other node and closes its socket where it is; true when another node held it. */
+  disconnect(deviceId: string, seconds: number): boolean;
+}
+
 /** Most calls in flight to one agent; more are refused rather than queued without bound. */
 const MAX_PENDING_CALLS = 64;
 /** Most devices held back from reconnecting at once. */
@@ -39,6 +54,18 @@ export class AgentHub {
   /** Whether a new agent socket may open (0) or how many seconds it should wait; set from the open-file limit in services.ts. */
   admission: { admit(): number } = { admit: () => 0 };
 
+  /** Agents on other server nodes (cluster only; unset in one process). */
+  remote: RemoteAgents | undefined;
+
+  /** Told when a socket is added or removed here (the cluster announces this node's agents). */
+  onPresence: ((deviceId: string, connected: boolean) => void) | undefined;
+
+  /**
+   * Seconds an agent should wait before connecting here, 0 when it may: a node cut off from its
+   * cluster sends its agents elsewhere (set by the cluster).
+   */
+  unavailableFor: () => number = () => 0;
+
   constructor(private readonly baseSettings: () => Omit<AgentSettings, "liveIntervalS">) {}
 
   /** Registers a connection, closing an older one for the same device. */
@@ -46,12 +73,14 @@ export class AgentHub {
     const old = this.connections.get(c.deviceId);
     if (old && old !== c) old.close(4000, "replaced by a newer connection");
     this.connections.set(c.deviceId, c);
+    this.onPresence?.(c.deviceId, true);
   }
 
   /** Forgets a connection (if it is still the current one) and fails its pending calls. */
   remove(c: AgentConnection): boolean {
     if (this.connections.get(c.deviceId) !== c) return false;
     this.connections.delete(c.deviceId);
+    this.onPresence?.(c.deviceId, false);
     const pending = this.calls.get(c.deviceId);
     this.calls.delete(c.deviceId);
     for (const p of pending?.values() ?? []) {
@@ -61,15 +90,32 @@ export class AgentHub {
     return true;
   }
 
+  /** The device's socket when this node holds it. */
   get(deviceId: string): AgentConnection | undefined {
     return this.connections.get(deviceId);
   }
 
-  /** Sends a frame (its envelope added) to a device connected here; false when it is not. */
+  /** Whether the device's socket is held here or (in a cluster) by another node. */
+  isConnected(deviceId: string): boolean {
+    return this.connections.has(deviceId) || (this.remote?.holds(deviceId) ?? false);
+  }
+
+  /**
+   * Sends a frame (its envelope added) to the device, here or through the node that holds it; false
+   * when no node does.
+   */
   send(deviceId: string, frame: Unenveloped<ServerFrame>): boolean {
     const c = this.connections.get(deviceId);
-    c?.send(serverFrame(frame));
-    return Boolean(c);
+    if (c) {
+      c.send(serverFrame(frame));
+      return true;
+    }
+    return this.remote?.send(deviceId, serverFrame(frame)) ?? false;
+  }
+
+  /** The devices whose sockets this node holds. */
+  connectedHere(): string[] {
+    return [...this.connections.keys()];
   }
 
   get size(): number {
@@ -96,6 +142,19 @@ export class AgentHub {
 
   /** Sends a call frame and waits for the agent's `result` frame with the same id, or the deadline. */
   call(
+    deviceId: string,
+    frame: Omit<Extract<ServerFrame, { deadline: number }>, "v" | "id" | "deadline">,
+    timeoutMs: number,
+  ): Promise<CallResult> {
+    if (!this.connections.has(deviceId) && this.remote) {
+      // the envelope's id is the remote node's to set (its own pending calls); the deadline travels
+      return this.remote.call(deviceId, serverFrame({ ...frame, deadline: Date.now() + timeoutMs } as Unenveloped<ServerFrame>), timeoutMs);
+    }
+    return this.callHere(deviceId, frame, timeoutMs);
+  }
+
+  /** `call` to an agent connected to this node only (`NOT_CONNECTED` otherwise): what a call from another node comes to. */
+  callHere(
     deviceId: string,
     frame: Omit<Extract<ServerFrame, { deadline: number }>, "v" | "id" | "deadline">,
     timeoutMs: number,
@@ -130,6 +189,12 @@ export class AgentHub {
 
   /** Closes a device's socket and refuses a new one for `seconds` (the agent falls back to beacons). */
   disconnect(deviceId: string, seconds: number): boolean {
+    const elsewhere = this.remote?.disconnect(deviceId, seconds) ?? false;
+    return this.disconnectHere(deviceId, seconds) || elsewhere;
+  }
+
+  /** `disconnect` on this node only (the cluster applies another node's request with it). */
+  disconnectHere(deviceId: string, seconds: number): boolean {
     if (this.holds.size >= MAX_HOLDS) this.pruneHolds();
     if (seconds > 0) this.holds.set(deviceId, Date.now() + seconds * 1000);
     const c = this.connections.get(deviceId);
@@ -162,9 +227,10 @@ export class AgentHub {
   /**
    * Closes every agent socket with 1012 (service restart); the reason names the reconnect window
    * (`{"reconnectWindowS":n}`), so the fleet comes back spread over it rather than at once.
+   * Not `shuttingDown`: the node stays up (cut off from its cluster) and its sockets close one by one.
    */
-  closeAll(): void {
-    this.closing = true;
+  closeAll(shuttingDown = true): void {
+    if (shuttingDown) this.closing = true;
     const reason = JSON.stringify({ reconnectWindowS: this.reconnectWindowS() });
     for (const c of this.connections.values()) c.close(1012, reason);
   }

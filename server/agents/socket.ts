@@ -53,6 +53,14 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
   return new Elysia()
     .guard({ query: Handshake })
     .resolve(async ({ query, set }) => {
+      // a node cut off from its cluster cannot route to its agents: they connect through another node
+      const away = s.agents.unavailableFor();
+      if (away > 0) {
+        set.headers["retry-after"] = String(away);
+        throw new AppError(503, "NODE_UNAVAILABLE", `this server node lost its cluster connection; retry in ${away} s`, {
+          retryAfterSeconds: away,
+        });
+      }
       // near the open-file limit: refused before any work, and the connection closed at once
       const wait = s.agents.admission.admit();
       if (wait > 0) {
@@ -104,7 +112,7 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
         description:
           '`sig` is the hex HMAC-SHA256, keyed with SHA-256 of the device secret, of `ts + ".ws:" + device + ":" + nonce`. ' +
           "`v` is the agent's protocol version (absent: 1). " +
-          "Refused before the upgrade with 401 (bad or replayed handshake), 426 (`PROTOCOL_UNSUPPORTED`, `details.supported` lists the versions) or 503 with `Retry-After` (`RETRY_LATER`: held back; `SERVER_FULL`: the node is at its open-file limit). " +
+          "Refused before the upgrade with 401 (bad or replayed handshake), 426 (`PROTOCOL_UNSUPPORTED`, `details.supported` lists the versions) or 503 with `Retry-After` (`RETRY_LATER`: held back; `SERVER_FULL`: the node is at its open-file limit; `NODE_UNAVAILABLE`: the node lost its cluster connection). " +
           "Frames are `{ v, id, type, data }` JSON (server/protocol/frames.ts).",
         tags: ["agent"],
       },

@@ -27,7 +27,7 @@ const WindowRow = type({
 });
 
 /** Maintenance windows: while one is open, rules in its scope do not fire (nor notify). */
-export function maintenanceRoutes(s: Pick<Services, "rules" | "sql">) {
+export function maintenanceRoutes(s: Pick<Services, "rules" | "sql" | "bus">) {
   return new Elysia({ prefix: "/api/v1/maintenance-windows" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await currentWindows(s.sql, principal.organizationId) }), {
@@ -40,6 +40,7 @@ export function maintenanceRoutes(s: Pick<Services, "rules" | "sql">) {
       async ({ body, principal, set }) => {
         const row = await insertWindow(s.sql, { organizationId: principal.organizationId, ...body });
         await s.rules.reloadRules();
+        s.bus.publish("rules.changed", { organizationId: principal.organizationId });
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "maintenance_window.created",
@@ -63,6 +64,7 @@ export function maintenanceRoutes(s: Pick<Services, "rules" | "sql">) {
         if (!(await deleteWindow(s.sql, principal.organizationId, params.id)))
           throw new NotFound("WINDOW_NOT_FOUND", "no such maintenance window");
         await s.rules.reloadRules();
+        s.bus.publish("rules.changed", { organizationId: principal.organizationId });
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "maintenance_window.deleted",

@@ -69,10 +69,22 @@ export interface Events {
   "group.membership": { changes: { groupId: string; deviceId: string; joined: boolean }[] };
   /** A policy, one of its assignments or an inheritance block changed: policy-scoped rules follow at once. */
   "policy.changed": { organizationId: string; policyId: string | null };
+  /** Alert rules or maintenance windows changed (the node that changed them reloaded already): other nodes reload theirs. */
+  "rules.changed": { organizationId: string };
 }
 
 export type Topic = keyof Events;
 export type Handler<T extends Topic> = (event: Events[T]) => void | Promise<void>;
+
+/**
+ * Where a subscriber runs when several server nodes share a bus (one process: on that process).
+ * `origin` (the default): on the node that published, so the work is done once per cluster (an alert
+ * raised, a workflow started). `all`: on every node (a cache every node keeps). `others`: on every node
+ * but the publisher (it did the work itself before publishing: the rest follow).
+ */
+export interface SubscribeOptions {
+  nodes?: "origin" | "all" | "others";
+}
 
 /**
  * Typed publish/subscribe between capabilities. In one process it is `LocalBus`; a message bus
@@ -81,8 +93,8 @@ export type Handler<T extends Topic> = (event: Events[T]) => void | Promise<void
 export interface EventBus {
   /** Hands the event to every subscriber of its topic; never throws (a failing subscriber is logged). */
   publish<T extends Topic>(topic: T, event: Events[T]): void;
-  /** Calls `handler` for each event of `topic` from now on; returns the unsubscribe function. */
-  subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void;
+  /** Calls `handler` for each event of `topic` from now on (where: `SubscribeOptions`); returns the unsubscribe function. */
+  subscribe<T extends Topic>(topic: T, handler: Handler<T>, options?: SubscribeOptions): () => void;
   /** Resolves once every reaction started so far has finished (shutdown drains with it; tests wait on it). */
   settled(): Promise<void>;
 }
@@ -90,14 +102,34 @@ export interface EventBus {
 /**
  * The in-process bus: subscribers run synchronously, in the order they subscribed, inside
  * `publish`; a promise a subscriber returns is not awaited, only watched for failure. So a publisher
- * is never slowed by a slow reaction and never sees a subscriber's error.
+ * is never slowed by a slow reaction and never sees a subscriber's error. Being the only node, it
+ * runs `origin` and `all` subscribers and never `others` ones.
  */
 export class LocalBus implements EventBus {
   private readonly handlers = new Map<Topic, Set<Handler<Topic>>>();
+  /** `others` subscribers: run only by `deliverRemote` (an event another node published). */
+  private readonly remoteOnly = new Map<Topic, Set<Handler<Topic>>>();
+  /** `all` subscribers (also in `handlers`): run by `deliverRemote` too. */
+  private readonly everyNode = new Map<Topic, Set<Handler<Topic>>>();
   private readonly running = new Set<Promise<void>>();
 
   publish<T extends Topic>(topic: T, event: Events[T]): void {
-    for (const handler of this.handlers.get(topic) ?? []) {
+    this.run(topic, event, this.handlers.get(topic));
+  }
+
+  /** An event another node published: its `all` and `others` subscribers run here (the cluster bus calls it). */
+  deliverRemote<T extends Topic>(topic: T, event: Events[T]): void {
+    this.run(topic, event, this.everyNode.get(topic));
+    this.run(topic, event, this.remoteOnly.get(topic));
+  }
+
+  /** Whether any subscriber here wants this topic's events from other nodes. */
+  wantsRemote(topic: Topic): boolean {
+    return (this.everyNode.get(topic)?.size ?? 0) + (this.remoteOnly.get(topic)?.size ?? 0) > 0;
+  }
+
+  private run<T extends Topic>(topic: T, event: Events[T], handlers: Set<Handler<Topic>> | undefined): void {
+    for (const handler of handlers ?? []) {
       try {
         const done = (handler as Handler<T>)(event);
         if (done instanceof Promise) {
@@ -115,11 +147,20 @@ export class LocalBus implements EventBus {
     while (this.running.size > 0) await Promise.all(this.running);
   }
 
-  subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
-    const set = this.handlers.get(topic) ?? new Set();
-    this.handlers.set(topic, set);
-    set.add(handler as Handler<Topic>);
-    return () => void set.delete(handler as Handler<Topic>);
+  subscribe<T extends Topic>(topic: T, handler: Handler<T>, options: SubscribeOptions = {}): () => void {
+    const h = handler as Handler<Topic>;
+    const sets = [
+      ...(options.nodes === "others" ? [] : [this.handlers]),
+      ...(options.nodes === "others" ? [this.remoteOnly] : options.nodes === "all" ? [this.everyNode] : []),
+    ].map((byTopic) => {
+      const set = byTopic.get(topic) ?? new Set();
+      byTopic.set(topic, set);
+      set.add(h);
+      return set;
+    });
+    return () => {
+      for (const set of sets) set.delete(h);
+    };
   }
 }
 

@@ -83,6 +83,14 @@ export class GroupEngine {
     });
   }
 
+  /** Drops cached groups of an organization or cached devices (they changed on another server node). */
+  forget(what: { organizationId?: string; deviceIds?: string[] }): Promise<void> {
+    return this.serially(async () => {
+      if (what.organizationId) this.groups.delete(what.organizationId);
+      for (const id of what.deviceIds ?? []) this.devices.delete(id);
+    });
+  }
+
   /** A group was created, changed or deleted: recompiles its organization's groups and re-evaluates every device there. */
   groupChanged(organizationId: string): Promise<void> {
     return this.serially(async () => {

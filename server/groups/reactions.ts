@@ -12,4 +12,7 @@ export function groupReactions(bus: EventBus, groups: GroupEngine): void {
   bus.subscribe("device.status", (e) => groups.statusChanged(e.changes));
   bus.subscribe("device.changed", (e) => groups.devicesChanged(e.deviceIds));
   bus.subscribe("group.changed", (e) => groups.groupChanged(e.organizationId));
+  // the node where it changed re-evaluated and wrote the membership; the others drop what they cached
+  bus.subscribe("group.changed", (e) => groups.forget({ organizationId: e.organizationId }), { nodes: "others" });
+  bus.subscribe("device.changed", (e) => groups.forget({ deviceIds: e.deviceIds }), { nodes: "others" });
 }

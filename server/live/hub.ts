@@ -17,6 +17,12 @@ export class LiveHub {
   private readonly byOrg = new Map<string, Set<LiveSubscriber>>();
   private readonly watchers = new Map<string, Map<LiveSubscriber, number>>();
 
+  /** In a cluster: hands each event published here to the other nodes' dashboards too. */
+  relay: ((organizationId: string, event: LiveEvent) => void) | undefined;
+
+  /** In a cluster: whether a dashboard on another node watches the device. */
+  watchedElsewhere: (deviceId: string) => boolean = () => false;
+
   constructor(private readonly onWatchChange: (deviceId: string, watched: boolean) => void) {}
 
   subscribe(s: LiveSubscriber): void {
@@ -35,6 +41,12 @@ export class LiveHub {
    * a client-scoped dashboard only events about devices it reaches).
    */
   publish(organizationId: string, event: LiveEvent): void {
+    this.deliver(organizationId, event);
+    this.relay?.(organizationId, event);
+  }
+
+  /** `publish` to this node's dashboards only (what an event relayed from another node comes to). */
+  deliver(organizationId: string, event: LiveEvent): void {
     const frame = liveFrame(event);
     if (event.type === "device.telemetry" || event.type === "command.updated") {
       for (const s of this.watchers.get(event.deviceId)?.keys() ?? []) s.send(frame);
@@ -70,8 +82,14 @@ export class LiveHub {
     }
   }
 
+  /** Whether a dashboard watches the device (on this node or, in a cluster, any other). */
   isWatched(deviceId: string): boolean {
-    return this.watchers.has(deviceId);
+    return this.watchers.has(deviceId) || this.watchedElsewhere(deviceId);
+  }
+
+  /** The devices watched from this node's dashboards (announced to a node that joins the cluster). */
+  watchedHere(): string[] {
+    return [...this.watchers.keys()];
   }
 
   /** How many watch subscriptions one dashboard socket may hold. */

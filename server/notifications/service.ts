@@ -42,6 +42,9 @@ export class Notifier {
   /** The delivery pass in flight, awaited by `idle()` (shutdown). */
   private running: Promise<void> = Promise.resolve();
 
+  /** Whether this node delivers the outbox now (in a cluster, one node at a time holds the duty; the others only queue). */
+  duty: () => boolean = () => true;
+
   constructor(
     private readonly sql: Sql,
     private readonly box: SecretBox,
@@ -71,7 +74,7 @@ export class Notifier {
 
   /** One pass over due deliveries (skipped while one runs). */
   tick(): Promise<void> {
-    if (this.busy) return this.running;
+    if (this.busy || !this.duty()) return this.running;
     this.busy = true;
     this.running = this.deliverDue();
     return this.running;

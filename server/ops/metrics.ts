@@ -9,6 +9,7 @@ import { sha256 } from "../lib/crypto.ts";
 import type { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
 import { opsCounts } from "./store.ts";
+import { DUTIES, type ClusterView } from "../cluster/types.ts";
 import { SIGNED_IN, fileResponses } from "../lib/schemas.ts";
 
 /** Every 6th bucket of the server's histograms: bounds about ×2 apart, 0.1 ms to 41 s. */
@@ -64,9 +65,10 @@ function totalCounter(registry: client.Registry, name: string, help: string, rea
  * the process (prom-client's defaults: CPU, memory, event-loop lag), agents and telemetry
  * ingest read from their counters at scrape time, and database-side counts read by `scrape()`.
  */
-function createMetrics(s: Pick<Services, "agents" | "config" | "ingest" | "sql">) {
+function createMetrics(s: Pick<Services, "agents" | "cluster" | "config" | "ingest" | "sql">) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  if (s.cluster) clusterMetrics(registry, s.cluster);
   new client.Gauge({
     name: "sentpulse_agents_connected",
     help: "Agent sockets connected to this server node.",
@@ -178,6 +180,52 @@ function createMetrics(s: Pick<Services, "agents" | "config" | "ingest" | "sql">
   };
 }
 
+/** The bus between cluster nodes: connection, peers, duties, messages and bytes each way. */
+function clusterMetrics(registry: client.Registry, cluster: ClusterView) {
+  const { stats } = cluster;
+  const gauge = (name: string, help: string, read: () => number) =>
+    new client.Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge("sentpulse_cluster_nats_connected", "1 while this node is connected to NATS.", () => (cluster.connected() ? 1 : 0));
+  gauge("sentpulse_cluster_nodes", "Server nodes this node hears from (itself included).", () => cluster.nodes());
+  gauge("sentpulse_cluster_remote_agents", "Agents whose sockets other nodes hold, as this node knows them.", () => cluster.remoteAgents());
+  new client.Gauge({
+    name: "sentpulse_cluster_duty_held",
+    help: "1 for each once-per-cluster duty this node holds the lease of.",
+    labelNames: ["duty"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const duty of DUTIES) this.set({ duty }, cluster.holds(duty) ? 1 : 0);
+    },
+  });
+  for (const [direction, read] of [
+    ["sent", () => stats.sent],
+    ["received", () => stats.received],
+  ] as const)
+    new client.Counter({
+      name: `sentpulse_cluster_messages_${direction}_total`,
+      help: `Bus messages ${direction === "sent" ? "this node published" : "from other nodes this node applied"}, by kind.`,
+      labelNames: ["kind"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [kind, n] of Object.entries(read())) this.inc({ kind }, n);
+      },
+    });
+  totalCounter(registry, "sentpulse_cluster_bytes_sent_total", "Bytes this node published on the bus.", () => stats.bytesSent);
+  totalCounter(registry, "sentpulse_cluster_bytes_received_total", "Bytes this node received from the bus.", () => stats.bytesReceived);
+  totalCounter(registry, "sentpulse_cluster_messages_dropped_total", "Bus messages not sent (too large, closed) or not readable.", () => stats.dropped);
+  totalCounter(registry, "sentpulse_cluster_reconnects_total", "Times the NATS connection came back after a loss.", () => stats.reconnects);
+  totalCounter(registry, "sentpulse_cluster_calls_failed_total", "Calls to agents on other nodes that got no answer over the bus.", () => stats.callsFailed);
+}
+
 /** True when `given` is the configured scrape token, compared in constant time (hashes: equal lengths). */
 function isScrapeToken(given: string, token: string | undefined): boolean {
   return token !== undefined && timingSafeEqual(sha256(given), sha256(token));
@@ -187,7 +235,7 @@ function isScrapeToken(given: string, token: string | undefined): boolean {
  * `GET /metrics` in the Prometheus text format, for `Authorization: Bearer <SENTPULSE_METRICS_TOKEN>`
  * or an admin's API key or session: 401 without credentials, 403 below admin.
  */
-export function metricsRoutes(s: Pick<Services, "agents" | "config" | "ingest" | "sql">) {
+export function metricsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "ingest" | "sql">) {
   const metrics = createMetrics(s);
   return new Elysia().get(
     "/metrics",

@@ -17,6 +17,8 @@ const Readiness = type({
   migrations: "boolean",
   engine: "'native' | 'timescale'",
   agentsConnected: "number",
+  /** Only on a node of a cluster (SENTPULSE_NATS_URL set). */
+  "nats?": { connected: "boolean", server: "string | null", nodes: "number", duties: "string[]" },
 });
 const NodeMetrics = type({
   agentsConnected: "number",
@@ -26,7 +28,10 @@ const NodeMetrics = type({
 });
 
 /** Health, readiness, agent binaries and installers, and the web app's static files. */
-export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "ingest" | "sql">) {
+export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "engine" | "ingest" | "sql">) {
+  // a cluster node without NATS cannot route to agents on other nodes: not ready for traffic
+  const nats = () =>
+    s.cluster && { connected: s.cluster.connected(), server: s.cluster.server(), nodes: s.cluster.nodes(), duties: s.cluster.duties() };
   const webDir = resolve(s.config.webDistDir);
   const downloads = new AgentDownloads(resolve(s.config.agentDistDir));
   return new Elysia()
@@ -37,15 +42,18 @@ export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "in
     .get(
       "/readyz",
       async ({ set }) => {
+        const cluster = nats();
         try {
-          const ready = await migrationsApplied(s.sql);
+          const migrated = await migrationsApplied(s.sql);
+          const ready = migrated && (cluster?.connected ?? true);
           if (!ready) set.status = 503;
           return {
             ok: ready,
             database: true,
-            migrations: ready,
+            migrations: migrated,
             engine: s.engine,
             agentsConnected: s.agents.size,
+            ...(cluster ? { nats: cluster } : {}),
           };
         } catch {
           set.status = 503;
@@ -55,13 +63,14 @@ export function opsRoutes(s: Pick<Services, "agents" | "config" | "engine" | "in
             migrations: false,
             engine: s.engine,
             agentsConnected: s.agents.size,
+            ...(cluster ? { nats: cluster } : {}),
           };
         }
       },
       {
         response: { 200: Readiness, 503: Readiness },
         detail: {
-          summary: "Database reachable and migrations applied",
+          summary: "Database reachable and migrations applied (and, on a node of a cluster, NATS connected)",
           tags: ["ops"],
         },
       },

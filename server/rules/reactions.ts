@@ -11,9 +11,11 @@ const firstLine = (text: string): string => (text.split("\n").find((l) => l.trim
  */
 export function ruleReactions(bus: EventBus, rules: RuleEvaluator): void {
   bus.subscribe("telemetry.stored", (e) => rules.submit(e.samples));
-  bus.subscribe("group.membership", (e) => rules.groupMembership(e.changes));
-  bus.subscribe("policy.changed", () => rules.policiesChanged());
-  bus.subscribe("device.changed", (e) => rules.forgetDevices(e.deviceIds));
+  // cached facts and rules: every node keeps its own, so every node drops them at once
+  bus.subscribe("group.membership", (e) => rules.groupMembership(e.changes), { nodes: "all" });
+  bus.subscribe("policy.changed", () => rules.policiesChanged(), { nodes: "all" });
+  bus.subscribe("device.changed", (e) => rules.forgetDevices(e.deviceIds), { nodes: "all" });
+  bus.subscribe("rules.changed", () => rules.reloadRules(), { nodes: "others" });
   bus.subscribe("device.status", (e) => {
     for (const c of e.changes) {
       if (c.status !== "offline" && c.previous !== "offline") continue;

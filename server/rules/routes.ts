@@ -116,8 +116,12 @@ const RULE_AUDITED: (keyof RuleRow)[] = [
 ];
 
 /** Alert rules: thresholds held for a duration, per scope, with cooldowns. */
-export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
-  const changed = () => s.rules.reloadRules();
+export function ruleRoutes(s: Pick<Services, "rules" | "sql" | "bus">) {
+  // reloaded here before the answer; the other server nodes follow from the event
+  const changed = async (organizationId: string) => {
+    await s.rules.reloadRules();
+    s.bus.publish("rules.changed", { organizationId });
+  };
   return new Elysia({ prefix: "/api/v1/alert-rules" })
     .use(authPlugin(s.sql))
     .get("/", async ({ principal }) => ({ items: await listRules(s.sql, principal.organizationId) }), {
@@ -129,7 +133,7 @@ export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
       "/",
       async ({ body, principal, set }) => {
         const row = await insertRule(s.sql, principal.organizationId, await ruleInput(s.sql, principal.organizationId, body));
-        await changed();
+        await changed(principal.organizationId);
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "alert_rule.created",
@@ -154,7 +158,7 @@ export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
         const before = await getRule(s.sql, principal.organizationId, params.id);
         const row = before && (await updateRule(s.sql, principal.organizationId, params.id, input));
         if (!row) throw new NotFound("ALERT_RULE_NOT_FOUND", "no such alert rule in your organization");
-        await changed();
+        await changed(principal.organizationId);
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "alert_rule.updated",
@@ -178,7 +182,7 @@ export function ruleRoutes(s: Pick<Services, "rules" | "sql">) {
       async ({ params, principal }) => {
         if (!(await deleteRule(s.sql, principal.organizationId, params.id)))
           throw new NotFound("ALERT_RULE_NOT_FOUND", "no such alert rule in your organization");
-        await changed();
+        await changed(principal.organizationId);
         await writeAudit(s.sql, { ...actorOf(principal), action: "alert_rule.deleted", targetType: "alert_rule", targetId: params.id });
         return { ok: true };
       },

@@ -21,6 +21,9 @@ export class Scheduler {
   private timer: ReturnType<typeof setInterval> | undefined;
   private busy = false;
 
+  /** Whether this node looks for due schedules now (in a cluster, one node at a time holds the duty). */
+  duty: () => boolean = () => true;
+
   constructor(
     private readonly sql: Sql,
     private readonly commands: CommandDispatcher,
@@ -38,7 +41,7 @@ export class Scheduler {
   }
 
   async tick(): Promise<void> {
-    if (this.busy) return;
+    if (this.busy || !this.duty()) return;
     this.busy = true;
     try {
       const runs = await runDue(this.sql, 20, (tx, sch) => this.runOnce(tx, sch));

@@ -45,6 +45,9 @@ export class StatusEngine {
 
   private graceUntil = 0;
 
+  /** Whether this node runs the full sweep now (in a cluster, one node at a time holds it); the heartbeat runs regardless. */
+  duty: () => boolean = () => true;
+
   start(): void {
     this.graceUntil = Date.now() + this.restartGraceS() * 1000;
     this.timer = setInterval(() => void this.sweep(), this.intervalMs);
@@ -60,7 +63,7 @@ export class StatusEngine {
     this.running ??= (async () => {
       try {
         await heartbeatNode(this.sql, this.nodeId);
-        await this.apply(undefined, Date.now() < this.graceUntil);
+        if (this.duty()) await this.apply(undefined, Date.now() < this.graceUntil);
       } catch (err) {
         log("error", "status sweep failed", {
           error: err instanceof Error ? err.message : String(err),

@@ -11,6 +11,12 @@ const MAX_RECORDING = 5 * 1024 * 1024;
 /** What the browser receives (the route adds the envelope). */
 type BrowserFrame = TerminalEvent;
 
+/** What the agent's node sends the browser's node about a session (cluster only). */
+export type TerminalRelay =
+  | { kind: "output"; deviceId: string; sessionId: string; data: string }
+  | { kind: "exit"; deviceId: string; sessionId: string; code: number | null; error?: string }
+  | { kind: "gone"; deviceId: string };
+
 interface Session {
   id: string;
   organizationId: string;
@@ -36,6 +42,12 @@ export class TerminalHub {
   private readonly sessions = new Map<string, Session>();
   private readonly timer: ReturnType<typeof setInterval>;
 
+  /**
+   * In a cluster: the browser's node is told a session opened or ended (it listens for the session's
+   * output), and the agent's node relays what the agent sends for sessions it does not hold.
+   */
+  cluster: { sessionOpened(id: string): void; sessionEnded(id: string): void; relay(r: TerminalRelay): void } | undefined;
+
   constructor(
     private readonly sql: Sql,
     private readonly agents: AgentHub,
@@ -57,8 +69,7 @@ export class TerminalHub {
     send(f: BrowserFrame): void;
     close(): void;
   }): string | undefined {
-    const agent = this.agents.get(o.deviceId);
-    if (!agent) {
+    if (!this.agents.isConnected(o.deviceId)) {
       o.send({ type: "error", message: "the device is not connected; a terminal needs its live socket" });
       o.close();
       return undefined;
@@ -101,6 +112,7 @@ export class TerminalHub {
       truncated: false,
       persisted,
     });
+    this.cluster?.sessionOpened(id);
     this.agents.send(o.deviceId, { type: "terminal_open", data: { sessionId: id, cols: o.cols, rows: o.rows } });
     return id;
   }
@@ -120,9 +132,10 @@ export class TerminalHub {
     this.agents.send(t.deviceId, { type: "terminal_resize", data: { sessionId: id, cols, rows } });
   }
 
-  /** Output from the agent, for one of this device's sessions. */
-  output(deviceId: string, id: string, data: string): void {
+  /** Output from the agent, for one of this device's sessions (relayed to the session's node when it is not here). */
+  output(deviceId: string, id: string, data: string, fromOtherNode = false): void {
     const t = this.sessions.get(id);
+    if (!t && !fromOtherNode) this.cluster?.relay({ kind: "output", deviceId, sessionId: id, data });
     if (!t || t.deviceId !== deviceId) return;
     t.lastActivity = Date.now();
     this.record(t, "o", data);
@@ -130,8 +143,9 @@ export class TerminalHub {
   }
 
   /** The shell ended on the agent. */
-  exited(deviceId: string, id: string, code: number | null, error?: string): void {
+  exited(deviceId: string, id: string, code: number | null, error?: string, fromOtherNode = false): void {
     const t = this.sessions.get(id);
+    if (!t && !fromOtherNode) this.cluster?.relay({ kind: "exit", deviceId, sessionId: id, code, ...(error ? { error } : {}) });
     if (!t || t.deviceId !== deviceId) return;
     if (error) t.send({ type: "error", message: error });
     t.send({ type: "exit", code });
@@ -144,8 +158,9 @@ export class TerminalHub {
     if (t) void this.finish(t, "closed by the user", true);
   }
 
-  /** The agent's socket dropped: its shells are gone. */
-  agentGone(deviceId: string): void {
+  /** The agent's socket dropped: its shells are gone (sessions opened from other nodes are told). */
+  agentGone(deviceId: string, fromOtherNode = false): void {
+    if (!fromOtherNode) this.cluster?.relay({ kind: "gone", deviceId });
     for (const t of [...this.sessions.values()]) {
       if (t.deviceId !== deviceId) continue;
       t.send({ type: "error", message: "the device disconnected" });
@@ -181,6 +196,7 @@ export class TerminalHub {
 
   private async finish(t: Session, reason: string, tellAgent: boolean): Promise<void> {
     if (!this.sessions.delete(t.id)) return;
+    this.cluster?.sessionEnded(t.id);
     if (tellAgent) this.agents.send(t.deviceId, { type: "terminal_close", data: { sessionId: t.id } });
     t.close();
     try {
