@@ -6,7 +6,8 @@ import type { EnrolledAgent } from "../../server/testing/agents.ts";
 import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
 import { createToken, facts } from "../../server/testing/fixtures.ts";
 import { type TestServer, waitFor } from "../../server/testing/harness.ts";
-import { HealthWatch } from "../../server/toolbox/health-watch.ts";
+import { HealthWatch, recordHealth } from "../../server/toolbox/health-watch.ts";
+import { parseSensorsJson } from "../../agent/toolbox/health.ts";
 import { ensureJournal } from "../../server/testing/journald.ts";
 
 /**
@@ -177,6 +178,33 @@ describe("device toolbox in Chromium", () => {
     // ClamAV without signatures (this machine): shown as missing definitions, in red
     expect(await page.getByTestId("health-av").textContent()).toContain("missing");
     await rig.shot("toolbox-health");
+  });
+
+  test("Health history: kept readings show per sensor with latest, min / max and a trend; another kind is a click away", async () => {
+    // this VM has no sensor: two reads of the recorded sensors -j output (agent/test-data) stored as the health watch stores them
+    const sensors = parseSensorsJson(
+      readFileSync(`${import.meta.dir}/../../agent/test-data/linux/toolbox/sensors-j-amdgpu-it8603.txt`, "utf8"),
+    );
+    const read = (add: number) => ({
+      sensors: sensors.map((x) => (x.kind === "temperature" ? { ...x, value: x.value + add } : x)),
+      disks: [],
+      batteries: [],
+      antivirus: [],
+      notes: [],
+    });
+    await recordHealth(srv.sql, agent.deviceId, Date.now() - 30 * 60_000, read(0));
+    await recordHealth(srv.sql, agent.deviceId, Date.now() - 15 * 60_000, read(5));
+    await tab("health");
+    const row = page.getByTestId("health-history-row").filter({ hasText: "Asus A68HM-K Mobo" });
+    await row.waitFor({ timeout: 60_000 });
+    expect((await row.textContent())?.replace(/\s+/g, " ")).toContain("50 °C45 / 50");
+    expect(await page.getByTestId("health-history-row").count()).toBe(3);
+    await row.scrollIntoViewIfNeeded();
+    await rig.shot("toolbox-health-history");
+    await page.getByText("Fans", { exact: true }).click();
+    await page.getByTestId("health-history-row").filter({ hasText: "CPU Fan" }).waitFor();
+    await page.getByText("Reallocated sectors", { exact: true }).click();
+    await page.getByTestId("health-history-empty").waitFor();
   });
 
   test("Environment: searching finds the agent's variable by name and by value", async () => {

@@ -1,5 +1,6 @@
 import { For, Show } from "solid-js";
 import { api, call } from "../../lib/api.ts";
+import { HealthHistory } from "./HealthHistory.tsx";
 import { Polled } from "./Polled.tsx";
 import { poll } from "./poll.ts";
 
@@ -168,6 +169,7 @@ export default function HealthTab(props: { deviceId: string }) {
                 <For each={d().notes}>{(n) => <li>{n}</li>}</For>
               </ul>
             </Show>
+            <HealthHistory deviceId={props.deviceId} />
           </>
         )}
       </Polled>
