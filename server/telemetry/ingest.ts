@@ -51,6 +51,9 @@ export class IngestBusy extends Error {
   readonly code = "INGEST_BUSY";
 }
 
+/** How long a refused batch holds its device's later batches back (then a gap is accepted: the agent may have dropped it). */
+const GAP_HOLD_MS = 120_000;
+
 /**
  * Batches telemetry from many agents into one transaction per flush: the devices' sequence
  * high-water marks are read under lock, batches at or below them are replays (acknowledged, not
@@ -62,6 +65,14 @@ export class Ingestor {
   private queuedRows = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly flushes = new Set<Promise<void>>();
+  /** The batches of the flushes running now (a flush that starts sees what runs before it). */
+  private readonly running = new Set<Pending[]>();
+  /**
+   * Per device, the lowest batch refused (failed flush or full queue) and when: acknowledgements are
+   * cumulative (the agent forgets every batch up to an acknowledged one), so no later batch of the
+   * device is accepted until that one comes again, or GAP_HOLD_MS passes.
+   */
+  private readonly refused = new Map<string, { seq: number; at: number }>();
   private lockChain: Promise<void> = Promise.resolve();
   /** Last committed sequence per device (bounded), to skip copying obvious replays. */
   private readonly knownMarks = new Map<string, number>();
@@ -77,6 +88,8 @@ export class Ingestor {
     samples: 0,
     dropped: 0,
     flushes: 0,
+    /** Batches held back because an earlier one of their device was not stored (the agent sends them again). */
+    held: 0,
   };
   /** Time from the start of a flush (preparing its COPY text) to its commit, ms. */
   readonly flushLatency = new Histogram();
@@ -93,7 +106,10 @@ export class Ingestor {
 
   /** Queues one batch; resolves once it is committed (or known to be a replay). */
   submit(deviceId: string, organizationId: string, batch: TelemetryBatch): Promise<IngestResult> {
-    if (this.queuedRows + batch.samples.length > this.maxQueuedRows) return Promise.reject(new IngestBusy("ingest queue full"));
+    if (this.queuedRows + batch.samples.length > this.maxQueuedRows) {
+      this.refuse(deviceId, batch.seq);
+      return Promise.reject(new IngestBusy("ingest queue full"));
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ deviceId, organizationId, batch, resolve, reject });
       this.queuedRows += batch.samples.length;
@@ -121,12 +137,42 @@ export class Ingestor {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     while (this.flushes.size < this.maxConcurrentFlushes && this.queue.length > 0) {
-      const f: Promise<void> = this.flush(this.take()).finally(() => {
+      const items = this.take();
+      // what the flushes running now carry, per device (this one's decisions look back at them)
+      const before = new Map<string, number[]>();
+      for (const run of this.running)
+        for (const p of run) before.get(p.deviceId)?.push(p.batch.seq) ?? before.set(p.deviceId, [p.batch.seq]);
+      this.running.add(items);
+      const f: Promise<void> = this.flush(items, before).finally(() => {
+        this.running.delete(items);
         this.flushes.delete(f);
         if (this.queue.length > 0) this.kick();
       });
       this.flushes.add(f);
     }
+  }
+
+  private refuse(deviceId: string, seq: number): void {
+    const prev = this.refused.get(deviceId);
+    if (prev && prev.seq <= seq && Date.now() - prev.at < GAP_HOLD_MS) return;
+    if (!prev && this.refused.size >= 100_000) this.refused.clear();
+    this.refused.set(deviceId, { seq, at: Date.now() });
+  }
+
+  /**
+   * True when a batch of the device below `seq` and above its committed mark was refused or is not
+   * stored: an earlier flush carried it and it is not under the mark it left (that flush failed or
+   * held it back), or it was refused lately. Accepting `seq` now would acknowledge it too.
+   */
+  private overtakes(item: Pending, mark: number, before: Map<string, number[]>): boolean {
+    const { deviceId } = item;
+    const seq = item.batch.seq;
+    const r = this.refused.get(deviceId);
+    if (r && r.seq > mark && r.seq < seq) {
+      if (Date.now() - r.at < GAP_HOLD_MS) return true;
+      this.refused.delete(deviceId);
+    }
+    return before.get(deviceId)?.some((s) => s > mark && s < seq) ?? false;
   }
 
   private take(): Pending[] {
@@ -177,7 +223,7 @@ export class Ingestor {
     return { lines, latest, latestSample, earliest, stored, lateHours };
   }
 
-  private async flush(items: Pending[]): Promise<void> {
+  private async flush(items: Pending[], before: Map<string, number[]>): Promise<void> {
     const t0 = performance.now();
     const now = Date.now();
     const prepared = items.map((item) => this.prepare(item, now));
@@ -191,6 +237,8 @@ export class Ingestor {
       return true;
     });
     let accepted: boolean[] = [];
+    /** Batches held back because an earlier one of their device is not stored (refused once committed). */
+    let held: boolean[] = [];
     let marks = new Map<string, number>();
     // Row locks are taken in flush order: a later flush asks for its devices only once the earlier
     // one holds its own, so for a shared device it waits for that commit and reads the new mark.
@@ -210,13 +258,21 @@ export class Ingestor {
           const latest = new Map<string, string>();
           const state = new Map<string, LatestState>();
           const undo: FlushDecision["undo"] = [];
+          const blocked = new Set<string>();
+          held = items.map(() => false);
           accepted = items.map((item, i) => {
             const mark = marks.get(item.deviceId);
             const p = prepared[i];
-            if (mark === undefined || item.batch.seq <= mark) {
-              // copied optimistically but a replay (or an unknown device): take the rows back out
+            const replay = mark === undefined || item.batch.seq <= mark;
+            const gap = !replay && (blocked.has(item.deviceId) || this.overtakes(item, mark, before));
+            if (replay || gap) {
+              // copied optimistically but a replay, an unknown device or out of order: take the rows back out
               if (copied[i] && p?.earliest && p.latest)
                 undo.push({ deviceId: item.deviceId, seq: item.batch.seq, from: p.earliest, to: p.latest });
+              if (gap) {
+                held[i] = true;
+                blocked.add(item.deviceId);
+              }
               return false;
             }
             marks.set(item.deviceId, item.batch.seq);
@@ -233,14 +289,27 @@ export class Ingestor {
     } catch (err) {
       locked();
       log("error", "telemetry flush failed", { batches: items.length, error: err instanceof Error ? err.message : String(err) });
-      for (const item of items) item.reject(err);
+      for (const item of items) {
+        this.refuse(item.deviceId, item.batch.seq);
+        item.reject(err);
+      }
       return;
     }
     this.flushLatency.record(performance.now() - t0);
     this.rememberMarks(marks);
     this.stats.flushes++;
     const stored: StoredSample[] = [];
+    for (const [deviceId, mark] of marks) {
+      const r = this.refused.get(deviceId);
+      if (r && mark >= r.seq) this.refused.delete(deviceId);
+    }
     items.forEach((item, i) => {
+      if (held[i]) {
+        this.stats.held++;
+        this.refuse(item.deviceId, item.batch.seq);
+        item.reject(new IngestBusy("an earlier batch of this device is not stored yet: send again from it"));
+        return;
+      }
       const ok = accepted[i] ?? false;
       this.stats.batches++;
       if (ok) {

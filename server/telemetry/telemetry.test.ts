@@ -82,6 +82,50 @@ describe("ingest", () => {
     expect(ingest.stats.dropped).toBe(1);
   });
 
+  test("a failed flush holds its device's later batches back (acks are cumulative): nothing acknowledged is lost", async () => {
+    // one batch per flush, two flushes at once: batch 2 fails (a sample PostgreSQL refuses), batch 3
+    // rides in the flush beside it and batch 4 comes after; acknowledging 3 or 4 would make the agent
+    // forget 2, so both are refused until 2 comes again
+    const ingest = new Ingestor(sql, { maxRowsPerFlush: 1, maxConcurrentFlushes: 2 });
+    const dev = await device(sql, { organizationId: orgId, siteId, hostname: "flaky" });
+    expect((await ingest.submit(dev, orgId, { seq: 1, samples: [sample()] })).stored).toBe(true);
+    // the database refuses the flush that carries a marked sample (a trigger of this test's own)
+    await sql.unsafe(`
+      create function test_refuse_marked() returns trigger language plpgsql as $$
+      begin if new.cpu_percent = 42.5 then raise exception 'refused by the test'; end if; return new; end $$;
+      create trigger test_refuse_marked before insert or update on device_latest for each row execute function test_refuse_marked();`);
+    try {
+      const [two, three] = await Promise.allSettled([
+        ingest.submit(dev, orgId, { seq: 2, samples: [{ ...sample(), cpuPercent: 42.5 }] }),
+        ingest.submit(dev, orgId, { seq: 3, samples: [sample()] }),
+      ]);
+      expect(two).toMatchObject({ status: "rejected", reason: { message: "refused by the test" } });
+      expect(three).toMatchObject({ status: "rejected", reason: { code: "INGEST_BUSY" } });
+      await expect(ingest.submit(dev, orgId, { seq: 4, samples: [sample()] })).rejects.toMatchObject({ code: "INGEST_BUSY" });
+    } finally {
+      await sql.unsafe("drop trigger test_refuse_marked on device_latest; drop function test_refuse_marked();");
+    }
+    const [mark] = await sql<{ seq: number }[]>`select last_batch_seq::int as seq from devices where id = ${dev}`;
+    expect(mark?.seq).toBe(1);
+    // the agent reconnects and sends from its oldest unacknowledged batch: every one is stored, in order
+    const again = await Promise.all([2, 3, 4].map((seq) => ingest.submit(dev, orgId, { seq, samples: [sample()] })));
+    expect(again.map((r) => r.stored)).toEqual([true, true, true]);
+    const [n] = await sql<{ n: number }[]>`select count(distinct batch_seq)::int as n from device_telemetry where device_id = ${dev}`;
+    expect(n?.n).toBe(4);
+    expect(ingest.stats.held).toBeGreaterThanOrEqual(2);
+  });
+
+  test("a batch refused by a full queue holds the device's later batches back too", async () => {
+    const ingest = new Ingestor(sql, { maxQueuedRows: 2, maxDelayMs: 200, maxRowsPerFlush: 100 });
+    const dev = await device(sql, { organizationId: orgId, siteId, hostname: "crowded" });
+    const first = ingest.submit(dev, orgId, { seq: 1, samples: [sample(), sample()] });
+    await expect(ingest.submit(dev, orgId, { seq: 2, samples: [sample()] })).rejects.toMatchObject({ code: "INGEST_BUSY" });
+    expect((await first).stored).toBe(true);
+    await expect(ingest.submit(dev, orgId, { seq: 3, samples: [sample()] })).rejects.toMatchObject({ code: "INGEST_BUSY" });
+    expect((await ingest.submit(dev, orgId, { seq: 2, samples: [sample()] })).stored).toBe(true);
+    expect((await ingest.submit(dev, orgId, { seq: 3, samples: [sample()] })).stored).toBe(true);
+  });
+
   test("the queue is bounded: beyond it submit refuses with INGEST_BUSY", async () => {
     const ingest = new Ingestor(sql, { maxQueuedRows: 2, maxDelayMs: 1000, maxRowsPerFlush: 100 });
     const first = ingest.submit(deviceId, orgId, { seq: 20, samples: [sample(), sample()] });
