@@ -84,7 +84,22 @@ describe("SysV init scripts (recorded: `service --status-all`, Debian's /etc/ini
   });
 });
 
-describe("systemd (no systemd runs here and no recorded output was found: inputs written to systemctl's documented JSON shape)", () => {
+describe("systemd: list-unit-files recorded here (systemctl --root=/ works without a running manager)", () => {
+  test("Debian 12's 123 service unit files: templates left out; enabled and alias → auto, masked and disabled → disabled, static → manual", () => {
+    const items = parseSystemdServices("[]", sample("systemctl-list-unit-files.json"));
+    expect(items).toHaveLength(123 - 20); // 20 are templates (name@.service)
+    expect(items.every((s) => s.state === "stopped" && s.pid === null)).toBe(true); // not loaded: no manager to ask
+    const startup = (name: string) => items.find((s) => s.name === name)?.startup;
+    expect(startup("atd.service")).toBe("auto");
+    expect(startup("smartd.service")).toBe("auto"); // alias of smartmontools.service
+    expect(startup("hwclock.service")).toBe("disabled"); // masked
+    expect(startup("clamav-freshclam.service")).toBe("disabled");
+    expect(startup("apt-daily.service")).toBe("manual"); // static: started by its timer
+    expect(items.find((s) => s.name === "autovt@.service")).toBeUndefined();
+  });
+});
+
+describe("systemd list-units and show (no systemd manager runs here and no whole recorded output was found: inputs written to systemctl's documented shape)", () => {
   test("the unit name is an argument after --, never an option", () => {
     expect(systemdActionArgv("nginx.service", "restart")).toEqual(["systemctl", "restart", "--no-pager", "--", "nginx.service"]);
   });
