@@ -8,7 +8,8 @@ describe("restartServiceSpec", () => {
     expect(restartServiceSpec("linux", "nginx")).toEqual({
       kind: "run_script",
       language: "bash",
-      content: "systemctl restart -- nginx && systemctl is-active -- nginx",
+      content:
+        "if [ -d /run/systemd/system ]; then systemctl restart -- nginx && systemctl is-active -- nginx; else service nginx restart && service nginx status; fi",
       args: [],
       env: {},
       timeoutSeconds: 120,

@@ -22,7 +22,11 @@ export function restartServiceSpec(os: DeviceOs, service: string): CommandSpec {
   });
   switch (os) {
     case "linux":
-      return run("bash", `systemctl restart -- ${service} && systemctl is-active -- ${service}`);
+      // systemd where it is the running init (sd_booted), the SysV script through service(8) elsewhere (containers, WSL, older systems)
+      return run(
+        "bash",
+        `if [ -d /run/systemd/system ]; then systemctl restart -- ${service} && systemctl is-active -- ${service}; else service ${service} restart && service ${service} status; fi`,
+      );
     case "windows":
       return run("powershell", `Restart-Service -Name '${service}' -Force; Get-Service -Name '${service}'`);
     case "darwin":

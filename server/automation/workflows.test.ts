@@ -151,7 +151,12 @@ describe("workflow actions: restart a service, add a note", () => {
     expect(command).toMatchObject({
       deviceId: d.deviceId,
       type: "run_script",
-      payload: { language: "bash", content: "systemctl restart -- nginx && systemctl is-active -- nginx", timeoutSeconds: 120 },
+      payload: {
+        language: "bash",
+        content:
+          "if [ -d /run/systemd/system ]; then systemctl restart -- nginx && systemctl is-active -- nginx; else service nginx restart && service nginx status; fi",
+        timeoutSeconds: 120,
+      },
       actor: { type: "workflow", id: wf.id, name: "Restart nginx" },
     });
     const [audit] = await srv.sql<{ actorType: string; actorId: string; actorName: string }[]>`
@@ -196,6 +201,8 @@ describe("workflow actions: restart a service, add a note", () => {
     expect(run?.results[1]).toMatchObject({ action: "restart_service", ok: true });
     const [cmd] = await srv.sql<{ content: string }[]>`
       select payload ->> 'content' as content from commands where id = ${run?.results[1]?.commandId ?? null}`;
-    expect(cmd?.content).toBe("systemctl restart -- ssh && systemctl is-active -- ssh");
+    expect(cmd?.content).toBe(
+      "if [ -d /run/systemd/system ]; then systemctl restart -- ssh && systemctl is-active -- ssh; else service ssh restart && service ssh status; fi",
+    );
   });
 });

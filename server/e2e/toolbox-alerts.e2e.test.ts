@@ -62,7 +62,7 @@ describe("service_state rule on the real atd", () => {
 
   test("atd stopped → the rule fires naming the service and its state; started again → resolved", async () => {
     await service("start");
-    const r = await rule({ name: "atd down", metric: "service_state", service: "atd", operator: "<", threshold: 5 });
+    const r = await rule({ name: "atd down", metric: "service_state", service: "atd", operator: "<", threshold: 5, cooldownSeconds: 0 });
     // a flag: compared as "> 0" whatever the body said
     expect(r).toMatchObject({ service: "atd", operator: ">", threshold: 0 });
 
@@ -80,6 +80,38 @@ describe("service_state rule on the real atd", () => {
     const [after] = await alerts("atd_down");
     expect(after?.id).toBe(fired?.id as string);
     expect(after?.resolvedAt).not.toBeNull();
+  }, 120_000);
+
+  test("rule + workflow, no script: atd stops → the rule fires → the workflow restarts atd on the device → the rule resolves", async () => {
+    const wf = await srv.api("/api/v1/workflows", {
+      body: {
+        name: "restart atd",
+        trigger: { event: "alert.firing", alertType: "atd_down" },
+        actions: [{ type: "restart_service", service: "atd" }],
+      },
+    });
+    expect(wf.status).toBe(201);
+    await service("stop");
+    await pass();
+    const firing = (await alerts("atd_down")).at(-1);
+    expect(firing?.resolvedAt).toBeNull();
+    // the workflow queued the restart as a command; the real agent runs it (service(8): systemd is not PID 1 here)
+    const cmd = await waitFor(
+      "restart command finished",
+      async () => {
+        const [c] = await srv.sql<{ status: string; stdout: string | null }[]>`
+          select status, stdout from commands where device_id = ${agent.deviceId} order by created_at desc limit 1`;
+        return c && ["succeeded", "failed", "timed_out"].includes(c.status) ? c : undefined;
+      },
+      60_000,
+    );
+    expect(cmd.status).toBe("succeeded");
+    await pass();
+    const after = (await alerts("atd_down")).at(-1);
+    expect(after?.id).toBe(firing?.id as string);
+    expect(after?.resolvedAt).not.toBeNull();
+    const [w] = await srv.sql<{ id: string }[]>`select id from workflows where name = 'restart atd'`;
+    expect((await srv.api(`/api/v1/workflows/${w?.id}`, { method: "DELETE" })).status).toBe(200);
   }, 120_000);
 
   test("a service the device does not have neither fires nor fails", async () => {
