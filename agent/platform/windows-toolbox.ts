@@ -268,7 +268,7 @@ export function parseDefender(text: string, now: number): AntivirusStatus | unde
  */
 export const SECURITY_CENTER_SCRIPT = `@(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct -ErrorAction SilentlyContinue | Where-Object { $_.displayName -notlike '*Defender*' } | Select-Object displayName,productState) | ConvertTo-Json -Compress`;
 
-export function parseSecurityCenter(text: string): AntivirusStatus[] {
+function parseSecurityCenter(text: string): AntivirusStatus[] {
   return jsonRows(text, "antivirus products")
     .map((r) => {
       const state = num(r.productState);
@@ -314,7 +314,7 @@ const BATTERY_STATUS: Record<number, string> = {
 };
 
 /** Parses HARDWARE_SCRIPT: thermal zones in °C (from tenths of kelvin) and batteries with health against design. */
-export function parseWindowsHardware(text: string): Pick<HealthReport, "sensors" | "batteries"> {
+function parseWindowsHardware(text: string): Pick<HealthReport, "sensors" | "batteries"> {
   const [root] = jsonRows(text, "hardware");
   const list = (v: unknown): Row[] => (Array.isArray(v) ? v.filter((r): r is Row => typeof r === "object" && r !== null) : []);
   const kelvin = (tenths: number) => Math.round((tenths / 10 - 273.15) * 10) / 10;

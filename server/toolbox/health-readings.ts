@@ -1,7 +1,7 @@
 import type { HealthReport } from "../protocol/toolbox.ts";
 
 /** What a health reading measures (device_health_readings.kind). */
-export type ReadingKind =
+type ReadingKind =
   | "temperature"
   | "fan"
   | "voltage"

@@ -9,7 +9,7 @@ import { healthReadings } from "./health-readings.ts";
 import { dropOldHealthReadings, healthWatchTargets, onlineDevicesOf, recordHealthReadings } from "./store.ts";
 
 /** How often a device's hardware health and antivirus are read while a rule needs them (the slow cadence), ms. */
-export const HEALTH_EVERY_MS = 15 * 60_000;
+const HEALTH_EVERY_MS = 15 * 60_000;
 /** Devices asked at once by one node. */
 const CONCURRENCY = 8;
 /** Most devices one pass reaches on one node. */

@@ -126,7 +126,7 @@ export async function recordHealthReadings(sql: Sql, deviceId: string, at: Date,
 }
 
 /** How long health readings are kept, days. */
-export const HEALTH_READINGS_DAYS = 90;
+const HEALTH_READINGS_DAYS = 90;
 
 /** Drops health readings older than HEALTH_READINGS_DAYS. */
 export async function dropOldHealthReadings(sql: Sql, now: Date): Promise<number> {
