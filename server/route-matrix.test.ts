@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { notification, otherOrganization, tableCounts, terminalSession } from "./testing/fixtures.ts";
+import { fileTransfer, notification, otherOrganization, tableCounts, terminalSession } from "./testing/fixtures.ts";
 import { login, startTestServer, type TestServer } from "./testing/harness.ts";
 import { type AppRoute, appRoutes, concretePath } from "./testing/routes.ts";
 
@@ -15,7 +15,8 @@ const foreign: Record<string, string> = {};
 
 beforeAll(async () => {
   srv = await startTestServer();
-  routes = appRoutes(srv.server.app).filter((r) => !r.public);
+  // HEAD answers carry no body to read a code from (the tus upload status route is one)
+  routes = appRoutes(srv.server.app).filter((r) => !r.public && r.method !== "HEAD");
   const other = await otherOrganization(srv.sql);
   const cookie = await login(srv.url, other.email, other.password);
   const as = async (path: string, body: unknown) => {
@@ -68,6 +69,7 @@ beforeAll(async () => {
   foreign.roles = await as("/api/v1/roles", { name: "their role", permissions: ["device:view"] });
   foreign.groups = await as("/api/v1/groups", { name: "theirs", expression: "cpu > 1" });
   foreign.policies = await as("/api/v1/policies", { name: "theirs" });
+  foreign["patch-policies"] = await as("/api/v1/patch-policies", { policyId: foreign.policies });
   foreign["policy-blocks"] = await as("/api/v1/policy-blocks", { target: { type: "site", id: other.siteId } });
   foreign.sites = other.siteId;
   foreign["enrollment-tokens"] = await as("/api/v1/enrollment-tokens", {});
@@ -82,6 +84,7 @@ beforeAll(async () => {
     await srv.sql<{ id: string }[]>`select s.id from sessions s join users u on u.id = s.user_id where u.email = ${other.email}`
   )[0]!.id;
   foreign["terminal-sessions"] = await terminalSession(srv.sql, other.organizationId, other.deviceId);
+  foreign.transfers = await fileTransfer(srv.sql, other.organizationId, other.deviceId);
   foreign["notification-dead-letters"] = await notification(srv.sql, other.organizationId, foreign["notification-channels"], "dead");
 }, 120_000);
 afterAll(() => srv.stop());
@@ -101,6 +104,8 @@ const VALID_BODY: Record<string, unknown> = {
   "POST /api/v1/alerts/:id/notes": { text: "x" },
   "POST /api/v1/devices/:id/commands": { type: "reboot", payload: {} },
   "POST /api/v1/devices/:id/processes/:pid/kill": { signal: "TERM" },
+  "POST /api/v1/devices/:id/files/ops": { op: "mkdir", path: "/tmp/x" },
+  "POST /api/v1/devices/:id/files/elevation": { reason: "ticket 1" },
   "PATCH /api/v1/users/:id": { name: "x" },
   "POST /api/v1/devices/:id/disconnect": {},
   "PATCH /api/v1/devices/:id": { tags: ["x"] },
@@ -112,6 +117,9 @@ const VALID_BODY: Record<string, unknown> = {
   "POST /api/v1/api-keys/:id/rotate": {},
   "POST /api/v1/policies/:id/assignments": { target: { type: "organization" } },
   "PUT /api/v1/policies/:id/assignments/:assignmentId": { enforced: true },
+  "POST /api/v1/devices/:id/updates/install": { updateIds: [crypto.randomUUID()] },
+  "PUT /api/v1/patch-policies/:id": { policyId: crypto.randomUUID() },
+  "POST /api/v1/patch-policies/:id/window": {},
 };
 
 /** The resource kind an `:id` names: the path segment before it. */

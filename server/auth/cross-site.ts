@@ -7,6 +7,12 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const AGENT_PREFIX = "/api/agent/";
 /** The only body type of the JSON API; a cross-site `<form>` can send none of it without CORS. */
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/**
+ * The tus upload chunks of the file explorer (server/files/uploads.ts): a type no form can send and no
+ * other site's script can send without a CORS preflight, which this server never grants.
+ */
+const TUS_TYPE = /^application\/offset\+octet-stream\s*(?:;|$)/i;
+const TUS_PATH = /^\/api\/v1\/devices\/[^/]+\/files\/uploads(?:\/|$)/;
 
 export interface CrossSiteOptions {
   /** The public URL of the dashboard (its origin is trusted). */
@@ -47,7 +53,8 @@ export function checkCrossSite(request: Request, trusted: ReadonlySet<string>): 
       message: `requests from ${h.get("origin") ?? "another site"} may not ${upgrade ? "open this socket" : "change anything"}`,
     };
   }
-  if (!upgrade && path.startsWith("/api/") && hasBody(h) && !JSON_TYPE.test(h.get("content-type") ?? "")) {
+  const type = h.get("content-type") ?? "";
+  if (!upgrade && path.startsWith("/api/") && hasBody(h) && !JSON_TYPE.test(type) && !(TUS_PATH.test(path) && TUS_TYPE.test(type))) {
     return { ok: false, status: 415, code: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as application/json" };
   }
   return { ok: true };

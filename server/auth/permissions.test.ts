@@ -79,7 +79,7 @@ describe("permissions", () => {
               "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
             }
           : { cookie, "content-type": "application/json" },
-        body: r.method === "GET" ? undefined : "{}",
+        body: r.method === "GET" || r.method === "HEAD" ? undefined : "{}",
       });
       const body = (await res.json().catch(() => ({}))) as { error?: { code: string } };
       if (res.status !== 403 || body.error?.code !== "FORBIDDEN") wrong.push(`${r.method} ${r.path} → ${res.status}`);
@@ -109,7 +109,7 @@ describe("permissions", () => {
       const res = await fetch(`${srv.url}${path}`, {
         method: r.method,
         headers: { ...bearer, "content-type": "application/json" },
-        body: r.method === "GET" ? undefined : "{}",
+        body: r.method === "GET" || r.method === "HEAD" ? undefined : "{}",
       });
       if (res.status !== 403) wrong.push(`${r.method} ${r.path} → ${res.status}`);
     }

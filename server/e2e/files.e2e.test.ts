@@ -147,6 +147,7 @@ describe("path safety on both ends", () => {
     }
     const d = await srv.api(`${base()}/download?path=${encodeURIComponent(`${dir}/../etc/shadow`)}`);
     expect(d.status).toBe(422);
+    for (const route of ["download", "stat", "count"]) expect((await srv.api(`${base()}/${route}`)).status).toBe(422);
     expect((await srv.sql`select count(*)::int as n from audit_log`)[0]?.n).toBe(before);
     expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("hello files\n");
   });

@@ -1,4 +1,3 @@
-import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError } from "../errors.ts";
 import type { TransferRow } from "./store.ts";
@@ -53,7 +52,6 @@ export function stagedResponse(transfers: FileTransfers, t: TransferRow, range: 
   const end = r?.end ?? t.size - 1;
   const file = join(transfers.downloadsDir, t.stagingName);
   let pos = start;
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   const available = async (): Promise<{ bytes: number; state: TransferRow["state"] }> => {
     const live = transfers.live(t.id);
     if (live) return { bytes: live.doneBytes, state: live.state };
@@ -65,23 +63,24 @@ export function stagedResponse(transfers: FileTransfers, t: TransferRow, range: 
       const since = Date.now();
       for (;;) {
         if (pos > end) {
-          await handle?.close();
           controller.close();
           return;
         }
         const a = await available();
         if (a.bytes > pos) {
-          handle ??= await open(file, "r");
+          // a slice of the file per piece: no handle is held between pulls (a client that vanishes leaks nothing)
           const n = Math.min(PIECE, Math.min(a.bytes, end + 1) - pos);
-          const buf = Buffer.allocUnsafe(n);
-          const { bytesRead } = await handle.read(buf, 0, n, pos);
-          if (bytesRead === 0) throw new Error("the staged file is shorter than its progress");
-          pos += bytesRead;
-          controller.enqueue(buf.subarray(0, bytesRead));
+          const buf = new Uint8Array(
+            await Bun.file(file)
+              .slice(pos, pos + n)
+              .arrayBuffer(),
+          );
+          if (buf.length === 0) throw new Error("the staged file is shorter than its progress");
+          pos += buf.length;
+          controller.enqueue(buf);
           return;
         }
         if (a.state === "failed" || a.state === "cancelled" || Date.now() - since > MAX_STALL_MS) {
-          await handle?.close();
           controller.error(new Error(`the transfer is ${a.state}`));
           return;
         }
@@ -97,13 +96,11 @@ export function stagedResponse(transfers: FileTransfers, t: TransferRow, range: 
         });
       }
     },
-    async cancel() {
-      await handle?.close();
-    },
   });
   const headers: Record<string, string> = {
     "content-type": "application/octet-stream",
-    "content-length": String(t.size === 0 ? 0 : end - start + 1),
+    // the whole file's size (a response still arriving from the device is chunked, without Content-Length)
+    "x-file-size": String(t.size),
     "accept-ranges": "bytes",
     "content-disposition": disposition(t.path),
     "cache-control": "no-store",
@@ -112,5 +109,9 @@ export function stagedResponse(transfers: FileTransfers, t: TransferRow, range: 
   };
   if (t.sha256) headers["repr-digest"] = `sha-256=:${Buffer.from(t.sha256, "hex").toString("base64")}:`;
   if (r) headers["content-range"] = `bytes ${start}-${end}/${t.size}`;
-  return new Response(t.size === 0 ? null : stream, { status: r ? 206 : 200, headers });
+  // a staged file already whole is served as a file (with its length)
+  const whole = (transfers.live(t.id)?.state ?? t.state) === "done";
+  const body = t.size === 0 ? null : whole ? Bun.file(file).slice(start, end + 1) : stream;
+  if (whole) headers["content-length"] = String(t.size === 0 ? 0 : end - start + 1);
+  return new Response(body, { status: r ? 206 : 200, headers });
 }

@@ -7,7 +7,7 @@ import { authPlugin } from "../auth/plugin.ts";
 import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
-import { AppError, Conflict, Forbidden, NotFound } from "../errors.ts";
+import { AppError, Conflict, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { errors, Ok, Timestamp } from "../lib/schemas.ts";
 import { AccountName, FileCount, FileList, FileOpResult, FilePath, FileStat, ReadChunk } from "../protocol/files.ts";
 import { stagedResponse } from "./download.ts";
@@ -29,10 +29,15 @@ const DeviceParam = type({ id: "string.uuid" });
 const Elevated = type("'true' | 'false'").configure({
   description: "act as root/SYSTEM: needs a running elevation of yours on this device",
 });
-const PathQuery = type({ path: FilePath, "elevated?": Elevated });
-const ListQuery = type({ path: FilePath, "hidden?": type("'true' | 'false'"), "elevated?": Elevated });
+// `path` is optional in the schemas so that a device out of reach is a 404 before a missing path is a 422
+const PathQuery = type({ "path?": FilePath, "elevated?": Elevated });
+const ListQuery = type({
+  "path?": FilePath.configure({ description: "the directory (default /)" }),
+  "hidden?": type("'true' | 'false'"),
+  "elevated?": Elevated,
+});
 const DownloadQuery = type({
-  path: FilePath,
+  "path?": FilePath,
   "elevated?": Elevated,
   "rate?": type("string.integer.parse")
     .pipe(type("1024 <= number <= 100000000000"))
@@ -65,10 +70,15 @@ const Transfer = type({
   finishedAt: Timestamp.or("null"),
 });
 const TransferParams = type({ id: "string.uuid" });
-const TransferAction = type({ id: "string.uuid", action: "'pause' | 'resume' | 'cancel'" });
 /** How long an elevation lasts. */
 const ELEVATION_MS = 15 * 60_000;
 const deviceErrors = errors(403, 404, 409, 422, 429, 503);
+
+function required(path: string | undefined): string {
+  if (path === undefined)
+    throw new ValidationFailed("invalid query: path", { in: "query", issues: [{ path: "path", message: "must be present" }] });
+  return path;
+}
 
 /** What a transfer row shows through the API. */
 function view(t: TransferRow, live?: { doneBytes: number; state: TransferRow["state"] }) {
@@ -122,7 +132,11 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
       async ({ params, query, principal }) => {
         await reach(principal, params.id);
         const e = await elevation(principal, params.id, query.elevated === "true");
-        return explorer.ask(params.id, { op: "list", path: query.path, hidden: query.hidden === "true", elevated: Boolean(e) }, FileList);
+        return explorer.ask(
+          params.id,
+          { op: "list", path: query.path ?? "/", hidden: query.hidden === "true", elevated: Boolean(e) },
+          FileList,
+        );
       },
       {
         permission: "device:files",
@@ -141,7 +155,7 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
       async ({ params, query, principal }) => {
         await reach(principal, params.id);
         const e = await elevation(principal, params.id, query.elevated === "true");
-        return explorer.ask(params.id, { op: "stat", path: query.path, elevated: Boolean(e) }, FileStat);
+        return explorer.ask(params.id, { op: "stat", path: required(query.path), elevated: Boolean(e) }, FileStat);
       },
       {
         permission: "device:files",
@@ -156,7 +170,7 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
       async ({ params, query, principal }) => {
         await reach(principal, params.id);
         const e = await elevation(principal, params.id, query.elevated === "true");
-        return explorer.ask(params.id, { op: "count", path: query.path, elevated: Boolean(e) }, FileCount);
+        return explorer.ask(params.id, { op: "count", path: required(query.path), elevated: Boolean(e) }, FileCount);
       },
       {
         permission: "device:files",
@@ -309,20 +323,21 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
         await reach(principal, params.id);
         const e = await elevation(principal, params.id, query.elevated === "true");
         const elevated = Boolean(e);
-        const st = await explorer.ask(params.id, { op: "stat", path: query.path, elevated }, FileStat);
+        const path = required(query.path);
+        const st = await explorer.ask(params.id, { op: "stat", path, elevated }, FileStat);
         if (st.entry.type !== "file")
           throw new Conflict(
             "NOT_A_FILE",
-            st.entry.type === "link" ? "a symlink: download its target by its own path" : `${query.path} is not a file`,
+            st.entry.type === "link" ? "a symlink: download its target by its own path" : `${path} is not a file`,
           );
-        let t = await reusableDownload(s.sql, params.id, query.path, st.entry.size, st.entry.mtime, elevated);
+        let t = await reusableDownload(s.sql, params.id, path, st.entry.size, st.entry.mtime, elevated);
         if (t && !transfers.isRunning(t.id) && (t.state === "queued" || t.state === "running" || t.state === "waiting")) transfers.run(t);
         if (!t) {
           const id = Bun.randomUUIDv7();
           // the first byte read now: a file the session may not read is refused here, not as a broken download
           await explorer.ask(
             params.id,
-            { op: "read", transferId: id, path: query.path, offset: 0, length: 1, size: st.entry.size, mtime: st.entry.mtime, elevated },
+            { op: "read", transferId: id, path: path, offset: 0, length: 1, size: st.entry.size, mtime: st.entry.mtime, elevated },
             ReadChunk,
           );
           if (!(await transfers.fits(st.entry.size)))
@@ -336,7 +351,7 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
             organizationId: principal.organizationId,
             deviceId: params.id,
             direction: "download",
-            path: query.path,
+            path: path,
             size: st.entry.size,
             sourceMtime: st.entry.mtime,
             state: "queued",
@@ -353,7 +368,7 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
             targetType: "device",
             targetId: params.id,
             ip: ipOf(server, request),
-            details: { transferId: id, path: query.path, size: st.entry.size, elevated, ...(e ? { elevationId: e.id } : {}) },
+            details: { transferId: id, path: path, size: st.entry.size, elevated, ...(e ? { elevationId: e.id } : {}) },
           });
           transfers.run(t);
         }
@@ -426,6 +441,13 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
     });
   };
 
+  const act = async (principal: Principal, id: string, action: "pause" | "resume" | "cancel", ip: string | null) => {
+    const t = await transferOf(principal, id);
+    await actOn(principal, t, action, ip);
+    const row = await transfers.fresh(t.id);
+    return view(row ?? t, transfers.live(t.id));
+  };
+
   const oneTransfer = new Elysia({ prefix: "/api/v1/files/transfers/:id" })
     .use(authPlugin(s.sql))
     .get(
@@ -455,24 +477,24 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
         detail: { summary: "A download's file as staged on the server (HTTP Range; streamed while it still arrives)", tags: ["files"] },
       },
     )
-    .post(
-      "/:action",
-      async ({ params, principal, server, request }) => {
-        const t = await transferOf(principal, params.id);
-        await actOn(principal, t, params.action, ipOf(server, request));
-        const row = await transfers.fresh(t.id);
-        return view(row ?? t, transfers.live(t.id));
-      },
-      {
-        permission: "device:files",
-        params: TransferAction,
-        response: { 200: Transfer, ...errors(404, 409, 422) },
-        detail: {
-          summary: "Pause, resume or cancel a file transfer (a cancelled one's staged and partial files are removed)",
-          tags: ["files"],
-        },
-      },
-    );
+    .post("/pause", ({ params, principal, server, request }) => act(principal, params.id, "pause", ipOf(server, request)), {
+      permission: "device:files",
+      params: TransferParams,
+      response: { 200: Transfer, ...errors(404, 409, 422) },
+      detail: { summary: "Pause a file transfer (it keeps the bytes it moved)", tags: ["files"] },
+    })
+    .post("/resume", ({ params, principal, server, request }) => act(principal, params.id, "resume", ipOf(server, request)), {
+      permission: "device:files",
+      params: TransferParams,
+      response: { 200: Transfer, ...errors(404, 409, 422) },
+      detail: { summary: "Resume a paused file transfer from its last acknowledged byte", tags: ["files"] },
+    })
+    .post("/cancel", ({ params, principal, server, request }) => act(principal, params.id, "cancel", ipOf(server, request)), {
+      permission: "device:files",
+      params: TransferParams,
+      response: { 200: Transfer, ...errors(404, 409, 422) },
+      detail: { summary: "Cancel a file transfer (its staged and partial files are removed)", tags: ["files"] },
+    });
 
   return new Elysia().use(perDevice).use(transferRoutes).use(oneTransfer).use(tusRoutes(s, transfers));
 }

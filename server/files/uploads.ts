@@ -69,6 +69,9 @@ async function withCode(res: Response): Promise<Response> {
   return new Response(JSON.stringify(body), { status: res.status, headers });
 }
 
+/** The body is tus's to read (never parsed here): a parse hook that answers first, without reading it. */
+const leaveBody = () => "tus" as const;
+
 const refuse = (status: number, code: string, message: string) => ({ status_code: status, body: JSON.stringify(errorBody(code, message)) });
 
 /**
@@ -109,6 +112,7 @@ export function tusRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileTr
     },
     onIncomingRequest: async (req, id) => {
       const c = caller(req);
+      if (req.method === "POST") return; // a creation: checked in onUploadCreate
       const upload = await store.getUpload(id).catch(() => undefined);
       if (!upload || upload.metadata?.deviceId !== c.deviceId || upload.metadata?.actorId !== c.principal.id)
         throw refuse(404, "UPLOAD_NOT_FOUND", "no such upload");
@@ -166,7 +170,7 @@ export function tusRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileTr
       {
         permission: "device:files",
         params: DeviceParam,
-        parse: "none",
+        parse: leaveBody,
         detail: detail("Start an upload to the device (tus creation)"),
       },
     )
@@ -178,11 +182,11 @@ export function tusRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileTr
     .patch(
       "/:uploadId",
       ({ params, principal, request, server }) => handle(principal, params.id, request, server?.requestIP(request)?.address ?? null),
-      { permission: "device:files", params: UploadParams, parse: "none", detail: detail("Send the next bytes of an upload (tus)") },
+      { permission: "device:files", params: UploadParams, parse: leaveBody, detail: detail("Send the next bytes of an upload (tus)") },
     )
     .delete(
       "/:uploadId",
       ({ params, principal, request, server }) => handle(principal, params.id, request, server?.requestIP(request)?.address ?? null),
-      { permission: "device:files", params: UploadParams, parse: "none", detail: detail("Abandon an upload (tus termination)") },
+      { permission: "device:files", params: UploadParams, parse: leaveBody, detail: detail("Abandon an upload (tus termination)") },
     );
 }

@@ -203,3 +203,12 @@ export async function tableCounts(sql: Sql): Promise<Record<string, number>> {
   }
   return counts;
 }
+
+/** A finished file transfer of the device (server/files); its id. */
+export async function fileTransfer(sql: Sql, organizationId: string, deviceId: string): Promise<string> {
+  const id = Bun.randomUUIDv7();
+  await sql`
+    insert into file_transfers (id, organization_id, device_id, direction, path, size, state, staging_name, actor_type, finished_at)
+    values (${id}, ${organizationId}, ${deviceId}, 'download', '/tmp/x', 1, 'done', ${id}, 'user', now())`;
+  return id;
+}
