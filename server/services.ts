@@ -134,7 +134,7 @@ export async function createServices(config: Config): Promise<Running> {
   const patches = new Patches(db.sql, agents, commands);
   const patchScheduler = new PatchScheduler(db.sql, agents, patches, config.schedulerIntervalMs);
   if (cluster) {
-    const presence = cluster.attach({ agents, live, terminals });
+    const presence = cluster.attach({ agents, live, terminals, commands });
     watchChanged = (deviceId, watched) => presence.localWatch(deviceId, watched);
     status.duty = () => mine("status");
     scheduler.duty = () => mine("schedules");

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import type { AgentHub } from "../agents/hub.ts";
+import type { CommandDispatcher } from "../commands/service.ts";
 import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
 import type { TerminalHub } from "../terminal/sessions.ts";
@@ -46,7 +47,7 @@ export interface Cluster extends ClusterView {
    * Connects the node's agents, dashboards and terminals to the cluster (after they are built);
    * returns where the node's dashboards' watch changes go.
    */
-  attach(d: { agents: AgentHub; live: LiveHub; terminals: TerminalHub }): Pick<Presence, "localWatch">;
+  attach(d: { agents: AgentHub; live: LiveHub; terminals: TerminalHub; commands: CommandDispatcher }): Pick<Presence, "localWatch">;
   /** Graceful leave: duties given back, the others told at once, NATS drained. */
   leave(): Promise<void>;
 }
@@ -125,7 +126,22 @@ export async function joinCluster(o: { url: string; nodeId: string }): Promise<C
     bus,
     attach(d) {
       agentsRef = d.agents;
-      presence = new Presence(wire, d, t.beatMs, t.deadAfterMs);
+      // core NATS delivers at most once: what another node forwarded while the bus was cut may be
+      // lost, so after any node's (re)join this node sends its agents their pending commands again
+      // (they are in the database; an agent runs each command once)
+      let redelivering: Promise<void> | undefined;
+      const redeliver = () => {
+        redelivering ??= Bun.sleep(250)
+          .then(() => d.commands.redeliver(d.agents.connectedHere()))
+          .then((n) => {
+            if (n > 0) log("info", "cluster: pending commands sent again after a rejoin", { commands: n });
+          })
+          .catch((err) => log("warn", "cluster: could not send pending commands again", { error: String(err) }))
+          .finally(() => {
+            redelivering = undefined;
+          });
+      };
+      presence = new Presence(wire, d, t.beatMs, t.deadAfterMs, redeliver);
       const routing = new Routing(wire, presence, d);
       presence.listen(nc);
       routing.listen(nc);

@@ -45,6 +45,8 @@ export class Presence {
     private readonly d: { agents: AgentHub; live: LiveHub; terminals: TerminalHub },
     private readonly beatMs = 1000,
     private readonly deadAfterMs = 5000,
+    /** A node (this one or another) joined or came back: what the bus carried meanwhile may be lost. */
+    private readonly onRejoin: () => void = () => {},
   ) {}
 
   listen(nc: NatsConnection): void {
@@ -83,6 +85,7 @@ export class Presence {
     this.wire.listen(nc, "node.hello", "hello", (m) => {
       if (this.peers.has(m.from)) this.announceAll();
       this.peer(m.from);
+      this.onRejoin();
     });
     this.wire.listen(nc, "node.bye", "bye", (m) => this.drop(m.from, "left"));
   }
@@ -101,6 +104,7 @@ export class Presence {
   rejoin(): void {
     this.announceAll();
     this.wire.publish("node.hello", "hello", {});
+    this.onRejoin();
   }
 
   /** Leaving the cluster: the others forget this node at once. */

@@ -6,7 +6,7 @@ import type { CommandFinished, EventBus } from "../events/bus.ts";
 import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
 import type { CommandDelivery, CommandSpec, CommandUpdate } from "../protocol/frames.ts";
-import { type CommandRow, applyUpdate, insertCommands, markSent, pendingCommands } from "./store.ts";
+import { type CommandRow, applyUpdate, insertCommands, markSent, pendingCommands, pendingCommandsOf } from "./store.ts";
 
 /** A command for one or more devices of an organization, and who asks for it. */
 export interface CommandRequest {
@@ -97,6 +97,25 @@ export class CommandDispatcher {
       this.sql,
       pending.map((c) => c.id),
     );
+  }
+
+  /**
+   * Sends every pending command of these devices connected here again, oldest first (the agent runs
+   * each once, so one it already has is only reported again). After the cluster's bus was cut, a
+   * command forwarded from another node in the meantime may not have arrived.
+   */
+  async redeliver(deviceIds: string[]): Promise<number> {
+    const here = deviceIds.filter((id) => this.agents.get(id));
+    let sent = 0;
+    for (let i = 0; i < here.length; i += 5000) {
+      const pending = await pendingCommandsOf(this.sql, here.slice(i, i + 5000));
+      for (const c of pending) if (this.agents.send(c.deviceId, { type: "command", data: delivery(c) })) sent++;
+      await markSent(
+        this.sql,
+        pending.map((c) => c.id),
+      );
+    }
+    return sent;
   }
 
   /** Commands to hand out in a beacon response (the socket is down); marked sent. */

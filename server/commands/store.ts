@@ -116,6 +116,19 @@ export async function pendingCommands(sql: Sql, deviceId: string, limit = 100): 
     order by created_at, id limit ${limit}`;
 }
 
+/**
+ * The pending commands of many devices in one query, oldest first per device (at most `perDevice`
+ * each): what a node sends its connected agents again after its cluster bus was interrupted.
+ */
+export async function pendingCommandsOf(sql: Sql, deviceIds: string[], perDevice = 20): Promise<CommandRow[]> {
+  return sql<CommandRow[]>`
+    select ${columns(sql)} from (
+      select c.*, row_number() over (partition by c.device_id order by c.created_at, c.id) as n from commands c
+      where c.device_id = any(${deviceIds}::uuid[]) and c.status in ('queued', 'sent', 'running') and c.expires_at > now()
+    ) commands where n <= ${perDevice}
+    order by device_id, created_at, id`;
+}
+
 export async function markSent(sql: Sql, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await sql`update commands set status = 'sent', sent_at = coalesce(sent_at, now()) where id = any(${ids}::uuid[]) and status = 'queued'`;

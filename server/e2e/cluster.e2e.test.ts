@@ -28,6 +28,8 @@ let agentLog = "";
 let configPath = "";
 let databaseUrl = "";
 
+const alive = (n: Node) => n.proc.exitCode === null && !n.proc.killed;
+
 async function api(node: { url: string }, path: string, body?: unknown, method = body === undefined ? "GET" : "POST") {
   return fetch(`${node.url}${path}`, {
     method,
@@ -54,7 +56,7 @@ async function holder(except?: Node): Promise<Node> {
     "the agent's node",
     async () => {
       for (const n of nodes) {
-        if (n === except || n.proc.exitCode !== null || n.proc.killed) continue;
+        if (n === except || !alive(n)) continue;
         if ((await n.readyz())?.agentsConnected === 1) return n;
       }
       return undefined;
@@ -142,16 +144,23 @@ beforeAll(async () => {
     stderr: "pipe",
   });
   if ((await enroll.exited) !== 0)
-    throw new Error(`enroll failed: ${await new Response(enroll.stderr).text()}\n${lb.output()}\n${nodes.map((n) => n.log().slice(-2000)).join("\n")}`);
+    throw new Error(
+      `enroll failed: ${await new Response(enroll.stderr).text()}\n${lb.output()}\n${nodes.map((n) => n.log().slice(-2000)).join("\n")}`,
+    );
   deviceId = (JSON.parse(readFileSync(configPath, "utf8")) as { deviceId: string }).deviceId;
   startAgent();
   await waitFor("online", async () => (await sql`select status from devices where id = ${deviceId}`)[0]?.status === "online", 45_000);
 }, 240_000);
 
 afterAll(async () => {
+  if (process.env.SENTPULSE_CLUSTER_LOGS) {
+    for (const n of nodes) await Bun.write(join(process.env.SENTPULSE_CLUSTER_LOGS, `${n.name}.log`), n.log());
+    await Bun.write(join(process.env.SENTPULSE_CLUSTER_LOGS, "agent.log"), agentLog);
+    await Bun.write(join(process.env.SENTPULSE_CLUSTER_LOGS, "haproxy.log"), lb?.output() ?? "");
+  }
   agentProc?.kill("SIGTERM");
   await agentProc?.exited;
-  for (const n of nodes) if (n.proc.exitCode === null) n.proc.kill("SIGKILL");
+  for (const n of nodes) if (alive(n)) n.proc.kill("SIGKILL");
   await Promise.all(nodes.map((n) => n.proc.exited));
   await lb?.stop();
   await nats?.stop();
@@ -237,9 +246,9 @@ describe("three nodes, NATS between them, HAProxy in front", () => {
   });
 
   test("a schedule runs once on the cluster", async () => {
-    const alive = nodes.filter((n) => n.proc.exitCode === null);
+    const up = nodes.filter((n) => alive(n));
     const file = join(dir, "runs-schedule");
-    const res = await api(alive[0]!, "/api/v1/schedules", {
+    const res = await api(up[0]!, "/api/v1/schedules", {
       name: "once",
       runAt: new Date(Date.now() + 2000).toISOString(),
       target: { deviceIds: [deviceId] },
@@ -258,7 +267,7 @@ describe("three nodes, NATS between them, HAProxy in front", () => {
 describe("faults", () => {
   test("NATS restarted mid-run: nodes reconnect, a command posted meanwhile runs once, live events resume", async () => {
     const a = await holder();
-    const b = nodes.find((n) => n !== a && n.proc.exitCode === null)!;
+    const b = nodes.find((n) => n !== a && alive(n))!;
     const dash = liveSocket(b);
     await dash.opened;
     dash.watch();
@@ -273,14 +282,14 @@ describe("faults", () => {
     const seen = dash.frames.length;
     await waitFor("live telemetry again", async () => dash.frames.slice(seen).some((f) => f.type === "device.telemetry"), 20_000);
     await waitFor("every node connected again", async () =>
-      (await Promise.all(nodes.filter((n) => n.proc.exitCode === null).map((n) => n.readyz()))).every((r) => r?.nats?.connected),
+      (await Promise.all(nodes.filter((n) => alive(n)).map((n) => n.readyz()))).every((r) => r?.nats?.connected),
     );
     dash.ws.close();
   });
 
   test("a node cut from NATS stops claiming cluster duties and its agent moves to another node", async () => {
     const a = await holder();
-    const survivor = nodes.find((n) => n !== a && n.proc.exitCode === null)!;
+    const survivor = nodes.find((n) => n !== a && alive(n))!;
     links[a.name]!.cut();
     await waitFor(
       "node A not ready, without duties",
@@ -295,7 +304,7 @@ describe("faults", () => {
     await waitFor(
       "every duty held by a connected node",
       async () => {
-        const held = (await Promise.all(nodes.filter((n) => n !== a && n.proc.exitCode === null).map((n) => n.readyz()))).flatMap(
+        const held = (await Promise.all(nodes.filter((n) => n !== a && alive(n)).map((n) => n.readyz()))).flatMap(
           (r) => r?.nats?.duties ?? [],
         );
         return held.length === 5 && new Set(held).size === 5;
