@@ -72,6 +72,10 @@ describe("bad bodies on every state-changing route, generated from the app's rou
       role: 5,
       payload: "x",
       tags: "a b",
+      updateIds: ["$(reboot)"],
+      decision: "approve; reboot",
+      exclusions: ["vim; reboot"],
+      policyId: "`id`",
     });
     for (const r of routes.filter((r) => r.body)) {
       for (const body of ["[]", "null", "42", '"x"']) {

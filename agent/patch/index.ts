@@ -1,6 +1,7 @@
 import type { CallResult } from "../../server/protocol/frames.ts";
 import type { PatchRequest, PatchScan } from "../../server/protocol/patch.ts";
 import { agentLog } from "../log.ts";
+import { exclusive } from "./exclusive.ts";
 import { inventoryHash, inventoryPayload, loadSnapshot, normalise, saveSnapshot } from "./inventory.ts";
 import type { PlatformPatch } from "./types.ts";
 
@@ -11,7 +12,8 @@ import type { PlatformPatch } from "./types.ts";
  */
 export async function handlePatch(req: PatchRequest, stateDir: string, load: () => Promise<PlatformPatch>): Promise<CallResult> {
   try {
-    return { ok: true, data: await scan(req, stateDir, await load()) };
+    const p = await load();
+    return { ok: true, data: await exclusive(() => scan(req, stateDir, p)) };
   } catch (err) {
     agentLog("error", "patch scan failed", { error: String(err).slice(0, 300) });
     return { ok: false, code: "SCAN_FAILED", message: String(err).slice(0, 1024) };

@@ -2,6 +2,7 @@ import type { CommandUpdate } from "../../server/protocol/frames.ts";
 import type { PatchInstallSpec } from "../../server/protocol/patch.ts";
 import { agentLog } from "../log.ts";
 import type { Platform } from "../platform/types.ts";
+import { exclusive } from "./exclusive.ts";
 import type { Emit } from "./types.ts";
 
 type Outcome = Pick<CommandUpdate, "status" | "exitCode" | "error">;
@@ -24,7 +25,7 @@ export async function installUpdates(platform: Platform, spec: PatchInstallSpec,
       continue;
     }
     emit("stdout", `[patch] (${n + 1}/${spec.updates.length}) installing ${u.name}=${u.version}\n`);
-    const r = await p.install(u, emit, left);
+    const r = await exclusive(() => p.install(u, emit, left));
     if (!r.ok) failed.push(u.name);
     emit("stdout", `[patch] ${u.name}=${u.version}: ${r.ok ? "installed" : `failed (${r.error ?? `exit ${r.exitCode}`})`}\n`);
   }

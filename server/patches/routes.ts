@@ -1,0 +1,622 @@
+import { type } from "arktype";
+import { Elysia } from "elysia";
+import { principalActor } from "../audit/actor.ts";
+import { writeAudit, auditActor } from "../audit/store.ts";
+import { authPlugin } from "../auth/plugin.ts";
+import { isScoped } from "../auth/permissions.ts";
+import type { Principal } from "../auth/roles.ts";
+import type { Services } from "../context.ts";
+import { deviceInReach } from "../devices/reach.ts";
+import { AppError, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
+import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
+import { Classification, MAX_INSTALL_UPDATES, RebootPolicy, UpdateSource } from "../protocol/patch.ts";
+import { type ComplianceScope, complianceHistory, complianceRows, complianceSummary, organizationName } from "./compliance.store.ts";
+import { deviceSoftware, fleetSoftware } from "./inventory.store.ts";
+import {
+  type PatchPolicyInput,
+  deletePatchPolicy,
+  getPatchPolicy,
+  insertPatchPolicy,
+  listPatchPolicies,
+  ownsPolicyAndGroup,
+  updatePatchPolicy,
+} from "./policies.store.ts";
+import { complianceCsv, compliancePdf } from "./report.ts";
+import { type PatchScheduler, openWindowAt } from "./scheduler.ts";
+import type { Patches } from "./service.ts";
+import { decide, listUpdates } from "./updates.store.ts";
+import { compareVersions } from "./version.ts";
+
+/** Rows a list answers at most; the fleet search and the compliance report read at most these. */
+const MAX_LIST = 1000;
+const MAX_FLEET_ROWS = 20_000;
+const MAX_REPORT_ROWS = 20_000;
+
+const Limit = type("string.integer.parse").pipe(type(`1 <= number <= ${MAX_LIST}`));
+const DeviceParam = type({ id: "string.uuid" });
+const Software = type({
+  source: "string",
+  name: "string",
+  arch: "string",
+  version: "string",
+  publisher: "string | null",
+  installedAt: Timestamp.or("null"),
+});
+/** A name to search for: letters, digits, spaces and `+ . _ : @ / ( ) -`, optionally ending in `*` for a prefix. */
+const SoftwareName = type(/^[\p{L}\p{N}][\p{L}\p{N} +._:@/()-]{0,127}\*?$/u).configure({
+  description: "a program name (exact, case-insensitive; end it with * for a prefix)",
+});
+/** A version condition: an operator (< <= = >= >) and a version. */
+const VersionCondition = type(/^(<=|>=|<|>|=)\s*[A-Za-z0-9.+~:_-]{1,128}$/).configure({
+  description: "a version condition such as <6, <=5.17.11, =1.0, >=2 (dpkg ordering)",
+});
+const FleetItem = type({
+  deviceId: "string",
+  hostname: "string",
+  source: "string",
+  name: "string",
+  version: "string",
+  publisher: "string | null",
+});
+
+const Update = type({
+  id: "string",
+  deviceId: "string",
+  hostname: "string",
+  source: "string",
+  name: "string",
+  title: "string",
+  currentVersion: "string | null",
+  version: "string",
+  classification: "string",
+  severity: "string | null",
+  ids: "string[]",
+  origin: "string | null",
+  sizeBytes: "number | null",
+  rebootRequired: "boolean | null",
+  state: "'pending' | 'installing' | 'installed' | 'failed' | 'resolved'",
+  approval: "'approved' | 'denied' | 'awaiting' | 'excluded' | 'ring_wait'",
+  attempts: "number",
+  error: "string | null",
+  installCommandId: "string | null",
+  firstSeenAt: Timestamp,
+  lastSeenAt: Timestamp,
+  finishedAt: Timestamp.or("null"),
+});
+type UpdateOut = typeof Update.infer;
+const UpdateState = type("'pending' | 'installing' | 'installed' | 'failed' | 'resolved'");
+const Approval = type("'approved' | 'denied' | 'awaiting' | 'excluded' | 'ring_wait'");
+const UpdatesQuery = type({
+  "classification?": Classification,
+  "state?": UpdateState,
+  "approval?": Approval,
+  "deviceId?": "string.uuid",
+  "limit?": Limit,
+});
+const DeviceUpdatesQuery = type({ "classification?": Classification, "state?": UpdateState, "approval?": Approval, "limit?": Limit });
+const UpdateIds = `0 < string.uuid[] <= ${MAX_INSTALL_UPDATES}`;
+const ApprovalBody = type({ updateIds: UpdateIds, decision: "'approve' | 'deny'" });
+const InstallBody = type({
+  updateIds: UpdateIds,
+  "reboot?": RebootPolicy.configure({ description: "never (default), if_needed, or force" }),
+  "rebootDelaySeconds?": "0 <= number.integer <= 3600",
+});
+const ScanSummary = type({
+  scannedAt: Timestamp,
+  durationMs: "number",
+  peakRssBytes: "number | null",
+  inventory: { mode: "string", stored: "boolean", items: "number | null" },
+  updates: "number",
+  security: "number",
+  sources: "string[]",
+  problems: type({ source: "string", code: "string", message: "string" }).array(),
+});
+
+/** An exclusion: a package name or id with `*` wildcards (no spaces or shell metacharacters). */
+const Exclusion = type(/^[A-Za-z0-9*][A-Za-z0-9+._:@/*-]{0,127}$/).configure({
+  description: "a package name or id, * matches anything (letters, digits and + . _ : @ / - *)",
+});
+const Window = type({ cron: "0 < string <= 120", durationMinutes: "5 <= number.integer <= 1440", timezone: "0 < string <= 64" });
+const PatchPolicyBody = type({
+  policyId: "string.uuid",
+  "autoApprove?": Classification.array().atMostLength(4),
+  "autoApproveSources?": UpdateSource.array().atMostLength(8),
+  "deferralDays?": "0 <= number.integer <= 365",
+  "pilotGroupId?": "string.uuid | null",
+  "ringDelayDays?": "0 <= number.integer <= 90",
+  "window?": Window.or("null"),
+  "reboot?": RebootPolicy,
+  "rebootDelaySeconds?": "0 <= number.integer <= 3600",
+  "exclusions?": Exclusion.array().atMostLength(200),
+  "scanIntervalHours?": "1 <= number.integer <= 168",
+});
+const PatchPolicy = type({
+  id: "string",
+  organizationId: "string",
+  policyId: "string",
+  policyName: "string",
+  autoApprove: "string[]",
+  autoApproveSources: "string[]",
+  deferralDays: "number",
+  pilotGroupId: "string | null",
+  ringDelayDays: "number",
+  window: Window.or("null"),
+  reboot: RebootPolicy,
+  rebootDelaySeconds: "number",
+  exclusions: "string[]",
+  scanIntervalHours: "number",
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+const OpenWindowBody = type({ "durationMinutes?": "5 <= number.integer <= 1440" });
+const ComplianceQuery = type({
+  "format?": "'json' | 'csv' | 'pdf'",
+  "clientId?": "string.uuid",
+  "siteId?": "string.uuid",
+  "groupId?": "string.uuid",
+  "overdueDays?": type("string.integer.parse").pipe(type("0 <= number <= 365")),
+  "limit?": Limit,
+});
+const ComplianceRow = type({
+  deviceId: "string",
+  hostname: "string",
+  clientName: "string",
+  siteName: "string",
+  status: "'compliant' | 'missing' | 'failed' | 'unknown'",
+  scannedAt: Timestamp.or("null"),
+  missingCritical: "number",
+  missingSecurity: "number",
+  overdue: "number",
+  failed: "number",
+  pending: "number",
+});
+const ComplianceReport = type({
+  summary: {
+    devices: "number",
+    compliant: "number",
+    missing: "number",
+    failed: "number",
+    unknown: "number",
+    missingCritical: "number",
+    missingSecurity: "number",
+    overdue: "number",
+  },
+  items: ComplianceRow.array(),
+  history: type({
+    day: "string",
+    devices: "number",
+    compliant: "number",
+    missingCritical: "number",
+    missingSecurity: "number",
+    failed: "number",
+  }).array(),
+});
+
+/** Checks a window's cron and time zone (422 naming what is wrong). */
+function checkWindow(w: { cron: string; durationMinutes: number; timezone: string } | null | undefined): void {
+  if (!w) return;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: w.timezone });
+  } catch {
+    throw new ValidationFailed(`unknown time zone ${w.timezone}`, { field: "window.timezone" });
+  }
+  try {
+    openWindowAt(w, new Date());
+  } catch (err) {
+    throw new ValidationFailed(`the window's cron is not understood: ${err instanceof Error ? err.message : String(err)}`, {
+      field: "window.cron",
+    });
+  }
+}
+
+function policyInput(b: typeof PatchPolicyBody.infer): PatchPolicyInput {
+  return {
+    policyId: b.policyId,
+    autoApprove: [...new Set(b.autoApprove ?? [])],
+    autoApproveSources: [...new Set(b.autoApproveSources ?? [])],
+    deferralDays: b.deferralDays ?? 0,
+    pilotGroupId: b.pilotGroupId ?? null,
+    ringDelayDays: b.ringDelayDays ?? 0,
+    window: b.window ?? null,
+    reboot: b.reboot ?? "if_needed",
+    rebootDelaySeconds: b.rebootDelaySeconds ?? 300,
+    exclusions: [...new Set(b.exclusions ?? [])],
+    scanIntervalHours: b.scanIntervalHours ?? 6,
+  };
+}
+
+/**
+ * Patch management's API: software inventory (per device and across the fleet with dpkg version
+ * ordering), pending updates (list, scan now, install now), approvals, patch settings of policies and
+ * their maintenance windows, and the compliance report (JSON, CSV, PDF). Reading needs `device:view`,
+ * scanning `device:manage`, approving and installing `patch:approve`, patch settings `policy:manage`.
+ */
+export function patchRoutes(s: Pick<Services, "sql">, patches: Patches, scheduler: PatchScheduler) {
+  const reach = async (principal: Principal, id: string) => {
+    if (!(await deviceInReach(s.sql, principal, id))) throw new NotFound("DEVICE_NOT_FOUND", "no such device in your organization");
+  };
+  const ipOf = (server: { requestIP(r: Request): { address: string } | null } | null, request: Request) =>
+    server?.requestIP(request)?.address ?? null;
+
+  /** The updates with these ids the principal reaches; 404 naming the first missing one. */
+  const reachable = async (principal: Principal, ids: readonly string[], deviceId?: string) => {
+    const rows = await listUpdates(
+      s.sql,
+      principal.organizationId,
+      principal,
+      { ids, ...(deviceId ? { deviceId } : {}), state: undefined },
+      MAX_INSTALL_UPDATES,
+    );
+    const found = new Set(rows.map((r) => r.id));
+    const missing = ids.find((id) => !found.has(id));
+    if (missing)
+      throw new AppError(
+        404,
+        deviceId ? "UPDATE_NOT_ON_DEVICE" : "UPDATE_NOT_FOUND",
+        deviceId ? `the device has no update ${missing}` : `no update ${missing} in your organization`,
+        { updateId: missing },
+      );
+    return rows;
+  };
+
+  const scopeOf = (q: typeof ComplianceQuery.infer): ComplianceScope => ({ clientId: q.clientId, siteId: q.siteId, groupId: q.groupId });
+  /** The report as JSON: totals, the worst devices first, and the daily history. */
+  const complianceJson = async (principal: Principal, q: typeof ComplianceQuery.infer) => {
+    const overdueDays = q.overdueDays ?? 14;
+    const [summary, items, history] = await Promise.all([
+      complianceSummary(s.sql, principal.organizationId, principal, scopeOf(q), overdueDays),
+      complianceRows(s.sql, principal.organizationId, principal, scopeOf(q), overdueDays, q.limit ?? MAX_LIST, 0),
+      complianceHistory(s.sql, principal.organizationId, 90),
+    ]);
+    return { summary, items, history };
+  };
+  /** The report as a CSV or PDF download (every device in scope, up to MAX_REPORT_ROWS). */
+  const complianceFile = async (principal: Principal, q: typeof ComplianceQuery.infer): Promise<Response> => {
+    const overdueDays = q.overdueDays ?? 14;
+    const [summary, items] = await Promise.all([
+      complianceSummary(s.sql, principal.organizationId, principal, scopeOf(q), overdueDays),
+      complianceRows(s.sql, principal.organizationId, principal, scopeOf(q), overdueDays, MAX_REPORT_ROWS, 0),
+    ]);
+    const stamp = new Date().toISOString().slice(0, 10);
+    const headers = (type: string, ext: string) => ({
+      "content-type": type,
+      "content-disposition": `attachment; filename="patch-compliance-${stamp}.${ext}"`,
+      "cache-control": "no-store",
+    });
+    if (q.format === "csv") return new Response(complianceCsv(items), { headers: headers("text/csv; charset=utf-8", "csv") });
+    const pdf = await compliancePdf({
+      organization: await organizationName(s.sql, principal.organizationId),
+      generatedAt: new Date(),
+      overdueDays,
+      summary,
+      rows: items,
+    });
+    return new Response(new Blob([pdf as Uint8Array<ArrayBuffer>], { type: "application/pdf" }), {
+      headers: headers("application/pdf", "pdf"),
+    });
+  };
+
+  const perDevice = new Elysia({ prefix: "/api/v1/devices/:id" })
+    .use(authPlugin(s.sql))
+    .get(
+      "/software",
+      async ({ params, query, principal }) => {
+        await reach(principal, params.id);
+        return deviceSoftware(s.sql, params.id, query.q, query.limit ?? MAX_LIST);
+      },
+      {
+        permission: "device:view",
+        params: DeviceParam,
+        query: type({ "q?": "0 < string <= 128", "limit?": Limit }),
+        response: { 200: type({ items: Software.array(), total: "number" }), ...errors(404, 422) },
+        detail: { summary: "The device's installed software (name, version, publisher, install date, source)", tags: ["patches"] },
+      },
+    )
+    .get(
+      "/updates",
+      async ({ params, query, principal }) => {
+        await reach(principal, params.id);
+        return {
+          items: (await listUpdates(
+            s.sql,
+            principal.organizationId,
+            principal,
+            { deviceId: params.id, ...query },
+            query.limit ?? MAX_LIST,
+          )) as UpdateOut[],
+        };
+      },
+      {
+        permission: "device:view",
+        params: DeviceParam,
+        query: DeviceUpdatesQuery,
+        response: { 200: listOf(Update), ...errors(404, 422) },
+        detail: { summary: "The device's updates with their state and approval", tags: ["patches"] },
+      },
+    )
+    .post(
+      "/updates/scan",
+      async ({ params, principal, server, request }) => {
+        await reach(principal, params.id);
+        const summary = await patches.scan(principal.organizationId, params.id, true);
+        await writeAudit(s.sql, {
+          ...auditActor(principal.organizationId, principalActor(principal)),
+          action: "patch.scan",
+          targetType: "device",
+          targetId: params.id,
+          ip: ipOf(server, request),
+          details: { updates: summary.updates, security: summary.security, inventory: summary.inventory.mode },
+        });
+        return summary;
+      },
+      {
+        permission: "device:manage",
+        params: DeviceParam,
+        response: { 200: ScanSummary, ...errors(404, 409, 422, 429, 503) },
+        detail: { summary: "Scan the device now: refresh its package lists, read its software and pending updates", tags: ["patches"] },
+      },
+    )
+    .post(
+      "/updates/install",
+      async ({ params, body, principal, server, request, set }) => {
+        await reach(principal, params.id);
+        const rows = await reachable(principal, body.updateIds, params.id);
+        const refused = rows.find((r) => r.approval === "denied" || r.approval === "excluded");
+        if (refused)
+          throw new AppError(
+            409,
+            refused.approval === "denied" ? "UPDATE_DENIED" : "UPDATE_EXCLUDED",
+            `${refused.name} ${refused.version} is ${refused.approval}: it is never installed`,
+            {
+              updateId: refused.id,
+            },
+          );
+        const done = rows.find((r) => r.state === "installing" || r.state === "installed" || r.state === "resolved");
+        if (done) throw new AppError(409, "UPDATE_NOT_PENDING", `${done.name} ${done.version} is ${done.state}`, { updateId: done.id });
+        const [cmd] = await patches.install({
+          organizationId: principal.organizationId,
+          updates: rows,
+          actor: principalActor(principal),
+          reboot: body.reboot ?? "never",
+          rebootDelaySeconds: body.rebootDelaySeconds ?? 300,
+          expiresInMs: 24 * 3600_000,
+          ip: ipOf(server, request),
+        });
+        if (!cmd) throw new Error("no install command was queued");
+        set.status = 202;
+        return cmd;
+      },
+      {
+        permission: "patch:approve",
+        params: DeviceParam,
+        body: InstallBody,
+        response: { 202: type({ deviceId: "string", commandId: "string", updates: "number" }), ...errors(404, 409, 422) },
+        detail: {
+          summary: "Install these updates on the device now (one command: live output, a result per update, audited)",
+          description: "Denied or excluded updates are refused (409); an update id of another device is 404 `UPDATE_NOT_ON_DEVICE`.",
+          tags: ["patches"],
+        },
+      },
+    );
+
+  const fleet = new Elysia({ prefix: "/api/v1" })
+    .use(authPlugin(s.sql))
+    .get(
+      "/software",
+      async ({ query, principal }) => {
+        const prefix = query.q.endsWith("*");
+        const rows = await fleetSoftware(
+          s.sql,
+          principal.organizationId,
+          principal,
+          prefix ? query.q.slice(0, -1) : query.q,
+          prefix,
+          MAX_FLEET_ROWS,
+        );
+        const cond = query.version ? /^(<=|>=|<|>|=)\s*(.+)$/.exec(query.version) : null;
+        const keep = (v: string) => {
+          if (!cond) return true;
+          const c = compareVersions(v, cond[2] ?? "");
+          return { "<": c < 0, "<=": c <= 0, "=": c === 0, ">=": c >= 0, ">": c > 0 }[cond[1] as "<"];
+        };
+        const items = rows.filter((r) => keep(r.version));
+        return { items: items.slice(0, query.limit ?? MAX_LIST), total: items.length, devices: new Set(items.map((i) => i.deviceId)).size };
+      },
+      {
+        permission: "device:view",
+        query: type({ q: SoftwareName, "version?": VersionCondition, "limit?": Limit }),
+        response: { 200: type({ items: FleetItem.array(), total: "number", devices: "number" }), ...errors(422) },
+        detail: { summary: 'Which devices have a program, optionally at a version ("zoom" below 6: q=zoom&version=<6)', tags: ["patches"] },
+      },
+    )
+    .get(
+      "/updates",
+      async ({ query, principal }) => ({
+        items: (await listUpdates(s.sql, principal.organizationId, principal, query, query.limit ?? MAX_LIST)) as UpdateOut[],
+      }),
+      {
+        permission: "device:view",
+        query: UpdatesQuery,
+        response: { 200: listOf(Update), ...errors(422) },
+        detail: { summary: "Updates across the devices you reach, by classification, state and approval", tags: ["patches"] },
+      },
+    )
+    .post(
+      "/updates/approvals",
+      async ({ body, principal, server, request }) => {
+        if (isScoped(principal))
+          throw new Forbidden(
+            "APPROVAL_NEEDS_ORGANIZATION",
+            "an approval holds for every device of the organization: a user limited to some clients cannot give one",
+          );
+        const rows = await reachable(principal, body.updateIds);
+        const keys = [...new Map(rows.map((r) => [`${r.source}\u0000${r.name}\u0000${r.version}`, r])).values()];
+        const changed = await decide(s.sql, principal.organizationId, keys, body.decision, principalActor(principal));
+        await writeAudit(s.sql, {
+          ...auditActor(principal.organizationId, principalActor(principal)),
+          action: `patch.${body.decision}`,
+          ip: ipOf(server, request),
+          details: { updates: keys.slice(0, 50).map((k) => `${k.source}:${k.name}=${k.version}`), changed },
+        });
+        return { decided: keys.length, changed };
+      },
+      {
+        permission: "patch:approve",
+        body: ApprovalBody,
+        response: { 200: type({ decided: "number", changed: "number" }), ...errors(403, 404, 422) },
+        detail: {
+          summary: "Approve or deny updates (the decision holds for that version on every device of the organization)",
+          description: "An update id that is not one of your devices' updates is 404 `UPDATE_NOT_FOUND` and nothing is decided.",
+          tags: ["patches"],
+        },
+      },
+    )
+    .get("/patch-policies", async ({ principal }) => ({ items: await listPatchPolicies(s.sql, principal.organizationId) }), {
+      permission: "device:view",
+      response: { 200: listOf(PatchPolicy) },
+      detail: { summary: "Patch settings of the organization's policies", tags: ["patches"] },
+    })
+    .post(
+      "/patch-policies",
+      async ({ body, principal, server, request, set }) => {
+        const owns = await ownsPolicyAndGroup(s.sql, principal.organizationId, body.policyId, body.pilotGroupId ?? null);
+        if (!owns.policy) throw new NotFound("POLICY_NOT_FOUND", "no such policy in your organization");
+        if (!owns.group) throw new NotFound("GROUP_NOT_FOUND", "no such smart group in your organization");
+        checkWindow(body.window);
+        const id = await insertPatchPolicy(s.sql, principal.organizationId, policyInput(body));
+        await writeAudit(s.sql, {
+          ...auditActor(principal.organizationId, principalActor(principal)),
+          action: "patch_policy.create",
+          targetType: "patch_policy",
+          targetId: id,
+          ip: ipOf(server, request),
+          details: { policyId: body.policyId, autoApprove: body.autoApprove ?? [], window: body.window ?? null },
+        });
+        set.status = 201;
+        return (await getPatchPolicy(s.sql, principal.organizationId, id)) as typeof PatchPolicy.infer;
+      },
+      {
+        permission: "policy:manage",
+        body: PatchPolicyBody,
+        response: { 201: PatchPolicy, ...errors(404, 409, 422) },
+        detail: { summary: "Give a policy patch settings (auto-approval, deferral, rings, window, reboot, exclusions)", tags: ["patches"] },
+      },
+    )
+    .get(
+      "/patch-policies/:id",
+      async ({ params, principal }) => {
+        const p = await getPatchPolicy(s.sql, principal.organizationId, params.id);
+        if (!p) throw new NotFound("PATCH_POLICY_NOT_FOUND", "no such patch policy in your organization");
+        return p;
+      },
+      {
+        permission: "device:view",
+        params: IdParam,
+        response: { 200: PatchPolicy, ...errors(404, 422) },
+        detail: { summary: "One patch policy", tags: ["patches"] },
+      },
+    )
+    .put(
+      "/patch-policies/:id",
+      async ({ params, body, principal, server, request }) => {
+        const before = await getPatchPolicy(s.sql, principal.organizationId, params.id);
+        if (!before) throw new NotFound("PATCH_POLICY_NOT_FOUND", "no such patch policy in your organization");
+        if (body.policyId !== before.policyId)
+          throw new ValidationFailed("the policy of patch settings cannot change", { field: "policyId" });
+        const owns = await ownsPolicyAndGroup(s.sql, principal.organizationId, body.policyId, body.pilotGroupId ?? null);
+        if (!owns.group) throw new NotFound("GROUP_NOT_FOUND", "no such smart group in your organization");
+        checkWindow(body.window);
+        await updatePatchPolicy(s.sql, principal.organizationId, params.id, policyInput(body));
+        await writeAudit(s.sql, {
+          ...auditActor(principal.organizationId, principalActor(principal)),
+          action: "patch_policy.update",
+          targetType: "patch_policy",
+          targetId: params.id,
+          ip: ipOf(server, request),
+          details: { autoApprove: body.autoApprove ?? [], window: body.window ?? null, reboot: body.reboot ?? "if_needed" },
+        });
+        return (await getPatchPolicy(s.sql, principal.organizationId, params.id)) as typeof PatchPolicy.infer;
+      },
+      {
+        permission: "policy:manage",
+        params: IdParam,
+        body: PatchPolicyBody,
+        response: { 200: PatchPolicy, ...errors(404, 422) },
+        detail: { summary: "Change a policy's patch settings", tags: ["patches"] },
+      },
+    )
+    .delete(
+      "/patch-policies/:id",
+      async ({ params, principal, server, request }) => {
+        if (!(await deletePatchPolicy(s.sql, principal.organizationId, params.id)))
+          throw new NotFound("PATCH_POLICY_NOT_FOUND", "no such patch policy in your organization");
+        await writeAudit(s.sql, {
+          ...auditActor(principal.organizationId, principalActor(principal)),
+          action: "patch_policy.delete",
+          targetType: "patch_policy",
+          targetId: params.id,
+          ip: ipOf(server, request),
+        });
+        return { ok: true as const };
+      },
+      {
+        permission: "policy:manage",
+        params: IdParam,
+        response: { 200: Ok, ...errors(404, 422) },
+        detail: { summary: "Remove a policy's patch settings", tags: ["patches"] },
+      },
+    )
+    .post(
+      "/patch-policies/:id/window",
+      async ({ params, body, principal, server, request }) => {
+        const p = await getPatchPolicy(s.sql, principal.organizationId, params.id);
+        if (!p) throw new NotFound("PATCH_POLICY_NOT_FOUND", "no such patch policy in your organization");
+        const now = new Date();
+        const minutes = body.durationMinutes ?? p.window?.durationMinutes ?? 120;
+        const endsAt = new Date(now.getTime() + minutes * 60_000);
+        const ip = ipOf(server, request);
+        const r = await scheduler.openWindow(p, now, endsAt, principalActor(principal), ip);
+        await writeAudit(s.sql, {
+          ...auditActor(principal.organizationId, principalActor(principal)),
+          action: "patch.window_open",
+          targetType: "patch_policy",
+          targetId: p.id,
+          ip,
+          details: { endsAt: endsAt.toISOString(), devices: r.devices, updates: r.updates },
+        });
+        return { startsAt: now, endsAt, devices: r.devices, updates: r.updates };
+      },
+      {
+        permission: "patch:approve",
+        params: IdParam,
+        body: OpenWindowBody,
+        response: { 200: type({ startsAt: Timestamp, endsAt: Timestamp, devices: "number", updates: "number" }), ...errors(404, 422) },
+        detail: {
+          summary: "Open a maintenance window now: every device under the policy installs its approved updates",
+          tags: ["patches"],
+        },
+      },
+    )
+    .get(
+      "/reports/patch-compliance",
+      async ({ query, principal }) => {
+        // a Response goes out as it is (no schema check); the cast only keeps the route's typing on the JSON answer
+        if (query.format === "csv" || query.format === "pdf")
+          return (await complianceFile(principal, query)) as unknown as Awaited<ReturnType<typeof complianceJson>>;
+        return complianceJson(principal, query);
+      },
+      {
+        permission: "device:view",
+        query: ComplianceQuery,
+        response: { 200: ComplianceReport, ...errors(422) },
+        detail: {
+          summary: "Patch compliance of the devices you reach (organization, or one client, site or smart group): JSON, CSV or PDF",
+          description:
+            "Compliant: no critical or security update missing and no failed install. `overdueDays` (default 14) counts updates missing for longer.",
+          tags: ["patches"],
+        },
+      },
+    );
+
+  return new Elysia().use(perDevice).use(fleet);
+}

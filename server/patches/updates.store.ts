@@ -1,0 +1,216 @@
+import type { Sql } from "postgres";
+import type { Actor } from "../audit/actor.ts";
+import type { Reach } from "../auth/permissions.ts";
+import { inReach } from "../devices/reach.store.ts";
+import type { PatchScan, PendingUpdate } from "../protocol/patch.ts";
+
+/**
+ * What a technician sees of one device update: its facts, its state (pending, installing, installed,
+ * failed, resolved) and its approval as the device's effective patch policy and the organization's
+ * decisions make it (approved, denied, awaiting, excluded, ring_wait).
+ */
+export interface UpdateRow {
+  id: string;
+  deviceId: string;
+  hostname: string;
+  source: string;
+  name: string;
+  title: string;
+  currentVersion: string | null;
+  version: string;
+  classification: string;
+  severity: string | null;
+  ids: string[];
+  origin: string | null;
+  sizeBytes: number | null;
+  rebootRequired: boolean | null;
+  state: string;
+  approval: string;
+  attempts: number;
+  error: string | null;
+  installCommandId: string | null;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  finishedAt: Date | null;
+}
+
+/** The innermost patch settings reaching device `deviceCol` (inheritance as device_policy_links defines it). */
+function effectivePolicy(sql: Sql, deviceCol: string) {
+  return sql`left join lateral (
+    select pp.* from device_policy_links l join patch_policies pp on pp.policy_id = l.policy_id
+    where l.device_id = ${sql(deviceCol)} and l.blocked_by is null
+    order by l.level desc, pp.created_at limit 1) pp on true`;
+}
+
+/**
+ * The approval of update `u` on its device (with `a`, the organization's decision, and `pp`, the
+ * device's effective patch settings, joined): the one definition, used by the lists and the windows.
+ */
+const APPROVAL = `case
+  when a.decision = 'deny' then 'denied'
+  when exists (select 1 from unnest(pp.exclusions) x where lower(u.name) like replace(replace(lower(x), '_', '\\_'), '*', '%')) then 'excluded'
+  when a.decision = 'approve' or (pp.id is not null and u.classification = any(pp.auto_approve)
+      and (cardinality(pp.auto_approve_sources) = 0 or u.source = any(pp.auto_approve_sources))
+      and u.first_seen_at <= now() - make_interval(days => pp.deferral_days)) then
+    case when pp.pilot_group_id is null
+           or exists (select 1 from device_group_members m where m.group_id = pp.pilot_group_id and m.device_id = u.device_id)
+           or (exists (select 1 from device_updates p join device_group_members m on m.device_id = p.device_id and m.group_id = pp.pilot_group_id
+                       where p.source = u.source and p.name = u.name and p.version = u.version and p.state = 'installed'
+                         and p.finished_at <= now() - make_interval(days => pp.ring_delay_days))
+               and not exists (select 1 from device_updates p join device_group_members m on m.device_id = p.device_id and m.group_id = pp.pilot_group_id
+                       where p.source = u.source and p.name = u.name and p.version = u.version and p.state = 'failed'))
+         then 'approved' else 'ring_wait' end
+  else 'awaiting' end`;
+
+const COLUMNS = `u.id, u.device_id as "deviceId", d.hostname, u.source, u.name, u.title, u.current_version as "currentVersion", u.version,
+  u.classification, u.severity, u.ids, u.origin, u.size_bytes::float8 as "sizeBytes", u.reboot_required as "rebootRequired", u.state,
+  u.attempts, u.error, u.install_command_id as "installCommandId", u.first_seen_at as "firstSeenAt", u.last_seen_at as "lastSeenAt",
+  u.finished_at as "finishedAt"`;
+
+/** Records a finished scan: the device's state row, and its updates (new ones inserted, gone ones resolved). */
+export async function recordScan(sql: Sql, organizationId: string, deviceId: string, scan: PatchScan, at: Date): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`
+      insert into device_patch_state (device_id, organization_id) values (${deviceId}, ${organizationId})
+      on conflict (device_id) do nothing`;
+    await tx`
+      update device_patch_state set scanned_at = ${at}, scan_duration_ms = ${scan.durationMs}, peak_rss_bytes = ${scan.peakRssBytes},
+        sources = ${scan.sources}, problems = ${tx.json(scan.problems)}, last_outcome = 'ok', attempted_at = ${at}
+      where device_id = ${deviceId}`;
+    for (const u of scan.updates) await upsertUpdate(tx as unknown as Sql, organizationId, deviceId, u, at);
+    // whatever the scan no longer reports is no longer needed (installed by hand, superseded); installs in flight are settled by their command
+    await tx`
+      update device_updates set state = 'resolved', finished_at = ${at}
+      where device_id = ${deviceId} and state in ('pending', 'failed') and last_seen_at < ${at}`;
+  });
+}
+
+async function upsertUpdate(tx: Sql, organizationId: string, deviceId: string, u: PendingUpdate, at: Date): Promise<void> {
+  await tx`
+    insert into device_updates (organization_id, device_id, source, name, title, current_version, version, classification, severity,
+                                ids, origin, size_bytes, reboot_required, first_seen_at, last_seen_at)
+    values (${organizationId}, ${deviceId}, ${u.source}, ${u.name}, ${u.title}, ${u.currentVersion}, ${u.version}, ${u.classification},
+            ${u.severity}, ${u.ids}, ${u.origin}, ${u.sizeBytes}, ${u.rebootRequired}, ${at}, ${at})
+    on conflict (device_id, source, name, version) do update set
+      title = excluded.title, current_version = excluded.current_version, classification = excluded.classification,
+      severity = excluded.severity, ids = excluded.ids, origin = excluded.origin, size_bytes = excluded.size_bytes,
+      reboot_required = excluded.reboot_required, last_seen_at = excluded.last_seen_at,
+      -- back after it was resolved or reported installed: pending again (a failed one stays failed until retried)
+      state = case when device_updates.state in ('resolved', 'installed') then 'pending' else device_updates.state end`;
+}
+
+/** A scan that could not run: its code on the state row (the updates stay as they were). */
+export async function recordScanFailure(sql: Sql, organizationId: string, deviceId: string, code: string): Promise<void> {
+  await sql`
+    insert into device_patch_state (device_id, organization_id, last_outcome, attempted_at) values (${deviceId}, ${organizationId}, ${code}, now())
+    on conflict (device_id) do update set last_outcome = excluded.last_outcome, attempted_at = excluded.attempted_at`;
+}
+
+export interface UpdateFilter {
+  deviceId?: string;
+  classification?: string;
+  state?: string;
+  approval?: string;
+  ids?: readonly string[];
+}
+
+/** Updates of the organization the principal reaches, newest first, filtered; at most `limit`. */
+export async function listUpdates(
+  sql: Sql,
+  organizationId: string,
+  reach: Reach | null,
+  f: UpdateFilter,
+  limit: number,
+): Promise<UpdateRow[]> {
+  return sql<UpdateRow[]>`
+    select * from (
+      select ${sql.unsafe(COLUMNS)}, ${sql.unsafe(APPROVAL)} as approval
+      from device_updates u
+      join devices d on d.id = u.device_id
+      left join patch_approvals a on a.organization_id = u.organization_id and a.source = u.source and a.name = u.name and a.version = u.version
+      ${effectivePolicy(sql, "u.device_id")}
+      where u.organization_id = ${organizationId}
+        ${f.deviceId ? sql`and u.device_id = ${f.deviceId}` : sql``}
+        ${f.ids ? sql`and u.id = any(${[...f.ids]}::uuid[])` : sql``}
+        ${f.classification ? sql`and u.classification = ${f.classification}` : sql``}
+        ${f.state ? sql`and u.state = ${f.state}` : sql`and u.state <> 'resolved'`}
+        ${inReach(sql, reach, { id: "u.device_id", siteId: "d.site_id" })}
+    ) x
+    ${f.approval ? sql`where x.approval = ${f.approval}` : sql``}
+    order by x."lastSeenAt" desc, x.hostname, x.name limit ${limit}`;
+}
+
+/** Records the organization's decision on these (source, name, version) keys; returns how many changed. */
+export async function decide(
+  sql: Sql,
+  organizationId: string,
+  keys: { source: string; name: string; version: string }[],
+  decision: "approve" | "deny",
+  actor: Actor,
+): Promise<number> {
+  let n = 0;
+  for (const k of keys) {
+    const r = await sql`
+      insert into patch_approvals (organization_id, source, name, version, decision, actor_type, actor_id, actor_name)
+      values (${organizationId}, ${k.source}, ${k.name}, ${k.version}, ${decision}, ${actor.type}, ${actor.id}, ${actor.name.slice(0, 320)})
+      on conflict (organization_id, source, name, version) do update set decision = excluded.decision, actor_type = excluded.actor_type,
+        actor_id = excluded.actor_id, actor_name = excluded.actor_name, decided_at = now()
+      where patch_approvals.decision <> excluded.decision`;
+    n += r.count;
+  }
+  return n;
+}
+
+/** Marks updates as in this install command. */
+export async function markInstalling(sql: Sql, commandId: string, updateIds: readonly string[]): Promise<void> {
+  await sql`
+    update device_updates set state = 'installing', install_command_id = ${commandId}, attempts = attempts + 1, error = null
+    where id = any(${[...updateIds]}::uuid[])`;
+}
+
+/**
+ * Settles the updates of a finished install command. After a rescan at `scannedAt`: an update the
+ * rescan still reports failed, one it no longer reports is installed. Without a rescan (the device
+ * went away) the command's status decides. Returns the settled rows.
+ */
+export async function settleInstall(
+  sql: Sql,
+  commandId: string,
+  outcome: { scannedAt: Date | null; succeeded: boolean; error: string | null },
+): Promise<{ id: string; deviceId: string; name: string; version: string; state: string }[]> {
+  const installed = outcome.scannedAt ? sql`last_seen_at < ${outcome.scannedAt}` : sql`${outcome.succeeded}`;
+  return sql`
+    update device_updates set state = case when ${installed} then 'installed' else 'failed' end,
+      error = case when ${installed} then null else ${outcome.error ?? "the update is still pending after the install"} end,
+      finished_at = now()
+    where install_command_id = ${commandId} and state = 'installing'
+    returning id, device_id as "deviceId", name, version, state`;
+}
+
+/** The install command of a device update, for settling (undefined when the command installed no updates of ours). */
+export async function commandUpdates(sql: Sql, commandId: string): Promise<number> {
+  const [r] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from device_updates where install_command_id = ${commandId} and state = 'installing'`;
+  return r?.n ?? 0;
+}
+
+/** Approved updates to install now on these devices (pending or failed with attempts left), per device. */
+export async function approvedForInstall(
+  sql: Sql,
+  organizationId: string,
+  deviceIds: readonly string[],
+  maxAttempts: number,
+): Promise<{ id: string; deviceId: string; source: string; name: string; version: string }[]> {
+  if (deviceIds.length === 0) return [];
+  return sql`
+    select x.id, x."deviceId", x.source, x.name, x.version from (
+      select u.id, u.device_id as "deviceId", u.source, u.name, u.version, u.state, u.attempts, ${sql.unsafe(APPROVAL)} as approval
+      from device_updates u
+      left join patch_approvals a on a.organization_id = u.organization_id and a.source = u.source and a.name = u.name and a.version = u.version
+      ${effectivePolicy(sql, "u.device_id")}
+      where u.organization_id = ${organizationId} and u.device_id = any(${[...deviceIds]}::uuid[])
+        and (u.state = 'pending' or (u.state = 'failed' and u.attempts < ${maxAttempts}))
+    ) x where x.approval = 'approved'
+    order by x."deviceId", x.name`;
+}
