@@ -192,6 +192,15 @@ describe("three nodes, NATS between them, HAProxy in front", () => {
     expect(s?.end_reason).toBe("exit 0");
   });
 
+  test("a call to the agent (the toolbox's process list) asked of another node is answered through the agent's node", async () => {
+    const a = await holder();
+    const b = nodes.find((n) => n !== a)!;
+    const res = await api(b, `/api/v1/devices/${deviceId}/processes`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { processes?: { pid: number; name: string }[] };
+    expect(JSON.stringify(body)).toContain("sentpulse-agent");
+  });
+
   test("a script posted to a third node runs once and its live output reaches a dashboard on another node", async () => {
     const a = await holder();
     const [b, c] = nodes.filter((n) => n !== a) as [Node, Node];
