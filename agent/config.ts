@@ -13,6 +13,8 @@ const AgentConfigSchema = v.object({
   spoolDir: v.optional(v.string()),
   /** Spool bound in bytes (default 50 MB); the oldest batches are dropped beyond it. */
   spoolMaxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** Quiet seconds before once-used memory goes back to the OS (default 30; 0 never). */
+  releasePagesAfterS: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400))),
 });
 export type AgentConfig = v.InferOutput<typeof AgentConfigSchema>;
 

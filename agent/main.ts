@@ -5,12 +5,15 @@ import { treaty } from "@elysiajs/eden";
 import type { App } from "../server/app.ts";
 import { VERSION } from "../server/version.ts";
 import { loadAgentConfig, saveAgentConfig, spoolDirFor } from "./config.ts";
-import { Executor } from "./executor/executor.ts";
-import { TerminalSessions } from "./terminal/sessions.ts";
+import { Footprint } from "./footprint.ts";
+import { lazyExecutor, lazyTerminals } from "./lazy.ts";
 import { agentLog } from "./log.ts";
 import { currentPlatform } from "./platform/index.ts";
 import { Pulse, type PulseOptions } from "./transport/pulse.ts";
 import { Spool } from "./transport/spool.ts";
+
+/** Quiet seconds (no technician activity) before the agent hands once-used pages back to the OS. */
+const DEFAULT_RELEASE_PAGES_AFTER_S = 30;
 
 const USAGE = `sentpulse-agent ${VERSION}
 Usage:
@@ -50,22 +53,27 @@ async function run(configPath: string): Promise<void> {
     patch: (req) => import("./patch/index.ts").then((m) => m.handlePatch(req, dirname(configPath), () => platform.patch())),
     files: (req) => import("./files/index.ts").then((m) => m.handleFiles(req)),
   };
+  const footprint = new Footprint(platform, (config.releasePagesAfterS ?? DEFAULT_RELEASE_PAGES_AFTER_S) * 1000);
+  options.onActivity = () => footprint.activity();
   const pulse = new Pulse(options);
-  options.terminals = new TerminalSessions(platform.os, {
+  // executor and terminals are evaluated on first use, like the toolbox (docs/benchmarks.md, agent footprint)
+  options.terminals = lazyTerminals(platform.os, {
     output: (sessionId, data) => pulse.sendTerminal({ type: "terminal_output", data: { sessionId, data } }),
     exit: (sessionId, code, error) => pulse.sendTerminal({ type: "terminal_exit", data: { sessionId, code, ...(error ? { error } : {}) } }),
   });
-  options.executor = new Executor(
+  options.executor = lazyExecutor(
     join(dirname(configPath), "commands.json"),
     platform,
     config.simulatePower ?? false,
     (u) => pulse.sendCommandUpdate(u),
     () => pulse.serverNow(),
   );
+  footprint.start();
   pulse.start();
   agentLog("info", "agent started", { version: VERSION, deviceId: config.deviceId, server: config.server });
   const stop = (signal: string) => {
     agentLog("info", "agent stopping", { signal });
+    footprint.stop();
     pulse.stop();
     process.exit(0);
   };

@@ -1,6 +1,7 @@
 import type { DeviceFacts, TelemetrySample } from "../../server/protocol/telemetry.ts";
 import type { PlatformPatch } from "../patch/types.ts";
 import type { PlatformToolbox } from "../toolbox/types.ts";
+import type { Released } from "./linux-pages.ts";
 
 /** The operating systems the agent runs on, as the wire protocol names them. */
 export type OsName = "linux" | "windows" | "darwin";
@@ -48,4 +49,6 @@ export interface Platform {
   toolbox(): Promise<PlatformToolbox>;
   /** Software inventory, pending updates and installs (agent/platform/*-patch.ts), imported on first use. */
   patch(): Promise<PlatformPatch>;
+  /** Hands pages the idle agent no longer uses back to the OS; absent where that is not done (Windows, macOS). */
+  releasePages?(): Promise<Released>;
 }

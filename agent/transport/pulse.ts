@@ -30,6 +30,8 @@ const SEND_WINDOW = 16;
 const BEACON_BATCHES = 20;
 /** Reconnect window until a server names one (servers before `reconnectWindowS`): 10,000 agents at 1,000/s. */
 const DEFAULT_RECONNECT_WINDOW_S = 10;
+/** Frames of the pulse itself; every other one is a technician's doing (see `onActivity`). */
+const QUIET_FRAMES = new Set<string>(["welcome", "ack", "settings", "error"]);
 const DEFAULT_SETTINGS: AgentSettings = { telemetryIntervalS: 30, beaconIntervalS: 60, liveIntervalS: null };
 
 export interface PulseOptions {
@@ -50,6 +52,8 @@ export interface PulseOptions {
     close(sessionId: string): void;
     closeAll(): void;
   };
+  /** Told of every frame a technician's action sent (anything but welcome, ack, settings and errors). */
+  onActivity?: () => void;
   /** Answers a `toolbox` call (processes, services, event logs, environment); loaded on first use. */
   toolbox?: (req: ToolboxRequest) => Promise<CallResult>;
   /** Answers a `patch` call (a software and update scan); loaded on first use. */
@@ -129,6 +133,7 @@ export class Pulse {
       return;
     }
     const { frame } = parsed;
+    if (!QUIET_FRAMES.has(frame.type)) this.o.onActivity?.();
     switch (frame.type) {
       case "welcome":
         this.connected = true;
@@ -336,6 +341,7 @@ export class Pulse {
       this.o.spool.ack(res.ackedSeq);
       this.applySettings(res.settings);
       if (res.rotateSecret) this.rotate(res.rotateSecret.secret);
+      if (res.commands?.length) this.o.onActivity?.();
       for (const c of res.commands ?? []) this.o.executor?.receive(c.commandId, c.spec, c.deadline);
       agentLog("debug", "beacon delivered", { ackedSeq: res.ackedSeq, spooled: this.o.spool.size });
     } catch (err) {
