@@ -16,12 +16,13 @@ export function ruleReactions(bus: EventBus, rules: RuleEvaluator): void {
   bus.subscribe("policy.changed", () => rules.policiesChanged(), { nodes: "all" });
   bus.subscribe("device.changed", (e) => rules.forgetDevices(e.deviceIds), { nodes: "all" });
   bus.subscribe("rules.changed", () => rules.reloadRules(), { nodes: "others" });
-  bus.subscribe("device.status", (e) => {
-    for (const c of e.changes) {
-      if (c.status !== "offline" && c.previous !== "offline") continue;
-      rules.submitStatus({ organizationId: c.organizationId, deviceId: c.id, offline: c.status === "offline", at: e.at });
-    }
-  });
+  bus.subscribe("device.status", (e) =>
+    rules.submitStatuses(
+      e.changes
+        .filter((c) => c.status === "offline" || c.previous === "offline")
+        .map((c) => ({ organizationId: c.organizationId, deviceId: c.id, offline: c.status === "offline", at: e.at })),
+    ),
+  );
   bus.subscribe("command.finished", (e) => {
     if (!e.checkRuleId || (e.status !== "succeeded" && e.status !== "failed" && e.status !== "timed_out")) return;
     rules.submitCheck({
