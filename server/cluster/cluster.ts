@@ -129,16 +129,18 @@ export async function joinCluster(o: { url: string; nodeId: string }): Promise<C
       // core NATS delivers at most once: what another node forwarded while the bus was cut may be
       // lost, so after any node's (re)join this node sends its agents their pending commands again
       // (they are in the database; an agent runs each command once)
-      let redelivering: Promise<void> | undefined;
+      let redelivering = false;
       const redeliver = () => {
-        redelivering ??= Bun.sleep(250)
+        if (redelivering) return;
+        redelivering = true;
+        void Bun.sleep(250)
           .then(() => d.commands.redeliver(d.agents.connectedHere()))
           .then((n) => {
             if (n > 0) log("info", "cluster: pending commands sent again after a rejoin", { commands: n });
           })
           .catch((err) => log("warn", "cluster: could not send pending commands again", { error: String(err) }))
           .finally(() => {
-            redelivering = undefined;
+            redelivering = false;
           });
       };
       presence = new Presence(wire, d, t.beatMs, t.deadAfterMs, redeliver);
