@@ -147,16 +147,18 @@ export function parseWingetTable(
     cols.forEach(({ c, at }, i) => {
       f[c] = l.slice(at, cols[i + 1]?.at).trim();
     });
-    if (!f.Id || /\s/.test(f.Id)) {
-      // shifted by wide characters: take the fields from the right
-      const parts = l.trim().split(/\s{1,}/);
-      const n = cols.length - 1;
-      if (parts.length < cols.length) continue;
-      const tail = parts.slice(-n);
-      f.Name = parts.slice(0, parts.length - n).join(" ");
-      cols.slice(1).forEach(({ c }, i) => {
-        f[c] = tail[i] ?? "";
-      });
+    if (!f.Id || /\s/.test(f.Id) || /\s/.test(f.Version ?? "")) {
+      // shifted by wide characters (or a name cut with "…" that became several bytes): fields from the right
+      const tokens = l.trim().split(/\s+/);
+      const source = /^(winget|msstore)$/.test(tokens.at(-1) ?? "") ? (tokens.pop() ?? null) : null;
+      const versionLike = (t: string | undefined) => t !== undefined && /^v?\d[\w.+~:-]*$/.test(t);
+      const available =
+        source && tokens.length >= 4 && versionLike(tokens.at(-1)) && versionLike(tokens.at(-2)) ? (tokens.pop() ?? "") : "";
+      f.Version = tokens.pop() ?? "";
+      f.Id = tokens.pop() ?? "";
+      f.Name = tokens.join(" ");
+      f.Available = available;
+      f.Source = source ?? "";
     }
     if (!f.Id || !f.Version) continue;
     rows.push({ name: f.Name ?? f.Id, id: f.Id, version: f.Version, available: f.Available || null, source: f.Source || null });
