@@ -1,5 +1,6 @@
 import { type } from "arktype";
 import { LOGIN_LIMITS, type ThrottleLimits } from "./auth/throttle.ts";
+import { compileTrust } from "./lib/client-address.ts";
 
 const Env = type({
   SENTPULSE_PORT: type("string.integer.parse").pipe(type("1 <= number <= 65535")).default("8080"),
@@ -34,6 +35,18 @@ const Env = type({
   SENTPULSE_FILES_STAGING_QUOTA_BYTES: type("string.integer.parse")
     .pipe(type("1048576 <= number <= 100000000000000"))
     .default("21474836480"),
+  "SENTPULSE_TRUSTED_PROXIES?": type("string").pipe((v, ctx) => {
+    const proxies = v
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
+    try {
+      compileTrust(proxies);
+    } catch {
+      return ctx.error("a list of proxy addresses or ranges like 10.0.0.0/8,127.0.0.1 (or loopback, linklocal, uniquelocal)");
+    }
+    return proxies;
+  }),
   "SENTPULSE_ALLOWED_ORIGINS?": type("string").pipe((v, ctx) => {
     const origins = v
       .split(",")
@@ -92,6 +105,8 @@ export interface Config {
   loginLimits: ThrottleLimits;
   /** Origins besides the public URL's whose pages may use a session (cookie) to change things or open sockets. */
   allowedOrigins: string[];
+  /** Load balancers whose `X-Forwarded-For` names the client (`SENTPULSE_TRUSTED_PROXIES`); none by default. */
+  trustedProxies: string[];
 }
 
 /**
@@ -131,6 +146,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Record<string, 
     metricsToken: parsed.SENTPULSE_METRICS_TOKEN,
     natsUrl: parsed.SENTPULSE_NATS_URL,
     allowedOrigins: parsed.SENTPULSE_ALLOWED_ORIGINS ?? [],
+    trustedProxies: parsed.SENTPULSE_TRUSTED_PROXIES ?? [],
     loginLimits: LOGIN_LIMITS,
     ...overrides,
   };

@@ -3,6 +3,7 @@ import { bootstrap } from "./bootstrap.ts";
 import { loadConfig } from "./config.ts";
 import { log, setLogLevel } from "./log.ts";
 import { writeLocalEnrollToken } from "./enrollment/local.ts";
+import { trustProxies } from "./lib/client-address.ts";
 import { createServices } from "./services.ts";
 import { VERSION } from "./version.ts";
 
@@ -27,6 +28,8 @@ export async function startServer(overrides: Parameters<typeof loadConfig>[0] = 
     port: config.port,
     hostname: config.host,
   });
+  // behind a load balancer: the client's address, not the balancer's, for audit and throttling
+  trustProxies(app.server, config.trustedProxies);
   const port = app.server?.port ?? config.port;
   log("info", "SENTpulse server listening", {
     version: VERSION,
