@@ -18,7 +18,7 @@ const Readiness = type({
   engine: "'native' | 'timescale'",
   agentsConnected: "number",
   /** Only on a node of a cluster (SENTPULSE_NATS_URL set). */
-  "nats?": { connected: "boolean", server: "string | null", nodes: "number", duties: "string[]" },
+  "nats?": { node: "string", connected: "boolean", server: "string | null", nodes: "number", duties: "string[]" },
 });
 const NodeMetrics = type({
   agentsConnected: "number",
@@ -28,10 +28,16 @@ const NodeMetrics = type({
 });
 
 /** Health, readiness, agent binaries and installers, and the web app's static files. */
-export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "engine" | "ingest" | "sql">) {
+export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "engine" | "ingest" | "nodeId" | "sql">) {
   // a cluster node without NATS cannot route to agents on other nodes: not ready for traffic
   const nats = () =>
-    s.cluster && { connected: s.cluster.connected(), server: s.cluster.server(), nodes: s.cluster.nodes(), duties: s.cluster.duties() };
+    s.cluster && {
+      node: s.nodeId,
+      connected: s.cluster.connected(),
+      server: s.cluster.server(),
+      nodes: s.cluster.nodes(),
+      duties: s.cluster.duties(),
+    };
   const webDir = resolve(s.config.webDistDir);
   const downloads = new AgentDownloads(resolve(s.config.agentDistDir));
   return new Elysia()
