@@ -15,6 +15,7 @@ const Automation = lazy(() => import("./routes/automation.tsx"));
 const Settings = lazy(() => import("./routes/settings.tsx"));
 const Audit = lazy(() => import("./routes/audit.tsx"));
 const Groups = lazy(() => import("./routes/groups.tsx"));
+const Patches = lazy(() => import("./routes/patches.tsx"));
 const NotFound = lazy(() => import("./routes/not-found.tsx"));
 
 function Root(props: RouteSectionProps) {
@@ -42,6 +43,7 @@ export function App() {
         <Route path="/settings" component={Settings} />
         <Route path="/audit" component={Audit} />
         <Route path="/groups" component={Groups} />
+        <Route path="/patches" component={Patches} />
         <Route path="*404" component={NotFound} />
       </Route>
     </Router>

@@ -120,6 +120,9 @@ export function Shell(props: RouteSectionProps) {
               )}
             </Show>
           </A>
+          <A href="/patches" data-testid="patches-nav">
+            Patches
+          </A>
           <A href="/scripts">Scripts</A>
           <A href="/automation" data-testid="automation-nav">
             Automation

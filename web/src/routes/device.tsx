@@ -30,6 +30,8 @@ const EventLogTab = lazy(() => import("../components/toolbox/EventLogTab.tsx"));
 const EnvironmentTab = lazy(() => import("../components/toolbox/EnvironmentTab.tsx"));
 const HealthTab = lazy(() => import("../components/toolbox/HealthTab.tsx"));
 const PoliciesTab = lazy(() => import("../components/DevicePolicies.tsx"));
+const UpdatesTab = lazy(() => import("../components/patches/UpdatesTab.tsx"));
+const FilesTab = lazy(() => import("./files.tsx"));
 const TABS = [
   { id: "overview", label: "Overview" },
   { id: "processes", label: "Processes" },
@@ -37,6 +39,8 @@ const TABS = [
   { id: "events", label: "Event log" },
   { id: "environment", label: "Environment" },
   { id: "health", label: "Health" },
+  { id: "updates", label: "Updates" },
+  { id: "files", label: "Files" },
   { id: "policies", label: "Policies" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
@@ -253,8 +257,14 @@ export default function DevicePage() {
                 <Match when={tab() === "health"}>
                   <HealthTab deviceId={d().id} />
                 </Match>
+                <Match when={tab() === "updates"}>
+                  <UpdatesTab deviceId={d().id} />
+                </Match>
                 <Match when={tab() === "policies"}>
                   <PoliciesTab deviceId={d().id} />
+                </Match>
+                <Match when={tab() === "files"}>
+                  <FilesTab deviceId={d().id} os={d().os} />
                 </Match>
                 <Match when={tab() === "overview"}>
                   <div class="device-grid">

@@ -1,0 +1,111 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import type { EnrolledAgent } from "../../server/testing/agents.ts";
+import { type AptRepo, aptRepo } from "../../server/testing/apt-repo.ts";
+import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
+import { type TestServer, waitFor } from "../../server/testing/harness.ts";
+
+/**
+ * Patching in Chromium against the real server, the real compiled agent and the real apt: a
+ * repository built by the test offers version 2.0 of a tiny package in a security pocket; the
+ * technician scans from the device's Updates tab, sees the security update awaiting approval,
+ * approves it, installs it and watches apt's output arrive, then finds the device fully patched on the
+ * Patches page and no longer among the devices with the package below version 2.
+ */
+const PKG = `sentpulse-ui-${crypto.randomUUID().slice(0, 6)}`;
+let rig: BrowserRig;
+let srv: TestServer;
+let agent: EnrolledAgent;
+let page: Page;
+let repo: AptRepo;
+
+beforeAll(async () => {
+  repo = aptRepo({ packages: [PKG], from: "1.0", to: "2.0", suite: "stable-security", origin: "SENTpulse-Test" });
+  repo.installLocal(PKG, "1.0");
+  process.env.APT_CONFIG = repo.aptConfig; // inherited by the agent the rig starts
+  rig = await startBrowserRig("browser-patches");
+  delete process.env.APT_CONFIG;
+  ({ srv, agent, page } = rig);
+}, 120_000);
+afterEach(() => rig?.checkPage());
+afterAll(async () => {
+  await rig?.stop();
+  repo?.cleanup();
+});
+
+const row = () => page.locator(`[data-testid="update-row"][data-name="${PKG}"]`);
+
+describe("patching in Chromium", () => {
+  test("sign in; the agent is online", async () => {
+    await rig.signIn();
+    await waitFor(
+      "online",
+      async () => (await srv.sql`select status from devices where id = ${agent.deviceId}`)[0]?.status === "online",
+      30_000,
+    );
+  });
+
+  test("Updates tab: Scan now finds the security update awaiting approval, and the installed software", async () => {
+    await page.goto(`${srv.url}/devices/${agent.deviceId}?tab=updates`);
+    await page.getByTestId("updates-scan").click();
+    await row().waitFor({ timeout: 60_000 });
+    const text = await row().textContent();
+    expect(text).toContain("security");
+    expect(text).toContain("1.0 → 2.0");
+    expect(await row().getByTestId("update-approval").textContent()).toBe("awaiting approval");
+    expect(await row().getByTestId("update-state").textContent()).toBe("pending");
+    await page.getByText(/Scan done: \d+ updates? pending/).waitFor();
+    const total = await page.getByTestId("software-total").textContent();
+    expect(Number((total ?? "").replace(/[^\d]/g, ""))).toBeGreaterThan(100);
+    await rig.shot("patches-device-updates");
+  }, 90_000);
+
+  test("Approve, pick it, Install now: apt's output arrives live and the row turns installed", async () => {
+    await row().getByRole("button", { name: "Approve" }).click();
+    await page.waitForFunction(
+      (name) =>
+        document.querySelector(`[data-testid="update-row"][data-name="${name}"] [data-testid="update-approval"]`)?.textContent ===
+        "approved",
+      PKG,
+    );
+    await row().getByRole("checkbox").check();
+    await page.getByTestId("updates-install").click();
+    const output = page.getByTestId("install-output").getByTestId("command-output");
+    await page.waitForFunction(
+      (name) =>
+        document
+          .querySelector('[data-testid="install-output"] [data-testid="command-output"]')
+          ?.textContent?.includes(`[patch] ${name}=2.0: installed`),
+      PKG,
+      { timeout: 120_000 },
+    );
+    expect(await output.textContent()).toContain(`Unpacking ${PKG} (2.0) over (1.0)`);
+    await page.waitForFunction(
+      (name) =>
+        document.querySelector(`[data-testid="update-row"][data-name="${name}"] [data-testid="update-state"]`)?.textContent === "installed",
+      PKG,
+      { timeout: 60_000 },
+    );
+    expect(repo.installedVersion(PKG)).toBe("2.0");
+    await rig.shot("patches-device-installed");
+  }, 180_000);
+
+  test("Patches page: the device is fully patched; the software search finds it at 2.0, none below 2", async () => {
+    await page.getByTestId("patches-nav").click();
+    await page.waitForURL((u) => u.pathname === "/patches");
+    const device = page.getByTestId("compliance-row").first();
+    await device.waitFor();
+    expect(await device.getByTestId("compliance-status").textContent()).toBe("fully patched");
+    expect(await page.getByTestId("compliance-percent").textContent()).toBe("100%");
+    await page.getByLabel("Program name").fill(PKG);
+    await page.getByLabel("Version condition").selectOption("<");
+    await page.getByLabel("Version", { exact: true }).fill("2");
+    await page.getByTestId("software-search").click();
+    await page.getByTestId("software-found").getByText("0 devices").waitFor();
+    await page.getByLabel("Version condition").selectOption(">=");
+    await page.getByTestId("software-search").click();
+    await page.getByTestId("software-found").getByText("1 device ·").waitFor();
+    expect(await page.getByTestId("software-results").textContent()).toContain("2.0");
+    await rig.shot("patches-page");
+  }, 60_000);
+});
