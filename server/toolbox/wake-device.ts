@@ -29,8 +29,8 @@ export async function wakeThroughNeighbour(
     await record(null, [], "NO_WAKE_ADDRESS");
     throw new Conflict("NO_WAKE_ADDRESS", "the device never reported a MAC address with an IPv4 subnet");
   }
-  // a relay must be connected to this node and in one of the target's subnets
-  const relays = neighbours(subnets, online).filter((n) => s.agents.get(n.device.id));
+  // a relay must be connected (to this node or, in a cluster, any node) and in one of the target's subnets
+  const relays = neighbours(subnets, online).filter((n) => s.agents.isConnected(n.device.id));
   if (relays.length === 0) {
     await record(null, [], "NO_NEIGHBOUR");
     throw new Conflict("NO_NEIGHBOUR", "no online device shares a subnet with this one");
