@@ -20,6 +20,7 @@ const DENIED = `sentpulse-denied-${tag}`;
 let srv: TestServer;
 let agent: EnrolledAgent;
 let repo: AptRepo;
+let group: string;
 
 type Update = {
   id: string;
@@ -100,6 +101,19 @@ describe("patching with the real apt", () => {
     const atLeast = await json<{ devices: number }>(srv.api(`/api/v1/software?q=${APPROVED}&version=>=2`));
     expect(atLeast.devices).toBe(0);
   }, 120_000);
+
+  test("a smart group on patch.security_missing gains the device after the scan", async () => {
+    const g = await json<{ id: string }>(
+      srv.api("/api/v1/groups", { body: { name: `unpatched ${tag}`, expression: "patch.security_missing > 1" } }),
+    );
+    group = g.id;
+    await waitFor(
+      "membership",
+      async () =>
+        (await srv.sql`select 1 from device_group_members where group_id = ${group} and device_id = ${agent.deviceId}`).length === 1,
+      15_000,
+    );
+  });
 
   test("compliance: the device is missing security updates", async () => {
     const r = await json<{
@@ -201,6 +215,13 @@ describe("patching with the real apt", () => {
     expect(install?.actor_type).toBe("schedule");
     const [sw] = await srv.sql`select version from device_software where device_id = ${agent.deviceId} and name = ${APPROVED}`;
     expect(sw?.version).toBe("2.0");
+    // one security update left (the denied one): the device leaves the "more than one missing" group
+    await waitFor(
+      "left the group",
+      async () =>
+        (await srv.sql`select 1 from device_group_members where group_id = ${group} and device_id = ${agent.deviceId}`).length === 0,
+      15_000,
+    );
   }, 240_000);
 
   test("the window opens once: no second command for the same occurrence, and nothing for the denied update", async () => {

@@ -38,6 +38,8 @@ export interface DeviceSnapshot {
   tags: string[];
   /** Latest telemetry, percent (cpu, memory, disk) and the 1-minute load; null before the first sample. */
   telemetry: { cpu: number; memory: number; disk: number; load1: number } | null;
+  /** Critical and security updates missing (pending, installing or failed; server/patches); absent before the first scan. */
+  patch?: { criticalMissing: number; securityMissing: number } | null;
 }
 
 /** Longest expression accepted, characters. */
@@ -85,6 +87,8 @@ const NUMBER_FIELDS: Record<string, Num> = {
   memory: telemetry("memory"),
   disk: telemetry("disk"),
   load1: telemetry("load1"),
+  "patch.critical_missing": (d) => d.patch?.criticalMissing ?? null,
+  "patch.security_missing": (d) => d.patch?.securityMissing ?? null,
 };
 /** Every field name, for error messages and the dashboard's help. */
 const FIELDS = [...Object.keys(TEXT_FIELDS), ...Object.keys(NUMBER_FIELDS), "tag.<key>"];

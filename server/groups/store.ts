@@ -114,6 +114,9 @@ interface SnapshotRow extends Omit<DeviceSnapshot, "telemetry"> {
   memory: number | null;
   disk: number | null;
   load1: number | null;
+  patchScanned: boolean;
+  patchCritical: number;
+  patchSecurity: number;
 }
 
 /** Devices with what expressions read and their current groups: the given ids, or a whole organization. */
@@ -124,20 +127,31 @@ export async function deviceEntries(sql: Sql, which: { ids: string[] } | { organ
       d.agent_version as "agentVersion", d.status, s.name as "siteName", c.name as "clientName", d.tags,
       array(select m.group_id from device_group_members m where m.device_id = d.id) as groups,
       lt.time as "telemetryAt", lt.cpu_percent::float8 as cpu, lt.memory_percent::float8 as memory,
-      lt.disk_percent::float8 as disk, lt.load1::float8 as load1
+      lt.disk_percent::float8 as disk, lt.load1::float8 as load1,
+      exists (select 1 from device_patch_state ps where ps.device_id = d.id and ps.scanned_at is not null) as "patchScanned",
+      (select count(*) from device_updates u where u.device_id = d.id and u.state in ('pending', 'installing', 'failed')
+         and u.classification = 'critical')::int as "patchCritical",
+      (select count(*) from device_updates u where u.device_id = d.id and u.state in ('pending', 'installing', 'failed')
+         and u.classification = 'security')::int as "patchSecurity"
     from devices d join sites s on s.id = d.site_id join clients c on c.id = s.client_id
     left join lateral (
       select t.time, t.cpu_percent, t.memory_percent, t.disk_percent, t.load1
       from device_telemetry t where t.device_id = d.id order by t.time desc limit 1
     ) lt on true
     where ${"ids" in which ? sql`d.id = any(${which.ids}::uuid[])` : sql`d.organization_id = ${which.organizationId}`}`;
-  return rows.map(({ id, organizationId, groups, telemetryAt, cpu, memory, disk, load1, ...facts }) => ({
-    id,
-    organizationId,
-    groups: new Set(groups),
-    telemetryAt: telemetryAt?.getTime() ?? 0,
-    snapshot: { ...facts, telemetry: telemetryAt ? { cpu: cpu ?? 0, memory: memory ?? 0, disk: disk ?? 0, load1: load1 ?? 0 } : null },
-  }));
+  return rows.map(
+    ({ id, organizationId, groups, telemetryAt, cpu, memory, disk, load1, patchScanned, patchCritical, patchSecurity, ...facts }) => ({
+      id,
+      organizationId,
+      groups: new Set(groups),
+      telemetryAt: telemetryAt?.getTime() ?? 0,
+      snapshot: {
+        ...facts,
+        telemetry: telemetryAt ? { cpu: cpu ?? 0, memory: memory ?? 0, disk: disk ?? 0, load1: load1 ?? 0 } : null,
+        patch: patchScanned ? { criticalMissing: patchCritical, securityMissing: patchSecurity } : null,
+      },
+    }),
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Sql } from "postgres";
 import type { AgentHub } from "../agents/hub.ts";
 import type { Actor } from "../audit/actor.ts";
 import type { CommandDispatcher } from "../commands/service.ts";
+import type { EventBus } from "../events/bus.ts";
 import { AppError, Conflict } from "../errors.ts";
 import { log } from "../log.ts";
 import { PatchScan, type RebootPolicy } from "../protocol/patch.ts";
@@ -53,6 +54,8 @@ export class Patches {
     private readonly sql: Sql,
     private readonly agents: AgentHub,
     private readonly commands: CommandDispatcher,
+    /** Where `device.changed` goes after a scan (smart groups read patch.critical_missing). */
+    private readonly bus: EventBus,
   ) {}
 
   /** Scans in flight by device: a second request while one runs gets the same answer. */
@@ -83,6 +86,7 @@ export class Patches {
     const at = new Date();
     const stored = await applyInventory(this.sql, organizationId, deviceId, scan.inventory);
     await recordScan(this.sql, organizationId, deviceId, scan, at);
+    this.bus.publish("device.changed", { deviceIds: [deviceId] });
     const inv = scan.inventory;
     return {
       scannedAt: at,
@@ -156,6 +160,7 @@ export class Patches {
       }
     }
     const settled = await settleInstall(this.sql, commandId, { scannedAt, succeeded, error });
+    if (settled.length > 0) this.bus.publish("device.changed", { deviceIds: [deviceId] });
     log("info", "install settled", {
       deviceId,
       commandId,
