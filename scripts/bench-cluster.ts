@@ -25,7 +25,7 @@ import type { Subprocess } from "bun";
 import postgres from "postgres";
 import { freePort, startEmbeddedPostgres } from "../db/embedded.ts";
 import { BENCH_ADMIN } from "./lib/bench-server.ts";
-import { sampler } from "./lib/proc.ts";
+import { descendants, sampler } from "./lib/proc.ts";
 
 const { values: opt, positionals } = parseArgs({
   allowPositionals: true,
@@ -121,6 +121,12 @@ async function cluster(n: number, withNats: boolean, label: string) {
     sql,
     /** Ends this phase's processes (loadgen included) so the next phase has the machine. */
     async stop() {
+      // loadgen's workers are its children: they go first
+      for (const p of procs.slice(first))
+        for (const child of descendants(p.pid))
+          try {
+            process.kill(child, "SIGTERM");
+          } catch {}
       for (const p of procs.slice(first).reverse()) if (p.exitCode === null) p.kill("SIGTERM");
       await Promise.all(procs.slice(first).map((p) => p.exited));
       await sql.end();

@@ -79,7 +79,7 @@ export async function joinCluster(o: { url: string; nodeId: string }): Promise<C
   } catch (err) {
     await nc.close();
     throw new Error(
-      `NATS at ${o.url} has no usable JetStream (start nats-server with -js): ${err instanceof Error ? err.message : String(err)}`,
+      `NATS at ${withoutCredentials(o.url)} has no usable JetStream (start nats-server with -js): ${err instanceof Error ? err.message : String(err)}`,
     );
   }
   const bus = new ClusterBus(wire);
@@ -171,4 +171,9 @@ export async function joinCluster(o: { url: string; nodeId: string }): Promise<C
       await nc.drain().catch(() => nc.close());
     },
   };
+}
+
+/** The NATS URL(s) for a message: user and password (or token) left out. */
+function withoutCredentials(urls: string): string {
+  return urls.replace(/\/\/[^@/,]*@/g, "//");
 }
