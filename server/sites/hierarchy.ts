@@ -105,7 +105,7 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
         },
       },
     )
-    .get("/clients", async ({ principal }) => ({ items: await listClients(s.sql, principal.organizationId) }), {
+    .get("/clients", async ({ principal }) => ({ items: await listClients(s.sql, principal.organizationId, principal) }), {
       permission: "device:view",
       response: { 200: listOf(Client) },
       detail: { summary: "Clients of the organization with their sites", tags: ["tenancy"] },

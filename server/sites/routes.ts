@@ -9,12 +9,12 @@ import { listSites, listTags } from "./store.ts";
 export function siteRoutes(s: Pick<Services, "sql">) {
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
-    .get("/sites", async ({ principal }) => ({ items: await listSites(s.sql, principal.organizationId) }), {
+    .get("/sites", async ({ principal }) => ({ items: await listSites(s.sql, principal.organizationId, principal) }), {
       permission: "device:view",
       response: { 200: listOf(type({ id: "string", name: "string", clientId: "string", clientName: "string", deviceCount: "number" })) },
       detail: { summary: "Sites with their client and device count", tags: ["fleet"] },
     })
-    .get("/tags", async ({ principal }) => ({ items: await listTags(s.sql, principal.organizationId) }), {
+    .get("/tags", async ({ principal }) => ({ items: await listTags(s.sql, principal.organizationId, principal) }), {
       permission: "device:view",
       response: { 200: listOf(type({ tag: "string", devices: "number" })) },
       detail: { summary: "Device tags in use, most used first", tags: ["fleet"] },

@@ -1,4 +1,6 @@
 import type { Sql } from "postgres";
+import { isScoped, type Reach } from "../auth/permissions.ts";
+import { inReach } from "../devices/reach.store.ts";
 
 export interface SiteRow {
   id: string;
@@ -8,23 +10,36 @@ export interface SiteRow {
   deviceCount: number;
 }
 
-/** Sites of one organization with their client and device count, by client then site name. */
-export async function listSites(sql: Sql, organizationId: string): Promise<SiteRow[]> {
+/**
+ * For a caller limited to clients or groups: only the sites of their clients and those holding a
+ * device they reach (another client's names and sizes stay unseen); nothing for everyone else.
+ */
+const sitesInReach = (sql: Sql, reach: Reach | null, site: string) =>
+  reach && isScoped(reach)
+    ? sql`and (${sql(`${site}.client_id`)} = any(${[...(reach.clientIds ?? [])]}::uuid[])
+           or exists (select 1 from devices d where d.site_id = ${sql(`${site}.id`)} ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })}))`
+    : sql``;
+
+/** Devices of a site the caller reaches, counted. */
+const deviceCount = (sql: Sql, reach: Reach | null, site: string) =>
+  sql`(select count(*)::int from devices d where d.site_id = ${sql(`${site}.id`)} ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })})`;
+
+/** Sites of one organization with their client and device count, by client then site name (those the caller reaches, when scoped). */
+export async function listSites(sql: Sql, organizationId: string, reach: Reach | null = null): Promise<SiteRow[]> {
   return sql<SiteRow[]>`
-    select s.id, s.name, c.id as "clientId", c.name as "clientName",
-           (select count(*)::int from devices d where d.site_id = s.id) as "deviceCount"
+    select s.id, s.name, c.id as "clientId", c.name as "clientName", ${deviceCount(sql, reach, "s")} as "deviceCount"
     from sites s join clients c on c.id = s.client_id
-    where s.organization_id = ${organizationId}
+    where s.organization_id = ${organizationId} ${sitesInReach(sql, reach, "s")}
     order by c.name, s.name
     limit 5000`;
 }
 
-/** Distinct device tags in use in one organization, most used first. */
-export async function listTags(sql: Sql, organizationId: string): Promise<{ tag: string; devices: number }[]> {
+/** Distinct device tags in use in one organization (on the devices the caller reaches), most used first. */
+export async function listTags(sql: Sql, organizationId: string, reach: Reach | null = null): Promise<{ tag: string; devices: number }[]> {
   return sql<{ tag: string; devices: number }[]>`
     select t.tag, count(*)::int as devices
     from devices d, unnest(d.tags) as t(tag)
-    where d.organization_id = ${organizationId}
+    where d.organization_id = ${organizationId} ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })}
     group by t.tag order by devices desc, t.tag
     limit 1000`;
 }
@@ -64,17 +79,22 @@ export interface ClientRow {
   sites: { id: string; name: string; deviceCount: number }[];
 }
 
-const clientColumns = (sql: Sql) => sql`
+const clientColumns = (sql: Sql, reach: Reach | null = null) => sql`
   c.id, c.name, c.created_at as "createdAt",
-  coalesce((select json_agg(json_build_object('id', s.id, 'name', s.name,
-                   'deviceCount', (select count(*)::int from devices d where d.site_id = s.id)) order by s.name)
-            from sites s where s.client_id = c.id), '[]') as sites`;
+  coalesce((select json_agg(json_build_object('id', s.id, 'name', s.name, 'deviceCount', ${deviceCount(sql, reach, "s")}) order by s.name)
+            from sites s where s.client_id = c.id ${sitesInReach(sql, reach, "s")}), '[]') as sites`;
 
-/** The organization's clients, each with its sites and their device counts, by name. */
-export async function listClients(sql: Sql, organizationId: string): Promise<ClientRow[]> {
-  return sql<
-    ClientRow[]
-  >`select ${clientColumns(sql)} from clients c where c.organization_id = ${organizationId} order by c.name limit 5000`;
+/**
+ * The organization's clients, each with its sites and their device counts, by name. A caller limited
+ * to clients or groups (`reach`) sees only their clients and those holding a device they reach, with
+ * only those sites and devices counted.
+ */
+export async function listClients(sql: Sql, organizationId: string, reach: Reach | null = null): Promise<ClientRow[]> {
+  const scoped = reach && isScoped(reach);
+  return sql<ClientRow[]>`
+    select ${clientColumns(sql, reach)} from clients c where c.organization_id = ${organizationId}
+    ${scoped ? sql`and (c.id = any(${[...(reach.clientIds ?? [])]}::uuid[]) or exists (select 1 from sites s where s.client_id = c.id ${sitesInReach(sql, reach, "s")}))` : sql``}
+    order by c.name limit 5000`;
 }
 
 /** One client of the organization with its sites; undefined when it is not theirs. */

@@ -110,6 +110,19 @@ describe("client-scoped assignments", () => {
     expect(window.status).toBe(403);
   });
 
+  test("clients, sites and tags pickers name only their client: client B's names and sizes stay unseen", async () => {
+    await srv.sql`update devices set tags = array['env=b'] where id = ${theirs}`;
+    const clients = (await (await as("/api/v1/clients")).json()) as { items: { id: string; sites: { deviceCount: number }[] }[] };
+    expect(clients.items.map((c) => c.id)).toEqual([clientA]);
+    expect(clients.items[0]!.sites.map((s) => s.deviceCount)).toEqual([1]);
+    const sites = (await (await as("/api/v1/sites")).json()) as { items: { clientId: string; clientName: string }[] };
+    expect(sites.items.length).toBeGreaterThan(0);
+    expect(sites.items.every((s) => s.clientId === clientA && s.clientName !== "Client B")).toBe(true);
+    const tags = (await (await as("/api/v1/tags")).json()) as { items: { tag: string }[] };
+    expect(tags.items.map((t) => t.tag)).not.toContain("env=b");
+    await srv.sql`update devices set tags = '{}' where id = ${theirs}`;
+  });
+
   test("a smart group's members and history hold only the client's devices", async () => {
     const made = await srv.api("/api/v1/groups", { body: { name: "every host", expression: 'hostname ~ "host"' } });
     expect(made.status).toBe(201);

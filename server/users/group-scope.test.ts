@@ -76,6 +76,20 @@ describe("a user limited to a smart group", () => {
     expect(schedule.status).toBe(403);
   });
 
+  test("clients, sites and tags name only what they reach: another client's names and sizes stay unseen", async () => {
+    const clients = (await (await as("/api/v1/clients")).json()) as {
+      items: { id: string; name: string; sites: { id: string; deviceCount: number }[] }[];
+    };
+    expect(clients.items.map((c) => [c.name, c.sites.map((s) => [s.id, s.deviceCount])])).toEqual([["Default client", [[siteA, 1]]]]);
+    const sites = (await (await as("/api/v1/sites")).json()) as { items: { id: string; deviceCount: number }[] };
+    expect(sites.items.map((s) => [s.id, s.deviceCount])).toEqual([[siteA, 1]]);
+    const tags = (await (await as("/api/v1/tags")).json()) as { items: { tag: string; devices: number }[] };
+    expect(tags.items).toEqual([{ tag: "ring=pilot", devices: 1 }]);
+    // the owner still sees everything
+    const all = (await (await srv.api("/api/v1/clients")).json()) as { items: { name: string }[] };
+    expect(all.items.map((c) => c.name).sort()).toEqual(["Client B", "Default client"]);
+  });
+
   test("the reach follows membership: a device tagged into the group is reached, tagged out it is a 404 again", async () => {
     expect((await retag(plainA, ["ring=pilot"])).status).toBe(200);
     await waitFor("plain-a reached", async () => (await as(`/api/v1/devices/${plainA}`)).status === 200 || undefined);
