@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { fileTransfer, notification, otherOrganization, tableCounts, terminalSession } from "./testing/fixtures.ts";
 import { login, startTestServer, type TestServer } from "./testing/harness.ts";
-import { type AppRoute, appRoutes, concretePath } from "./testing/routes.ts";
+import { type AppRoute, REQUIRED_QUERY, appRoutes, concretePath } from "./testing/routes.ts";
 
 /**
  * The unauthenticated / other-organization / bad-input matrix, generated from the app's own route
@@ -126,7 +126,7 @@ const VALID_BODY: Record<string, unknown> = {
 const kindOf = (path: string) => path.split("/:id")[0]?.split("/").at(-1) ?? "";
 const idRoutes = () => routes.filter((r) => r.path.includes("/:id"));
 const send = (r: AppRoute, path: string, headers: Record<string, string>, body?: unknown) =>
-  fetch(`${srv.url}${path}`, {
+  fetch(`${srv.url}${path}${REQUIRED_QUERY[`${r.method} ${r.path}`] ?? ""}`, {
     method: r.method,
     headers: r.socket
       ? {

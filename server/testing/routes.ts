@@ -52,6 +52,14 @@ export function appRoutes(app: App): AppRoute[] {
   return out;
 }
 
+/**
+ * Query strings routes require before they look anything up (a request without one is a 422 before
+ * the id is even read), so the matrices reach the lookup: `"METHOD /path"` → `?…`.
+ */
+export const REQUIRED_QUERY: Record<string, string> = {
+  "GET /api/v1/devices/:id/health/history": "?kind=temperature",
+};
+
 /** The route's path with every `:param` filled by `fill(name)` and `*` by a harmless segment. */
 export function concretePath(path: string, fill: (param: string) => string): string {
   return path.replace(/:(\w+)/g, (_, name: string) => fill(name)).replace(/\*$/, "x");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { alert, command, device, tableCounts, terminalSession } from "../testing/fixtures.ts";
 import { login, startTestServer, type TestServer } from "../testing/harness.ts";
-import { type AppRoute, appRoutes, concretePath } from "../testing/routes.ts";
+import { type AppRoute, REQUIRED_QUERY, appRoutes, concretePath } from "../testing/routes.ts";
 
 /**
  * The client-scope matrix, generated from the app's route list: a technician limited to client A,
@@ -84,6 +84,8 @@ const VALID_BODY: Record<string, unknown> = {
   "POST /api/v1/devices/:id/disconnect": {},
   "POST /api/v1/alerts/:id/notes": { text: "x" },
   "POST /api/v1/devices/:id/processes/:pid/kill": { signal: "TERM" },
+  "POST /api/v1/devices/:id/files/ops": { op: "mkdir", path: "/tmp/x" },
+  "POST /api/v1/devices/:id/updates/install": { updateIds: [crypto.randomUUID()] },
 };
 const kindOf = (path: string) => path.split("/:id")[0]?.split("/").at(-1) ?? "";
 const mayDo = (r: AppRoute, held: string[]) => {
@@ -91,7 +93,7 @@ const mayDo = (r: AppRoute, held: string[]) => {
   return need === "signed-in" || need.split(" | ").some((p) => held.includes(p));
 };
 const send = (auth: Record<string, string>, r: AppRoute, path: string, body?: unknown) =>
-  fetch(`${srv.url}${path}`, {
+  fetch(`${srv.url}${path}${REQUIRED_QUERY[`${r.method} ${r.path}`] ?? ""}`, {
     method: r.method,
     headers: r.socket
       ? {
@@ -102,7 +104,7 @@ const send = (auth: Record<string, string>, r: AppRoute, path: string, body?: un
           "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
         }
       : { ...auth, "content-type": "application/json" },
-    body: r.method === "GET" ? undefined : JSON.stringify(body ?? {}),
+    body: r.method === "GET" || r.method === "HEAD" ? undefined : JSON.stringify(body ?? {}),
   });
 
 describe.each(CALLERS)("%s, on every route", (who) => {
@@ -111,6 +113,8 @@ describe.each(CALLERS)("%s, on every route", (who) => {
     expect(held).not.toContain("users:manage");
     const before = await tableCounts(srv.sql);
     const wrong: string[] = [];
+    /** Device-bound routes taking a body this file has no valid sample for (each must be taught one). */
+    const untaught: string[] = [];
     let bound = 0;
     for (const r of routes) {
       const key = `${r.method} ${r.path}`;
@@ -128,7 +132,10 @@ describe.each(CALLERS)("%s, on every route", (who) => {
       }
       if (!id) continue;
       bound++;
-      if (r.body && !r.socket) expect([key, key in VALID_BODY]).toEqual([key, true]);
+      if (r.body && !r.socket && !(key in VALID_BODY)) {
+        untaught.push(key);
+        continue;
+      }
       const res = await send(
         auth,
         r,
@@ -138,6 +145,7 @@ describe.each(CALLERS)("%s, on every route", (who) => {
       );
       if (res.status !== 404) wrong.push(`${key} → ${res.status}, wanted 404`);
     }
+    expect(untaught).toEqual([]);
     expect(wrong).toEqual([]);
     expect(bound).toBeGreaterThan(10);
     const after = await tableCounts(srv.sql);
