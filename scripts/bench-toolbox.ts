@@ -5,9 +5,12 @@
  *  2. watched: a technician's Processes tab, i.e. GET /processes every 2 s: round trip of each list
  *     (request → JSON in hand) and the agent's CPU and RSS meanwhile;
  *  3. idle again after the tab closed: what the agent keeps once the toolbox was loaded;
- *  4. with `--browser`: click on the Processes tab → first row of the table in headless Chromium, 5 times.
+ *  4. with `--browser`: click on the Processes tab → first row of the table in headless Chromium, 5 times;
+ *  5. with `--health-rules S`: a service_state rule (atd) and an antivirus rule on the device for S seconds,
+ *     so the server's health watch asks the agent for its services every minute (and its health and
+ *     antivirus on the first pass): the agent's CPU and RSS meanwhile.
  *
- *   bun scripts/bench-toolbox.ts --duration 60 [--baseline /tmp/agent-before] [--browser]
+ *   bun scripts/bench-toolbox.ts --duration 60 [--baseline /tmp/agent-before] [--browser] [--health-rules 300]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +26,7 @@ const { values: opt } = parseArgs({
     warmup: { type: "string", default: "15" },
     baseline: { type: "string" },
     browser: { type: "boolean", default: false },
+    "health-rules": { type: "string" },
     "no-build": { type: "boolean", default: false },
   },
 });
@@ -115,10 +119,36 @@ try {
       await Bun.sleep(16_000); // the agent's previous list is forgotten: each click is a first list
       const t0 = performance.now();
       await page.getByTestId("device-tab-processes").click();
-      await page.getByTestId("process-row").first().waitFor();
+      await page
+        .getByTestId("process-row")
+        .first()
+        .waitFor()
+        .catch(async (err) => {
+          await page.screenshot({ path: join(tmpdir(), "bench-toolbox-failed.png") });
+          throw err;
+        });
       clickToTable.push(ms(performance.now() - t0));
     }
     await browser.close();
+  }
+
+  // 5. health rules watching: the server's health watch asks every minute
+  let healthRules: ReturnType<ReturnType<typeof sampler>["stop"]> | undefined;
+  if (opt["health-rules"]) {
+    for (const body of [
+      { name: "atd down", metric: "service_state", service: "atd" },
+      { name: "AV off", metric: "antivirus_disabled" },
+    ]) {
+      const res = await fetch(`${base}/api/v1/alert-rules`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/json" },
+        body: JSON.stringify({ ...body, operator: ">", threshold: 0, severity: "warning", scope: { type: "device", id: agent.deviceId } }),
+      });
+      if (res.status !== 201) throw new Error(`rule: ${res.status} ${await res.text()}`);
+    }
+    const watchedByRules = sampler(() => [agent.proc.pid]);
+    await Bun.sleep(Number(opt["health-rules"]) * 1000);
+    healthRules = watchedByRules.stop();
   }
 
   console.log(
@@ -139,6 +169,7 @@ try {
         },
         idleAfterWatching: afterResult,
         clickToTableMs: clickToTable,
+        healthRulesWatching: healthRules,
         loadavg: (await Bun.file("/proc/loadavg").text()).trim(),
       },
       null,
