@@ -103,7 +103,7 @@ export const ServerFrameSchema = v.union([
         tree: v.boolean(),
       }),
       v.object({ op: v.literal("processes") }),
-      v.object({ op: v.literal("services") }),
+      v.object({ op: v.literal("services"), names: v.optional(v.pipe(v.array(name), v.maxLength(32))) }),
     ]),
     deadline: v.number(),
     id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),

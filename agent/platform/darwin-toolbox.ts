@@ -210,10 +210,11 @@ export const darwinToolbox: PlatformToolbox = {
     return parseDarwinPs(fields.stdout, args.stdout, Date.now());
   },
   kill: async (pids, signal) => signalEach(pids, signal),
-  services: async () => {
+  services: async (names) => {
     const [list, disabled] = await Promise.all([run(["launchctl", "list"]), run(["launchctl", "print-disabled", "system"])]);
     if (list.exitCode !== 0) throw new ToolboxError("COMMAND_FAILED", `launchctl list failed: ${firstLine(list.stderr)}`);
-    return { manager: "launchd", items: parseLaunchctlList(list.stdout, parsePrintDisabled(disabled.stdout)) };
+    const items = parseLaunchctlList(list.stdout, parsePrintDisabled(disabled.stdout));
+    return { manager: "launchd", items: names ? items.filter((s) => names.includes(s.name)) : items };
   },
   serviceAction: async (name, action) => {
     if ((await run(["launchctl", "print", `system/${name}`], { maxBytes: 262_144 })).exitCode !== 0)

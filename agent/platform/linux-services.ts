@@ -215,10 +215,17 @@ async function sysvInfo(name: string, state?: ServiceState): Promise<ServiceInfo
   };
 }
 
-async function sysvList(): Promise<ServiceList> {
+async function sysvList(names?: readonly string[]): Promise<ServiceList> {
+  const scripts = initScripts();
+  if (names) {
+    // each named script's own status, instead of every script's through --status-all
+    const items: ServiceInfo[] = [];
+    for (const name of names.filter((n) => scripts.includes(n))) items.push(await sysvInfo(name));
+    return { manager: "sysv", items };
+  }
   const states = onPath("service") ? parseStatusAll((await run(["service", "--status-all"], { timeoutMs: 30_000 })).stdout) : new Map();
   const items: ServiceInfo[] = [];
-  for (const name of initScripts().slice(0, MAX_SERVICES)) items.push(await sysvInfo(name, states.get(name) ?? "unknown"));
+  for (const name of scripts.slice(0, MAX_SERVICES)) items.push(await sysvInfo(name, states.get(name) ?? "unknown"));
   return { manager: "sysv", items };
 }
 
@@ -242,8 +249,15 @@ async function sysvAction(name: string, action: ServiceAction): Promise<ServiceA
 
 // ---- systemd, run ----
 
-async function systemdList(): Promise<ServiceList> {
-  const [units, files] = await Promise.all([run(SYSTEMD_LIST_UNITS), run(SYSTEMD_LIST_UNIT_FILES)]);
+/** list-units and list-unit-files argv, limited to the named units (each as given and with `.service`) when names are given. */
+export function systemdListArgv(names?: readonly string[]): { units: string[]; files: string[] } {
+  const patterns = names ? ["--", ...names.flatMap((n) => (n.endsWith(".service") ? [n] : [n, `${n}.service`]))] : [];
+  return { units: [...SYSTEMD_LIST_UNITS, ...patterns], files: [...SYSTEMD_LIST_UNIT_FILES, ...patterns] };
+}
+
+async function systemdList(names?: readonly string[]): Promise<ServiceList> {
+  const argv = systemdListArgv(names);
+  const [units, files] = await Promise.all([run(argv.units), run(argv.files)]);
   if (units.exitCode !== 0) throw new ToolboxError("COMMAND_FAILED", `systemctl list-units failed: ${firstLine(units.stderr)}`);
   return { manager: "systemd", items: parseSystemdServices(units.stdout, files.exitCode === 0 ? files.stdout : "[]") };
 }
@@ -257,8 +271,8 @@ async function systemdAction(name: string, action: ServiceAction): Promise<Servi
 }
 
 /** Services through systemd when it is the running init, the SysV init scripts otherwise. */
-export function linuxServices(): Promise<ServiceList> {
-  return systemdRunning() ? systemdList() : sysvList();
+export function linuxServices(names?: readonly string[]): Promise<ServiceList> {
+  return systemdRunning() ? systemdList(names) : sysvList(names);
 }
 
 export function linuxServiceAction(name: string, action: ServiceAction): Promise<ServiceActionResult> {

@@ -9,6 +9,7 @@ import {
   parseSystemdServices,
   parseSystemdShow,
   systemdActionArgv,
+  systemdListArgv,
   sysvActionArgv,
   sysvStartup,
 } from "./linux-services.ts";
@@ -100,6 +101,13 @@ describe("systemd: list-unit-files recorded here (systemctl --root=/ works witho
 });
 
 describe("systemd list-units and show (no systemd manager runs here and no whole recorded output was found: inputs written to systemctl's documented shape)", () => {
+  test("a list of named units only: each name as given and with .service, after --", () => {
+    const { units, files } = systemdListArgv(["cups", "ssh.service"]);
+    expect(units.slice(-4)).toEqual(["--", "cups", "cups.service", "ssh.service"]);
+    expect(files.slice(-4)).toEqual(["--", "cups", "cups.service", "ssh.service"]);
+    expect(systemdListArgv().units).not.toContain("--");
+  });
+
   test("the unit name is an argument after --, never an option", () => {
     expect(systemdActionArgv("nginx.service", "restart")).toEqual(["systemctl", "restart", "--no-pager", "--", "nginx.service"]);
   });

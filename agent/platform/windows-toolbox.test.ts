@@ -84,6 +84,11 @@ describe("Windows toolbox commands", () => {
     expect(serviceActionScript("start")).toContain(`$env:SP_NAME.Replace("'", "''")`);
   });
 
+  test("a list of named services filters by name or display name from $env:SP_NAMES, never from the script's text", () => {
+    expect(SERVICES_SCRIPT).toContain('$env:SP_NAMES -split "`n"');
+    expect(SERVICES_SCRIPT).toContain("$names -contains $_.Name -or $names -contains $_.DisplayName");
+  });
+
   test("event queries travel in environment variables: log, levels 1-2 / 1-3 / 0-4, bounds, literal text", () => {
     expect(eventsEnv({ level: "warning", limit: 100, since: 1_700_000_000_000, q: "disk 50% full", log: "Application" })).toEqual({
       SP_LOG: "Application",

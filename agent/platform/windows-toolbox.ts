@@ -68,8 +68,13 @@ export function taskkillArgv(pid: number, tree: boolean): string[] {
   return ["taskkill.exe", "/PID", String(pid), ...(tree ? ["/T"] : []), "/F"];
 }
 
-/** Win32_Service: name, display name, description, state, start mode, process id. */
-export const SERVICES_SCRIPT = `@(Get-CimInstance Win32_Service | Select-Object Name,DisplayName,Description,State,StartMode,ProcessId) | ConvertTo-Json -Compress`;
+/**
+ * Win32_Service: name, display name, description, state, start mode, process id; only the services
+ * named in `$env:SP_NAMES` (one per line, by name or display name, case-insensitive) when it is set.
+ */
+export const SERVICES_SCRIPT = `$names = if ($env:SP_NAMES) { $env:SP_NAMES -split "\`n" } else { $null }
+@(Get-CimInstance Win32_Service | Where-Object { -not $names -or $names -contains $_.Name -or $names -contains $_.DisplayName } |
+  Select-Object Name,DisplayName,Description,State,StartMode,ProcessId) | ConvertTo-Json -Compress`;
 
 const STATE: Record<string, ServiceState> = {
   Running: "running",
@@ -361,7 +366,10 @@ export const windowsToolbox: PlatformToolbox = {
     }
     return killed;
   },
-  services: async () => ({ manager: "windows", items: parseWindowsServices(await powershell(SERVICES_SCRIPT, "service list")) }),
+  services: async (names) => ({
+    manager: "windows",
+    items: parseWindowsServices(await powershell(SERVICES_SCRIPT, "service list", names ? { SP_NAMES: names.join("\n") } : undefined)),
+  }),
   serviceAction: async (name, action) => {
     const r = await run(powershellArgv(serviceActionScript(action)), { env: { SP_NAME: name }, timeoutMs: 90_000 });
     if (r.exitCode === 3) throw new ToolboxError("NO_SUCH_SERVICE", `no service ${name} on this device`);

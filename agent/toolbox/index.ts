@@ -120,7 +120,7 @@ export async function handleToolbox(req: ToolboxRequest, load: () => Promise<Pla
       case "kill":
         return { ok: true, data: await kill(tb, req.pid, req.signal, req.tree) };
       case "services":
-        return { ok: true, data: fitFrame(await tb.services()) };
+        return { ok: true, data: fitFrame(await tb.services(req.names)) };
       case "service_action":
         return { ok: true, data: await tb.serviceAction(req.name, req.action) };
       case "event_logs":

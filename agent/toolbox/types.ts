@@ -51,7 +51,8 @@ export interface PlatformToolbox {
   processes(): Promise<ProcessSnapshot[]>;
   /** Sends the signal to each pid in order (Windows terminates; `tree` lets taskkill take the children). */
   kill(pids: number[], signal: Signal): Promise<number[]>;
-  services(): Promise<ServiceList>;
+  /** Every service, or only those named (each checked alone, which is cheaper than a whole list). */
+  services(names?: readonly string[]): Promise<ServiceList>;
   serviceAction(name: string, action: ServiceAction): Promise<ServiceActionResult>;
   eventLogs(q: EventQuery): Promise<EventLogList>;
   environment(): Promise<EnvironmentList>;

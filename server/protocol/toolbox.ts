@@ -44,7 +44,11 @@ export const WindowsLog = type("'System' | 'Application'");
 /** What a `toolbox` call asks of the agent, by `op`. */
 export const ToolboxRequest = type({ op: "'processes'" })
   .or({ op: "'kill'", pid: `1 <= number.integer <= ${MAX_PID}`, signal: Signal, tree: "boolean" })
-  .or({ op: "'services'" })
+  .or({
+    op: "'services'",
+    /** Only these services (by name; Windows also by display name), each checked alone: what the health watch asks. Added in session 5; older agents list all. */
+    "names?": ServiceName.array().atMostLength(32),
+  })
   .or({ op: "'service_action'", name: ServiceName, action: ServiceAction })
   .or({
     op: "'event_logs'",

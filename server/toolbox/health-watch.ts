@@ -12,6 +12,8 @@ import { dropOldHealthReadings, healthWatchTargets, onlineDevicesOf, recordHealt
 const HEALTH_EVERY_MS = 15 * 60_000;
 /** Devices asked at once by one node. */
 const CONCURRENCY = 8;
+/** Service names one `services` call carries (the protocol's bound). */
+const NAMES_PER_ASK = 32;
 /** Most devices one pass reaches on one node. */
 const MAX_DEVICES = 20_000;
 
@@ -98,9 +100,19 @@ export class HealthWatch {
     return { asked: devices.length, failed };
   }
 
+  /** The named services' states, asked 32 names at a time (the protocol's bound). */
+  private async services(deviceId: string, names: string[]): Promise<ServiceList> {
+    let all: ServiceList | undefined;
+    for (let i = 0; i < names.length; i += NAMES_PER_ASK) {
+      const part = await this.toolbox.ask(deviceId, { op: "services", names: names.slice(i, i + NAMES_PER_ASK) }, ServiceListSchema);
+      all = all ? { ...all, items: [...all.items, ...part.items] } : part;
+    }
+    return all ?? { manager: "sysv", items: [] };
+  }
+
   private async read(organizationId: string, deviceId: string, names: string[], health: boolean): Promise<void> {
     const [services, report] = await Promise.all([
-      names.length > 0 ? this.toolbox.ask(deviceId, { op: "services" }, ServiceListSchema) : undefined,
+      names.length > 0 ? this.services(deviceId, names) : undefined,
       health ? this.toolbox.ask(deviceId, { op: "health" }, HealthReport) : undefined,
     ]);
     if (!services && !report) return;
