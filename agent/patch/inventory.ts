@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type InventoryPayload, MAX_SOFTWARE_ITEMS, type SoftwareItem, type SoftwareKey } from "../../server/protocol/patch.ts";
+import type { InventoryPayload, SoftwareItem, SoftwareKey } from "../../server/protocol/patch.ts";
+import { MAX_SOFTWARE_ITEMS } from "../../server/protocol/patch-limits.ts";
 import { writeFileAtomic } from "../config.ts";
 import { agentLog } from "../log.ts";
 

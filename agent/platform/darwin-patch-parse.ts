@@ -1,10 +1,5 @@
-import {
-  type Classification,
-  PACKAGE_NAME_PATTERN,
-  PACKAGE_VERSION_PATTERN,
-  type PendingUpdate,
-  type SoftwareItem,
-} from "../../server/protocol/patch.ts";
+import { PACKAGE_NAME_PATTERN, PACKAGE_VERSION_PATTERN } from "../../server/protocol/patch-limits.ts";
+import type { Classification, PendingUpdate, SoftwareItem } from "../../server/protocol/patch.ts";
 
 /**
  * Parsers of macOS's software and update sources (pure: tested on recorded real output under

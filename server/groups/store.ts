@@ -128,12 +128,10 @@ export async function deviceEntries(sql: Sql, which: { ids: string[] } | { organ
       array(select m.group_id from device_group_members m where m.device_id = d.id) as groups,
       lt.time as "telemetryAt", lt.cpu_percent::float8 as cpu, lt.memory_percent::float8 as memory,
       lt.disk_percent::float8 as disk, lt.load1::float8 as load1,
-      exists (select 1 from device_patch_state ps where ps.device_id = d.id and ps.scanned_at is not null) as "patchScanned",
-      (select count(*) from device_updates u where u.device_id = d.id and u.state in ('pending', 'installing', 'failed')
-         and u.classification = 'critical')::int as "patchCritical",
-      (select count(*) from device_updates u where u.device_id = d.id and u.state in ('pending', 'installing', 'failed')
-         and u.classification = 'security')::int as "patchSecurity"
+      ps.scanned_at is not null as "patchScanned", coalesce(ps.missing_critical, 0) as "patchCritical",
+      coalesce(ps.missing_security, 0) as "patchSecurity"
     from devices d join sites s on s.id = d.site_id join clients c on c.id = s.client_id
+    left join device_patch_state ps on ps.device_id = d.id
     left join lateral (
       select t.time, t.cpu_percent, t.memory_percent, t.disk_percent, t.load1
       from device_telemetry t where t.device_id = d.id order by t.time desc limit 1

@@ -8,7 +8,7 @@ export type ComplianceScope = { clientId?: string; siteId?: string; groupId?: st
 /**
  * One device's patch compliance: `compliant` (no critical or security update missing and no failed
  * install), `missing` (a critical or security update not installed, not denied), `failed` (an install
- * failed), `unknown` (never scanned).
+ * failed), `unknown` (never scanned). Read from the counts server/patches keeps on each device's state row.
  */
 export interface ComplianceRow {
   deviceId: string;
@@ -19,8 +19,10 @@ export interface ComplianceRow {
   scannedAt: Date | null;
   missingCritical: number;
   missingSecurity: number;
-  /** Critical or security updates missing for longer than the report's `overdueDays`. */
-  overdue: number;
+  /** When the oldest critical or security update still missing was first seen. */
+  missingSince: Date | null;
+  /** A critical or security update has been missing longer than the report's `overdueDays`. */
+  overdue: boolean;
   failed: number;
   pending: number;
 }
@@ -43,6 +45,9 @@ function scoped(sql: Sql, s: ComplianceScope) {
     ${s.groupId ? sql`and d.id in (select device_id from device_group_members where group_id = ${s.groupId})` : sql``}`;
 }
 
+const STATUS = `case when ps.scanned_at is null then 'unknown' when ps.failed_updates > 0 then 'failed'
+  when ps.missing_critical + ps.missing_security > 0 then 'missing' else 'compliant' end`;
+
 /** Each device in scope with its compliance, worst first, then by hostname; at most `limit` after `offset`. */
 export async function complianceRows(
   sql: Sql,
@@ -54,38 +59,23 @@ export async function complianceRows(
   offset: number,
 ): Promise<ComplianceRow[]> {
   return sql<ComplianceRow[]>`
-    with open as (
-      select u.device_id,
-        count(*) filter (where u.classification = 'critical' and u.state <> 'failed')::int as critical,
-        count(*) filter (where u.classification = 'security' and u.state <> 'failed')::int as security,
-        count(*) filter (where u.classification in ('critical', 'security') and u.first_seen_at < now() - make_interval(days => ${overdueDays}))::int as overdue,
-        count(*) filter (where u.state = 'failed')::int as failed,
-        count(*)::int as pending
-      from device_updates u
-      where u.organization_id = ${organizationId} and u.state in ('pending', 'installing', 'failed')
-        and not exists (select 1 from patch_approvals a where a.organization_id = u.organization_id and a.source = u.source
-                          and a.name = u.name and a.version = u.version and a.decision = 'deny')
-      group by u.device_id
-    )
-    select d.id as "deviceId", d.hostname, c.name as "clientName", st.name as "siteName",
-      case when ps.scanned_at is null then 'unknown' when coalesce(o.failed, 0) > 0 then 'failed'
-           when coalesce(o.critical, 0) + coalesce(o.security, 0) > 0 then 'missing' else 'compliant' end as status,
-      ps.scanned_at as "scannedAt", coalesce(o.critical, 0) as "missingCritical", coalesce(o.security, 0) as "missingSecurity",
-      coalesce(o.overdue, 0) as overdue, coalesce(o.failed, 0) as failed, coalesce(o.pending, 0) as pending
+    select d.id as "deviceId", d.hostname, c.name as "clientName", st.name as "siteName", ${sql.unsafe(STATUS)} as status,
+      ps.scanned_at as "scannedAt", coalesce(ps.missing_critical, 0) as "missingCritical", coalesce(ps.missing_security, 0) as "missingSecurity",
+      ps.missing_since as "missingSince", coalesce(ps.missing_since < now() - make_interval(days => ${overdueDays}), false) as overdue,
+      coalesce(ps.failed_updates, 0) as failed, coalesce(ps.pending_updates, 0) as pending
     from devices d
     join sites st on st.id = d.site_id
     join clients c on c.id = st.client_id
     left join device_patch_state ps on ps.device_id = d.id
-    left join open o on o.device_id = d.id
     where d.organization_id = ${organizationId} ${scoped(sql, scope)}
       ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })}
-    order by case when ps.scanned_at is null then 1 when coalesce(o.failed, 0) > 0 then 3
-                  when coalesce(o.critical, 0) + coalesce(o.security, 0) > 0 then 2 else 0 end desc,
-             coalesce(o.critical, 0) desc, coalesce(o.security, 0) desc, d.hostname, d.id
+    order by case when ps.scanned_at is null then 1 when ps.failed_updates > 0 then 3
+                  when ps.missing_critical + ps.missing_security > 0 then 2 else 0 end desc,
+             ps.missing_critical desc nulls last, ps.missing_security desc nulls last, d.hostname, d.id
     limit ${limit} offset ${offset}`;
 }
 
-/** Totals over every device in scope (one pass, no rows returned). */
+/** Totals over every device in scope (one pass over the devices' state rows, no rows returned). */
 export async function complianceSummary(
   sql: Sql,
   organizationId: string,
@@ -94,35 +84,18 @@ export async function complianceSummary(
   overdueDays: number,
 ): Promise<ComplianceSummary> {
   const [r] = await sql<ComplianceSummary[]>`
-    with open as (
-      select u.device_id,
-        count(*) filter (where u.classification = 'critical' and u.state <> 'failed')::int as critical,
-        count(*) filter (where u.classification = 'security' and u.state <> 'failed')::int as security,
-        count(*) filter (where u.classification in ('critical', 'security') and u.first_seen_at < now() - make_interval(days => ${overdueDays}))::int as overdue,
-        count(*) filter (where u.state = 'failed')::int as failed
-      from device_updates u
-      where u.organization_id = ${organizationId} and u.state in ('pending', 'installing', 'failed')
-        and not exists (select 1 from patch_approvals a where a.organization_id = u.organization_id and a.source = u.source
-                          and a.name = u.name and a.version = u.version and a.decision = 'deny')
-      group by u.device_id
-    ), per as (
-      select ps.scanned_at, coalesce(o.critical, 0) as critical, coalesce(o.security, 0) as security, coalesce(o.overdue, 0) as overdue,
-        coalesce(o.failed, 0) as failed
-      from devices d join sites st on st.id = d.site_id
-      left join device_patch_state ps on ps.device_id = d.id
-      left join open o on o.device_id = d.id
-      where d.organization_id = ${organizationId} ${scoped(sql, scope)}
-        ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })}
-    )
     select count(*)::int as devices,
-      count(*) filter (where scanned_at is not null and failed = 0 and critical + security = 0)::int as compliant,
-      count(*) filter (where scanned_at is not null and failed = 0 and critical + security > 0)::int as missing,
-      count(*) filter (where scanned_at is not null and failed > 0)::int as failed,
-      count(*) filter (where scanned_at is null)::int as unknown,
-      count(*) filter (where critical > 0)::int as "missingCritical",
-      count(*) filter (where security > 0)::int as "missingSecurity",
-      count(*) filter (where overdue > 0)::int as overdue
-    from per`;
+      count(*) filter (where ps.scanned_at is not null and ps.failed_updates = 0 and ps.missing_critical + ps.missing_security = 0)::int as compliant,
+      count(*) filter (where ps.scanned_at is not null and ps.failed_updates = 0 and ps.missing_critical + ps.missing_security > 0)::int as missing,
+      count(*) filter (where ps.scanned_at is not null and ps.failed_updates > 0)::int as failed,
+      count(*) filter (where ps.scanned_at is null)::int as unknown,
+      count(*) filter (where ps.missing_critical > 0)::int as "missingCritical",
+      count(*) filter (where ps.missing_security > 0)::int as "missingSecurity",
+      count(*) filter (where ps.missing_since < now() - make_interval(days => ${overdueDays}))::int as overdue
+    from devices d join sites st on st.id = d.site_id
+    left join device_patch_state ps on ps.device_id = d.id
+    where d.organization_id = ${organizationId} ${scoped(sql, scope)}
+      ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })}`;
   return r as ComplianceSummary;
 }
 

@@ -9,6 +9,7 @@ const HEADER = [
   "status",
   "missing_critical",
   "missing_security",
+  "missing_since",
   "overdue",
   "failed",
   "pending",
@@ -27,6 +28,7 @@ export function complianceCsv(rows: readonly ComplianceRow[]): string {
         r.status,
         r.missingCritical,
         r.missingSecurity,
+        r.missingSince,
         r.overdue,
         r.failed,
         r.pending,
@@ -86,8 +88,8 @@ export async function compliancePdf(o: {
     ["Status", margin + 300],
     ["Critical", margin + 360],
     ["Security", margin + 410],
-    ["Overdue", margin + 460],
-    ["Failed", margin + 505],
+    ["Missing since", margin + 455],
+    ["Failed", margin + 515],
   ];
   const header = () => {
     for (const [name, x] of cols) text(page, name, x, 9, bold);
@@ -109,7 +111,14 @@ export async function compliancePdf(o: {
     text(page, r.status, cols[2]?.[1] ?? margin, 8.5, bold, color);
     text(page, String(r.missingCritical), cols[3]?.[1] ?? margin, 8.5);
     text(page, String(r.missingSecurity), cols[4]?.[1] ?? margin, 8.5);
-    text(page, String(r.overdue), cols[5]?.[1] ?? margin, 8.5);
+    text(
+      page,
+      r.missingSince ? r.missingSince.toISOString().slice(0, 10) : "—",
+      cols[5]?.[1] ?? margin,
+      8.5,
+      r.overdue ? bold : font,
+      r.overdue ? red : undefined,
+    );
     text(page, String(r.failed), cols[6]?.[1] ?? margin, 8.5);
     y -= 13;
   }

@@ -24,7 +24,7 @@ import {
 import { complianceCsv, compliancePdf } from "./report.ts";
 import { type PatchScheduler, openWindowAt } from "./scheduler.ts";
 import type { Patches } from "./service.ts";
-import { decide, listUpdates } from "./updates.store.ts";
+import { decide, devicesWith, listUpdates, refreshCounts } from "./updates.store.ts";
 import { compareVersions } from "./version.ts";
 
 /** Rows a list answers at most; the fleet search and the compliance report read at most these. */
@@ -166,7 +166,8 @@ const ComplianceRow = type({
   scannedAt: Timestamp.or("null"),
   missingCritical: "number",
   missingSecurity: "number",
-  overdue: "number",
+  missingSince: Timestamp.or("null"),
+  overdue: "boolean",
   failed: "number",
   pending: "number",
 });
@@ -336,9 +337,9 @@ export function patchRoutes(s: Pick<Services, "sql">, patches: Patches, schedule
     )
     .post(
       "/updates/scan",
-      async ({ params, principal, server, request }) => {
+      async ({ params, query, principal, server, request }) => {
         await reach(principal, params.id);
-        const summary = await patches.scan(principal.organizationId, params.id, true);
+        const summary = await patches.scan(principal.organizationId, params.id, query.refresh !== "false");
         await writeAudit(s.sql, {
           ...auditActor(principal.organizationId, principalActor(principal)),
           action: "patch.scan",
@@ -351,6 +352,11 @@ export function patchRoutes(s: Pick<Services, "sql">, patches: Patches, schedule
       },
       {
         permission: "device:manage",
+        query: type({
+          "refresh?": type("'true' | 'false'").configure({
+            description: "refresh the package lists first (apt-get update…): true by default",
+          }),
+        }),
         params: DeviceParam,
         response: { 200: ScanSummary, ...errors(404, 409, 422, 429, 503) },
         detail: { summary: "Scan the device now: refresh its package lists, read its software and pending updates", tags: ["patches"] },
@@ -452,6 +458,8 @@ export function patchRoutes(s: Pick<Services, "sql">, patches: Patches, schedule
         const rows = await reachable(principal, body.updateIds);
         const keys = [...new Map(rows.map((r) => [`${r.source}\u0000${r.name}\u0000${r.version}`, r])).values()];
         const changed = await decide(s.sql, principal.organizationId, keys, body.decision, principalActor(principal));
+        // a denied update no longer counts as missing (and an approved one again does)
+        if (changed > 0) await refreshCounts(s.sql, await devicesWith(s.sql, principal.organizationId, keys));
         await writeAudit(s.sql, {
           ...auditActor(principal.organizationId, principalActor(principal)),
           action: `patch.${body.decision}`,

@@ -82,6 +82,7 @@ export async function recordScan(sql: Sql, organizationId: string, deviceId: str
     await tx`
       update device_updates set state = 'resolved', finished_at = ${at}
       where device_id = ${deviceId} and state in ('pending', 'failed') and last_seen_at < ${at}`;
+    await refreshCounts(tx as unknown as Sql, [deviceId]);
   });
 }
 
@@ -179,12 +180,14 @@ export async function settleInstall(
   outcome: { scannedAt: Date | null; succeeded: boolean; error: string | null },
 ): Promise<{ id: string; deviceId: string; name: string; version: string; state: string }[]> {
   const installed = outcome.scannedAt ? sql`last_seen_at < ${outcome.scannedAt}` : sql`${outcome.succeeded}`;
-  return sql`
+  const settled = await sql<{ id: string; deviceId: string; name: string; version: string; state: string }[]>`
     update device_updates set state = case when ${installed} then 'installed' else 'failed' end,
       error = case when ${installed} then null else ${outcome.error ?? "the update is still pending after the install"} end,
       finished_at = now()
     where install_command_id = ${commandId} and state = 'installing'
     returning id, device_id as "deviceId", name, version, state`;
+  await refreshCounts(sql, [...new Set(settled.map((s) => s.deviceId))]);
+  return settled;
 }
 
 /** The install command of a device update, for settling (undefined when the command installed no updates of ours). */
@@ -213,4 +216,46 @@ export async function approvedForInstall(
         and (u.state = 'pending' or (u.state = 'failed' and u.attempts < ${maxAttempts}))
     ) x where x.approval = 'approved'
     order by x."deviceId", x.name`;
+}
+
+/**
+ * Recounts the missing updates of these devices onto their state rows (what compliance and smart
+ * groups read): pending, installing and failed updates that are not denied; critical and security
+ * ones, failed ones, all of them, and when the oldest critical or security one was first seen.
+ */
+export async function refreshCounts(sql: Sql, deviceIds: readonly string[]): Promise<void> {
+  if (deviceIds.length === 0) return;
+  await sql`
+    update device_patch_state s set
+      missing_critical = c.critical, missing_security = c.security, failed_updates = c.failed, pending_updates = c.pending,
+      missing_since = c.since
+    from (
+      select d.id as device_id,
+        count(u.id) filter (where u.classification = 'critical' and u.state <> 'failed')::int as critical,
+        count(u.id) filter (where u.classification = 'security' and u.state <> 'failed')::int as security,
+        count(u.id) filter (where u.state = 'failed')::int as failed,
+        count(u.id)::int as pending,
+        min(u.first_seen_at) filter (where u.classification in ('critical', 'security')) as since
+      from unnest(${[...deviceIds]}::uuid[]) as d(id)
+      left join device_updates u on u.device_id = d.id and u.state in ('pending', 'installing', 'failed')
+        and not exists (select 1 from patch_approvals a where a.organization_id = u.organization_id and a.source = u.source
+                          and a.name = u.name and a.version = u.version and a.decision = 'deny')
+      group by d.id
+    ) c
+    where s.device_id = c.device_id`;
+}
+
+/** Devices of the organization with an open update of one of these versions (whose counts a decision changes). */
+export async function devicesWith(
+  sql: Sql,
+  organizationId: string,
+  keys: { source: string; name: string; version: string }[],
+): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const rows = await sql<{ id: string }[]>`
+    select distinct u.device_id as id from device_updates u
+    join unnest(${keys.map((k) => k.source)}::text[], ${keys.map((k) => k.name)}::text[], ${keys.map((k) => k.version)}::text[]) as k(source, name, version)
+      on k.source = u.source and k.name = u.name and k.version = u.version
+    where u.organization_id = ${organizationId} and u.state in ('pending', 'installing', 'failed')`;
+  return rows.map((r) => r.id);
 }

@@ -1,4 +1,13 @@
 import { type } from "arktype";
+import {
+  MAX_INSTALL_UPDATES,
+  MAX_PENDING_UPDATES,
+  MAX_SOFTWARE_ITEMS,
+  PACKAGE_NAME_PATTERN,
+  PACKAGE_VERSION_PATTERN,
+} from "./patch-limits.ts";
+
+export * from "./patch-limits.ts";
 
 /**
  * Patch management on the wire: the `patch` call (a scan: software inventory as a delta against the
@@ -7,18 +16,6 @@ import { type } from "arktype";
  * again by the agent (its valibot copy is generated from these schemas); nothing is ever run through
  * a shell.
  */
-
-/** Software items in one inventory message, at most (a frame stays under 1 MiB). */
-export const MAX_SOFTWARE_ITEMS = 6000;
-/** Pending updates in one scan, at most. */
-export const MAX_PENDING_UPDATES = 2000;
-/** Updates in one install command, at most. */
-export const MAX_INSTALL_UPDATES = 200;
-
-/** An installable package or update id: letters, digits and `+ . _ : @ / -`, starting with a letter or digit (no spaces, no shell metacharacters). */
-export const PACKAGE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9+._:@/-]{0,255}$";
-/** A package version: letters, digits and `. + ~ : _ -`. */
-export const PACKAGE_VERSION_PATTERN = "^[A-Za-z0-9][A-Za-z0-9.+~:_-]{0,127}$";
 
 export const PackageName = type(new RegExp(PACKAGE_NAME_PATTERN)).configure({
   description: "a package name or update id: letters, digits and + . _ : @ / - (no spaces or shell metacharacters)",
