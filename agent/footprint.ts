@@ -9,6 +9,8 @@ import type { Platform } from "./platform/types.ts";
 const IDLE_JIT_POLICY = 100;
 /** The normal JIT policy, while a technician is using the device. */
 const ACTIVE_JIT_POLICY = 1;
+/** Bun before 1.4.4 has no JIT policy; the agent is only measured with those (docs/benchmarks.md), never shipped. */
+const setJITPolicy = (scale: number) => Bun.unsafe.setJITPolicy?.(scale);
 
 /**
  * Keeps the idle agent small. At start and whenever a technician's activity (a command, terminal,
@@ -28,7 +30,7 @@ export class Footprint {
   ) {}
 
   start(): void {
-    Bun.unsafe.setJITPolicy(IDLE_JIT_POLICY);
+    setJITPolicy(IDLE_JIT_POLICY);
     this.schedule();
   }
 
@@ -41,7 +43,7 @@ export class Footprint {
   activity(): void {
     if (!this.active) {
       this.active = true;
-      Bun.unsafe.setJITPolicy(ACTIVE_JIT_POLICY);
+      setJITPolicy(ACTIVE_JIT_POLICY);
     }
     this.schedule();
   }
@@ -54,7 +56,7 @@ export class Footprint {
   private async quiet(): Promise<void> {
     this.timer = undefined;
     this.active = false;
-    Bun.unsafe.setJITPolicy(IDLE_JIT_POLICY);
+    setJITPolicy(IDLE_JIT_POLICY);
     if (!this.platform.releasePages || this.releasing) return;
     this.releasing = true;
     try {
