@@ -108,4 +108,29 @@ describe("patching in Chromium", () => {
     expect(await page.getByTestId("software-results").textContent()).toContain("2.0");
     await rig.shot("patches-page");
   }, 60_000);
+
+  test("Patch policies: add settings to a policy attached to the organization, see them listed, open a window now", async () => {
+    const policy = (await (await srv.api("/api/v1/policies", { body: { name: "Workstations" } })).json()) as { id: string };
+    await srv.api(`/api/v1/policies/${policy.id}/assignments`, { body: { target: { type: "organization" } } });
+    await page.reload();
+    await page.getByTestId("patch-policy-add").click();
+    await page.getByLabel("Policy").selectOption({ label: "Workstations" });
+    await page.getByLabel("Maintenance window (cron)").fill("0 2 * * 6");
+    await page.getByLabel("Time zone").fill("Europe/Paris");
+    await page.getByLabel("Never install").fill("linux-image-*");
+    await page.getByTestId("patch-policy-save").click();
+    const row = page.getByTestId("patch-policy");
+    await row.waitFor();
+    const text = await row.textContent();
+    expect(text).toContain("Workstations");
+    expect(text).toContain("critical, security");
+    expect(text).toContain("0 2 * * 6 · 120 min · Europe/Paris");
+    expect(text).toContain("linux-image-*");
+    await rig.shot("patches-policies");
+    await row.getByTestId("patch-window-open").click();
+    // everything approved is already installed: the window finds nothing to do, and says so
+    await page.getByText("Window open: 0 updates on 0 devices").waitFor();
+    const [audit] = await srv.sql`select actor_name from audit_log where action = 'patch.window_open'`;
+    expect(audit?.actor_name).toBe("admin@example.com");
+  }, 60_000);
 });

@@ -210,9 +210,9 @@ export default function Groups() {
               />
               <p class="hint">
                 Fields: os, os_version, os_name, arch, hostname, cpu_model, memory_gb, cpu_cores, agent_version, status, site, client,
-                tag.&lt;key&gt;, cpu, memory, disk, load1. Operators: = != &lt; &lt;= &gt; &gt;= and ~ (contains; ^ and $ anchor), with and,
-                or, not, parentheses and <span class="mono">has tag.&lt;key&gt;</span>. Examples:{" "}
-                <For each={EXAMPLES}>{(x) => <code>{x}</code>}</For>
+                tag.&lt;key&gt;, cpu, memory, disk, load1, patch.critical_missing, patch.security_missing. Operators: = != &lt; &lt;= &gt;
+                &gt;= and ~ (contains; ^ and $ anchor), with and, or, not, parentheses and <span class="mono">has tag.&lt;key&gt;</span>.
+                Examples: <For each={EXAMPLES}>{(x) => <code>{x}</code>}</For>
               </p>
             </div>
             <Show when={problem()}>{(p) => <Caret problem={p()} />}</Show>

@@ -10,6 +10,7 @@ import {
   STATE_PILL,
 } from "../components/patches/labels.tsx";
 import { Segmented } from "../components/Segmented.tsx";
+import { PatchPolicies } from "../components/patches/PatchPolicies.tsx";
 import { Polled } from "../components/toolbox/Polled.tsx";
 import { poll } from "../components/toolbox/poll.ts";
 import { api, call, errorMessage } from "../lib/api.ts";
@@ -261,6 +262,13 @@ export default function Patches() {
           )}
         </Polled>
       </section>
+
+      <PatchPolicies
+        onChange={() => {
+          updates.reload();
+          report.reload();
+        }}
+      />
 
       <section class="card section" aria-label="Software search">
         <h2>Software across the fleet</h2>
