@@ -8,8 +8,40 @@ import type { Principal } from "./roles.ts";
 import { principalForApiKey, principalForSession } from "./store.ts";
 
 export const SESSION_COOKIE = "sentpulse_session";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Sliding session lifetime in seconds. */
 export const SESSION_TTL_S = 12 * 60 * 60;
+
+/** How long a resolved principal is reused for the same session or key, ms (a program polling the API asks the database once a second). */
+const PRINCIPAL_CACHE_MS = 1_000;
+const PRINCIPAL_CACHE_MAX = 10_000;
+/** Bumped by every state change this node serves (see `forgetPrincipals`). */
+let generation = 0;
+const principalCache = new Map<string, { principal: Principal; until: number; generation: number }>();
+
+/**
+ * Empties the principal cache: every authenticated state change calls it once its handler is done
+ * (a revoked key or session, a disabled user, a changed role or reach is refused or narrowed at the
+ * very next request on this node; other nodes' caches hold at most PRINCIPAL_CACHE_MS).
+ */
+export function forgetPrincipals(): void {
+  generation++;
+  principalCache.clear();
+}
+
+/** The principal of a token hash: from the cache while fresh, else loaded (and kept unless a change raced the load). */
+async function cached(key: string, load: () => Promise<Principal | undefined>): Promise<Principal | undefined> {
+  const now = performance.now();
+  const hit = principalCache.get(key);
+  if (hit && hit.until > now && hit.generation === generation) return { ...hit.principal };
+  const started = generation;
+  const principal = await load();
+  if (principal && started === generation) {
+    if (principalCache.size >= PRINCIPAL_CACHE_MAX) principalCache.clear();
+    principalCache.set(key, { principal, until: now + PRINCIPAL_CACHE_MS, generation: started });
+  }
+  return principal && { ...principal };
+}
 
 /** Reads the session cookie or the `Authorization: Bearer` API key and resolves the principal. */
 export async function resolvePrincipal(sql: Sql, headers: Headers): Promise<Principal | undefined> {
@@ -17,11 +49,13 @@ export async function resolvePrincipal(sql: Sql, headers: Headers): Promise<Prin
   if (authz?.startsWith("Bearer ")) {
     const key = authz.slice(7).trim();
     if (key.length < 10 || key.length > 200) return undefined;
-    return principalForApiKey(sql, sha256(key));
+    const hash = sha256(key);
+    return cached(`k${hash.toString("hex")}`, () => principalForApiKey(sql, hash));
   }
   const token = readCookie(headers.get("cookie"), SESSION_COOKIE);
   if (!token || token.length > 200) return undefined;
-  return principalForSession(sql, sha256(token), SESSION_TTL_S);
+  const hash = sha256(token);
+  return cached(`s${hash.toString("hex")}`, () => principalForSession(sql, hash, SESSION_TTL_S));
 }
 
 /** One cookie's value from a Cookie header. */
@@ -83,6 +117,10 @@ export function authPlugin(sql: Sql) {
         const principal = principals.get(request);
         if (!principal) throw new Unauthorized();
         return { principal };
+      },
+      afterHandle({ request }: { request: Request }) {
+        // a state change may have revoked, disabled or narrowed someone: nobody is served from before it
+        if (!SAFE_METHODS.has(request.method)) forgetPrincipals();
       },
     }),
   });
