@@ -171,12 +171,18 @@ describe("agent socket", () => {
       JSON.stringify({ v: 1, id: "x", type: "telemetry", data: { seq: -1, samples: [sample()] } }),
       JSON.stringify({ v: 1, id: "x", type: "telemetry", data: { seq: 5, samples: [{ ...sample(), time: "yesterday" }] } }),
       JSON.stringify({ v: 1, type: "telemetry", data: { seq: 5, samples: [sample()] } }),
+      // numbers beyond their columns (a real load, a bigint byte count, an integer process count, the
+      // batch's bigint sequence) would fail the whole flush's COPY, other devices' batches with it
+      JSON.stringify({ v: 1, id: "x", type: "telemetry", data: { seq: 5, samples: [{ ...sample(), load: [1e39, 0, 0] }] } }),
+      JSON.stringify({ v: 1, id: "x", type: "telemetry", data: { seq: 5, samples: [{ ...sample(), memoryTotalBytes: 1e20 }] } }),
+      JSON.stringify({ v: 1, id: "x", type: "telemetry", data: { seq: 5, samples: [{ ...sample(), processCount: 3e9 }] } }),
+      JSON.stringify({ v: 1, id: "x", type: "telemetry", data: { seq: 1e300, samples: [sample()] } }),
     ]) {
       s.ws.send(bad);
     }
-    const errors = await waitFor("5 errors", async () => {
+    const errors = await waitFor("9 errors", async () => {
       const e = s.frames.filter((f) => f.type === "error");
-      return e.length >= 5 ? e : undefined;
+      return e.length >= 9 ? e : undefined;
     });
     expect(errors.every((e) => e.type === "error" && e.data.code === "BAD_FRAME")).toBe(true);
     s.ws.send(JSON.stringify({ v: 1, id: "ok", type: "telemetry", data: { seq: 9, samples: [sample()] } }));

@@ -12,8 +12,8 @@ export { FilesRequest } from "./files.ts";
 export { ToolboxRequest } from "./toolbox.ts";
 
 export const TelemetryBatch = type({
-  /** Per-device sequence number, strictly increasing; the server stores a batch once. */
-  seq: "number.integer > 0",
+  /** Per-device sequence number, strictly increasing; the server stores a batch once (a whole JavaScript number, inside bigint). */
+  seq: "0 < number.integer <= 9007199254740991",
   samples: TelemetrySample.array().moreThanLength(0).atMostLength(MAX_BATCH_SAMPLES),
 });
 export type TelemetryBatch = typeof TelemetryBatch.infer;
@@ -36,14 +36,16 @@ export const CommandSpec = type({
   kind: "'reboot' | 'shutdown'",
   delaySeconds: "0 <= number.integer <= 86400",
   "message?": "string <= 200",
-}).or({
-  kind: "'run_script'",
-  language: ScriptLanguage,
-  content: "0 < string <= 262144",
-  args: "(string <= 1024)[] <= 64",
-  env: "Record<string, string <= 4096>",
-  timeoutSeconds: "1 <= number.integer <= 86400",
-}).or(PatchInstallSpec);
+})
+  .or({
+    kind: "'run_script'",
+    language: ScriptLanguage,
+    content: "0 < string <= 262144",
+    args: "(string <= 1024)[] <= 64",
+    env: "Record<string, string <= 4096>",
+    timeoutSeconds: "1 <= number.integer <= 86400",
+  })
+  .or(PatchInstallSpec);
 export type CommandSpec = typeof CommandSpec.infer;
 
 /**

@@ -1,21 +1,30 @@
 import { type } from "arktype";
 
+/*
+ * Every number is bounded to what its column holds (bigint bytes, real loads, integer counts): one
+ * out-of-range value would fail the COPY of a whole flush, every device's batches in it.
+ */
+/** A size in bytes: a whole JavaScript number (below 2^53, inside bigint). */
+const Bytes = "0 <= number <= 9007199254740991";
+/** A rate in bytes per second (a petabyte per second is beyond any interface). */
+const Rate = "0 <= number <= 1000000000000000";
+
 /** One mounted filesystem: sizes in bytes. */
 export const MountSample = type({
   mount: "string <= 512",
   fs: "string <= 64",
-  totalBytes: "number >= 0",
-  usedBytes: "number >= 0",
-  "inodesTotal?": "number >= 0",
-  "inodesUsed?": "number >= 0",
+  totalBytes: Bytes,
+  usedBytes: Bytes,
+  "inodesTotal?": Bytes,
+  "inodesUsed?": Bytes,
 });
 export type MountSample = typeof MountSample.infer;
 
 /** One network interface: rates in bytes per second since the previous sample. */
 export const InterfaceSample = type({
   name: "string <= 64",
-  rxBps: "number >= 0",
-  txBps: "number >= 0",
+  rxBps: Rate,
+  txBps: Rate,
 });
 export type InterfaceSample = typeof InterfaceSample.infer;
 
@@ -27,17 +36,17 @@ export const TelemetrySample = type({
   time: "string.date.iso",
   cpuPercent: "0 <= number <= 100",
   cpuPerCore: "(0 <= number <= 100)[] <= 1024",
-  load: ["number >= 0", "number >= 0", "number >= 0"],
-  memoryTotalBytes: "number >= 0",
-  memoryUsedBytes: "number >= 0",
-  swapTotalBytes: "number >= 0",
-  swapUsedBytes: "number >= 0",
+  load: ["0 <= number <= 1000000", "0 <= number <= 1000000", "0 <= number <= 1000000"],
+  memoryTotalBytes: Bytes,
+  memoryUsedBytes: Bytes,
+  swapTotalBytes: Bytes,
+  swapUsedBytes: Bytes,
   mounts: MountSample.array().atMostLength(128),
-  diskReadBps: "number >= 0",
-  diskWriteBps: "number >= 0",
+  diskReadBps: Rate,
+  diskWriteBps: Rate,
   interfaces: InterfaceSample.array().atMostLength(256),
-  uptimeSeconds: "number >= 0",
-  processCount: "number.integer >= 0",
+  uptimeSeconds: "0 <= number <= 10000000000",
+  processCount: "0 <= number.integer <= 100000000",
 });
 export type TelemetrySample = typeof TelemetrySample.infer;
 
@@ -50,8 +59,8 @@ export const DeviceFacts = type({
   kernel: "string <= 128",
   arch: "string <= 32",
   cpuModel: "string <= 256",
-  cpuCores: "number.integer >= 0",
-  memoryTotalBytes: "number >= 0",
+  cpuCores: "0 <= number.integer <= 1000000",
+  memoryTotalBytes: Bytes,
   serialNumber: "string <= 128",
   nics: type({
     name: "string <= 64",
@@ -64,7 +73,7 @@ export const DeviceFacts = type({
     .atMostLength(64),
   disks: type({
     name: "string <= 128",
-    sizeBytes: "number >= 0",
+    sizeBytes: Bytes,
     "model?": "string <= 128",
   })
     .array()
