@@ -1,3 +1,5 @@
+import { LZMA_DECODER_CS } from "./lzma-decoder.ts";
+
 /** One-line install commands for an enrollment token, served by this server. */
 export function installCommands(publicUrl: string, token: string): { linux: string; macos: string; windows: string } {
   const sh = `curl -fsSL ${publicUrl}/install.sh | sudo sh -s -- --token ${token}`;
@@ -71,27 +73,47 @@ echo "SENTpulse agent installed and running."
 `;
 }
 
-/** PowerShell installer for Windows: download the agent, enroll it, install the service. */
+/**
+ * PowerShell installer for Windows: download the agent as LZMA (a third of the binary; Windows
+ * PowerShell 5.1 reads only gzip and Windows 10's tar.exe has no liblzma, so the script compiles its own
+ * decoder with Add-Type: server/enrollment/lzma-decoder.ts), or gzip from a server without the LZMA copy,
+ * check the binary's SHA-256 against the server's list, enroll it, install the service.
+ */
 export function installPs1(publicUrl: string): string {
   return `# SENTpulse agent installer for Windows (run as Administrator).
 param([Parameter(Mandatory = $true)][string]$Token, [string[]]$Tag = @())
 $ErrorActionPreference = 'Stop'
+# Windows PowerShell's progress bar slows a large Invoke-WebRequest many times over
+$ProgressPreference = 'SilentlyContinue'
 $Server = '${publicUrl}'
 $Dir = Join-Path $env:ProgramFiles 'SENTpulse'
 New-Item -ItemType Directory -Force -Path $Dir | Out-Null
 $Bin = Join-Path $Dir 'sentpulse-agent.exe'
+$Tmp = "$Bin.download"
 $Sums = (Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/SHA256SUMS").Content -split "\\n"
 $Expected = ($Sums | Where-Object { $_ -match '  sentpulse-agent-windows-x64\\.exe$' } | Select-Object -First 1) -replace '  .*$', ''
 if (-not $Expected) { throw "the server has no agent for windows-x64" }
-Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/windows-x64?compression=gzip" -OutFile "$Bin.download.gz"
-$In = [System.IO.File]::OpenRead("$Bin.download.gz")
-$Out = [System.IO.File]::Create("$Bin.download")
-try { $Gz = New-Object System.IO.Compression.GZipStream($In, [System.IO.Compression.CompressionMode]::Decompress); $Gz.CopyTo($Out) }
-finally { $Out.Dispose(); $In.Dispose() }
-Remove-Item -Force "$Bin.download.gz"
-$Actual = (Get-FileHash -Algorithm SHA256 "$Bin.download").Hash.ToLower()
-if ($Actual -ne $Expected) { Remove-Item -Force "$Bin.download"; throw "checksum mismatch: got $Actual, the server lists $Expected; nothing installed" }
-Move-Item -Force "$Bin.download" $Bin
+$LzmaDecoder = @'
+${LZMA_DECODER_CS}'@
+try {
+  Write-Host 'downloading the agent for windows-x64 (lzma)'
+  Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/windows-x64?compression=lzma" -OutFile "$Tmp.lzma"
+  if (-not ('SentpulseLzma' -as [type])) { Add-Type -TypeDefinition $LzmaDecoder -Language CSharp }
+  [SentpulseLzma]::Decode("$Tmp.lzma", $Tmp) | Out-Null
+} catch {
+  # a server without the LZMA copy (404), or no C# compiler: the gzip copy, which every server has
+  Write-Host "lzma unavailable ($($_.Exception.Message)); downloading the agent for windows-x64 (gzip)"
+  Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/windows-x64?compression=gzip" -OutFile "$Tmp.gz"
+  $In = [System.IO.File]::OpenRead("$Tmp.gz")
+  $Out = [System.IO.File]::Create($Tmp)
+  try { $Gz = New-Object System.IO.Compression.GZipStream($In, [System.IO.Compression.CompressionMode]::Decompress); $Gz.CopyTo($Out) }
+  finally { $Out.Dispose(); $In.Dispose() }
+} finally {
+  Remove-Item -Force -ErrorAction SilentlyContinue "$Tmp.lzma", "$Tmp.gz"
+}
+$Actual = (Get-FileHash -Algorithm SHA256 $Tmp).Hash.ToLower()
+if ($Actual -ne $Expected) { Remove-Item -Force $Tmp; throw "checksum mismatch: got $Actual, the server lists $Expected; nothing installed" }
+Move-Item -Force $Tmp $Bin
 $tagArgs = @(); foreach ($t in $Tag) { $tagArgs += @('--tag', $t) }
 & $Bin enroll --server $Server --token $Token @tagArgs
 if ($LASTEXITCODE -ne 0) { throw "enrollment failed" }

@@ -94,6 +94,27 @@ describe("downloads", () => {
     expect((await get("/download/agent/plan9-x64")).status).toBe(422);
     expect((await get("/download/agent/linux-x64?compression=zip")).status).toBe(422);
   });
+
+  test("LZMA alone (the Windows installer's) only when built, then served resumable; it unpacks to the binary", async () => {
+    const missing = await get("/download/agent/linux-x64?compression=lzma");
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toContain("no lzma copy");
+    expect(Bun.spawnSync(["sh", "-c", `xz --format=lzma -9 -c '${agentPath()}' > '${agentPath()}.lzma'`]).exitCode).toBe(0);
+    writeFileSync(`${agentPath()}.lzma.source-sha256`, `${sha(binary)}\n`);
+    const res = await get("/download/agent/linux-x64?compression=lzma");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/x-lzma");
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="sentpulse-agent.lzma"');
+    expect(res.headers.get("x-sentpulse-sha256")).toBe(sha(binary));
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(res.headers.get("etag")).toBe(`"${sha(body)}"`);
+    const tail = await get("/download/agent/linux-x64?compression=lzma", { range: "bytes=10-" });
+    expect(tail.status).toBe(206);
+    expect(new Uint8Array(await tail.arrayBuffer())).toEqual(body.subarray(10));
+    writeFileSync(join(dir, "served.lzma"), body);
+    const unpacked = Bun.spawnSync(["xz", "--format=lzma", "-dc", join(dir, "served.lzma")]);
+    expect(new Uint8Array(unpacked.stdout)).toEqual(binary);
+  });
 });
 
 describe("the shell installer", () => {

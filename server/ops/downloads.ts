@@ -10,16 +10,18 @@ export type AgentTarget = (typeof AGENT_TARGETS)[number];
 /**
  * How an agent travels: as built, gzip (every installer can undo it), xz (a third of the size, where
  * the `xz` program exists), or txz: the binary alone in a tar, xz-compressed, for systems whose `tar`
- * reads xz itself but that have no `xz` program (macOS).
+ * reads xz itself but that have no `xz` program (macOS), or lzma: "LZMA alone" (`xz --format=lzma`), which
+ * the Windows installer unpacks with its own decoder (server/enrollment/lzma-decoder.ts).
  */
-export type Compression = "none" | "gzip" | "xz" | "txz";
+export type Compression = "none" | "gzip" | "xz" | "txz" | "lzma";
 
-const SUFFIX: Record<Compression, string> = { none: "", gzip: ".gz", xz: ".xz", txz: ".tar.xz" };
+export const SUFFIX: Record<Compression, string> = { none: "", gzip: ".gz", xz: ".xz", txz: ".tar.xz", lzma: ".lzma" };
 const TYPE: Record<Compression, string> = {
   none: "application/octet-stream",
   gzip: "application/gzip",
   xz: "application/x-xz",
   txz: "application/x-xz",
+  lzma: "application/x-lzma",
 };
 
 export const agentFileName = (target: AgentTarget) => `sentpulse-agent-${target}${target.startsWith("windows") ? ".exe" : ""}`;
@@ -34,7 +36,7 @@ interface Served {
 
 /**
  * Agent downloads: the binaries in the agent directory, compressed (gzip made here on first request,
- * in the thread pool so the event loop keeps serving; xz only when `scripts/build-agents` made it,
+ * in the thread pool so the event loop keeps serving; the others only when `scripts/build-agents` made them,
  * since it takes minutes), each with its SHA-256 (computed once per build, by size and mtime) for the
  * checksum list the installers verify and for strong ETags that make Range requests resumable. A
  * compressed copy is served only while its `.source-sha256` names the binary as it is now (a binary

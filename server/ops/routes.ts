@@ -8,7 +8,7 @@ import { installPs1, installSh } from "../enrollment/install-scripts.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { NotFound } from "../errors.ts";
 import { Ok, fileResponses } from "../lib/schemas.ts";
-import { AGENT_TARGETS, AgentDownloads, parseRange } from "./downloads.ts";
+import { AGENT_TARGETS, AgentDownloads, parseRange, SUFFIX } from "./downloads.ts";
 import { staticFile } from "./static.ts";
 
 const Readiness = type({
@@ -127,12 +127,12 @@ export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "e
         if (!file)
           throw new NotFound(
             "AGENT_NOT_BUILT",
-            compression === "xz" || compression === "txz"
+            compression !== "none" && compression !== "gzip"
               ? `no ${compression} copy of the ${params.target} agent on this server (scripts/build-agents makes it); ask for gzip`
               : `no agent for ${params.target} on this server; run scripts/build-agents`,
           );
         const etag = `"${file.sha256}"`;
-        const name = `sentpulse-agent${params.target.startsWith("windows") ? ".exe" : ""}${{ none: "", gzip: ".gz", xz: ".xz", txz: ".tar.xz" }[compression]}`;
+        const name = `sentpulse-agent${params.target.startsWith("windows") ? ".exe" : ""}${SUFFIX[compression]}`;
         const headers: Record<string, string> = {
           "content-type": file.type,
           "content-disposition": `attachment; filename="${name}"`,
@@ -162,10 +162,10 @@ export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "e
       },
       {
         params: type({ target: type.enumerated(...AGENT_TARGETS) }),
-        query: type({ "compression?": "'none' | 'gzip' | 'xz' | 'txz'" }),
+        query: type({ "compression?": "'none' | 'gzip' | 'xz' | 'txz' | 'lzma'" }),
         detail: {
           summary:
-            "Compiled agent binary, as built or compressed (gzip, xz, or txz: alone in an xz-compressed tar); resumable (Range, If-Range) and cacheable (strong ETag); `x-sentpulse-sha256` is the binary's own checksum",
+            "Compiled agent binary, as built or compressed (gzip, xz, txz: alone in an xz-compressed tar, or lzma: LZMA alone, for the Windows installer); resumable (Range, If-Range) and cacheable (strong ETag); `x-sentpulse-sha256` is the binary's own checksum",
           tags: ["ops"],
           responses: fileResponses("The agent executable", "application/octet-stream", 404, 422),
         },
