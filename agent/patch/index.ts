@@ -21,7 +21,7 @@ export async function handlePatch(req: PatchRequest, stateDir: string, load: () 
 }
 
 /** One scan: inventory and pending updates read one after the other (package managers hold locks). */
-export async function scan(req: PatchRequest, stateDir: string, p: PlatformPatch): Promise<PatchScan> {
+async function scan(req: PatchRequest, stateDir: string, p: PlatformPatch): Promise<PatchScan> {
   const started = performance.now();
   const inv = await p.inventory();
   const pending = await p.pending(req.refresh);

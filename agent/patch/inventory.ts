@@ -6,10 +6,10 @@ import { writeFileAtomic } from "../config.ts";
 import { agentLog } from "../log.ts";
 
 /** Bytes of JSON the inventory may take in a scan answer (the frame stays under the protocol's 1 MiB). */
-export const MAX_INVENTORY_BYTES = 800_000;
+const MAX_INVENTORY_BYTES = 800_000;
 
 /** What identifies an item inside one device's inventory. */
-export function itemKey(i: SoftwareKey): string {
+function itemKey(i: SoftwareKey): string {
   return `${i.source}\u0000${i.name}\u0000${i.arch}`;
 }
 

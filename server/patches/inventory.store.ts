@@ -99,7 +99,7 @@ export async function deviceSoftware(
   return { items, total: c?.n ?? 0 };
 }
 
-export function escapeLike(s: string): string {
+function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 

@@ -10,7 +10,7 @@ import type { Patches } from "./service.ts";
 import { approvedForInstall } from "./updates.store.ts";
 
 /** Install attempts per update before it waits for a person. */
-export const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 3;
 /** Devices one window reaches at most (the rest wait for the next one). */
 const MAX_WINDOW_DEVICES = 20_000;
 /** Scans started per tick, and at once. */

@@ -17,16 +17,15 @@ export * from "./patch-limits.ts";
  * a shell.
  */
 
-export const PackageName = type(new RegExp(PACKAGE_NAME_PATTERN)).configure({
+const PackageName = type(new RegExp(PACKAGE_NAME_PATTERN)).configure({
   description: "a package name or update id: letters, digits and + . _ : @ / - (no spaces or shell metacharacters)",
 });
-export const PackageVersion = type(new RegExp(PACKAGE_VERSION_PATTERN)).configure({
+const PackageVersion = type(new RegExp(PACKAGE_VERSION_PATTERN)).configure({
   description: "a package version: letters, digits and . + ~ : _ -",
 });
 
 /** Where an installed program was found. */
-export const SoftwareSource = type("'dpkg' | 'rpm' | 'registry' | 'winget' | 'applications' | 'brew'");
-export type SoftwareSource = typeof SoftwareSource.infer;
+const SoftwareSource = type("'dpkg' | 'rpm' | 'registry' | 'winget' | 'applications' | 'brew'");
 
 /** One installed program. `installedAt` is epoch ms when the OS tells it. */
 export const SoftwareItem = type({
@@ -99,7 +98,7 @@ export const PatchRequest = type({ op: "'scan'", inventoryHash: Hash.or("null"),
 export type PatchRequest = typeof PatchRequest.infer;
 
 /** A package manager the scan could not read, and why. */
-export const ScanProblem = type({ source: "0 < string <= 32", code: "0 < string <= 64", message: "string <= 1024" });
+const ScanProblem = type({ source: "0 < string <= 32", code: "0 < string <= 64", message: "string <= 1024" });
 
 /** The answer to a scan. */
 export const PatchScan = type({
