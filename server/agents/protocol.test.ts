@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BeaconError, sendBeacon } from "../../agent/transport/beacon.ts";
 import { PROTOCOL_VERSION, type ServerFrame } from "../protocol/frames.ts";
 import { SIGNATURE_HEADERS, signBody, signingKey, socketChallenge } from "../protocol/signing.ts";
-import { enrollDevice, facts, otherOrganization, sample } from "../testing/fixtures.ts";
+import { command, enrollDevice, facts, otherOrganization, sample } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 
 let srv: TestServer;
@@ -188,6 +188,24 @@ describe("agent socket", () => {
     s.ws.send(JSON.stringify({ v: 1, id: "ok", type: "telemetry", data: { seq: 9, samples: [sample()] } }));
     await waitFor("ack after bad frames", async () => s.frames.some((f) => f.type === "ack"));
     expect(await storedRows(d.deviceId)).toBe(1);
+    s.ws.close();
+  });
+
+  test("a Windows exit code reported unsigned (0xC0000005) finishes the command, stored as Windows tools show it", async () => {
+    const d = await newDevice();
+    const [org] = await srv.sql<{ id: string }[]>`select organization_id as id from devices where id = ${d.deviceId}`;
+    const commandId = await command(srv.sql, org!.id, d.deviceId, "running");
+    const s = openSocket(d);
+    expect(await s.opened).toBe(true);
+    s.ws.send(JSON.stringify({ v: 1, id: "c1", type: "command_update", data: { commandId, status: "failed", exitCode: 3_221_225_477 } }));
+    const done = await waitFor("the command finished", async () => {
+      const [row] = await srv.sql<{ status: string; exitCode: number }[]>`
+        select status, exit_code as "exitCode" from commands where id = ${commandId}`;
+      return row?.status === "failed" ? row : undefined;
+    });
+    expect(done.exitCode).toBe(-1_073_741_819);
+    s.ws.send(JSON.stringify({ v: 1, id: "c2", type: "command_update", data: { commandId, status: "failed", exitCode: 2 ** 40 } }));
+    await waitFor("a bad frame", async () => s.frames.some((f) => f.type === "error" && f.data.code === "BAD_FRAME"));
     s.ws.close();
   });
 

@@ -145,7 +145,9 @@ export class CommandDispatcher {
   }
 
   private async apply(deviceId: string, organizationId: string, u: CommandUpdate): Promise<void> {
-    const row = await applyUpdate(this.sql, deviceId, u);
+    // stored as Windows tools show them ($LASTEXITCODE): an unsigned code above 2^31 as its signed value
+    const exitCode = u.exitCode !== undefined && u.exitCode > 2_147_483_647 ? u.exitCode - 4_294_967_296 : u.exitCode;
+    const row = await applyUpdate(this.sql, deviceId, { ...u, exitCode });
     if (!row) return; // not this device's, or already final (a repeated report)
     if (row.status !== "running" || u.stdout || u.stderr) {
       this.live.publish(organizationId, {

@@ -60,7 +60,8 @@ export type CommandDelivery = typeof CommandDelivery.infer;
 export const CommandUpdate = type({
   commandId: "string.uuid",
   status: "'running' | 'succeeded' | 'failed' | 'timed_out' | 'expired'",
-  "exitCode?": "number.integer",
+  /** The process's exit code; Windows reports NTSTATUS codes unsigned (0xC0000005 is 3221225477). */
+  "exitCode?": "-2147483648 <= number.integer <= 4294967295",
   "stdout?": `string <= ${MAX_OUTPUT_CHUNK}`,
   "stderr?": `string <= ${MAX_OUTPUT_CHUNK}`,
   "error?": "string <= 1024",
