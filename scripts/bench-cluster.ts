@@ -300,20 +300,37 @@ async function fleet() {
     seconds,
     Number(opt.interval),
   );
+  // sockets per node and agents each node knows to be elsewhere, at their highest during the run
+  const perNode = c.nodes.map(() => 0);
+  const remote = c.nodes.map(() => 0);
+  const poll = setInterval(async () => {
+    for (const [i, x] of c.nodes.entries()) {
+      const r = await fetch(`${x.url}/readyz`).catch(() => undefined);
+      perNode[i] = Math.max(perNode[i]!, ((await r?.json()) as { agentsConnected?: number } | undefined)?.agentsConnected ?? 0);
+      const m = await fetch(`${x.url}/metrics`, { headers: { cookie: c.cookie } }).catch(() => undefined);
+      const line = (await m?.text())?.split("\n").find((l) => l.startsWith("sentpulse_cluster_remote_agents "));
+      remote[i] = Math.max(remote[i]!, Number(line?.split(" ")[1] ?? 0));
+    }
+  }, 3000);
   const result = await gen.result();
-  const perNode = await Promise.all(
-    c.nodes.map(
-      async (x) => ((await (await fetch(`${x.url}/readyz`)).json()) as { agentsConnected: number; nats: unknown }).agentsConnected,
-    ),
-  );
+  clearInterval(poll);
   const metrics = await Promise.all(
     c.nodes.map(async (x) => {
       const text = await (await fetch(`${x.url}/metrics`, { headers: { cookie: c.cookie } })).text();
       const line = (name: string) => text.split("\n").find((l) => l.startsWith(name));
-      return { remoteAgents: line("sentpulse_cluster_remote_agents"), bytesSent: line("sentpulse_cluster_bytes_sent_total") };
+      return { bytesSent: line("sentpulse_cluster_bytes_sent_total"), bytesReceived: line("sentpulse_cluster_bytes_received_total") };
     }),
   );
-  const out = { agents, seconds, serverCpu: s.stop(), natsCpu: natsS.stop(), agentsPerNodeAtEnd: perNode, bus: metrics, loadgen: result };
+  const out = {
+    agents,
+    seconds,
+    serverCpu: s.stop(),
+    natsCpu: natsS.stop(),
+    agentsPerNodeMax: perNode,
+    remoteAgentsKnownMax: remote,
+    bus: metrics,
+    loadgen: result,
+  };
   await c.stop();
   return out;
 }
