@@ -6,6 +6,7 @@ import { maintenanceRoutes } from "./alerts/maintenance.ts";
 import { alertRoutes } from "./alerts/routes.ts";
 import { crossSiteGuard } from "./auth/cross-site.ts";
 import { bodyRules } from "./body.ts";
+import { principalChanges } from "./auth/plugin.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { oidcRoutes } from "./auth/oidc-routes.ts";
 import { commandRoutes } from "./commands/routes.ts";
@@ -43,6 +44,7 @@ export function createApp(s: Services) {
       websocket: { maxPayloadLength: 1_048_576, idleTimeout: 120 },
     })
       .use(errorHandler)
+      .use(principalChanges(s.bus))
       .use(securityHeadersPlugin(s.config.publicUrl))
       .use(bodyRules)
       .use(crossSiteGuard({ publicUrl: s.config.publicUrl, allowedOrigins: s.config.allowedOrigins }))

@@ -4,6 +4,7 @@ import { dueEscalations } from "./alerts/store.ts";
 import { SocketAdmission } from "./agents/admission.ts";
 import { Arrivals } from "./agents/arrivals.ts";
 import { AgentHub } from "./agents/hub.ts";
+import { authReactions } from "./auth/reactions.ts";
 import { automationReactions } from "./automation/reactions.ts";
 import { Automation } from "./automation/service.ts";
 import { rotateDueSecrets, rotateSecret } from "./agents/rotation.ts";
@@ -142,6 +143,7 @@ export async function createServices(config: Config): Promise<Running> {
   }
 
   // who reacts to what (each capability's own file says it; the list here is the whole picture)
+  authReactions(bus);
   liveReactions(bus, live);
   ruleReactions(bus, rules);
   notificationReactions(bus, notifier);

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { Sql } from "postgres";
+import type { EventBus } from "../events/bus.ts";
 import { Forbidden, Unauthorized } from "../errors.ts";
 import { sha256 } from "../lib/crypto.ts";
 import { SIGNED_IN, errors } from "../lib/schemas.ts";
@@ -20,9 +21,10 @@ let generation = 0;
 const principalCache = new Map<string, { principal: Principal; until: number; generation: number }>();
 
 /**
- * Empties the principal cache: every authenticated state change calls it once its handler is done
- * (a revoked key or session, a disabled user, a changed role or reach is refused or narrowed at the
- * very next request on this node; other nodes' caches hold at most PRINCIPAL_CACHE_MS).
+ * Empties the principal cache. Every authenticated state change publishes `principals.changed` once
+ * its handler is done (`principalChanges`), and every node empties its cache on it: a revoked key or
+ * session, a disabled user, a changed role or reach is refused or narrowed at the very next request
+ * (on another node, once the bus delivers it; a change made outside the API, within PRINCIPAL_CACHE_MS).
  */
 export function forgetPrincipals(): void {
   generation++;
@@ -41,6 +43,19 @@ async function cached(key: string, load: () => Promise<Principal | undefined>): 
     principalCache.set(key, { principal, until: now + PRINCIPAL_CACHE_MS, generation: started });
   }
   return principal && { ...principal };
+}
+
+/**
+ * Announces every state change made with a session or an API key once its handler is done (a
+ * revocation, a disabled user, a narrowed role may be among them): the subscriber in
+ * `auth/reactions.ts` empties each node's principal cache before this answer leaves.
+ */
+export function principalChanges(bus: EventBus) {
+  return new Elysia().onAfterHandle({ as: "global" }, ({ request }) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    if (!request.headers.has("cookie") && !request.headers.get("authorization")?.startsWith("Bearer ")) return;
+    bus.publish("principals.changed", {});
+  });
 }
 
 /** Reads the session cookie or the `Authorization: Bearer` API key and resolves the principal. */
@@ -117,10 +132,6 @@ export function authPlugin(sql: Sql) {
         const principal = principals.get(request);
         if (!principal) throw new Unauthorized();
         return { principal };
-      },
-      afterHandle({ request }: { request: Request }) {
-        // a state change may have revoked, disabled or narrowed someone: nobody is served from before it
-        if (!SAFE_METHODS.has(request.method)) forgetPrincipals();
       },
     }),
   });

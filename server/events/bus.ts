@@ -69,6 +69,8 @@ export interface Events {
   "group.membership": { changes: { groupId: string; deviceId: string; joined: boolean }[] };
   /** A policy, one of its assignments or an inheritance block changed: policy-scoped rules follow at once. */
   "policy.changed": { organizationId: string; policyId: string | null };
+  /** A state change was made with a session or an API key: every node's principal cache empties (it may have revoked or narrowed someone). */
+  "principals.changed": Record<string, never>;
   /** Alert rules or maintenance windows changed (the node that changed them reloaded already): other nodes reload theirs. */
   "rules.changed": { organizationId: string };
 }
