@@ -27,7 +27,14 @@ interface Open {
   lastUse: number;
 }
 
-const reads = new Map<string, Open & { size: number; mtime: number }>();
+/** The next chunk of a download, read (and encoded) while the current one travels. */
+interface Ahead {
+  offset: number;
+  length: number;
+  ready: Promise<{ buf: Buffer; data: string } | undefined>;
+}
+
+const reads = new Map<string, Open & { size: number; mtime: number; ahead?: Ahead }>();
 const writes = new Map<string, Open & { part: string }>();
 
 const sweeper = setInterval(() => {
@@ -106,13 +113,28 @@ export async function readChunk(r: {
     throw new FilesError("CHANGED", `${r.path} changed since the download started`);
   if (r.offset > r.size) throw new FilesError("INVALID_OFFSET", `offset ${r.offset} is past the end (${r.size})`);
   const n = Math.min(r.length, r.size - r.offset);
-  const buf = await readFully(s.fd, n, r.offset);
+  const ahead = s.ahead && s.ahead.offset === r.offset && s.ahead.length === n ? await s.ahead.ready : undefined;
+  s.ahead = undefined;
+  const buf = ahead?.buf ?? (await readFully(s.fd, n, r.offset));
   if (s.hashedTo < r.offset) await hashRange(s.fd, s.hasher, s.hashedTo, r.offset);
   if (r.offset + n > Math.max(s.hashedTo, r.offset)) s.hasher.update(buf.subarray(Math.max(0, s.hashedTo - r.offset)));
   s.hashedTo = Math.max(s.hashedTo, r.offset + n);
   const eof = r.offset + n === r.size;
   if (eof) s.sha256 ??= s.hasher.digest("hex");
-  return { data: buf.toString("base64"), eof, ...(eof ? { sha256: s.sha256 } : {}) };
+  else {
+    // read the next chunk now: the server asks for it as soon as this one arrived (one chunk of memory more)
+    const at = r.offset + n;
+    const length = Math.min(r.length, r.size - at);
+    const fd = s.fd;
+    s.ahead = {
+      offset: at,
+      length,
+      ready: readFully(fd, length, at)
+        .then((b) => ({ buf: b, data: b.toString("base64") }))
+        .catch(() => undefined),
+    };
+  }
+  return { data: ahead?.data ?? buf.toString("base64"), eof, ...(eof ? { sha256: s.sha256 } : {}) };
 }
 
 /** Where an upload is written until it is whole: beside its target, hidden, named by the transfer. */

@@ -285,24 +285,35 @@ export class FileTransfers {
       const gov = new RttGovernor(t.rateLimitBps ?? this.o.deviceRateBps);
       let agentSha: string | undefined;
       let persisted = Date.now();
-      for (;;) {
-        const length = Math.max(1, Math.min(gov.chunkBytes(MAX_CHUNK_BYTES), t.size - offset));
+      /** Asks for the chunk at `at` (paced); one chunk is on the wire at a time. */
+      const ask = async (at: number) => {
+        const length = Math.max(1, Math.min(gov.chunkBytes(MAX_CHUNK_BYTES), t.size - at));
         await this.pace(t, own, gov, length);
         const t0 = performance.now();
         const chunk = await this.call(
           t,
           c,
-          { op: "read", transferId: t.id, path: t.path, offset, length, size: t.size, mtime: t.sourceMtime ?? 0, elevated: t.elevated },
+          { op: "read", transferId: t.id, path: t.path, offset: at, length, size: t.size, mtime: t.sourceMtime ?? 0, elevated: t.elevated },
           ReadChunk,
           // counted when asked for: a chunk lost in a cut counts as sent, and again when asked again
           () => {
             wire += length;
           },
         );
+        return { chunk, length, ms: performance.now() - t0 };
+      };
+      let next = ask(offset);
+      for (;;) {
+        const { chunk, length, ms } = await next;
         const buf = Buffer.from(chunk.data, "base64");
-        gov.observe(Math.max(1, buf.length), performance.now() - t0);
+        gov.observe(Math.max(1, buf.length), ms);
         if (buf.length !== Math.min(length, t.size - offset))
           throw Object.assign(new Error("the device sent a chunk of the wrong length"), { code: "AGENT_BAD_REPLY" });
+        // the next chunk is asked for while this one is written and hashed
+        if (!chunk.eof) {
+          next = ask(offset + buf.length);
+          next.catch(() => undefined); // awaited next round; a failure of this round must not leave it unhandled
+        }
         for (let done = 0; done < buf.length; ) done += (await fd.write(buf, done, buf.length - done, offset + done)).bytesWritten;
         hasher.update(buf);
         offset += buf.length;
