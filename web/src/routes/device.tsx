@@ -60,6 +60,12 @@ export default function DevicePage() {
     if (device.error) return undefined;
     return device.latest ?? (params.id === undefined ? prev : undefined);
   });
+  /**
+   * What the page's children read: the last device shown, never undefined once one was. The <Match>
+   * accessor throws "Stale read" when anything (a lazy tab, a chart loading, a late event) reads it
+   * after the match closed on the way out of the page; this one does not.
+   */
+  const shown = createMemo<DeviceDetail | undefined>((prev) => current() ?? prev);
   const [confirmDelete, setConfirmDelete] = createSignal(false);
   const [search, setSearch] = useSearchParams<{ action?: string; tab?: string }>();
   const tab = (): TabId => TABS.find((t) => t.id === search.tab)?.id ?? "overview";
@@ -161,152 +167,160 @@ export default function DevicePage() {
           </div>
         </Match>
         <Match when={current()}>
-          {(d) => (
-            <>
-              <header class="device-header card">
-                <div class="device-title">
-                  <OsIcon os={d().os} />
-                  <div>
-                    <h1>{d().hostname}</h1>
-                    <p class="muted">
-                      {d().osName} {d().osVersion} · {d().arch} · last seen <RelativeTime value={d().lastSeenAt} />
-                    </p>
-                  </div>
-                  <StatusBadge status={d().status} />
-                </div>
-                <div class="device-actions" role="toolbar" aria-label="Device actions">
-                  <Show when={can("device:terminal")}>
-                    <A href={actionHref(d().id, "terminal")} class="btn btn-sm" data-testid="terminal-open">
-                      Open terminal
-                    </A>
-                  </Show>
-                  <Show when={can("device:script")}>
-                    <button
-                      type="button"
-                      class="btn btn-sm"
-                      data-testid="run-script-open"
-                      onClick={() => setSearch({ action: "run-script" })}
-                    >
-                      Run script
-                    </button>
-                  </Show>
-                  <Show when={canManage() && d().status !== "online"}>
-                    <button
-                      type="button"
-                      class="btn btn-sm"
-                      data-testid="device-wake"
-                      title="Wake-on-LAN through an online device of the same subnet"
-                      onClick={() => void wake()}
-                    >
-                      Wake
-                    </button>
-                  </Show>
-                  <Show when={canManage()}>
-                    <button type="button" class="btn btn-sm" data-testid="power-reboot" onClick={() => setSearch({ action: "reboot" })}>
-                      Reboot
-                    </button>
-                    <button type="button" class="btn btn-sm" data-testid="power-shutdown" onClick={() => setSearch({ action: "shutdown" })}>
-                      Shutdown
-                    </button>
-                  </Show>
-                  <Show when={canDelete()}>
-                    <button
-                      type="button"
-                      class="btn btn-sm btn-danger"
-                      data-testid="device-remove"
-                      title="Remove this device and its history"
-                      onClick={() => setConfirmDelete(true)}
-                    >
-                      Remove
-                    </button>
-                  </Show>
-                </div>
-                <Show when={d().tags.length}>
-                  <div class="tags device-tags">
-                    <For each={d().tags}>{(t) => <span class="tag">{t}</span>}</For>
-                  </div>
-                </Show>
-              </header>
-              <nav class="device-tabs" aria-label="Device sections">
-                <For each={TABS}>
-                  {(t) => (
-                    // a plain <a> (the router still handles the click): <A> would mark every ?tab= link current
-                    <a
-                      href={t.id === "overview" ? `/devices/${d().id}` : `/devices/${d().id}?tab=${t.id}`}
-                      aria-current={tab() === t.id ? "page" : undefined}
-                      data-testid={`device-tab-${t.id}`}
-                    >
-                      {t.label}
-                    </a>
-                  )}
-                </For>
-              </nav>
-              <Switch>
-                <Match when={tab() === "processes"}>
-                  <ProcessesTab deviceId={d().id} />
-                </Match>
-                <Match when={tab() === "services"}>
-                  <ServicesTab deviceId={d().id} />
-                </Match>
-                <Match when={tab() === "events"}>
-                  <EventLogTab deviceId={d().id} os={d().os} />
-                </Match>
-                <Match when={tab() === "environment"}>
-                  <EnvironmentTab deviceId={d().id} />
-                </Match>
-                <Match when={tab() === "health"}>
-                  <HealthTab deviceId={d().id} />
-                </Match>
-                <Match when={tab() === "updates"}>
-                  <UpdatesTab deviceId={d().id} />
-                </Match>
-                <Match when={tab() === "policies"}>
-                  <PoliciesTab deviceId={d().id} />
-                </Match>
-                <Match when={tab() === "files"}>
-                  <FilesTab deviceId={d().id} os={d().os} />
-                </Match>
-                <Match when={tab() === "overview"}>
-                  <div class="device-grid">
-                    <div class="device-main">
-                      <DeviceCharts deviceId={d().id} latest={d().telemetry} />
-                      <CommandHistory deviceId={d().id} reload={historyKey()} />
-                      <DeviceAlerts deviceId={d().id} />
-                      <Show when={can("device:terminal")}>
-                        <TerminalRecordings deviceId={d().id} />
-                      </Show>
+          {(_) => {
+            const d = () => shown() as DeviceDetail;
+            return (
+              <>
+                <header class="device-header card">
+                  <div class="device-title">
+                    <OsIcon os={d().os} />
+                    <div>
+                      <h1>{d().hostname}</h1>
+                      <p class="muted">
+                        {d().osName} {d().osVersion} · {d().arch} · last seen <RelativeTime value={d().lastSeenAt} />
+                      </p>
                     </div>
-                    <DeviceInfo device={d()} onMove={canManage() ? moveTo : undefined} />
+                    <StatusBadge status={d().status} />
                   </div>
-                </Match>
-              </Switch>
-              <RunScriptDialog
-                open={search.action === "run-script"}
-                deviceId={d().id}
-                hostname={d().hostname}
-                onClose={() => {
-                  closeAction();
-                  setHistoryKey((n) => n + 1);
-                }}
-              />
-              <PowerDialog
-                kind={power()}
-                deviceId={d().id}
-                hostname={d().hostname}
-                onClose={closeAction}
-                onQueued={() => setHistoryKey((n) => n + 1)}
-              />
-              <ConfirmDialog
-                open={confirmDelete()}
-                title={`Remove ${d().hostname}?`}
-                message="The device and all its telemetry and alerts are deleted. Its agent is disconnected and must be enrolled again to come back."
-                confirmLabel="Remove device"
-                danger
-                onConfirm={remove}
-                onClose={() => setConfirmDelete(false)}
-              />
-            </>
-          )}
+                  <div class="device-actions" role="toolbar" aria-label="Device actions">
+                    <Show when={can("device:terminal")}>
+                      <A href={actionHref(d().id, "terminal")} class="btn btn-sm" data-testid="terminal-open">
+                        Open terminal
+                      </A>
+                    </Show>
+                    <Show when={can("device:script")}>
+                      <button
+                        type="button"
+                        class="btn btn-sm"
+                        data-testid="run-script-open"
+                        onClick={() => setSearch({ action: "run-script" })}
+                      >
+                        Run script
+                      </button>
+                    </Show>
+                    <Show when={canManage() && d().status !== "online"}>
+                      <button
+                        type="button"
+                        class="btn btn-sm"
+                        data-testid="device-wake"
+                        title="Wake-on-LAN through an online device of the same subnet"
+                        onClick={() => void wake()}
+                      >
+                        Wake
+                      </button>
+                    </Show>
+                    <Show when={canManage()}>
+                      <button type="button" class="btn btn-sm" data-testid="power-reboot" onClick={() => setSearch({ action: "reboot" })}>
+                        Reboot
+                      </button>
+                      <button
+                        type="button"
+                        class="btn btn-sm"
+                        data-testid="power-shutdown"
+                        onClick={() => setSearch({ action: "shutdown" })}
+                      >
+                        Shutdown
+                      </button>
+                    </Show>
+                    <Show when={canDelete()}>
+                      <button
+                        type="button"
+                        class="btn btn-sm btn-danger"
+                        data-testid="device-remove"
+                        title="Remove this device and its history"
+                        onClick={() => setConfirmDelete(true)}
+                      >
+                        Remove
+                      </button>
+                    </Show>
+                  </div>
+                  <Show when={d().tags.length}>
+                    <div class="tags device-tags">
+                      <For each={d().tags}>{(t) => <span class="tag">{t}</span>}</For>
+                    </div>
+                  </Show>
+                </header>
+                <nav class="device-tabs" aria-label="Device sections">
+                  <For each={TABS}>
+                    {(t) => (
+                      // a plain <a> (the router still handles the click): <A> would mark every ?tab= link current
+                      <a
+                        href={t.id === "overview" ? `/devices/${d().id}` : `/devices/${d().id}?tab=${t.id}`}
+                        aria-current={tab() === t.id ? "page" : undefined}
+                        data-testid={`device-tab-${t.id}`}
+                      >
+                        {t.label}
+                      </a>
+                    )}
+                  </For>
+                </nav>
+                <Switch>
+                  <Match when={tab() === "processes"}>
+                    <ProcessesTab deviceId={d().id} />
+                  </Match>
+                  <Match when={tab() === "services"}>
+                    <ServicesTab deviceId={d().id} />
+                  </Match>
+                  <Match when={tab() === "events"}>
+                    <EventLogTab deviceId={d().id} os={d().os} />
+                  </Match>
+                  <Match when={tab() === "environment"}>
+                    <EnvironmentTab deviceId={d().id} />
+                  </Match>
+                  <Match when={tab() === "health"}>
+                    <HealthTab deviceId={d().id} />
+                  </Match>
+                  <Match when={tab() === "updates"}>
+                    <UpdatesTab deviceId={d().id} />
+                  </Match>
+                  <Match when={tab() === "policies"}>
+                    <PoliciesTab deviceId={d().id} />
+                  </Match>
+                  <Match when={tab() === "files"}>
+                    <FilesTab deviceId={d().id} os={d().os} />
+                  </Match>
+                  <Match when={tab() === "overview"}>
+                    <div class="device-grid">
+                      <div class="device-main">
+                        <DeviceCharts deviceId={d().id} latest={d().telemetry} />
+                        <CommandHistory deviceId={d().id} reload={historyKey()} />
+                        <DeviceAlerts deviceId={d().id} />
+                        <Show when={can("device:terminal")}>
+                          <TerminalRecordings deviceId={d().id} />
+                        </Show>
+                      </div>
+                      <DeviceInfo device={d()} onMove={canManage() ? moveTo : undefined} />
+                    </div>
+                  </Match>
+                </Switch>
+                <RunScriptDialog
+                  open={search.action === "run-script"}
+                  deviceId={d().id}
+                  hostname={d().hostname}
+                  onClose={() => {
+                    closeAction();
+                    setHistoryKey((n) => n + 1);
+                  }}
+                />
+                <PowerDialog
+                  kind={power()}
+                  deviceId={d().id}
+                  hostname={d().hostname}
+                  onClose={closeAction}
+                  onQueued={() => setHistoryKey((n) => n + 1)}
+                />
+                <ConfirmDialog
+                  open={confirmDelete()}
+                  title={`Remove ${d().hostname}?`}
+                  message="The device and all its telemetry and alerts are deleted. Its agent is disconnected and must be enrolled again to come back."
+                  confirmLabel="Remove device"
+                  danger
+                  onConfirm={remove}
+                  onClose={() => setConfirmDelete(false)}
+                />
+              </>
+            );
+          }}
         </Match>
       </Switch>
     </div>
