@@ -133,7 +133,7 @@ export async function createServices(config: Config): Promise<Running> {
   const scheduler = new Scheduler(db.sql, commands, bus, config.schedulerIntervalMs);
   const checks = new CheckRunner(db.sql, agents, commands, config.schedulerIntervalMs);
   const patches = new Patches(db.sql, agents, commands, bus);
-  const patchScheduler = new PatchScheduler(db.sql, agents, patches, config.schedulerIntervalMs);
+  const patchScheduler = new PatchScheduler(db.sql, agents, patches, config.schedulerIntervalMs, bus);
   if (cluster) {
     const presence = cluster.attach({ agents, live, terminals, commands });
     watchChanged = (deviceId, watched) => presence.localWatch(deviceId, watched);

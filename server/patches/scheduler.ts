@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import type { Sql } from "postgres";
 import type { AgentHub } from "../agents/hub.ts";
 import type { Actor } from "../audit/actor.ts";
+import type { EventBus } from "../events/bus.ts";
 import { AppError } from "../errors.ts";
 import { log } from "../log.ts";
 import { complianceSummary, organizationsWithPatches, snapshotCompliance } from "./compliance.store.ts";
@@ -46,6 +47,8 @@ export class PatchScheduler {
     private readonly agents: AgentHub,
     private readonly patches: Patches,
     private readonly intervalMs: number,
+    /** Where `schedule.wake` goes: the window's offline devices are woken through a neighbour (toolbox). */
+    private readonly bus: EventBus,
   ) {}
 
   start(): void {
@@ -127,6 +130,15 @@ export class PatchScheduler {
       ip: ip ?? null,
     });
     await recordWindowWork(this.sql, runId, commands.length, updates.length);
+    // devices that are not connected get their command when they come back within the window; try to wake them
+    const asleep = commands.map((c) => c.deviceId).filter((id) => !this.agents.get(id));
+    if (asleep.length > 0)
+      this.bus.publish("schedule.wake", {
+        organizationId: p.organizationId,
+        scheduleId: p.id,
+        scheduleName: `patch window of ${p.policyName}`,
+        deviceIds: asleep,
+      });
     log("info", "patch window opened", {
       patchPolicyId: p.id,
       startsAt: startsAt.toISOString(),
