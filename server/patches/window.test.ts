@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { PatchScan } from "../protocol/patch.ts";
 import { device } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
+import { complianceSummary, organizationsWithPatches, snapshotCompliance } from "./compliance.store.ts";
 import { recordScan } from "./updates.store.ts";
 
 /**
@@ -17,9 +18,7 @@ const json = async <T>(res: Response | Promise<Response>) => (await (await res).
 
 beforeAll(async () => {
   srv = await startTestServer();
-  const [site] = await srv.sql<
-    { organizationId: string; id: string }[]
-  >`select organization_id as "organizationId", id from sites limit 1`;
+  const [site] = await srv.sql<{ organizationId: string; id: string }[]>`select organization_id as "organizationId", id from sites limit 1`;
   if (!site) throw new Error("no site");
   deviceId = await device(srv.sql, { organizationId: site.organizationId, siteId: site.id, hostname: "asleep-01" });
   const scan: PatchScan = {
@@ -81,5 +80,14 @@ describe("a window for a device that is not connected", () => {
     const [audit] = await srv.sql`select actor_name, details from audit_log where action = 'patch.window_open'`;
     expect(audit?.actor_name).toBe("admin@example.com");
     expect(await srv.sql`select 1 from patch_window_runs where patch_policy_id = ${patchPolicyId}`).toHaveLength(1);
+  });
+
+  test("the daily compliance point: written for today (the scheduler rewrites it hourly), read back as history", async () => {
+    await snapshotCompliance(srv.sql, await organizationsWithPatches(srv.sql), (o) => complianceSummary(srv.sql, o, null, {}, 14));
+    const r = await json<{
+      history: { day: string; devices: number; compliant: number; missingCritical: number; missingSecurity: number; failed: number }[];
+    }>(srv.api("/api/v1/reports/patch-compliance"));
+    const today = (await srv.sql<{ d: string }[]>`select to_char(current_date, 'YYYY-MM-DD') as d`)[0]?.d;
+    expect(r.history).toEqual([{ day: today, devices: 1, compliant: 0, missingCritical: 0, missingSecurity: 1, failed: 0 }]);
   });
 });
