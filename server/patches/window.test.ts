@@ -87,7 +87,7 @@ describe("a window for a device that is not connected", () => {
     const r = await json<{
       history: { day: string; devices: number; compliant: number; missingCritical: number; missingSecurity: number; failed: number }[];
     }>(srv.api("/api/v1/reports/patch-compliance"));
-    const today = (await srv.sql<{ d: string }[]>`select to_char(current_date, 'YYYY-MM-DD') as d`)[0]?.d;
+    const today = (await srv.sql<{ d: string }[]>`select to_char(current_date, 'YYYY-MM-DD') as d`)[0]?.d ?? "";
     expect(r.history).toEqual([{ day: today, devices: 1, compliant: 0, missingCritical: 0, missingSecurity: 1, failed: 0 }]);
   });
 });
