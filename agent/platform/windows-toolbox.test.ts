@@ -12,6 +12,7 @@ import {
   parseDefender,
   parseFormatList,
   parseWindowsEvents,
+  parseWindowsServices,
   psDate,
   serviceActionScript,
   taskkillArgv,
@@ -44,6 +45,27 @@ describe("Windows parsers on recorded output", () => {
     const off = text.replace(/^RealTimeProtectionEnabled(\s+):\s*True$/m, "RealTimeProtectionEnabled$1: False");
     expect(parseDefender(off, now)).toMatchObject({ enabled: true, realTime: false });
     expect(parseDefender("Get-MpComputerStatus : Invalid class", now)).toBeUndefined();
+  });
+
+  test("Get-Service | ConvertTo-Json (Windows PowerShell 5.1): Status as a number, 4 running, 1 stopped", () => {
+    const items = parseWindowsServices(sample("get-service-select-json.json"));
+    expect(items).toHaveLength(7);
+    expect(items.find((s) => s.name === "BthHFSrv")).toEqual({
+      name: "BthHFSrv",
+      displayName: "Bluetooth Handsfree Service",
+      description: "",
+      state: "stopped",
+      startup: "unknown", // not selected in this output
+      pid: null,
+    });
+    expect(items.filter((s) => s.state === "running").map((s) => s.name)).toEqual([
+      "BITS",
+      "Bluetooth Device Monitor",
+      "Bluetooth OBEX Service",
+      "BrokerInfrastructure",
+      "Browser",
+      "bthserv",
+    ]);
   });
 
   test("Get-WinEvent | ConvertTo-Json (Windows PowerShell 5.1): one event with its /Date(ms)/ time", () => {

@@ -109,7 +109,7 @@ const STARTUP: Record<string, StartupType> = {
 };
 
 /** Parses Win32_Service rows (SERVICES_SCRIPT) or `Get-Service | ConvertTo-Json` rows. */
-function parseWindowsServices(text: string): ServiceInfo[] {
+export function parseWindowsServices(text: string): ServiceInfo[] {
   return jsonRows(text, "service list")
     .map((r) => {
       const name = str(r.Name) || str(r.ServiceName);
