@@ -60,6 +60,12 @@ describe("service_state rule on the real atd", () => {
     expect(await pass()).toEqual({ asked: 0, failed: 0 });
   });
 
+  test("a rule whose scope does not cover the device: nothing is asked of it", async () => {
+    const r = await rule({ name: "AV off elsewhere", metric: "antivirus_disabled", scope: { type: "tag", tag: "no-such-tag" } });
+    expect(await pass()).toEqual({ asked: 0, failed: 0 });
+    expect((await srv.api(`/api/v1/alert-rules/${r.id}`, { method: "DELETE" })).status).toBe(200);
+  });
+
   test("atd stopped → the rule fires naming the service and its state; started again → resolved", async () => {
     await service("start");
     const r = await rule({ name: "atd down", metric: "service_state", service: "atd", operator: "<", threshold: 5, cooldownSeconds: 0 });

@@ -3,10 +3,12 @@ import type { AgentHub } from "../agents/hub.ts";
 import { AppError } from "../errors.ts";
 import { log } from "../log.ts";
 import { HealthReport, type ServiceList, ServiceList as ServiceListSchema, type ServiceState } from "../protocol/toolbox.ts";
+import { inScope } from "../rules/conditions.ts";
 import type { HealthSample } from "../rules/health.ts";
+import { deviceMeta } from "../rules/store.ts";
 import { Toolbox } from "./service.ts";
 import { healthReadings } from "./health-readings.ts";
-import { dropOldHealthReadings, healthWatchTargets, onlineDevicesOf, recordHealthReadings } from "./store.ts";
+import { dropOldHealthReadings, healthRules, onlineDevicesOf, recordHealthReadings } from "./store.ts";
 
 /** How often a device's hardware health and antivirus are read while a rule needs them (the slow cadence), ms. */
 const HEALTH_EVERY_MS = 15 * 60_000;
@@ -14,6 +16,8 @@ const HEALTH_EVERY_MS = 15 * 60_000;
 const CONCURRENCY = 8;
 /** Service names one `services` call carries (the protocol's bound). */
 const NAMES_PER_ASK = 32;
+/** Devices whose groups, policies and tags are read at once to match rules' scopes. */
+const META_BATCH = 1000;
 /** Most devices one pass reaches on one node. */
 const MAX_DEVICES = 20_000;
 
@@ -43,9 +47,10 @@ export function recordHealth(sql: Sql, deviceId: string, at: number, report: Hea
 
 /**
  * Feeds the health alert rules (server/rules/health.ts): every pass (once a minute) asks the online
- * devices this node holds, in organizations with such rules, for the states of the services their
- * service_state rules name, and every HEALTH_EVERY_MS for their hardware health and antivirus. Nothing
- * is asked where no rule needs it, and a device that cannot answer is skipped until the next pass.
+ * devices this node holds that a health rule covers (its scope: organization, client, site, device,
+ * tag, group or policy) for the states of the services their service_state rules name, and every
+ * HEALTH_EVERY_MS for their hardware health and antivirus. Nothing is asked where no rule needs it,
+ * and a device that cannot answer is skipped until the next pass.
  */
 export class HealthWatch {
   private readonly toolbox: Toolbox;
@@ -69,25 +74,36 @@ export class HealthWatch {
       this.lastRetention = now;
       await dropOldHealthReadings(this.sql, new Date(now));
     }
-    const targets = await healthWatchTargets(this.sql);
-    if (targets.length === 0) {
+    const rules = await healthRules(this.sql);
+    if (rules.length === 0) {
       this.lastHealth.clear();
       return { asked: 0, failed: 0 };
     }
-    const byOrg = new Map(targets.map((t) => [t.organizationId, t]));
-    const devices = (await onlineDevicesOf(this.sql, [...byOrg.keys()], MAX_DEVICES)).filter((d) => this.agents.get(d.id));
+    const orgs = [...new Set(rules.map((r) => r.organizationId))];
+    const held = (await onlineDevicesOf(this.sql, orgs, MAX_DEVICES)).filter((d) => this.agents.get(d.id));
+    // what each device's rules need: the services named by the service_state rules covering it, health for the others
+    const needs = new Map<string, { organizationId: string; services: string[]; health: boolean }>();
+    for (let i = 0; i < held.length; i += META_BATCH)
+      for (const m of await deviceMeta(
+        this.sql,
+        held.slice(i, i + META_BATCH).map((d) => d.id),
+      )) {
+        const mine = rules.filter((r) => r.organizationId === m.organizationId && inScope(r, m));
+        if (mine.length === 0) continue;
+        const services = [...new Set(mine.flatMap((r) => (r.metric === "service_state" && r.service ? [r.service] : [])))];
+        needs.set(m.id, { organizationId: m.organizationId, services, health: mine.some((r) => r.metric !== "service_state") });
+      }
+    const devices = [...needs].map(([id, n]) => ({ id, ...n }));
     const seen = new Map<string, number>();
     let failed = 0;
     for (let i = 0; i < devices.length; i += CONCURRENCY)
       await Promise.all(
         devices.slice(i, i + CONCURRENCY).map(async (d) => {
-          const t = byOrg.get(d.organizationId);
-          if (!t) return;
           const last = this.lastHealth.get(d.id);
-          const healthDue = t.health && (last === undefined || now - last >= this.healthEveryMs);
+          const healthDue = d.health && (last === undefined || now - last >= this.healthEveryMs);
           seen.set(d.id, healthDue ? now : (last ?? now));
           try {
-            await this.read(d.organizationId, d.id, t.services, healthDue);
+            await this.read(d.organizationId, d.id, d.services, healthDue);
           } catch (err) {
             if (!(err instanceof AppError)) throw err;
             failed++;

@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
+import type { Scope } from "../rules/store.ts";
 import type { Reading } from "./health-readings.ts";
 
 /** A device's interfaces and status, as Wake-on-LAN needs them. */
@@ -92,18 +93,13 @@ export async function listWakes(sql: Sql, organizationId: string, deviceId: stri
     order by w.requested_at desc, w.id desc limit ${limit}`;
 }
 
-/**
- * What the health watch must read, per organization with enabled health rules: the services its
- * service_state rules name, and whether any rule needs the hardware health and antivirus report.
- */
-export async function healthWatchTargets(sql: Sql): Promise<{ organizationId: string; services: string[]; health: boolean }[]> {
-  return sql<{ organizationId: string; services: string[]; health: boolean }[]>`
-    select organization_id as "organizationId",
-           coalesce(array_agg(distinct service) filter (where service is not null), '{}') as services,
-           bool_or(metric <> 'service_state') as health
+/** The enabled health alert rules (what the health watch must read, and where). */
+export async function healthRules(sql: Sql): Promise<{ organizationId: string; metric: string; service: string | null; scope: Scope }[]> {
+  return sql<{ organizationId: string; metric: string; service: string | null; scope: Scope }[]>`
+    select organization_id as "organizationId", metric, service, scope
     from alert_rules
     where enabled and metric in ('service_state', 'disk_failing', 'temperature_c', 'antivirus_disabled', 'antivirus_definitions_age_days')
-    group by organization_id`;
+    order by organization_id limit 10000`;
 }
 
 /** The online devices of these organizations (in id order), at most `max`. */
