@@ -51,7 +51,7 @@ export class Wire {
     if (!data || !this.nc) throw new Error("not connected");
     const m = await this.nc.request(this.subject(subject), data, { timeout: timeoutMs });
     this.stats.bytesReceived += m.data.length;
-    return m.json<unknown>();
+    return m.json<{ b?: unknown }>().b;
   }
 
   /** Calls `handler` for each message of another node on `subject` (wildcards allowed). */

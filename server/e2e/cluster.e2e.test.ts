@@ -196,9 +196,9 @@ describe("three nodes, NATS between them, HAProxy in front", () => {
     const a = await holder();
     const b = nodes.find((n) => n !== a)!;
     const res = await api(b, `/api/v1/devices/${deviceId}/processes`);
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { processes?: { pid: number; name: string }[] };
-    expect(JSON.stringify(body)).toContain("sentpulse-agent");
+    const body = await res.text();
+    expect(`${res.status} ${body.slice(0, 300)}`).toStartWith("200 ");
+    expect(body).toContain("sentpulse-agent");
   });
 
   test("a script posted to a third node runs once and its live output reaches a dashboard on another node", async () => {
