@@ -142,10 +142,15 @@ try {
   const dl = await peaks(sets, async () =>
     curl(`${base}/api/v1/devices/${deviceId}/files/download?path=${encodeURIComponent(file)}`, [`cookie: ${cookie}`]),
   );
-  const transfers = (await (await fetch(`${base}/api/v1/devices/${deviceId}/files/transfers`, { headers: { cookie } })).json()) as {
-    items: { direction: string; state: string; sha256: string | null; wireBytes: number }[];
-  };
-  const t = transfers.items.find((x) => x.direction === "download");
+  // curl has every byte once they are staged; the transfer turns done after both hashes were compared
+  let t: { direction: string; state: string; sha256: string | null; wireBytes: number } | undefined;
+  for (let i = 0; i < 100 && t?.state !== "done" && t?.state !== "failed"; i++) {
+    if (i > 0) await Bun.sleep(100);
+    const transfers = (await (await fetch(`${base}/api/v1/devices/${deviceId}/files/transfers`, { headers: { cookie } })).json()) as {
+      items: NonNullable<typeof t>[];
+    };
+    t = transfers.items.find((x) => x.direction === "download");
+  }
   const out: Record<string, unknown> = {
     sizeMB: size / 2 ** 20,
     load: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "),

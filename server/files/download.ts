@@ -43,8 +43,9 @@ function disposition(path: string): string {
 /**
  * The transfer's staged file as an HTTP response (200, or 206 for a Range), streamed while it still
  * arrives from the device: bytes are sent as soon as they are staged, so the browser's download runs
- * alongside the device's; a cut on either side resumes (the browser with Range, the device from the
- * staged length). Never more than one piece in memory.
+ * alongside the device's, except the file's last byte, sent once the SHA-256 of both ends agreed (a
+ * failed check ends the response with an error instead); a cut on either side resumes (the browser
+ * with Range, the device from the staged length). Never more than one piece in memory.
  */
 export function stagedResponse(transfers: FileTransfers, t: TransferRow, range: string | null): Response {
   const r = parseRange(range, t.size);
@@ -67,9 +68,11 @@ export function stagedResponse(transfers: FileTransfers, t: TransferRow, range: 
           return;
         }
         const a = await available();
-        if (a.bytes > pos) {
+        // the file's last byte is held back until both ends' SHA-256 agree: a client that has it all has a checked file
+        const upTo = a.state !== "done" && end === t.size - 1 ? Math.min(a.bytes, end) : Math.min(a.bytes, end + 1);
+        if (upTo > pos) {
           // a slice of the file per piece: no handle is held between pulls (a client that vanishes leaks nothing)
-          const n = Math.min(PIECE, Math.min(a.bytes, end + 1) - pos);
+          const n = Math.min(PIECE, upTo - pos);
           const buf = new Uint8Array(
             await Bun.file(file)
               .slice(pos, pos + n)
