@@ -177,6 +177,11 @@ try {
       "/api/v1/updates?classification=critical&limit=100",
       Math.min(n, 10),
     );
+    await measure(
+      "GET /api/v1/updates?approval=awaiting&state=pending&limit=500 (the Patches page)",
+      "/api/v1/updates?approval=awaiting&state=pending&limit=500",
+      Math.min(n, 10),
+    );
   }
   out({ loadavgAtEnd: loadavg().map((x) => Number(x.toFixed(2))) });
 } finally {

@@ -130,6 +130,8 @@ export async function devicesDueScan(sql: Sql, max: number): Promise<{ id: strin
       select pp.scan_interval_hours from device_policy_links l join patch_policies pp on pp.policy_id = l.policy_id
       where l.device_id = d.id and l.blocked_by is null order by l.level desc, pp.created_at limit 1) pp on true
     where d.status = 'online'
+      -- the shortest interval is an hour: devices scanned within it need no policy lookup
+      and (s.scanned_at is null or s.scanned_at < now() - interval '1 hour')
       and (s.scanned_at is null or s.scanned_at < now() - make_interval(hours => coalesce(pp.scan_interval_hours, 6)))
       and (s.attempted_at is null or s.attempted_at < now() - interval '10 minutes')
     order by s.scanned_at nulls first limit ${max}`;

@@ -17,6 +17,8 @@ const MAX_WINDOW_DEVICES = 20_000;
 /** Scans started per tick, and at once. */
 const SCANS_PER_TICK = 16;
 const SCAN_CONCURRENCY = 4;
+/** How often devices due a scan are looked for, ms (a scan interval is at least an hour). */
+const SCAN_CHECK_EVERY_MS = 30_000;
 /** How often today's compliance point is rewritten, ms. */
 const SNAPSHOT_EVERY_MS = 60 * 60_000;
 
@@ -41,6 +43,7 @@ export class PatchScheduler {
   private timer: ReturnType<typeof setInterval> | undefined;
   private busy: Promise<void> | undefined;
   private lastSnapshot = 0;
+  private lastScanCheck = 0;
 
   constructor(
     private readonly sql: Sql,
@@ -69,7 +72,10 @@ export class PatchScheduler {
     this.busy = (async () => {
       try {
         await this.openWindows(new Date());
-        await this.scanDue();
+        if (Date.now() - this.lastScanCheck >= SCAN_CHECK_EVERY_MS) {
+          this.lastScanCheck = Date.now();
+          await this.scanDue();
+        }
         if (Date.now() - this.lastSnapshot >= SNAPSHOT_EVERY_MS) {
           this.lastSnapshot = Date.now();
           await snapshotCompliance(this.sql, await organizationsWithPatches(this.sql), (org) =>

@@ -34,12 +34,17 @@ export interface UpdateRow {
   finishedAt: Date | null;
 }
 
-/** The innermost patch settings reaching device `deviceCol` (inheritance as device_policy_links defines it). */
-function effectivePolicy(sql: Sql, deviceCol: string) {
-  return sql`left join lateral (
-    select pp.* from device_policy_links l join patch_policies pp on pp.policy_id = l.policy_id
-    where l.device_id = ${sql(deviceCol)} and l.blocked_by is null
-    order by l.level desc, pp.created_at limit 1) pp on true`;
+/**
+ * The innermost patch settings reaching each device of the organization (or of `deviceIds`), as a CTE
+ * named `eff` (inheritance as device_policy_links defines it): worked out once per query, not per update.
+ */
+function effectivePolicies(sql: Sql, organizationId: string, deviceIds?: readonly string[]) {
+  return sql`eff as (
+    select distinct on (l.device_id) l.device_id as eff_device_id, pp.*
+    from device_policy_links l join patch_policies pp on pp.policy_id = l.policy_id
+    where l.organization_id = ${organizationId} and l.blocked_by is null
+      ${deviceIds ? sql`and l.device_id = any(${[...deviceIds]}::uuid[])` : sql``}
+    order by l.device_id, l.level desc, pp.created_at)`;
 }
 
 /**
@@ -124,21 +129,22 @@ export async function listUpdates(
   limit: number,
 ): Promise<UpdateRow[]> {
   return sql<UpdateRow[]>`
-    select * from (
-      select ${sql.unsafe(COLUMNS)}, ${sql.unsafe(APPROVAL)} as approval
-      from device_updates u
-      join devices d on d.id = u.device_id
-      left join patch_approvals a on a.organization_id = u.organization_id and a.source = u.source and a.name = u.name and a.version = u.version
-      ${effectivePolicy(sql, "u.device_id")}
-      where u.organization_id = ${organizationId}
-        ${f.deviceId ? sql`and u.device_id = ${f.deviceId}` : sql``}
-        ${f.ids ? sql`and u.id = any(${[...f.ids]}::uuid[])` : sql``}
-        ${f.classification ? sql`and u.classification = ${f.classification}` : sql``}
-        ${f.state ? sql`and u.state = ${f.state}` : sql`and u.state <> 'resolved'`}
-        ${inReach(sql, reach, { id: "u.device_id", siteId: "d.site_id" })}
-    ) x
-    ${f.approval ? sql`where x.approval = ${f.approval}` : sql``}
-    order by x."lastSeenAt" desc, x.hostname, x.name limit ${limit}`;
+    with ${effectivePolicies(sql, organizationId, f.deviceId ? [f.deviceId] : undefined)}
+    select ${sql.unsafe(COLUMNS)}, ${sql.unsafe(APPROVAL)} as approval
+    from device_updates u
+    join devices d on d.id = u.device_id
+    left join patch_approvals a on a.organization_id = u.organization_id and a.source = u.source and a.name = u.name and a.version = u.version
+    left join eff pp on pp.eff_device_id = u.device_id
+    where u.organization_id = ${organizationId}
+      ${f.deviceId ? sql`and u.device_id = ${f.deviceId}` : sql``}
+      ${f.ids ? sql`and u.id = any(${[...f.ids]}::uuid[])` : sql``}
+      ${f.classification ? sql`and u.classification = ${f.classification}` : sql``}
+      ${f.state ? sql`and u.state = ${f.state}` : sql`and u.state <> 'resolved'`}
+      ${f.approval ? sql`and (${sql.unsafe(APPROVAL)}) = ${f.approval}` : sql``}
+      ${inReach(sql, reach, { id: "u.device_id", siteId: "d.site_id" })}
+    -- newest first, in the order of device_updates_recent: a filtered page stops once it is full
+    order by u.last_seen_at desc, u.id
+    limit ${limit}`;
 }
 
 /** Records the organization's decision on these (source, name, version) keys; returns how many changed. */
@@ -207,11 +213,12 @@ export async function approvedForInstall(
 ): Promise<{ id: string; deviceId: string; source: string; name: string; version: string }[]> {
   if (deviceIds.length === 0) return [];
   return sql`
+    with ${effectivePolicies(sql, organizationId, deviceIds)}
     select x.id, x."deviceId", x.source, x.name, x.version from (
       select u.id, u.device_id as "deviceId", u.source, u.name, u.version, u.state, u.attempts, ${sql.unsafe(APPROVAL)} as approval
       from device_updates u
       left join patch_approvals a on a.organization_id = u.organization_id and a.source = u.source and a.name = u.name and a.version = u.version
-      ${effectivePolicy(sql, "u.device_id")}
+      left join eff pp on pp.eff_device_id = u.device_id
       where u.organization_id = ${organizationId} and u.device_id = any(${[...deviceIds]}::uuid[])
         and (u.state = 'pending' or (u.state = 'failed' and u.attempts < ${maxAttempts}))
     ) x where x.approval = 'approved'
