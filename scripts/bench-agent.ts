@@ -8,7 +8,7 @@
  *   bun scripts/bench-agent.ts --duration 300 --interval 5 --peers
  *   bun scripts/bench-agent.ts --bun /tmp/bun-1.4.4/node_modules/.bin/bun   # a candidate runtime
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -84,6 +84,7 @@ try {
       ),
     );
     const conf = join(dir, "collectd.conf");
+    mkdirSync(join(dir, "collectd"));
     writeFileSync(
       conf,
       [
@@ -91,6 +92,7 @@ try {
         `BaseDir "${dir}/collectd"`,
         `PIDFile "${dir}/collectd.pid"`,
         'PluginDir "/usr/lib/collectd"',
+        'TypesDB "/usr/share/collectd/types.db"',
         ...["cpu", "memory", "load", "interface", "df", "disk", "swap", "uptime", "csv"].map((p) => `LoadPlugin ${p}`),
         `<Plugin csv>\n  DataDir "${dir}/collectd/csv"\n</Plugin>`,
       ].join("\n"),
@@ -98,6 +100,8 @@ try {
     procs["collectd (5 s interval, CSV)"] = spawn(["collectd", "-f", "-C", conf]);
   }
   await Bun.sleep(Number(opt.warmup) * 1000);
+  for (const [name, p] of Object.entries(procs))
+    if (p.exitCode !== null) throw new Error(`${name} exited (${p.exitCode}) during the warm-up`);
   const samplers = Object.entries(procs).map(([name, p]) => ({
     name,
     rss: sampler(() => [p.pid]),
@@ -157,7 +161,9 @@ try {
   console.log("\n| budget | measured | |\n|---|---|---|");
   for (const [what, measured, ok] of checks) console.log(`| ${what} | ${measured} | ${verdict(ok)} |`);
   const releases = (await Bun.file(join(dir, "agent.log")).text()).split("\n").filter((l) => l.includes("released once-used pages"));
-  console.log(`\nagent status at the end: ${status.items[0]?.status}; page releases: ${releases.length}${releases[0] ? ` (first: ${releases[0]})` : ""}`);
+  console.log(
+    `\nagent status at the end: ${status.items[0]?.status}; page releases: ${releases.length}${releases[0] ? ` (first: ${releases[0]})` : ""}`,
+  );
 } finally {
   for (const t of timers) clearInterval(t);
   for (const c of children) c.kill("SIGTERM");

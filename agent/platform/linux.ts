@@ -69,6 +69,6 @@ export const linux: Platform = {
   uninstallService: linuxUninstallPlan,
   powerCommand: (action, o) => unixShutdownArgs(action === "reboot" ? "-r" : "-P", o),
   toolbox: () => import("./linux-toolbox.ts").then((m) => m.linuxToolbox),
-  releasePages: () => import("./linux-pages.ts").then((m) => m.releaseExecutablePages()),
+  releasePages: (how) => import("./linux-pages.ts").then((m) => m.releaseExecutablePages(how)),
   patch: () => import("./linux-patch.ts").then((m) => m.linuxPatch),
 };

@@ -50,5 +50,5 @@ export interface Platform {
   /** Software inventory, pending updates and installs (agent/platform/*-patch.ts), imported on first use. */
   patch(): Promise<PlatformPatch>;
   /** Hands pages the idle agent no longer uses back to the OS; absent where that is not done (Windows, macOS). */
-  releasePages?(): Promise<Released>;
+  releasePages?(how: "evict" | "unmap"): Promise<Released>;
 }
