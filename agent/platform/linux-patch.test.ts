@@ -89,7 +89,11 @@ describe("dnf: advisories of a real Fedora 34 (updateinfo list --security)", () 
       severity: "Critical",
       ids: ["FEDORA-2021-07dc0b3eb1"],
     });
-    expect(updates.find((u) => u.name === "dhcp-client")).toMatchObject({ version: "12:4.4.2-11.b1.fc34", classification: "security", severity: "Important" });
+    expect(updates.find((u) => u.name === "dhcp-client")).toMatchObject({
+      version: "12:4.4.2-11.b1.fc34",
+      classification: "security",
+      severity: "Important",
+    });
     expect(updates.find((u) => u.name === "krb5-libs")?.severity).toBe("Low");
   });
   test("advisory types", () => {
@@ -101,13 +105,29 @@ describe("dnf: advisories of a real Fedora 34 (updateinfo list --security)", () 
 
 describe("rpm", () => {
   test("NEVRA split from the right (epochs, dotted releases)", () => {
-    expect(splitNevra("dhcp-client-12:4.4.2-11.b1.fc34.x86_64")).toEqual({ name: "dhcp-client", version: "12:4.4.2-11.b1.fc34", arch: "x86_64" });
+    expect(splitNevra("dhcp-client-12:4.4.2-11.b1.fc34.x86_64")).toEqual({
+      name: "dhcp-client",
+      version: "12:4.4.2-11.b1.fc34",
+      arch: "x86_64",
+    });
     expect(splitNevra("polkit-libs-0.117-3.fc34.1.x86_64")).toEqual({ name: "polkit-libs", version: "0.117-3.fc34.1", arch: "x86_64" });
   });
   test("the agent's query format: epoch folded into the version, (none) vendor null, install time in ms", () => {
-    const [i] = parseRpmQa("bash\t(none)\t5.1.8\t6.el9\tx86_64\tRed Hat, Inc.\t1700000000\nopenssl\t1\t3.0.7\t24.el9\tx86_64\t(none)\t1700000001\n");
-    expect(i).toEqual({ source: "rpm", name: "bash", version: "5.1.8-6.el9", arch: "x86_64", publisher: "Red Hat, Inc.", installedAt: 1_700_000_000_000 });
-    expect(parseRpmQa("openssl\t1\t3.0.7\t24.el9\tx86_64\t(none)\t1700000001\n")[0]).toMatchObject({ version: "1:3.0.7-24.el9", publisher: null });
+    const [i] = parseRpmQa(
+      "bash\t(none)\t5.1.8\t6.el9\tx86_64\tRed Hat, Inc.\t1700000000\nopenssl\t1\t3.0.7\t24.el9\tx86_64\t(none)\t1700000001\n",
+    );
+    expect(i).toEqual({
+      source: "rpm",
+      name: "bash",
+      version: "5.1.8-6.el9",
+      arch: "x86_64",
+      publisher: "Red Hat, Inc.",
+      installedAt: 1_700_000_000_000,
+    });
+    expect(parseRpmQa("openssl\t1\t3.0.7\t24.el9\tx86_64\t(none)\t1700000001\n")[0]).toMatchObject({
+      version: "1:3.0.7-24.el9",
+      publisher: null,
+    });
   });
 });
 
@@ -125,7 +145,12 @@ describe("installing: argument vectors only", () => {
       "Dpkg::Options::=--force-confold",
       "openssl=3.0.17-1~deb12u2",
     ]);
-    expect(installArgv({ source: "dnf", name: "kernel-core", version: "5.13.4-200.fc34" })).toEqual(["dnf", "-y", "upgrade", "kernel-core-5.13.4-200.fc34"]);
+    expect(installArgv({ source: "dnf", name: "kernel-core", version: "5.13.4-200.fc34" })).toEqual([
+      "dnf",
+      "-y",
+      "upgrade",
+      "kernel-core-5.13.4-200.fc34",
+    ]);
   });
   test("the wire refuses a package name or version with shell metacharacters before anything is built", () => {
     const spec = (name: string, version = "1.0") => ({
@@ -136,7 +161,8 @@ describe("installing: argument vectors only", () => {
       timeoutSeconds: 60,
     });
     expectValid(PatchInstallSpec(spec("openssl")));
-    for (const bad of ["openssl; reboot", "$(id)", "a|b", "-oAPT::x=1", "a b", "`x`"]) expect(PatchInstallSpec(spec(bad)).toString()).toContain("name");
+    for (const bad of ["openssl; reboot", "$(id)", "a|b", "-oAPT::x=1", "a b", "`x`"])
+      expect(PatchInstallSpec(spec(bad)).toString()).toContain("name");
     expect(PatchInstallSpec(spec("openssl", "1.0;rm")).toString()).toContain("version");
   });
 });
