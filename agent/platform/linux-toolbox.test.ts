@@ -100,7 +100,43 @@ describe("systemd: list-unit-files recorded here (systemctl --root=/ works witho
   });
 });
 
-describe("systemd list-units and show (no systemd manager runs here and no whole recorded output was found: inputs written to systemctl's documented shape)", () => {
+describe("systemd booted in systemd-nspawn (Debian 12, systemd 252): list-units, list-unit-files and show recorded from the running manager", () => {
+  test("the running manager's services merge with their unit files: state, startup; not-found units dropped", () => {
+    const items = parseSystemdServices(sample("systemctl-list-units-nspawn.json"), sample("systemctl-list-unit-files-nspawn.json"));
+    const one = (name: string) => items.find((s) => s.name === name);
+    expect(one("cron.service")).toMatchObject({
+      displayName: "cron",
+      description: "Regular background program processing daemon",
+      state: "running",
+      startup: "auto",
+    });
+    expect(one("systemd-journald.service")).toMatchObject({ state: "running", startup: "manual" }); // static
+    expect(one("auditd.service")).toBeUndefined(); // load: not-found (wanted by a unit, not installed)
+    // active units are running, whether a daemon (sub: running) or a finished oneshot that stays active (sub: exited)
+    expect(items.filter((s) => s.state === "running")).toHaveLength(12);
+    expect(one("systemd-tmpfiles-setup.service")?.state).toBe("running");
+    expect(one("apt-daily.service")?.state).toBe("stopped");
+    expect(one("cryptdisks.service")?.startup).toBe("disabled"); // masked
+    expect(items.some((s) => s.name.includes("@."))).toBe(false);
+  });
+
+  test("named units only (what the health watch asks): the one that exists is listed", () => {
+    const items = parseSystemdServices(sample("systemctl-list-units-named-nspawn.json"), "[]");
+    expect(items).toMatchObject([{ name: "cron.service", state: "running" }]);
+  });
+
+  test("systemctl show of a running, a stopped and a missing unit", () => {
+    expect(parseSystemdShow(sample("systemctl-show-cron.txt"))).toMatchObject({ name: "cron.service", state: "running", startup: "auto" });
+    expect(parseSystemdShow(sample("systemctl-show-cron-stopped.txt"))).toMatchObject({
+      name: "cron.service",
+      state: "stopped",
+      pid: null,
+    });
+    expect(parseSystemdShow(sample("systemctl-show-not-found.txt"))).toBeUndefined();
+  });
+});
+
+describe("systemd list-units and show, edge cases written to systemctl's documented shape", () => {
   test("a list of named units only: each name as given and with .service, after --", () => {
     const { units, files } = systemdListArgv(["cups", "ssh.service"]);
     expect(units.slice(-4)).toEqual(["--", "cups", "cups.service", "ssh.service"]);
