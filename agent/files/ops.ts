@@ -10,7 +10,7 @@ import { FilesError, fsError, resolveEntry, resolveFollowing, within } from "./p
 const MAX_ANSWER_BYTES = 900_000;
 
 /** The account this process acts as, for the session to show. */
-export function runAs(): string {
+function runAs(): string {
   return process.getuid ? userName(process.getuid()) : "SYSTEM";
 }
 

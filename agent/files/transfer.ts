@@ -138,7 +138,7 @@ export async function readChunk(r: {
 }
 
 /** Where an upload is written until it is whole: beside its target, hidden, named by the transfer. */
-export function partPath(target: string, transferId: string): string {
+function partPath(target: string, transferId: string): string {
   return join(dirname(target), `.sentpulse-${transferId}.part`);
 }
 

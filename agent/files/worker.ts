@@ -13,15 +13,11 @@ import { abortWrite, commitWrite, readChunk, writeChunk, writeStatus } from "./t
  * It reads one JSON request per line on stdin and answers one JSON line per request on stdout.
  */
 
-/** Bytes of chunks between two collection hints. */
-const GC_EVERY_BYTES = 64 * 1024 * 1024;
-let moved = 0;
-
 /** A request line longer than this ends the worker (the agent never sends one). */
 const MAX_LINE = 2 * MAX_FRAME_BYTES;
 
 /** Runs one request; every failure becomes `{ ok: false, code, message }`. */
-export async function perform(req: FilesRequest): Promise<CallResult> {
+async function perform(req: FilesRequest): Promise<CallResult> {
   try {
     switch (req.op) {
       case "list":
@@ -94,14 +90,6 @@ export async function runWorker(): Promise<void> {
       void perform(msg.req).then((result) => {
         out.write(`${JSON.stringify({ id: msg.id, result })}\n`);
         void out.flush();
-        // chunks leave large short-lived strings behind: a collection hint every 64 MB keeps the worker small
-        if (msg.req.op === "read" || msg.req.op === "write") {
-          moved += msg.req.op === "read" ? msg.req.length : msg.req.data.length;
-          if (moved > GC_EVERY_BYTES) {
-            moved = 0;
-            Bun.gc(false);
-          }
-        }
       });
     }
     if (buffer.length > MAX_LINE) process.exit(3);

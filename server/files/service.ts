@@ -30,7 +30,7 @@ const DEADLINES: Record<FilesRequest["op"], number> = {
 export const TRANSIENT = new Set(["NOT_CONNECTED", "DISCONNECTED", "DEADLINE_EXCEEDED", "TOO_MANY_CALLS", "WORKER_EXITED"]);
 
 /** The answer to an agent's `{ ok: false, code }`: a status and a stable code for the API. */
-export function filesFailure(code: string, message?: string): AppError {
+function filesFailure(code: string, message?: string): AppError {
   switch (code) {
     case "NOT_CONNECTED":
     case "DISCONNECTED":

@@ -2,9 +2,7 @@ import type { Sql } from "postgres";
 import type { Actor } from "../audit/actor.ts";
 
 /** The state of a transfer: staging (an upload still arriving from the browser), queued, running, waiting (for the device to reconnect), paused, done, failed, cancelled. */
-export type TransferState = "staging" | "queued" | "running" | "waiting" | "paused" | "done" | "failed" | "cancelled";
-/** States a transfer may still leave on its own. */
-export const ACTIVE_STATES: readonly TransferState[] = ["queued", "running", "waiting"];
+type TransferState = "staging" | "queued" | "running" | "waiting" | "paused" | "done" | "failed" | "cancelled";
 
 export interface TransferRow {
   id: string;

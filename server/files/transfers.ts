@@ -18,7 +18,7 @@ const MAX_WAIT_MS = 24 * 60 * 60_000;
 /** Progress is written to the database at most this often (and at every state change). */
 const PERSIST_EVERY_MS = 1000;
 /** Finished transfers keep their staged file this long (a download can be fetched again). */
-export const KEEP_STAGED_MS = 24 * 60 * 60_000;
+const KEEP_STAGED_MS = 24 * 60 * 60_000;
 
 class Stop extends Error {}
 
@@ -326,9 +326,6 @@ export class FileTransfers {
         }
         if (Date.now() - persisted > PERSIST_EVERY_MS) {
           persisted = Date.now();
-          // each chunk leaves ~1.4 MB of short-lived strings (its base64 and JSON): a collection hint once a
-          // second keeps the process from growing by hundreds of MB before the collector's own heuristics act
-          Bun.gc(false);
           await updateTransfer(this.sql, t.id, { doneBytes: offset, wireBytes: wire });
         }
       }
@@ -415,9 +412,6 @@ export class FileTransfers {
         for (const l of c.listeners) l();
         if (Date.now() - persisted > PERSIST_EVERY_MS) {
           persisted = Date.now();
-          // each chunk leaves ~1.4 MB of short-lived strings (its base64 and JSON): a collection hint once a
-          // second keeps the process from growing by hundreds of MB before the collector's own heuristics act
-          Bun.gc(false);
           await updateTransfer(this.sql, t.id, { doneBytes: offset, wireBytes: wire, state: "running" });
         }
       }
