@@ -109,6 +109,27 @@ describe("a cluster of two nodes", () => {
     expect((await b.api("/readyz")).status).toBe(200);
   });
 
+  test("presence: a node's whole list replaces what it announced before only once its last chunk is in; a silent node is forgotten", async () => {
+    const agents = b.server.services.agents;
+    const [d1, d2] = [crypto.randomUUID(), crypto.randomUUID()];
+    const say = (body: unknown) => raw.publish("sentpulse.presence", JSON.stringify({ o: "node-x", b: body }));
+    say({ up: [d1, d2], down: [], reset: true, last: true });
+    await waitFor("both known on b", async () => agents.isConnected(d1) && agents.isConnected(d2));
+    say({ up: [d2], down: [], reset: true });
+    await raw.flush();
+    await Bun.sleep(100);
+    expect(agents.isConnected(d1)).toBe(true); // the list is not complete yet
+    say({ up: [], down: [], last: true });
+    await waitFor("d1 forgotten at the last chunk", async () => !agents.isConnected(d1));
+    expect(agents.isConnected(d2)).toBe(true);
+    say({ up: [], down: [d2] });
+    await waitFor("d2 gone", async () => !agents.isConnected(d2));
+    say({ up: [d1], down: [] });
+    await waitFor("d1 back", async () => agents.isConnected(d1));
+    // node-x never beats: after the liveness window it is dead to b, its agents with it
+    await waitFor("node-x forgotten", async () => !agents.isConnected(d1), 10_000);
+  });
+
   test("a call to an agent no node holds answers NOT_CONNECTED (not a deadline passed)", async () => {
     const r = await a.server.services.agents.call(crypto.randomUUID(), { type: "toolbox", data: { op: "processes" } } as never, 5000);
     expect(r).toEqual({ ok: false, code: "NOT_CONNECTED" });

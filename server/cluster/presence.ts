@@ -10,15 +10,25 @@ import type { Wire } from "./wire.ts";
 const CHUNK = 5000;
 /** Local connects and disconnects are gathered this long into one announcement, ms. */
 const GATHER_MS = 20;
+/** Every node announces its whole state this often besides, ms: a message lost on the way is healed. */
+const REANNOUNCE_MS = 60_000;
 
 const Uuids = type("string[] <= 5000");
-const PresenceMsg = type({ up: Uuids, down: Uuids, "reset?": "boolean" });
-const WatchMsg = type({ on: Uuids, off: Uuids, "reset?": "boolean" });
+/**
+ * A node's whole list goes in chunks: `reset` on the first, `last` on the final one. What the node had
+ * announced before and the whole list leaves out is forgotten at the last chunk (never in between, so
+ * routing never misses an agent while a list is on its way).
+ */
+const PresenceMsg = type({ up: Uuids, down: Uuids, "reset?": "boolean", "last?": "boolean" });
+const WatchMsg = type({ on: Uuids, off: Uuids, "reset?": "boolean", "last?": "boolean" });
 
 interface Peer {
   seenAt: number;
   devices: Set<string>;
   watches: Set<string>;
+  /** The whole lists being received (from a `reset` chunk to the `last`). */
+  listing?: Set<string>;
+  watchListing?: Set<string>;
 }
 
 /**
@@ -39,6 +49,7 @@ export class Presence {
   private pending = new Map<string, boolean>();
   private gather: ReturnType<typeof setTimeout> | undefined;
   private beat: ReturnType<typeof setInterval> | undefined;
+  private reannounce: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly wire: Wire,
@@ -54,8 +65,9 @@ export class Presence {
       const body = PresenceMsg(m.body);
       if (body instanceof type.errors) return void this.wire.stats.dropped++;
       const peer = this.peer(m.from);
-      if (body.reset) for (const id of peer.devices) this.forgetAgent(m.from, id);
+      if (body.reset) peer.listing = new Set();
       for (const id of body.up) {
+        peer.listing?.add(id);
         const was = this.holder.get(id);
         if (was && was !== m.from) this.peers.get(was)?.devices.delete(id);
         if (this.d.agents.get(id)) continue; // here now: the other node's word is older
@@ -63,14 +75,19 @@ export class Presence {
         peer.devices.add(id);
       }
       for (const id of body.down) this.forgetAgent(m.from, id);
+      if (body.last && peer.listing) {
+        for (const id of [...peer.devices]) if (!peer.listing.has(id)) this.forgetAgent(m.from, id);
+        peer.listing = undefined;
+      }
     });
     this.wire.listen(nc, "watch", "watch", (m) => {
       const body = WatchMsg(m.body);
       if (body instanceof type.errors) return void this.wire.stats.dropped++;
       const peer = this.peer(m.from);
       const changed = new Set<string>();
-      if (body.reset) for (const id of peer.watches) changed.add(this.unwatch(m.from, peer, id));
+      if (body.reset) peer.watchListing = new Set();
       for (const id of body.on) {
+        peer.watchListing?.add(id);
         peer.watches.add(id);
         const set = this.watchedBy.get(id) ?? new Set<string>();
         this.watchedBy.set(id, set);
@@ -78,6 +95,10 @@ export class Presence {
         changed.add(id);
       }
       for (const id of body.off) changed.add(this.unwatch(m.from, peer, id));
+      if (body.last && peer.watchListing) {
+        for (const id of [...peer.watches]) if (!peer.watchListing.has(id)) changed.add(this.unwatch(m.from, peer, id));
+        peer.watchListing = undefined;
+      }
       for (const id of changed) this.d.agents.setLive(id, this.d.live.isWatched(id));
     });
     this.wire.listen(nc, "node.beat", "beat", (m) => void this.peer(m.from));
@@ -97,6 +118,7 @@ export class Presence {
       const cutoff = Date.now() - this.deadAfterMs;
       for (const [id, p] of this.peers) if (p.seenAt < cutoff) this.drop(id, "silent");
     }, this.beatMs);
+    this.reannounce = setInterval(() => this.announceAll(), REANNOUNCE_MS);
     this.rejoin();
   }
 
@@ -110,6 +132,7 @@ export class Presence {
   /** Leaving the cluster: the others forget this node at once. */
   stop(): void {
     clearInterval(this.beat);
+    clearInterval(this.reannounce);
     clearTimeout(this.gather);
     this.flush();
     this.wire.publish("node.bye", "bye", {});
@@ -153,10 +176,15 @@ export class Presence {
     this.pending.clear();
     const agents = this.d.agents.connectedHere();
     for (let i = 0; i === 0 || i < agents.length; i += CHUNK)
-      this.wire.publish("presence", "presence", { up: agents.slice(i, i + CHUNK), down: [], reset: i === 0 });
+      this.wire.publish("presence", "presence", {
+        up: agents.slice(i, i + CHUNK),
+        down: [],
+        reset: i === 0,
+        last: i + CHUNK >= agents.length,
+      });
     const watched = this.d.live.watchedHere();
     for (let i = 0; i === 0 || i < watched.length; i += CHUNK)
-      this.wire.publish("watch", "watch", { on: watched.slice(i, i + CHUNK), off: [], reset: i === 0 });
+      this.wire.publish("watch", "watch", { on: watched.slice(i, i + CHUNK), off: [], reset: i === 0, last: i + CHUNK >= watched.length });
   }
 
   private flush(): void {
