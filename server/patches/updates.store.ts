@@ -129,12 +129,15 @@ export async function listUpdates(
   limit: number,
 ): Promise<UpdateRow[]> {
   return sql<UpdateRow[]>`
-    with ${effectivePolicies(sql, organizationId, f.deviceId ? [f.deviceId] : undefined)}
     select ${sql.unsafe(COLUMNS)}, ${sql.unsafe(APPROVAL)} as approval
     from device_updates u
     join devices d on d.id = u.device_id
     left join patch_approvals a on a.organization_id = u.organization_id and a.source = u.source and a.name = u.name and a.version = u.version
-    left join eff pp on pp.eff_device_id = u.device_id
+    -- per row, so a page read in index order stops once full (a per-query CTE made the planner hash-join every open update)
+    left join lateral (
+      select pp.* from device_policy_links l join patch_policies pp on pp.policy_id = l.policy_id
+      where l.device_id = u.device_id and l.blocked_by is null
+      order by l.level desc, pp.created_at limit 1) pp on true
     where u.organization_id = ${organizationId}
       ${f.deviceId ? sql`and u.device_id = ${f.deviceId}` : sql``}
       ${f.ids ? sql`and u.id = any(${[...f.ids]}::uuid[])` : sql``}
