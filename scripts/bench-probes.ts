@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 
 const { values: opt } = parseArgs({ options: { settle: { type: "string", default: "4" } } });
 const timer = "setInterval(() => {}, 5000);";
+const agent = `import { Pulse } from "../../agent/transport/pulse.ts"; import { currentPlatform } from "../../agent/platform/index.ts"; console.log(typeof Pulse, typeof currentPlatform());`;
 const probes: Record<string, string> = {
   "bare 5 s timer": timer,
   "+ readFileSync": `import { readFileSync } from "node:fs"; readFileSync("/proc/loadavg", "utf8"); ${timer}`,
@@ -21,7 +22,17 @@ const probes: Record<string, string> = {
   "+ valibot schema": `import * as v from "valibot"; v.parse(v.object({ a: v.string() }), { a: "x" }); ${timer}`,
   "+ arktype schema": `import { type } from "arktype"; type({ a: "string" })({ a: "x" }); ${timer}`,
   "+ @elysiajs/eden": `import { treaty } from "@elysiajs/eden"; console.log(typeof treaty); ${timer}`,
-  "agent modules (pulse + platform)": `import { Pulse } from "../../agent/transport/pulse.ts"; import { currentPlatform } from "../../agent/platform/index.ts"; console.log(typeof Pulse, typeof currentPlatform()); ${timer}`,
+  "agent modules (pulse + platform)": `${agent} ${timer}`,
+  // what each lazily loaded part would cost the idle agent if it were loaded eagerly
+  "  + the wire schemas, every frame": `${agent} import { parseServerFrame } from "../../agent/wire.ts"; parseServerFrame({}); ${timer}`,
+  "  + executor": `${agent} import { Executor } from "../../agent/executor/executor.ts"; console.log(typeof Executor); ${timer}`,
+  "  + terminal sessions (not bun-pty)": `${agent} import { TerminalSessions } from "../../agent/terminal/sessions.ts"; console.log(typeof TerminalSessions); ${timer}`,
+  "  + toolbox": `${agent} import { handleToolbox } from "../../agent/toolbox/index.ts"; import { linuxToolbox } from "../../agent/platform/linux-toolbox.ts"; console.log(typeof handleToolbox, typeof linuxToolbox); ${timer}`,
+  "  + patch": `${agent} import { handlePatch } from "../../agent/patch/index.ts"; import { linuxPatch } from "../../agent/platform/linux-patch.ts"; console.log(typeof handlePatch, typeof linuxPatch); ${timer}`,
+  "  + file explorer": `${agent} import { handleFiles } from "../../agent/files/index.ts"; console.log(typeof handleFiles); ${timer}`,
+  "  + systeminformation": `${agent} import si from "systeminformation"; console.log(typeof si); ${timer}`,
+  // the idle agent's own remedy (agent/footprint.ts): JIT policy and the executable's pages released
+  "  + JIT policy 100, pages released at 2 s": `${agent} import { releaseExecutablePages } from "../../agent/platform/linux-pages.ts"; Bun.unsafe.setJITPolicy(100); setTimeout(() => void releaseExecutablePages(), 2000); ${timer}`,
 };
 
 const dir = mkdtempSync(join(import.meta.dir, ".probes-"));
@@ -37,7 +48,7 @@ try {
     const rss = /VmRSS:\s+(\d+) kB/.exec(await Bun.file(`/proc/${p.pid}/status`).text())?.[1];
     p.kill();
     await p.exited;
-    console.log(`${name.padEnd(36)} ${(Number(rss) / 1024).toFixed(1)} MB`);
+    console.log(`${name.padEnd(44)} ${(Number(rss) / 1024).toFixed(1)} MB`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
