@@ -26,7 +26,7 @@ const { values: opt } = parseArgs({
   },
 });
 const size = Number(opt["size-mb"]) * 1024 * 1024;
-const AGENT = "dist/agent/sentpulse-agent-linux-x64";
+const AGENT = process.env.SENTPULSE_AGENT_BINARY ?? "dist/agent/sentpulse-agent-linux-x64";
 if (!opt["no-build"]) {
   const p = Bun.spawnSync(["scripts/build-agents", "linux-x64"], { stdout: "ignore", stderr: "pipe" });
   if (p.exitCode !== 0) throw new Error(p.stderr.toString());
