@@ -133,4 +133,17 @@ describe("patching in Chromium", () => {
     const [audit] = await srv.sql`select actor_name from audit_log where action = 'patch.window_open'`;
     expect(audit?.actor_name).toBe("admin@example.com");
   }, 60_000);
+
+  test("compliance of a client or a smart group: the scope picker narrows the devices and the downloads", async () => {
+    await srv.api("/api/v1/groups", { body: { name: "Nobody", expression: 'hostname = "no-such-host"' } });
+    await page.reload();
+    await page.getByTestId("compliance-row").first().waitFor();
+    await page.getByTestId("compliance-scope").selectOption({ label: "Client: Default client" });
+    await page.getByTestId("compliance-row").first().waitFor();
+    expect(await page.getByTestId("compliance-csv").getAttribute("href")).toContain("clientId=");
+    await page.getByTestId("compliance-scope").selectOption({ label: "Group: Nobody" });
+    await page.getByText("No devices yet.").waitFor();
+    expect(await page.getByTestId("compliance-percent").textContent()).toBe("0%");
+    expect(await page.getByTestId("compliance-pdf").getAttribute("href")).toContain("groupId=");
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { A } from "@solidjs/router";
-import { For, Show, createSignal } from "solid-js";
+import { For, Show, createResource, createSignal } from "solid-js";
 import {
   APPROVAL_LABEL,
   APPROVAL_PILL,
@@ -35,7 +35,12 @@ const FILTERS: { value: Filter; label: string }[] = [
  */
 export default function Patches() {
   document.title = "Patches · SENTpulse";
-  const report = poll(() => call(api.api.v1.reports["patch-compliance"].get({ query: { limit: 200 } })), 15_000);
+  const [scope, setScope] = createSignal<{ clientId?: string; groupId?: string }>({});
+  const [clients] = createResource(() => call(api.api.v1.clients.get()).then((r) => r.items));
+  const [groups] = createResource(() => call(api.api.v1.groups.get()).then((r) => r.items));
+  const report = poll(() => call(api.api.v1.reports["patch-compliance"].get({ query: { limit: 200, ...scope() } })), 15_000);
+  /** The report downloads, for the scope shown. */
+  const reportHref = (format: "csv" | "pdf") => `/api/v1/reports/patch-compliance?${new URLSearchParams({ format, ...scope() })}`;
   const [filter, setFilter] = createSignal<Filter>("awaiting");
   const query = () =>
     filter() === "all"
@@ -76,10 +81,24 @@ export default function Patches() {
           <p>Operating-system and third-party updates on every device: compliance, approvals and software.</p>
         </div>
         <div class="row-actions">
-          <a class="btn" href="/api/v1/reports/patch-compliance?format=csv" download="" data-testid="compliance-csv">
+          <select
+            class="input"
+            aria-label="Compliance of"
+            data-testid="compliance-scope"
+            onChange={(e) => {
+              const [kind, id] = e.currentTarget.value.split(":");
+              setScope(kind === "client" && id ? { clientId: id } : kind === "group" && id ? { groupId: id } : {});
+              report.reload();
+            }}
+          >
+            <option value="">Whole organization</option>
+            <For each={clients() ?? []}>{(c) => <option value={`client:${c.id}`}>Client: {c.name}</option>}</For>
+            <For each={groups() ?? []}>{(g) => <option value={`group:${g.id}`}>Group: {g.name}</option>}</For>
+          </select>
+          <a class="btn" href={reportHref("csv")} download="" data-testid="compliance-csv">
             CSV report
           </a>
-          <a class="btn" href="/api/v1/reports/patch-compliance?format=pdf" download="" data-testid="compliance-pdf">
+          <a class="btn" href={reportHref("pdf")} download="" data-testid="compliance-pdf">
             PDF report
           </a>
         </div>
