@@ -221,9 +221,19 @@ function clusterMetrics(registry: client.Registry, cluster: ClusterView) {
     });
   totalCounter(registry, "sentpulse_cluster_bytes_sent_total", "Bytes this node published on the bus.", () => stats.bytesSent);
   totalCounter(registry, "sentpulse_cluster_bytes_received_total", "Bytes this node received from the bus.", () => stats.bytesReceived);
-  totalCounter(registry, "sentpulse_cluster_messages_dropped_total", "Bus messages not sent (too large, closed) or not readable.", () => stats.dropped);
+  totalCounter(
+    registry,
+    "sentpulse_cluster_messages_dropped_total",
+    "Bus messages not sent (too large, closed) or not readable.",
+    () => stats.dropped,
+  );
   totalCounter(registry, "sentpulse_cluster_reconnects_total", "Times the NATS connection came back after a loss.", () => stats.reconnects);
-  totalCounter(registry, "sentpulse_cluster_calls_failed_total", "Calls to agents on other nodes that got no answer over the bus.", () => stats.callsFailed);
+  totalCounter(
+    registry,
+    "sentpulse_cluster_calls_failed_total",
+    "Calls to agents on other nodes that got no answer over the bus.",
+    () => stats.callsFailed,
+  );
 }
 
 /** True when `given` is the configured scrape token, compared in constant time (hashes: equal lengths). */
