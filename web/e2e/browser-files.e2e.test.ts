@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import type { EnrolledAgent } from "../../server/testing/agents.ts";
@@ -109,6 +109,39 @@ describe("the file explorer in Chromium", () => {
     const [download] = await Promise.all([page.waitForEvent("download"), row(0, "renamed.txt").getByTestId("file-download").click()]);
     expect(download.suggestedFilename()).toBe("renamed.txt");
     expect(readFileSync((await download.path()) as string, "utf8")).toBe("quarterly numbers\n");
+  });
+
+  test("properties: chmod unprivileged; elevate with a reason (shown and audited), then chown to another user", async () => {
+    // the file must be the worker's (nobody's) to chmod it unprivileged: the dropped upload is
+    await row(0, "dropped.txt").getByTestId("file-properties").click();
+    const props = page.locator('dialog[open][data-testid="properties-dialog"]');
+    await props.waitFor();
+    expect(await props.textContent()).toContain("nobody");
+    await props.getByTestId("props-mode").fill("600");
+    await props.getByTestId("props-save").click();
+    await waitFor("mode 600", async () => (statSync(join(dir, "dropped.txt")).mode & 0o777) === 0o600, 10_000);
+    await props.getByRole("button", { name: "Close" }).click();
+
+    await page.getByTestId("files-elevate").click();
+    await page.locator('dialog[open] [data-testid="elevate-dialog-input"]').fill("ticket 4711: hand the report to root");
+    await page.locator('dialog[open] [data-testid="elevate-dialog-confirm"]').click();
+    await waitFor("elevated", async () => (await page.getByTestId("files-session").getAttribute("data-elevated")) === "true", 10_000);
+    expect(await page.getByTestId("files-session").textContent()).toContain("ticket 4711");
+    await waitFor("listed as root", async () => ((await pane(0).textContent()) ?? "").includes("as root"), 10_000, 100);
+    await row(0, "renamed.txt").getByTestId("file-properties").click();
+    await props.waitFor();
+    await waitFor("its properties", async () => ((await props.textContent()) ?? "").includes("renamed.txt"), 10_000, 100);
+    await props.getByTestId("props-owner").fill("nobody");
+    await props.getByTestId("props-save").click();
+    await waitFor("owned by nobody", async () => statSync(join(dir, "renamed.txt")).uid === 65534, 10_000);
+    await props.getByRole("button", { name: "Close" }).click();
+    const [audit] = await srv.sql<{ details: { reason: string } }[]>`select details from audit_log where action = 'file.elevate'`;
+    expect(audit?.details.reason).toBe("ticket 4711: hand the report to root");
+    const [chown] = await srv.sql<
+      { details: { elevated: boolean; outcome: string } }[]
+    >`select details from audit_log where action = 'file.chown'`;
+    expect(chown?.details).toMatchObject({ elevated: true, outcome: "ok" });
+    await rig.shot("files-elevated");
   });
 
   test("drag a row from the left pane to the right one: copied on the device", async () => {

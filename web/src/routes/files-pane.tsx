@@ -5,6 +5,7 @@ import { ApiError, api, call, errorMessage } from "../lib/api.ts";
 import { bytes, dateTime } from "../lib/format.ts";
 import { toast } from "../lib/toast.ts";
 import { type SortKey, crumbs, joinPath, modeString, parentOf, sortEntries } from "./files-lib.ts";
+import { PropertiesDialog } from "./files-properties.tsx";
 import type { Transfers } from "./files-transfers.tsx";
 
 /** A folder, file or link glyph (inline SVG: no icon font, nothing fetched). */
@@ -103,6 +104,7 @@ export function FilePane(props: {
   elevated: boolean;
   canWrite: boolean;
   initial: string;
+  os: string;
   transfers: Transfers;
   /** Bumped when something changed elsewhere (the other pane, a finished upload): reload. */
   version: number;
@@ -116,6 +118,7 @@ export function FilePane(props: {
   const [renaming, setRenaming] = createSignal<FileEntry>();
   const [creating, setCreating] = createSignal(false);
   const [deleting, setDeleting] = createSignal<{ entry: FileEntry; message: string }>();
+  const [inspecting, setInspecting] = createSignal<string>();
   const [listing, { refetch }] = createResource(
     () => ({ path: path(), hidden: hidden(), elevated: props.elevated, v: props.version }),
     (q) =>
@@ -334,6 +337,16 @@ export function FilePane(props: {
                         ↓
                       </button>
                     </Show>
+                    <button
+                      type="button"
+                      class="btn btn-sm"
+                      onClick={() => setInspecting(joinPath(path(), e.name))}
+                      data-testid="file-properties"
+                      aria-label={`Properties of ${e.name}`}
+                      title="Properties"
+                    >
+                      i
+                    </button>
                     <Show when={props.canWrite}>
                       <button
                         type="button"
@@ -389,6 +402,15 @@ export function FilePane(props: {
           if (e && name !== e.name)
             void op({ op: "rename", path: joinPath(path(), e.name), to: joinPath(path(), name) }, `Renamed to ${name}.`);
         }}
+      />
+      <PropertiesDialog
+        deviceId={props.deviceId}
+        path={inspecting()}
+        elevated={elevated()}
+        canWrite={props.canWrite}
+        os={props.os}
+        onClose={() => setInspecting(undefined)}
+        onChanged={() => void refetch()}
       />
       <ConfirmDialog
         open={deleting() !== undefined}

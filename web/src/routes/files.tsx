@@ -83,6 +83,7 @@ export default function FilesTab(props: { deviceId: string; os: string }) {
           elevated={elevated()}
           canWrite={canWrite()}
           initial={home}
+          os={props.os}
           transfers={transfers}
           version={version()}
           onChanged={bump}
@@ -93,6 +94,7 @@ export default function FilesTab(props: { deviceId: string; os: string }) {
           elevated={elevated()}
           canWrite={canWrite()}
           initial={props.os === "windows" ? "C:\\" : "/tmp"}
+          os={props.os}
           transfers={transfers}
           version={version()}
           onChanged={bump}
