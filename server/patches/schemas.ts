@@ -61,8 +61,8 @@ export const Update = type({
   finishedAt: Timestamp.or("null"),
 });
 export type UpdateOut = typeof Update.infer;
-export const UpdateState = type("'pending' | 'installing' | 'installed' | 'failed' | 'resolved'");
-export const Approval = type("'approved' | 'denied' | 'awaiting' | 'excluded' | 'ring_wait'");
+const UpdateState = type("'pending' | 'installing' | 'installed' | 'failed' | 'resolved'");
+const Approval = type("'approved' | 'denied' | 'awaiting' | 'excluded' | 'ring_wait'");
 export const UpdatesQuery = type({
   "classification?": Classification,
   "state?": UpdateState,
@@ -76,7 +76,7 @@ export const DeviceUpdatesQuery = type({
   "approval?": Approval,
   "limit?": Limit,
 });
-export const UpdateIds = `0 < string.uuid[] <= ${MAX_INSTALL_UPDATES}`;
+const UpdateIds = `0 < string.uuid[] <= ${MAX_INSTALL_UPDATES}`;
 export const ApprovalBody = type({ updateIds: UpdateIds, decision: "'approve' | 'deny'" });
 export const InstallBody = type({
   updateIds: UpdateIds,
@@ -95,10 +95,10 @@ export const ScanSummary = type({
 });
 
 /** An exclusion: a package name or id with `*` wildcards (no spaces or shell metacharacters). */
-export const Exclusion = type(/^[A-Za-z0-9*][A-Za-z0-9+._:@/*-]{0,127}$/).configure({
+const Exclusion = type(/^[A-Za-z0-9*][A-Za-z0-9+._:@/*-]{0,127}$/).configure({
   description: "a package name or id, * matches anything (letters, digits and + . _ : @ / - *)",
 });
-export const Window = type({ cron: "0 < string <= 120", durationMinutes: "5 <= number.integer <= 1440", timezone: "0 < string <= 64" });
+const Window = type({ cron: "0 < string <= 120", durationMinutes: "5 <= number.integer <= 1440", timezone: "0 < string <= 64" });
 export const PatchPolicyBody = type({
   policyId: "string.uuid",
   "autoApprove?": Classification.array().atMostLength(4),
@@ -139,7 +139,7 @@ export const ComplianceQuery = type({
   "overdueDays?": type("string.integer.parse").pipe(type("0 <= number <= 365")),
   "limit?": Limit,
 });
-export const ComplianceRow = type({
+const ComplianceRow = type({
   deviceId: "string",
   hostname: "string",
   clientName: "string",
