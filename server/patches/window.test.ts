@@ -3,7 +3,8 @@ import type { PatchScan } from "../protocol/patch.ts";
 import { device } from "../testing/fixtures.ts";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 import { complianceSummary, organizationsWithPatches, snapshotCompliance } from "./compliance.store.ts";
-import { recordScan } from "./updates.store.ts";
+import { devicesDueScan } from "./policies.store.ts";
+import { recordScan, recordScanFailure } from "./updates.store.ts";
 
 /**
  * A maintenance window opened for a device that is not connected: its install command waits in the
@@ -11,6 +12,14 @@ import { recordScan } from "./updates.store.ts";
  * catches up), and the device is woken through a neighbour (here it never reported a MAC, so the wake
  * is recorded as NO_WAKE_ADDRESS), with the patch window as the actor.
  */
+const emptyScan: PatchScan = {
+  inventory: { mode: "same", hash: "0".repeat(64) },
+  updates: [],
+  sources: ["apt"],
+  problems: [],
+  durationMs: 1,
+  peakRssBytes: null,
+};
 let srv: TestServer;
 let deviceId: string;
 let patchPolicyId: string;
@@ -89,5 +98,28 @@ describe("a window for a device that is not connected", () => {
     }>(srv.api("/api/v1/reports/patch-compliance"));
     const today = (await srv.sql<{ d: string }[]>`select to_char(current_date, 'YYYY-MM-DD') as d`)[0]?.d ?? "";
     expect(r.history).toEqual([{ day: today, devices: 1, compliant: 0, missingCritical: 0, missingSecurity: 1, failed: 0 }]);
+  });
+
+  test("scheduled scans: an online device never scanned is due; scanned, it is not until its interval passes", async () => {
+    const [site] = await srv.sql<
+      { organizationId: string; id: string }[]
+    >`select organization_id as "organizationId", id from sites limit 1`;
+    if (!site) throw new Error("no site");
+    const awake = await device(srv.sql, {
+      organizationId: site.organizationId,
+      siteId: site.id,
+      hostname: "awake-01",
+      onlineOn: srv.server.services.nodeId,
+    });
+    const due = async () => (await devicesDueScan(srv.sql, 100)).map((d) => d.id);
+    expect(await due()).toContain(awake);
+    expect(await due()).not.toContain(deviceId); // offline
+    await recordScan(srv.sql, site.organizationId, awake, { ...emptyScan }, new Date());
+    expect(await due()).not.toContain(awake);
+    await srv.sql`update device_patch_state set scanned_at = now() - interval '7 hours', attempted_at = now() - interval '7 hours' where device_id = ${awake}`;
+    expect(await due()).toContain(awake);
+    // a scan that failed a minute ago is not asked again at once
+    await recordScanFailure(srv.sql, site.organizationId, awake, "AGENT_TIMEOUT");
+    expect(await due()).not.toContain(awake);
   });
 });
