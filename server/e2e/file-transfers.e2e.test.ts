@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_CHUNK_BYTES } from "../protocol/files.ts";
@@ -93,6 +93,39 @@ describe("a download from the device", () => {
     const [audit] = await srv.sql<{ details: { outcome: string; bytes: number } }[]>`
       select details from audit_log where action = 'file.download.done' and details->>'transferId' = ${id}`;
     expect(audit?.details).toMatchObject({ outcome: "ok", bytes: data.length });
+  }, 120_000);
+});
+
+describe("a download when the agent itself restarts", () => {
+  test("the agent killed half way and started again: the download resumes where the staged file ends, SHA-256 equal", async () => {
+    const { path, data } = randomFile("restart.bin", 20 * 1024 * 1024);
+    const res = await fetch(`${srv.url}/api/v1/devices/${agent.deviceId}/files/download?path=${encodeURIComponent(path)}&rate=8388608`, {
+      headers: { cookie: srv.cookie },
+    });
+    const id = res.headers.get("x-transfer-id") ?? "";
+    const body = res.arrayBuffer();
+    const files = srv.server.services.files;
+    await waitFor("40 %", async () => (files.live(id)?.doneBytes ?? 0) >= data.length * 0.4, 30_000, 20);
+    // SIGKILL: no goodbye, the worker goes with its parent; the new agent rebuilds the hash from the file
+    const pid = readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .find((p) => {
+        try {
+          const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
+          return cmd.includes(agent.configPath) && cmd.includes("\0run\0");
+        } catch {
+          return false;
+        }
+      });
+    expect(pid).toBeDefined();
+    process.kill(Number(pid), "SIGKILL");
+    await agent.stop();
+    agent.start();
+    const received = new Uint8Array(await body);
+    expect(sha256(received)).toBe(sha256(data));
+    const t = await transfer(srv, id);
+    expect(t).toMatchObject({ state: "done", sha256: sha256(data) });
+    expect(t!.wireBytes).toBeLessThanOrEqual(data.length + MAX_CHUNK_BYTES);
   }, 120_000);
 });
 
