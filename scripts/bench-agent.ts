@@ -95,6 +95,7 @@ try {
         'TypesDB "/usr/share/collectd/types.db"',
         ...["cpu", "memory", "load", "interface", "df", "disk", "swap", "uptime", "csv"].map((p) => `LoadPlugin ${p}`),
         `<Plugin csv>\n  DataDir "${dir}/collectd/csv"\n</Plugin>`,
+        "", // collectd refuses a file whose last line has no newline
       ].join("\n"),
     );
     procs["collectd (5 s interval, CSV)"] = spawn(["collectd", "-f", "-C", conf]);
