@@ -106,6 +106,7 @@ const VALID_BODY: Record<string, unknown> = {
   "POST /api/v1/devices/:id/processes/:pid/kill": { signal: "TERM" },
   "POST /api/v1/devices/:id/files/ops": { op: "mkdir", path: "/tmp/x" },
   "POST /api/v1/devices/:id/files/elevation": { reason: "ticket 1" },
+  "POST /api/v1/devices/:id/files/send": { path: "/tmp/x", toDeviceId: "01890000-0000-7000-8000-000000000000", toPath: "/tmp/y" },
   "PATCH /api/v1/users/:id": { name: "x" },
   "POST /api/v1/devices/:id/disconnect": {},
   "PATCH /api/v1/devices/:id": { tags: ["x"] },

@@ -217,6 +217,44 @@ describe("an upload to the device", () => {
   });
 });
 
+describe("device to device", () => {
+  test("a file of one real agent copied to another through the staging area: both checksums checked, audited", async () => {
+    const second = await enrollRealAgent(srv);
+    second.start();
+    try {
+      await waitFor(
+        "second online",
+        async () => (await srv.sql`select status from devices where id = ${second.deviceId}`)[0]?.status === "online",
+        60_000,
+      );
+      const { path, data } = randomFile("to-send.bin", 3 * 1024 * 1024 + 17);
+      const target = join(dir, "received-from-a.bin");
+      const res = await srv.api(`/api/v1/devices/${agent.deviceId}/files/send`, {
+        body: { path, toDeviceId: second.deviceId, toPath: target },
+      });
+      expect(res.status).toBe(202);
+      const { upload } = (await res.json()) as { upload: { id: string; deviceId: string } };
+      expect(upload.deviceId).toBe(second.deviceId);
+      await waitFor("arrived", async () => (await transfer(srv, upload.id))?.state === "done", 60_000);
+      expect(sha256(readFileSync(target))).toBe(sha256(data));
+      expect((await transfer(srv, upload.id))?.sha256).toBe(sha256(data));
+      const [audit] = await srv.sql<{ details: Record<string, unknown> }[]>`select details from audit_log where action = 'file.send'`;
+      expect(audit?.details).toMatchObject({ path, toDeviceId: second.deviceId, toPath: target, size: data.length });
+      // to itself, or to a device out of reach: refused before anything moves
+      expect(
+        (await srv.api(`/api/v1/devices/${agent.deviceId}/files/send`, { body: { path, toDeviceId: agent.deviceId, toPath: target } }))
+          .status,
+      ).toBe(409);
+      expect(
+        (await srv.api(`/api/v1/devices/${agent.deviceId}/files/send`, { body: { path, toDeviceId: crypto.randomUUID(), toPath: target } }))
+          .status,
+      ).toBe(404);
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+});
+
 describe("throttling", () => {
   test("a 1 MB/s cap holds within 10 % over 20 s while the pulse keeps its interval", async () => {
     const { path } = randomFile("throttled.bin", 40 * 1024 * 1024);

@@ -49,6 +49,14 @@ const OpBody = type({ op: "'mkdir'", path: FilePath, ...common })
   .or({ op: "'delete'", path: FilePath, "recursive?": "boolean", ...common })
   .or({ op: "'chmod'", path: FilePath, mode: "0 <= number.integer <= 4095", ...common })
   .or({ op: "'chown'", path: FilePath, "owner?": AccountName, "group?": AccountName, ...common });
+const SendBody = type({
+  path: FilePath,
+  toDeviceId: "string.uuid",
+  toPath: FilePath,
+  "overwrite?": "boolean",
+  "elevated?": "boolean",
+  "rate?": "1024 <= number.integer <= 100000000000",
+});
 const ElevationBody = type({ reason: "3 <= string <= 500" });
 const Elevation = type({ id: "string", reason: "string", createdAt: Timestamp, expiresAt: Timestamp });
 const Transfer = type({
@@ -124,6 +132,71 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
   };
   const ipOf = (server: { requestIP(r: Request): { address: string } | null } | null, request: Request) =>
     server?.requestIP(request)?.address ?? null;
+
+  /**
+   * The download of a file of the device into the staging area: the same unchanged file's transfer
+   * when there is one (a browser resuming, a second request), else a new one, started.
+   */
+  const startDownload = async (
+    principal: Principal,
+    deviceId: string,
+    path: string,
+    e: { id: string } | undefined,
+    rate: number | null,
+    ip: string | null,
+  ): Promise<TransferRow> => {
+    const elevated = Boolean(e);
+    const st = await explorer.ask(deviceId, { op: "stat", path, elevated }, FileStat);
+    if (st.entry.type !== "file")
+      throw new Conflict(
+        "NOT_A_FILE",
+        st.entry.type === "link" ? "a symlink: download its target by its own path" : `${path} is not a file`,
+      );
+    const known = await reusableDownload(s.sql, deviceId, path, st.entry.size, st.entry.mtime, elevated);
+    if (known) {
+      if (!transfers.isRunning(known.id) && ["queued", "running", "waiting"].includes(known.state)) transfers.run(known);
+      return known;
+    }
+    const id = Bun.randomUUIDv7();
+    // the first byte read now: a file the session may not read is refused here, not as a broken download
+    await explorer.ask(
+      deviceId,
+      { op: "read", transferId: id, path, offset: 0, length: 1, size: st.entry.size, mtime: st.entry.mtime, elevated },
+      ReadChunk,
+    );
+    if (!(await transfers.fits(st.entry.size)))
+      throw new AppError(
+        507,
+        "STAGING_FULL",
+        "the server's staging area is full; try again later or raise SENTPULSE_FILES_STAGING_QUOTA_BYTES",
+      );
+    const t = await insertTransfer(s.sql, {
+      id,
+      organizationId: principal.organizationId,
+      deviceId,
+      direction: "download",
+      path,
+      size: st.entry.size,
+      sourceMtime: st.entry.mtime,
+      state: "queued",
+      elevated,
+      overwrite: false,
+      rateLimitBps: rate,
+      stagingName: id,
+      sha256: null,
+      actor: principalActor(principal),
+    });
+    await writeAudit(s.sql, {
+      ...auditActor(principal.organizationId, principalActor(principal)),
+      action: "file.download.start",
+      targetType: "device",
+      targetId: deviceId,
+      ip,
+      details: { transferId: id, path, size: st.entry.size, elevated, ...(e ? { elevationId: e.id } : {}) },
+    });
+    transfers.run(t);
+    return t;
+  };
 
   const perDevice = new Elysia({ prefix: "/api/v1/devices/:id/files" })
     .use(authPlugin(s.sql))
@@ -322,56 +395,7 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
       async ({ params, query, principal, request, server }) => {
         await reach(principal, params.id);
         const e = await elevation(principal, params.id, query.elevated === "true");
-        const elevated = Boolean(e);
-        const path = required(query.path);
-        const st = await explorer.ask(params.id, { op: "stat", path, elevated }, FileStat);
-        if (st.entry.type !== "file")
-          throw new Conflict(
-            "NOT_A_FILE",
-            st.entry.type === "link" ? "a symlink: download its target by its own path" : `${path} is not a file`,
-          );
-        let t = await reusableDownload(s.sql, params.id, path, st.entry.size, st.entry.mtime, elevated);
-        if (t && !transfers.isRunning(t.id) && (t.state === "queued" || t.state === "running" || t.state === "waiting")) transfers.run(t);
-        if (!t) {
-          const id = Bun.randomUUIDv7();
-          // the first byte read now: a file the session may not read is refused here, not as a broken download
-          await explorer.ask(
-            params.id,
-            { op: "read", transferId: id, path: path, offset: 0, length: 1, size: st.entry.size, mtime: st.entry.mtime, elevated },
-            ReadChunk,
-          );
-          if (!(await transfers.fits(st.entry.size)))
-            throw new AppError(
-              507,
-              "STAGING_FULL",
-              "the server's staging area is full; try again later or raise SENTPULSE_FILES_STAGING_QUOTA_BYTES",
-            );
-          t = await insertTransfer(s.sql, {
-            id,
-            organizationId: principal.organizationId,
-            deviceId: params.id,
-            direction: "download",
-            path: path,
-            size: st.entry.size,
-            sourceMtime: st.entry.mtime,
-            state: "queued",
-            elevated,
-            overwrite: false,
-            rateLimitBps: query.rate ?? null,
-            stagingName: id,
-            sha256: null,
-            actor: principalActor(principal),
-          });
-          await writeAudit(s.sql, {
-            ...auditActor(principal.organizationId, principalActor(principal)),
-            action: "file.download.start",
-            targetType: "device",
-            targetId: params.id,
-            ip: ipOf(server, request),
-            details: { transferId: id, path: path, size: st.entry.size, elevated, ...(e ? { elevationId: e.id } : {}) },
-          });
-          transfers.run(t);
-        }
+        const t = await startDownload(principal, params.id, required(query.path), e, query.rate ?? null, ipOf(server, request));
         return stagedResponse(transfers, t, request.headers.get("range"));
       },
       {
@@ -382,6 +406,58 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
           summary: "Download a file of the device (HTTP Range; streamed as it arrives, resumable on both legs)",
           description:
             "The server pulls the file from the device in acknowledged chunks into its staging area and streams it on at once; the `X-Transfer-Id` header names the transfer (see /api/v1/files/transfers). A second request for the same unchanged file (a browser resuming with `Range`) reads the same transfer. `Repr-Digest` carries the SHA-256 once the whole file was checked.",
+          tags: ["files"],
+        },
+      },
+    )
+    .post(
+      "/send",
+      async ({ params, body, principal, server, request, set }) => {
+        await reach(principal, params.id);
+        if (body.toDeviceId === params.id) throw new Conflict("SAME_DEVICE", "copy within one device with the copy operation");
+        await reach(principal, body.toDeviceId);
+        const from = await elevation(principal, params.id, body.elevated);
+        const to = await elevation(principal, body.toDeviceId, body.elevated);
+        const ip = ipOf(server, request);
+        const d = await startDownload(principal, params.id, body.path, from, body.rate ?? null, ip);
+        // the upload waits (state staging) for the download's staged file, then reads it (FileTransfers.forward)
+        const u = await insertTransfer(s.sql, {
+          id: Bun.randomUUIDv7(),
+          organizationId: principal.organizationId,
+          deviceId: body.toDeviceId,
+          direction: "upload",
+          path: body.toPath,
+          size: d.size,
+          sourceMtime: null,
+          state: "staging",
+          elevated: Boolean(to),
+          overwrite: body.overwrite ?? false,
+          rateLimitBps: body.rate ?? null,
+          stagingName: d.stagingName,
+          sha256: null,
+          actor: principalActor(principal),
+        });
+        await writeAudit(s.sql, {
+          ...auditActor(principal.organizationId, principalActor(principal)),
+          action: "file.send",
+          targetType: "device",
+          targetId: params.id,
+          ip,
+          details: { path: body.path, toDeviceId: body.toDeviceId, toPath: body.toPath, downloadId: d.id, uploadId: u.id, size: d.size },
+        });
+        if ((transfers.live(d.id)?.state ?? d.state) === "done") await transfers.forward({ ...d, ...(await transfers.fresh(d.id)) });
+        set.status = 202;
+        return { download: view(d, transfers.live(d.id)), upload: view(u, transfers.live(u.id)) };
+      },
+      {
+        permission: "device:files",
+        params: DeviceParam,
+        body: SendBody,
+        response: { 202: type({ download: Transfer, upload: Transfer }), ...deviceErrors },
+        detail: {
+          summary: "Copy a file of this device to another device, through the server's staging area (no browser in the middle)",
+          description:
+            "A download from this device and an upload to the other, the upload starting when the download's SHA-256 was checked and checked again on the other device. `elevated` needs a running elevation on both devices.",
           tags: ["files"],
         },
       },

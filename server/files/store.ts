@@ -187,3 +187,18 @@ export async function endElevation(sql: Sql, actorId: string, deviceId: string):
     where actor_id = ${actorId} and device_id = ${deviceId} and expires_at > now() and ended_at is null returning id`;
   return rows.length > 0;
 }
+
+/** Uploads waiting for a download to finish (device-to-device copies): they share its staged file's name. */
+export async function chainedUploads(sql: Sql, stagingName: string): Promise<TransferRow[]> {
+  return sql<TransferRow[]>`
+    select ${columns(sql)} from file_transfers where direction = 'upload' and state = 'staging' and staging_name = ${stagingName}`;
+}
+
+/** Downloads already done whose chained uploads still wait (a restart between the two): to carry on at start. */
+export async function doneDownloadsWithWaitingUploads(sql: Sql): Promise<TransferRow[]> {
+  return sql<TransferRow[]>`
+    select ${columns(sql)} from file_transfers d
+    where d.direction = 'download' and d.state = 'done'
+      and exists (select 1 from file_transfers u where u.direction = 'upload' and u.state = 'staging' and u.staging_name = d.staging_name)
+    limit 1000`;
+}

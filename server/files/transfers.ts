@@ -1,5 +1,5 @@
 import { mkdirSync, statSync } from "node:fs";
-import { type FileHandle, open, readdir, rm, stat } from "node:fs/promises";
+import { type FileHandle, link, open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Type, type } from "arktype";
 import type { Sql } from "postgres";
@@ -8,7 +8,16 @@ import { auditActor, writeAudit } from "../audit/store.ts";
 import { log } from "../log.ts";
 import { MAX_CHUNK_BYTES, ReadChunk, WriteDone, WriteOffset } from "../protocol/files.ts";
 import { FileExplorer, TRANSIENT } from "./service.ts";
-import { expiredStaging, liveStagingNames, type TransferRow, transferById, unfinishedTransfers, updateTransfer } from "./store.ts";
+import {
+  chainedUploads,
+  doneDownloadsWithWaitingUploads,
+  expiredStaging,
+  liveStagingNames,
+  type TransferRow,
+  transferById,
+  unfinishedTransfers,
+  updateTransfer,
+} from "./store.ts";
 import { RttGovernor, TokenBucket } from "./throttle.ts";
 
 /** A transfer waits this long between looks for its device while it is away. */
@@ -68,6 +77,21 @@ export class FileTransfers {
   /** Carries on with the transfers a previous process left unfinished. */
   async start(): Promise<void> {
     for (const t of await unfinishedTransfers(this.sql)) this.run(t);
+    for (const d of await doneDownloadsWithWaitingUploads(this.sql)) await this.forward(d);
+  }
+
+  /**
+   * A device-to-device copy's second half: the finished download's staged file becomes the source of
+   * the uploads waiting for it (a hard link in the uploads directory), checked against its SHA-256.
+   */
+  async forward(download: TransferRow): Promise<void> {
+    for (const u of await chainedUploads(this.sql, download.stagingName)) {
+      await link(join(this.downloadsDir, download.stagingName), join(this.uploadsDir, u.stagingName)).catch((err) => {
+        if ((err as { code?: string }).code !== "EEXIST") throw err;
+      });
+      await updateTransfer(this.sql, u.id, { state: "queued", sha256: download.sha256 ?? undefined });
+      this.run({ ...u, state: "queued", sha256: download.sha256 });
+    }
   }
 
   /** Stops every runner after its current chunk (their state stays, so the next start resumes them). */
@@ -128,8 +152,11 @@ export class FileTransfers {
       await c.done;
     }
     await updateTransfer(this.sql, t.id, { state: "cancelled" });
-    if (t.direction === "download") await rm(join(this.downloadsDir, t.stagingName), { force: true });
-    else {
+    if (t.direction === "download") {
+      await rm(join(this.downloadsDir, t.stagingName), { force: true });
+      for (const u of await chainedUploads(this.sql, t.stagingName)) await updateTransfer(this.sql, u.id, { state: "cancelled" });
+    }
+    if (t.direction === "upload") {
       await this.removeUpload(t.stagingName);
       // the device's partial file: removed when the device is there, else left (hidden, named by the transfer)
       await this.explorer
@@ -233,6 +260,13 @@ export class FileTransfers {
     const message = err instanceof Error ? err.message : String(err);
     await this.setState(t, c, { state: "failed", error: `${code}: ${message}`.slice(0, 1024), doneBytes: c.doneBytes, wireBytes: wire });
     await this.audit(t, "failed", { outcome: code, bytes: c.doneBytes });
+    // a device-to-device copy waiting for this download fails with it
+    if (t.direction === "download")
+      for (const u of await chainedUploads(this.sql, t.stagingName))
+        await updateTransfer(this.sql, u.id, {
+          state: "failed",
+          error: `SOURCE_FAILED: the download from the source device failed (${code})`,
+        });
   }
 
   private audit(t: TransferRow, what: string, details: Record<string, unknown>): Promise<void> {
@@ -338,6 +372,7 @@ export class FileTransfers {
         });
       await this.setState(t, c, { state: "done", doneBytes: offset, wireBytes: wire, sha256 });
       await this.audit(t, "done", { outcome: "ok", bytes: offset, sha256, wireBytes: wire });
+      await this.forward({ ...t, sha256 });
     } catch (err) {
       await fd?.close().catch(() => undefined);
       await this.finish(t, c, err, wire);
