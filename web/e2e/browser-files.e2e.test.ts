@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import type { EnrolledAgent } from "../../server/testing/agents.ts";
+import { type EnrolledAgent, enrollRealAgent } from "../../server/testing/agents.ts";
 import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
 import { type TestServer, waitFor } from "../../server/testing/harness.ts";
 
@@ -142,6 +142,33 @@ describe("the file explorer in Chromium", () => {
     >`select details from audit_log where action = 'file.chown'`;
     expect(chown?.details).toMatchObject({ elevated: true, outcome: "ok" });
     await rig.shot("files-elevated");
+  });
+
+  test("two devices side by side: a row dragged from this device's pane to another device's is copied there through the server", async () => {
+    const second = await enrollRealAgent(srv, ["env=browser-files-second"]);
+    second.start();
+    try {
+      await waitFor(
+        "second online",
+        async () => (await srv.sql`select status from devices where id = ${second.deviceId}`)[0]?.status === "online",
+        60_000,
+      );
+      await page.getByTestId("files-right-device").focus();
+      await waitFor("listed", async () => (await page.getByTestId("files-right-device").locator("option").count()) > 1, 10_000, 100);
+      await page.getByTestId("files-right-device").selectOption(second.deviceId);
+      await goto(1, other);
+      await row(0, "dropped.txt").dragTo(pane(1));
+      await waitFor("sent to the other device", async () => existsSync(join(other, "dropped.txt")), 30_000);
+      expect(readFileSync(join(other, "dropped.txt"), "utf8")).toBe("dropped from the desktop\n");
+      await row(1, "dropped.txt").waitFor({ timeout: 15_000 });
+      const [audit] = await srv.sql<{ details: { toDeviceId: string } }[]>`select details from audit_log where action = 'file.send'`;
+      expect(audit?.details.toDeviceId).toBe(second.deviceId);
+      await rig.shot("files-two-devices");
+      await page.getByTestId("files-right-device").selectOption(agent.deviceId);
+      await goto(1, other);
+    } finally {
+      await second.stop();
+    }
   });
 
   test("drag a row from the left pane to the right one: copied on the device", async () => {

@@ -146,6 +146,16 @@ export function FilePane(props: {
     if (e.type === "dir") setPath(target);
     else if (e.type === "link" && e.targetType === "dir") setPath(e.target?.startsWith("/") ? e.target : target);
   };
+  /** A file of another device's pane dropped here: copied device to device through the server. */
+  const send = async (from: { deviceId: string; path: string }, to: string) => {
+    try {
+      await call(api.api.v1.devices({ id: from.deviceId }).files.send.post({ path: from.path, toDeviceId: props.deviceId, toPath: to }));
+      toast("success", `Copying ${from.path} to ${to} on the other device; see Transfers.`);
+      void props.transfers.refresh();
+    } catch (e) {
+      toast("error", errorMessage(e));
+    }
+  };
   const askDelete = async (e: FileEntry) => {
     const target = joinPath(path(), e.name);
     if (e.type !== "dir") return setDeleting({ entry: e, message: `Delete ${target}?` });
@@ -178,11 +188,13 @@ export function FilePane(props: {
     ev.preventDefault();
     setDropping(false);
     if (!props.canWrite) return toast("error", "your role does not allow changing files");
-    const from = ev.dataTransfer?.getData(DRAG_TYPE);
-    if (from) {
-      const name = from.split(/[\\/]/).filter(Boolean).at(-1) ?? "copy";
-      if (parentOf(from) === path()) return;
-      void op({ op: "copy", path: from, to: joinPath(path(), name) }, `Copied ${name} ({n}).`);
+    const dragged = ev.dataTransfer?.getData(DRAG_TYPE);
+    if (dragged) {
+      const from = JSON.parse(dragged) as { deviceId: string; path: string };
+      const name = from.path.split(/[\\/]/).filter(Boolean).at(-1) ?? "copy";
+      if (from.deviceId !== props.deviceId) return void send(from, joinPath(path(), name));
+      if (parentOf(from.path) === path()) return;
+      void op({ op: "copy", path: from.path, to: joinPath(path(), name) }, `Copied ${name} ({n}).`);
       return;
     }
     if (ev.dataTransfer?.files.length) uploadFiles(ev.dataTransfer.files);
@@ -299,7 +311,9 @@ export function FilePane(props: {
                   data-type={e.type}
                   classList={{ selected: selected() === e.name }}
                   draggable={true}
-                  onDragStart={(ev) => ev.dataTransfer?.setData(DRAG_TYPE, joinPath(path(), e.name))}
+                  onDragStart={(ev) =>
+                    ev.dataTransfer?.setData(DRAG_TYPE, JSON.stringify({ deviceId: props.deviceId, path: joinPath(path(), e.name) }))
+                  }
                   onClick={() => setSelected(e.name)}
                   onDblClick={() => open(e)}
                 >

@@ -5,8 +5,9 @@ import { bytes, rate } from "../lib/format.ts";
 import { toast } from "../lib/toast.ts";
 
 type Transfer = Awaited<ReturnType<typeof loadTransfers>>[number];
-async function loadTransfers(deviceId: string) {
-  return (await call(api.api.v1.devices({ id: deviceId }).files.transfers.get())).items;
+/** The technician's own transfers on every device (a copy between two devices shows both halves). */
+async function loadTransfers() {
+  return (await call(api.api.v1.files.transfers.get())).items;
 }
 
 /** An upload still travelling from this browser to the server (tus), before it becomes a transfer to the device. */
@@ -35,21 +36,30 @@ export function createTransfers(deviceId: () => string, onDone: () => void) {
   const speeds = new Map<string, { at: number; bytes: number; bps: number }>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  /** Transfers seen done, and whether the first list (whose done ones are old news) came. */
+  const seenDone = new Set<string>();
+  let loaded = false;
   const active = (t: Transfer) => ["queued", "running", "waiting"].includes(t.state);
 
   const refresh = async () => {
     clearTimeout(timer);
+    let finished = false;
     try {
-      const list = await loadTransfers(deviceId());
+      const list = await loadTransfers();
       const now = performance.now();
       for (const t of list) {
         const was = speeds.get(t.id);
         const bps = was && now > was.at ? ((t.doneBytes - was.bytes) / (now - was.at)) * 1000 : 0;
         speeds.set(t.id, { at: now, bytes: t.doneBytes, bps: was ? bps * 0.5 + was.bps * 0.5 : 0 });
-        const before = items().find((x) => x.id === t.id);
-        if (before && active(before) && t.state === "done") onDone();
+        // a transfer that finished since the last look (however fast) reloads the panes: its file is there now
+        if (t.state === "done" && !seenDone.has(t.id)) {
+          seenDone.add(t.id);
+          if (loaded) finished = true;
+        }
       }
       setItems(list);
+      if (finished) onDone();
+      loaded = true;
     } catch {
       // the panel keeps what it showed; the next round tries again
     }

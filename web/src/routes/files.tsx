@@ -1,4 +1,4 @@
-import { Show, createResource, createSignal } from "solid-js";
+import { For, Show, createMemo, createResource, createSignal } from "solid-js";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { dateTime } from "../lib/format.ts";
 import { can } from "../lib/session.ts";
@@ -22,6 +22,29 @@ export default function FilesTab(props: { deviceId: string; os: string }) {
     async (id) => (await call(api.api.v1.devices({ id }).files.elevation.get())).elevation,
   );
   const [asking, setAsking] = createSignal(false);
+  // the right pane may show another device: drop a file on it to copy it there through the server
+  const [others, setOthers] = createSignal<{ id: string; hostname: string; status: string; os: string }[]>();
+  const loadOthers = async () => {
+    if (others()) return;
+    try {
+      const list = await call(api.api.v1.devices.get({ query: { limit: 200 } }));
+      setOthers(
+        list.items.filter((d) => d.id !== props.deviceId).map((d) => ({ id: d.id, hostname: d.hostname, status: d.status, os: d.os })),
+      );
+    } catch (e) {
+      toast("error", errorMessage(e));
+    }
+  };
+  const [rightId, setRightId] = createSignal(props.deviceId);
+  // the same device keeps its pane (and the folder it shows) when the list of others loads
+  const right = createMemo(
+    () =>
+      rightId() === props.deviceId
+        ? { id: props.deviceId, os: props.os }
+        : (others()?.find((d) => d.id === rightId()) ?? { id: props.deviceId, os: props.os }),
+    undefined,
+    { equals: (a, b) => a?.id === b?.id },
+  );
   const elevated = () => Boolean(elevation.latest);
   const home = props.os === "windows" ? "C:\\" : "/";
   const canWrite = () => can("device:files");
@@ -88,17 +111,41 @@ export default function FilesTab(props: { deviceId: string; os: string }) {
           version={version()}
           onChanged={bump}
         />
-        <FilePane
-          label="Right pane"
-          deviceId={props.deviceId}
-          elevated={elevated()}
-          canWrite={canWrite()}
-          initial={props.os === "windows" ? "C:\\" : "/tmp"}
-          os={props.os}
-          transfers={transfers}
-          version={version()}
-          onChanged={bump}
-        />
+        <div class="files-right">
+          <label class="files-device">
+            <span>Right pane shows</span>
+            <select
+              data-testid="files-right-device"
+              value={right()?.id ?? props.deviceId}
+              onChange={(e) => setRightId(e.currentTarget.value)}
+              onFocus={() => void loadOthers()}
+            >
+              <option value={props.deviceId}>this device</option>
+              <For each={others() ?? []}>
+                {(d) => (
+                  <option value={d.id}>
+                    {d.hostname} ({d.status})
+                  </option>
+                )}
+              </For>
+            </select>
+          </label>
+          <Show when={right()} keyed>
+            {(r) => (
+              <FilePane
+                label="Right pane"
+                deviceId={r.id}
+                elevated={r.id === props.deviceId && elevated()}
+                canWrite={canWrite()}
+                initial={r.os === "windows" ? "C:\\" : "/tmp"}
+                os={r.os}
+                transfers={transfers}
+                version={version()}
+                onChanged={bump}
+              />
+            )}
+          </Show>
+        </div>
       </div>
       <TransfersPanel transfers={transfers} />
       <PromptDialog
