@@ -217,6 +217,9 @@ export async function startHaproxy(dir: string, nodes: { name: string; port: num
       "  default_backend nodes",
       "backend nodes",
       "  balance roundrobin",
+      // a node that refuses (stopping, just killed) costs a retry on another node, not an error
+      "  retries 3",
+      "  option redispatch 1",
       "  option httpchk",
       "  http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host sentpulse",
       "  http-check expect status 200",
