@@ -116,6 +116,8 @@ describe("the file explorer in Chromium", () => {
     await row(0, "dropped.txt").getByTestId("file-properties").click();
     const props = page.locator('dialog[open][data-testid="properties-dialog"]');
     await props.waitFor();
+    // the properties arrive from the device after the dialog opens
+    await waitFor("its properties", async () => ((await props.textContent()) ?? "").includes("dropped.txt"), 10_000, 100);
     expect(await props.textContent()).toContain("nobody");
     await props.getByTestId("props-mode").fill("600");
     await props.getByTestId("props-save").click();
@@ -158,7 +160,7 @@ describe("the file explorer in Chromium", () => {
       await page.getByTestId("files-right-device").selectOption(second.deviceId);
       await goto(1, other);
       await row(0, "dropped.txt").dragTo(pane(1));
-      await waitFor("sent to the other device", async () => existsSync(join(other, "dropped.txt")), 30_000);
+      await waitFor("sent to the other device", async () => existsSync(join(other, "dropped.txt")), 60_000);
       expect(readFileSync(join(other, "dropped.txt"), "utf8")).toBe("dropped from the desktop\n");
       await row(1, "dropped.txt").waitFor({ timeout: 15_000 });
       const [audit] = await srv.sql<{ details: { toDeviceId: string } }[]>`select details from audit_log where action = 'file.send'`;
