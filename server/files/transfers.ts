@@ -227,11 +227,12 @@ export class FileTransfers {
     for (const l of c.listeners) l();
   }
 
-  /** Waits for the device to be connected here; false once the transfer is told to stop. */
+  /** Waits for the device to be connected (here or to another node); throws Stop once the transfer is told to stop. */
   private async awaitDevice(t: TransferRow, c: Control): Promise<void> {
     const since = Date.now();
     let marked = false;
-    while (!this.agents.get(t.deviceId)) {
+    // held here or, in a cluster, by another node (calls are forwarded there)
+    while (!this.agents.isConnected(t.deviceId)) {
       if (c.stop) throw new Stop();
       if (!marked) {
         await this.setState(t, c, { state: "waiting" });
