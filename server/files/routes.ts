@@ -8,7 +8,7 @@ import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
 import { AppError, Conflict, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
-import { errors, Ok, Timestamp } from "../lib/schemas.ts";
+import { errors, fileResponses, Ok, Timestamp } from "../lib/schemas.ts";
 import { AccountName, FileCount, FileList, FileOpResult, FilePath, FileStat, ReadChunk } from "../protocol/files.ts";
 import { stagedResponse } from "./download.ts";
 import { FileExplorer } from "./service.ts";
@@ -404,6 +404,7 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
         query: DownloadQuery,
         detail: {
           summary: "Download a file of the device (HTTP Range; streamed as it arrives, resumable on both legs)",
+          responses: fileResponses("The file's bytes (206 with Content-Range for a Range)", "application/octet-stream", 403, 404, 409, 422),
           description:
             "The server pulls the file from the device in acknowledged chunks into its staging area and streams it on at once; the `X-Transfer-Id` header names the transfer (see /api/v1/files/transfers). A second request for the same unchanged file (a browser resuming with `Range`) reads the same transfer. `Repr-Digest` carries the SHA-256 once the whole file was checked.",
           tags: ["files"],
@@ -550,7 +551,11 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
       {
         permission: "device:files",
         params: TransferParams,
-        detail: { summary: "A download's file as staged on the server (HTTP Range; streamed while it still arrives)", tags: ["files"] },
+        detail: {
+          summary: "A download's file as staged on the server (HTTP Range; streamed while it still arrives)",
+          tags: ["files"],
+          responses: fileResponses("The file's bytes (206 with Content-Range for a Range)", "application/octet-stream", 404, 409, 422),
+        },
       },
     )
     .post("/pause", ({ params, principal, server, request }) => act(principal, params.id, "pause", ipOf(server, request)), {

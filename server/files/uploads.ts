@@ -11,6 +11,7 @@ import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
 import { errorBody, NotFound } from "../errors.ts";
 import { MAX_BODY_BYTES } from "../http.ts";
+import { ErrorBody, documentedResponses } from "../lib/schemas.ts";
 import { FilePath } from "../protocol/files.ts";
 import { activeElevation, insertTransfer } from "./store.ts";
 import type { FileTransfers } from "./transfers.ts";
@@ -156,8 +157,14 @@ export function tusRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileTr
     callers.set(request, { principal, deviceId, ip });
     return withCode(await tus.handleWeb(request));
   };
-  const detail = (summary: string) => ({
+  /** The tus answers: headers only (Location, Upload-Offset), with the shared error body for refusals. */
+  const answers = (status: 200 | 201 | 204, description: string, header: string) => {
+    const { 200: _, ...refusals } = documentedResponses(description, ErrorBody, 400, 401, 403, 404, 409, 410, 413, 415, 422);
+    return { [status]: { description, headers: { [header]: { schema: { type: "string" } } } }, ...refusals };
+  };
+  const detail = (summary: string, responses: ReturnType<typeof answers>) => ({
     summary,
+    responses,
     description: `The tus 1.0 protocol (creation, termination): chunks of at most ${MAX_BODY_BYTES} bytes. Metadata: \`path\` (the target's full path on the device), \`overwrite\`, \`elevated\`, \`sha256\` (optional, checked).`,
     tags: ["files"],
   });
@@ -171,22 +178,36 @@ export function tusRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileTr
         permission: "device:files",
         params: DeviceParam,
         parse: leaveBody,
-        detail: detail("Start an upload to the device (tus creation)"),
+        detail: detail("Start an upload to the device (tus creation)", answers(201, "Created: Location names the upload", "Location")),
       },
     )
     .head(
       "/:uploadId",
       ({ params, principal, request, server }) => handle(principal, params.id, request, server?.requestIP(request)?.address ?? null),
-      { permission: "device:files", params: UploadParams, detail: detail("Where an upload stands (tus: Upload-Offset)") },
+      {
+        permission: "device:files",
+        params: UploadParams,
+        detail: detail("Where an upload stands (tus: Upload-Offset)", answers(200, "The bytes received so far", "Upload-Offset")),
+      },
     )
     .patch(
       "/:uploadId",
       ({ params, principal, request, server }) => handle(principal, params.id, request, server?.requestIP(request)?.address ?? null),
-      { permission: "device:files", params: UploadParams, parse: leaveBody, detail: detail("Send the next bytes of an upload (tus)") },
+      {
+        permission: "device:files",
+        params: UploadParams,
+        parse: leaveBody,
+        detail: detail("Send the next bytes of an upload (tus)", answers(204, "Stored: Upload-Offset says up to where", "Upload-Offset")),
+      },
     )
     .delete(
       "/:uploadId",
       ({ params, principal, request, server }) => handle(principal, params.id, request, server?.requestIP(request)?.address ?? null),
-      { permission: "device:files", params: UploadParams, parse: leaveBody, detail: detail("Abandon an upload (tus termination)") },
+      {
+        permission: "device:files",
+        params: UploadParams,
+        parse: leaveBody,
+        detail: detail("Abandon an upload (tus termination)", answers(204, "Abandoned", "Tus-Resumable")),
+      },
     );
 }

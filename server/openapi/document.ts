@@ -96,14 +96,14 @@ function jsonBodies(app: AnyElysia): Map<string, Json> {
 
 /**
  * The `detail.responses` of each route, by `method path`: the generator lets a route's response
- * schemas replace them, so media types a route declares besides JSON (the audit log's `text/csv`)
- * are added back from here.
+ * schemas replace them (the permission macro's 401/403 among them), so media types a route declares
+ * besides JSON (the audit log's `text/csv`, a file download's bytes) are added back from here.
  */
 function declaredContent(app: AnyElysia): Map<string, Record<string, Json>> {
   const out = new Map<string, Record<string, Json>>();
   for (const r of app.routes) {
     const responses = (r.hooks?.detail as { responses?: Record<string, Json> } | undefined)?.responses;
-    if (!responses || !r.hooks?.response) continue;
+    if (!responses) continue;
     const path = r.path.replace(/:(\w+)/g, "{$1}").replace(/(.)\/+$/, "$1");
     out.set(`${r.method.toLowerCase()} ${path}`, responses);
   }
@@ -116,7 +116,9 @@ function withDeclared(op: Operation, declared: Record<string, Json> | undefined)
   const responses = { ...op.responses };
   for (const [status, response] of Object.entries(declared)) {
     const generated = responses[status] ?? {};
-    responses[status] = { ...generated, ...response, content: { ...(response.content as Json), ...(generated.content as Json) } };
+    const content = { ...(response.content as Json), ...(generated.content as Json) };
+    // an answer of headers only (a tus upload's) stays without content
+    responses[status] = { ...generated, ...response, ...(Object.keys(content).length > 0 ? { content } : {}) };
   }
   return { ...op, responses };
 }

@@ -85,6 +85,7 @@ const VALID_BODY: Record<string, unknown> = {
   "POST /api/v1/alerts/:id/notes": { text: "x" },
   "POST /api/v1/devices/:id/processes/:pid/kill": { signal: "TERM" },
   "POST /api/v1/devices/:id/files/ops": { op: "mkdir", path: "/tmp/x" },
+  "POST /api/v1/devices/:id/files/send": { path: "/tmp/x", toDeviceId: "01890000-0000-7000-8000-000000000000", toPath: "/tmp/y" },
   "POST /api/v1/devices/:id/updates/install": { updateIds: [crypto.randomUUID()] },
 };
 const kindOf = (path: string) => path.split("/:id")[0]?.split("/").at(-1) ?? "";
