@@ -231,7 +231,9 @@ describe("patching with the real apt", () => {
     const rows = await srv.sql`select count(*)::int as n from commands where device_id = ${agent.deviceId} and type = 'patch_install'`;
     expect(rows[0]?.n).toBe(1);
     const csv = await (await srv.api("/api/v1/reports/patch-compliance?format=csv")).text();
-    expect(csv.split("\r\n")[0]).toBe("hostname,client,site,status,missing_critical,missing_security,missing_since,overdue,failed,pending,scanned_at");
+    expect(csv.split("\r\n")[0]).toBe(
+      "hostname,client,site,status,missing_critical,missing_security,missing_since,overdue,failed,pending,scanned_at",
+    );
     expect(csv).toContain(",compliant,");
     const pdf = await srv.api("/api/v1/reports/patch-compliance?format=pdf");
     expect(pdf.headers.get("content-type")).toBe("application/pdf");
