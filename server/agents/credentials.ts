@@ -48,9 +48,12 @@ export async function verifyDevice(
   return "bad_signature";
 }
 
-/** Starts a rotation: the new secret's key is stored as pending; returns the secret to hand to the agent. */
-export async function beginRotation(sql: Sql, deviceId: string): Promise<string> {
+/**
+ * Starts a rotation: the new secret's signing key is stored as pending; returns the secret to hand to
+ * the agent and its key, or undefined while another offer to this device is in flight.
+ */
+export async function beginRotation(sql: Sql, deviceId: string): Promise<{ secret: string; key: Buffer } | undefined> {
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-  await setPendingKey(sql, deviceId, signingKey(secret));
-  return secret;
+  const key = signingKey(secret);
+  return (await setPendingKey(sql, deviceId, key)) ? { secret, key } : undefined;
 }

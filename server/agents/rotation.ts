@@ -13,8 +13,9 @@ const ROTATION_DEADLINE_MS = 30_000;
  * lost, the agent's next signature with the new secret completes the rotation instead.
  */
 export async function rotateSecret(s: { sql: Sql; agents: AgentHub }, deviceId: string): Promise<boolean> {
-  const secret = await beginRotation(s.sql, deviceId);
-  const result = await s.agents.call(deviceId, { type: "rotate_secret", data: { secret } }, ROTATION_DEADLINE_MS);
+  const offer = await beginRotation(s.sql, deviceId);
+  if (!offer) return false; // another offer is in flight (a beacon's answer, another node)
+  const result = await s.agents.call(deviceId, { type: "rotate_secret", data: { secret: offer.secret } }, ROTATION_DEADLINE_MS);
   if (!result.ok) {
     log("warn", "device secret rotation failed", {
       deviceId,
@@ -22,7 +23,7 @@ export async function rotateSecret(s: { sql: Sql; agents: AgentHub }, deviceId: 
     });
     return false;
   }
-  await completeRotation(s.sql, deviceId);
+  await completeRotation(s.sql, deviceId, offer.key);
   log("info", "device secret rotated", { deviceId });
   return true;
 }

@@ -133,10 +133,8 @@ export function agentRoutes(
         };
         const pending = await s.commands.forBeacon(deviceId);
         if (pending.length > 0) response.commands = pending;
-        if (who.rotationDue)
-          response.rotateSecret = {
-            secret: await beginRotation(s.sql, deviceId),
-          };
+        const offer = who.rotationDue ? await beginRotation(s.sql, deviceId) : undefined;
+        if (offer) response.rotateSecret = { secret: offer.secret };
         return response;
       },
       {
