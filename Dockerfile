@@ -2,7 +2,7 @@
 # SENTpulse: build the dashboard and the five agents, then ship a small runtime image.
 
 # the Bun version of .bun-version (development, CI and agent builds use the same)
-FROM oven/bun:1.4.5 AS build
+FROM oven/bun:1.4.4 AS build
 WORKDIR /src
 COPY package.json bun.lock bunfig.toml ./
 RUN bun install --frozen-lockfile
@@ -18,12 +18,12 @@ RUN for t in linux-x64 linux-arm64 windows-x64 darwin-x64 darwin-arm64; do \
       bun build agent/main.ts --compile --minify --target="bun-$t" --outfile "$out"; \
     done
 
-FROM oven/bun:1.4.5-slim AS deps
+FROM oven/bun:1.4.4-slim AS deps
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml ./
 RUN bun install --frozen-lockfile --production
 
-FROM oven/bun:1.4.5-slim
+FROM oven/bun:1.4.4-slim
 WORKDIR /app
 ENV NODE_ENV=production SENTPULSE_PORT=8080 SENTPULSE_DATA_DIR=/data \
     SENTPULSE_AGENT_DIST_DIR=/app/dist/agent SENTPULSE_WEB_DIST_DIR=/app/web/dist
