@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { errorBody } from "../errors.ts";
+import { requestUrl } from "../lib/request-url.ts";
 
 /** Methods that change nothing; everything else is a state change. */
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -41,7 +42,7 @@ export function trustedOrigins(o: CrossSiteOptions): Set<string> {
  */
 export function checkCrossSite(request: Request, trusted: ReadonlySet<string>): CrossSiteVerdict {
   const h = request.headers;
-  const path = new URL(request.url).pathname;
+  const path = requestUrl(request).pathname;
   const upgrade = h.get("upgrade")?.toLowerCase() === "websocket";
   if (SAFE_METHODS.has(request.method) && !upgrade) return { ok: true };
   if (path.startsWith(AGENT_PREFIX) || h.get("authorization")?.startsWith("Bearer ")) return { ok: true };

@@ -15,6 +15,7 @@ import { authPlugin, readCookie } from "./plugin.ts";
 import { actorOf } from "./roles.ts";
 import { startSession } from "./session-start.ts";
 import { findUserByEmail } from "./store.ts";
+import { requestUrl } from "../lib/request-url.ts";
 
 const BuiltInRole = type("'admin' | 'technician' | 'readonly'");
 const Settings = type({
@@ -249,7 +250,7 @@ export function oidcRoutes(s: Pick<Services, "config" | "secrets" | "sql">) {
         if (!state) return redirect(toLogin("OIDC_STATE_MISSING"), 302);
         const row = await getOidc(s.sql, state.organizationId);
         if (!row) return redirect(toLogin("OIDC_NOT_CONFIGURED"), 302);
-        const search = new URL(request.url).search;
+        const search = requestUrl(request).search;
         let email: string | undefined;
         try {
           const identity = await finishFlow(await clients.get(row), new URL(`${redirectUri}${search}`), state);

@@ -15,6 +15,7 @@ import { ErrorBody, documentedResponses } from "../lib/schemas.ts";
 import { FilePath } from "../protocol/files.ts";
 import { activeElevation, insertTransfer } from "./store.ts";
 import type { FileTransfers } from "./transfers.ts";
+import { requestUrl } from "../lib/request-url.ts";
 
 /** Largest single upload, bytes (the staging quota also applies). */
 const MAX_UPLOAD_BYTES = 1024 ** 4;
@@ -97,7 +98,7 @@ export function tusRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileTr
     respectForwardedHeaders: false,
     namingFunction: () => crypto.randomUUID(),
     generateUrl: (req, { id }) => `/api/v1/devices/${caller(req).deviceId}/files/uploads/${id}`,
-    getFileIdFromRequest: (req) => /\/files\/uploads\/([0-9a-f-]{36})$/.exec(new URL(req.url).pathname)?.[1],
+    getFileIdFromRequest: (req) => /\/files\/uploads\/([0-9a-f-]{36})$/.exec(requestUrl(req).pathname)?.[1],
     onUploadCreate: async (req, upload) => {
       const c = caller(req);
       const meta = Metadata(upload.metadata ?? {});

@@ -17,6 +17,35 @@ describe("operations", () => {
     expect(["native", "timescale"]).toContain(ready.engine);
   });
 
+  test("a health check over HTTP/1.0 without a Host header (what simple load balancers send) is answered, not a 500", async () => {
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        let out = "";
+        const timer = setTimeout(() => reject(new Error("no answer")), 10_000);
+        void Bun.connect({
+          hostname: "127.0.0.1",
+          port: srv.port,
+          socket: {
+            open: (s) => void s.write(request),
+            data: (_s, d) => void (out += new TextDecoder().decode(d)),
+            close: () => {
+              clearTimeout(timer);
+              resolve(out);
+            },
+            error: (_s, err) => reject(err),
+          },
+        });
+      });
+    for (const path of ["/healthz", "/readyz"]) {
+      const answer = await raw(`GET ${path} HTTP/1.0\r\n\r\n`);
+      expect(answer.split("\r\n")[0]).toMatch(/^HTTP\/1\.[01] 200 /);
+      expect(answer).toContain('"ok":true');
+    }
+    // an unsafe request without Host is still refused by the cross-site guard, not crashed on
+    const post = await raw("POST /api/v1/scripts HTTP/1.0\r\nOrigin: https://evil.example\r\nContent-Length: 2\r\n\r\n{}");
+    expect(post.split("\r\n")[0]).toMatch(/ 403 /);
+  });
+
   test("the OpenAPI document lists the contract's routes, and the page and its script are served here", async () => {
     const doc = (await (await fetch(`${srv.url}/api/v1/openapi/json`)).json()) as { paths: Record<string, unknown> };
     for (const path of [

@@ -163,6 +163,7 @@ export async function startNode(
       SENTPULSE_ADMIN_PASSWORD: ADMIN.password,
       SENTPULSE_AGENT_DIST_DIR: join(ROOT, "dist/agent"),
       SENTPULSE_LOG_LEVEL: "info",
+      SENTPULSE_TRUSTED_PROXIES: "loopback",
       ...o.env,
     },
     stdout: "pipe",
@@ -212,6 +213,8 @@ export async function startHaproxy(dir: string, nodes: { name: string; port: num
       "  timeout server 120s",
       "  timeout tunnel 1h",
       "  timeout check 5s",
+      // as in docker-compose.cluster.yml: the nodes take the client's address from it (SENTPULSE_TRUSTED_PROXIES)
+      "  option forwardfor",
       "frontend sentpulse",
       `  bind 127.0.0.1:${port}`,
       "  default_backend nodes",
