@@ -7,6 +7,7 @@ import { toast } from "../lib/toast.ts";
 import { type SortKey, crumbs, joinPath, modeString, parentOf, sortEntries } from "./files-lib.ts";
 import { PropertiesDialog } from "./files-properties.tsx";
 import type { Transfers } from "./files-transfers.tsx";
+import { FileTree } from "./files-tree.tsx";
 
 /** A folder, file or link glyph (inline SVG: no icon font, nothing fetched). */
 function EntryIcon(props: { type: FileEntry["type"] }) {
@@ -119,6 +120,7 @@ export function FilePane(props: {
   const [creating, setCreating] = createSignal(false);
   const [deleting, setDeleting] = createSignal<{ entry: FileEntry; message: string }>();
   const [inspecting, setInspecting] = createSignal<string>();
+  const [showTree, setShowTree] = createSignal(localStorage.getItem("sentpulse.files.tree") !== "off");
   const [listing, { refetch }] = createResource(
     () => ({ path: path(), hidden: hidden(), elevated: props.elevated, v: props.version }),
     (q) =>
@@ -181,10 +183,15 @@ export function FilePane(props: {
     a.remove();
     setTimeout(() => void props.transfers.refresh(), 500);
   };
-  const uploadFiles = (files: FileList | File[]) => {
-    for (const f of Array.from(files)) props.transfers.upload(f, joinPath(path(), f.name), elevated());
+  const uploadFiles = (files: FileList | File[], dir = path()) => {
+    for (const f of Array.from(files)) props.transfers.upload(f, joinPath(dir, f.name), elevated());
   };
-  const onDrop = (ev: DragEvent) => {
+  /**
+   * Something dropped into `dir` (the pane's folder, or a folder of its tree): a row of a pane is
+   * copied there (moved with Shift held; from another device: sent through the server), files from
+   * the desktop are uploaded there.
+   */
+  const dropInto = (ev: DragEvent, dir: string) => {
     ev.preventDefault();
     setDropping(false);
     if (!props.canWrite) return toast("error", "your role does not allow changing files");
@@ -192,13 +199,15 @@ export function FilePane(props: {
     if (dragged) {
       const from = JSON.parse(dragged) as { deviceId: string; path: string };
       const name = from.path.split(/[\\/]/).filter(Boolean).at(-1) ?? "copy";
-      if (from.deviceId !== props.deviceId) return void send(from, joinPath(path(), name));
-      if (parentOf(from.path) === path()) return;
-      void op({ op: "copy", path: from.path, to: joinPath(path(), name) }, `Copied ${name} ({n}).`);
+      if (from.deviceId !== props.deviceId) return void send(from, joinPath(dir, name));
+      if (parentOf(from.path) === dir || from.path === dir) return;
+      if (ev.shiftKey) void op({ op: "move", path: from.path, to: joinPath(dir, name) }, `Moved ${name} to ${dir} ({n}).`);
+      else void op({ op: "copy", path: from.path, to: joinPath(dir, name) }, `Copied ${name} to ${dir} ({n}).`);
       return;
     }
-    if (ev.dataTransfer?.files.length) uploadFiles(ev.dataTransfer.files);
+    if (ev.dataTransfer?.files.length) uploadFiles(ev.dataTransfer.files, dir);
   };
+  const onDrop = (ev: DragEvent) => dropInto(ev, path());
   const header = (key: SortKey, label: string) => (
     <th
       aria-sort={sort().key === key ? (sort().desc ? "descending" : "ascending") : "none"}
@@ -253,6 +262,19 @@ export function FilePane(props: {
         >
           <input name="goto" placeholder="Go to path" aria-label="Go to path" data-testid="files-goto" />
         </form>
+        <button
+          type="button"
+          class="btn btn-sm"
+          aria-pressed={showTree()}
+          data-testid="files-tree-toggle"
+          onClick={() => {
+            const v = !showTree();
+            setShowTree(v);
+            localStorage.setItem("sentpulse.files.tree", v ? "on" : "off");
+          }}
+        >
+          Tree
+        </button>
         <label class="files-check">
           <input type="checkbox" checked={hidden()} onChange={(e) => setHidden(e.currentTarget.checked)} /> Hidden
         </label>
@@ -291,107 +313,121 @@ export function FilePane(props: {
           </p>
         )}
       </Show>
-      <div class="files-list">
-        <table class="table">
-          <thead>
-            <tr>
-              {header("name", "Name")}
-              {header("size", "Size")}
-              {header("mtime", "Modified")}
-              <th>Mode, owner</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            <For each={rows()}>
-              {(e) => (
-                <tr
-                  data-testid="file-row"
-                  data-name={e.name}
-                  data-type={e.type}
-                  classList={{ selected: selected() === e.name }}
-                  draggable={true}
-                  onDragStart={(ev) =>
-                    ev.dataTransfer?.setData(DRAG_TYPE, JSON.stringify({ deviceId: props.deviceId, path: joinPath(path(), e.name) }))
-                  }
-                  onClick={() => setSelected(e.name)}
-                  onDblClick={() => open(e)}
-                >
-                  <td class="files-name">
-                    <EntryIcon type={e.type} />
-                    <Show when={e.type === "dir" || (e.type === "link" && e.targetType === "dir")} fallback={<span>{e.name}</span>}>
-                      <button type="button" class="link-button" onClick={() => open(e)} data-testid="file-open">
-                        {e.name}
-                      </button>
-                    </Show>
-                    <Show when={e.type === "link"}>
-                      <span class="muted"> → {e.target}</span>
-                    </Show>
-                  </td>
-                  <td>{e.type === "dir" ? "—" : bytes(e.size)}</td>
-                  <td class="files-date" title={dateTime(new Date(e.mtime))}>
-                    {shortDate(e.mtime)}
-                  </td>
-                  <td class="files-mode">
-                    <span class="mono">{modeString(e)}</span>{" "}
-                    <span class="muted">
-                      {e.owner}:{e.group}
-                    </span>
-                  </td>
-                  <td class="files-row-actions">
-                    <Show when={e.type === "file"}>
-                      <button
-                        type="button"
-                        class="btn btn-sm"
-                        onClick={() => download(e)}
-                        data-testid="file-download"
-                        aria-label={`Download ${e.name}`}
-                        title="Download"
-                      >
-                        ↓
-                      </button>
-                    </Show>
-                    <button
-                      type="button"
-                      class="btn btn-sm"
-                      onClick={() => setInspecting(joinPath(path(), e.name))}
-                      data-testid="file-properties"
-                      aria-label={`Properties of ${e.name}`}
-                      title="Properties"
-                    >
-                      i
-                    </button>
-                    <Show when={props.canWrite}>
-                      <button
-                        type="button"
-                        class="btn btn-sm"
-                        onClick={() => setRenaming(e)}
-                        data-testid="file-rename"
-                        aria-label={`Rename ${e.name}`}
-                        title="Rename"
-                      >
-                        ✎
-                      </button>
-                      <button
-                        type="button"
-                        class="btn btn-sm btn-danger"
-                        onClick={() => void askDelete(e)}
-                        data-testid="file-delete"
-                        aria-label={`Delete ${e.name}`}
-                        title="Delete"
-                      >
-                        ✕
-                      </button>
-                    </Show>
-                  </td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-        <Show when={listing.latest && rows().length === 0}>
-          <p class="muted files-empty">Empty folder{props.canWrite ? ": drop files here to upload them" : ""}.</p>
+      <div class="files-body" classList={{ "with-tree": showTree() }}>
+        <Show when={showTree()}>
+          <FileTree
+            deviceId={props.deviceId}
+            elevated={elevated()}
+            hidden={hidden()}
+            root={props.os === "windows" ? props.initial.slice(0, 3) : "/"}
+            current={listing.latest?.path ?? path()}
+            version={props.version}
+            onOpen={setPath}
+            onDrop={dropInto}
+          />
         </Show>
+        <div class="files-list">
+          <table class="table">
+            <thead>
+              <tr>
+                {header("name", "Name")}
+                {header("size", "Size")}
+                {header("mtime", "Modified")}
+                <th>Mode, owner</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              <For each={rows()}>
+                {(e) => (
+                  <tr
+                    data-testid="file-row"
+                    data-name={e.name}
+                    data-type={e.type}
+                    classList={{ selected: selected() === e.name }}
+                    draggable={true}
+                    onDragStart={(ev) =>
+                      ev.dataTransfer?.setData(DRAG_TYPE, JSON.stringify({ deviceId: props.deviceId, path: joinPath(path(), e.name) }))
+                    }
+                    onClick={() => setSelected(e.name)}
+                    onDblClick={() => open(e)}
+                  >
+                    <td class="files-name">
+                      <EntryIcon type={e.type} />
+                      <Show when={e.type === "dir" || (e.type === "link" && e.targetType === "dir")} fallback={<span>{e.name}</span>}>
+                        <button type="button" class="link-button" onClick={() => open(e)} data-testid="file-open">
+                          {e.name}
+                        </button>
+                      </Show>
+                      <Show when={e.type === "link"}>
+                        <span class="muted"> → {e.target}</span>
+                      </Show>
+                    </td>
+                    <td>{e.type === "dir" ? "—" : bytes(e.size)}</td>
+                    <td class="files-date" title={dateTime(new Date(e.mtime))}>
+                      {shortDate(e.mtime)}
+                    </td>
+                    <td class="files-mode">
+                      <span class="mono">{modeString(e)}</span>{" "}
+                      <span class="muted">
+                        {e.owner}:{e.group}
+                      </span>
+                    </td>
+                    <td class="files-row-actions">
+                      <Show when={e.type === "file"}>
+                        <button
+                          type="button"
+                          class="btn btn-sm"
+                          onClick={() => download(e)}
+                          data-testid="file-download"
+                          aria-label={`Download ${e.name}`}
+                          title="Download"
+                        >
+                          ↓
+                        </button>
+                      </Show>
+                      <button
+                        type="button"
+                        class="btn btn-sm"
+                        onClick={() => setInspecting(joinPath(path(), e.name))}
+                        data-testid="file-properties"
+                        aria-label={`Properties of ${e.name}`}
+                        title="Properties"
+                      >
+                        i
+                      </button>
+                      <Show when={props.canWrite}>
+                        <button
+                          type="button"
+                          class="btn btn-sm"
+                          onClick={() => setRenaming(e)}
+                          data-testid="file-rename"
+                          aria-label={`Rename ${e.name}`}
+                          title="Rename"
+                        >
+                          ✎
+                        </button>
+                        <button
+                          type="button"
+                          class="btn btn-sm btn-danger"
+                          onClick={() => void askDelete(e)}
+                          data-testid="file-delete"
+                          aria-label={`Delete ${e.name}`}
+                          title="Delete"
+                        >
+                          ✕
+                        </button>
+                      </Show>
+                    </td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+          <Show when={listing.latest && rows().length === 0}>
+            <p class="muted files-empty">Empty folder{props.canWrite ? ": drop files here to upload them" : ""}.</p>
+          </Show>
+        </div>
       </div>
       <PromptDialog
         open={creating()}
