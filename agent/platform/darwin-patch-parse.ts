@@ -17,8 +17,11 @@ export function parseSystemProfilerApps(json: string): SoftwareItem[] {
     const name = typeof a._name === "string" ? a._name : null;
     if (!name) return [];
     const modified = typeof a.lastModified === "string" ? Date.parse(a.lastModified) : Number.NaN;
+    // Apple's own apps are signed "Software Signing"; others by "Developer ID Application: Name (TEAMID)"
+    const first = Array.isArray(a.signed_by) && typeof a.signed_by[0] === "string" ? a.signed_by[0] : "";
+    const developer = /^Developer ID Application: (.+?)(?: \([A-Z0-9]{10}\))?$/.exec(first)?.[1] ?? null;
     const signed =
-      Array.isArray(a.signed_by) && typeof a.signed_by[0] === "string" ? a.signed_by[0].replace(/^Developer ID Application: /, "") : null;
+      a.obtained_from === "apple" ? "Apple Inc." : (developer ?? (a.obtained_from === "mac_app_store" ? "Mac App Store" : null));
     return [
       {
         source: "applications" as const,
@@ -26,17 +29,23 @@ export function parseSystemProfilerApps(json: string): SoftwareItem[] {
         version: (typeof a.version === "string" ? a.version : "").slice(0, 128),
         // several copies of an app in different folders are told apart by their path
         arch: "",
-        publisher: (signed ?? (typeof a.obtained_from === "string" ? a.obtained_from : null))?.slice(0, 256) ?? null,
+        publisher: signed?.slice(0, 256) ?? null,
         installedAt: Number.isFinite(modified) ? modified : null,
       },
     ];
   });
 }
 
-/** `brew list --versions`: `name version [version…]` per line (the last version is the linked one). */
+/**
+ * `brew list --versions`: `name version [version…]` per line (the last version is the newest kept);
+ * `(!)` marks a cask whose definition is gone from its tap and is not a version.
+ */
 export function parseBrewList(out: string): SoftwareItem[] {
   return out.split("\n").flatMap((l) => {
-    const [name, ...versions] = l.trim().split(/\s+/);
+    const [name, ...versions] = l
+      .trim()
+      .split(/\s+/)
+      .filter((t) => t !== "(!)");
     if (!name || versions.length === 0) return [];
     return [
       {
@@ -94,14 +103,23 @@ export function parseSoftwareUpdateList(out: string): (PendingUpdate & { label: 
   return updates;
 }
 
-/** `brew outdated --json=v2`: formulae and casks with their installed and current versions. */
+/**
+ * `brew outdated --json=v2`: formulae (installed versions as an array) and casks (as one string,
+ * several separated by ", "). A cask whose installed and current versions are both `latest` (listed
+ * with --greedy) has nothing to install; a version with characters the wire refuses (a cask's
+ * `5.48,build`) cannot be named in an install and is left out.
+ */
 export function parseBrewOutdated(json: string): PendingUpdate[] {
   const o = JSON.parse(json) as Record<string, { name?: unknown; installed_versions?: unknown; current_version?: unknown }[] | undefined>;
   return [...(o.formulae ?? []), ...(o.casks ?? [])].flatMap((f) => {
     const name = typeof f.name === "string" ? f.name : "";
     const version = typeof f.current_version === "string" ? f.current_version : "";
-    const installed = Array.isArray(f.installed_versions) ? f.installed_versions.at(-1) : f.installed_versions;
-    if (!NAME.test(name) || !VERSION.test(version)) return [];
+    const installed = Array.isArray(f.installed_versions)
+      ? f.installed_versions.at(-1)
+      : typeof f.installed_versions === "string"
+        ? f.installed_versions.split(", ").at(-1)
+        : null;
+    if (!NAME.test(name) || !VERSION.test(version) || installed === version) return [];
     return [
       {
         source: "brew" as const,

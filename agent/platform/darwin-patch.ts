@@ -20,7 +20,8 @@ export function installArgv(u: { source: UpdateSource; name: string; version: st
       if (!label) throw new Error(`no pending software update ${u.name}`);
       return ["softwareupdate", "--install", label, "--agree-to-license"];
     case "brew":
-      return ["brew", "upgrade", "--formula", u.name];
+      // a formula or a cask: brew finds which by the name
+      return ["brew", "upgrade", u.name];
     default:
       throw new Error(`${u.source} updates are not installed on macOS`);
   }

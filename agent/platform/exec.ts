@@ -10,8 +10,11 @@ export class CommandError extends Error {
   }
 }
 
-/** Runs argv (no shell) and resolves with its stdout; rejects with CommandError unless it exits 0 within timeoutMs. */
-export async function runCommand(argv: readonly string[], timeoutMs = 15_000): Promise<string> {
+/**
+ * Runs argv (no shell) and resolves with its stdout; rejects with CommandError unless it exits with one
+ * of `okCodes` (0 by default; dnf check-update says "updates wait" with 100) within timeoutMs.
+ */
+export async function runCommand(argv: readonly string[], timeoutMs = 15_000, okCodes: readonly number[] = [0]): Promise<string> {
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   try {
     proc = Bun.spawn([...argv], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs, windowsHide: true });
@@ -19,6 +22,6 @@ export async function runCommand(argv: readonly string[], timeoutMs = 15_000): P
     throw new CommandError(argv, null, (e as Error).message);
   }
   const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (exitCode !== 0 || proc.signalCode !== null) throw new CommandError(argv, proc.signalCode ? null : exitCode, stderr);
+  if (!okCodes.includes(exitCode) || proc.signalCode !== null) throw new CommandError(argv, proc.signalCode ? null : exitCode, stderr);
   return stdout;
 }

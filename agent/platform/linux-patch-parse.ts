@@ -1,3 +1,4 @@
+import { XMLParser } from "fast-xml-parser";
 import { PACKAGE_NAME_PATTERN, PACKAGE_VERSION_PATTERN } from "../../server/protocol/patch-limits.ts";
 import type { Classification, PendingUpdate, SoftwareItem } from "../../server/protocol/patch.ts";
 
@@ -140,84 +141,202 @@ export function dnfClassification(kind: string): { classification: Classificatio
   return { classification: "other", severity: null };
 }
 
+const RANK: Record<Classification, number> = { critical: 3, security: 2, feature: 1, other: 0 };
+/** Advisory ids a source gives per update, at most (the wire's limit). */
+const MAX_IDS = 32;
+
+/** One package advisory line: the advisory (or CVE) id, its type/severity, the package's name and version. */
+interface AdvisoryLine {
+  id: string;
+  kind: string;
+  name: string;
+  version: string;
+}
+
 /**
- * `dnf updateinfo list --updates` (dnf 4): `ADVISORY  TYPE  NEVRA` per line, one package per advisory line
- * (a package under several advisories keeps the most severe and every id). Header lines are skipped.
+ * `dnf updateinfo list --updates` (dnf 4): `ADVISORY  TYPE  NEVRA` per line, one package per line;
+ * with `--with-cve` the first column is a CVE id instead (a line per CVE). Header lines are skipped.
  */
-export function parseDnfUpdateinfo(out: string): PendingUpdate[] {
-  const rank: Record<Classification, number> = { critical: 3, security: 2, feature: 1, other: 0 };
-  const byName = new Map<string, PendingUpdate>();
+export function parseDnfAdvisoryLines(out: string): AdvisoryLine[] {
+  const lines: AdvisoryLine[] = [];
   for (const l of out.split("\n")) {
     const m = /^(\S+)\s+(\S+)\s+(\S+\.\S+)\s*$/.exec(l.trim());
     if (!m) continue;
-    const [, advisory = "", kind = "", nevra = ""] = m;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*-\d/.test(advisory) && !advisory.startsWith("CVE-")) continue;
+    const [, id = "", kind = "", nevra = ""] = m;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*-\d/.test(id)) continue;
     const n = splitNevra(nevra);
     if (!n || !NAME.test(n.name) || !VERSION.test(n.version)) continue;
-    const c = dnfClassification(kind);
-    const was = byName.get(n.name);
-    if (was) {
-      if (!was.ids.includes(advisory) && was.ids.length < 32) was.ids.push(advisory);
-      if (rank[c.classification] > rank[was.classification]) Object.assign(was, c);
-      continue;
+    lines.push({ id: id.slice(0, 64), kind, name: n.name, version: n.version });
+  }
+  return lines;
+}
+
+/**
+ * `dnf updateinfo list --updates` alone (the advisories' packages): one update per package, keeping
+ * the most severe advisory's classification and every advisory id.
+ */
+export function parseDnfUpdateinfo(out: string): PendingUpdate[] {
+  return mergeDnf([], parseDnfAdvisoryLines(out), [], new Map());
+}
+
+/** One line of `dnf check-update`: a package with a newer version in a repository. */
+export interface DnfAvailable {
+  name: string;
+  arch: string;
+  version: string;
+  repo: string;
+}
+
+/**
+ * `dnf check-update` (exit code 100 when there are updates): `name.arch  [epoch:]version-release  repo`
+ * per line. A long name is printed alone on its line with the rest on the next; the "Obsoleting
+ * Packages" section that may follow is not a list of updates and ends the read.
+ */
+export function parseDnfCheckUpdate(out: string): DnfAvailable[] {
+  const found: DnfAvailable[] = [];
+  const lines = out.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const l = (lines[i] ?? "").trim();
+    if (/^Obsoleting Packages/i.test(l)) break;
+    let f = l.split(/\s+/);
+    if (f.length === 1 && f[0] && /\.\w+$/.test(f[0])) {
+      const next = (lines[i + 1] ?? "").trim().split(/\s+/);
+      if (next.length === 2) {
+        f = [f[0], ...next];
+        i++;
+      }
     }
-    byName.set(n.name, {
-      source: "dnf",
-      name: n.name,
-      title: `${n.name} ${n.version}`,
-      currentVersion: null,
-      version: n.version,
-      ...c,
-      ids: [advisory.slice(0, 64)],
-      origin: null,
-      sizeBytes: null,
-      rebootRequired: null,
-    });
+    if (f.length !== 3) continue;
+    const [na = "", version = "", repo = ""] = f;
+    const dot = na.lastIndexOf(".");
+    if (dot <= 0 || !/^[\w.+~:-]+-[\w.+~]+$/.test(version)) continue;
+    const name = na.slice(0, dot);
+    if (!NAME.test(name) || !VERSION.test(version)) continue;
+    found.push({ name, arch: na.slice(dot + 1), version, repo: repo.slice(0, 256) });
+  }
+  return found;
+}
+
+/**
+ * dnf's pending updates: every package `check-update` lists (classification other, from its
+ * repository), classified by the advisories that name it (the most severe wins; each advisory id and
+ * each CVE id kept), plus advisory packages check-update did not list. `installed` maps a package
+ * name to its installed version (rpm), for the "from" version.
+ */
+export function mergeDnf(
+  available: DnfAvailable[],
+  advisories: AdvisoryLine[],
+  cves: AdvisoryLine[],
+  installed: Map<string, string>,
+): PendingUpdate[] {
+  const byName = new Map<string, PendingUpdate>();
+  const entry = (name: string, version: string, origin: string | null): PendingUpdate => {
+    let u = byName.get(name);
+    if (!u) {
+      u = {
+        source: "dnf",
+        name,
+        title: `${name} ${version}`.slice(0, 512),
+        currentVersion: installed.get(name)?.slice(0, 128) ?? null,
+        version,
+        classification: "other",
+        severity: null,
+        ids: [],
+        origin,
+        sizeBytes: null,
+        rebootRequired: null,
+      };
+      byName.set(name, u);
+    }
+    return u;
+  };
+  const addId = (u: PendingUpdate, id: string) => {
+    if (!u.ids.includes(id) && u.ids.length < MAX_IDS) u.ids.push(id);
+  };
+  for (const a of available) entry(a.name, a.version, a.repo || null);
+  for (const a of advisories) {
+    const u = entry(a.name, a.version, null);
+    addId(u, a.id);
+    const c = dnfClassification(a.kind);
+    if (
+      RANK[c.classification] > RANK[u.classification] ||
+      (u.severity === null && c.severity !== null && c.classification === u.classification)
+    )
+      Object.assign(u, c);
+  }
+  for (const c of cves) {
+    const u = byName.get(c.name);
+    if (u) addId(u, c.id);
   }
   return [...byName.values()];
 }
 
+/** A zypper patch's category and severity → classification. */
+function zypperClassification(category: string, severity: string): Classification {
+  const cat = category.toLowerCase();
+  if (cat === "security") return severity.toLowerCase() === "critical" ? "critical" : "security";
+  if (cat === "recommended" || cat === "bugfix") return "other";
+  return "feature";
+}
+
+const xml = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "",
+  isArray: (name) => ["update", "issue", "message"].includes(name),
+  processEntities: true,
+});
+
+interface ZypperIssue {
+  type?: string;
+  id?: string | number;
+}
+interface ZypperUpdate {
+  kind?: string;
+  name?: string;
+  edition?: string | number;
+  status?: string;
+  category?: string;
+  severity?: string;
+  restart?: string;
+  summary?: string | number;
+  source?: { alias?: string };
+  "issue-list"?: { issue?: ZypperIssue[] } | "";
+}
+
 /**
- * `zypper list-patches` (its table: Repository | Name | Category | Severity | Interactive | Status | Summary):
- * needed patches. Category `security` with severity `critical` → critical; `security` → security;
- * `recommended` → other; `optional`/`feature` → feature. Patches are installed by name; their "version" is the patch name's.
+ * `zypper --xmlout list-patches`: the applicable patches (status needed, or optional for
+ * enhancements zypper does not install by default), each with its category, severity, whether it needs
+ * a restart, and its issues (CVE ids first, then the other references such as bugzilla numbers).
+ * A patch is installed by its name; its version is the patch's edition.
  */
 export function parseZypperPatches(out: string): PendingUpdate[] {
-  const lines = out.split("\n");
-  const header = lines.findIndex((l) => /^\s*Repository\s*\|\s*Name\s*\|/.test(l));
-  if (header < 0) return [];
-  const cols = (lines[header] ?? "").split("|").map((c) => c.trim().toLowerCase());
-  const at = (name: string) => cols.indexOf(name);
+  const doc = xml.parse(out) as { stream?: { "update-status"?: { "update-list"?: { update?: ZypperUpdate[] } } } };
+  const list = doc.stream?.["update-status"]?.["update-list"]?.update ?? [];
   const updates: PendingUpdate[] = [];
-  for (const l of lines.slice(header + 1)) {
-    if (!l.includes("|")) continue;
-    const f = l.split("|").map((c) => c.trim());
-    const name = f[at("name")] ?? "";
-    const category = (f[at("category")] ?? "").toLowerCase();
-    const severity = f[at("severity")] ?? "";
-    const status = (f[at("status")] ?? "needed").toLowerCase();
-    if (!NAME.test(name) || (status && status !== "needed")) continue;
-    const classification: Classification =
-      category === "security"
-        ? severity.toLowerCase() === "critical"
-          ? "critical"
-          : "security"
-        : category === "recommended"
-          ? "other"
-          : "feature";
-    const version = name.replace(/^.*-(\d+)$/, "$1");
+  for (const p of list) {
+    const name = String(p.name ?? "");
+    const status = String(p.status ?? "").toLowerCase();
+    const version = String(p.edition ?? "1");
+    if (p.kind !== "patch" || !NAME.test(name) || (status !== "needed" && status !== "optional")) continue;
+    const severity = String(p.severity ?? "");
+    const issues = typeof p["issue-list"] === "object" ? (p["issue-list"].issue ?? []) : [];
+    const cves = issues.filter((i) => i.type === "cve").map((i) => String(i.id ?? ""));
+    const others = issues.filter((i) => i.type !== "cve").map((i) => `${i.type ?? "ref"}#${String(i.id ?? "")}`);
     updates.push({
       source: "zypper",
       name,
-      title: (f[at("summary")] || name).slice(0, 512),
+      title: String(p.summary ?? name).slice(0, 512) || name,
       currentVersion: null,
       version: VERSION.test(version) ? version : "1",
-      classification,
-      severity: severity && severity !== "unspecified" ? severity.slice(0, 32) : null,
-      ids: [name.slice(0, 64)],
-      origin: (f[at("repository")] ?? "").slice(0, 256) || null,
+      classification: zypperClassification(String(p.category ?? ""), severity),
+      severity: severity && !["none", "unspecified"].includes(severity.toLowerCase()) ? severity.slice(0, 32) : null,
+      ids: [name, ...cves, ...others]
+        .filter((x) => x.length > 0)
+        .slice(0, MAX_IDS)
+        .map((x) => x.slice(0, 64)),
+      origin: p.source?.alias ? String(p.source.alias).slice(0, 256) : null,
       sizeBytes: null,
-      rebootRequired: (f[at("interactive")] ?? "").toLowerCase().includes("reboot") || null,
+      rebootRequired: p.restart === "true",
     });
   }
   return updates;

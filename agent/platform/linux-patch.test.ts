@@ -7,10 +7,14 @@ import { installArgv } from "./linux-patch.ts";
 import {
   dnfClassification,
   isSecurityOrigin,
+  mergeDnf,
   parseAptSimulate,
+  parseDnfAdvisoryLines,
+  parseDnfCheckUpdate,
   parseDnfUpdateinfo,
   parseDpkgQuery,
   parseRpmQa,
+  parseZypperPatches,
   splitNevra,
 } from "./linux-patch-parse.ts";
 
@@ -103,6 +107,81 @@ describe("dnf: advisories of a real Fedora 34 (updateinfo list --security)", () 
   });
 });
 
+describe("rpm, dnf and zypper: real output of Debian's rpm 4.18, dnf 4.14 and zypper 1.14 on a repository built here", () => {
+  const installed = parseRpmQa(sample("rpm-qa-queryformat.sptest.txt"));
+  test("rpm -qa with the agent's query format: (none) epochs left out, vendor, install time in ms", () => {
+    expect(installed).toHaveLength(5);
+    for (const i of installed) expectValid(SoftwareItem(i));
+    expect(installed.find((i) => i.name === "sp-openssl")).toEqual({
+      source: "rpm",
+      name: "sp-openssl",
+      version: "1.0-1",
+      arch: "noarch",
+      publisher: "SENTpulse Test",
+      installedAt: 1_796_157_816_000,
+    });
+  });
+  test("dnf check-update: every package with a newer version, advisory or not", () => {
+    expect(parseDnfCheckUpdate(sample("dnf-check-update.sptest.txt"))).toEqual([
+      { name: "sp-extra", arch: "noarch", version: "3.1-1", repo: "sptest" },
+      { name: "sp-kernel", arch: "noarch", version: "5.1-1", repo: "sptest" },
+      { name: "sp-openssl", arch: "noarch", version: "1.1-1", repo: "sptest" },
+      { name: "sp-plain", arch: "noarch", version: "1.1-1", repo: "sptest" },
+      { name: "sp-tool", arch: "noarch", version: "2.1-1", repo: "sptest" },
+    ]);
+  });
+  test("merged with updateinfo and its CVEs: classification, severity, advisory and CVE ids, the installed version", () => {
+    const ups = mergeDnf(
+      parseDnfCheckUpdate(sample("dnf-check-update.sptest.txt")),
+      parseDnfAdvisoryLines(sample("dnf-updateinfo-list.sptest.txt")),
+      parseDnfAdvisoryLines(sample("dnf-updateinfo-list-with-cve.sptest.txt")),
+      new Map(installed.map((i) => [i.name, i.version])),
+    );
+    for (const u of ups) expectValid(PendingUpdate(u));
+    const by = (n: string) => ups.find((u) => u.name === n);
+    expect(ups).toHaveLength(5);
+    expect(by("sp-openssl")).toMatchObject({
+      currentVersion: "1.0-1",
+      version: "1.1-1",
+      classification: "security",
+      severity: "Important",
+      ids: ["SP-2026-0001", "CVE-2026-1001", "CVE-2026-1002"],
+      origin: "sptest",
+    });
+    expect(by("sp-kernel")).toMatchObject({ classification: "critical", severity: "Critical", ids: ["SP-2026-0002", "CVE-2026-2001"] });
+    expect(by("sp-tool")).toMatchObject({ classification: "other", ids: ["SP-2026-0003"] });
+    expect(by("sp-extra")).toMatchObject({ classification: "feature", ids: ["SP-2026-0004"] });
+    expect(by("sp-plain")).toMatchObject({ classification: "other", ids: [], currentVersion: "1.0-1" });
+  });
+  test("a long name dnf prints alone on its line, and the Obsoleting Packages section, are read right", () => {
+    const out =
+      "\nlibdnf-plugin-subscription-manager.x86_64\n                          1.29.50-1.el9   rhel-9-baseos\nbash.x86_64  5.1.8-9.el9  baseos\nObsoleting Packages\ngrub2-tools.x86_64  1:2.06-1.el9  baseos\n";
+    expect(parseDnfCheckUpdate(out).map((a) => `${a.name} ${a.version}`)).toEqual([
+      "libdnf-plugin-subscription-manager 1.29.50-1.el9",
+      "bash 5.1.8-9.el9",
+    ]);
+  });
+  test("zypper --xmlout list-patches: needed and optional patches with category, severity, restart and CVE ids", () => {
+    const ups = parseZypperPatches(sample("zypper-xmlout-list-patches.sptest.xml"));
+    for (const u of ups) expectValid(PendingUpdate(u));
+    expect(ups.map((u) => [u.name, u.classification, u.severity, u.rebootRequired])).toEqual([
+      ["SP-2026-0001", "security", "important", false],
+      ["SP-2026-0002", "critical", "critical", true],
+      ["SP-2026-0003", "other", null, false],
+      ["SP-2026-0004", "feature", null, false],
+    ]);
+    expect(ups[0]).toMatchObject({
+      title: "sp-openssl security update",
+      version: "2.0",
+      ids: ["SP-2026-0001", "CVE-2026-1001", "CVE-2026-1002", "bugzilla#1001"],
+      origin: "sptest",
+    });
+    // the table zypper prints for people says the same
+    const table = sample("zypper-list-patches.sptest.txt");
+    for (const u of ups) expect(table).toContain(u.name);
+  });
+});
+
 describe("rpm", () => {
   test("NEVRA split from the right (epochs, dotted releases)", () => {
     expect(splitNevra("dhcp-client-12:4.4.2-11.b1.fc34.x86_64")).toEqual({
@@ -112,18 +191,7 @@ describe("rpm", () => {
     });
     expect(splitNevra("polkit-libs-0.117-3.fc34.1.x86_64")).toEqual({ name: "polkit-libs", version: "0.117-3.fc34.1", arch: "x86_64" });
   });
-  test("the agent's query format: epoch folded into the version, (none) vendor null, install time in ms", () => {
-    const [i] = parseRpmQa(
-      "bash\t(none)\t5.1.8\t6.el9\tx86_64\tRed Hat, Inc.\t1700000000\nopenssl\t1\t3.0.7\t24.el9\tx86_64\t(none)\t1700000001\n",
-    );
-    expect(i).toEqual({
-      source: "rpm",
-      name: "bash",
-      version: "5.1.8-6.el9",
-      arch: "x86_64",
-      publisher: "Red Hat, Inc.",
-      installedAt: 1_700_000_000_000,
-    });
+  test("an epoch other than none is folded into the version; a (none) vendor is null", () => {
     expect(parseRpmQa("openssl\t1\t3.0.7\t24.el9\tx86_64\t(none)\t1700000001\n")[0]).toMatchObject({
       version: "1:3.0.7-24.el9",
       publisher: null,

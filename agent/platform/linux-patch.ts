@@ -5,8 +5,10 @@ import type { Emit, PlatformPatch, ScanProblem, UpdateScan } from "../patch/type
 import { CommandError, runCommand } from "./exec.ts";
 import {
   DPKG_QUERY_FORMAT,
+  mergeDnf,
   parseAptSimulate,
-  parseDnfUpdateinfo,
+  parseDnfAdvisoryLines,
+  parseDnfCheckUpdate,
   parseDpkgQuery,
   parseRpmQa,
   parseZypperPatches,
@@ -48,6 +50,55 @@ function manager(): UpdateSource | undefined {
 /** apt's arguments that every call shares: wait for the lock, never prompt. */
 const aptLock = ["-o", `DPkg::Lock::Timeout=${LOCK_WAIT_S}`];
 
+/**
+ * Global options put in front of every dnf, zypper and rpm call: none on a device; the tests point
+ * them at scratch roots and a repository they build (`--installroot`, `--root`).
+ */
+export interface PackageRoots {
+  dnf: readonly string[];
+  zypper: readonly string[];
+  rpm: readonly string[];
+}
+const SYSTEM: PackageRoots = { dnf: [], zypper: [], rpm: [] };
+
+/** Installed rpm packages by name → version (epoch folded in), for the "from" version of dnf updates. */
+async function rpmVersions(roots: PackageRoots): Promise<Map<string, string>> {
+  const out = await runCommand(["rpm", ...roots.rpm, "-qa", "--queryformat", RPM_QUERY_FORMAT], 60_000).catch(() => "");
+  return new Map(parseRpmQa(out).map((i) => [i.name, i.version]));
+}
+
+/**
+ * dnf: `check-update` lists every pending update (exit code 100 when there are some), `updateinfo list`
+ * classifies them by advisory (type and severity) and `updateinfo list --with-cve` adds the CVE ids.
+ * Only the first call refreshes the metadata; the others read dnf's cache.
+ */
+export async function dnfPending(refresh: boolean, roots: PackageRoots = SYSTEM): Promise<UpdateScan> {
+  const problems: ScanProblem[] = [];
+  const dnf = (args: string[], okCodes: number[] = [0]) =>
+    runCommand(["dnf", ...roots.dnf, "-q", ...args], 300_000, okCodes).catch((err) => {
+      problems.push(problem("dnf", err));
+      return "";
+    });
+  const available = parseDnfCheckUpdate(await dnf([...(refresh ? ["--refresh"] : []), "check-update"], [0, 100]));
+  const advisories = parseDnfAdvisoryLines(await dnf(["-C", "updateinfo", "list", "--updates"]));
+  const cves = parseDnfAdvisoryLines(await dnf(["-C", "updateinfo", "list", "--updates", "--with-cve"]));
+  return { sources: ["dnf"], updates: mergeDnf(available, advisories, cves, await rpmVersions(roots)), problems };
+}
+
+/** zypper: the applicable patches with their CVE ids, read as XML (`--xmlout`). */
+export async function zypperPending(refresh: boolean, roots: PackageRoots = SYSTEM): Promise<UpdateScan> {
+  const problems: ScanProblem[] = [];
+  // zypper's informational exit codes (100-103: updates or patches wait, a restart is needed…) are not failures
+  const info = [0, 100, 101, 102, 103];
+  if (refresh)
+    await runCommand(["zypper", ...roots.zypper, "-n", "refresh"], 300_000, info).catch((err) => problems.push(problem("zypper", err)));
+  const out = await runCommand(["zypper", ...roots.zypper, "-n", "--xmlout", "list-patches"], 120_000, info).catch((err) => {
+    problems.push(problem("zypper", err));
+    return "";
+  });
+  return { sources: ["zypper"], updates: out ? parseZypperPatches(out) : [], problems };
+}
+
 async function pending(refresh: boolean): Promise<UpdateScan> {
   const m = manager();
   const problems: ScanProblem[] = [];
@@ -60,23 +111,10 @@ async function pending(refresh: boolean): Promise<UpdateScan> {
       });
       return { sources: ["apt"], updates: parseAptSimulate(out), problems };
     }
-    case "dnf": {
-      const out = await runCommand(["dnf", "-q", ...(refresh ? ["--refresh"] : ["-C"]), "updateinfo", "list", "--updates"], 300_000).catch(
-        (err) => {
-          problems.push(problem("dnf", err));
-          return "";
-        },
-      );
-      return { sources: ["dnf"], updates: parseDnfUpdateinfo(out), problems };
-    }
-    case "zypper": {
-      if (refresh) await runCommand(["zypper", "-n", "refresh"], 300_000).catch((err) => problems.push(problem("zypper", err)));
-      const out = await runCommand(["zypper", "-n", "list-patches"], 120_000).catch((err) => {
-        problems.push(problem("zypper", err));
-        return "";
-      });
-      return { sources: ["zypper"], updates: parseZypperPatches(out), problems };
-    }
+    case "dnf":
+      return dnfPending(refresh);
+    case "zypper":
+      return zypperPending(refresh);
     default:
       return {
         sources: [],
@@ -87,7 +125,7 @@ async function pending(refresh: boolean): Promise<UpdateScan> {
 }
 
 /** The argument vector that installs one update at exactly its version (never a shell). */
-export function installArgv(u: { source: UpdateSource; name: string; version: string }): string[] {
+export function installArgv(u: { source: UpdateSource; name: string; version: string }, roots: PackageRoots = SYSTEM): string[] {
   switch (u.source) {
     case "apt":
       return [
@@ -102,9 +140,9 @@ export function installArgv(u: { source: UpdateSource; name: string; version: st
         `${u.name}=${u.version}`,
       ];
     case "dnf":
-      return ["dnf", "-y", "upgrade", `${u.name}-${u.version}`];
+      return ["dnf", ...roots.dnf, "-y", "upgrade", `${u.name}-${u.version}`];
     case "zypper":
-      return ["zypper", "-n", "install", "-t", "patch", u.name];
+      return ["zypper", ...roots.zypper, "-n", "install", "-t", "patch", u.name];
     default:
       throw new Error(`${u.source} updates are not installed on Linux`);
   }

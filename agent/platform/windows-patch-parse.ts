@@ -161,16 +161,23 @@ export function parseWingetTable(
   return rows;
 }
 
-/** `winget upgrade` rows → pending updates (third-party software: classification feature). */
+/**
+ * `winget upgrade` rows → pending updates (third-party software: classification feature). A package
+ * winget lists twice (two installs of one id) is one update; an installed version winget cannot tell
+ * (`Unknown`, or `< x` for "below x") has no current version.
+ */
 export function parseWingetUpgrade(out: string): PendingUpdate[] {
+  const seen = new Set<string>();
   return parseWingetTable(out).flatMap((r) => {
-    if (!r.available || !NAME.test(r.id) || !VERSION.test(r.available)) return [];
+    if (!r.available || !NAME.test(r.id) || !VERSION.test(r.available) || seen.has(`${r.id}\u0000${r.available}`)) return [];
+    seen.add(`${r.id}\u0000${r.available}`);
+    const current = /^(unknown|<.*)$/i.test(r.version) ? null : r.version.slice(0, 128);
     return [
       {
         source: "winget" as const,
         name: r.id,
         title: `${r.name} ${r.available}`.slice(0, 512),
-        currentVersion: r.version.slice(0, 128),
+        currentVersion: current,
         version: r.available,
         classification: "feature" as const,
         severity: null,
@@ -195,11 +202,16 @@ export function parseWingetList(out: string): SoftwareItem[] {
   }));
 }
 
-/** `choco outdated -r` (limited output): `name|current|available|pinned` per line. */
+/**
+ * `choco outdated -r` (limited output): `name|current|available|pinned` per line (the full output has
+ * the same lines between its header and summary). Pinned packages are left where the technician
+ * pinned them, and a line whose available version is the installed one (Chocolatey lists those with a
+ * warning) is no update.
+ */
 export function parseChocoOutdated(out: string): PendingUpdate[] {
   return out.split(/\r?\n/).flatMap((l) => {
     const [name = "", current = "", available = "", pinned = ""] = l.trim().split("|");
-    if (!available || pinned === "true" || !NAME.test(name) || !VERSION.test(available)) return [];
+    if (!available || pinned === "true" || available === current || !NAME.test(name) || !VERSION.test(available)) return [];
     return [
       {
         source: "choco" as const,
