@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { testData } from "../test-data/helpers.ts";
 import { journalArgv, literalPattern, parseJournal } from "./linux-journal.ts";
 import { parseBootTime, parseCmdline, parsePasswd, parseProcStat, parseProcStatus } from "./linux-procs.ts";
@@ -13,7 +14,7 @@ import {
   sysvActionArgv,
   sysvStartup,
 } from "./linux-services.ts";
-import { parseEtcEnvironment } from "./linux-toolbox.ts";
+import { parseEtcEnvironment, signalEach } from "./linux-toolbox.ts";
 
 const sample = (name: string) => testData("linux", `toolbox/${name}`);
 
@@ -244,4 +245,63 @@ test("/etc/environment: KEY=value lines, quotes removed, comments skipped", () =
     { key: "LANG", value: "en_US.UTF-8" },
     { key: "EDITOR", value: "vim" },
   ]);
+});
+
+describe("signals to a process tree (real processes)", () => {
+  const childrenOf = (pid: number): number[] => {
+    const out = Bun.spawnSync(["pgrep", "-P", String(pid)])
+      .stdout.toString()
+      .trim();
+    return out ? out.split("\n").map(Number) : [];
+  };
+  /** Running or sleeping: a zombie (ended, not yet reaped by whoever adopted it) counts as gone. */
+  const alive = (pid: number) => {
+    try {
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+
+  test("a shell waiting on two children: all three are signalled, the shell too (it cannot exit on its children's deaths before its turn)", async () => {
+    for (let round = 0; round < 5; round++) {
+      const sh = Bun.spawn(["bash", "-c", "sleep 600 & sleep 601 & wait"]);
+      let kids: number[] = [];
+      for (let i = 0; i < 200 && kids.length < 2; i++) {
+        await Bun.sleep(10);
+        kids = childrenOf(sh.pid);
+      }
+      expect(kids).toHaveLength(2);
+      const killed = signalEach([...kids, sh.pid], "TERM");
+      expect(killed.sort()).toEqual([...kids, sh.pid].sort());
+      expect(await sh.exited).not.toBe(0);
+      for (let i = 0; i < 100 && kids.some(alive); i++) await Bun.sleep(10);
+      expect(kids.filter(alive)).toEqual([]);
+    }
+  });
+
+  test("STOP and CONT are sent as asked, without the freeze around them", async () => {
+    const sh = Bun.spawn(["bash", "-c", "sleep 600 & sleep 601 & wait"]);
+    let kids: number[] = [];
+    for (let i = 0; i < 200 && kids.length < 2; i++) {
+      await Bun.sleep(10);
+      kids = childrenOf(sh.pid);
+    }
+    const state = (pid: number) => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    // a signal is delivered when the process next runs: the state is read until it settles
+    const settled = async (want: (states: (string | undefined)[]) => boolean) => {
+      let states = [...kids, sh.pid].map(state);
+      for (let i = 0; i < 100 && !want(states); i++) {
+        await Bun.sleep(10);
+        states = [...kids, sh.pid].map(state);
+      }
+      return states;
+    };
+    signalEach([...kids, sh.pid], "STOP");
+    expect(await settled((s) => s.every((x) => x === "T"))).toEqual(["T", "T", "T"]);
+    signalEach([...kids, sh.pid], "CONT");
+    expect(await settled((s) => !s.includes("T"))).not.toContain("T");
+    signalEach([...kids, sh.pid], "KILL");
+    await sh.exited;
+  });
 });

@@ -29,21 +29,39 @@ export function unixEnvironment(etcEnvironment: string | undefined): EnvVar[] {
   return [...system, ...own].map((v) => ({ ...v, key: v.key.slice(0, 256), value: v.value.slice(0, 8192) })).slice(0, MAX_ENV_VARS);
 }
 
-/** Sends a POSIX signal to each pid (process.kill is the kill(2) system call, no program runs). */
+/**
+ * Sends a POSIX signal to each pid (process.kill is the kill(2) system call, no program runs). A tree
+ * (several pids, children first) is stopped whole before the first signal and continued after the
+ * last, so a parent woken by its children's deaths can neither exit on its own before its turn nor
+ * start new ones; a pending signal is delivered on the continue.
+ */
 export function signalEach(pids: number[], signal: Signal): number[] {
+  const freeze = pids.length > 1 && signal !== "STOP" && signal !== "CONT";
+  if (freeze) for (const pid of pids) quietly(pid, "SIGSTOP");
   const killed: number[] = [];
-  for (const pid of pids) {
-    try {
-      process.kill(pid, `SIG${signal}`);
-      killed.push(pid);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ESRCH") continue; // gone meanwhile
-      if (code === "EPERM") throw new ToolboxError("PERMISSION_DENIED", `not allowed to signal process ${pid}`);
-      throw err;
+  try {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, `SIG${signal}`);
+        killed.push(pid);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ESRCH") continue; // gone meanwhile
+        if (code === "EPERM") throw new ToolboxError("PERMISSION_DENIED", `not allowed to signal process ${pid}`);
+        throw err;
+      }
     }
+  } finally {
+    if (freeze) for (const pid of pids) quietly(pid, "SIGCONT");
   }
   return killed;
+}
+
+/** A signal whose failure (the process gone, not ours) changes nothing for the caller. */
+function quietly(pid: number, signal: "SIGSTOP" | "SIGCONT"): void {
+  try {
+    process.kill(pid, signal);
+  } catch {}
 }
 
 function readOptional(path: string): string | undefined {
