@@ -202,3 +202,10 @@ export async function doneDownloadsWithWaitingUploads(sql: Sql): Promise<Transfe
       and exists (select 1 from file_transfers u where u.direction = 'upload' and u.state = 'staging' and u.staging_name = d.staging_name)
     limit 1000`;
 }
+
+/** The default bandwidth cap of file transfers of the device's site, bytes/s (null: none set). */
+export async function siteRateOf(sql: Sql, deviceId: string): Promise<number | null> {
+  const [row] = await sql<{ rate: number | null }[]>`
+    select s.files_rate_limit_bps::float8 as rate from devices d join sites s on s.id = d.site_id where d.id = ${deviceId}`;
+  return row?.rate ?? null;
+}

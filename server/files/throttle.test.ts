@@ -63,4 +63,18 @@ describe("round-trip governor", () => {
     expect(new RttGovernor(10_000).chunkBytes(MAX_CHUNK_BYTES)).toBe(MIN_CHUNK);
     expect(new RttGovernor(0).chunkBytes(MAX_CHUNK_BYTES)).toBe(MAX_CHUNK_BYTES);
   });
+
+  test("a new cap (the site's default changed): lower at once, higher by the usual climb, none lifts the limit", () => {
+    const g = new RttGovernor(4_000_000);
+    g.setCap(1_000_000);
+    expect(g.rateBps).toBe(1_000_000);
+    g.setCap(2_000_000);
+    expect(g.rateBps).toBe(1_000_000);
+    for (let i = 0; i < 20; i++) g.observe(256 * 1024, 70);
+    expect(g.rateBps).toBe(2_000_000);
+    g.setCap(0);
+    expect(g.rateBps).toBe(Number.POSITIVE_INFINITY);
+    g.setCap(500_000);
+    expect(g.rateBps).toBe(500_000);
+  });
 });

@@ -43,8 +43,15 @@ export class RttGovernor {
   private bestMsPerKiB = Number.POSITIVE_INFINITY;
   private rate: number;
 
-  constructor(private readonly capBps: number) {
+  constructor(private capBps: number) {
     this.rate = capBps > 0 ? capBps : Number.POSITIVE_INFINITY;
+  }
+
+  /** A new cap (the site's default changed while the transfer runs): the rate follows at once when it is lower. */
+  setCap(capBps: number): void {
+    if (capBps === this.capBps) return;
+    this.capBps = capBps;
+    this.rate = capBps > 0 ? Math.min(Number.isFinite(this.rate) ? this.rate : capBps, capBps) : Number.POSITIVE_INFINITY;
   }
 
   /** The rate to use now, bytes/s (Infinity: no limit). */

@@ -13,6 +13,7 @@ import {
   doneDownloadsWithWaitingUploads,
   expiredStaging,
   liveStagingNames,
+  siteRateOf,
   type TransferRow,
   transferById,
   unfinishedTransfers,
@@ -26,6 +27,8 @@ const WAIT_POLL_MS = 1000;
 const MAX_WAIT_MS = 24 * 60 * 60_000;
 /** Progress is written to the database at most this often (and at every state change). */
 const PERSIST_EVERY_MS = 1000;
+/** A device's cap (its site's default) is read again this often while its transfers run. */
+const DEVICE_CAP_TTL_MS = 5000;
 /** Finished transfers keep their staged file this long (a download can be fetched again). */
 const KEEP_STAGED_MS = 24 * 60 * 60_000;
 
@@ -56,6 +59,7 @@ interface Control {
 export class FileTransfers {
   private readonly controls = new Map<string, Control>();
   private readonly deviceBuckets = new Map<string, TokenBucket>();
+  private readonly deviceCaps = new Map<string, { at: number; bps: number }>();
   private readonly explorer: FileExplorer;
   private stopping = false;
   readonly downloadsDir: string;
@@ -218,6 +222,21 @@ export class FileTransfers {
     return b;
   }
 
+  /**
+   * The per-device cap of the device's transfers, bytes/s (0: none): its site's default when one is
+   * set, else the server's SENTPULSE_FILES_DEVICE_RATE_BPS; read again every few seconds, so a
+   * change in the site's settings reaches running transfers.
+   */
+  async deviceCap(deviceId: string): Promise<number> {
+    const known = this.deviceCaps.get(deviceId);
+    if (known && Date.now() - known.at < DEVICE_CAP_TTL_MS) return known.bps;
+    const bps = (await siteRateOf(this.sql, deviceId).catch(() => null)) ?? this.o.deviceRateBps;
+    if (this.deviceCaps.size > 10_000) this.deviceCaps.clear();
+    this.deviceCaps.set(deviceId, { at: Date.now(), bps });
+    this.deviceBucket(deviceId).rateBps = bps;
+    return bps;
+  }
+
   /** Sets a state in memory and in the database, and tells whoever follows the transfer. */
   private async setState(t: TransferRow, c: Control, u: Parameters<typeof updateTransfer>[2]): Promise<void> {
     // the row first: whoever reads the live state "done" must find the checksum in the row
@@ -244,10 +263,16 @@ export class FileTransfers {
     if (marked || c.state !== "running") await this.setState(t, c, { state: "running" });
   }
 
-  /** Waits out both buckets and the governor's rate for `bytes`. */
+  /**
+   * Waits out the caps for `bytes`: a transfer with its own cap goes at that rate (it overrides the
+   * device's default); those without share the device's cap (its site's default or the server's),
+   * one bucket per device. The governor's rate (backing off when round trips grow) applies to both.
+   */
   private async pace(t: TransferRow, own: TokenBucket, gov: RttGovernor, bytes: number): Promise<void> {
+    const cap = await this.deviceCap(t.deviceId);
+    gov.setCap(t.rateLimitBps ?? cap);
     own.rateBps = Math.min(t.rateLimitBps ?? Number.POSITIVE_INFINITY, gov.rateBps);
-    const wait = Math.max(own.take(bytes), this.deviceBucket(t.deviceId).take(bytes));
+    const wait = Math.max(own.take(bytes), t.rateLimitBps ? 0 : this.deviceBucket(t.deviceId).take(bytes));
     if (wait > 0) await Bun.sleep(wait);
   }
 
@@ -318,7 +343,7 @@ export class FileTransfers {
       fd = await open(file, "r+");
       await this.setState(t, c, { state: "running", doneBytes: offset });
       const own = new TokenBucket(t.rateLimitBps ?? 0);
-      const gov = new RttGovernor(t.rateLimitBps ?? this.o.deviceRateBps);
+      const gov = new RttGovernor(t.rateLimitBps ?? (await this.deviceCap(t.deviceId)));
       let agentSha: string | undefined;
       let persisted = Date.now();
       /** Asks for the chunk at `at` (paced); one chunk is on the wire at a time. */
@@ -387,7 +412,7 @@ export class FileTransfers {
     try {
       fd = await open(file, "r");
       const own = new TokenBucket(t.rateLimitBps ?? 0);
-      const gov = new RttGovernor(t.rateLimitBps ?? this.o.deviceRateBps);
+      const gov = new RttGovernor(t.rateLimitBps ?? (await this.deviceCap(t.deviceId)));
       const status = () =>
         this.call(t, c, { op: "write_status", transferId: t.id, path: t.path, overwrite: t.overwrite, elevated: t.elevated }, WriteOffset);
       // the device's partial file says where to resume

@@ -26,7 +26,7 @@ const Client = type({
   id: "string",
   name: "string",
   createdAt: Timestamp,
-  sites: type({ id: "string", name: "string", deviceCount: "number" }).array(),
+  sites: type({ id: "string", name: "string", deviceCount: "number", filesRateLimitBps: "number | null" }).array(),
 });
 const Organization = type({
   id: "string",
@@ -211,23 +211,38 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
       async ({ params, body, principal }) => {
         if (body.clientId && !(await getClient(s.sql, principal.organizationId, body.clientId)))
           throw new NotFound("CLIENT_NOT_FOUND", "no such client in your organization");
-        if (!(await updateSite(s.sql, principal.organizationId, params.id, body)))
-          throw new NotFound("SITE_NOT_FOUND", "no such site in your organization");
+        const before = await updateSite(s.sql, principal.organizationId, params.id, body);
+        if (!before) throw new NotFound("SITE_NOT_FOUND", "no such site in your organization");
         await writeAudit(s.sql, {
           ...actorOf(principal),
           action: "site.updated",
           targetType: "site",
           targetId: params.id,
-          details: { ...body },
+          details: {
+            ...body,
+            ...(body.filesRateLimitBps !== undefined
+              ? { filesRateLimitBps: { before: before.filesRateLimitBps, after: body.filesRateLimitBps } }
+              : {}),
+          },
         });
         return { ok: true };
       },
       {
         permission: "clients:manage",
         params: IdParam,
-        body: type({ "name?": Name, "clientId?": "string.uuid" }),
+        body: type({
+          "name?": Name,
+          "clientId?": "string.uuid",
+          "filesRateLimitBps?": type("1024 <= number.integer <= 100000000000 | null").configure({
+            description:
+              "default bandwidth cap of each of the site's devices' file transfers, bytes/s (null: the server's SENTPULSE_FILES_DEVICE_RATE_BPS); a transfer's own `rate` overrides it",
+          }),
+        }),
         response: { 200: Ok, ...errors(404, 409, 422) },
-        detail: { summary: "Rename a site, or move it under another client", tags: ["tenancy"] },
+        detail: {
+          summary: "Rename a site, move it under another client, or set its default bandwidth cap of file transfers",
+          tags: ["tenancy"],
+        },
       },
     )
     .delete(

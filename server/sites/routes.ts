@@ -11,7 +11,18 @@ export function siteRoutes(s: Pick<Services, "sql">) {
     .use(authPlugin(s.sql))
     .get("/sites", async ({ principal }) => ({ items: await listSites(s.sql, principal.organizationId, principal) }), {
       permission: "device:view",
-      response: { 200: listOf(type({ id: "string", name: "string", clientId: "string", clientName: "string", deviceCount: "number" })) },
+      response: {
+        200: listOf(
+          type({
+            id: "string",
+            name: "string",
+            clientId: "string",
+            clientName: "string",
+            deviceCount: "number",
+            filesRateLimitBps: "number | null",
+          }),
+        ),
+      },
       detail: { summary: "Sites with their client and device count", tags: ["fleet"] },
     })
     .get("/tags", async ({ principal }) => ({ items: await listTags(s.sql, principal.organizationId, principal) }), {

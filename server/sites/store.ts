@@ -8,6 +8,8 @@ export interface SiteRow {
   clientId: string;
   clientName: string;
   deviceCount: number;
+  /** Default cap of each of its devices' file transfers, bytes/s (null: the server's). */
+  filesRateLimitBps: number | null;
 }
 
 /**
@@ -27,7 +29,8 @@ const deviceCount = (sql: Sql, reach: Reach | null, site: string) =>
 /** Sites of one organization with their client and device count, by client then site name (those the caller reaches, when scoped). */
 export async function listSites(sql: Sql, organizationId: string, reach: Reach | null = null): Promise<SiteRow[]> {
   return sql<SiteRow[]>`
-    select s.id, s.name, c.id as "clientId", c.name as "clientName", ${deviceCount(sql, reach, "s")} as "deviceCount"
+    select s.id, s.name, c.id as "clientId", c.name as "clientName", ${deviceCount(sql, reach, "s")} as "deviceCount",
+           s.files_rate_limit_bps::float8 as "filesRateLimitBps"
     from sites s join clients c on c.id = s.client_id
     where s.organization_id = ${organizationId} ${sitesInReach(sql, reach, "s")}
     order by c.name, s.name
@@ -76,12 +79,13 @@ export interface ClientRow {
   id: string;
   name: string;
   createdAt: Date;
-  sites: { id: string; name: string; deviceCount: number }[];
+  sites: { id: string; name: string; deviceCount: number; filesRateLimitBps: number | null }[];
 }
 
 const clientColumns = (sql: Sql, reach: Reach | null = null) => sql`
   c.id, c.name, c.created_at as "createdAt",
-  coalesce((select json_agg(json_build_object('id', s.id, 'name', s.name, 'deviceCount', ${deviceCount(sql, reach, "s")}) order by s.name)
+  coalesce((select json_agg(json_build_object('id', s.id, 'name', s.name, 'deviceCount', ${deviceCount(sql, reach, "s")},
+                                             'filesRateLimitBps', s.files_rate_limit_bps) order by s.name)
             from sites s where s.client_id = c.id ${sitesInReach(sql, reach, "s")}), '[]') as sites`;
 
 /**
@@ -146,17 +150,25 @@ export async function insertSite(sql: Sql, organizationId: string, clientId: str
   return row?.id;
 }
 
-/** Renames a site or moves it under another client (checked to be the organization's by the caller); false when the site is not theirs. */
+/**
+ * Renames a site, moves it under another client (checked to be the organization's by the caller) or
+ * sets its default bandwidth cap of file transfers (`null` clears it); what it was before, or
+ * undefined when the site is not theirs.
+ */
 export async function updateSite(
   sql: Sql,
   organizationId: string,
   id: string,
-  change: { name?: string; clientId?: string },
-): Promise<boolean> {
-  const rows = await sql`
-    update sites set name = coalesce(${change.name ?? null}, name), client_id = coalesce(${change.clientId ?? null}::uuid, client_id)
-    where id = ${id} and organization_id = ${organizationId} returning id`;
-  return rows.count > 0;
+  change: { name?: string; clientId?: string; filesRateLimitBps?: number | null },
+): Promise<{ name: string; clientId: string; filesRateLimitBps: number | null } | undefined> {
+  const setRate = change.filesRateLimitBps !== undefined;
+  const [before] = await sql<{ name: string; clientId: string; filesRateLimitBps: number | null }[]>`
+    with old as (select id, name, client_id, files_rate_limit_bps from sites where id = ${id} and organization_id = ${organizationId} for update)
+    update sites s set name = coalesce(${change.name ?? null}, s.name), client_id = coalesce(${change.clientId ?? null}::uuid, s.client_id),
+      files_rate_limit_bps = case when ${setRate} then ${change.filesRateLimitBps ?? null}::bigint else s.files_rate_limit_bps end
+    from old where s.id = old.id
+    returning old.name, old.client_id as "clientId", old.files_rate_limit_bps::float8 as "filesRateLimitBps"`;
+  return before;
 }
 
 /** Deletes a site without devices (its enrollment tokens go with it); "not_found", "not_empty", "last" (the organization's only site) or "deleted". */

@@ -10,7 +10,8 @@ import { type TestServer, waitFor } from "../../server/testing/harness.ts";
  * The folder tree beside a pane's list, in Chromium against the real server and the real compiled
  * agent: the pane's folder is marked with its ancestors opened, folders load when expanded, the
  * keyboard walks and opens them, and a row (or a file from the desktop) dropped on a tree folder
- * lands there on the device's disk.
+ * lands there on the device's disk. Then a site's default transfer cap set in Settings → Clients and
+ * sites: shown on the site's row, stored, audited, and used by a download from the site's device.
  */
 let rig: BrowserRig;
 let srv: TestServer;
@@ -136,4 +137,67 @@ describe("the folder tree in Chromium", () => {
     await pane().getByTestId("files-tree-toggle").click();
     await pane().getByTestId("file-tree").waitFor();
   });
+});
+
+describe("a site's transfer cap in Settings → Clients and sites", () => {
+  test("set in the dialog: shown on the site's row, stored and audited, applied to the device's download; then removed", async () => {
+    await page.goto(`${srv.url}/settings`);
+    const site = page.getByTestId("client-row").filter({ hasText: "Default client" }).getByTestId("site-row").first();
+    await site.waitFor({ timeout: 15_000 });
+    expect(await site.getByTestId("site-transfer-cap").textContent()).toContain("no cap");
+    await site.getByTestId("site-transfer-cap-edit").click();
+    const dialog = page.locator('dialog[open][data-testid="site-cap-dialog"]');
+    await dialog.waitFor();
+    await dialog.getByTestId("site-cap-value").fill("256");
+    await dialog.getByTestId("site-cap-unit").selectOption("KiB/s");
+    await dialog.getByTestId("site-cap-save").click();
+    await waitFor(
+      "shown",
+      async () => ((await site.getByTestId("site-transfer-cap").textContent()) ?? "").includes("256 KiB/s per device"),
+      10_000,
+      100,
+    );
+    const [row] = await srv.sql<{ rate: number }[]>`
+      select s.files_rate_limit_bps::float8 as rate from sites s join devices d on d.site_id = s.id where d.id = ${agent.deviceId}`;
+    expect(row?.rate).toBe(256 * 1024);
+    const [audit] = await srv.sql<{ details: unknown; actorName: string }[]>`
+      select details, actor_name as "actorName" from audit_log where action = 'site.updated' order by id desc limit 1`;
+    expect(audit?.details).toEqual({ filesRateLimitBps: { before: null, after: 256 * 1024 } });
+    await rig.shot("settings-site-transfer-cap");
+
+    // a download from the site's device without its own cap is held to the site's rate (measured
+    // exactly in server/e2e/files-site-cap.e2e.test.ts; here: 8 MB take far longer than they would uncapped)
+    const big = join(dir, "capped.bin");
+    writeFileSync(big, new Uint8Array(8 * 1024 * 1024));
+    chmodSync(big, 0o644);
+    const started = performance.now();
+    const res = await fetch(`${srv.url}/api/v1/devices/${agent.deviceId}/files/download?path=${encodeURIComponent(big)}`, {
+      headers: { cookie: srv.cookie },
+    });
+    const id = res.headers.get("x-transfer-id") ?? "";
+    const reading = (async () => {
+      try {
+        for await (const _ of res.body as ReadableStream<Uint8Array>);
+      } catch {}
+    })();
+    await Bun.sleep(5000);
+    const t = (await (await srv.api(`/api/v1/files/transfers/${id}`)).json()) as { state: string; doneBytes: number };
+    const elapsed = (performance.now() - started) / 1000;
+    expect(t.state).toBe("running");
+    expect(t.doneBytes).toBeGreaterThan(0);
+    expect(t.doneBytes).toBeLessThan(256 * 1024 * elapsed * 1.1 + 256 * 1024);
+    expect((await srv.api(`/api/v1/files/transfers/${id}/cancel`, { body: {} })).status).toBe(200);
+    await reading;
+
+    await site.getByTestId("site-transfer-cap-edit").click();
+    await dialog.waitFor();
+    expect(await dialog.getByTestId("site-cap-value").inputValue()).toBe("256");
+    await dialog.getByTestId("site-cap-clear").click();
+    await waitFor(
+      "cleared",
+      async () => ((await site.getByTestId("site-transfer-cap").textContent()) ?? "").includes("no cap"),
+      10_000,
+      100,
+    );
+  }, 60_000);
 });

@@ -4,6 +4,7 @@ import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
+import { SiteTransferCap } from "./files-site-cap.tsx";
 
 type Target = { kind: "client" | "site"; id: string; name: string };
 
@@ -93,6 +94,13 @@ export function ClientsAndSites() {
                         <li data-testid="site-row">
                           <span>{s.name}</span>
                           <span class="muted">{count(s.deviceCount, "device")}</span>
+                          <SiteTransferCap
+                            siteId={s.id}
+                            siteName={s.name}
+                            bps={s.filesRateLimitBps}
+                            canEdit={canEdit()}
+                            onSaved={refetch}
+                          />
                           <Show when={canEdit()}>
                             <button
                               class="btn btn-sm btn-danger"
