@@ -118,6 +118,17 @@ export interface UpdateFilter {
   state?: string;
   approval?: string;
   ids?: readonly string[];
+  /** A package name's start, a word of the title, or one of the update's CVE, KB or advisory ids (any case; digits alone also match KB<digits>). */
+  q?: string;
+}
+
+/** The filter of a search: name prefix, title substring, or an exact id (CVE, KB, advisory). */
+function searchFilter(sql: Sql, q: string | undefined) {
+  if (!q) return sql``;
+  const like = q.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const ids = /^\d+$/.test(q) ? [q.toUpperCase(), `KB${q}`] : [q.toUpperCase()];
+  return sql`and (u.name ilike ${`${like}%`} or u.title ilike ${`%${like}%`}
+    or exists (select 1 from unnest(u.ids) as x(id) where upper(x.id) = any(${ids}::text[])))`;
 }
 
 /** Updates of the organization the principal reaches, newest first, filtered; at most `limit`. */
@@ -144,6 +155,7 @@ export async function listUpdates(
       ${f.classification ? sql`and u.classification = ${f.classification}` : sql``}
       ${f.state ? sql`and u.state = ${f.state}` : sql`and u.state <> 'resolved'`}
       ${f.approval ? sql`and (${sql.unsafe(APPROVAL)}) = ${f.approval}` : sql``}
+      ${searchFilter(sql, f.q)}
       ${inReach(sql, reach, { id: "u.device_id", siteId: "d.site_id" })}
     -- newest first, in the order of device_updates_recent: a filtered page stops once it is full
     order by u.last_seen_at desc, u.id

@@ -3,14 +3,18 @@ import type { Page } from "playwright-core";
 import type { EnrolledAgent } from "../../server/testing/agents.ts";
 import { type AptRepo, aptRepo } from "../../server/testing/apt-repo.ts";
 import { type BrowserRig, startBrowserRig } from "../../server/testing/browser.ts";
+import { enrollDevice } from "../../server/testing/fixtures.ts";
 import { type TestServer, waitFor } from "../../server/testing/harness.ts";
+import { recordScan } from "../../server/patches/updates.store.ts";
 
 /**
  * Patching in Chromium against the real server, the real compiled agent and the real apt: a
  * repository built by the test offers version 2.0 of a tiny package in a security pocket; the
  * technician scans from the device's Updates tab, sees the security update awaiting approval,
  * approves it, installs it and watches apt's output arrive, then finds the device fully patched on the
- * Patches page and no longer among the devices with the package below version 2.
+ * Patches page and no longer among the devices with the package below version 2. Patch settings of
+ * a policy are added, changed (every field kept that the form did not touch) and removed, each
+ * audited; updates are found by their CVE id and show their ids.
  */
 const PKG = `sentpulse-ui-${crypto.randomUUID().slice(0, 6)}`;
 let rig: BrowserRig;
@@ -145,5 +149,120 @@ describe("patching in Chromium", () => {
     await page.getByText("No devices yet.").waitFor();
     expect(await page.getByTestId("compliance-percent").textContent()).toBe("0%");
     expect(await page.getByTestId("compliance-pdf").getAttribute("href")).toContain("groupId=");
+  }, 60_000);
+
+  test("Patch policies: Edit shows the settings as saved; a change is listed, audited, and keeps what the form did not touch", async () => {
+    const before = (await (await srv.api("/api/v1/patch-policies")).json()) as { items: { id: string; scanIntervalHours: number }[] };
+    const id = before.items[0]?.id as string;
+    await srv.api(`/api/v1/patch-policies/${id}`, {
+      method: "PUT",
+      body: {
+        policyId: ((await (await srv.api(`/api/v1/patch-policies/${id}`)).json()) as { policyId: string }).policyId,
+        autoApprove: ["critical", "security"],
+        window: { cron: "0 2 * * 6", durationMinutes: 120, timezone: "Europe/Paris" },
+        exclusions: ["linux-image-*"],
+        scanIntervalHours: 12,
+      },
+    });
+    await page.reload();
+    const row = page.locator('[data-testid="patch-policy"][data-policy="Workstations"]');
+    await row.getByTestId("patch-policy-edit").click();
+    const form = page.getByTestId("patch-policy-edit-form");
+    await form.waitFor();
+    expect(await form.getByTestId("patch-policy-edit-name").textContent()).toBe("Workstations");
+    expect(await form.getByLabel("Maintenance window (cron)").inputValue()).toBe("0 2 * * 6");
+    expect(await form.getByLabel("Time zone").inputValue()).toBe("Europe/Paris");
+    expect(await form.getByLabel("Never install").inputValue()).toBe("linux-image-*");
+    expect(await form.getByLabel("Scan every (hours)").inputValue()).toBe("12");
+    expect(await form.getByRole("checkbox", { name: "critical" }).isChecked()).toBe(true);
+    await rig.shot("patches-policy-edit");
+    await form.getByLabel("Maintenance window (cron)").fill("30 3 * * 0");
+    await form.getByLabel("Lasting (minutes)").fill("90");
+    await form.getByLabel("Reboot", { exact: true }).selectOption({ label: "never" });
+    await form.getByRole("checkbox", { name: "critical" }).uncheck();
+    await form.getByTestId("patch-policy-save").click();
+    await page.getByText("Patch settings of Workstations changed").waitFor();
+    await page.getByTestId("patch-policy-edit-form").waitFor({ state: "detached" });
+    expect(await row.getByTestId("patch-policy-window").textContent()).toBe("30 3 * * 0 · 90 min · Europe/Paris");
+    expect(await row.getByTestId("patch-policy-auto").textContent()).toBe("security");
+    expect(await row.textContent()).toContain("never");
+    const after = (await (await srv.api(`/api/v1/patch-policies/${id}`)).json()) as Record<string, unknown>;
+    expect(after).toMatchObject({ reboot: "never", exclusions: ["linux-image-*"], scanIntervalHours: 12, rebootDelaySeconds: 300 });
+    const [audit] =
+      await srv.sql`select actor_name, target_id from audit_log where action = 'patch_policy.update' order by created_at desc limit 1`;
+    expect(audit).toEqual({ actor_name: "admin@example.com", target_id: id });
+  }, 60_000);
+
+  test("Patch policies: Remove asks first; confirmed, the settings are gone and the removal audited", async () => {
+    const row = page.locator('[data-testid="patch-policy"][data-policy="Workstations"]');
+    await row.getByTestId("patch-policy-remove").click();
+    const dialog = page.getByRole("dialog", { name: "Remove patch settings?" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    expect(await row.count()).toBe(1);
+    await row.getByTestId("patch-policy-remove").click();
+    await dialog.getByRole("button", { name: "Remove" }).click();
+    await page.getByText("Patch settings removed from Workstations").waitFor();
+    await page.getByText("No policy has patch settings yet").waitFor();
+    const [audit] = await srv.sql`select actor_name from audit_log where action = 'patch_policy.delete'`;
+    expect(audit?.actor_name).toBe("admin@example.com");
+  }, 60_000);
+
+  test("CVE and advisory ids: shown with each update, and a CVE id finds the updates that fix it, fleet-wide and per device", async () => {
+    // a second device reports a dnf scan with advisories (stored as the server stores any agent's scan)
+    const rhel = await enrollDevice(srv, "rhel-web-01", []);
+    const org = (await srv.sql`select organization_id from devices where id = ${rhel.deviceId}`)[0]?.organization_id as string;
+    const dnf = (name: string, ids: string[], classification: "critical" | "security") => ({
+      source: "dnf" as const,
+      name,
+      title: `${name} 1.1-1`,
+      currentVersion: "1.0-1",
+      version: "1.1-1",
+      classification,
+      severity: classification === "critical" ? "Critical" : "Important",
+      ids,
+      origin: "baseos",
+      sizeBytes: null,
+      rebootRequired: null,
+    });
+    await recordScan(
+      srv.sql,
+      org,
+      rhel.deviceId,
+      {
+        inventory: { mode: "same", hash: "0".repeat(64) },
+        updates: [
+          dnf("openssl-libs", ["RHSA-2026:1001", "CVE-2026-1001", "CVE-2026-1002"], "security"),
+          dnf("kernel-core", ["RHSA-2026:1002", "CVE-2026-2001"], "critical"),
+        ],
+        sources: ["dnf"],
+        problems: [],
+        durationMs: 1,
+        peakRssBytes: null,
+      },
+      new Date(),
+    );
+    await page.reload();
+    await page.locator('[data-testid="fleet-update"][data-name="openssl-libs"]').waitFor();
+    expect(await page.locator('[data-testid="fleet-update"][data-name="openssl-libs"] [data-testid="update-ids"]').textContent()).toBe(
+      "CVE-2026-1001CVE-2026-1002RHSA-2026:1001",
+    );
+    await page.getByTestId("updates-search").fill("cve-2026-2001");
+    await page.getByTestId("updates-search").press("Enter");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="fleet-update"]').length === 1);
+    expect(await page.getByTestId("fleet-update").getAttribute("data-name")).toBe("kernel-core");
+    await rig.shot("patches-search-cve");
+    await page.getByTestId("updates-search").fill("CVE-1999-0001");
+    await page.getByTestId("updates-search").press("Enter");
+    await page.getByTestId("fleet-updates-empty").waitFor();
+
+    await page.goto(`${srv.url}/devices/${rhel.deviceId}?tab=updates`);
+    await page.locator('[data-testid="update-row"][data-name="kernel-core"]').waitFor();
+    await page.getByTestId("device-updates-search").fill("RHSA-2026:1001");
+    await page.getByTestId("device-updates-search").press("Enter");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="update-row"]').length === 1);
+    expect(await page.getByTestId("update-row").getAttribute("data-name")).toBe("openssl-libs");
+    expect(await page.getByTestId("update-row").getByTestId("update-ids").textContent()).toContain("CVE-2026-1002");
+    await rig.shot("patches-device-ids");
   }, 60_000);
 });

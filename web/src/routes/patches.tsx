@@ -8,6 +8,7 @@ import {
   COMPLIANCE_PILL,
   STATE_LABEL,
   STATE_PILL,
+  UpdateIds,
 } from "../components/patches/labels.tsx";
 import { Segmented } from "../components/Segmented.tsx";
 import { PatchPolicies } from "../components/patches/PatchPolicies.tsx";
@@ -42,12 +43,16 @@ export default function Patches() {
   /** The report downloads, for the scope shown. */
   const reportHref = (format: "csv" | "pdf") => `/api/v1/reports/patch-compliance?${new URLSearchParams({ format, ...scope() })}`;
   const [filter, setFilter] = createSignal<Filter>("awaiting");
-  const query = () =>
-    filter() === "all"
+  /** A package name, title words, or a CVE / KB / advisory id to narrow the list to. */
+  const [updateSearch, setUpdateSearch] = createSignal("");
+  const query = () => ({
+    ...(updateSearch() ? { q: updateSearch() } : {}),
+    ...(filter() === "all"
       ? {}
       : filter() === "failed"
         ? { state: "failed" as const }
-        : { approval: filter() as "awaiting" | "approved", state: "pending" as const };
+        : { approval: filter() as "awaiting" | "approved", state: "pending" as const }),
+  });
   const updates = poll(() => call(api.api.v1.updates.get({ query: { ...query(), limit: 500 } })), 15_000);
   const [busy, setBusy] = createSignal(false);
   const [search, setSearch] = createSignal<{ q: string; version?: string }>();
@@ -201,6 +206,24 @@ export default function Patches() {
       <section class="card section" aria-label="Updates">
         <div class="section-head">
           <h2>Updates</h2>
+          <form
+            class="update-search"
+            onSubmit={(e) => {
+              e.preventDefault();
+              setUpdateSearch(String(new FormData(e.currentTarget).get("q") ?? "").trim());
+              updates.reload();
+            }}
+          >
+            <input
+              class="input"
+              name="q"
+              type="search"
+              placeholder="Package, CVE, KB or advisory"
+              aria-label="Search updates"
+              maxLength={128}
+              data-testid="updates-search"
+            />
+          </form>
           <Segmented
             label="Which updates"
             options={FILTERS}
@@ -246,6 +269,7 @@ export default function Patches() {
                           <td>
                             <strong>{x.name}</strong>
                             <div class="muted small">{x.origin ?? x.source}</div>
+                            <UpdateIds ids={x.ids} />
                           </td>
                           <td>
                             <span class={CLASS_PILL[x.classification] ?? "pill"}>{x.classification}</span>

@@ -7,7 +7,7 @@ import { toast } from "../../lib/toast.ts";
 import { CommandOutput } from "../CommandOutput.tsx";
 import { Polled } from "../toolbox/Polled.tsx";
 import { poll } from "../toolbox/poll.ts";
-import { APPROVAL_LABEL, APPROVAL_PILL, CLASS_PILL, STATE_LABEL, STATE_PILL } from "./labels.tsx";
+import { APPROVAL_LABEL, APPROVAL_PILL, CLASS_PILL, STATE_LABEL, STATE_PILL, UpdateIds } from "./labels.tsx";
 
 /** The output of one install command, live while it runs. */
 function InstallOutput(props: { deviceId: string; commandId: string }) {
@@ -21,7 +21,12 @@ function InstallOutput(props: { deviceId: string; commandId: string }) {
  * software, searchable.
  */
 export default function UpdatesTab(props: { deviceId: string }) {
-  const updates = poll(() => call(api.api.v1.devices({ id: props.deviceId }).updates.get({ query: {} })), 5000);
+  /** A package name, title words, or a CVE / KB / advisory id. */
+  const [search, setSearch] = createSignal("");
+  const updates = poll(
+    () => call(api.api.v1.devices({ id: props.deviceId }).updates.get({ query: search() ? { q: search() } : {} })),
+    5000,
+  );
   const [q, setQ] = createSignal("");
   const software = poll(() =>
     call(api.api.v1.devices({ id: props.deviceId }).software.get({ query: q() ? { q: q(), limit: 200 } : { limit: 200 } })),
@@ -83,6 +88,24 @@ export default function UpdatesTab(props: { deviceId: string }) {
         <div class="section-head toolbox-head">
           <h2>Updates</h2>
           <div class="row-actions">
+            <form
+              class="update-search"
+              onSubmit={(e) => {
+                e.preventDefault();
+                setSearch(String(new FormData(e.currentTarget).get("q") ?? "").trim());
+                updates.reload();
+              }}
+            >
+              <input
+                class="input"
+                name="q"
+                type="search"
+                placeholder="Package, CVE, KB or advisory"
+                aria-label="Search updates"
+                maxLength={128}
+                data-testid="device-updates-search"
+              />
+            </form>
             <Show when={can("patch:approve") && picked().size > 0}>
               <button type="button" class="btn btn-sm btn-primary" disabled={busy()} onClick={install} data-testid="updates-install">
                 Install {picked().size} now
@@ -101,7 +124,7 @@ export default function UpdatesTab(props: { deviceId: string }) {
               when={d().items.length > 0}
               fallback={
                 <p class="muted" data-testid="updates-empty">
-                  No pending updates known. Scan the device to check.
+                  {search() ? `No update matches “${search()}”.` : "No pending updates known. Scan the device to check."}
                 </p>
               }
             >
@@ -142,8 +165,10 @@ export default function UpdatesTab(props: { deviceId: string }) {
                           <td>
                             <strong>{u.name}</strong>
                             <div class="muted small">
-                              {u.source} · {u.origin ?? ""} {u.ids.length > 0 ? `· ${u.ids.join(", ")}` : ""}
+                              {u.source}
+                              {u.origin ? ` · ${u.origin}` : ""}
                             </div>
+                            <UpdateIds ids={u.ids} />
                           </td>
                           <td>
                             <span class={CLASS_PILL[u.classification] ?? "pill"}>{u.classification}</span>

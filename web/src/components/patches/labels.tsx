@@ -1,3 +1,5 @@
+import { For, Show } from "solid-js";
+import "./labels.css";
 /** Shared labels of the patch views: classification, state and approval pills. */
 export const CLASS_PILL: Record<string, string> = {
   critical: "sev sev-critical",
@@ -45,3 +47,21 @@ export const COMPLIANCE_LABEL: Record<string, string> = {
   failed: "install failed",
   unknown: "never scanned",
 };
+
+/** How many ids a row shows before "+N more" (the rest are in the title). */
+const IDS_SHOWN = 6;
+
+/** An update's CVE, KB and advisory ids as small chips (CVE ids first), the rest counted. */
+export function UpdateIds(props: { ids: string[] }) {
+  const sorted = () => [...props.ids].sort((a, b) => Number(!a.startsWith("CVE-")) - Number(!b.startsWith("CVE-")));
+  return (
+    <Show when={props.ids.length > 0}>
+      <div class="update-ids" data-testid="update-ids" title={props.ids.join(", ")}>
+        <For each={sorted().slice(0, IDS_SHOWN)}>{(id) => <span class="id-chip">{id}</span>}</For>
+        <Show when={props.ids.length > IDS_SHOWN}>
+          <span class="muted small">+{props.ids.length - IDS_SHOWN} more</span>
+        </Show>
+      </div>
+    </Show>
+  );
+}
