@@ -12,7 +12,8 @@ import { approvedForInstall, decide, listUpdates, recordScan } from "./updates.s
 /**
  * The one definition of an update's approval, on a real PostgreSQL: a policy attached to the
  * organization auto-approves security updates after 3 days, pilots first (a smart group), the rest 2
- * days after the pilot installed it without a failure; exclusions are never approved; a denial wins.
+ * days after the pilot installed it without a failure; exclusions are never approved; a denial wins;
+ * a person's approval installs at every device's next window (no deferral, no ring).
  */
 let sql: Sql;
 let org: { organizationId: string; siteId: string };
@@ -101,17 +102,17 @@ describe("approval of an update on a device", () => {
     expect(await approvals(other)).toMatchObject({ openssl: "approved", curl: "ring_wait" });
   });
 
-  test("a denial wins over everything, for every device; an approval by hand skips the deferral, not the ring", async () => {
+  test("a denial wins over everything, for every device; an approval by hand skips the deferral and the ring", async () => {
     await decide(sql, org.organizationId, [{ source: "apt", name: "openssl", version: "2.0" }], "deny", actor);
     await decide(sql, org.organizationId, [{ source: "apt", name: "vim", version: "2.0" }], "approve", actor);
-    expect(await approvals(other)).toMatchObject({ openssl: "denied", vim: "ring_wait" });
+    expect(await approvals(other)).toMatchObject({ openssl: "denied", vim: "approved", curl: "ring_wait" });
     expect(await approvals(pilot)).toMatchObject({ openssl: "denied", vim: "approved" });
-    // the pilot's failed curl is retried (attempts left); vim goes to the pilot only
+    // the pilot's failed curl is retried (attempts left); vim, approved by a person, goes to every device at its next window
     expect(
-      (await approvedForInstall(sql, org.organizationId, [pilot, other], 3)).map(
-        (u) => `${u.deviceId === pilot ? "pilot" : "other"}:${u.name}`,
-      ),
-    ).toEqual(["pilot:curl", "pilot:vim"]);
+      (await approvedForInstall(sql, org.organizationId, [pilot, other], 3))
+        .map((u) => `${u.deviceId === pilot ? "pilot" : "other"}:${u.name}`)
+        .sort(),
+    ).toEqual(["other:vim", "pilot:curl", "pilot:vim"]);
     await sql`update device_updates set attempts = 3 where device_id = ${pilot} and name = 'curl'`;
     expect((await approvedForInstall(sql, org.organizationId, [pilot], 3)).map((u) => u.name)).toEqual(["vim"]);
   });

@@ -7,7 +7,7 @@ import { isScoped } from "../auth/permissions.ts";
 import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
-import { AppError, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
+import { AppError, NotFound, ValidationFailed } from "../errors.ts";
 import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { MAX_INSTALL_UPDATES } from "../protocol/patch.ts";
 import { type ComplianceScope, complianceHistory, complianceRows, complianceSummary, organizationName } from "./compliance.store.ts";
@@ -24,7 +24,7 @@ import {
 import { complianceCsv, compliancePdf } from "./report.ts";
 import { type PatchScheduler, openWindowAt } from "./scheduler.ts";
 import type { Patches } from "./service.ts";
-import { decide, devicesWith, listUpdates, refreshCounts } from "./updates.store.ts";
+import { decide, decideForDevices, devicesWith, listUpdates, refreshCounts } from "./updates.store.ts";
 import { compareVersions } from "./version.ts";
 import {
   ApprovalBody,
@@ -307,31 +307,49 @@ export function patchRoutes(s: Pick<Services, "sql">, patches: Patches, schedule
     .post(
       "/updates/approvals",
       async ({ body, principal, server, request }) => {
-        if (isScoped(principal))
-          throw new Forbidden(
-            "APPROVAL_NEEDS_ORGANIZATION",
-            "an approval holds for every device of the organization: a user limited to some clients cannot give one",
-          );
         const rows = await reachable(principal, body.updateIds);
+        const actor = principalActor(principal);
+        if (isScoped(principal)) {
+          // a technician limited to some clients decides for the devices they reach, one by one: an
+          // organization-wide decision would reach devices they cannot see
+          const keys = rows.map((r) => ({ deviceId: r.deviceId, source: r.source, name: r.name, version: r.version }));
+          const changed = await decideForDevices(s.sql, principal.organizationId, keys, body.decision, actor);
+          if (changed > 0) await refreshCounts(s.sql, [...new Set(keys.map((k) => k.deviceId))]);
+          await writeAudit(s.sql, {
+            ...auditActor(principal.organizationId, actor),
+            action: `patch.${body.decision}`,
+            ip: ipOf(server, request),
+            details: {
+              scope: "devices",
+              updates: keys.slice(0, 50).map((k) => `${k.deviceId}:${k.source}:${k.name}=${k.version}`),
+              changed,
+            },
+          });
+          return { decided: keys.length, changed, scope: "devices" as const };
+        }
         const keys = [...new Map(rows.map((r) => [`${r.source}\u0000${r.name}\u0000${r.version}`, r])).values()];
-        const changed = await decide(s.sql, principal.organizationId, keys, body.decision, principalActor(principal));
+        const changed = await decide(s.sql, principal.organizationId, keys, body.decision, actor);
         // a denied update no longer counts as missing (and an approved one again does)
         if (changed > 0) await refreshCounts(s.sql, await devicesWith(s.sql, principal.organizationId, keys));
         await writeAudit(s.sql, {
-          ...auditActor(principal.organizationId, principalActor(principal)),
+          ...auditActor(principal.organizationId, actor),
           action: `patch.${body.decision}`,
           ip: ipOf(server, request),
-          details: { updates: keys.slice(0, 50).map((k) => `${k.source}:${k.name}=${k.version}`), changed },
+          details: { scope: "organization", updates: keys.slice(0, 50).map((k) => `${k.source}:${k.name}=${k.version}`), changed },
         });
-        return { decided: keys.length, changed };
+        return { decided: keys.length, changed, scope: "organization" as const };
       },
       {
         permission: "patch:approve",
         body: ApprovalBody,
-        response: { 200: type({ decided: "number", changed: "number" }), ...errors(403, 404, 422) },
+        response: {
+          200: type({ decided: "number", changed: "number", scope: "'organization' | 'devices'" }),
+          ...errors(403, 404, 422),
+        },
         detail: {
-          summary: "Approve or deny updates (the decision holds for that version on every device of the organization)",
-          description: "An update id that is not one of your devices' updates is 404 `UPDATE_NOT_FOUND` and nothing is decided.",
+          summary: "Approve or deny updates (for that version on every device of the organization, or on your devices only)",
+          description:
+            "A user of the whole organization decides for every device with that version (scope organization). A user limited to some clients decides for each of the updates' devices alone (scope devices): an organization-wide decision would reach devices they cannot see. A denial at either level wins. An update id that is not one of your devices' updates is 404 `UPDATE_NOT_FOUND` and nothing is decided.",
           tags: ["patches"],
         },
       },

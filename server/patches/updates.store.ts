@@ -48,13 +48,17 @@ function effectivePolicies(sql: Sql, organizationId: string, deviceIds?: readonl
 }
 
 /**
- * The approval of update `u` on its device (with `a`, the organization's decision, and `pp`, the
- * device's effective patch settings, joined): the one definition, used by the lists and the windows.
+ * The approval of update `u` on its device (with `a`, the organization's decision, `da`, the decision
+ * for this device alone, and `pp`, the device's effective patch settings, joined): the one definition,
+ * used by the lists and the windows. A denial at either level wins. A person's approval means "install
+ * at the device's next window": the deferral and the pilot ring hold back only what the policy approves
+ * by itself (README, Patches).
  */
 const APPROVAL = `case
-  when a.decision = 'deny' then 'denied'
+  when a.decision = 'deny' or da.decision = 'deny' then 'denied'
   when exists (select 1 from unnest(pp.exclusions) x where lower(u.name) like replace(replace(lower(x), '_', '\\_'), '*', '%')) then 'excluded'
-  when a.decision = 'approve' or (pp.id is not null and u.classification = any(pp.auto_approve)
+  when a.decision = 'approve' or da.decision = 'approve' then 'approved'
+  when (pp.id is not null and u.classification = any(pp.auto_approve)
       and (cardinality(pp.auto_approve_sources) = 0 or u.source = any(pp.auto_approve_sources))
       and u.first_seen_at <= now() - make_interval(days => pp.deferral_days)) then
     case when pp.pilot_group_id is null
@@ -144,6 +148,7 @@ export async function listUpdates(
     from device_updates u
     join devices d on d.id = u.device_id
     left join patch_approvals a on a.organization_id = u.organization_id and a.source = u.source and a.name = u.name and a.version = u.version
+    left join patch_device_approvals da on da.device_id = u.device_id and da.source = u.source and da.name = u.name and da.version = u.version
     -- per row, so a page read in index order stops once full (a per-query CTE made the planner hash-join every open update)
     left join lateral (
       select pp.* from device_policy_links l join patch_policies pp on pp.policy_id = l.policy_id
@@ -178,6 +183,30 @@ export async function decide(
       on conflict (organization_id, source, name, version) do update set decision = excluded.decision, actor_type = excluded.actor_type,
         actor_id = excluded.actor_id, actor_name = excluded.actor_name, decided_at = now()
       where patch_approvals.decision <> excluded.decision`;
+    n += r.count;
+  }
+  return n;
+}
+
+/**
+ * Records a decision for single devices (a technician limited to some clients decides for the devices
+ * they reach): one row per device and version; returns how many changed.
+ */
+export async function decideForDevices(
+  sql: Sql,
+  organizationId: string,
+  keys: { deviceId: string; source: string; name: string; version: string }[],
+  decision: "approve" | "deny",
+  actor: Actor,
+): Promise<number> {
+  let n = 0;
+  for (const k of keys) {
+    const r = await sql`
+      insert into patch_device_approvals (organization_id, device_id, source, name, version, decision, actor_type, actor_id, actor_name)
+      values (${organizationId}, ${k.deviceId}, ${k.source}, ${k.name}, ${k.version}, ${decision}, ${actor.type}, ${actor.id}, ${actor.name.slice(0, 320)})
+      on conflict (device_id, source, name, version) do update set decision = excluded.decision, actor_type = excluded.actor_type,
+        actor_id = excluded.actor_id, actor_name = excluded.actor_name, decided_at = now()
+      where patch_device_approvals.decision <> excluded.decision`;
     n += r.count;
   }
   return n;
@@ -233,6 +262,7 @@ export async function approvedForInstall(
       select u.id, u.device_id as "deviceId", u.source, u.name, u.version, u.state, u.attempts, ${sql.unsafe(APPROVAL)} as approval
       from device_updates u
       left join patch_approvals a on a.organization_id = u.organization_id and a.source = u.source and a.name = u.name and a.version = u.version
+    left join patch_device_approvals da on da.device_id = u.device_id and da.source = u.source and da.name = u.name and da.version = u.version
       left join eff pp on pp.eff_device_id = u.device_id
       where u.organization_id = ${organizationId} and u.device_id = any(${[...deviceIds]}::uuid[])
         and (u.state = 'pending' or (u.state = 'failed' and u.attempts < ${maxAttempts}))
@@ -262,6 +292,8 @@ export async function refreshCounts(sql: Sql, deviceIds: readonly string[]): Pro
       left join device_updates u on u.device_id = d.id and u.state in ('pending', 'installing', 'failed')
         and not exists (select 1 from patch_approvals a where a.organization_id = u.organization_id and a.source = u.source
                           and a.name = u.name and a.version = u.version and a.decision = 'deny')
+        and not exists (select 1 from patch_device_approvals da where da.device_id = u.device_id and da.source = u.source
+                          and da.name = u.name and da.version = u.version and da.decision = 'deny')
       group by d.id
     ) c
     where s.device_id = c.device_id`;

@@ -67,7 +67,7 @@ export default function Patches() {
       const r = await call(api.api.v1.updates.approvals.post({ updateIds: ids, decision }));
       toast(
         "success",
-        `${decision === "approve" ? "Approved" : "Denied"} ${r.decided} update${r.decided === 1 ? "" : "s"} for every device`,
+        `${decision === "approve" ? "Approved" : "Denied"} ${r.decided} update${r.decided === 1 ? "" : "s"} ${r.scope === "organization" ? "for every device" : "on your devices"}`,
       );
       updates.reload();
       report.reload();
