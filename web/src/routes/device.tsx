@@ -65,7 +65,14 @@ export default function DevicePage() {
    * accessor throws "Stale read" when anything (a lazy tab, a chart loading, a late event) reads it
    * after the match closed on the way out of the page; this one does not.
    */
-  const shown = createMemo<DeviceDetail | undefined>((prev) => current() ?? prev);
+  let last: DeviceDetail | undefined;
+  const shown = (): DeviceDetail | undefined => {
+    // not a memo of its own: during the router's transition a second memo could still hold its value
+    // from before the device arrived while the <Match> on current() already rendered its children
+    const c = current();
+    if (c) last = c;
+    return c ?? last;
+  };
   const [confirmDelete, setConfirmDelete] = createSignal(false);
   const [search, setSearch] = useSearchParams<{ action?: string; tab?: string }>();
   const tab = (): TabId => TABS.find((t) => t.id === search.tab)?.id ?? "overview";
