@@ -5,6 +5,11 @@ import type { ServerFrame, BeaconResponse } from "../server/protocol/frames.ts";
 
 const name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9 _.:@+\-]{0,199}$/));
 
+const identity = v.pipe(
+  v.string(),
+  v.regex(/^(?:\*S-1-[0-9]{1,3}(?:-[0-9]{1,10}){1,14}|(?:[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}\x5c)?[A-Za-z0-9_][A-Za-z0-9 ._$-]{0,63})$/),
+);
+
 const path = v.pipe(
   v.string(),
   v.regex(/^(?=[^\n]{1,4096}$)(?!.*(?:^|[\x2f\x5c])\.\.(?:[\x2f\x5c]|$))(?:\x2f|[A-Za-z]:[\x2f\x5c])[^\x00-\x1f\x7f]*$/),
@@ -113,6 +118,25 @@ export const ServerFrameSchema = v.union([
   v.object({
     data: v.union([
       v.object({
+        change: v.union([
+          v.object({
+            action: v.picklist(["deny", "grant"]),
+            identity,
+            rights: v.pipe(
+              v.string(),
+              v.regex(
+                /^(?:F|M|RX|R|W|D|(?:DE|RC|WDAC|WO|S|AS|MA|GR|GW|GE|GA|RD|WD|AD|REA|WEA|X|DC|RA|WA)(?:,(?:DE|RC|WDAC|WO|S|AS|MA|GR|GW|GE|GA|RD|WD|AD|REA|WEA|X|DC|RA|WA)){0,19})$/,
+              ),
+            ),
+            inheritance: v.optional(v.pipe(v.array(v.picklist(["CI", "IO", "NP", "OI"])), v.maxLength(4))),
+          }),
+          v.object({ action: v.literal("remove"), identity }),
+        ]),
+        elevated: v.boolean(),
+        op: v.literal("acl"),
+        path,
+      }),
+      v.object({
         data: v.pipe(v.string(), v.regex(/^[A-Za-z0-9+\/]{0,699052}={0,2}$/)),
         elevated: v.boolean(),
         offset: v.pipe(v.number(), v.integer(), v.minValue(0)),
@@ -143,7 +167,7 @@ export const ServerFrameSchema = v.union([
       v.object({ elevated: v.boolean(), op: v.literal("delete"), path, recursive: v.boolean() }),
       v.object({ elevated: v.boolean(), op: v.literal("mkdir"), path }),
       v.object({ elevated: v.boolean(), op: v.literal("move"), overwrite: v.boolean(), path, to: path }),
-      v.object({ elevated: v.boolean(), op: v.literal("stat"), path }),
+      v.object({ elevated: v.boolean(), op: v.literal("stat"), path, acl: v.optional(v.boolean()) }),
       v.object({ elevated: v.boolean(), op: v.literal("write_abort"), path, transferId: uuid }),
       v.object({
         elevated: v.boolean(),

@@ -1,8 +1,8 @@
 import type { CallResult } from "../../server/protocol/frames.ts";
-import type { FilesRequest } from "../../server/protocol/files.ts";
+import type { AclChange, FileOpResult, FilesRequest, FileStat } from "../../server/protocol/files.ts";
 import { MAX_FRAME_BYTES } from "../../server/protocol/constants.ts";
 import { changeMode, changeOwner, copy, count, list, makeDir, move, properties, remove } from "./ops.ts";
-import { FilesError } from "./paths.ts";
+import { FilesError, resolveFollowing } from "./paths.ts";
 import { abortWrite, commitWrite, readChunk, writeChunk, writeStatus } from "./transfer.ts";
 
 /**
@@ -16,6 +16,29 @@ import { abortWrite, commitWrite, readChunk, writeChunk, writeStatus } from "./t
 /** A request line longer than this ends the worker (the agent never sends one). */
 const MAX_LINE = 2 * MAX_FRAME_BYTES;
 
+/** The properties with the entry's ACL (loaded on the first ACL asked for); a failure to read it is told beside them. */
+async function withAcl(st: FileStat): Promise<FileStat> {
+  const { platformFileAcl } = await import("../platform/files-acl.ts");
+  try {
+    return { ...st, acl: await (await platformFileAcl()).read(st.path) };
+  } catch (err) {
+    return { ...st, acl: null, aclError: String((err as Error).message ?? err).slice(0, 1024) };
+  }
+}
+
+/** An ACL change (Windows: icacls) on the entry the path leads to (a symlink out of its folder refused). */
+async function changeAcl(path: string, change: AclChange): Promise<FileOpResult> {
+  const { AclError, platformFileAcl } = await import("../platform/files-acl.ts");
+  const p = await resolveFollowing(path);
+  try {
+    await (await platformFileAcl()).edit(p, change);
+  } catch (err) {
+    if (err instanceof AclError) throw new FilesError(err.code, err.message);
+    throw err;
+  }
+  return { entries: 1 };
+}
+
 /** Runs one request; every failure becomes `{ ok: false, code, message }`. */
 async function perform(req: FilesRequest): Promise<CallResult> {
   try {
@@ -23,7 +46,7 @@ async function perform(req: FilesRequest): Promise<CallResult> {
       case "list":
         return { ok: true, data: await list(req.path, req.hidden) };
       case "stat":
-        return { ok: true, data: await properties(req.path) };
+        return { ok: true, data: req.acl ? await withAcl(await properties(req.path)) : await properties(req.path) };
       case "count":
         return { ok: true, data: await count(req.path) };
       case "mkdir":
@@ -38,6 +61,8 @@ async function perform(req: FilesRequest): Promise<CallResult> {
         return { ok: true, data: await changeMode(req.path, req.mode) };
       case "chown":
         return { ok: true, data: await changeOwner(req.path, req.owner, req.group) };
+      case "acl":
+        return { ok: true, data: await changeAcl(req.path, req.change) };
       case "read":
         return { ok: true, data: await readChunk(req) };
       case "write_status":

@@ -9,7 +9,7 @@ import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
 import { AppError, Conflict, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { errors, fileResponses, Ok, Timestamp } from "../lib/schemas.ts";
-import { AccountName, FileCount, FileList, FileOpResult, FilePath, FileStat, ReadChunk } from "../protocol/files.ts";
+import { AccountName, AclChange, FileCount, FileList, FileOpResult, FilePath, FileStat, ReadChunk } from "../protocol/files.ts";
 import { stagedResponse } from "./download.ts";
 import { FileExplorer } from "./service.ts";
 import {
@@ -31,6 +31,13 @@ const Elevated = type("'true' | 'false'").configure({
 });
 // `path` is optional in the schemas so that a device out of reach is a 404 before a missing path is a 422
 const PathQuery = type({ "path?": FilePath, "elevated?": Elevated });
+const StatQuery = type({
+  "path?": FilePath,
+  "elevated?": Elevated,
+  "acl?": type("'true' | 'false'").configure({
+    description: "with the entry's access control list (Windows: icacls and Get-Acl; Linux: POSIX ACLs by getfacl)",
+  }),
+});
 const ListQuery = type({
   "path?": FilePath.configure({ description: "the directory (default /)" }),
   "hidden?": type("'true' | 'false'"),
@@ -48,7 +55,8 @@ const OpBody = type({ op: "'mkdir'", path: FilePath, ...common })
   .or({ op: "'rename' | 'move' | 'copy'", path: FilePath, to: FilePath, "overwrite?": "boolean", ...common })
   .or({ op: "'delete'", path: FilePath, "recursive?": "boolean", ...common })
   .or({ op: "'chmod'", path: FilePath, mode: "0 <= number.integer <= 4095", ...common })
-  .or({ op: "'chown'", path: FilePath, "owner?": AccountName, "group?": AccountName, ...common });
+  .or({ op: "'chown'", path: FilePath, "owner?": AccountName, "group?": AccountName, ...common })
+  .or({ op: "'acl'", path: FilePath, change: AclChange, ...common });
 const SendBody = type({
   path: FilePath,
   toDeviceId: "string.uuid",
@@ -228,14 +236,21 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
       async ({ params, query, principal }) => {
         await reach(principal, params.id);
         const e = await elevation(principal, params.id, query.elevated === "true");
-        return explorer.ask(params.id, { op: "stat", path: required(query.path), elevated: Boolean(e) }, FileStat);
+        return explorer.ask(
+          params.id,
+          { op: "stat", path: required(query.path), elevated: Boolean(e), ...(query.acl === "true" ? { acl: true } : {}) },
+          FileStat,
+        );
       },
       {
         permission: "device:files",
         params: DeviceParam,
-        query: PathQuery,
+        query: StatQuery,
         response: { 200: FileStat, ...deviceErrors },
-        detail: { summary: "Properties of one entry: times, owner, mode, the resolved path", tags: ["files"] },
+        detail: {
+          summary: "Properties of one entry: times, owner, mode, the resolved path, and with `acl=true` its access control list",
+          tags: ["files"],
+        },
       },
     )
     .get(
@@ -305,6 +320,8 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
               FileOpResult,
               entries,
             );
+          case "acl":
+            return explorer.act({ ...base, details }, { op: "acl", path: body.path, change: body.change, elevated }, FileOpResult, entries);
         }
       },
       {
@@ -313,7 +330,8 @@ export function fileRoutes(s: Pick<Services, "sql" | "agents">, transfers: FileT
         body: OpBody,
         response: { 200: FileOpResult, ...deviceErrors },
         detail: {
-          summary: "Change the device's files: mkdir, rename, move, copy, delete (recursive answers the count removed), chmod, chown",
+          summary:
+            "Change the device's files: mkdir, rename, move, copy, delete (recursive answers the count removed), chmod, chown, acl (Windows: icacls grant/deny/remove)",
           description:
             "`elevated: true` acts as root/SYSTEM (needs a running elevation). Every change is audited with the path and outcome.",
           tags: ["files"],

@@ -11,7 +11,7 @@ import type { FilesRequest } from "../protocol/files.ts";
 /** How long each kind of request may take on the agent, ms (recursive ones walk whole trees). */
 const DEADLINES: Record<FilesRequest["op"], number> = {
   list: 20_000,
-  stat: 10_000,
+  stat: 20_000,
   count: 120_000,
   mkdir: 10_000,
   move: 600_000,
@@ -19,6 +19,7 @@ const DEADLINES: Record<FilesRequest["op"], number> = {
   delete: 600_000,
   chmod: 10_000,
   chown: 10_000,
+  acl: 30_000,
   read: 30_000,
   write_status: 15_000,
   write: 30_000,
@@ -48,7 +49,9 @@ function filesFailure(code: string, message?: string): AppError {
     case "ELEVATION_UNAVAILABLE":
       return new Conflict(code, message ?? "the device cannot act unprivileged here");
     case "INVALID_PATH":
-      return new AppError(422, "INVALID_PATH", message ?? "invalid path");
+    case "INVALID_IDENTITY":
+    case "INVALID_RIGHTS":
+      return new AppError(422, code, message ?? "invalid request");
     case "EXISTS":
     case "NOT_EMPTY":
     case "NOT_A_DIRECTORY":
@@ -65,6 +68,8 @@ function filesFailure(code: string, message?: string): AppError {
     case "CHANGED":
     case "CHECKSUM_MISMATCH":
     case "INVALID_REQUEST":
+    case "ACL_UNSUPPORTED":
+    case "ACL_FAILED":
       return new Conflict(code === "EXISTS" ? "FILE_EXISTS" : code, message ?? code);
     case "TOO_MANY_CALLS":
       return new AppError(429, "AGENT_BUSY", "too many requests to this device at once");

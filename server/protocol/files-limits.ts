@@ -19,3 +19,39 @@ export const MAX_LIST_ENTRIES = 5000;
 export const MAX_WALK_ENTRIES = 1_000_000;
 /** Characters of a file name in a listing. */
 export const MAX_NAME_CHARS = 1024;
+/**
+ * A Windows account for an ACL change, as icacls takes it: `NAME`, `DOMAIN\NAME` (letters, digits,
+ * space . _ - $; no `:`, `(`, `)`, `,` or leading `/`, so it can never carry rights or a switch of
+ * its own) or a SID written `*S-1-…`.
+ */
+export const ACL_IDENTITY_PATTERN =
+  "^(?:\\*S-1-[0-9]{1,3}(?:-[0-9]{1,10}){1,14}|(?:[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}\\x5c)?[A-Za-z0-9_][A-Za-z0-9 ._$-]{0,63})$";
+/** The rights of an ACL change: one simple right of icacls (F, M, RX, R, W, D) or a comma list of specific ones. */
+export const ACL_SIMPLE_RIGHTS = ["F", "M", "RX", "R", "W", "D"] as const;
+export const ACL_SPECIFIC_RIGHTS = [
+  "DE",
+  "RC",
+  "WDAC",
+  "WO",
+  "S",
+  "AS",
+  "MA",
+  "GR",
+  "GW",
+  "GE",
+  "GA",
+  "RD",
+  "WD",
+  "AD",
+  "REA",
+  "WEA",
+  "X",
+  "DC",
+  "RA",
+  "WA",
+] as const;
+export const ACL_RIGHTS_PATTERN = `^(?:${ACL_SIMPLE_RIGHTS.join("|")}|(?:${ACL_SPECIFIC_RIGHTS.join("|")})(?:,(?:${ACL_SPECIFIC_RIGHTS.join("|")})){0,19})$`;
+/** Inheritance flags of an ACL entry (directories only): object inherit, container inherit, inherit only, no propagation. */
+export const ACL_INHERITANCE = ["OI", "CI", "IO", "NP"] as const;
+/** Entries of one ACL answered, at most. */
+export const MAX_ACL_ENTRIES = 500;

@@ -1,8 +1,12 @@
 import { type } from "arktype";
 import {
   ACCOUNT_NAME_PATTERN,
+  ACL_IDENTITY_PATTERN,
+  ACL_INHERITANCE,
+  ACL_RIGHTS_PATTERN,
   FILE_PATH_PATTERN,
   MAX_CHUNK_BASE64,
+  MAX_ACL_ENTRIES,
   MAX_CHUNK_BYTES,
   MAX_LIST_ENTRIES,
   MAX_NAME_CHARS,
@@ -24,6 +28,22 @@ export const FilePath = type(new RegExp(FILE_PATH_PATTERN)).configure({
 export const AccountName = type(new RegExp(ACCOUNT_NAME_PATTERN)).configure({
   description: "a user or group name (letters, digits, _ . -, at most 32) or a numeric id",
 });
+export const AclIdentity = type(new RegExp(ACL_IDENTITY_PATTERN)).configure({
+  description: "a Windows account: NAME, DOMAIN\\NAME or *S-1-… (no `:`, parentheses or commas)",
+});
+export const AclRights = type(new RegExp(ACL_RIGHTS_PATTERN)).configure({
+  description: "icacls rights: F, M, RX, R, W or D, or a comma list of specific rights (e.g. RD,RA,REA)",
+});
+export const AclInheritance = type
+  .enumerated(...ACL_INHERITANCE)
+  .array()
+  .atMostLength(4);
+/** An ACL change on Windows (icacls): grant or deny rights to an account, or remove its entries. */
+export const AclChange = type({ action: "'grant' | 'deny'", identity: AclIdentity, rights: AclRights, "inheritance?": AclInheritance }).or({
+  action: "'remove'",
+  identity: AclIdentity,
+});
+export type AclChange = typeof AclChange.infer;
 const Sha256 = type(/^[0-9a-f]{64}$/);
 const Base64 = type(new RegExp(`^[A-Za-z0-9+/]{0,${MAX_CHUNK_BASE64}}={0,2}$`));
 const transferId = "string.uuid";
@@ -31,7 +51,8 @@ const offset = "number.integer >= 0";
 
 /** What a `files` call asks of the agent, by `op`. */
 export const FilesRequest = type({ op: "'list'", path: FilePath, elevated: "boolean", hidden: "boolean" })
-  .or({ op: "'stat'", path: FilePath, elevated: "boolean" })
+  /** `acl`: with the access control list (Windows: icacls; Linux: POSIX ACLs by getfacl where it exists). */
+  .or({ op: "'stat'", path: FilePath, elevated: "boolean", "acl?": "boolean" })
   .or({ op: "'count'", path: FilePath, elevated: "boolean" })
   .or({ op: "'mkdir'", path: FilePath, elevated: "boolean" })
   /** Rename or move (across file systems: copied, then removed). */
@@ -40,6 +61,8 @@ export const FilesRequest = type({ op: "'list'", path: FilePath, elevated: "bool
   .or({ op: "'delete'", path: FilePath, recursive: "boolean", elevated: "boolean" })
   .or({ op: "'chmod'", path: FilePath, mode: "0 <= number.integer <= 4095", elevated: "boolean" })
   .or({ op: "'chown'", path: FilePath, "owner?": AccountName, "group?": AccountName, elevated: "boolean" })
+  /** Windows: an ACL change by icacls (an argument vector, never a shell string). */
+  .or({ op: "'acl'", path: FilePath, change: AclChange, elevated: "boolean" })
   /** One chunk of a download; `size` and `mtime` are what the first stat said (a file that changed since is refused). */
   .or({
     op: "'read'",
@@ -89,6 +112,42 @@ export const FileList = type({
 });
 export type FileList = typeof FileList.infer;
 
+/** One entry of a Windows ACL as icacls lists it. */
+export const WindowsAce = type({
+  identity: "string <= 512",
+  type: "'allow' | 'deny'",
+  /** icacls' codes: one simple right (F, M, RX, R, W, D, N) or specific ones (RD, WD, GR, …). */
+  rights: type("string <= 16").array().atMostLength(32),
+  /** In words: "Full control", "Read & execute", "Read data, Write data". */
+  summary: "string <= 512",
+  inherited: "boolean",
+  /** OI, CI, IO, NP. */
+  inheritance: type("'OI' | 'CI' | 'IO' | 'NP'").array().atMostLength(4),
+});
+export type WindowsAce = typeof WindowsAce.infer;
+
+/** One entry of a POSIX ACL as getfacl lists it. */
+export const PosixAce = type({
+  tag: "'user' | 'group' | 'mask' | 'other'",
+  /** The named user or group; null for the owner's, the owning group's, mask and other. */
+  qualifier: "string <= 256 | null",
+  perms: /^[r-][w-][x-]$/,
+  /** What the mask leaves of it, when less. */
+  effective: type(/^[r-][w-][x-]$/).or("null"),
+  /** A default entry of a directory (what new entries inside get). */
+  default: "boolean",
+});
+export type PosixAce = typeof PosixAce.infer;
+
+export const FileAcl = type({
+  kind: "'windows' | 'posix'",
+  /** Windows: the owner (Get-Acl). */
+  owner: "string <= 512 | null",
+  windows: WindowsAce.array().atMostLength(MAX_ACL_ENTRIES),
+  posix: PosixAce.array().atMostLength(MAX_ACL_ENTRIES),
+});
+export type FileAcl = typeof FileAcl.infer;
+
 export const FileStat = type({
   path: "string <= 4096",
   /** The path with every symlink resolved (null for a dangling link). */
@@ -100,6 +159,10 @@ export const FileStat = type({
   uid: "number.integer",
   gid: "number.integer",
   runAs: "string <= 256",
+  /** When asked for: the entry's ACL (null where the device has none to show, e.g. Linux without getfacl, macOS). */
+  "acl?": FileAcl.or("null"),
+  /** Why the ACL could not be read (the rest of the properties stand). */
+  "aclError?": "string <= 1024",
 });
 export type FileStat = typeof FileStat.infer;
 

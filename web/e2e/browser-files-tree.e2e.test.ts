@@ -127,6 +127,25 @@ describe("the folder tree in Chromium", () => {
     expect(readFileSync(join(dir, "archive", "from-desktop.txt"), "utf8")).toBe("dropped on the tree\n");
   });
 
+  test("properties show the POSIX ACL read by getfacl on the device", async () => {
+    const shared = join(dir, "archive", "from-desktop.txt");
+    const r = Bun.spawnSync(["setfacl", "-m", "u:daemon:rw-,m::r--", shared]);
+    expect(r.exitCode).toBe(0);
+    await item(join(dir, "archive")).click();
+    await row("from-desktop.txt").getByTestId("file-properties").click();
+    const props = page.locator('dialog[open][data-testid="properties-dialog"]');
+    await props.getByTestId("files-acl").waitFor({ timeout: 10_000 });
+    await waitFor("its ACL", async () => ((await props.getByTestId("files-acl").textContent()) ?? "").includes("user:daemon"), 10_000, 100);
+    const daemon = props.getByTestId("acl-row").filter({ hasText: "user:daemon" });
+    expect(await daemon.textContent()).toContain("rw-");
+    // the mask leaves read only: shown as the effective permissions
+    expect(await daemon.locator("td").nth(2).textContent()).toBe("r--");
+    // no ACL editor outside Windows
+    expect(await props.getByTestId("acl-edit").count()).toBe(0);
+    await rig.shot("files-properties-acl");
+    await props.getByRole("button", { name: "Close" }).click();
+  });
+
   test("the tree can be hidden (and stays so on the next visit)", async () => {
     await pane().getByTestId("files-tree-toggle").click();
     await pane().getByTestId("file-tree").waitFor({ state: "detached" });

@@ -2,11 +2,13 @@ import { Show, createEffect, createResource, createSignal } from "solid-js";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { bytes, dateTime } from "../lib/format.ts";
 import { toast } from "../lib/toast.ts";
+import { AclSection } from "./files-acl.tsx";
 import { modeString } from "./files-lib.ts";
 
 /**
  * Properties of one entry (times, owner and group with their ids, mode, the resolved path of a link)
- * and, for a technician, chmod (octal) and chown (user and group names or ids) on Linux and macOS.
+ * and, for a technician, chmod (octal) and chown (user and group names or ids) on Linux and macOS;
+ * its access control list (Windows: icacls entries, editable; Linux: POSIX ACLs where getfacl exists).
  */
 export function PropertiesDialog(props: {
   deviceId: string;
@@ -21,7 +23,11 @@ export function PropertiesDialog(props: {
   const [stat, { refetch }] = createResource(
     () => props.path,
     (path) =>
-      call(api.api.v1.devices({ id: props.deviceId }).files.stat.get({ query: { path, elevated: props.elevated ? "true" : "false" } })),
+      call(
+        api.api.v1
+          .devices({ id: props.deviceId })
+          .files.stat.get({ query: { path, elevated: props.elevated ? "true" : "false", acl: "true" } }),
+      ),
   );
   const [mode, setMode] = createSignal("");
   const [owner, setOwner] = createSignal("");
@@ -148,6 +154,23 @@ export function PropertiesDialog(props: {
             Save
           </button>
         </form>
+      </Show>
+      <Show when={current()}>
+        {(s) => (
+          <AclSection
+            deviceId={props.deviceId}
+            path={s().path}
+            isDir={s().entry.type === "dir"}
+            acl={s().acl ?? null}
+            aclError={s().aclError}
+            canEdit={props.canWrite && props.os === "windows" && s().entry.type !== "link"}
+            elevated={props.elevated}
+            onChanged={() => {
+              props.onChanged();
+              void refetch();
+            }}
+          />
+        )}
       </Show>
       <div class="dialog-actions">
         <button type="button" class="btn" onClick={() => props.onClose()}>
