@@ -48,8 +48,7 @@ function pickAccount(): string {
 
 /** Runs one file request in the worker of its privilege. */
 export async function handleFiles(req: FilesRequest): Promise<CallResult> {
-  if (process.platform === "win32" && !req.elevated)
-    return { ok: false, code: "ELEVATION_REQUIRED", message: "on Windows the agent acts only as SYSTEM: elevate the session" };
+  if (process.platform === "win32" && !req.elevated) return windowsUnprivileged(req);
   const rootAgent = process.getuid?.() === 0;
   if (req.elevated && !rootAgent && process.platform !== "win32")
     return { ok: false, code: "ELEVATION_UNAVAILABLE", message: "the agent does not run as root on this device" };
@@ -61,4 +60,43 @@ export async function handleFiles(req: FilesRequest): Promise<CallResult> {
     workers.set(key, w);
   }
   return w.call(req);
+}
+
+let consoleCache: { at: number; user: string | undefined } | undefined;
+
+/**
+ * Windows without elevation: the agent is SYSTEM and cannot start the worker with the console user's
+ * token, so the request is first checked against that user's rights on the paths it touches
+ * (agent/platform/windows-files-access.ts; the reasoning is in docs/security.md), then run by the
+ * SYSTEM worker; what the user may not do is refused before anything is touched.
+ */
+async function windowsUnprivileged(req: FilesRequest): Promise<CallResult> {
+  const access = await import("../platform/windows-files-access.ts");
+  let checked: Awaited<ReturnType<typeof access.checkAccess>>;
+  try {
+    checked = await access.checkAccess(req, {
+      whoIsAtConsole: async () => {
+        if (!consoleCache || Date.now() - consoleCache.at > 60_000) consoleCache = { at: Date.now(), user: await access.whoIsAtConsole() };
+        return consoleCache.user;
+      },
+      readAcl: access.readAcl,
+    });
+  } catch (err) {
+    return {
+      ok: false,
+      code: "ACCESS_CHECK_FAILED",
+      message: `the console user's rights could not be checked: ${String(err).slice(0, 300)}`,
+    };
+  }
+  if ("code" in checked) return { ok: false, code: checked.code, message: checked.message };
+  let w = workers.get("agent");
+  if (!w) {
+    w = new WorkerClient(undefined);
+    workers.set("agent", w);
+  }
+  const r = await w.call(req);
+  // the session shows whose rights were checked
+  if (r.ok && r.data && typeof r.data === "object" && "runAs" in r.data)
+    return { ok: true, data: { ...(r.data as object), runAs: `${checked.user} (checked; acting as SYSTEM)`.slice(0, 256) } };
+  return r;
 }
