@@ -74,9 +74,9 @@ echo "SENTpulse agent installed and running."
 }
 
 /**
- * PowerShell installer for Windows: download the agent as LZMA (a third of the binary; Windows
+ * PowerShell installer for Windows: download the agent as BCJ2 + LZMA (a third of the binary; Windows
  * PowerShell 5.1 reads only gzip and Windows 10's tar.exe has no liblzma, so the script compiles its own
- * decoder with Add-Type: server/enrollment/lzma-decoder.ts), or gzip from a server without the LZMA copy,
+ * decoder with Add-Type: server/enrollment/lzma-decoder.ts), or gzip from a server without that copy,
  * check the binary's SHA-256 against the server's list, enroll it, install the service.
  */
 export function installPs1(publicUrl: string): string {
@@ -96,20 +96,20 @@ if (-not $Expected) { throw "the server has no agent for windows-x64" }
 $LzmaDecoder = @'
 ${LZMA_DECODER_CS}'@
 try {
-  Write-Host 'downloading the agent for windows-x64 (lzma)'
-  Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/windows-x64?compression=lzma" -OutFile "$Tmp.lzma"
+  Write-Host 'downloading the agent for windows-x64 (bcj2)'
+  Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/windows-x64?compression=bcj2" -OutFile "$Tmp.bcj2"
   if (-not ('SentpulseLzma' -as [type])) { Add-Type -TypeDefinition $LzmaDecoder -Language CSharp }
-  [SentpulseLzma]::Decode("$Tmp.lzma", $Tmp) | Out-Null
+  [SentpulseLzma]::DecodeBcj2("$Tmp.bcj2", $Tmp) | Out-Null
 } catch {
-  # a server without the LZMA copy (404), or no C# compiler: the gzip copy, which every server has
-  Write-Host "lzma unavailable ($($_.Exception.Message)); downloading the agent for windows-x64 (gzip)"
+  # a server without the BCJ2 copy (404), or no C# compiler: the gzip copy, which every server has
+  Write-Host "bcj2 unavailable ($($_.Exception.Message)); downloading the agent for windows-x64 (gzip)"
   Invoke-WebRequest -UseBasicParsing -Uri "$Server/download/agent/windows-x64?compression=gzip" -OutFile "$Tmp.gz"
   $In = [System.IO.File]::OpenRead("$Tmp.gz")
   $Out = [System.IO.File]::Create($Tmp)
   try { $Gz = New-Object System.IO.Compression.GZipStream($In, [System.IO.Compression.CompressionMode]::Decompress); $Gz.CopyTo($Out) }
   finally { $Out.Dispose(); $In.Dispose() }
 } finally {
-  Remove-Item -Force -ErrorAction SilentlyContinue "$Tmp.lzma", "$Tmp.gz"
+  Remove-Item -Force -ErrorAction SilentlyContinue "$Tmp.bcj2", "$Tmp.gz"
 }
 $Actual = (Get-FileHash -Algorithm SHA256 $Tmp).Hash.ToLower()
 if ($Actual -ne $Expected) { Remove-Item -Force $Tmp; throw "checksum mismatch: got $Actual, the server lists $Expected; nothing installed" }

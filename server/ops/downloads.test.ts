@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { packBcj2 } from "../../scripts/lib/bcj2.ts";
 import { startTestServer, type TestServer } from "../testing/harness.ts";
 import { parseRange } from "./downloads.ts";
 
@@ -95,25 +96,25 @@ describe("downloads", () => {
     expect((await get("/download/agent/linux-x64?compression=zip")).status).toBe(422);
   });
 
-  test("LZMA alone (the Windows installer's) only when built, then served resumable; it unpacks to the binary", async () => {
-    const missing = await get("/download/agent/linux-x64?compression=lzma");
+  test("the BCJ2 package (the Windows installer's) only when built, then served resumable, byte for byte what was packed", async () => {
+    const missing = await get("/download/agent/linux-x64?compression=bcj2");
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { error: { message: string } }).error.message).toContain("no lzma copy");
-    expect(Bun.spawnSync(["sh", "-c", `xz --format=lzma -9 -c '${agentPath()}' > '${agentPath()}.lzma'`]).exitCode).toBe(0);
-    writeFileSync(`${agentPath()}.lzma.source-sha256`, `${sha(binary)}\n`);
-    const res = await get("/download/agent/linux-x64?compression=lzma");
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toContain("no bcj2 copy");
+    packBcj2(agentPath(), `${agentPath()}.bcj2`);
+    const packed = new Uint8Array(readFileSync(`${agentPath()}.bcj2`));
+    expect(new TextDecoder().decode(packed.subarray(0, 4))).toBe("SPXB");
+    writeFileSync(`${agentPath()}.bcj2.source-sha256`, `${sha(binary)}\n`);
+    const res = await get("/download/agent/linux-x64?compression=bcj2");
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("application/x-lzma");
-    expect(res.headers.get("content-disposition")).toBe('attachment; filename="sentpulse-agent.lzma"');
+    expect(res.headers.get("content-type")).toBe("application/octet-stream");
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="sentpulse-agent.bcj2"');
     expect(res.headers.get("x-sentpulse-sha256")).toBe(sha(binary));
     const body = new Uint8Array(await res.arrayBuffer());
+    expect(body).toEqual(packed);
     expect(res.headers.get("etag")).toBe(`"${sha(body)}"`);
-    const tail = await get("/download/agent/linux-x64?compression=lzma", { range: "bytes=10-" });
+    const tail = await get("/download/agent/linux-x64?compression=bcj2", { range: "bytes=10-" });
     expect(tail.status).toBe(206);
     expect(new Uint8Array(await tail.arrayBuffer())).toEqual(body.subarray(10));
-    writeFileSync(join(dir, "served.lzma"), body);
-    const unpacked = Bun.spawnSync(["xz", "--format=lzma", "-dc", join(dir, "served.lzma")]);
-    expect(new Uint8Array(unpacked.stdout)).toEqual(binary);
   });
 });
 

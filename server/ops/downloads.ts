@@ -10,18 +10,19 @@ export type AgentTarget = (typeof AGENT_TARGETS)[number];
 /**
  * How an agent travels: as built, gzip (every installer can undo it), xz (a third of the size, where
  * the `xz` program exists), or txz: the binary alone in a tar, xz-compressed, for systems whose `tar`
- * reads xz itself but that have no `xz` program (macOS), or lzma: "LZMA alone" (`xz --format=lzma`), which
- * the Windows installer unpacks with its own decoder (server/enrollment/lzma-decoder.ts).
+ * reads xz itself but that have no `xz` program (macOS), or bcj2: 7-Zip's BCJ2 filter for x86 code with
+ * LZMA on its streams (scripts/lib/bcj2.ts), which the Windows installer unpacks with its own decoder
+ * (server/enrollment/lzma-decoder.ts).
  */
-export type Compression = "none" | "gzip" | "xz" | "txz" | "lzma";
+export type Compression = "none" | "gzip" | "xz" | "txz" | "bcj2";
 
-export const SUFFIX: Record<Compression, string> = { none: "", gzip: ".gz", xz: ".xz", txz: ".tar.xz", lzma: ".lzma" };
+export const SUFFIX: Record<Compression, string> = { none: "", gzip: ".gz", xz: ".xz", txz: ".tar.xz", bcj2: ".bcj2" };
 const TYPE: Record<Compression, string> = {
   none: "application/octet-stream",
   gzip: "application/gzip",
   xz: "application/x-xz",
   txz: "application/x-xz",
-  lzma: "application/x-lzma",
+  bcj2: "application/octet-stream",
 };
 
 export const agentFileName = (target: AgentTarget) => `sentpulse-agent-${target}${target.startsWith("windows") ? ".exe" : ""}`;

@@ -27,7 +27,9 @@ describe("operations", () => {
           port: srv.port,
           socket: {
             open: (s) => void s.write(request),
-            data: (_s, d) => void (out += new TextDecoder().decode(d)),
+            data: (_s, d) => {
+              out += new TextDecoder().decode(d);
+            },
             close: () => {
               clearTimeout(timer);
               resolve(out);

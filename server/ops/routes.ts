@@ -162,10 +162,10 @@ export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "e
       },
       {
         params: type({ target: type.enumerated(...AGENT_TARGETS) }),
-        query: type({ "compression?": "'none' | 'gzip' | 'xz' | 'txz' | 'lzma'" }),
+        query: type({ "compression?": "'none' | 'gzip' | 'xz' | 'txz' | 'bcj2'" }),
         detail: {
           summary:
-            "Compiled agent binary, as built or compressed (gzip, xz, txz: alone in an xz-compressed tar, or lzma: LZMA alone, for the Windows installer); resumable (Range, If-Range) and cacheable (strong ETag); `x-sentpulse-sha256` is the binary's own checksum",
+            "Compiled agent binary, as built or compressed (gzip, xz, txz: alone in an xz-compressed tar, or bcj2: 7-Zip's x86 filter with LZMA, for the Windows installer); resumable (Range, If-Range) and cacheable (strong ETag); `x-sentpulse-sha256` is the binary's own checksum",
           tags: ["ops"],
           responses: fileResponses("The agent executable", "application/octet-stream", 404, 422),
         },
