@@ -6,7 +6,11 @@
  *  2. the inventory on the wire for 2,000 packages: the whole list the first time, then a delta (one
  *     upgraded, one installed, one removed) and an unchanged scan, as the JSON the agent sends;
  *  3. the compliance report at `--devices` devices × `--updates` pending updates each (JSON first page,
- *     summary included; and the CSV of every device), `--requests` sequential requests, p50/p99.
+ *     summary included; and the CSV of every device), `--requests` sequential requests, p50/p99; and the
+ *     update lists, filtered and searched (`q`: a CVE id many devices have, one no update has, a name).
+ *     `--scans 0` leaves out the agent's scan of this machine;
+ *  4. scans with the agent's dnf and zypper code (Debian's dnf and zypper) against the rpm repository of
+ *     the tests (5 packages, 4 advisories), `--rpm-scans` each, durations (0 leaves it out).
  *
  *   bun scripts/bench-patches.ts --devices 10000 --updates 50 --requests 30
  */
@@ -27,6 +31,7 @@ const { values: opt } = parseArgs({
     updates: { type: "string", default: "50" },
     requests: { type: "string", default: "30" },
     scans: { type: "string", default: "5" },
+    "rpm-scans": { type: "string", default: "5" },
   },
 });
 const ms = (t: number) => Number(t.toFixed(1));
@@ -71,6 +76,36 @@ out({ loadavgAtStart: loadavg().map((x) => Number(x.toFixed(2))), cpus: navigato
   });
 }
 
+// 4. dnf and zypper scans with the agent's code, against the tests' rpm repository
+if (Number(opt["rpm-scans"]) > 0) {
+  const { rpmRepo } = await import("../server/testing/rpm-repo.ts");
+  const { dnfPending, zypperPending } = await import("../agent/platform/linux-patch.ts");
+  const repo = rpmRepo("bench");
+  try {
+    for (const [label, scan] of [
+      [
+        "dnf (check-update, updateinfo list, updateinfo list --with-cve, rpm -qa)",
+        (r: boolean) => dnfPending(r, { dnf: repo.dnf, zypper: [], rpm: repo.rpmDnf }),
+      ],
+      ["zypper (--xmlout list-patches)", (r: boolean) => zypperPending(r, { dnf: [], zypper: repo.zypper, rpm: repo.rpmZypper })],
+    ] as const) {
+      const times: number[] = [];
+      let updates = 0;
+      for (let i = 0; i < Number(opt["rpm-scans"]); i++) {
+        const t = performance.now();
+        // the first one refreshes the metadata, as a scheduled scan does
+        const r = await scan(i === 0);
+        times.push(performance.now() - t);
+        updates = r.updates.length;
+        if (r.problems.length > 0) throw new Error(JSON.stringify(r.problems));
+      }
+      out({ run: `scan: ${label}`, updates, ms: times.map(ms) });
+    }
+  } finally {
+    repo.cleanup();
+  }
+}
+
 // the test harness's server (in this process) on an embedded PostgreSQL of the benchmark's own
 const pgDir = mkdtempSync(join(tmpdir(), "sentpulse-bench-pg-"));
 const pg = await startEmbeddedPostgres(pgDir);
@@ -80,7 +115,7 @@ const { enrollRealAgent } = await import("../server/testing/agents.ts");
 const srv = await startTestServer({ telemetryIntervalS: 30 });
 try {
   // 1. a real scan of this machine
-  {
+  if (Number(opt.scans) > 0) {
     const agent = await enrollRealAgent(srv);
     const proc = agent.start();
     await waitFor(
@@ -126,11 +161,13 @@ try {
     await srv.sql`
       insert into device_patch_state (device_id, organization_id, inventory_items, scanned_at, last_outcome, attempted_at)
       select id, organization_id, 1500, now() - interval '1 hour', 'ok', now() - interval '1 hour' from devices where hostname like 'bench-%'`;
-    // per device: updates 1–2 critical, 3–10 security, the rest other; a tenth of the devices fully patched (resolved)
+    // per device: updates 1–2 critical, 3–10 security (each with an advisory and a CVE id), the rest
+    // other; a tenth of the devices fully patched (resolved)
     await srv.sql`
-      insert into device_updates (organization_id, device_id, source, name, title, current_version, version, classification, state, first_seen_at, last_seen_at)
+      insert into device_updates (organization_id, device_id, source, name, title, current_version, version, classification, ids, state, first_seen_at, last_seen_at)
       select d.organization_id, d.id, 'apt', 'pkg-' || u, 'pkg-' || u || ' 2.0', '1.0', '2.0',
         case when u <= 2 then 'critical' when u <= 10 then 'security' else 'other' end,
+        case when u <= 10 then array['DSA-' || (5000 + u) || '-1', 'CVE-2026-' || lpad(u::text, 5, '0')] else '{}'::text[] end,
         case when right(d.hostname, 1) = '0' then 'resolved' when u = 3 and right(d.hostname, 1) = '7' then 'failed' else 'pending' end,
         now() - (u || ' days')::interval, now() - interval '1 hour'
       from devices d cross join generate_series(1, ${per}) u where d.hostname like 'bench-%'`;
@@ -182,6 +219,17 @@ try {
       "/api/v1/updates?approval=awaiting&state=pending&limit=500",
       Math.min(n, 10),
     );
+    await measure(
+      "GET /api/v1/updates?q=CVE-2026-00003&limit=500 (a CVE id of one update on 9 devices in 10)",
+      "/api/v1/updates?q=CVE-2026-00003&limit=500",
+      Math.min(n, 10),
+    );
+    await measure(
+      "GET /api/v1/updates?q=CVE-1999-0001&limit=500 (a CVE id no update has)",
+      "/api/v1/updates?q=CVE-1999-0001&limit=500",
+      Math.min(n, 10),
+    );
+    await measure("GET /api/v1/updates?q=pkg-4&limit=500 (a package name's start)", "/api/v1/updates?q=pkg-4&limit=500", Math.min(n, 10));
   }
   out({ loadavgAtEnd: loadavg().map((x) => Number(x.toFixed(2))) });
 } finally {

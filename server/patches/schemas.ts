@@ -63,9 +63,9 @@ export const Update = type({
 export type UpdateOut = typeof Update.infer;
 const UpdateState = type("'pending' | 'installing' | 'installed' | 'failed' | 'resolved'");
 const Approval = type("'approved' | 'denied' | 'awaiting' | 'excluded' | 'ring_wait'");
-/** A search of updates: a package name's start, a word of the title, or a CVE / KB / advisory id. */
+/** A search of updates: words of the package name or title, or a CVE / KB / advisory id. */
 const UpdateSearch = type(/^[\p{L}\p{N}][\p{L}\p{N} +._:@/()-]{0,127}$/u).configure({
-  description: "a package name's start, words of the title, or a CVE, KB or advisory id (CVE-2024-3094, KB5034441, 5034441)",
+  description: "words of the package name or title, or a CVE, KB or advisory id, any case (CVE-2024-3094, KB5034441, 5034441)",
 });
 export const UpdatesQuery = type({
   "q?": UpdateSearch,

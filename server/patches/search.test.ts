@@ -66,8 +66,10 @@ describe("searching updates", () => {
     expect(await names("/api/v1/updates?q=CVE-2026-1001")).toEqual(["openssl-libs", "openssl-libs"]);
     expect(await names("/api/v1/updates?q=cve-2026-2001")).toEqual(["curl"]);
     expect(await names("/api/v1/updates?q=CVE-2026-9999")).toEqual([]);
+    // a CVE id is one id exactly, not the start of a longer one
+    expect(await names("/api/v1/updates?q=CVE-2026-100")).toEqual([]);
   });
-  test("by advisory id, by KB with or without its prefix, by name start and by title words", async () => {
+  test("by advisory id, by KB with or without its prefix, by name and by title words", async () => {
     expect(await names("/api/v1/updates?q=RHSA-2026%3A1002")).toEqual(["curl"]);
     expect(await names("/api/v1/updates?q=KB5034441")).toEqual(["KB5034441"]);
     expect(await names("/api/v1/updates?q=5034441")).toEqual(["KB5034441"]);

@@ -122,17 +122,21 @@ export interface UpdateFilter {
   state?: string;
   approval?: string;
   ids?: readonly string[];
-  /** A package name's start, a word of the title, or one of the update's CVE, KB or advisory ids (any case; digits alone also match KB<digits>). */
+  /** Words of the package name, the title or the update's CVE, KB or advisory ids (any case; KB digits alone find the KB). */
   q?: string;
 }
 
-/** The filter of a search: name prefix, title substring, or an exact id (CVE, KB, advisory). */
+/**
+ * The filter of a search: the words anywhere in the update's name, title or ids (one lower-cased text
+ * per update with a trigram index, migration 00041); a CVE id must be one of the update's ids exactly
+ * (CVE-2026-1001 is not CVE-2026-10011).
+ */
 function searchFilter(sql: Sql, q: string | undefined) {
   if (!q) return sql``;
-  const like = q.replace(/[\\%_]/g, (c) => `\\${c}`);
-  const ids = /^\d+$/.test(q) ? [q.toUpperCase(), `KB${q}`] : [q.toUpperCase()];
-  return sql`and (u.name ilike ${`${like}%`} or u.title ilike ${`%${like}%`}
-    or exists (select 1 from unnest(u.ids) as x(id) where upper(x.id) = any(${ids}::text[])))`;
+  const like = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const cve = /^CVE-\d{4}-\d+$/i.test(q);
+  return sql`and u.search_text like ${like}
+    ${cve ? sql`and exists (select 1 from unnest(u.ids) as x(id) where upper(x.id) = ${q.toUpperCase()})` : sql``}`;
 }
 
 /** Updates of the organization the principal reaches, newest first, filtered; at most `limit`. */
