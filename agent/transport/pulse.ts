@@ -130,6 +130,10 @@ export class Pulse {
     const parsed = parseServerFrame(raw);
     if ("problem" in parsed) {
       agentLog("warn", "unknown frame from server", { problem: parsed.problem.slice(0, 200) });
+      // a call (it has an id and a deadline) is answered at once instead of left to its deadline
+      const call = raw as { id?: unknown; deadline?: unknown } | null;
+      if (typeof call?.id === "string" && call.id.length > 0 && call.id.length <= 64 && typeof call.deadline === "number")
+        this.reply(call.id, { ok: false, code: "BAD_FRAME", message: `refused by the agent: ${parsed.problem.slice(0, 300)}` });
       return;
     }
     const { frame } = parsed;
