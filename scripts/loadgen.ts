@@ -42,7 +42,9 @@ const server = servers[0] ?? "";
 const agents = Number(opt.agents);
 const durationS = Number(opt.duration);
 const intervalS = Number(opt.interval);
-const rampS = opt.ramp ? Number(opt.ramp) : Math.min(30, Math.max(5, agents / 500));
+// by default the fleet connects at the rate a server spreads reconnects to (RECONNECTS_PER_S in
+// server/agents/hub.ts: 500 a second, the window it names to agents after a restart), at least 5 s
+const rampS = opt.ramp ? Number(opt.ramp) : Math.min(300, Math.max(5, agents / 500));
 /** Sockets one worker opens at most: below the usual 20,000 open-file limit, with room for its own files. */
 const PER_PROCESS = 9_000;
 const procs = opt.procs ? Number(opt.procs) : Math.max(1, Math.ceil(agents / PER_PROCESS));
