@@ -128,6 +128,7 @@ export async function createServices(config: Config): Promise<Running> {
   const fileTransfers = new FileTransfers(db.sql, agents, config.dataDir, {
     deviceRateBps: config.filesDeviceRateBps,
     quotaBytes: config.filesStagingQuotaBytes,
+    nodeId,
   });
   const automation = new Automation(db.sql, notifier, commands);
   const scheduler = new Scheduler(db.sql, commands, bus, config.schedulerIntervalMs);

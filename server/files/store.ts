@@ -209,3 +209,32 @@ export async function siteRateOf(sql: Sql, deviceId: string): Promise<number | n
     select s.files_rate_limit_bps::float8 as rate from devices d join sites s on s.id = d.site_id where d.id = ${deviceId}`;
   return row?.rate ?? null;
 }
+
+/**
+ * Takes (or renews) the lease of a transfer for `node` until `ttlMs` from now: granted when nobody
+ * holds it, this node does, the holder's lease ran out, or the holder is no longer a running node
+ * (its server_nodes row went at a graceful stop). The transfer's state comes back with the grant
+ * (a pause or cancel made on another node stops the runner at its next renewal); undefined when
+ * another node holds it.
+ */
+export async function claimTransfer(sql: Sql, id: string, node: string, ttlMs: number): Promise<{ state: TransferState } | undefined> {
+  const [row] = await sql<{ state: TransferState }[]>`
+    update file_transfers set runner_node = ${node}, runner_until = now() + ${ttlMs} * interval '1 millisecond'
+    where id = ${id}
+      and (runner_node is null or runner_node = ${node} or runner_until < now()
+           or not exists (select 1 from server_nodes n where n.id = file_transfers.runner_node))
+    returning state`;
+  return row;
+}
+
+/** Gives the lease back (the runner stopped). */
+export async function releaseTransfer(sql: Sql, id: string, node: string): Promise<void> {
+  await sql`update file_transfers set runner_node = null, runner_until = null where id = ${id} and runner_node = ${node}`;
+}
+
+/** The node driving a transfer now, if its lease holds. */
+export async function transferRunner(sql: Sql, id: string): Promise<string | null> {
+  const [row] = await sql<{ node: string | null }[]>`
+    select runner_node as node from file_transfers where id = ${id} and runner_until > now()`;
+  return row?.node ?? null;
+}

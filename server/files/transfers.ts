@@ -10,9 +10,11 @@ import { MAX_CHUNK_BYTES, ReadChunk, WriteDone, WriteOffset } from "../protocol/
 import { FileExplorer, TRANSIENT } from "./service.ts";
 import {
   chainedUploads,
+  claimTransfer,
   doneDownloadsWithWaitingUploads,
   expiredStaging,
   liveStagingNames,
+  releaseTransfer,
   siteRateOf,
   type TransferRow,
   transferById,
@@ -27,6 +29,10 @@ const WAIT_POLL_MS = 1000;
 const MAX_WAIT_MS = 24 * 60 * 60_000;
 /** Progress is written to the database at most this often (and at every state change). */
 const PERSIST_EVERY_MS = 1000;
+/** A runner's lease on its transfer lasts this long and is renewed every third of it. */
+const LEASE_MS = 30_000;
+/** Unfinished transfers nobody drives (their node stopped or died) are looked for this often. */
+const ADOPT_EVERY_MS = 10_000;
 /** A device's cap (its site's default) is read again this often while its transfers run. */
 const DEVICE_CAP_TTL_MS = 5000;
 /** Finished transfers keep their staged file this long (a download can be fetched again). */
@@ -35,8 +41,8 @@ const KEEP_STAGED_MS = 24 * 60 * 60_000;
 class Stop extends Error {}
 
 interface Control {
-  /** Set by pause/cancel/shutdown; the loop stops before its next chunk. */
-  stop?: "paused" | "cancelled" | "shutdown";
+  /** Set by pause/cancel/shutdown (or a lease lost to another node); the loop stops before its next chunk. */
+  stop?: "paused" | "cancelled" | "shutdown" | "lost";
   /** Resolves when the runner returned. */
   done: Promise<void>;
   /** Bytes done so far (for a download streamed while it arrives). */
@@ -62,6 +68,7 @@ export class FileTransfers {
   private readonly deviceCaps = new Map<string, { at: number; bps: number }>();
   private readonly explorer: FileExplorer;
   private stopping = false;
+  private adopter: ReturnType<typeof setInterval> | undefined;
   readonly downloadsDir: string;
   readonly uploadsDir: string;
 
@@ -69,7 +76,7 @@ export class FileTransfers {
     private readonly sql: Sql,
     private readonly agents: AgentHub,
     dataDir: string,
-    private readonly o: { deviceRateBps: number; quotaBytes: number },
+    private readonly o: { deviceRateBps: number; quotaBytes: number; nodeId: string },
   ) {
     this.explorer = new FileExplorer(sql, agents);
     this.downloadsDir = join(dataDir, "files", "downloads");
@@ -78,10 +85,22 @@ export class FileTransfers {
     mkdirSync(this.uploadsDir, { recursive: true, mode: 0o700 });
   }
 
-  /** Carries on with the transfers a previous process left unfinished. */
+  /**
+   * Carries on with the transfers a previous process left unfinished, and from then on adopts those
+   * whose node stopped or died; each runs under a lease (file_transfers.runner_node/runner_until), so
+   * with several nodes on one database exactly one drives each transfer.
+   */
   async start(): Promise<void> {
-    for (const t of await unfinishedTransfers(this.sql)) this.run(t);
+    await this.adopt();
     for (const d of await doneDownloadsWithWaitingUploads(this.sql)) await this.forward(d);
+    this.adopter = setInterval(() => void this.adopt().catch(() => undefined), ADOPT_EVERY_MS);
+    this.adopter.unref?.();
+  }
+
+  /** Runs here every unfinished transfer whose lease this node can take (the others are driven elsewhere). */
+  private async adopt(): Promise<void> {
+    if (this.stopping) return;
+    for (const t of await unfinishedTransfers(this.sql)) if (!this.controls.has(t.id)) this.run(t);
   }
 
   /**
@@ -101,6 +120,7 @@ export class FileTransfers {
   /** Stops every runner after its current chunk (their state stays, so the next start resumes them). */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.adopter);
     for (const c of this.controls.values()) c.stop = "shutdown";
     await Promise.all([...this.controls.values()].map((c) => c.done));
   }
@@ -124,15 +144,33 @@ export class FileTransfers {
     return () => c.listeners.delete(fn);
   }
 
-  /** Starts (or resumes) a transfer in this process. */
+  /** Starts (or resumes) a transfer in this process, once this node holds its lease (else another node drives it, and nothing happens here). */
   run(t: TransferRow): void {
     if (this.controls.has(t.id) || this.stopping) return;
     let resolve = () => {};
     const c: Control = { done: new Promise((r) => (resolve = r)), doneBytes: t.doneBytes, state: t.state, listeners: new Set() };
     this.controls.set(t.id, c);
-    void (t.direction === "download" ? this.download(t, c) : this.upload(t, c))
+    let renew: ReturnType<typeof setInterval> | undefined;
+    let held = false;
+    void (async () => {
+      const lease = await claimTransfer(this.sql, t.id, this.o.nodeId, LEASE_MS);
+      if (!lease || !["queued", "running", "waiting"].includes(lease.state)) return;
+      held = true;
+      renew = setInterval(() => {
+        void claimTransfer(this.sql, t.id, this.o.nodeId, LEASE_MS)
+          .then((l) => {
+            if (!l) c.stop ??= "lost";
+            else if (l.state === "paused" || l.state === "cancelled") c.stop ??= l.state;
+          })
+          .catch(() => undefined); // the database away: the runner's own writes fail and end it
+      }, LEASE_MS / 3);
+      renew.unref?.();
+      await (t.direction === "download" ? this.download(t, c) : this.upload(t, c));
+    })()
       .catch((err) => log("error", "file transfer failed", { id: t.id, error: String(err).slice(0, 300) }))
-      .finally(() => {
+      .finally(async () => {
+        clearInterval(renew);
+        if (held) await releaseTransfer(this.sql, t.id, this.o.nodeId).catch(() => undefined);
         this.controls.delete(t.id);
         for (const l of c.listeners) l();
         resolve();
@@ -277,6 +315,8 @@ export class FileTransfers {
   }
 
   private async finish(t: TransferRow, c: Control, err: unknown, wire: number): Promise<void> {
+    // another node took the transfer over (this one stalled past its lease): it writes from now on
+    if (c.stop === "lost") return;
     if (err instanceof Stop || c.stop) {
       const state = c.stop === "cancelled" ? "cancelled" : c.stop === "paused" ? "paused" : c.state;
       await this.setState(t, c, { state, doneBytes: c.doneBytes, wireBytes: wire });
