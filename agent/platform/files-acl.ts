@@ -24,7 +24,7 @@ export class AclError extends Error {
 }
 
 /** Bytes of a command's output read, at most (an ACL of 500 entries stays far below). */
-export const MAX_OUTPUT = 1_048_576;
+const MAX_OUTPUT = 1_048_576;
 
 /** Runs argv (no shell) with a deadline and bounded output; stdout, or an AclError with the command's stderr. */
 export async function runBounded(argv: string[], env?: Record<string, string>, timeoutMs = 15_000): Promise<string> {

@@ -231,10 +231,3 @@ export async function claimTransfer(sql: Sql, id: string, node: string, ttlMs: n
 export async function releaseTransfer(sql: Sql, id: string, node: string): Promise<void> {
   await sql`update file_transfers set runner_node = null, runner_until = null where id = ${id} and runner_node = ${node}`;
 }
-
-/** The node driving a transfer now, if its lease holds. */
-export async function transferRunner(sql: Sql, id: string): Promise<string | null> {
-  const [row] = await sql<{ node: string | null }[]>`
-    select runner_node as node from file_transfers where id = ${id} and runner_until > now()`;
-  return row?.node ?? null;
-}

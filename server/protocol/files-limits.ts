@@ -27,8 +27,8 @@ export const MAX_NAME_CHARS = 1024;
 export const ACL_IDENTITY_PATTERN =
   "^(?:\\*S-1-[0-9]{1,3}(?:-[0-9]{1,10}){1,14}|(?:[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}\\x5c)?[A-Za-z0-9_][A-Za-z0-9 ._$-]{0,63})$";
 /** The rights of an ACL change: one simple right of icacls (F, M, RX, R, W, D) or a comma list of specific ones. */
-export const ACL_SIMPLE_RIGHTS = ["F", "M", "RX", "R", "W", "D"] as const;
-export const ACL_SPECIFIC_RIGHTS = [
+const ACL_SIMPLE_RIGHTS = ["F", "M", "RX", "R", "W", "D"] as const;
+const ACL_SPECIFIC_RIGHTS = [
   "DE",
   "RC",
   "WDAC",

@@ -28,13 +28,13 @@ export const FilePath = type(new RegExp(FILE_PATH_PATTERN)).configure({
 export const AccountName = type(new RegExp(ACCOUNT_NAME_PATTERN)).configure({
   description: "a user or group name (letters, digits, _ . -, at most 32) or a numeric id",
 });
-export const AclIdentity = type(new RegExp(ACL_IDENTITY_PATTERN)).configure({
+const AclIdentity = type(new RegExp(ACL_IDENTITY_PATTERN)).configure({
   description: "a Windows account: NAME, DOMAIN\\NAME or *S-1-… (no `:`, parentheses or commas)",
 });
-export const AclRights = type(new RegExp(ACL_RIGHTS_PATTERN)).configure({
+const AclRights = type(new RegExp(ACL_RIGHTS_PATTERN)).configure({
   description: "icacls rights: F, M, RX, R, W or D, or a comma list of specific rights (e.g. RD,RA,REA)",
 });
-export const AclInheritance = type
+const AclInheritance = type
   .enumerated(...ACL_INHERITANCE)
   .array()
   .atMostLength(4);
