@@ -111,4 +111,35 @@ describe("approvals by a technician limited to some clients", () => {
     expect(await approvalOf(mine, "openssl")).toBe("denied");
     expect(await approvedForInstall(srv.sql, orgId, [mine, theirs], 3)).toEqual([]);
   });
+
+  test("asking for the whole organization is 403 APPROVAL_NEEDS_ORGANIZATION for them, and nothing is decided", async () => {
+    const before =
+      await srv.sql`select (select count(*) from patch_device_approvals)::int as d, (select count(*) from patch_approvals)::int as o`;
+    const res = await as("/api/v1/updates/approvals", {
+      updateIds: [await idOf(mine, "curl")],
+      decision: "approve",
+      scope: "organization",
+    });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("APPROVAL_NEEDS_ORGANIZATION");
+    expect(
+      await srv.sql`select (select count(*) from patch_device_approvals)::int as d, (select count(*) from patch_approvals)::int as o`,
+    ).toEqual(before);
+  });
+});
+
+describe("a decision for one device by a user of the whole organization (the device page's)", () => {
+  test("scope devices: approved on that device only; the same version elsewhere still waits", async () => {
+    await recordScan(srv.sql, orgId, mine, scan([update("openssl"), update("curl"), update("zlib")]), new Date());
+    await recordScan(srv.sql, orgId, theirs, scan([update("openssl"), update("curl"), update("zlib")]), new Date());
+    const res = await srv.api("/api/v1/updates/approvals", {
+      body: { updateIds: [await idOf(theirs, "zlib")], decision: "approve", scope: "devices" },
+    });
+    expect(await res.json()).toEqual({ decided: 1, changed: 1, scope: "devices" });
+    expect(await approvalOf(theirs, "zlib")).toBe("approved");
+    expect(await approvalOf(mine, "zlib")).toBe("awaiting");
+    const [audit] = await srv.sql`select actor_name, details from audit_log where action = 'patch.approve' order by id desc limit 1`;
+    expect(audit?.actor_name).toBe("admin@example.com");
+    expect(audit?.details).toMatchObject({ scope: "devices", updates: [`${theirs}:apt:zlib=2.0`] });
+  });
 });

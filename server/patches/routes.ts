@@ -7,7 +7,7 @@ import { isScoped } from "../auth/permissions.ts";
 import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { deviceInReach } from "../devices/reach.ts";
-import { AppError, NotFound, ValidationFailed } from "../errors.ts";
+import { AppError, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { IdParam, Ok, Timestamp, errors, listOf } from "../lib/schemas.ts";
 import { MAX_INSTALL_UPDATES } from "../protocol/patch.ts";
 import { type ComplianceScope, complianceHistory, complianceRows, complianceSummary, organizationName } from "./compliance.store.ts";
@@ -307,11 +307,16 @@ export function patchRoutes(s: Pick<Services, "sql">, patches: Patches, schedule
     .post(
       "/updates/approvals",
       async ({ body, principal, server, request }) => {
+        if (isScoped(principal) && body.scope === "organization")
+          throw new Forbidden(
+            "APPROVAL_NEEDS_ORGANIZATION",
+            "a decision for the whole organization reaches devices beyond your clients: decide for your devices (scope devices)",
+          );
         const rows = await reachable(principal, body.updateIds);
         const actor = principalActor(principal);
-        if (isScoped(principal)) {
-          // a technician limited to some clients decides for the devices they reach, one by one: an
-          // organization-wide decision would reach devices they cannot see
+        if (isScoped(principal) || body.scope === "devices") {
+          // for the updates' own devices, one by one: asked for (the device page decides for its device), or
+          // because a technician limited to some clients cannot decide for devices they do not see
           const keys = rows.map((r) => ({ deviceId: r.deviceId, source: r.source, name: r.name, version: r.version }));
           const changed = await decideForDevices(s.sql, principal.organizationId, keys, body.decision, actor);
           if (changed > 0) await refreshCounts(s.sql, [...new Set(keys.map((k) => k.deviceId))]);
@@ -349,7 +354,7 @@ export function patchRoutes(s: Pick<Services, "sql">, patches: Patches, schedule
         detail: {
           summary: "Approve or deny updates (for that version on every device of the organization, or on your devices only)",
           description:
-            "A user of the whole organization decides for every device with that version (scope organization). A user limited to some clients decides for each of the updates' devices alone (scope devices): an organization-wide decision would reach devices they cannot see. A denial at either level wins. An update id that is not one of your devices' updates is 404 `UPDATE_NOT_FOUND` and nothing is decided.",
+            "scope organization (the default for a user of the whole organization): for that version on every device. scope devices (the only one for a user limited to some clients, whose organization-wide decision would reach devices they cannot see: 403 `APPROVAL_NEEDS_ORGANIZATION`): for each update's own device alone. A denial at either level wins. An update id that is not one of your devices' updates is 404 `UPDATE_NOT_FOUND` and nothing is decided.",
           tags: ["patches"],
         },
       },

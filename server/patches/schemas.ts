@@ -83,7 +83,14 @@ export const DeviceUpdatesQuery = type({
   "limit?": Limit,
 });
 const UpdateIds = `0 < string.uuid[] <= ${MAX_INSTALL_UPDATES}`;
-export const ApprovalBody = type({ updateIds: UpdateIds, decision: "'approve' | 'deny'" });
+export const ApprovalBody = type({
+  updateIds: UpdateIds,
+  decision: "'approve' | 'deny'",
+  "scope?": type("'organization' | 'devices'").configure({
+    description:
+      "organization: that version on every device (the default for users of the whole organization); devices: each update's own device only (the only one for users limited to some clients)",
+  }),
+});
 export const InstallBody = type({
   updateIds: UpdateIds,
   "reboot?": RebootPolicy.configure({ description: "never (default), if_needed, or force" }),

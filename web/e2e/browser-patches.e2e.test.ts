@@ -64,8 +64,12 @@ describe("patching in Chromium", () => {
     await rig.shot("patches-device-updates");
   }, 90_000);
 
-  test("Approve, pick it, Install now: apt's output arrives live and the row turns installed", async () => {
+  test("Approve (for this device), pick it, Install now: apt's output arrives live and the row turns installed", async () => {
     await row().getByRole("button", { name: "Approve" }).click();
+    // the device page decides for its device only
+    await page.getByText("Approved for this device: it installs at its next window").waitFor();
+    expect((await srv.sql`select count(*)::int as n from patch_device_approvals where device_id = ${agent.deviceId}`)[0]?.n).toBe(1);
+    expect((await srv.sql`select count(*)::int as n from patch_approvals`)[0]?.n).toBe(0);
     await page.waitForFunction(
       (name) =>
         document.querySelector(`[data-testid="update-row"][data-name="${name}"] [data-testid="update-approval"]`)?.textContent ===

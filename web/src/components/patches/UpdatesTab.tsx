@@ -52,8 +52,14 @@ export default function UpdatesTab(props: { deviceId: string }) {
   const decide = async (ids: string[], decision: "approve" | "deny") => {
     setBusy(true);
     try {
-      await call(api.api.v1.updates.approvals.post({ updateIds: ids, decision }));
-      toast("success", decision === "approve" ? "Approved" : "Denied: it will never be installed");
+      // a decision taken on a device's page is for that device (the Patches page decides for every device)
+      await call(api.api.v1.updates.approvals.post({ updateIds: ids, decision, scope: "devices" }));
+      toast(
+        "success",
+        decision === "approve"
+          ? "Approved for this device: it installs at its next window"
+          : "Denied for this device: it will never be installed here",
+      );
       updates.reload();
     } catch (e) {
       toast("error", errorMessage(e));
