@@ -153,6 +153,28 @@ describe("rpm, dnf and zypper: real output of Debian's rpm 4.18, dnf 4.14 and zy
     expect(by("sp-extra")).toMatchObject({ classification: "feature", ids: ["SP-2026-0004"] });
     expect(by("sp-plain")).toMatchObject({ classification: "other", ids: [], currentVersion: "1.0-1" });
   });
+  test("dnf 5 on Fedora 44 (check-upgrade, its `Upgrades` heading; recorded by mql): epochs kept, a long name on one line, two arches of one name", () => {
+    const found = parseDnfCheckUpdate(sample("dnf5-check-upgrade.fedora44.mql.txt"));
+    expect(found).toHaveLength(19);
+    expect(found[0]).toEqual({
+      name: "g03-a-very-long-package-name-that-exceeds-the-check-update-column-width",
+      arch: "x86_64",
+      version: "2.0-1",
+      repo: "g03repo",
+    });
+    expect(found.find((a) => a.name === "g03-epoch")?.version).toBe("3:2.0-1");
+    expect(found.find((a) => a.name === "grub2-common")).toEqual({
+      name: "grub2-common",
+      arch: "noarch",
+      version: "1:2.12-66.fc44",
+      repo: "updates",
+    });
+    expect(found.filter((a) => a.name === "g03-multi").map((a) => a.arch)).toEqual(["i686", "x86_64"]);
+    // one update per name (dnf upgrade NAME-VERSION takes every installed arch)
+    const ups = mergeDnf(found, [], [], new Map());
+    expect(ups).toHaveLength(18);
+    for (const u of ups) expectValid(PendingUpdate(u));
+  });
   test("a long name dnf prints alone on its line, and the Obsoleting Packages section, are read right", () => {
     const out =
       "\nlibdnf-plugin-subscription-manager.x86_64\n                          1.29.50-1.el9   rhel-9-baseos\nbash.x86_64  5.1.8-9.el9  baseos\nObsoleting Packages\ngrub2-tools.x86_64  1:2.06-1.el9  baseos\n";
