@@ -8,8 +8,9 @@
  */
 import { installerDownloads } from "./lib/agent-downloads.ts";
 
-const BUDGET = 40 * 1024 * 1024;
-const mb = (n: number | undefined) => (n === undefined ? "—" : `${(n / 1024 / 1024).toFixed(1)} MB`);
+/** 40 MB as the issue counts: bytes on the wire, MB = 10^6 bytes (its 110.7 MB binary is 105.6 MiB). */
+const BUDGET = 40_000_000;
+const mb = (n: number | undefined) => (n === undefined ? "—" : `${(n / 1e6).toFixed(2)} MB`);
 
 console.log("| target | binary | gzip -9 | xz -9 | tar.xz | bcj2 | installer fetches | budget ≤ 40 MB |");
 console.log("|---|---|---|---|---|---|---|---|");
