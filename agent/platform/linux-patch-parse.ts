@@ -153,14 +153,32 @@ interface AdvisoryLine {
   version: string;
 }
 
+/** dnf 5's advisory type and severity columns (cut to the column's width: `secu`, `Importan`) → dnf 4's kind. */
+function dnf5Kind(type: string, severity: string): string {
+  const t = type.toLowerCase();
+  if (t.startsWith("secu")) {
+    const sev = ["Critical", "Important", "Moderate", "Low"].find(
+      (x) => severity.length >= 3 && x.toLowerCase().startsWith(severity.toLowerCase()),
+    );
+    return `${sev ?? "Unknown"}/Sec.`;
+  }
+  if (t.startsWith("bugf")) return "bugfix";
+  if (t.startsWith("enha")) return "enhancement";
+  if (t.startsWith("newp")) return "newpackage";
+  return "unspecified";
+}
+
 /**
- * `dnf updateinfo list --updates` (dnf 4): `ADVISORY  TYPE  NEVRA` per line, one package per line;
- * with `--with-cve` the first column is a CVE id instead (a line per CVE). Header lines are skipped.
+ * `dnf updateinfo list --updates`: dnf 4 prints `ADVISORY  TYPE  NEVRA` per line (TYPE `Important/Sec.`,
+ * `bugfix`…), dnf 5 (Fedora 41 on, `updateinfo` is its `advisory`) `NAME TYPE SEVERITY NEVRA ISSUED`
+ * with type and severity cut to their columns (`secu Importan`). One package per line; with
+ * `--with-cve` the first column is a CVE id instead (a line per CVE). Headings are skipped.
  */
 export function parseDnfAdvisoryLines(out: string): AdvisoryLine[] {
   const lines: AdvisoryLine[] = [];
   for (const l of out.split("\n")) {
-    const m = /^(\S+)\s+(\S+)\s+(\S+\.\S+)\s*$/.exec(l.trim());
+    const dnf5 = /^(\S+)\s+(\S+)\s+(\S+)\s+(\S+\.\S+)\s+\d{4}-\d{2}-\d{2}(?:\s+\d{2}:\d{2}(?::\d{2})?)?\s*$/.exec(l.trim());
+    const m = dnf5 ? [dnf5[0], dnf5[1], dnf5Kind(dnf5[2] ?? "", dnf5[3] ?? ""), dnf5[4]] : /^(\S+)\s+(\S+)\s+(\S+\.\S+)\s*$/.exec(l.trim());
     if (!m) continue;
     const [, id = "", kind = "", nevra = ""] = m;
     if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*-\d/.test(id)) continue;

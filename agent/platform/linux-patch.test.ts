@@ -175,6 +175,22 @@ describe("rpm, dnf and zypper: real output of Debian's rpm 4.18, dnf 4.14 and zy
     expect(ups).toHaveLength(18);
     for (const u of ups) expectValid(PendingUpdate(u));
   });
+  test("dnf 5's advisory list (Fedora 40, dnf5 issue 1501): type and severity cut to their columns are read", () => {
+    const lines = parseDnfAdvisoryLines(sample("dnf5-advisory-list.fedora40.dnf5-1501.txt"));
+    expect(lines).toHaveLength(9);
+    const ups = mergeDnf([], lines, [], new Map());
+    for (const u of ups) expectValid(PendingUpdate(u));
+    const by = (n: string) => ups.find((u) => u.name === n);
+    expect(by("glib2-debugsource")).toMatchObject({
+      version: "2.80.2-1.fc40",
+      classification: "security",
+      severity: "Important",
+      ids: ["FEDORA-2024-635a54eb7e"],
+    });
+    expect(by("gcc-debuginfo")).toMatchObject({ classification: "other", ids: ["FEDORA-2024-27b58399dc"] });
+    expect(by("libzstd-debuginfo")?.classification).toBe("feature");
+    expect(by("libcap-debuginfo")?.classification).toBe("other");
+  });
   test("a long name dnf prints alone on its line, and the Obsoleting Packages section, are read right", () => {
     const out =
       "\nlibdnf-plugin-subscription-manager.x86_64\n                          1.29.50-1.el9   rhel-9-baseos\nbash.x86_64  5.1.8-9.el9  baseos\nObsoleting Packages\ngrub2-tools.x86_64  1:2.06-1.el9  baseos\n";
