@@ -187,7 +187,8 @@ describe("patching in Chromium", () => {
     await form.getByTestId("patch-policy-save").click();
     await page.getByText("Patch settings of Workstations changed").waitFor();
     await page.getByTestId("patch-policy-edit-form").waitFor({ state: "detached" });
-    expect(await row.getByTestId("patch-policy-window").textContent()).toBe("30 3 * * 0 · 90 min · Europe/Paris");
+    // the list reloads after the save: wait for the row to show the change
+    await row.getByTestId("patch-policy-window").filter({ hasText: "30 3 * * 0 · 90 min · Europe/Paris" }).waitFor();
     expect(await row.getByTestId("patch-policy-auto").textContent()).toBe("security");
     expect(await row.textContent()).toContain("never");
     const after = (await (await srv.api(`/api/v1/patch-policies/${id}`)).json()) as Record<string, unknown>;
