@@ -39,6 +39,22 @@ afterAll(async () => {
 });
 
 const pane = (i: number) => page.getByTestId("file-pane").nth(i);
+/**
+ * Drags a row onto a pane's list as a hand does: press on the row, move a little, then in steps to
+ * the list (with the folder tree beside it a pane is taller than the window, and Playwright's dragTo
+ * scrolled the page so that the press missed the row).
+ */
+const drag = async (source: ReturnType<typeof row>, target: ReturnType<typeof pane>) => {
+  await source.scrollIntoViewIfNeeded();
+  const s = await source.boundingBox();
+  const t = await target.boundingBox();
+  if (!s || !t) throw new Error("nothing to drag or nowhere to drop");
+  await page.mouse.move(s.x + 40, s.y + s.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(s.x + 60, s.y + s.height / 2 + 5, { steps: 5 });
+  await page.mouse.move(t.x + t.width / 2, t.y + Math.min(t.height / 2, 120), { steps: 10 });
+  await page.mouse.up();
+};
 const row = (i: number, name: string) => pane(i).locator(`[data-testid="file-row"][data-name="${name}"]`);
 const goto = async (i: number, path: string) => {
   await pane(i).getByTestId("files-goto").fill(path);
@@ -159,7 +175,7 @@ describe("the file explorer in Chromium", () => {
       await waitFor("listed", async () => (await page.getByTestId("files-right-device").locator("option").count()) > 1, 10_000, 100);
       await page.getByTestId("files-right-device").selectOption(second.deviceId);
       await goto(1, other);
-      await row(0, "dropped.txt").dragTo(pane(1));
+      await drag(row(0, "dropped.txt"), pane(1).locator(".files-list"));
       await waitFor("sent to the other device", async () => existsSync(join(other, "dropped.txt")), 60_000);
       expect(readFileSync(join(other, "dropped.txt"), "utf8")).toBe("dropped from the desktop\n");
       await row(1, "dropped.txt").waitFor({ timeout: 15_000 });
@@ -174,7 +190,7 @@ describe("the file explorer in Chromium", () => {
   });
 
   test("drag a row from the left pane to the right one: copied on the device", async () => {
-    await row(0, "renamed.txt").dragTo(pane(1));
+    await drag(row(0, "renamed.txt"), pane(1).locator(".files-list"));
     await waitFor("copied", async () => existsSync(join(other, "renamed.txt")), 10_000);
     expect(readFileSync(join(other, "renamed.txt"), "utf8")).toBe("quarterly numbers\n");
     await row(1, "renamed.txt").waitFor({ timeout: 10_000 });
