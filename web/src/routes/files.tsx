@@ -74,7 +74,10 @@ export default function FilesTab(props: { deviceId: string; os: string }) {
           when={elevation.latest}
           fallback={
             <span>
-              <span class="pill">Unprivileged</span> File operations run as an unprivileged account on the device.
+              <span class="pill">Unprivileged</span>{" "}
+              {props.os === "windows"
+                ? "File operations are checked against the rights of the user signed in at the device's console."
+                : "File operations run as an unprivileged account on the device."}
             </span>
           }
         >
