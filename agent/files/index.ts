@@ -63,6 +63,8 @@ export async function handleFiles(req: FilesRequest): Promise<CallResult> {
 }
 
 let consoleCache: { at: number; user: string | undefined } | undefined;
+/** Recent grants of the Windows access check (a download's chunks are not each checked with icacls). */
+const granted = new Map<string, number>();
 
 /**
  * Windows without elevation: the agent is SYSTEM and cannot start the worker with the console user's
@@ -80,6 +82,7 @@ async function windowsUnprivileged(req: FilesRequest): Promise<CallResult> {
         return consoleCache.user;
       },
       readAcl: access.readAcl,
+      granted,
     });
   } catch (err) {
     return {

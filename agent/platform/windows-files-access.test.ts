@@ -86,4 +86,33 @@ describe("what each request needs, and the decision", () => {
       message: expect.stringContaining("may not write C:\\Windows"),
     });
   });
+
+  test("a grant is remembered for a while (a download's chunks run icacls once), a refusal never", async () => {
+    let reads = 0;
+    const granted = new Map<string, number>();
+    const o = {
+      whoIsAtConsole: async () => "vertigoray",
+      readAcl: async () => {
+        reads++;
+        return systemIni;
+      },
+      granted,
+    };
+    const chunk = (offset: number) =>
+      ({
+        op: "read",
+        transferId: "0190e0c4-0000-7000-8000-000000000000",
+        path: "C:\\Windows\\system.ini",
+        offset,
+        length: 1,
+        size: 9,
+        mtime: 0,
+        elevated: false,
+      }) as FilesRequest;
+    for (let i = 0; i < 5; i++) expect(await checkAccess(chunk(i), o)).toEqual({ user: "vertigoray" });
+    expect(reads).toBe(1);
+    const del = { op: "delete", path: "C:\\Windows\\system.ini", recursive: false, elevated: false } as FilesRequest;
+    for (let i = 0; i < 2; i++) expect(await checkAccess(del, o)).toMatchObject({ code: "PERMISSION_DENIED" });
+    expect(reads).toBe(3);
+  });
 });

@@ -150,6 +150,10 @@ export function effectiveFor(aces: WindowsAce[], user: string): Set<Capability> 
   return allowed;
 }
 
+/** A grant is trusted this long before the ACL is read again (refusals are never remembered). */
+const GRANT_TTL_MS = 30_000;
+const MAX_GRANTS = 1000;
+
 /** A refused check: the code and message the agent answers with. */
 export interface Refusal {
   code: string;
@@ -163,7 +167,12 @@ export interface Refusal {
  */
 export async function checkAccess(
   req: FilesRequest,
-  o: { whoIsAtConsole: () => Promise<string | undefined>; readAcl: (path: string) => Promise<WindowsAce[] | undefined> },
+  o: {
+    whoIsAtConsole: () => Promise<string | undefined>;
+    readAcl: (path: string) => Promise<WindowsAce[] | undefined>;
+    /** Grants seen lately (user, capability, path → when): a transfer's chunks do not run icacls each. */
+    granted?: Map<string, number>;
+  },
 ): Promise<{ user: string } | Refusal> {
   const user = await o.whoIsAtConsole();
   if (!user)
@@ -172,10 +181,18 @@ export async function checkAccess(
       message: "no one is signed in at the device's console to act as: elevate the session to act as SYSTEM",
     };
   for (const need of needsOf(req)) {
+    const key = `${user}\n${need.capability}\n${need.path.toLowerCase()}`;
+    const known = o.granted?.get(key);
+    if (known !== undefined && Date.now() - known < GRANT_TTL_MS) continue;
     const aces = await o.readAcl(need.path);
     // a path that does not exist yet: its folder decides (the operation itself then says what is missing)
     if (!aces) continue;
-    if (!effectiveFor(aces, user).has(need.capability))
+    const allowed = effectiveFor(aces, user).has(need.capability);
+    if (allowed && o.granted) {
+      if (o.granted.size >= MAX_GRANTS) o.granted.clear();
+      o.granted.set(key, Date.now());
+    }
+    if (!allowed)
       return {
         code: "PERMISSION_DENIED",
         message: `${user} (signed in at the console) may not ${need.capability === "read" ? "read" : need.capability} ${need.path}: elevate to act as SYSTEM`,
