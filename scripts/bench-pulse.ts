@@ -145,7 +145,7 @@ try {
   const usage = { ...(serverBeforeRestart ? { serverBeforeRestart } : {}), server: srv.stop(), postgresPss: db.stop() };
   const metrics = (await fetch(`${server.base}/api/v1/metrics`, { headers: { cookie: server.cookie } })
     .then((r) => r.json())
-    .catch((err) => ({ telemetryAckLatency: `unavailable: ${err}` }))) as { telemetryAckLatency: unknown };
+    .catch((err) => ({ telemetryAckLatency: `unavailable: ${err}` }))) as { telemetryAckLatency: unknown; ingest?: unknown };
   const loadgenResult = JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
   const rawData = JSON.parse(readFileSync(raw, "utf8")) as { rtts: [number, number][]; ackedMarks: Record<string, number> };
   if (restart && storm) {
@@ -188,6 +188,8 @@ try {
     loadgen: loadgenResult,
     ...(afterRefusals ? { serverCpuAfterLastRefusal: afterRefusals } : {}),
     serverAckLatency: metrics.telemetryAckLatency,
+    // the ingest's counters: batches held back behind a refused one, refusals of a full queue, flushes
+    serverIngest: metrics.ingest,
     ...(restart ? { restart } : {}),
     telemetry: { acknowledgedBatches: acked, lost: acked - stored },
     serverErrorLines: errorLines.length,
