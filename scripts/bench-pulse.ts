@@ -107,6 +107,39 @@ try {
     lastCpu = now;
   }, 1000);
   const db = sampler(pgPids, "pss");
+  // what PostgreSQL's client backends are doing, sampled every 250 ms, summed per 10 s from the first
+  // connection (CPU = active without a wait event), with the WAL written meanwhile and the WAL files' count
+  const pgStart = Date.now();
+  const pgWaits = new Map<number, { samples: number; waits: Record<string, number>; walBytes?: number; checkpoints?: number }>();
+  const walAt = async () =>
+    (
+      await sql<{ lsn: string; checkpoints: number }[]>`
+        select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as lsn,
+          (select count(*)::int from pg_ls_waldir()) as checkpoints`
+    )[0];
+  let lastWal = await walAt().catch(() => undefined);
+  let lastWindow = 0;
+  const waitTimer = setInterval(async () => {
+    const window = Math.floor((Date.now() - pgStart) / 10_000) * 10;
+    const rows = await sql<{ wait: string; n: number }[]>`
+      select coalesce(wait_event_type || ':' || wait_event, 'CPU') as wait, count(*)::int as n
+      from pg_stat_activity where state = 'active' and backend_type = 'client backend' and pid <> pg_backend_pid()
+      group by 1`.catch(() => []);
+    const w = pgWaits.get(window) ?? { samples: 0, waits: {} };
+    w.samples++;
+    for (const r of rows) w.waits[r.wait] = (w.waits[r.wait] ?? 0) + r.n;
+    pgWaits.set(window, w);
+    if (window !== lastWindow) {
+      const now = await walAt().catch(() => undefined);
+      const prev = pgWaits.get(lastWindow);
+      if (prev && now && lastWal) {
+        prev.walBytes = Number(now.lsn) - Number(lastWal.lsn);
+        prev.checkpoints = now.checkpoints - lastWal.checkpoints;
+      }
+      lastWal = now;
+      lastWindow = window;
+    }
+  }, 250);
   let restart: Record<string, unknown> | undefined;
   let storm: [number, number] | undefined;
   if (opt.restart) {
@@ -142,6 +175,7 @@ try {
   }
   const out = await new Response(loadgen.stdout).text();
   clearInterval(cpuTimer);
+  clearInterval(waitTimer);
   const usage = { ...(serverBeforeRestart ? { serverBeforeRestart } : {}), server: srv.stop(), postgresPss: db.stop() };
   const metrics = (await fetch(`${server.base}/api/v1/metrics`, { headers: { cookie: server.cookie } })
     .then((r) => r.json())
@@ -190,6 +224,26 @@ try {
     serverAckLatency: metrics.telemetryAckLatency,
     // the ingest's counters: batches held back behind a refused one, refusals of a full queue, flushes
     serverIngest: metrics.ingest,
+    // the server's CPU per 10 s from the first connection (share of one core; its JavaScript runs on one)
+    serverCpuPer10s: (() => {
+      const by = new Map<number, number[]>();
+      for (const [at, cpu] of cpuSeries) {
+        const k = Math.floor((at - pgStart) / 10_000) * 10;
+        by.set(k, [...(by.get(k) ?? []), cpu]);
+      }
+      return [...by].map(([fromS, v]) => ({ fromS, cpuPercent: Math.round(v.reduce((a, b) => a + b, 0) / v.length) }));
+    })(),
+    // per 10 s: active backends by wait event (summed over the 250 ms samples), WAL MB written
+    postgresWaitsPer10s: [...pgWaits].map(([fromS, w]) => ({
+      fromS,
+      samples: w.samples,
+      ...(w.walBytes !== undefined ? { walMb: Math.round(w.walBytes / 2 ** 20), walFilesChange: w.checkpoints } : {}),
+      waits: Object.fromEntries(
+        Object.entries(w.waits)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 6),
+      ),
+    })),
     ...(restart ? { restart } : {}),
     telemetry: { acknowledgedBatches: acked, lost: acked - stored },
     serverErrorLines: errorLines.length,
