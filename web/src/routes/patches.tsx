@@ -19,6 +19,7 @@ import { dateTime } from "../lib/format.ts";
 import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
 import "./patches.css";
+import { UpdateSearch } from "../components/patches/UpdateSearch.tsx";
 
 type Filter = "awaiting" | "approved" | "failed" | "all";
 const FILTERS: { value: Filter; label: string }[] = [
@@ -206,24 +207,13 @@ export default function Patches() {
       <section class="card section" aria-label="Updates">
         <div class="section-head">
           <h2>Updates</h2>
-          <form
-            class="update-search"
-            onSubmit={(e) => {
-              e.preventDefault();
-              setUpdateSearch(String(new FormData(e.currentTarget).get("q") ?? "").trim());
+          <UpdateSearch
+            testId="updates-search"
+            onSearch={(q) => {
+              setUpdateSearch(q);
               updates.reload();
             }}
-          >
-            <input
-              class="input"
-              name="q"
-              type="search"
-              placeholder="Package, CVE, KB or advisory"
-              aria-label="Search updates"
-              maxLength={128}
-              data-testid="updates-search"
-            />
-          </form>
+          />
           <Segmented
             label="Which updates"
             options={FILTERS}

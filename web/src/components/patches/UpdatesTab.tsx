@@ -8,6 +8,7 @@ import { CommandOutput } from "../CommandOutput.tsx";
 import { Polled } from "../toolbox/Polled.tsx";
 import { poll } from "../toolbox/poll.ts";
 import { APPROVAL_LABEL, APPROVAL_PILL, CLASS_PILL, STATE_LABEL, STATE_PILL, UpdateIds } from "./labels.tsx";
+import { UpdateSearch } from "./UpdateSearch.tsx";
 
 /** The output of one install command, live while it runs. */
 function InstallOutput(props: { deviceId: string; commandId: string }) {
@@ -94,24 +95,13 @@ export default function UpdatesTab(props: { deviceId: string }) {
         <div class="section-head toolbox-head">
           <h2>Updates</h2>
           <div class="row-actions">
-            <form
-              class="update-search"
-              onSubmit={(e) => {
-                e.preventDefault();
-                setSearch(String(new FormData(e.currentTarget).get("q") ?? "").trim());
+            <UpdateSearch
+              testId="device-updates-search"
+              onSearch={(q) => {
+                setSearch(q);
                 updates.reload();
               }}
-            >
-              <input
-                class="input"
-                name="q"
-                type="search"
-                placeholder="Package, CVE, KB or advisory"
-                aria-label="Search updates"
-                maxLength={128}
-                data-testid="device-updates-search"
-              />
-            </form>
+            />
             <Show when={can("patch:approve") && picked().size > 0}>
               <button type="button" class="btn btn-sm btn-primary" disabled={busy()} onClick={install} data-testid="updates-install">
                 Install {picked().size} now
