@@ -95,9 +95,13 @@ describe("the folder tree in Chromium", () => {
     await waitFor("copied into the folder", async () => existsSync(join(dir, "inner.txt")), 15_000);
     expect(readFileSync(join(dir, "inner.txt"), "utf8")).toBe("inside sub\n");
     expect(existsSync(join(dir, "sub", "inner.txt"))).toBe(true);
-    const [copy] = await srv.sql<{ details: { to: string; outcome: string } }[]>`
-      select details from audit_log where action = 'file.copy' order by created_at desc limit 1`;
-    expect(copy?.details).toMatchObject({ to: join(dir, "inner.txt"), outcome: "ok" });
+    // the audit entry is written once the device has answered, a moment after the file is there
+    const copy = await waitFor("the copy audited", async () => {
+      const [a] = await srv.sql<{ details: { to: string; outcome: string } }[]>`
+        select details from audit_log where action = 'file.copy' order by created_at desc limit 1`;
+      return a;
+    });
+    expect(copy.details).toMatchObject({ to: join(dir, "inner.txt"), outcome: "ok" });
 
     const dt = await page.evaluateHandle(
       (p) => {

@@ -99,6 +99,17 @@ export function FileTree(props: {
     ),
   );
 
+  /**
+   * The pane's folder's path, each ancestor to its child on the way: that child is shown even when its
+   * parent's listing leaves it out (a folder with more entries than a listing answers, a hidden one).
+   */
+  const onTheWay = createMemo(() => {
+    const chain = crumbs(props.current);
+    const next = new Map<string, string>();
+    for (let i = 0; i + 1 < chain.length; i++) next.set(chain[i]!.path, chain[i + 1]!.label);
+    return next;
+  });
+
   /** The rows a person sees: depth first through the expanded folders. */
   const made = new Map<string, Row>();
   const rows = createMemo(() => {
@@ -113,7 +124,11 @@ export function FileTree(props: {
       }
       out.push(row);
       if (!expanded().has(path)) return;
-      for (const n of children()[path]?.names ?? []) walk(joinPath(path, n), n, level + 1);
+      let names = children()[path]?.names ?? [];
+      const pinned = onTheWay().get(path);
+      if (pinned && children()[path]?.state === "ready" && !names.includes(pinned))
+        names = [...names, pinned].sort((a, b) => a.localeCompare(b));
+      for (const n of names) walk(joinPath(path, n), n, level + 1);
     };
     walk(props.root, props.root, 1);
     return out;
