@@ -154,6 +154,7 @@ describe("an agent from before binary chunks beside today's", () => {
     const wireBps = (w: "fresh" | "old") => (to.wire[w] - from.wire[w]) / seconds;
     const fileBps = (w: "fresh" | "old") => ((to.done[w] ?? 0) - (from.done[w] ?? 0)) / seconds;
     const measured = { fresh: { wire: wireBps("fresh"), file: fileBps("fresh") }, old: { wire: wireBps("old"), file: fileBps("old") } };
+    console.log("bytes/s on each line and of the file", JSON.stringify(measured));
     // on the line: the cap, within 10 %, for both
     for (const w of ["fresh", "old"] as const) {
       expect([w, measured[w].wire]).toEqual([w, expect.any(Number)]);
