@@ -21,6 +21,13 @@ describe("the worker pipe", () => {
     }
   });
 
+  test("a whole listing's JSON (megabytes, beyond a socket message's JSON part) crosses the pipe", () => {
+    const items = Array.from({ length: 5000 }, (_, i) => ({ name: `sentpulse-agent-${i}-${"x".repeat(300)}`, type: "file", size: i }));
+    const out = new PipeReader().push(pipeMessage({ id: 9, result: { ok: true, data: { items } } }));
+    const result = out[0]?.message.result as { data: { items: unknown[] } } | undefined;
+    expect(result?.data.items).toHaveLength(5000);
+  });
+
   test("a length over the bound or a malformed message throws (the pipe is dropped, not read on out of step)", () => {
     const huge = Buffer.alloc(4);
     huge.writeUInt32BE(64 * 1024 * 1024);

@@ -1,4 +1,5 @@
-import { BINARY_PREFIX_BYTES, decodeBinaryFrame, encodeBinaryFrame, MAX_BINARY_JSON_BYTES } from "../../server/protocol/binary.ts";
+import { BINARY_PREFIX_BYTES, decodeBinaryFrame, encodeBinaryFrame } from "../../server/protocol/binary.ts";
+import { MAX_FRAME_BYTES } from "../../server/protocol/constants.ts";
 import { MAX_CHUNK_BYTES } from "../../server/protocol/files-limits.ts";
 
 /**
@@ -8,14 +9,19 @@ import { MAX_CHUNK_BYTES } from "../../server/protocol/files-limits.ts";
  * pipe without base64 or a JSON string around it.
  */
 
+/**
+ * Bytes of one message's JSON, at most: a whole answer (a listing of 5,000 entries is cut to fit one
+ * socket frame, but its JSON on the pipe may be larger than the frame: names escaped once more).
+ */
+const MAX_PIPE_JSON_BYTES = 4 * MAX_FRAME_BYTES;
 /** Bytes of one message after its length, at most. */
-const MAX_MESSAGE_BYTES = BINARY_PREFIX_BYTES + MAX_BINARY_JSON_BYTES + MAX_CHUNK_BYTES;
+const MAX_MESSAGE_BYTES = BINARY_PREFIX_BYTES + MAX_PIPE_JSON_BYTES + MAX_CHUNK_BYTES;
 
 const EMPTY = new Uint8Array(0);
 
 /** One message for the pipe: `message` as JSON and `payload` (if any) raw, behind their length. */
 export function pipeMessage(message: unknown, payload: Uint8Array = EMPTY): Buffer {
-  const body = encodeBinaryFrame(message, payload);
+  const body = encodeBinaryFrame(message, payload, MAX_PIPE_JSON_BYTES);
   const out = Buffer.allocUnsafe(BINARY_PREFIX_BYTES + body.length);
   out.writeUInt32BE(body.length, 0);
   out.set(body, BINARY_PREFIX_BYTES);
@@ -45,7 +51,7 @@ export class PipeReader {
       // the pieces are joined once the whole message is in (not at every read of the pipe)
       if (this.size < this.need) return out;
       const all = this.joined();
-      const decoded = decodeBinaryFrame(all.subarray(BINARY_PREFIX_BYTES, this.need));
+      const decoded = decodeBinaryFrame(all.subarray(BINARY_PREFIX_BYTES, this.need), MAX_CHUNK_BYTES, MAX_PIPE_JSON_BYTES);
       if ("problem" in decoded) throw new Error(`bad pipe message: ${decoded.problem}`);
       out.push({ message: decoded.frame, payload: decoded.payload });
       const rest = all.subarray(this.need);

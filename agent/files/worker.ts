@@ -121,7 +121,14 @@ export async function runWorker(): Promise<void> {
     for (const { message, payload } of messages) {
       const { id, req } = message as { id: number; req: FilesRequest };
       void perform(req, payload).then(({ result, bytes }) => {
-        out.write(pipeMessage({ id, result }, bytes));
+        let message: Buffer;
+        try {
+          message = pipeMessage({ id, result }, bytes);
+        } catch (err) {
+          // over the pipe's bounds (never for what the worker answers): the request fails, the pipe stays in step
+          message = pipeMessage({ id, result: { ok: false, code: "FILES_FAILED", message: String(err).slice(0, 300) } });
+        }
+        out.write(message);
         void out.flush();
       });
     }

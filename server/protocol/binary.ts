@@ -22,10 +22,13 @@ export const MAX_BINARY_JSON_BYTES = 65_536;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** A binary message: `frame` as JSON, then `payload` (copied once into the message). */
-export function encodeBinaryFrame(frame: unknown, payload: Uint8Array): Buffer<ArrayBuffer> {
+/**
+ * A binary message: `frame` as JSON, then `payload` (copied once into the message). `maxJson`: the
+ * JSON part's bound (the file worker's pipe carries whole listings: agent/files/pipe.ts).
+ */
+export function encodeBinaryFrame(frame: unknown, payload: Uint8Array, maxJson = MAX_BINARY_JSON_BYTES): Buffer<ArrayBuffer> {
   const json = encoder.encode(JSON.stringify(frame));
-  if (json.length > MAX_BINARY_JSON_BYTES) throw new RangeError(`JSON part of ${json.length} bytes (at most ${MAX_BINARY_JSON_BYTES})`);
+  if (json.length > maxJson) throw new RangeError(`JSON part of ${json.length} bytes (at most ${maxJson})`);
   if (payload.length > MAX_CHUNK_BYTES) throw new RangeError(`payload of ${payload.length} bytes (at most ${MAX_CHUNK_BYTES})`);
   const out = Buffer.allocUnsafe(BINARY_PREFIX_BYTES + json.length + payload.length);
   out.writeUInt32BE(json.length, 0);
@@ -43,12 +46,13 @@ export function encodeBinaryFrame(frame: unknown, payload: Uint8Array): Buffer<A
 export function decodeBinaryFrame(
   message: Uint8Array,
   maxPayload: number = MAX_CHUNK_BYTES,
+  maxJson: number = MAX_BINARY_JSON_BYTES,
 ): { frame: Record<string, unknown>; payload: Uint8Array } | { problem: string } {
   if (message.length < BINARY_PREFIX_BYTES)
     return { problem: `binary message of ${message.length} bytes is shorter than its length prefix` };
   const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   const jsonBytes = view.getUint32(0);
-  if (jsonBytes > MAX_BINARY_JSON_BYTES) return { problem: `JSON part of ${jsonBytes} bytes (at most ${MAX_BINARY_JSON_BYTES})` };
+  if (jsonBytes > maxJson) return { problem: `JSON part of ${jsonBytes} bytes (at most ${maxJson})` };
   const payloadAt = BINARY_PREFIX_BYTES + jsonBytes;
   if (payloadAt > message.length)
     return { problem: `JSON part of ${jsonBytes} bytes runs past the end of a ${message.length}-byte message` };
