@@ -164,4 +164,56 @@ describe("a transfer's lease in a cluster", () => {
     );
     expect(new Bun.CryptoHasher("sha256").update(staged).digest("hex")).toBe(done.sha256 as string);
   }, 200_000);
+
+  test("an upload that arrives at the node without the agent: its write chunks cross NATS raw to the agent's node, the file lands whole", async () => {
+    const two = nodes.two as Node;
+    const size = 3 * 1024 * 1024 + 11;
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(data.subarray(i, Math.min(size, i + 65_536)));
+    // a folder the unprivileged file worker may write
+    const into = join(files, "in");
+    mkdirSync(into);
+    chmodSync(into, 0o777);
+    const target = join(into, "uploaded-through-two.bin");
+    const published = async () =>
+      Number(
+        /^sentpulse_cluster_bytes_sent_total (\d+)/m.exec(await (await fetch(`${two.url}/metrics`, { headers: { cookie } })).text())?.[1] ??
+          Number.NaN,
+      );
+    const before = await published();
+    const tus = { cookie, origin: two.url, "tus-resumable": "1.0.0" };
+    const created = await fetch(`${two.url}/api/v1/devices/${deviceId}/files/uploads`, {
+      method: "POST",
+      headers: { ...tus, "upload-length": String(size), "upload-metadata": `path ${Buffer.from(target).toString("base64")}` },
+    });
+    expect(created.status).toBe(201);
+    let id = "";
+    // tus PATCHes of 1 MiB (the server's body limit)
+    for (let at = 0; at < size; at += 1_048_576) {
+      const patched = await fetch(`${two.url}${created.headers.get("location")}`, {
+        method: "PATCH",
+        headers: { ...tus, "upload-offset": String(at), "content-type": "application/offset+octet-stream" },
+        body: data.subarray(at, Math.min(size, at + 1_048_576)),
+      });
+      expect(patched.status).toBe(204);
+      id = patched.headers.get("x-transfer-id") ?? id;
+    }
+    const done = await waitFor(
+      "uploaded",
+      async () => {
+        const r = await row(id);
+        if (r?.state === "failed") throw new Error(`the upload failed: ${JSON.stringify(r)}`);
+        return r?.state === "done" ? r : undefined;
+      },
+      60_000,
+      100,
+    );
+    const sha = new Bun.CryptoHasher("sha256").update(data).digest("hex");
+    expect(done?.sha256).toBe(sha);
+    expect(new Bun.CryptoHasher("sha256").update(readFileSync(target)).digest("hex")).toBe(sha);
+    // node two published the chunks raw (base64 would be 4/3 of the file), plus its beats and calls
+    const sent = (await published()) - before;
+    expect(sent).toBeGreaterThan(size);
+    expect(sent).toBeLessThan(size * 1.15);
+  }, 120_000);
 });
