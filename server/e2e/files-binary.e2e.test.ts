@@ -13,7 +13,9 @@ import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts
  * the wire is measured, not inferred. Device-to-device copies both ways move a download from and an
  * upload to each; SHA-256 checked. A capped download from each: the bytes on the wire hold the cap
  * within 10 % for both (the caps count the frame as it travels: raw plus a small header for the new
- * agent, base64 for the old, whose file bytes then move at about 3/4 of the cap).
+ * agent, base64 for the old, whose file bytes then move at about 3/4 of the cap). Binary messages
+ * today's agent must not act on (a bad path, the bytes twice, bytes beside another op) are answered
+ * BAD_FRAME at once and write nothing.
  */
 const BEFORE_BINARY_CHUNKS = "e85a78bbda703c9859f9781cb34a6c88147e0f72";
 let srv: TestServer;
@@ -167,4 +169,34 @@ describe("an agent from before binary chunks beside today's", () => {
     expect(measured.old.file / measured.old.wire).toBeLessThan(0.77);
     for (const s of started) expect((await srv.api(`/api/v1/files/transfers/${s.id}/cancel`, { body: {} })).status).toBe(200);
   }, 60_000);
+
+  test("today's agent refuses a binary message it must not act on: BAD_FRAME at once, nothing written, the agent keeps answering", async () => {
+    const a = agents.fresh as EnrolledAgent;
+    const hub = srv.server.services.agents;
+    const target = join(dir, "never.bin");
+    const write = (data: Record<string, unknown>) =>
+      ({
+        type: "files",
+        data: { op: "write", transferId: crypto.randomUUID(), path: target, offset: 0, elevated: false, ...data },
+      }) as never;
+    const bytes = crypto.getRandomValues(new Uint8Array(1000));
+    const cases: [string, Promise<{ ok: boolean; code?: string }>][] = [
+      // a path that skipped the server's checks: the agent's schema refuses the JSON part
+      ["a `..` path", hub.call(a.deviceId, write({ path: `${dir}/../never.bin` }), 5000, bytes)],
+      // the bytes twice: raw and in base64
+      ["base64 beside raw bytes", hub.call(a.deviceId, write({ data: Buffer.from(bytes).toString("base64") }), 5000, bytes)],
+      // only a write carries bytes to the agent
+      [
+        "a list with bytes",
+        hub.call(a.deviceId, { type: "files", data: { op: "list", path: dir, elevated: false, hidden: false } } as never, 5000, bytes),
+      ],
+    ];
+    for (const [what, call] of cases) {
+      const r = await call;
+      expect([what, r.ok, r.ok ? "" : r.code]).toEqual([what, false, "BAD_FRAME"]);
+    }
+    expect([...new Bun.Glob("*never*").scanSync({ cwd: dir, dot: true })]).toEqual([]);
+    const listed = await hub.call(a.deviceId, { type: "files", data: { op: "list", path: dir, elevated: false, hidden: false } }, 5000);
+    expect(listed.ok).toBe(true);
+  }, 30_000);
 });
