@@ -17,6 +17,8 @@ const SERVER_MODULES_ALLOWED = new Set([
   "server/protocol/files-limits.ts",
   "server/protocol/patch-limits.ts",
   "server/protocol/toolbox-limits.ts",
+  // the binary chunk codec (no arktype: plain bytes and JSON)
+  "server/protocol/binary.ts",
 ]);
 
 describe("the agent's bundle", () => {

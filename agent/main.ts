@@ -51,7 +51,7 @@ async function run(configPath: string): Promise<void> {
     // the toolbox's code is evaluated on the first call only: an agent nobody inspects stays as small as before
     toolbox: (req) => import("./toolbox/index.ts").then((m) => m.handleToolbox(req, () => platform.toolbox())),
     patch: (req) => import("./patch/index.ts").then((m) => m.handlePatch(req, dirname(configPath), () => platform.patch())),
-    files: (req) => import("./files/index.ts").then((m) => m.handleFiles(req)),
+    files: (req, payload) => import("./files/index.ts").then((m) => m.handleFiles(req, payload)),
   };
   const footprint = new Footprint(platform, (config.releasePagesAfterS ?? DEFAULT_RELEASE_PAGES_AFTER_S) * 1000);
   options.onActivity = () => footprint.activity();

@@ -2,13 +2,15 @@ import type { Subprocess } from "bun";
 import type { CallResult } from "../../server/protocol/frames.ts";
 import type { FilesRequest } from "../../server/protocol/files.ts";
 import { agentLog } from "../log.ts";
+import { PipeReader, pipeMessage } from "./pipe.ts";
 
 /** Requests in flight to one worker, at most. */
 const MAX_PENDING = 64;
 /** A worker nobody asked anything of for this long exits (the next request starts another). */
 const IDLE_MS = 120_000;
-/** Bytes of one answer line, at most (a chunk's base64 and its envelope stay far below). */
-const MAX_LINE = 4 * 1_048_576;
+
+/** A worker's answer: the result, and a download chunk's bytes beside it. */
+export type WorkerAnswer = CallResult & { payload?: Uint8Array };
 
 /** The command line that starts this agent again as a file worker (the compiled binary, or bun and the entry file). */
 function workerArgv(): string[] {
@@ -23,20 +25,21 @@ function workerArgv(): string[] {
  */
 export class WorkerClient {
   private proc: Subprocess<"pipe", "pipe", "inherit"> | undefined;
-  private readonly pending = new Map<number, (r: CallResult) => void>();
+  private readonly pending = new Map<number, (r: WorkerAnswer) => void>();
   private nextId = 1;
   private idle: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly as: string | undefined) {}
 
-  call(req: FilesRequest): Promise<CallResult> {
+  /** Runs `req` in the worker; `payload`: an upload chunk's bytes (crossing the pipe raw). */
+  call(req: FilesRequest, payload?: Uint8Array): Promise<WorkerAnswer> {
     if (this.pending.size >= MAX_PENDING) return Promise.resolve({ ok: false, code: "TOO_MANY_CALLS" });
     const proc = this.start();
     const id = this.nextId++;
     clearTimeout(this.idle);
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      proc.stdin.write(`${JSON.stringify({ id, req })}\n`);
+      proc.stdin.write(pipeMessage({ id, req }, payload));
       void proc.stdin.flush();
     });
   }
@@ -59,26 +62,21 @@ export class WorkerClient {
   }
 
   private async read(proc: Subprocess<"pipe", "pipe", "inherit">): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffer = "";
+    const reader = new PipeReader();
     for await (const chunk of proc.stdout) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let nl = buffer.indexOf("\n");
-      while (nl >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        nl = buffer.indexOf("\n");
-        try {
-          const { id, result } = JSON.parse(line) as { id: number; result: CallResult };
-          this.pending.get(id)?.(result);
-          this.pending.delete(id);
-        } catch {
-          agentLog("warn", "file worker wrote a bad line");
-        }
-      }
-      if (buffer.length > MAX_LINE) {
+      let answers: ReturnType<PipeReader["push"]>;
+      try {
+        answers = reader.push(chunk);
+      } catch (err) {
+        // the pipe is out of step: the worker goes (its requests fail with WORKER_EXITED; the next starts another)
+        agentLog("warn", "file worker wrote a bad answer", { error: String(err).slice(0, 200) });
         proc.kill();
         return;
+      }
+      for (const { message, payload } of answers) {
+        const { id, result } = message as { id: number; result: CallResult };
+        this.pending.get(id)?.(payload.length > 0 ? { ...result, payload } : result);
+        this.pending.delete(id);
       }
       if (this.pending.size === 0) this.armIdle(proc);
     }

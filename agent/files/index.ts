@@ -1,8 +1,7 @@
 import { statSync } from "node:fs";
-import type { CallResult } from "../../server/protocol/frames.ts";
 import type { FilesRequest } from "../../server/protocol/files.ts";
 import { account } from "./accounts.ts";
-import { WorkerClient } from "./client.ts";
+import { type WorkerAnswer, WorkerClient } from "./client.ts";
 
 /**
  * The file explorer's call handler, loaded on the first `files` call (agent/main.ts imports it
@@ -46,9 +45,21 @@ function pickAccount(): string {
   return `${a.uid}:${a.gid}`;
 }
 
-/** Runs one file request in the worker of its privilege. */
-export async function handleFiles(req: FilesRequest): Promise<CallResult> {
-  if (process.platform === "win32" && !req.elevated) return windowsUnprivileged(req);
+/**
+ * Runs one file request in the worker of its privilege. An upload chunk's bytes come raw (`payload`,
+ * from a binary message) or in base64 (`data`, from servers before binary chunks); a download
+ * chunk's bytes go back raw beside the result (`payload`): the socket sends them as the server takes them.
+ */
+export async function handleFiles(req: FilesRequest, payload?: Uint8Array): Promise<WorkerAnswer> {
+  let bytes: Uint8Array | undefined;
+  if (req.op === "write") {
+    if ((payload === undefined) === (req.data === undefined))
+      return { ok: false, code: "INVALID_REQUEST", message: "a write carries its bytes either raw or in base64, once" };
+    bytes = payload ?? Buffer.from(req.data ?? "", "base64");
+    const { data: _, ...rest } = req;
+    req = rest;
+  }
+  if (process.platform === "win32" && !req.elevated) return windowsUnprivileged(req, bytes);
   const rootAgent = process.getuid?.() === 0;
   if (req.elevated && !rootAgent && process.platform !== "win32")
     return { ok: false, code: "ELEVATION_UNAVAILABLE", message: "the agent does not run as root on this device" };
@@ -59,7 +70,7 @@ export async function handleFiles(req: FilesRequest): Promise<CallResult> {
     w = new WorkerClient(as);
     workers.set(key, w);
   }
-  return w.call(req);
+  return w.call(req, bytes);
 }
 
 let consoleCache: { at: number; user: string | undefined } | undefined;
@@ -72,7 +83,7 @@ const granted = new Map<string, number>();
  * (agent/platform/windows-files-access.ts; the reasoning is in docs/security.md), then run by the
  * SYSTEM worker; what the user may not do is refused before anything is touched.
  */
-async function windowsUnprivileged(req: FilesRequest): Promise<CallResult> {
+async function windowsUnprivileged(req: FilesRequest, bytes: Uint8Array | undefined): Promise<WorkerAnswer> {
   const access = await import("../platform/windows-files-access.ts");
   let checked: Awaited<ReturnType<typeof access.checkAccess>>;
   try {
@@ -97,7 +108,7 @@ async function windowsUnprivileged(req: FilesRequest): Promise<CallResult> {
     w = new WorkerClient(undefined);
     workers.set("agent", w);
   }
-  const r = await w.call(req);
+  const r = await w.call(req, bytes);
   // the session shows whose rights were checked
   if (r.ok && r.data && typeof r.data === "object" && "runAs" in r.data)
     return { ok: true, data: { ...(r.data as object), runAs: `${checked.user} (checked; acting as SYSTEM)`.slice(0, 256) } };

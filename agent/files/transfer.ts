@@ -27,11 +27,11 @@ interface Open {
   lastUse: number;
 }
 
-/** The next chunk of a download, read (and encoded) while the current one travels. */
+/** The next chunk of a download, read while the current one travels. */
 interface Ahead {
   offset: number;
   length: number;
-  ready: Promise<{ buf: Buffer; data: string } | undefined>;
+  ready: Promise<Buffer | undefined>;
 }
 
 const reads = new Map<string, Open & { size: number; mtime: number; ahead?: Ahead }>();
@@ -80,7 +80,11 @@ async function readFully(fd: FileHandle, length: number, position: number): Prom
   return buf;
 }
 
-/** One chunk of a download. A file whose size or modification time differs from the first stat's is refused (`CHANGED`). */
+/**
+ * One chunk of a download: its bytes (raw; the agent sends them as the server takes them) and the
+ * answer without them. A file whose size or modification time differs from the first stat's is
+ * refused (`CHANGED`).
+ */
 export async function readChunk(r: {
   transferId: string;
   path: string;
@@ -88,7 +92,7 @@ export async function readChunk(r: {
   length: number;
   size: number;
   mtime: number;
-}): Promise<ReadChunk> {
+}): Promise<{ chunk: ReadChunk; bytes: Buffer }> {
   let s = reads.get(r.transferId);
   if (!s || s.path !== r.path) {
     room(reads);
@@ -115,7 +119,7 @@ export async function readChunk(r: {
   const n = Math.min(r.length, r.size - r.offset);
   const ahead = s.ahead && s.ahead.offset === r.offset && s.ahead.length === n ? await s.ahead.ready : undefined;
   s.ahead = undefined;
-  const buf = ahead?.buf ?? (await readFully(s.fd, n, r.offset));
+  const buf = ahead ?? (await readFully(s.fd, n, r.offset));
   if (s.hashedTo < r.offset) await hashRange(s.fd, s.hasher, s.hashedTo, r.offset);
   if (r.offset + n > Math.max(s.hashedTo, r.offset)) s.hasher.update(buf.subarray(Math.max(0, s.hashedTo - r.offset)));
   s.hashedTo = Math.max(s.hashedTo, r.offset + n);
@@ -129,12 +133,10 @@ export async function readChunk(r: {
     s.ahead = {
       offset: at,
       length,
-      ready: readFully(fd, length, at)
-        .then((b) => ({ buf: b, data: b.toString("base64") }))
-        .catch(() => undefined),
+      ready: readFully(fd, length, at).catch(() => undefined),
     };
   }
-  return { data: ahead?.data ?? buf.toString("base64"), eof, ...(eof ? { sha256: s.sha256 } : {}) };
+  return { chunk: { eof, ...(eof ? { sha256: s.sha256 } : {}) }, bytes: buf };
 }
 
 /** Where an upload is written until it is whole: beside its target, hidden, named by the transfer. */
@@ -190,13 +192,12 @@ async function openPart(transferId: string, path: string): Promise<Open & { part
   return s;
 }
 
-/** Writes one chunk at `offset`, which must be the partial file's length (`OFFSET_MISMATCH` otherwise). */
-export async function writeChunk(r: { transferId: string; path: string; offset: number; data: string }): Promise<WriteOffset> {
+/** Writes one chunk's bytes at `offset`, which must be the partial file's length (`OFFSET_MISMATCH` otherwise). */
+export async function writeChunk(r: { transferId: string; path: string; offset: number }, buf: Uint8Array): Promise<WriteOffset> {
   const s = await openPart(r.transferId, r.path);
   s.lastUse = Date.now();
   const size = (await s.fd.stat()).size;
   if (size !== r.offset) throw new FilesError("OFFSET_MISMATCH", `the partial file holds ${size} bytes, not ${r.offset}`);
-  const buf = Buffer.from(r.data, "base64");
   if (s.hashedTo !== r.offset) {
     s.hasher = new Bun.CryptoHasher("sha256");
     await hashRange(s.fd, s.hasher, 0, r.offset);

@@ -1,8 +1,8 @@
 import type { CallResult } from "../../server/protocol/frames.ts";
 import type { AclChange, FileOpResult, FilesRequest, FileStat } from "../../server/protocol/files.ts";
-import { MAX_FRAME_BYTES } from "../../server/protocol/constants.ts";
 import { changeMode, changeOwner, copy, count, list, makeDir, move, properties, remove } from "./ops.ts";
 import { FilesError, resolveFollowing } from "./paths.ts";
+import { PipeReader, pipeMessage } from "./pipe.ts";
 import { abortWrite, commitWrite, readChunk, writeChunk, writeStatus } from "./transfer.ts";
 
 /**
@@ -10,11 +10,9 @@ import { abortWrite, commitWrite, readChunk, writeChunk, writeStatus } from "./t
  * operation of the explorer. Started as root, it first drops to the account named in
  * SENTPULSE_FILES_AS (`uid:gid`, no supplementary groups beyond the account's own) unless the
  * session is elevated, so the operating system itself refuses what that account may not do.
- * It reads one JSON request per line on stdin and answers one JSON line per request on stdout.
+ * It reads requests on stdin and answers each on stdout (agent/files/pipe.ts: length-prefixed
+ * messages, a chunk's bytes raw beside the JSON).
  */
-
-/** A request line longer than this ends the worker (the agent never sends one). */
-const MAX_LINE = 2 * MAX_FRAME_BYTES;
 
 /** The properties with the entry's ACL (loaded on the first ACL asked for); a failure to read it is told beside them. */
 async function withAcl(st: FileStat): Promise<FileStat> {
@@ -39,8 +37,25 @@ async function changeAcl(path: string, change: AclChange): Promise<FileOpResult>
   return { entries: 1 };
 }
 
-/** Runs one request; every failure becomes `{ ok: false, code, message }`. */
-async function perform(req: FilesRequest): Promise<CallResult> {
+/** Runs one request (`bytes`: an upload chunk's); every failure becomes `{ ok: false, code, message }`. A read answers with the chunk's bytes beside. */
+async function perform(req: FilesRequest, bytes: Uint8Array): Promise<{ result: CallResult; bytes?: Uint8Array }> {
+  if (req.op === "read") {
+    try {
+      const r = await readChunk(req);
+      return { result: { ok: true, data: r.chunk }, bytes: r.bytes };
+    } catch (err) {
+      return { result: failure(err) };
+    }
+  }
+  return { result: await performOp(req, bytes) };
+}
+
+function failure(err: unknown): CallResult {
+  if (err instanceof FilesError) return { ok: false, code: err.code, message: err.message.slice(0, 1024) };
+  return { ok: false, code: "FILES_FAILED", message: String(err).slice(0, 1024) };
+}
+
+async function performOp(req: Exclude<FilesRequest, { op: "read" }>, bytes: Uint8Array): Promise<CallResult> {
   try {
     switch (req.op) {
       case "list":
@@ -63,20 +78,17 @@ async function perform(req: FilesRequest): Promise<CallResult> {
         return { ok: true, data: await changeOwner(req.path, req.owner, req.group) };
       case "acl":
         return { ok: true, data: await changeAcl(req.path, req.change) };
-      case "read":
-        return { ok: true, data: await readChunk(req) };
       case "write_status":
         return { ok: true, data: await writeStatus(req) };
       case "write":
-        return { ok: true, data: await writeChunk(req) };
+        return { ok: true, data: await writeChunk(req, bytes) };
       case "write_commit":
         return { ok: true, data: await commitWrite(req) };
       case "write_abort":
         return { ok: true, data: await abortWrite(req) };
     }
   } catch (err) {
-    if (err instanceof FilesError) return { ok: false, code: err.code, message: err.message.slice(0, 1024) };
-    return { ok: false, code: "FILES_FAILED", message: String(err).slice(0, 1024) };
+    return failure(err);
   }
 }
 
@@ -97,26 +109,28 @@ export async function runWorker(): Promise<void> {
   dropPrivileges(process.env.SENTPULSE_FILES_AS);
   process.chdir("/");
   const out = Bun.stdout.writer();
-  let buffer = "";
-  const decoder = new TextDecoder();
+  const reader = new PipeReader();
   for await (const chunk of Bun.stdin.stream()) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let nl = buffer.indexOf("\n");
-    while (nl >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      nl = buffer.indexOf("\n");
-      let msg: { id: number; req: FilesRequest };
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      void perform(msg.req).then((result) => {
-        out.write(`${JSON.stringify({ id: msg.id, result })}\n`);
+    let messages: ReturnType<PipeReader["push"]>;
+    try {
+      messages = reader.push(chunk);
+    } catch {
+      // a malformed or oversized message (the agent never writes one): nothing more can be trusted
+      process.exit(3);
+    }
+    for (const { message, payload } of messages) {
+      const { id, req } = message as { id: number; req: FilesRequest };
+      void perform(req, payload).then(({ result, bytes }) => {
+        let message: Buffer;
+        try {
+          message = pipeMessage({ id, result }, bytes);
+        } catch (err) {
+          // over the pipe's bounds (never for what the worker answers): the request fails, the pipe stays in step
+          message = pipeMessage({ id, result: { ok: false, code: "FILES_FAILED", message: String(err).slice(0, 300) } });
+        }
+        out.write(message);
         void out.flush();
       });
     }
-    if (buffer.length > MAX_LINE) process.exit(3);
   }
 }

@@ -3,6 +3,7 @@ import type { App } from "../../server/app.ts";
 import { PROTOCOL_VERSION } from "../../server/protocol/constants.ts";
 import type {
   AgentFrame,
+  ServerFrame,
   AgentSettings,
   CallResult,
   CommandSpec,
@@ -11,6 +12,7 @@ import type {
   ToolboxRequest,
   Unenveloped,
 } from "../../server/protocol/frames.ts";
+import { decodeBinaryFrame, encodeBinaryFrame } from "../../server/protocol/binary.ts";
 import { newEnvelope } from "../../server/protocol/envelope.ts";
 import { signBody, signingKey, socketChallenge } from "../../server/protocol/signing.ts";
 import type { DeviceFacts, TelemetrySample } from "../../server/protocol/telemetry.ts";
@@ -58,8 +60,11 @@ export interface PulseOptions {
   toolbox?: (req: ToolboxRequest) => Promise<CallResult>;
   /** Answers a `patch` call (a software and update scan); loaded on first use. */
   patch?: (req: PatchRequest) => Promise<CallResult>;
-  /** Answers a `files` call (the file explorer and its transfers); loaded on first use. */
-  files?: (req: FilesRequest) => Promise<CallResult>;
+  /**
+   * Answers a `files` call (the file explorer and its transfers); loaded on first use. `payload`: an
+   * upload chunk's bytes from a binary message; a download chunk's come back as the answer's `payload`.
+   */
+  files?: (req: FilesRequest, payload?: Uint8Array) => Promise<CallResult & { payload?: Uint8Array }>;
 }
 
 /**
@@ -83,6 +88,8 @@ export class Pulse {
   private collecting = false;
   /** Server clock minus ours, ms, from the last welcome (command deadlines are server time). */
   private clockOffsetMs = 0;
+  /** The server's welcome said it takes download chunks as binary messages (older servers: base64). */
+  private serverBinary = false;
 
   constructor(private readonly o: PulseOptions) {}
 
@@ -111,13 +118,62 @@ export class Pulse {
     const client = treaty<App>(server);
     const ws = client.api.agent.v1.ws.subscribe({ query: { device: deviceId, ts, nonce, sig, v: String(PROTOCOL_VERSION) } }).ws;
     this.ws = ws;
-    ws.addEventListener("message", (e) => this.onMessage(String(e.data)));
+    ws.binaryType = "arraybuffer";
+    ws.addEventListener("message", (e) =>
+      typeof e.data === "string" ? this.onMessage(e.data) : this.onBinary(new Uint8Array(e.data as ArrayBuffer)),
+    );
     ws.addEventListener("close", (e) => this.onClose(e.code, e.reason));
     // a close event always follows; a 503 refusal (server full) holds the next attempt back
     ws.addEventListener("error", (e) => {
       const hold = refusalHoldMs(String((e as ErrorEvent).message ?? ""));
       if (hold > 0) this.holdUntil = Math.max(this.holdUntil, Date.now() + hold);
     });
+  }
+
+  /**
+   * A binary message: an upload chunk (a `files` write, its bytes raw; protocol/binary.ts). Anything
+   * else, or a message that does not decode, is refused like a bad text frame (answered BAD_FRAME
+   * when it is a call), and nothing is written.
+   */
+  private onBinary(message: Uint8Array): void {
+    const decoded = decodeBinaryFrame(message);
+    if ("problem" in decoded) {
+      this.badBinary(undefined, decoded.problem);
+      return;
+    }
+    const parsed = parseServerFrame(decoded.frame);
+    if ("problem" in parsed) {
+      this.badBinary(decoded.frame, parsed.problem);
+      return;
+    }
+    const { frame } = parsed;
+    if (frame.type !== "files" || frame.data.op !== "write" || frame.data.data !== undefined) {
+      this.badBinary(decoded.frame, `a ${frame.type} frame carries no binary payload`);
+      return;
+    }
+    this.o.onActivity?.();
+    this.onFiles(frame, decoded.payload);
+  }
+
+  private badBinary(raw: unknown, problem: string): void {
+    agentLog("warn", "bad binary message from server", { problem: problem.slice(0, 200) });
+    this.refuse(raw, problem);
+  }
+
+  /** A call (it has an id and a deadline) the agent refuses is answered at once instead of left to its deadline. */
+  private refuse(raw: unknown, problem: string): void {
+    const call = raw as { id?: unknown; deadline?: unknown } | null | undefined;
+    if (typeof call?.id === "string" && call.id.length > 0 && call.id.length <= 64 && typeof call.deadline === "number")
+      this.reply(call.id, { ok: false, code: "BAD_FRAME", message: `refused by the agent: ${problem.slice(0, 300)}` });
+  }
+
+  private onFiles(frame: Extract<ServerFrame, { type: "files" }>, payload?: Uint8Array): void {
+    const { id } = frame;
+    if (!this.o.files || this.serverNow() > frame.deadline) {
+      this.reply(id, { ok: false, code: this.o.files ? "DEADLINE_EXCEEDED" : "UNSUPPORTED" });
+      return;
+    }
+    void this.o.files(frame.data, payload).then((r) => this.reply(id, r));
   }
 
   private onMessage(text: string): void {
@@ -130,10 +186,7 @@ export class Pulse {
     const parsed = parseServerFrame(raw);
     if ("problem" in parsed) {
       agentLog("warn", "unknown frame from server", { problem: parsed.problem.slice(0, 200) });
-      // a call (it has an id and a deadline) is answered at once instead of left to its deadline
-      const call = raw as { id?: unknown; deadline?: unknown } | null;
-      if (typeof call?.id === "string" && call.id.length > 0 && call.id.length <= 64 && typeof call.deadline === "number")
-        this.reply(call.id, { ok: false, code: "BAD_FRAME", message: `refused by the agent: ${parsed.problem.slice(0, 300)}` });
+      this.refuse(raw, parsed.problem);
       return;
     }
     const { frame } = parsed;
@@ -142,6 +195,7 @@ export class Pulse {
       case "welcome":
         this.connected = true;
         this.clockOffsetMs = Date.parse(frame.data.serverTime) - Date.now() || 0;
+        this.serverBinary = frame.data.binaryChunks === true;
         this.attempt = 0;
         this.o.spool.raiseSeqAbove(frame.data.ackedSeq);
         this.o.spool.ack(frame.data.ackedSeq);
@@ -151,7 +205,7 @@ export class Pulse {
         clearTimeout(this.beaconTimer);
         agentLog("info", "connected", { server: this.o.config.server, spooled: this.o.spool.size });
         void this.o.facts().then((facts) => {
-          this.send({ type: "hello", data: { agentVersion: this.o.agentVersion, facts } });
+          this.send({ type: "hello", data: { agentVersion: this.o.agentVersion, facts, binaryChunks: true } });
           this.o.executor?.flushUnreported();
         });
         this.scheduleSample(0);
@@ -205,15 +259,9 @@ export class Pulse {
         void this.o.patch(frame.data).then((r) => this.reply(id, r));
         break;
       }
-      case "files": {
-        const { id } = frame;
-        if (!this.o.files || this.serverNow() > frame.deadline) {
-          this.reply(id, { ok: false, code: this.o.files ? "DEADLINE_EXCEEDED" : "UNSUPPORTED" });
-          break;
-        }
-        void this.o.files(frame.data).then((r) => this.reply(id, r));
+      case "files":
+        this.onFiles(frame);
         break;
-      }
     }
   }
 
@@ -221,6 +269,7 @@ export class Pulse {
     const wasConnected = this.connected;
     this.o.terminals?.closeAll();
     this.connected = false;
+    this.serverBinary = false;
     this.ws = undefined;
     this.lastSentSeq = 0;
     this.o.spool.persistAll();
@@ -268,8 +317,18 @@ export class Pulse {
     this.ws?.send(JSON.stringify({ ...frame, ...newEnvelope(), ...(frame.id ? { id: frame.id } : {}) }));
   }
 
-  private reply(id: string, result: CallResult): void {
-    this.send({ id, type: "result", data: result });
+  /**
+   * Answers a call. A download chunk's bytes (`payload`) go raw in a binary message to a server that
+   * takes them, else in base64 as the result's `data.data`, as before binary chunks.
+   */
+  private reply(id: string, answer: CallResult & { payload?: Uint8Array }): void {
+    const { payload, ...result } = answer;
+    if (!payload || !result.ok) this.send({ id, type: "result", data: result });
+    else if (this.serverBinary) this.ws?.send(encodeBinaryFrame({ id, v: PROTOCOL_VERSION, type: "result", data: result }, payload));
+    else {
+      const base64 = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("base64");
+      this.send({ id, type: "result", data: { ok: true, data: { ...(result.data as object), data: base64 } } });
+    }
   }
 
   /** Sends pending batches in order, keeping at most SEND_WINDOW unacknowledged. */

@@ -4,13 +4,40 @@ import { type AgentSettings, type CallResult, type ServerFrame, serverFrame, typ
 export interface AgentConnection {
   deviceId: string;
   organizationId: string;
-  send(frame: ServerFrame): void;
+  /** Sends a text frame; the agent socket returns the bytes it put on the socket (a number; stand-ins in tests return nothing). */
+  send(frame: ServerFrame): unknown;
+  /** Sends a frame with raw bytes as a binary message (protocol/binary.ts); returns the bytes it put on the socket. */
+  sendBinary?(frame: ServerFrame, payload: Uint8Array): number;
+  /** Set from the agent's hello: it takes upload chunks as binary messages (until then, and for older agents, base64). */
+  binaryChunks?: boolean;
   close(code: number, reason: string): void;
 }
 
+/**
+ * A call's answer as the caller sees it: the agent's result, and for a chunk call the bytes that
+ * travelled raw beside it (`payload`, from a binary message) and the bytes the chunk's message took
+ * on the agent's socket (`wireBytes`: the upload's `write` frame, or the download's `result`).
+ */
+export type CallReply = CallResult & { payload?: Uint8Array; wireBytes?: number };
+
+/** Text-frame bytes of a result whose chunk came in base64, beyond the base64 itself (envelope, id, flags): an estimate, the frame arrives parsed. */
+export const TEXT_RESULT_OVERHEAD_BYTES = 160;
+
 interface PendingCall {
-  resolve(r: CallResult): void;
+  resolve(r: CallReply): void;
   timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * A `files` write frame for an agent without binary chunks: the bytes go in base64 as the request's
+ * `data`, as they always did.
+ */
+function withBase64Payload(frame: ServerFrame, payload: Uint8Array): ServerFrame {
+  if (frame.type !== "files" || frame.data.op !== "write") throw new Error(`a ${frame.type} frame carries no payload`);
+  return {
+    ...frame,
+    data: { ...frame.data, data: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("base64") },
+  };
 }
 
 /**
@@ -22,8 +49,8 @@ export interface RemoteAgents {
   holds(deviceId: string): boolean;
   /** Forwards an enveloped frame to the node holding the device; false when none does. */
   send(deviceId: string, frame: ServerFrame): boolean;
-  /** A call to an agent on another node (`NOT_CONNECTED` when none holds it). */
-  call(deviceId: string, frame: ServerFrame, timeoutMs: number): Promise<CallResult>;
+  /** A call to an agent on another node (`NOT_CONNECTED` when none holds it); a payload travels raw. */
+  call(deviceId: string, frame: ServerFrame, timeoutMs: number, payload?: Uint8Array): Promise<CallReply>;
   /** Holds the device back on every other node and closes its socket where it is; true when another node held it. */
   disconnect(deviceId: string, seconds: number): boolean;
 }
@@ -140,17 +167,27 @@ export class AgentHub {
     this.send(deviceId, { type: "settings", data: this.settingsFor(deviceId) });
   }
 
-  /** Sends a call frame and waits for the agent's `result` frame with the same id, or the deadline. */
+  /**
+   * Sends a call frame and waits for the agent's `result` frame with the same id, or the deadline.
+   * `payload`: an upload chunk's bytes (a `files` write without `data`), sent raw in a binary message
+   * to an agent that takes them, in base64 to one that does not (decided where the socket is held).
+   */
   call(
     deviceId: string,
     frame: Omit<Extract<ServerFrame, { deadline: number }>, "v" | "id" | "deadline">,
     timeoutMs: number,
-  ): Promise<CallResult> {
+    payload?: Uint8Array,
+  ): Promise<CallReply> {
     if (!this.connections.has(deviceId) && this.remote) {
       // the envelope's id is the remote node's to set (its own pending calls); the deadline travels
-      return this.remote.call(deviceId, serverFrame({ ...frame, deadline: Date.now() + timeoutMs } as Unenveloped<ServerFrame>), timeoutMs);
+      return this.remote.call(
+        deviceId,
+        serverFrame({ ...frame, deadline: Date.now() + timeoutMs } as Unenveloped<ServerFrame>),
+        timeoutMs,
+        payload,
+      );
     }
-    return this.callHere(deviceId, frame, timeoutMs);
+    return this.callHere(deviceId, frame, timeoutMs, payload);
   }
 
   /** `call` to an agent connected to this node only (`NOT_CONNECTED` otherwise): what a call from another node comes to. */
@@ -158,7 +195,8 @@ export class AgentHub {
     deviceId: string,
     frame: Omit<Extract<ServerFrame, { deadline: number }>, "v" | "id" | "deadline">,
     timeoutMs: number,
-  ): Promise<CallResult> {
+    payload?: Uint8Array,
+  ): Promise<CallReply> {
     const c = this.connections.get(deviceId);
     if (!c) return Promise.resolve({ ok: false, code: "NOT_CONNECTED" });
     const pending = this.calls.get(deviceId) ?? new Map<string, PendingCall>();
@@ -171,19 +209,38 @@ export class AgentHub {
         calls.delete(id);
         resolve({ ok: false, code: "DEADLINE_EXCEEDED" });
       }, timeoutMs);
-      calls.set(id, { resolve, timer });
       // the spread loses which call frame it is; it is one of them
-      c.send(serverFrame({ ...frame, id, deadline: Date.now() + timeoutMs } as Unenveloped<ServerFrame>));
+      const f = serverFrame({ ...frame, id, deadline: Date.now() + timeoutMs } as Unenveloped<ServerFrame>);
+      if (!payload) {
+        calls.set(id, { resolve, timer });
+        c.send(f);
+        return;
+      }
+      let sent: number;
+      try {
+        const text = c.binaryChunks && c.sendBinary ? undefined : withBase64Payload(f, payload);
+        const n = text ? c.send(text) : c.sendBinary?.(f, payload);
+        sent = typeof n === "number" ? n : Math.ceil(payload.length / 3) * 4;
+      } catch (err) {
+        clearTimeout(timer);
+        resolve({ ok: false, code: "BAD_CALL", message: String(err).slice(0, 300) });
+        return;
+      }
+      // the answer is small: what the chunk took on the socket is what was sent
+      calls.set(id, { resolve: (r) => resolve({ ...r, wireBytes: sent }), timer });
     });
   }
 
-  /** Delivers an agent's `result` frame to the call waiting for it; false when none waits. */
-  settle(deviceId: string, id: string, result: CallResult): boolean {
+  /**
+   * Delivers an agent's `result` frame to the call waiting for it; false when none waits. `payload`
+   * and `wireBytes`: the bytes of a binary result and the size of its message.
+   */
+  settle(deviceId: string, id: string, result: CallResult, payload?: Uint8Array, wireBytes?: number): boolean {
     const p = this.calls.get(deviceId)?.get(id);
     if (!p) return false;
     clearTimeout(p.timer);
     this.calls.get(deviceId)?.delete(id);
-    p.resolve(result);
+    p.resolve(payload ? { ...result, payload, wireBytes } : result);
     return true;
   }
 

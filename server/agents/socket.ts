@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { Services } from "../context.ts";
 import { AppError, Unauthorized } from "../errors.ts";
 import { log } from "../log.ts";
+import { decodeBinaryFrame, encodeBinaryFrame } from "../protocol/binary.ts";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "../protocol/constants.ts";
 import { AgentFrame, MAX_FRAME_BYTES, serverFrame as frame } from "../protocol/frames.ts";
 import { socketChallenge } from "../protocol/signing.ts";
@@ -113,7 +114,7 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
           '`sig` is the hex HMAC-SHA256, keyed with SHA-256 of the device secret, of `ts + ".ws:" + device + ":" + nonce`. ' +
           "`v` is the agent's protocol version (absent: 1). " +
           "Refused before the upgrade with 401 (bad or replayed handshake), 426 (`PROTOCOL_UNSUPPORTED`, `details.supported` lists the versions) or 503 with `Retry-After` (`RETRY_LATER`: held back; `SERVER_FULL`: the node is at its open-file limit; `NODE_UNAVAILABLE`: the node lost its cluster connection). " +
-          "Frames are `{ v, id, type, data }` JSON (server/protocol/frames.ts).",
+          "Frames are `{ v, id, type, data }` JSON (server/protocol/frames.ts); file chunks travel as binary messages between ends that said they take them (server/protocol/binary.ts).",
         tags: ["agent"],
       },
       async open(ws) {
@@ -121,7 +122,16 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
         const conn: AgentConnection = {
           deviceId: device.id,
           organizationId: device.organizationId,
-          send: (f) => void ws.send(JSON.stringify(f)),
+          send: (f) => {
+            const text = JSON.stringify(f);
+            ws.send(text);
+            return Buffer.byteLength(text);
+          },
+          sendBinary: (f, payload) => {
+            const message = encodeBinaryFrame(f, payload);
+            ws.sendBinary(message);
+            return message.length;
+          },
           close: (code, reason) => ws.close(code, reason),
         };
         states.set(ws.id, { conn, badFrames: 0, statusChecked: false });
@@ -141,6 +151,7 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
               serverTime: new Date().toISOString(),
               settings: s.agents.settingsFor(device.id),
               ackedSeq,
+              binaryChunks: true,
             },
           }),
         );
@@ -148,26 +159,23 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
       async message(ws, raw) {
         const st = states.get(ws.id);
         if (!st) return;
-        const parsed = AgentFrame(typeof raw === "string" ? safeJson(raw) : raw);
-        if (parsed instanceof type.errors) {
+        const bad = (problem: string) => {
           st.badFrames++;
-          st.conn.send(
-            frame({
-              type: "error",
-              data: {
-                code: "BAD_FRAME",
-                message: parsed.summary.slice(0, 500),
-              },
-            }),
-          );
+          st.conn.send(frame({ type: "error", data: { code: "BAD_FRAME", message: problem.slice(0, 500) } }));
           if (st.badFrames > MAX_BAD_FRAMES) ws.close(1008, "too many bad frames");
-          return;
-        }
+        };
+        // a binary message: a download chunk's result with its bytes raw (protocol/binary.ts)
+        const binary = raw instanceof Uint8Array ? decodeBinaryFrame(raw) : undefined;
+        if (binary && "problem" in binary) return bad(binary.problem);
+        const parsed = AgentFrame(binary ? binary.frame : typeof raw === "string" ? safeJson(raw) : raw);
+        if (parsed instanceof type.errors) return bad(parsed.summary);
+        if (binary && parsed.type !== "result") return bad(`a ${parsed.type} frame carries no binary payload`);
         const device = ws.data.device;
         try {
           switch (parsed.type) {
             case "hello":
               // facts, pending commands and a due rotation follow with the next batch of arrivals
+              st.conn.binaryChunks = parsed.data.binaryChunks === true;
               s.arrivals.hello(device.id, parsed.data.agentVersion, parsed.data.facts, device.rotationDue);
               break;
             case "telemetry": {
@@ -197,7 +205,8 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
               await s.commands.update(device.id, device.organizationId, parsed.data);
               break;
             case "result":
-              s.agents.settle(device.id, parsed.id, parsed.data);
+              if (binary) s.agents.settle(device.id, parsed.id, parsed.data, binary.payload, (raw as Uint8Array).length);
+              else s.agents.settle(device.id, parsed.id, parsed.data);
               break;
           }
         } catch (err) {

@@ -1,8 +1,8 @@
 import { type } from "arktype";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import type { AgentHub, RemoteAgents } from "../agents/hub.ts";
+import type { AgentHub, CallReply, RemoteAgents } from "../agents/hub.ts";
 import type { LiveHub } from "../live/hub.ts";
-import type { CallResult, ServerFrame } from "../protocol/frames.ts";
+import type { ServerFrame } from "../protocol/frames.ts";
 import type { LiveEvent } from "../protocol/live.ts";
 import type { TerminalHub, TerminalRelay } from "../terminal/sessions.ts";
 import type { Presence } from "./presence.ts";
@@ -22,12 +22,14 @@ const TermMsg = type({
   "code?": "number | null",
   "error?": "string",
 });
-/** What a call's answer must look like to be handed to the caller. */
-const CallAnswer = type({ ok: "true", "data?": "unknown" }).or({ ok: "false", code: "string" });
+/** What a call's answer must look like to be handed to the caller (`w`: the bytes its chunk took on the agent's socket). */
+const CallAnswer = type({ ok: "true", "data?": "unknown", "w?": "number" }).or({ ok: "false", code: "string", "message?": "string" });
 
 /**
  * Routing between nodes: frames and calls for an agent go to the node holding its socket
- * (`node.<id>.send`, `node.<id>.call`, a request answered with the agent's result); dashboard live
+ * (`node.<id>.send`, `node.<id>.call`, a request answered with the agent's result; a file chunk's
+ * bytes travel raw both ways, and the holding node sends them to its agent raw or in base64 as the
+ * agent takes them); dashboard live
  * events go to every node (`live`; a watched device's telemetry and command output only when a
  * dashboard elsewhere watches it); a terminal's output goes to the node whose browser opened the
  * session (`term.<sessionId>`, listened to only there).
@@ -59,8 +61,8 @@ export class Routing implements RemoteAgents {
       }
       const { v: _v, id: _id, deadline, ...frame } = body.f as ServerFrame & { deadline: number };
       void agents
-        .callHere(body.d, frame as Parameters<AgentHub["callHere"]>[1], Math.max(1, deadline - Date.now()))
-        .then((r) => m.respond?.(r));
+        .callHere(body.d, frame as Parameters<AgentHub["callHere"]>[1], Math.max(1, deadline - Date.now()), m.payload)
+        .then(({ payload, wireBytes, ...r }) => m.respond?.(wireBytes === undefined ? r : { ...r, w: wireBytes }, payload));
     });
     this.wire.listen(nc, "disconnect", "disconnect", (m) => {
       const body = DisconnectMsg(m.body);
@@ -90,14 +92,17 @@ export class Routing implements RemoteAgents {
     return true;
   }
 
-  async call(deviceId: string, frame: ServerFrame, timeoutMs: number): Promise<CallResult> {
+  async call(deviceId: string, frame: ServerFrame, timeoutMs: number, payload?: Uint8Array): Promise<CallReply> {
     const node = this.presence.nodeOf(deviceId);
     if (!node) return { ok: false, code: "NOT_CONNECTED" };
     try {
       // a little longer than the agent's deadline: the holding node answers DEADLINE_EXCEEDED itself
-      const answer = CallAnswer(await this.wire.request(`node.${node}.call`, "call", { d: deviceId, f: frame }, timeoutMs + 1000));
+      const reply = await this.wire.request(`node.${node}.call`, "call", { d: deviceId, f: frame }, timeoutMs + 1000, payload);
+      const answer = CallAnswer(reply.body);
       if (answer instanceof type.errors) return { ok: false, code: "BAD_ANSWER" };
-      return answer as CallResult;
+      if (!answer.ok) return answer;
+      const { w, ...result } = answer;
+      return { ...result, ...(reply.payload ? { payload: reply.payload } : {}), ...(w === undefined ? {} : { wireBytes: w }) };
     } catch (err) {
       this.wire.stats.callsFailed++;
       // no responder: the node is gone (its agent is reconnecting); otherwise the bus was too slow

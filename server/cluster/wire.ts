@@ -1,5 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { log } from "../log.ts";
+import { decodeBinaryFrame, encodeBinaryFrame } from "../protocol/binary.ts";
 import type { BusStats } from "./types.ts";
 
 /** A message from another node as a handler sees it. */
@@ -8,8 +9,10 @@ export interface Received {
   /** The node that sent it. */
   from: string;
   body: unknown;
-  /** Set on requests: the answer goes back to the asking node. */
-  respond?: (body: unknown) => void;
+  /** Bytes that travelled raw beside the body (a file chunk). */
+  payload?: Uint8Array;
+  /** Set on requests: the answer (and its raw bytes, if any) goes back to the asking node. */
+  respond?: (body: unknown, payload?: Uint8Array) => void;
 }
 
 /** Largest message a node publishes (NATS' default max_payload is 1 MiB); larger ones are dropped and logged. */
@@ -17,7 +20,9 @@ const MAX_MESSAGE_BYTES = 900 * 1024;
 
 /**
  * The bytes between nodes: every message is JSON `{ o: nodeId, b: body }` on a subject under one
- * prefix (`sentpulse.` by default), counted for /metrics. A node's own messages are ignored on
+ * prefix (`sentpulse.` by default), counted for /metrics; one that carries a file chunk is a binary
+ * message instead (protocol/binary.ts: a length prefix, that JSON, then the chunk's bytes raw; told
+ * apart by its first byte, 0 where JSON starts with `{`). A node's own messages are ignored on
  * receipt, so nothing is applied twice on the node that published it. Nothing here throws into a
  * caller: a message that cannot be sent or read is counted and logged.
  */
@@ -45,13 +50,21 @@ export class Wire {
     }
   }
 
-  /** A request to one node; resolves to its answer's body, or rejects (no responder, timeout, closed). */
-  async request(subject: string, kind: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    const data = this.encode(kind, body);
+  /** A request to one node; resolves to its answer's body and raw bytes, or rejects (no responder, timeout, closed, unreadable). */
+  async request(
+    subject: string,
+    kind: string,
+    body: unknown,
+    timeoutMs: number,
+    payload?: Uint8Array,
+  ): Promise<{ body: unknown; payload?: Uint8Array }> {
+    const data = this.encode(kind, body, payload);
     if (!data || !this.nc) throw new Error("not connected");
     const m = await this.nc.request(this.subject(subject), data, { timeout: timeoutMs });
     this.stats.bytesReceived += m.data.length;
-    return m.json<{ b?: unknown }>().b;
+    const answer = decode(m.data);
+    if (!answer) throw new Error("unreadable answer");
+    return { body: answer.message.b, payload: answer.payload };
   }
 
   /** Calls `handler` for each message of another node on `subject` (wildcards allowed). */
@@ -69,14 +82,9 @@ export class Wire {
 
   private receive(msg: Msg, kind: string, handler: (m: Received) => void): void {
     this.stats.bytesReceived += msg.data.length;
-    let parsed: { o?: unknown; b?: unknown };
-    try {
-      parsed = msg.json();
-    } catch {
-      this.stats.dropped++;
-      return;
-    }
-    if (typeof parsed !== "object" || parsed === null || typeof parsed.o !== "string") {
+    const decoded = decode(msg.data);
+    const parsed = decoded?.message;
+    if (!decoded || typeof parsed !== "object" || parsed === null || typeof parsed.o !== "string") {
       this.stats.dropped++;
       return;
     }
@@ -87,7 +95,8 @@ export class Wire {
         subject: msg.subject,
         from: parsed.o,
         body: parsed.b,
-        respond: msg.reply ? (body) => void msg.respond(this.encode(`${kind}.reply`, body) ?? "") : undefined,
+        payload: decoded.payload,
+        respond: msg.reply ? (body, payload) => void msg.respond(this.encode(`${kind}.reply`, body, payload) ?? "") : undefined,
       });
     } catch (err) {
       this.stats.dropped++;
@@ -95,9 +104,16 @@ export class Wire {
     }
   }
 
-  private encode(kind: string, body: unknown): string | undefined {
-    const data = JSON.stringify({ o: this.nodeId, b: body });
-    const bytes = Buffer.byteLength(data);
+  private encode(kind: string, body: unknown, payload?: Uint8Array): string | Uint8Array | undefined {
+    let data: string | Uint8Array;
+    try {
+      data = payload ? encodeBinaryFrame({ o: this.nodeId, b: body }, payload) : JSON.stringify({ o: this.nodeId, b: body });
+    } catch (err) {
+      this.stats.dropped++;
+      log("error", "cluster message cannot be encoded; dropped", { kind, error: String(err).slice(0, 200) });
+      return undefined;
+    }
+    const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.length;
     if (bytes > MAX_MESSAGE_BYTES) {
       this.stats.dropped++;
       log("error", "cluster message too large; dropped", { kind, bytes });
@@ -106,5 +122,19 @@ export class Wire {
     this.stats.sent[kind] = (this.stats.sent[kind] ?? 0) + 1;
     this.stats.bytesSent += bytes;
     return data;
+  }
+}
+
+/** A message's JSON (`{ o, b }`) and, for a binary one, its raw bytes; undefined when it cannot be read. */
+function decode(data: Uint8Array): { message: { o?: unknown; b?: unknown }; payload?: Uint8Array } | undefined {
+  if (data.length > 0 && data[0] === 0) {
+    const r = decodeBinaryFrame(data);
+    return "problem" in r ? undefined : { message: r.frame, payload: r.payload };
+  }
+  try {
+    const message = JSON.parse(new TextDecoder().decode(data)) as { o?: unknown; b?: unknown };
+    return typeof message === "object" && message !== null ? { message } : undefined;
+  } catch {
+    return undefined;
   }
 }

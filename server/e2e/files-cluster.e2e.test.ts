@@ -14,7 +14,8 @@ import { ADMIN, agentBinary, freshDatabase, login, waitFor } from "../testing/ha
  * (its chunk calls forwarded to the first over NATS) survives that node's death. Its lease
  * (file_transfers.runner_node/runner_until) runs out, then exactly one live node takes it over: the
  * runner never flips between two live nodes, the bytes carried stay within the file plus one chunk
- * per takeover, and the SHA-256 is the file's.
+ * per takeover, and the SHA-256 is the file's. The chunks cross NATS raw (binary messages), not in
+ * base64: what the agent's node publishes stays within a few percent of the file bytes moved.
  */
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-files-cluster-"));
 const shared = join(dir, "data");
@@ -91,6 +92,14 @@ describe("a transfer's lease in a cluster", () => {
     writeFileSync(path, data);
     chmodSync(path, 0o644);
     const two = nodes.two as Node;
+    const one = nodes.one as Node;
+    /** Bytes node one (the agent's) has published on NATS: the chunks' answers to node two, and its beats. */
+    const publishedByOne = async () =>
+      Number(
+        /^sentpulse_cluster_bytes_sent_total (\d+)/m.exec(await (await fetch(`${one.url}/metrics`, { headers: { cookie } })).text())?.[1] ??
+          Number.NaN,
+      );
+    const publishedBefore = await publishedByOne();
     // started on node two, whose calls reach the agent on node one over NATS; 256 KiB/s: 16 s in all
     const controller = new AbortController();
     const res = await fetch(`${two.url}/api/v1/devices/${deviceId}/files/download?path=${encodeURIComponent(path)}&rate=262144`, {
@@ -107,6 +116,14 @@ describe("a transfer's lease in a cluster", () => {
     await waitFor("under way on node two", async () => ((await row(id))?.doneBytes ?? 0) >= 512 * 1024, 30_000, 100);
     const first = (await row(id))?.runner;
     expect(first).toBeTruthy();
+    // raw over NATS: base64 would be 4/3 of the file bytes moved; a chunk or two may be in flight, beats are small
+    await waitFor("2 MiB moved", async () => ((await row(id))?.doneBytes ?? 0) >= 2 * 1024 * 1024, 30_000, 50);
+    const published = (await publishedByOne()) - publishedBefore;
+    // what node two (the runner) has written by now, live (the row is written once a second)
+    const live = (await (await fetch(`${two.url}/api/v1/files/transfers/${id}`, { headers: { cookie } })).json()) as { doneBytes: number };
+    const moved = live.doneBytes;
+    expect(published).toBeGreaterThan(moved * 0.9);
+    expect(published).toBeLessThan(moved * 1.15);
 
     // node two dies without a word; it comes back as a new node (a new id), so two live nodes compete
     await two.kill();
@@ -147,4 +164,56 @@ describe("a transfer's lease in a cluster", () => {
     );
     expect(new Bun.CryptoHasher("sha256").update(staged).digest("hex")).toBe(done.sha256 as string);
   }, 200_000);
+
+  test("an upload that arrives at the node without the agent: its write chunks cross NATS raw to the agent's node, the file lands whole", async () => {
+    const two = nodes.two as Node;
+    const size = 3 * 1024 * 1024 + 11;
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(data.subarray(i, Math.min(size, i + 65_536)));
+    // a folder the unprivileged file worker may write
+    const into = join(files, "in");
+    mkdirSync(into);
+    chmodSync(into, 0o777);
+    const target = join(into, "uploaded-through-two.bin");
+    const published = async () =>
+      Number(
+        /^sentpulse_cluster_bytes_sent_total (\d+)/m.exec(await (await fetch(`${two.url}/metrics`, { headers: { cookie } })).text())?.[1] ??
+          Number.NaN,
+      );
+    const before = await published();
+    const tus = { cookie, origin: two.url, "tus-resumable": "1.0.0" };
+    const created = await fetch(`${two.url}/api/v1/devices/${deviceId}/files/uploads`, {
+      method: "POST",
+      headers: { ...tus, "upload-length": String(size), "upload-metadata": `path ${Buffer.from(target).toString("base64")}` },
+    });
+    expect(created.status).toBe(201);
+    let id = "";
+    // tus PATCHes of 1 MiB (the server's body limit)
+    for (let at = 0; at < size; at += 1_048_576) {
+      const patched = await fetch(`${two.url}${created.headers.get("location")}`, {
+        method: "PATCH",
+        headers: { ...tus, "upload-offset": String(at), "content-type": "application/offset+octet-stream" },
+        body: data.subarray(at, Math.min(size, at + 1_048_576)),
+      });
+      expect(patched.status).toBe(204);
+      id = patched.headers.get("x-transfer-id") ?? id;
+    }
+    const done = await waitFor(
+      "uploaded",
+      async () => {
+        const r = await row(id);
+        if (r?.state === "failed") throw new Error(`the upload failed: ${JSON.stringify(r)}`);
+        return r?.state === "done" ? r : undefined;
+      },
+      60_000,
+      100,
+    );
+    const sha = new Bun.CryptoHasher("sha256").update(data).digest("hex");
+    expect(done?.sha256).toBe(sha);
+    expect(new Bun.CryptoHasher("sha256").update(readFileSync(target)).digest("hex")).toBe(sha);
+    // node two published the chunks raw (base64 would be 4/3 of the file), plus its beats and calls
+    const sent = (await published()) - before;
+    expect(sent).toBeGreaterThan(size);
+    expect(sent).toBeLessThan(size * 1.15);
+  }, 120_000);
 });

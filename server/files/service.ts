@@ -91,9 +91,12 @@ export class FileExplorer {
     private readonly agents: AgentHub,
   ) {}
 
-  /** The raw answer of the agent (transfers use it to tell transient failures from final ones). */
-  call(deviceId: string, req: FilesRequest) {
-    return this.agents.call(deviceId, { type: "files", data: req }, DEADLINES[req.op]);
+  /**
+   * The raw answer of the agent (transfers use it to tell transient failures from final ones);
+   * `payload`: an upload chunk's bytes for a `write` without `data` (raw or base64, as the agent takes them).
+   */
+  call(deviceId: string, req: FilesRequest, payload?: Uint8Array) {
+    return this.agents.call(deviceId, { type: "files", data: req }, DEADLINES[req.op], payload);
   }
 
   /** The agent's answer to `req`, checked against `schema`; coded AppErrors otherwise. */

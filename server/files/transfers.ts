@@ -3,7 +3,7 @@ import { type FileHandle, link, open, readdir, rm, stat } from "node:fs/promises
 import { join } from "node:path";
 import { type Type, type } from "arktype";
 import type { Sql } from "postgres";
-import type { AgentHub } from "../agents/hub.ts";
+import { type AgentHub, TEXT_RESULT_OVERHEAD_BYTES } from "../agents/hub.ts";
 import { auditActor, writeAudit } from "../audit/store.ts";
 import { log } from "../log.ts";
 import { MAX_CHUNK_BYTES, ReadChunk, WriteDone, WriteOffset } from "../protocol/files.ts";
@@ -59,8 +59,10 @@ interface Control {
  * SHA-256. One chunk is in flight at a time, so after a cut socket or a restart the transfer
  * resumes from the last acknowledged byte (the staged file's length, or the device's partial file)
  * and at most one chunk travels twice. Both ends hash as the bytes pass; the hashes must agree.
- * Bandwidth: the transfer's own cap and the device's cap (token buckets) and a governor that backs
- * off when round trips grow.
+ * Chunks travel as binary messages (the bytes raw) to and from agents that take them, in base64 to
+ * older ones. Bandwidth: the transfer's own cap and the device's cap (token buckets, counting what
+ * each chunk takes on the agent's socket: its bytes and the frame around them, base64 for older
+ * agents) and a governor that backs off when round trips grow.
  */
 export class FileTransfers {
   private readonly controls = new Map<string, Control>();
@@ -314,6 +316,16 @@ export class FileTransfers {
     if (wait > 0) await Bun.sleep(wait);
   }
 
+  /**
+   * Counts `bytes` more (or, negative, fewer) against the caps after a chunk went: what it took on
+   * the socket beyond the estimate it was paced with. The next chunk waits for it.
+   */
+  private charge(t: TransferRow, own: TokenBucket, bytes: number): void {
+    if (bytes === 0) return;
+    own.take(bytes);
+    if (!t.rateLimitBps) this.deviceBucket(t.deviceId).take(bytes);
+  }
+
   private async finish(t: TransferRow, c: Control, err: unknown, wire: number): Promise<void> {
     // another node took the transfer over (this one stalled past its lease): it writes from now on
     if (c.stop === "lost") return;
@@ -346,23 +358,30 @@ export class FileTransfers {
   }
 
   /** One call; transient failures (device away, busy) wait for the device and try again, others throw with the agent's code. */
-  private async call<T>(
+  private async call<T>(t: TransferRow, c: Control, req: Parameters<FileExplorer["call"]>[1], schema: Type<T>): Promise<T> {
+    return (await this.callWithBytes(t, c, req, schema)).data;
+  }
+
+  /** `call` for a chunk, with the bytes that came raw beside the answer and what the chunk took on the socket. */
+  private async callWithBytes<T>(
     t: TransferRow,
     c: Control,
     req: Parameters<FileExplorer["call"]>[1],
     schema: Type<T>,
     /** Called at every attempt (a chunk asked for again after a cut counts again). */
     attempt?: () => void,
-  ): Promise<T> {
+    /** An upload chunk's bytes (sent raw or in base64, as the agent takes them). */
+    payload?: Uint8Array,
+  ): Promise<{ data: T; payload?: Uint8Array; wireBytes?: number }> {
     for (;;) {
       if (c.stop) throw new Stop();
       await this.awaitDevice(t, c);
       attempt?.();
-      const r = await this.explorer.call(t.deviceId, req);
+      const r = await this.explorer.call(t.deviceId, req, payload);
       if (r.ok) {
         const data = schema(r.data);
         if (data instanceof type.errors) throw Object.assign(new Error(data.summary.slice(0, 300)), { code: "AGENT_BAD_REPLY" });
-        return data as T;
+        return { data: data as T, payload: r.payload, wireBytes: r.wireBytes };
       }
       if (!TRANSIENT.has(r.code)) throw Object.assign(new Error(r.message ?? r.code), { code: r.code });
       if (r.code === "TOO_MANY_CALLS" || r.code === "DEADLINE_EXCEEDED") await Bun.sleep(WAIT_POLL_MS);
@@ -386,12 +405,15 @@ export class FileTransfers {
       const gov = new RttGovernor(t.rateLimitBps ?? (await this.deviceCap(t.deviceId)));
       let agentSha: string | undefined;
       let persisted = Date.now();
-      /** Asks for the chunk at `at` (paced); one chunk is on the wire at a time. */
+      /** Socket bytes per file byte of the last chunk (its frame included; ~4/3 for an agent answering in base64). */
+      let wireRatio = 1;
+      /** Asks for the chunk at `at` (paced by what it will take on the socket, as the last one did); one chunk is on the wire at a time. */
       const ask = async (at: number) => {
         const length = Math.max(1, Math.min(gov.chunkBytes(MAX_CHUNK_BYTES), t.size - at));
-        await this.pace(t, own, gov, length);
+        const estimate = Math.ceil(length * wireRatio);
+        await this.pace(t, own, gov, estimate);
         const t0 = performance.now();
-        const chunk = await this.call(
+        const reply = await this.callWithBytes(
           t,
           c,
           { op: "read", transferId: t.id, path: t.path, offset: at, length, size: t.size, mtime: t.sourceMtime ?? 0, elevated: t.elevated },
@@ -401,15 +423,22 @@ export class FileTransfers {
             wire += length;
           },
         );
-        return { chunk, length, ms: performance.now() - t0 };
+        return { reply, length, estimate, ms: performance.now() - t0 };
       };
       let next = ask(offset);
       for (;;) {
-        const { chunk, length, ms } = await next;
-        const buf = Buffer.from(chunk.data, "base64");
+        const { reply, length, estimate, ms } = await next;
+        const chunk = reply.data;
+        // raw from an agent that sends binary chunks, base64 from one that does not; never both, never neither
+        if ((reply.payload === undefined) === (chunk.data === undefined))
+          throw Object.assign(new Error("the device sent a chunk with no bytes, or with bytes twice"), { code: "AGENT_BAD_REPLY" });
+        const buf = reply.payload ?? Buffer.from(chunk.data ?? "", "base64");
         gov.observe(Math.max(1, buf.length), ms);
         if (buf.length !== Math.min(length, t.size - offset))
           throw Object.assign(new Error("the device sent a chunk of the wrong length"), { code: "AGENT_BAD_REPLY" });
+        const onWire = reply.wireBytes ?? (chunk.data?.length ?? 0) + TEXT_RESULT_OVERHEAD_BYTES;
+        this.charge(t, own, onWire - estimate);
+        wireRatio = onWire / Math.max(1, buf.length);
         // the next chunk is asked for while this one is written and hashed
         if (!chunk.eof) {
           next = ask(offset + buf.length);
@@ -460,14 +489,16 @@ export class FileTransfers {
       let hasher = new Bun.CryptoHasher("sha256");
       let hashedTo = 0;
       const openFd = fd;
-      /** A chunk of the staged file read and encoded; the next one is prepared while the device writes this one. */
+      /** A chunk of the staged file, read; the next one is prepared while the device writes this one. */
       const prepare = async (at: number) => {
         const length = Math.min(gov.chunkBytes(MAX_CHUNK_BYTES), t.size - at);
         const buf = Buffer.allocUnsafe(length);
         const { bytesRead } = await openFd.read(buf, 0, length, at);
         if (bytesRead !== length) throw Object.assign(new Error("the staged upload is shorter than recorded"), { code: "STAGING_LOST" });
-        return { at, length, buf, data: buf.toString("base64") };
+        return { at, length, buf };
       };
+      /** Socket bytes per file byte of the last chunk (its frame included; ~4/3 for an agent taking base64). */
+      let wireRatio = 1;
       let ahead: ReturnType<typeof prepare> | undefined;
       let persisted = 0;
       while (offset < t.size || hashedTo < t.size) {
@@ -481,18 +512,28 @@ export class FileTransfers {
           if (offset === t.size) break;
         }
         const ready = ahead ? await ahead : undefined;
-        const { length, buf, data } = ready?.at === offset ? ready : await prepare(offset);
+        const { length, buf } = ready?.at === offset ? ready : await prepare(offset);
         ahead = offset + length < t.size ? prepare(offset + length) : undefined;
         ahead?.catch(() => undefined); // awaited next round
-        await this.pace(t, own, gov, length);
+        const estimate = Math.ceil(length * wireRatio);
+        await this.pace(t, own, gov, estimate);
         const t0 = performance.now();
         let next: number;
         try {
-          next = (
-            await this.call(t, c, { op: "write", transferId: t.id, path: t.path, offset, data, elevated: t.elevated }, WriteOffset, () => {
+          const reply = await this.callWithBytes(
+            t,
+            c,
+            { op: "write", transferId: t.id, path: t.path, offset, elevated: t.elevated },
+            WriteOffset,
+            () => {
               wire += length;
-            })
-          ).offset;
+            },
+            buf,
+          );
+          next = reply.data.offset;
+          const onWire = reply.wireBytes ?? Math.ceil(length / 3) * 4 + TEXT_RESULT_OVERHEAD_BYTES;
+          this.charge(t, own, onWire - estimate);
+          wireRatio = onWire / Math.max(1, length);
         } catch (err) {
           if ((err as { code?: string }).code !== "OFFSET_MISMATCH") throw err;
           // the partial file is not where we thought (a cut after the device wrote, or it was removed): ask again

@@ -76,8 +76,12 @@ export const FilesRequest = type({ op: "'list'", path: FilePath, elevated: "bool
   })
   /** The size of an upload's partial file beside its target (0 when none): where to resume. */
   .or({ op: "'write_status'", transferId, path: FilePath, overwrite: "boolean", elevated: "boolean" })
-  /** One chunk of an upload, written at `offset` of the partial file (which must be that long). */
-  .or({ op: "'write'", transferId, path: FilePath, offset, data: Base64, elevated: "boolean" })
+  /**
+   * One chunk of an upload, written at `offset` of the partial file (which must be that long). `data`
+   * is the chunk in base64; absent when the bytes travel as the payload of a binary message
+   * (protocol/binary.ts: only to agents whose `hello` said `binaryChunks`).
+   */
+  .or({ op: "'write'", transferId, path: FilePath, offset, "data?": Base64, elevated: "boolean" })
   /** The upload is whole: its SHA-256 and size are checked, then the partial file takes the target's name. */
   .or({ op: "'write_commit'", transferId, path: FilePath, size: offset, sha256: Sha256, overwrite: "boolean", elevated: "boolean" })
   .or({ op: "'write_abort'", transferId, path: FilePath, elevated: "boolean" });
@@ -174,7 +178,8 @@ export const FileOpResult = type({ entries: offset });
 export type FileOpResult = typeof FileOpResult.infer;
 
 export const ReadChunk = type({
-  data: Base64,
+  /** The bytes in base64; absent when they came as the payload of a binary message (protocol/binary.ts). */
+  "data?": Base64,
   /** True when the chunk ends the file; `sha256` (of the whole file, computed as it was read) comes with it. */
   eof: "boolean",
   "sha256?": Sha256,

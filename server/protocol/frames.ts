@@ -79,7 +79,12 @@ const terminalData = `string <= ${MAX_TERMINAL_CHUNK}`;
 export const AgentFrame = type({
   ...envelope,
   type: "'hello'",
-  data: { agentVersion: "0 < string <= 32", facts: DeviceFacts },
+  data: {
+    agentVersion: "0 < string <= 32",
+    facts: DeviceFacts,
+    /** The agent takes upload chunks as binary messages (protocol/binary.ts); absent from agents before them. */
+    "binaryChunks?": "boolean",
+  },
 })
   .or({ ...envelope, type: "'telemetry'", data: TelemetryBatch })
   .or({ ...envelope, type: "'result'", data: CallResult })
@@ -106,7 +111,14 @@ export type AgentSettings = typeof AgentSettings.infer;
 export const ServerFrame = type({
   ...envelope,
   type: "'welcome'",
-  data: { deviceId: "string", serverTime: "string", settings: AgentSettings, ackedSeq: "number.integer >= 0" },
+  data: {
+    deviceId: "string",
+    serverTime: "string",
+    settings: AgentSettings,
+    ackedSeq: "number.integer >= 0",
+    /** The server takes download chunks as binary messages (protocol/binary.ts); absent from servers before them. */
+    "binaryChunks?": "boolean",
+  },
 })
   .or({
     ...envelope,
