@@ -34,6 +34,11 @@ const BEACON_BATCHES = 20;
 const DEFAULT_RECONNECT_WINDOW_S = 10;
 /** Frames of the pulse itself; every other one is a technician's doing (see `onActivity`). */
 const QUIET_FRAMES = new Set<string>(["welcome", "ack", "settings", "error"]);
+/**
+ * `SENTPULSE_AGENT_TEXT_FRAMES=1`: file chunks travel base64 in text frames, as agents before binary
+ * chunks sent them (for a proxy or inspection device that mangles binary WebSocket messages).
+ */
+const TEXT_FRAMES_ONLY = process.env.SENTPULSE_AGENT_TEXT_FRAMES === "1";
 const DEFAULT_SETTINGS: AgentSettings = { telemetryIntervalS: 30, beaconIntervalS: 60, liveIntervalS: null };
 
 export interface PulseOptions {
@@ -195,7 +200,7 @@ export class Pulse {
       case "welcome":
         this.connected = true;
         this.clockOffsetMs = Date.parse(frame.data.serverTime) - Date.now() || 0;
-        this.serverBinary = frame.data.binaryChunks === true;
+        this.serverBinary = frame.data.binaryChunks === true && !TEXT_FRAMES_ONLY;
         this.attempt = 0;
         this.o.spool.raiseSeqAbove(frame.data.ackedSeq);
         this.o.spool.ack(frame.data.ackedSeq);
@@ -205,7 +210,7 @@ export class Pulse {
         clearTimeout(this.beaconTimer);
         agentLog("info", "connected", { server: this.o.config.server, spooled: this.o.spool.size });
         void this.o.facts().then((facts) => {
-          this.send({ type: "hello", data: { agentVersion: this.o.agentVersion, facts, binaryChunks: true } });
+          this.send({ type: "hello", data: { agentVersion: this.o.agentVersion, facts, binaryChunks: !TEXT_FRAMES_ONLY } });
           this.o.executor?.flushUnreported();
         });
         this.scheduleSample(0);

@@ -8,7 +8,8 @@ import { startTestServer, type TestServer, waitFor } from "../testing/harness.ts
 /**
  * File chunks as binary messages, with real compiled agents: today's (its hello says
  * `binaryChunks`) and the agent as it was before binary chunks (built from this repository's commit
- * e85a78b, which speaks base64 only), side by side on one server. Each agent reaches the server
+ * e85a78b, which speaks base64 only; in a clone without that commit, today's agent with
+ * SENTPULSE_AGENT_TEXT_FRAMES=1, which speaks as it did), side by side on one server. Each agent reaches the server
  * through its own TCP relay on loopback that counts the bytes each way, so what a transfer puts on
  * the wire is measured, not inferred. Device-to-device copies both ways move a download from and an
  * upload to each; SHA-256 checked. A capped download from each: the bytes on the wire hold the cap
@@ -78,7 +79,11 @@ beforeAll(async () => {
   for (const which of ["fresh", "old"] as const) {
     const r = await relay(srv.port);
     relays[which] = r;
-    const a = await enrollRealAgent(srv, [], { server: r.url, ...(which === "old" ? { binary: old } : {}) });
+    // the agent of that commit where git has it, else today's told to speak as it did (text frames only)
+    const asOld = old ? { binary: old } : { env: { SENTPULSE_AGENT_TEXT_FRAMES: "1" } };
+    if (which === "old" && !old)
+      console.warn(`commit ${BEFORE_BINARY_CHUNKS} not in this clone: the old agent is today's with SENTPULSE_AGENT_TEXT_FRAMES=1`);
+    const a = await enrollRealAgent(srv, [], { server: r.url, ...(which === "old" ? asOld : {}) });
     agents[which] = a;
     a.start();
   }

@@ -22,7 +22,7 @@ export interface EnrolledAgent {
 export async function enrollRealAgent(
   srv: TestServer,
   tags: string[] = [],
-  o: { binary?: string; server?: string } = {},
+  o: { binary?: string; server?: string; env?: Record<string, string> } = {},
 ): Promise<EnrolledAgent> {
   const bin = o.binary ?? (await agentBinary());
   const dir = mkdtempSync(join(tmpdir(), "sentpulse-agent-"));
@@ -53,7 +53,7 @@ export async function enrollRealAgent(
       proc = Bun.spawn([bin, "run", "--config", configPath], {
         stdout: "pipe",
         stderr: "pipe",
-        env: { ...process.env, SENTPULSE_AGENT_DEBUG: "1" },
+        env: { ...process.env, SENTPULSE_AGENT_DEBUG: "1", ...o.env },
       });
       const drain = async (s: ReadableStream<Uint8Array>) => {
         for await (const chunk of s) log = (log + new TextDecoder().decode(chunk)).slice(-20_000);
@@ -79,7 +79,10 @@ const ROOT = resolve(import.meta.dir, "../..");
  * built with this checkout's dependencies), to test the server against agents already deployed.
  * Built once per commit into dist/agent/.
  */
-export async function agentBinaryAt(commit: string): Promise<string> {
+export async function agentBinaryAt(commit: string): Promise<string | undefined> {
+  // a shallow clone (CI may make one) has no earlier commit to build
+  const has = Bun.spawnSync(["git", "-C", ROOT, "cat-file", "-e", `${commit}^{commit}`]);
+  if (has.exitCode !== 0) return undefined;
   const out = join(ROOT, "dist/agent", `sentpulse-agent-linux-x64-${commit.slice(0, 12)}`);
   if (existsSync(out)) return out;
   const src = mkdtempSync(join(tmpdir(), "sentpulse-agent-src-"));
