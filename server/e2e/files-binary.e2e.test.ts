@@ -168,10 +168,11 @@ describe("an agent from before binary chunks beside today's", () => {
       expect(measured[w].wire).toBeGreaterThan(rate * 0.9);
       expect(measured[w].wire).toBeLessThan(rate * 1.1);
     }
-    // the file's bytes: nearly all of the line for today's agent, about 3/4 of it for the old one's base64
-    expect(measured.fresh.file / measured.fresh.wire).toBeGreaterThan(0.98);
-    expect(measured.old.file / measured.old.wire).toBeGreaterThan(0.7);
-    expect(measured.old.file / measured.old.wire).toBeLessThan(0.77);
+    // the file's bytes: nearly all of the line for today's agent, about 3/4 of it for the old one's
+    // base64 (the file's progress moves a 512 KiB chunk at a time, so over the window it reads ±5 %)
+    expect(measured.fresh.file / measured.fresh.wire).toBeGreaterThan(0.9);
+    expect(measured.old.file / measured.old.wire).toBeGreaterThan(0.65);
+    expect(measured.old.file / measured.old.wire).toBeLessThan(0.8);
     for (const s of started) expect((await srv.api(`/api/v1/files/transfers/${s.id}/cancel`, { body: {} })).status).toBe(200);
   }, 60_000);
 
