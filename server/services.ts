@@ -41,6 +41,7 @@ import { registerNode, releaseNode } from "./status/store.ts";
 import { Ingestor } from "./telemetry/ingest.ts";
 import { LATE_AFTER_MS, telemetryJobs } from "./telemetry/store.ts";
 import { TerminalHub } from "./terminal/sessions.ts";
+import { fileReactions } from "./files/reactions.ts";
 
 export interface Running extends Services {
   db: Database;
@@ -152,6 +153,7 @@ export async function createServices(config: Config): Promise<Running> {
   groupReactions(bus, new GroupEngine(db.sql, bus));
   toolboxReactions(bus, db.sql, agents);
   patchReactions(bus, db.sql, patches);
+  fileReactions(bus, fileTransfers);
   // the health alert rules' values: asked of the agents this node holds
   const healthWatch = new HealthWatch(db.sql, agents, (h) => rules.submitHealth(h));
 

@@ -63,6 +63,8 @@ export interface Events {
   "schedule.wake": { organizationId: string; scheduleId: string; scheduleName: string; deviceIds: string[] };
   /** Devices' facts (hello), tags or site changed, or they were deleted: smart groups re-evaluate them. */
   "device.changed": { deviceIds: string[] };
+  /** A site's settings changed (its default bandwidth cap of file transfers): every node's cached caps are dropped. */
+  "site.changed": { organizationId: string; siteId: string };
   /** A smart group was created, changed or deleted: its organization's membership is re-evaluated. */
   "group.changed": { organizationId: string; groupId: string };
   /** Devices joined or left smart groups (written): group-scoped alert rules follow at once. */

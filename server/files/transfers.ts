@@ -277,6 +277,11 @@ export class FileTransfers {
     return bps;
   }
 
+  /** A site's cap changed: every device's cap is read again at its next chunk. */
+  forgetCaps(): void {
+    this.deviceCaps.clear();
+  }
+
   /** Sets a state in memory and in the database, and tells whoever follows the transfer. */
   private async setState(t: TransferRow, c: Control, u: Parameters<typeof updateTransfer>[2]): Promise<void> {
     // the row first: whoever reads the live state "done" must find the checksum in the row

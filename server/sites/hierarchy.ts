@@ -56,7 +56,7 @@ const NOT_EMPTY = {
  * sites > devices. Clients and sites are managed by the organization's admins; a client or site with
  * devices is never deleted (409 NOT_EMPTY), nor an organization's last site (409 LAST_SITE).
  */
-export function hierarchyRoutes(s: Pick<Services, "sql">) {
+export function hierarchyRoutes(s: Pick<Services, "sql" | "bus">) {
   return new Elysia({ prefix: "/api/v1" })
     .use(authPlugin(s.sql))
     .get(
@@ -225,6 +225,9 @@ export function hierarchyRoutes(s: Pick<Services, "sql">) {
               : {}),
           },
         });
+        // running transfers of its devices take the new cap at once, on every node
+        if (body.filesRateLimitBps !== undefined)
+          s.bus.publish("site.changed", { organizationId: principal.organizationId, siteId: params.id });
         return { ok: true };
       },
       {
