@@ -45,15 +45,22 @@ const pane = (i: number) => page.getByTestId("file-pane").nth(i);
  * scrolled the page so that the press missed the row).
  */
 const drag = async (source: ReturnType<typeof row>, target: ReturnType<typeof pane>) => {
-  await source.scrollIntoViewIfNeeded();
-  const s = await source.boundingBox();
-  const t = await target.boundingBox();
-  if (!s || !t) throw new Error("nothing to drag or nowhere to drop");
-  await page.mouse.move(s.x + 40, s.y + s.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(s.x + 60, s.y + s.height / 2 + 5, { steps: 5 });
-  await page.mouse.move(t.x + t.width / 2, t.y + Math.min(t.height / 2, 120), { steps: 10 });
-  await page.mouse.up();
+  // a window tall enough to show the row and the list at once (a person would scroll while dragging)
+  const viewport = page.viewportSize();
+  if (viewport) await page.setViewportSize({ width: viewport.width, height: 2400 });
+  try {
+    await source.scrollIntoViewIfNeeded();
+    const s = await source.boundingBox();
+    const t = await target.boundingBox();
+    if (!s || !t) throw new Error("nothing to drag or nowhere to drop");
+    await page.mouse.move(s.x + 40, s.y + s.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(s.x + 60, s.y + s.height / 2 + 5, { steps: 5 });
+    await page.mouse.move(t.x + t.width / 2, t.y + Math.min(t.height / 2, 120), { steps: 10 });
+    await page.mouse.up();
+  } finally {
+    if (viewport) await page.setViewportSize(viewport);
+  }
 };
 const row = (i: number, name: string) => pane(i).locator(`[data-testid="file-row"][data-name="${name}"]`);
 const goto = async (i: number, path: string) => {
