@@ -110,12 +110,12 @@ try {
   // what PostgreSQL's client backends are doing, sampled every 250 ms, summed per 10 s from the first
   // connection (CPU = active without a wait event), with the WAL written meanwhile and the WAL files' count
   const pgStart = Date.now();
-  const pgWaits = new Map<number, { samples: number; waits: Record<string, number>; walBytes?: number; checkpoints?: number }>();
+  const pgWaits = new Map<number, { samples: number; waits: Record<string, number>; walBytes?: number; walFiles?: number }>();
   const walAt = async () =>
     (
-      await sql<{ lsn: string; checkpoints: number }[]>`
+      await sql<{ lsn: string; walFiles: number }[]>`
         select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as lsn,
-          (select count(*)::int from pg_ls_waldir()) as checkpoints`
+          (select count(*)::int from pg_ls_waldir()) as "walFiles"`
     )[0];
   let lastWal = await walAt().catch(() => undefined);
   let lastWindow = 0;
@@ -134,7 +134,7 @@ try {
       const prev = pgWaits.get(lastWindow);
       if (prev && now && lastWal) {
         prev.walBytes = Number(now.lsn) - Number(lastWal.lsn);
-        prev.checkpoints = now.checkpoints - lastWal.checkpoints;
+        prev.walFiles = now.walFiles - lastWal.walFiles;
       }
       lastWal = now;
       lastWindow = window;
@@ -237,7 +237,7 @@ try {
     postgresWaitsPer10s: [...pgWaits].map(([fromS, w]) => ({
       fromS,
       samples: w.samples,
-      ...(w.walBytes !== undefined ? { walMb: Math.round(w.walBytes / 2 ** 20), walFilesChange: w.checkpoints } : {}),
+      ...(w.walBytes !== undefined ? { walMb: Math.round(w.walBytes / 2 ** 20), walFilesChange: w.walFiles } : {}),
       waits: Object.fromEntries(
         Object.entries(w.waits)
           .sort((a, b) => b[1] - a[1])
