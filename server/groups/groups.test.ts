@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sendBeacon } from "../../agent/transport/beacon.ts";
 import { enrollDevice, otherOrganization, sample } from "../testing/fixtures.ts";
+import { LocalBus } from "../events/bus.ts";
+import { RuleEvaluator } from "../rules/evaluator.ts";
+import { summarize } from "../telemetry/rows.ts";
 import { login, startTestServer, type TestServer } from "../testing/harness.ts";
 
 let srv: TestServer;
@@ -156,6 +159,59 @@ describe("as a scope", () => {
     await srv.server.services.bus.settled();
     expect(await alerts(member.deviceId)).toEqual(["firing"]);
     expect(await alerts(outsider.deviceId)).toEqual([]);
+  });
+
+  test("a join that lands while the rules are reading the device's facts is not lost (the next sample sees it)", async () => {
+    const d = await enrollDevice(srv, "grp-rule-race", ["racegrp=no"]);
+    const id = await createGroup("Race scope", 'tag.racegrp = "yes"');
+    const rule = await srv.api("/api/v1/alert-rules", {
+      body: {
+        name: "Race CPU",
+        metric: "cpu_percent",
+        operator: ">",
+        threshold: 90,
+        durationSeconds: 0,
+        severity: "warning",
+        scope: { type: "group", id },
+      },
+    });
+    expect(rule.status).toBe(201);
+    // an evaluator on the real database whose facts query hands back its rows only when let go:
+    // the device joins the group after the query read it and before the evaluator caches what it read
+    let reached!: () => void;
+    let release!: () => void;
+    const read = new Promise<void>((r) => (reached = r));
+    const gate = new Promise<void>((r) => (release = r));
+    let held = false;
+    const sql = new Proxy(srv.sql, {
+      apply(target, self, args) {
+        const q = Reflect.apply(target, self, args) as Promise<unknown>;
+        const text = Array.isArray(args[0]) ? (args[0] as string[]).join("") : "";
+        if (held || !text.includes("from device_group_members m where m.device_id")) return q;
+        held = true;
+        return q.then(async (rows) => {
+          reached();
+          await gate;
+          return rows;
+        });
+      },
+    });
+    const rules = new RuleEvaluator(sql, srv.server.services.live, new LocalBus());
+    await rules.start();
+    const stored = (value: number) => {
+      const s = sample(new Date(), value);
+      return [{ deviceId: d.deviceId, organizationId: d.organizationId, sample: s, summary: summarize(s) }];
+    };
+    rules.submit(stored(95));
+    await read;
+    await srv.sql`insert into device_group_members (group_id, device_id) values (${id}, ${d.deviceId})`;
+    rules.groupMembership([{ groupId: id, deviceId: d.deviceId, joined: true }]);
+    release();
+    await rules.idle();
+    rules.submit(stored(96));
+    await rules.idle();
+    const [a] = await srv.sql<{ state: string }[]>`select state from alerts where device_id = ${d.deviceId} and type = 'race_cpu'`;
+    expect(a?.state).toBe("firing");
   });
 });
 

@@ -41,6 +41,8 @@ export class RuleEvaluator {
   private windows: WindowRow[] = [];
   private states = new Map<string, RuleState>();
   private readonly meta = new Map<string, { at: number; d: DeviceMeta }>();
+  /** Counts the drops of cached facts: a load that overlapped one keeps what it read for that pass only. */
+  private forgets = 0;
   private chain: Promise<void> = Promise.resolve();
   /** Samples evaluated and time spent, for the benchmark. */
   readonly stats = { samples: 0, checks: 0, ms: 0 };
@@ -356,16 +358,19 @@ export class RuleEvaluator {
    * group-scoped rules and the policies attached to groups follow at once.
    */
   groupMembership(changes: { groupId: string; deviceId: string; joined: boolean }[]): void {
+    this.forgets++;
     for (const c of changes) this.meta.delete(c.deviceId);
   }
 
   /** Devices moved, were re-tagged or deleted: their facts are read again on their next sample. */
   forgetDevices(ids: string[]): void {
+    this.forgets++;
     for (const id of ids) this.meta.delete(id);
   }
 
   /** A policy, its assignments or a block changed: rules again, and every device's policies on its next sample. */
   async policiesChanged(): Promise<void> {
+    this.forgets++;
     this.meta.clear();
     await this.reloadRules();
   }
@@ -375,6 +380,11 @@ export class RuleEvaluator {
     const missing = [...new Set(ids)].filter((id) => (this.meta.get(id)?.at ?? 0) < now - META_TTL_MS);
     if (missing.length === 0) return;
     if (this.meta.size + missing.length > MAX_META) this.meta.clear();
-    for (const d of await deviceMeta(this.sql, missing)) this.meta.set(d.id, { at: now, d });
+    const forgets = this.forgets;
+    const loaded = await deviceMeta(this.sql, missing);
+    // facts dropped while the query ran (a group joined, a device moved) may be older than the drop:
+    // used for the pass that asked, read again on the next
+    const at = this.forgets === forgets ? now : 0;
+    for (const d of loaded) this.meta.set(d.id, { at, d });
   }
 }
