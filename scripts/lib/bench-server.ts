@@ -13,7 +13,9 @@ export const BENCH_ADMIN = { SENTPULSE_ADMIN_EMAIL: "bench@example.com", SENTPUL
 export async function startBenchServer(env: Record<string, string> = {}, o: { port?: number; logFile?: string } = {}) {
   const port = o.port ?? freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "sentpulse-bench-"));
-  const proc = Bun.spawn(["bun", "server/main.ts"], {
+  // BENCH_SERVER_BUN_FLAGS: runtime flags for the server, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof" (written when it stops)
+  const flags = (process.env.BENCH_SERVER_BUN_FLAGS ?? "").split(" ").filter(Boolean);
+  const proc = Bun.spawn(["bun", ...flags, "server/main.ts"], {
     env: {
       ...process.env,
       ...BENCH_ADMIN,

@@ -25,18 +25,22 @@ export interface StatusWindows {
  * an online device whose socket is not back yet stays online while its contact is recent.
  */
 export async function updateStatuses(sql: Sql, w: StatusWindows, deviceIds?: string[], keepOnline = false): Promise<StatusChange[]> {
+  // one pass over the devices that keeps only those whose status changes (a steady fleet: none), so
+  // a sweep of 100,000 devices costs one scan and no 100,000-row intermediate result
   return sql<StatusChange[]>`
-    with computed as (
-      select d.id,
-        case
-          when n.id is not null and d.last_telemetry_at > now() - make_interval(secs => ${w.onlineWindowS}) then 'online'
-          when ${keepOnline} and n.id is null and d.status = 'online' and d.last_seen_at > now() - make_interval(secs => ${w.offlineAfterS}) then 'online'
+    with live as materialized (
+      select id from server_nodes where heartbeat_at > now() - make_interval(secs => ${w.nodeStaleS})
+    ), computed as (
+      select d.id, n.status
+      from devices d
+      cross join lateral (select d.ws_node is not null and exists (select 1 from live where live.id = d.ws_node) as held) h
+      cross join lateral (select case
+          when h.held and d.last_telemetry_at > now() - make_interval(secs => ${w.onlineWindowS}) then 'online'
+          when ${keepOnline} and not h.held and d.status = 'online' and d.last_seen_at > now() - make_interval(secs => ${w.offlineAfterS}) then 'online'
           when d.last_seen_at > now() - make_interval(secs => ${w.offlineAfterS}) then 'unresponsive'
           else 'offline'
-        end as status
-      from devices d
-      left join server_nodes n on n.id = d.ws_node and n.heartbeat_at > now() - make_interval(secs => ${w.nodeStaleS})
-      ${deviceIds ? sql`where d.id = any(${deviceIds}::uuid[])` : sql``}
+        end as status) n
+      where d.status <> n.status ${deviceIds ? sql`and d.id = any(${deviceIds}::uuid[])` : sql``}
     ), locked as (
       select d.id, d.status as previous from devices d join computed c on c.id = d.id
       where d.status <> c.status for update of d skip locked

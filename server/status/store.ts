@@ -19,6 +19,8 @@ export async function sweepStatus(
 ): Promise<{ changes: StatusChange[]; alerts: OfflineAlert[] }> {
   return sql.begin(async (t) => {
     const tx = t as unknown as Sql;
+    // a full sweep scans every device: on one core, not with parallel workers started every two seconds
+    if (!deviceIds) await tx`set local max_parallel_workers_per_gather = 0`;
     const changes = await updateStatuses(tx, w, deviceIds, keepOnline);
     const wentOffline = changes.filter((c) => c.status === "offline");
     const cameBack = changes.filter((c) => c.previous === "offline");
