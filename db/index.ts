@@ -46,7 +46,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     ...(path ? { path } : {}),
     max: opts.poolSize ?? 20,
     onnotice: () => {},
-    connection: { application_name: "sentpulse" },
+    // DateStyle ISO: what postgres.js's own date parsing and the device list's time text expect, whatever the server's default
+    connection: { application_name: "sentpulse", DateStyle: "ISO, MDY" },
     transform: { undefined: null },
   });
   try {

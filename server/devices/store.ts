@@ -73,9 +73,25 @@ const summaryColumns = (sql: Sql) => sql`
   d.agent_version as "agentVersion", d.status, d.last_seen_at as "lastSeenAt", d.site_id as "siteId",
   s.name as "siteName", c.name as "clientName", d.tags, ${latestJson(sql)}`;
 
-/** A list row's columns as the page query reads them (`uptime` as float8: a bigint would arrive as a string). */
-type ItemRow = Omit<DeviceSummary, "telemetry"> & {
-  time: Date | null;
+/**
+ * A list row's columns as the page query reads them: times as UTC timestamp text (no Date made and
+ * serialised again), `uptime` as float8 (a bigint would arrive as a string).
+ */
+interface ItemRow {
+  id: string;
+  hostname: string;
+  os: string;
+  osName: string;
+  osVersion: string;
+  arch: string;
+  agentVersion: string;
+  status: DeviceStatus;
+  lastSeenAt: string | null;
+  siteId: string;
+  siteName: string;
+  clientName: string;
+  tags: string[];
+  time: string | null;
   cpu: number;
   memory: number;
   disk: number;
@@ -84,43 +100,36 @@ type ItemRow = Omit<DeviceSummary, "telemetry"> & {
   rx: number;
   tx: number;
   uptime: number;
-};
+}
 
 /**
- * A list row as JSON text (the `DeviceSummary` shape): the list's hot path hands these strings
- * straight to the response. Plain columns cost PostgreSQL about half of what `json_build_object`
- * does per page, more than parsing and serialising them here costs the server.
+ * `timestamp` text in UTC as PostgreSQL prints it under DateStyle ISO (`2026-12-01 23:45:23.611234`,
+ * fraction optional) → `Date.toISOString()` form, milliseconds truncated as PostgreSQL's own `MS` does.
  */
-const itemText = (r: ItemRow): string =>
-  JSON.stringify({
-    id: r.id,
-    hostname: r.hostname,
-    os: r.os,
-    osName: r.osName,
-    osVersion: r.osVersion,
-    arch: r.arch,
-    agentVersion: r.agentVersion,
-    status: r.status,
-    lastSeenAt: r.lastSeenAt,
-    siteId: r.siteId,
-    siteName: r.siteName,
-    clientName: r.clientName,
-    tags: r.tags,
-    telemetry:
-      r.time === null
-        ? null
-        : {
-            time: r.time,
-            cpuPercent: r.cpu,
-            memoryPercent: r.memory,
-            diskPercent: r.disk,
-            swapPercent: r.swap,
-            load1: r.load1,
-            networkRxBps: r.rx,
-            networkTxBps: r.tx,
-            uptimeSeconds: r.uptime,
-          },
-  });
+export function isoFromUtcText(t: string | null): string | null {
+  if (t === null) return null;
+  const frac = t.length > 20 ? t.slice(20, 23).padEnd(3, "0") : "000";
+  return `${t.slice(0, 10)}T${t.slice(11, 19)}.${frac}Z`;
+}
+
+const str = JSON.stringify;
+/** A number as JSON writes it (NaN and infinities, which a `real` column may hold, as null). */
+const num = (n: number) => (Number.isFinite(n) ? String(n) : "null");
+
+/**
+ * A list row as JSON text (the `DeviceSummary` shape), written directly: the list's hot path hands
+ * these strings straight to the response. Plain columns cost PostgreSQL about half of what
+ * `json_build_object` does per page, and writing the text here costs less than building objects
+ * for `JSON.stringify`.
+ */
+function itemText(r: ItemRow): string {
+  const seen = isoFromUtcText(r.lastSeenAt);
+  const telemetry =
+    r.time === null
+      ? "null"
+      : `{"time":"${isoFromUtcText(r.time)}","cpuPercent":${num(r.cpu)},"memoryPercent":${num(r.memory)},"diskPercent":${num(r.disk)},"swapPercent":${num(r.swap)},"load1":${num(r.load1)},"networkRxBps":${num(r.rx)},"networkTxBps":${num(r.tx)},"uptimeSeconds":${num(r.uptime)}}`;
+  return `{"id":${str(r.id)},"hostname":${str(r.hostname)},"os":${str(r.os)},"osName":${str(r.osName)},"osVersion":${str(r.osVersion)},"arch":${str(r.arch)},"agentVersion":${str(r.agentVersion)},"status":${str(r.status)},"lastSeenAt":${seen === null ? "null" : `"${seen}"`},"siteId":${str(r.siteId)},"siteName":${str(r.siteName)},"clientName":${str(r.clientName)},"tags":${str(r.tags)},"telemetry":${telemetry}}`;
+}
 
 /** `like` pattern for a search: a substring, case-insensitive (the text searched is lower-cased). */
 const searchPattern = (q: string) => `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
@@ -253,9 +262,9 @@ export async function listDevicePage(
   if (keys.length === 0) return { items: [], last };
   const items = await sql<ItemRow[]>`
     select d.id, d.hostname, d.os, d.os_name as "osName", d.os_version as "osVersion", d.arch,
-      d.agent_version as "agentVersion", d.status, d.last_seen_at as "lastSeenAt", d.site_id as "siteId",
+      d.agent_version as "agentVersion", d.status, (d.last_seen_at at time zone 'UTC')::text as "lastSeenAt", d.site_id as "siteId",
       s.name as "siteName", c.name as "clientName", d.tags,
-      l.time, l.cpu_percent as cpu, l.memory_percent as memory, l.disk_percent as disk, l.swap_percent as swap, l.load1,
+      (l.time at time zone 'UTC')::text as time, l.cpu_percent as cpu, l.memory_percent as memory, l.disk_percent as disk, l.swap_percent as swap, l.load1,
       l.network_rx_bps as rx, l.network_tx_bps as tx, l.uptime_seconds::float8 as uptime
     from unnest(${keys.map((k) => k.id)}::uuid[]) with ordinality p(id, n)
       join devices d on d.id = p.id join sites s on s.id = d.site_id join clients c on c.id = s.client_id
