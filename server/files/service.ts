@@ -1,11 +1,9 @@
 import type { Type } from "arktype";
-import { type } from "arktype";
 import type { Sql } from "postgres";
+import { auditedAction, checkedAnswer } from "../agents/answers.ts";
 import type { AgentHub } from "../agents/hub.ts";
 import type { Actor } from "../audit/actor.ts";
-import { auditActor, writeAudit } from "../audit/store.ts";
 import { AppError, Conflict, Forbidden, NotFound } from "../errors.ts";
-import { log } from "../log.ts";
 import type { FilesRequest } from "../protocol/files.ts";
 
 /** How long each kind of request may take on the agent, ms (recursive ones walk whole trees). */
@@ -30,12 +28,9 @@ const DEADLINES: Record<FilesRequest["op"], number> = {
 /** Codes of the agent that mean "not now" (the device is away or busy): a transfer waits and resumes. */
 export const TRANSIENT = new Set(["NOT_CONNECTED", "DISCONNECTED", "DEADLINE_EXCEEDED", "TOO_MANY_CALLS", "WORKER_EXITED"]);
 
-/** The answer to an agent's `{ ok: false, code }`: a status and a stable code for the API. */
-function filesFailure(code: string, message?: string): AppError {
+/** The file explorer's own failure codes of an agent as the API reports them (the shared ones: `agentFailure`). */
+function filesFailure(code: string, message?: string): AppError | undefined {
   switch (code) {
-    case "NOT_CONNECTED":
-    case "DISCONNECTED":
-      return new Conflict("DEVICE_OFFLINE", "the device is not connected; try again when it is online");
     case "NOT_FOUND":
       return new NotFound("FILE_NOT_FOUND", message ?? "no such file or directory on the device");
     case "PERMISSION_DENIED":
@@ -71,12 +66,8 @@ function filesFailure(code: string, message?: string): AppError {
     case "ACL_UNSUPPORTED":
     case "ACL_FAILED":
       return new Conflict(code === "EXISTS" ? "FILE_EXISTS" : code, message ?? code);
-    case "TOO_MANY_CALLS":
-      return new AppError(429, "AGENT_BUSY", "too many requests to this device at once");
-    case "DEADLINE_EXCEEDED":
-      return new AppError(503, "AGENT_TIMEOUT", "the device did not answer in time");
     default:
-      return new AppError(503, "AGENT_ERROR", message ? `the device reported ${code}: ${message}` : `the device reported ${code}`);
+      return undefined;
   }
 }
 
@@ -101,14 +92,7 @@ export class FileExplorer {
 
   /** The agent's answer to `req`, checked against `schema`; coded AppErrors otherwise. */
   async ask<T>(deviceId: string, req: FilesRequest, schema: Type<T>): Promise<T> {
-    const r = await this.call(deviceId, req);
-    if (!r.ok) throw filesFailure(r.code, r.message);
-    const data = schema(r.data);
-    if (data instanceof type.errors) {
-      log("warn", "files answer does not match the protocol", { deviceId, op: req.op, problem: data.summary.slice(0, 300) });
-      throw new AppError(503, "AGENT_BAD_REPLY", "the device's answer does not match the protocol");
-    }
-    return data as T;
+    return checkedAnswer(await this.call(deviceId, req), schema, filesFailure, { deviceId, kind: "files", op: req.op });
   }
 
   /** A change on the device, audited with its actor, path and outcome ("ok" or the code); nothing is audited when the device cannot be reached. */
@@ -118,22 +102,11 @@ export class FileExplorer {
     schema: Type<T>,
     summary: (result: T) => Record<string, unknown>,
   ): Promise<T> {
-    const audit = (details: Record<string, unknown>) =>
-      writeAudit(this.sql, {
-        ...auditActor(a.organizationId, a.actor),
-        action: a.action,
-        targetType: "device",
-        targetId: a.deviceId,
-        ip: a.ip,
-        details: { ...a.details, elevated: req.elevated, ...details },
-      });
-    try {
-      const result = await this.ask(a.deviceId, req, schema);
-      await audit({ outcome: "ok", ...summary(result) });
-      return result;
-    } catch (err) {
-      if (err instanceof AppError && !["DEVICE_OFFLINE", "AGENT_BUSY"].includes(err.code)) await audit({ outcome: err.code });
-      throw err;
-    }
+    return auditedAction(
+      this.sql,
+      { ...a, details: { ...a.details, elevated: req.elevated } },
+      () => this.ask(a.deviceId, req, schema),
+      summary,
+    );
   }
 }

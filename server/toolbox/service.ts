@@ -1,11 +1,9 @@
 import type { Type } from "arktype";
-import { type } from "arktype";
 import type { Sql } from "postgres";
+import { auditedAction, checkedAnswer } from "../agents/answers.ts";
 import type { AgentHub } from "../agents/hub.ts";
 import type { Actor } from "../audit/actor.ts";
-import { auditActor, writeAudit } from "../audit/store.ts";
-import { AppError, Conflict, NotFound } from "../errors.ts";
-import { log } from "../log.ts";
+import { type AppError, Conflict, NotFound } from "../errors.ts";
 import type { ToolboxRequest } from "../protocol/toolbox.ts";
 
 /** How long each kind of request may take on the agent, ms. */
@@ -20,12 +18,9 @@ const TOOLBOX_DEADLINES: Record<ToolboxRequest["op"], number> = {
   health: 120_000,
 };
 
-/** The answer to an agent's `{ ok: false, code }`: a status and a stable code for the API. */
-function agentFailure(code: string, message?: string): AppError {
+/** The toolbox's own failure codes of an agent as the API reports them (the shared ones: `agentFailure`). */
+function toolboxFailure(code: string, message?: string): AppError | undefined {
   switch (code) {
-    case "NOT_CONNECTED":
-    case "DISCONNECTED":
-      return new Conflict("DEVICE_OFFLINE", "the device is not connected; try again when it is online");
     case "NO_SUCH_PROCESS":
       return new NotFound("PROCESS_NOT_FOUND", message ?? "no such process on the device");
     case "NO_SUCH_SERVICE":
@@ -38,12 +33,8 @@ function agentFailure(code: string, message?: string): AppError {
       return new Conflict("SERVICE_ACTION_FAILED", message ?? "the service manager refused the action");
     case "UNSUPPORTED":
       return new Conflict("UNSUPPORTED_ON_DEVICE", message ?? "the device cannot do this");
-    case "TOO_MANY_CALLS":
-      return new AppError(429, "AGENT_BUSY", "too many requests to this device at once");
-    case "DEADLINE_EXCEEDED":
-      return new AppError(503, "AGENT_TIMEOUT", "the device did not answer in time");
     default:
-      return new AppError(503, "AGENT_ERROR", message ? `the device reported ${code}: ${message}` : `the device reported ${code}`);
+      return undefined;
   }
 }
 
@@ -61,13 +52,7 @@ export class Toolbox {
   /** The agent's answer to `req`, checked against `schema`; coded AppErrors otherwise. */
   async ask<T>(deviceId: string, req: ToolboxRequest, schema: Type<T>): Promise<T> {
     const r = await this.agents.call(deviceId, { type: "toolbox", data: req }, TOOLBOX_DEADLINES[req.op]);
-    if (!r.ok) throw agentFailure(r.code, r.message);
-    const data = schema(r.data);
-    if (data instanceof type.errors) {
-      log("warn", "toolbox answer does not match the protocol", { deviceId, op: req.op, problem: data.summary.slice(0, 300) });
-      throw new AppError(503, "AGENT_BAD_REPLY", "the device's answer does not match the protocol");
-    }
-    return data as T;
+    return checkedAnswer(r, schema, toolboxFailure, { deviceId, kind: "toolbox", op: req.op });
   }
 
   /**
@@ -89,22 +74,6 @@ export class Toolbox {
     schema: Type<T>,
     summary: (result: T) => Record<string, unknown>,
   ): Promise<T> {
-    const audit = (details: Record<string, unknown>) =>
-      writeAudit(this.sql, {
-        ...auditActor(a.organizationId, a.actor),
-        action: a.action,
-        targetType: "device",
-        targetId: a.deviceId,
-        ip: a.ip,
-        details: { ...a.details, ...details },
-      });
-    try {
-      const result = await this.ask(a.via ?? a.deviceId, req, schema);
-      await audit({ outcome: "ok", ...summary(result) });
-      return result;
-    } catch (err) {
-      if (err instanceof AppError && !["DEVICE_OFFLINE", "AGENT_BUSY"].includes(err.code)) await audit({ outcome: err.code });
-      throw err;
-    }
+    return auditedAction(this.sql, a, () => this.ask(a.via ?? a.deviceId, req, schema), summary);
   }
 }
