@@ -13,7 +13,7 @@ export type FailureMap = (code: string, message?: string) => AppError | undefine
  * The failures every capability shares (the device away, busy or slow, or an unknown code), after
  * the capability's own codes (`own`).
  */
-export function agentFailure(code: string, message: string | undefined, own: FailureMap): AppError {
+function agentFailure(code: string, message: string | undefined, own: FailureMap): AppError {
   const mine = own(code, message);
   if (mine) return mine;
   switch (code) {
