@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { startEmbeddedPostgres } from "../db/embedded.ts";
+import { updateStatuses } from "../server/devices/status.store.ts";
 import { startBenchServer } from "./lib/bench-server.ts";
 import { seedFleet } from "./lib/seed-fleet.ts";
 
@@ -74,6 +75,24 @@ try {
   const t0 = performance.now();
   const fleet = await seedFleet(sql, org!.id, { devices: Number(opt.devices) });
   console.log(JSON.stringify({ seeded: Number(opt.devices), seconds: round((performance.now() - t0) / 1000) }));
+  // the status sweep (every 2 s on the server) over the seeded fleet: wall time and PostgreSQL CPU per sweep
+  {
+    const one = await sql.reserve();
+    try {
+      const [{ pid }] = (await one`select pg_backend_pid() as pid`) as unknown as [{ pid: number }];
+      await one`set max_parallel_workers_per_gather = 0`;
+      const windows = { onlineWindowS: 90, offlineAfterS: 86_400, nodeStaleS: 15 };
+      for (let i = 0; i < 3; i++) await updateStatuses(one as never, windows);
+      const c0 = cpuMs(pid);
+      const t0 = performance.now();
+      for (let i = 0; i < 20; i++) await updateStatuses(one as never, windows);
+      console.log(
+        JSON.stringify({ statusSweep: { ms: round((performance.now() - t0) / 20), postgresCpuMs: round((cpuMs(pid) - c0) / 20) } }),
+      );
+    } finally {
+      one.release();
+    }
+  }
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${server!.base}${path}`, { ...init, headers: { cookie: server!.cookie, "content-type": "application/json" } });
   const keyRes = await api("/api/v1/api-keys", { method: "POST", body: JSON.stringify({ name: "bench-list", role: "technician" }) });
