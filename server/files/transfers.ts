@@ -68,6 +68,8 @@ export class FileTransfers {
   private readonly controls = new Map<string, Control>();
   private readonly deviceBuckets = new Map<string, TokenBucket>();
   private readonly deviceCaps = new Map<string, { at: number; bps: number }>();
+  /** Counts the drops of `deviceCaps` (a read that overlapped one is not kept). */
+  private capsGeneration = 0;
   private readonly explorer: FileExplorer;
   private stopping = false;
   private adopter: ReturnType<typeof setInterval> | undefined;
@@ -270,15 +272,18 @@ export class FileTransfers {
   async deviceCap(deviceId: string): Promise<number> {
     const known = this.deviceCaps.get(deviceId);
     if (known && Date.now() - known.at < DEVICE_CAP_TTL_MS) return known.bps;
+    const generation = this.capsGeneration;
     const bps = (await siteRateOf(this.sql, deviceId).catch(() => null)) ?? this.o.deviceRateBps;
     if (this.deviceCaps.size > 10_000) this.deviceCaps.clear();
-    this.deviceCaps.set(deviceId, { at: Date.now(), bps });
+    // a cap read while the caps were dropped may predate the change: used now, read again next time
+    if (generation === this.capsGeneration) this.deviceCaps.set(deviceId, { at: Date.now(), bps });
     this.deviceBucket(deviceId).rateBps = bps;
     return bps;
   }
 
   /** A site's cap changed: every device's cap is read again at its next chunk. */
   forgetCaps(): void {
+    this.capsGeneration++;
     this.deviceCaps.clear();
   }
 
