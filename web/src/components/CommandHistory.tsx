@@ -2,20 +2,14 @@ import { For, Show, createEffect, createSignal, on, onCleanup } from "solid-js";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { type CommandView, statusClass } from "../lib/commands.ts";
 import { onLive } from "../lib/live.ts";
+import type { Data } from "../lib/types.ts";
 import { CommandOutput } from "./CommandOutput.tsx";
 import { ErrorNote } from "./ErrorNote.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
 import "./commands.css";
 
-interface Row {
-  id: string;
-  type: string;
-  status: string;
-  exitCode: number | null;
-  createdAt: Date | string;
-  startedAt: Date | string | null;
-  finishedAt: Date | string | null;
-}
+/** A device's command as the API lists it (derived from the route through Eden). */
+type Row = Data<ReturnType<typeof api.api.v1.devices>["commands"]["get"]>["items"][number];
 
 /** A device's commands, newest first; a row opens its stored output. Refreshes on live command events. */
 export function CommandHistory(props: { deviceId: string; reload?: number }) {

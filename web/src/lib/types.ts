@@ -1,7 +1,7 @@
 import type { api } from "./api.ts";
 
 /** Shapes of API data, derived from the server's routes through Eden (never written twice). */
-type Data<F extends (...args: never[]) => Promise<{ data: unknown }>> = Exclude<Awaited<ReturnType<F>>["data"], null>;
+export type Data<F extends (...args: never[]) => Promise<{ data: unknown }>> = Exclude<Awaited<ReturnType<F>>["data"], null>;
 
 export type Principal = Data<typeof api.api.v1.auth.me.get>["principal"];
 export type DevicePage = Data<typeof api.api.v1.devices.get>;

@@ -3,17 +3,10 @@ import * as v from "valibot";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { LANGUAGES, type ScriptLanguage } from "../lib/commands.ts";
 import { toast } from "../lib/toast.ts";
+import type { Data } from "../lib/types.ts";
 
-export interface Script {
-  id: string;
-  name: string;
-  description: string | null;
-  language: ScriptLanguage;
-  content: string;
-  defaultArgs: string[];
-  timeoutSeconds: number;
-  tags: string[];
-}
+/** A library script as the API gives it (derived from the route through Eden). */
+export type Script = Data<typeof api.api.v1.scripts.get>["items"][number];
 
 const ScriptForm = v.object({
   name: v.pipe(v.string(), v.trim(), v.nonEmpty("Give the script a name."), v.maxLength(200, "At most 200 characters.")),

@@ -4,8 +4,10 @@ import { ResourceList } from "../components/ResourceList.tsx";
 import { api, call, errorMessage } from "../lib/api.ts";
 import { can } from "../lib/session.ts";
 import { toast } from "../lib/toast.ts";
+import type { Data } from "../lib/types.ts";
 
-type CustomRole = { id: string; name: string; permissions: string[]; users: number };
+/** A custom role as the API gives it (derived from the route through Eden). */
+type CustomRole = Data<typeof api.api.v1.roles.get>["items"][number];
 
 /**
  * Settings → Roles (users:manage): the organization's custom roles, each a name and the permissions
@@ -21,7 +23,7 @@ export function Roles() {
 
 /** The section itself: its requests start only for those who may make them (no 403 in the console). */
 function RolesSection() {
-  const [roles, { refetch }] = createResource(() => call(api.api.v1.roles.get()).then((r) => r.items as CustomRole[]));
+  const [roles, { refetch }] = createResource(() => call(api.api.v1.roles.get()).then((r) => r.items));
   const [catalog] = createResource(() => call(api.api.v1.permissions.get()).then((r) => r.items));
   const [removing, setRemoving] = createSignal<CustomRole | null>(null);
   const [busy, setBusy] = createSignal(false);

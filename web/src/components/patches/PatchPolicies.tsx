@@ -1,5 +1,6 @@
 import { For, Show, createResource, createSignal } from "solid-js";
 import { api, call, errorMessage } from "../../lib/api.ts";
+import type { Data } from "../../lib/types.ts";
 import { can } from "../../lib/session.ts";
 import { toast } from "../../lib/toast.ts";
 import { ConfirmDialog } from "../ConfirmDialog.tsx";
@@ -9,33 +10,16 @@ import { poll } from "../toolbox/poll.ts";
 const CLASSES = ["critical", "security", "feature", "other"] as const;
 const SOURCES = ["apt", "dnf", "zypper", "wua", "winget", "choco", "softwareupdate", "brew"] as const;
 const REBOOT_LABEL = { never: "never", if_needed: "when needed, in the window", force: "always, after a notice" } as const;
-type Reboot = keyof typeof REBOOT_LABEL;
 
-/** A policy's patch settings as the API gives them. */
-interface PatchSettings {
-  id: string;
-  policyId: string;
-  policyName: string;
-  autoApprove: string[];
-  autoApproveSources: string[];
-  deferralDays: number;
-  pilotGroupId: string | null;
-  ringDelayDays: number;
-  window: { cron: string; durationMinutes: number; timezone: string } | null;
-  reboot: Reboot;
-  rebootDelaySeconds: number;
-  exclusions: string[];
-  scanIntervalHours: number;
-}
+/** A policy's patch settings as the API gives them (derived from the route through Eden). */
+type PatchSettings = Data<(typeof api.api.v1)["patch-policies"]["get"]>["items"][number];
+type Reboot = PatchSettings["reboot"];
 
-/** What the form sends (the API's body without the policy). */
-type SettingsBody = Omit<PatchSettings, "id" | "policyId" | "policyName" | "autoApprove" | "autoApproveSources"> & {
-  autoApprove: (typeof CLASSES)[number][];
-  autoApproveSources: (typeof SOURCES)[number][];
-};
+/** What the form sends: the API's body without the policy. */
+type SettingsBody = Omit<NonNullable<Parameters<(typeof api.api.v1)["patch-policies"]["post"]>[0]>, "policyId">;
 
 /** What a new policy's form starts with (the API's defaults, critical and security approved by themselves). */
-const NEW: Omit<PatchSettings, "id" | "policyId" | "policyName"> = {
+const NEW: Required<SettingsBody> = {
   autoApprove: ["critical", "security"],
   autoApproveSources: [],
   deferralDays: 0,
