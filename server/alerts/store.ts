@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { rowLimit } from "../lib/limits.store.ts";
 import type { Actor } from "../audit/actor.ts";
 import type { Reach } from "../auth/permissions.ts";
 import { inReach } from "../devices/reach.store.ts";
@@ -62,7 +63,7 @@ export async function listAlerts(
       ${where}
       ${page.before ? sql`and (a.created_at, a.id) < (${page.before.createdAt}::timestamptz, ${page.before.id}::uuid)` : sql``}
       order by a.created_at desc, a.id desc
-      limit ${page.limit}`,
+      limit ${rowLimit(sql, page.limit)}`,
     sql<{ n: number }[]>`select count(*)::int as n from alerts a ${where}`,
   ]);
   return { items, total: count?.n ?? 0 };

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { rowLimit } from "../lib/limits.store.ts";
 import type { Actor, ActorType } from "./actor.ts";
 
 export interface AuditEntry {
@@ -87,7 +88,7 @@ export async function listAudit(
     sql<AuditRow[]>`
       select ${auditColumns(sql)} from audit_log where ${matching(sql, organizationId, f)}
       ${page.beforeId ? sql`and id < ${page.beforeId}::bigint` : sql``}
-      order by id desc limit ${page.limit}`,
+      order by id desc limit ${rowLimit(sql, page.limit)}`,
     countAudit(sql, organizationId, f),
   ]);
   return { items, total };

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { rowLimit } from "../lib/limits.store.ts";
 import type { Actor } from "../audit/actor.ts";
 import type { Reach } from "../auth/permissions.ts";
 import { inReach } from "../devices/reach.store.ts";
@@ -86,7 +87,7 @@ export async function listDeviceCommands(
       select ${columns(sql)} from commands
       where organization_id = ${organizationId} and device_id = ${deviceId} and check_rule_id is null
       ${page.before ? sql`and (created_at, id) < (${page.before.createdAt}::timestamptz, ${page.before.id}::uuid)` : sql``}
-      order by created_at desc, id desc limit ${page.limit}`,
+      order by created_at desc, id desc limit ${rowLimit(sql, page.limit)}`,
     sql<{ n: number }[]>`
       select count(*)::int as n from commands where organization_id = ${organizationId} and device_id = ${deviceId} and check_rule_id is null`,
   ]);

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sendBeacon } from "../../agent/transport/beacon.ts";
 import { signBody, signingKey, socketChallenge } from "../protocol/signing.ts";
 import type { TelemetrySample } from "../protocol/telemetry.ts";
-import { device, enrollDevice, sample } from "../testing/fixtures.ts";
+import { seedFleet } from "../../scripts/lib/seed-fleet.ts";
+import { device, enrollDevice, organization, sample } from "../testing/fixtures.ts";
 import { login, startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 import { copyLine } from "../telemetry/rows.ts";
-import { countDevices } from "./store.ts";
+import { countDevices, listDevicePage } from "./store.ts";
 
 /**
  * The device list (issue 11): every filter under every sort, keyset cursors (ties, concurrent
@@ -198,6 +199,35 @@ describe("device list: sorts and cursors", () => {
       }
     }
   });
+
+  test("at fleet size the page's rows come from one statement planned once and reused (a generic plan), not planned on every request", async () => {
+    // another organization with a fleet big enough for the planner's estimates to matter: the rows
+    // of a page were one five-table statement with a parameter limit, planned again on every page
+    const { organizationId } = await organization(srv.sql, "Planned MSP");
+    await seedFleet(srv.sql, organizationId, { devices: 20_000, clients: 2, sitesPerClient: 2 });
+    await srv.sql`analyze devices`;
+    await srv.sql`analyze device_latest`;
+    const one = await srv.sql.reserve();
+    try {
+      // the connection may have run the statement before (prepared statements live per connection): count from here
+      const plans = async () => {
+        const [row] = await one<{ custom: number; generic: number }[]>`
+          select coalesce(sum(custom_plans), 0)::int as custom, coalesce(sum(generic_plans), 0)::int as generic from pg_prepared_statements
+          where statement like '%with ordinality p(id, n)%' and statement not like '%pg_prepared_statements%'`;
+        return row ?? { custom: 0, generic: 0 };
+      };
+      const before = await plans();
+      for (const sort of ["hostname", "cpu"] as const)
+        for (let i = 0; i < 12; i++) await listDevicePage(one as never, organizationId, {}, { limit: 50, sort, desc: sort === "cpu" });
+      const after = await plans();
+      // PostgreSQL plans the first five executions itself, then keeps the generic plan
+      expect(after.custom - before.custom).toBeLessThanOrEqual(5);
+      expect(after.generic - before.generic).toBeGreaterThanOrEqual(19);
+    } finally {
+      one.release();
+      await srv.sql`delete from devices where organization_id = ${organizationId}`;
+    }
+  }, 60_000);
 
   test("the latest sample rides along from the latest-state row", async () => {
     const p = await get({ q: "node-004" });

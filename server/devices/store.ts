@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { rowLimit } from "../lib/limits.store.ts";
 import type { Reach } from "../auth/permissions.ts";
 import type { DeviceStatus } from "../protocol/statuses.ts";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
@@ -147,17 +148,6 @@ function where(sql: Sql, organizationId: string, f: DeviceListFilter) {
     ${f.q ? sql`and d.search_text like lower(${searchPattern(f.q)})` : sql``}`;
 }
 
-/**
- * A row limit written into the statement, not sent as a parameter: under a parameter the planner
- * assumes a tenth of the table, so the prepared statement's generic plan looks costly and every
- * execution is planned again (about 0.8 ms of a 1.5 ms page at 100,000 devices). Pages use a few
- * distinct limits, so there are few statements.
- */
-function lim(sql: Sql, n: number) {
-  if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new Error(`bad row limit ${n}`);
-  return sql.unsafe(String(n));
-}
-
 export type DeviceSort = "hostname" | "status" | "lastSeen" | "cpu" | "memory" | "disk";
 
 /** The latest-state column a metric sort walks (its index is `(organization_id, column, device_id)`). */
@@ -219,11 +209,11 @@ export async function listDevicePage(
         with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
         select d.id, ${key} from m join devices d on d.id = m.id
         where true ${keyset}
-        order by ${order} limit ${lim(sql, limit)}`
+        order by ${order} limit ${rowLimit(sql, limit)}`
       : await sql<Key[]>`
         select d.id, ${key} from devices d
         where ${where(sql, organizationId, f)} ${keyset}
-        order by ${order} limit ${lim(sql, limit)}`;
+        order by ${order} limit ${rowLimit(sql, limit)}`;
   } else {
     const col = sql(`l.${LATEST_COLUMN[sort]}`);
     // the key's text form round-trips exactly as the column's own type (real; microseconds)
@@ -238,12 +228,12 @@ export async function listDevicePage(
           select l.device_id as id, ${col}::text as "_k"
           from m join device_latest l on l.device_id = m.id
           where true ${keyset}
-          order by ${col} ${dir}, l.device_id ${dir} limit ${lim(sql, limit)}`
+          order by ${col} ${dir}, l.device_id ${dir} limit ${rowLimit(sql, limit)}`
         : await sql<Key[]>`
           select l.device_id as id, ${col}::text as "_k"
           from device_latest l join devices d on d.id = l.device_id
           where l.organization_id = ${organizationId} and ${where(sql, organizationId, f)} ${keyset}
-          order by ${col} ${dir}, l.device_id ${dir} limit ${lim(sql, limit)}`;
+          order by ${col} ${dir}, l.device_id ${dir} limit ${rowLimit(sql, limit)}`;
     }
     if (keys.length < limit) {
       // then the devices that have not sent telemetry yet
@@ -253,7 +243,7 @@ export async function listDevicePage(
         where ${where(sql, organizationId, f)}
           and not exists (select 1 from device_latest x where x.device_id = d.id)
           ${nullAfter ? sql`and d.id > ${nullAfter}::uuid` : sql``}
-        order by d.id limit ${lim(sql, limit - keys.length)}`;
+        order by d.id limit ${rowLimit(sql, limit - keys.length)}`;
       keys.push(...rest);
     }
   }
@@ -283,7 +273,7 @@ export async function countDevices(
 ): Promise<{ n: number; exact: boolean }> {
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from (
-      select 1 from devices d where ${where(sql, organizationId, f)} ${cap === undefined ? sql`` : sql`limit ${lim(sql, cap + 1)}`}
+      select 1 from devices d where ${where(sql, organizationId, f)} ${cap === undefined ? sql`` : sql`limit ${rowLimit(sql, cap + 1)}`}
     ) x`;
   const n = row?.n ?? 0;
   return cap !== undefined && n > cap ? { n: cap, exact: false } : { n, exact: true };

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { rowLimit } from "../lib/limits.store.ts";
 import type { Actor } from "../audit/actor.ts";
 
 /** The state of a transfer: staging (an upload still arriving from the browser), queued, running, waiting (for the device to reconnect), paused, done, failed, cancelled. */
@@ -104,7 +105,7 @@ export async function listTransfers(
   const where = "deviceId" in by ? sql`device_id = ${by.deviceId}` : sql`actor_id = ${by.actorId}`;
   return sql<TransferRow[]>`
     select ${columns(sql)} from file_transfers where organization_id = ${organizationId} and ${where}
-    order by created_at desc limit ${limit}`;
+    order by created_at desc limit ${rowLimit(sql, limit)}`;
 }
 
 /** Transfers a (re)started server should carry on with. */

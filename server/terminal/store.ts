@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { rowLimit } from "../lib/limits.store.ts";
 import type { Reach } from "../auth/permissions.ts";
 import { inReach } from "../devices/reach.store.ts";
 
@@ -41,7 +42,7 @@ export async function listSessions(
     from terminal_sessions t left join users u on u.id = t.user_id
     where t.organization_id = ${organizationId} ${deviceId ? sql`and t.device_id = ${deviceId}` : sql``}
     ${inReach(sql, reach, { id: "t.device_id" })}
-    order by t.started_at desc limit ${limit}`;
+    order by t.started_at desc limit ${rowLimit(sql, limit)}`;
 }
 
 /** A session's recording and device, undefined when it is not the organization's. */
