@@ -78,20 +78,8 @@ const summaryColumns = (sql: Sql) => sql`
  * A list row's columns as the page query reads them: times as UTC timestamp text (no Date made and
  * serialised again), `uptime` as float8 (a bigint would arrive as a string).
  */
-interface ItemRow {
-  id: string;
-  hostname: string;
-  os: string;
-  osName: string;
-  osVersion: string;
-  arch: string;
-  agentVersion: string;
-  status: DeviceStatus;
+type ItemRow = Omit<DeviceSummary, "lastSeenAt" | "telemetry"> & {
   lastSeenAt: string | null;
-  siteId: string;
-  siteName: string;
-  clientName: string;
-  tags: string[];
   time: string | null;
   cpu: number;
   memory: number;
@@ -101,7 +89,7 @@ interface ItemRow {
   rx: number;
   tx: number;
   uptime: number;
-}
+};
 
 /**
  * `timestamp` text in UTC as PostgreSQL prints it under DateStyle ISO (`2026-12-01 23:45:23.611234`,

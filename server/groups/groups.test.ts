@@ -31,6 +31,21 @@ async function members(groupId: string, query = ""): Promise<{ items: { hostname
   return res.json() as never;
 }
 const hostnames = async (groupId: string) => (await members(groupId)).items.map((d) => d.hostname);
+/** A rule "CPU above 90 %" scoped to the group, firing at once. */
+async function groupCpuRule(name: string, groupId: string): Promise<void> {
+  const rule = await srv.api("/api/v1/alert-rules", {
+    body: {
+      name,
+      metric: "cpu_percent",
+      operator: ">",
+      threshold: 90,
+      durationSeconds: 0,
+      severity: "warning",
+      scope: { type: "group", id: groupId },
+    },
+  });
+  expect(rule.status).toBe(201);
+}
 
 describe("membership follows telemetry, facts and tags", () => {
   test('os = "linux" and tag.role = "server" and cpu > 80: joins on the sample crossing 80, leaves on the next under it', async () => {
@@ -132,18 +147,7 @@ describe("as a scope", () => {
     const member = await enrollDevice(srv, "grp-rule-in", ["rulegrp=yes"]);
     const outsider = await enrollDevice(srv, "grp-rule-out", ["rulegrp=no"]);
     const id = await createGroup("Rule scope", 'tag.rulegrp = "yes" and cpu > 50');
-    const rule = await srv.api("/api/v1/alert-rules", {
-      body: {
-        name: "Group CPU",
-        metric: "cpu_percent",
-        operator: ">",
-        threshold: 90,
-        durationSeconds: 0,
-        severity: "warning",
-        scope: { type: "group", id },
-      },
-    });
-    expect(rule.status).toBe(201);
+    await groupCpuRule("Group CPU", id);
     await srv.server.services.rules.reloadRules();
     const alerts = async (deviceId: string) =>
       (await srv.sql<{ state: string }[]>`select state from alerts where device_id = ${deviceId} and type = 'group_cpu'`).map(
@@ -164,18 +168,7 @@ describe("as a scope", () => {
   test("a join that lands while the rules are reading the device's facts is not lost (the next sample sees it)", async () => {
     const d = await enrollDevice(srv, "grp-rule-race", ["racegrp=no"]);
     const id = await createGroup("Race scope", 'tag.racegrp = "yes"');
-    const rule = await srv.api("/api/v1/alert-rules", {
-      body: {
-        name: "Race CPU",
-        metric: "cpu_percent",
-        operator: ">",
-        threshold: 90,
-        durationSeconds: 0,
-        severity: "warning",
-        scope: { type: "group", id },
-      },
-    });
-    expect(rule.status).toBe(201);
+    await groupCpuRule("Race CPU", id);
     // an evaluator on the real database whose facts query hands back its rows only when let go:
     // the device joins the group after the query read it and before the evaluator caches what it read
     let reached!: () => void;
