@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { rowLimit } from "../lib/limits.store.ts";
+import { pageRows } from "../lib/limits.store.ts";
 import type { Actor } from "../audit/actor.ts";
 import type { Reach } from "../auth/permissions.ts";
 import { inReach } from "../devices/reach.store.ts";
@@ -54,6 +54,7 @@ export async function listAlerts(
     ${f.groupId ? sql`and a.device_id in (select m.device_id from device_group_members m where m.group_id = ${f.groupId})` : sql``}
     ${inReach(sql, f.reach, { id: "a.device_id" })}
     ${f.acknowledged === undefined ? sql`` : f.acknowledged ? sql`and a.acknowledged_at is not null` : sql`and a.acknowledged_at is null`}`;
+  const rows = pageRows(sql, page.limit);
   const [items, [count]] = await Promise.all([
     sql<AlertRow[]>`
       select a.id, a.device_id as "deviceId", d.hostname as "deviceHostname", a.type, a.severity, a.state, a.message,
@@ -63,10 +64,10 @@ export async function listAlerts(
       ${where}
       ${page.before ? sql`and (a.created_at, a.id) < (${page.before.createdAt}::timestamptz, ${page.before.id}::uuid)` : sql``}
       order by a.created_at desc, a.id desc
-      limit ${rowLimit(sql, page.limit)}`,
+      limit ${rows.limit}`,
     sql<{ n: number }[]>`select count(*)::int as n from alerts a ${where}`,
   ]);
-  return { items, total: count?.n ?? 0 };
+  return { items: rows.take(items), total: count?.n ?? 0 };
 }
 
 /** Acknowledges an alert of this organization; undefined when there is no such alert. */

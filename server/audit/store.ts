@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { rowLimit } from "../lib/limits.store.ts";
+import { pageRows } from "../lib/limits.store.ts";
 import type { Actor, ActorType } from "./actor.ts";
 
 export interface AuditEntry {
@@ -84,14 +84,15 @@ export async function listAudit(
   f: AuditFilter,
   page: { limit: number; beforeId?: string | undefined },
 ): Promise<{ items: AuditRow[]; total: number }> {
+  const rows = pageRows(sql, page.limit);
   const [items, total] = await Promise.all([
     sql<AuditRow[]>`
       select ${auditColumns(sql)} from audit_log where ${matching(sql, organizationId, f)}
       ${page.beforeId ? sql`and id < ${page.beforeId}::bigint` : sql``}
-      order by id desc limit ${rowLimit(sql, page.limit)}`,
+      order by id desc limit ${rows.limit}`,
     countAudit(sql, organizationId, f),
   ]);
-  return { items, total };
+  return { items: rows.take(items), total };
 }
 
 /** How many of the organization's entries match the filter. */

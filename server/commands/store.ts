@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { rowLimit } from "../lib/limits.store.ts";
+import { pageRows } from "../lib/limits.store.ts";
 import type { Actor } from "../audit/actor.ts";
 import type { Reach } from "../auth/permissions.ts";
 import { inReach } from "../devices/reach.store.ts";
@@ -82,16 +82,17 @@ export async function listDeviceCommands(
   deviceId: string,
   page: { limit: number; before?: { createdAt: string; id: string } | undefined },
 ): Promise<{ items: CommandRow[]; total: number }> {
+  const rows = pageRows(sql, page.limit);
   const [items, [count]] = await Promise.all([
     sql<CommandRow[]>`
       select ${columns(sql)} from commands
       where organization_id = ${organizationId} and device_id = ${deviceId} and check_rule_id is null
       ${page.before ? sql`and (created_at, id) < (${page.before.createdAt}::timestamptz, ${page.before.id}::uuid)` : sql``}
-      order by created_at desc, id desc limit ${rowLimit(sql, page.limit)}`,
+      order by created_at desc, id desc limit ${rows.limit}`,
     sql<{ n: number }[]>`
       select count(*)::int as n from commands where organization_id = ${organizationId} and device_id = ${deviceId} and check_rule_id is null`,
   ]);
-  return { items, total: count?.n ?? 0 };
+  return { items: rows.take(items), total: count?.n ?? 0 };
 }
 
 /** Runs of one library script across devices, newest first. */

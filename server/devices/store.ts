@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { rowLimit } from "../lib/limits.store.ts";
+import { fixedLimit, pageRows } from "../lib/limits.store.ts";
 import type { Reach } from "../auth/permissions.ts";
 import type { DeviceStatus } from "../protocol/statuses.ts";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
@@ -178,6 +178,7 @@ export async function listDevicePage(
   const { limit, sort, desc, after } = page;
   const cmp = desc ? sql`<` : sql`>`;
   const dir = desc ? sql`desc` : sql`asc`;
+  const rows = pageRows(sql, limit);
   // first the page's ids and sort keys (the filter's plan), then its rows' JSON by id (one plan for every page)
   let keys: Key[];
   if (sort === "hostname" || sort === "status") {
@@ -197,11 +198,12 @@ export async function listDevicePage(
         with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
         select d.id, ${key} from m join devices d on d.id = m.id
         where true ${keyset}
-        order by ${order} limit ${rowLimit(sql, limit)}`
+        order by ${order} limit ${rows.limit}`
       : await sql<Key[]>`
         select d.id, ${key} from devices d
         where ${where(sql, organizationId, f)} ${keyset}
-        order by ${order} limit ${rowLimit(sql, limit)}`;
+        order by ${order} limit ${rows.limit}`;
+    keys = rows.take(keys);
   } else {
     const col = sql(`l.${LATEST_COLUMN[sort]}`);
     // the key's text form round-trips exactly as the column's own type (real; microseconds)
@@ -216,12 +218,13 @@ export async function listDevicePage(
           select l.device_id as id, ${col}::text as "_k"
           from m join device_latest l on l.device_id = m.id
           where true ${keyset}
-          order by ${col} ${dir}, l.device_id ${dir} limit ${rowLimit(sql, limit)}`
+          order by ${col} ${dir}, l.device_id ${dir} limit ${rows.limit}`
         : await sql<Key[]>`
           select l.device_id as id, ${col}::text as "_k"
           from device_latest l join devices d on d.id = l.device_id
           where l.organization_id = ${organizationId} and ${where(sql, organizationId, f)} ${keyset}
-          order by ${col} ${dir}, l.device_id ${dir} limit ${rowLimit(sql, limit)}`;
+          order by ${col} ${dir}, l.device_id ${dir} limit ${rows.limit}`;
+      keys = rows.take(keys);
     }
     if (keys.length < limit) {
       // then the devices that have not sent telemetry yet
@@ -231,8 +234,8 @@ export async function listDevicePage(
         where ${where(sql, organizationId, f)}
           and not exists (select 1 from device_latest x where x.device_id = d.id)
           ${nullAfter ? sql`and d.id > ${nullAfter}::uuid` : sql``}
-        order by d.id limit ${rowLimit(sql, limit - keys.length)}`;
-      keys.push(...rest);
+        order by d.id limit ${rows.limit}`;
+      keys.push(...rest.slice(0, limit - keys.length));
     }
   }
   const lastKey = keys.at(-1);
@@ -261,7 +264,7 @@ export async function countDevices(
 ): Promise<{ n: number; exact: boolean }> {
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from (
-      select 1 from devices d where ${where(sql, organizationId, f)} ${cap === undefined ? sql`` : sql`limit ${rowLimit(sql, cap + 1)}`}
+      select 1 from devices d where ${where(sql, organizationId, f)} ${cap === undefined ? sql`` : sql`limit ${fixedLimit(sql, cap + 1)}`}
     ) x`;
   const n = row?.n ?? 0;
   return cap !== undefined && n > cap ? { n: cap, exact: false } : { n, exact: true };

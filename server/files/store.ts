@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { rowLimit } from "../lib/limits.store.ts";
+import { pageRows } from "../lib/limits.store.ts";
 import type { Actor } from "../audit/actor.ts";
 
 /** The state of a transfer: staging (an upload still arriving from the browser), queued, running, waiting (for the device to reconnect), paused, done, failed, cancelled. */
@@ -103,9 +103,11 @@ export async function listTransfers(
   limit: number,
 ): Promise<TransferRow[]> {
   const where = "deviceId" in by ? sql`device_id = ${by.deviceId}` : sql`actor_id = ${by.actorId}`;
-  return sql<TransferRow[]>`
+  const rows = pageRows(sql, limit);
+  const found = await sql<TransferRow[]>`
     select ${columns(sql)} from file_transfers where organization_id = ${organizationId} and ${where}
-    order by created_at desc limit ${rowLimit(sql, limit)}`;
+    order by created_at desc limit ${rows.limit}`;
+  return rows.take(found);
 }
 
 /** Transfers a (re)started server should carry on with. */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Histogram } from "./histogram.ts";
+import { fixedLimit, pageRows } from "./limits.store.ts";
 import { RateLimiter } from "./rate-limit.ts";
 
 describe("histogram", () => {
@@ -23,5 +24,18 @@ describe("rate limiter", () => {
     expect(r.hit("a", 1001)).toBe(true);
     for (const k of ["b", "c", "d", "e"]) r.hit(k, 1002);
     expect(r.blocked("a", 1003)).toBe(false); // evicted as the oldest
+  });
+});
+
+describe("page limits in statements", () => {
+  test("a client's page size is rounded up to 1, 2 or 5 times a power of ten, so every size of 1–500 makes 9 statements", () => {
+    // only the statement text matters here: sql.unsafe's argument
+    const text = { unsafe: (s: string) => s } as unknown as Parameters<typeof pageRows>[0];
+    const limitOf = (n: number) => pageRows(text, n).limit as unknown as string;
+    expect([1, 3, 6, 49, 50, 51, 101, 201, 500].map(limitOf)).toEqual(["1", "5", "10", "50", "50", "100", "200", "500", "500"]);
+    expect(new Set(Array.from({ length: 500 }, (_, i) => limitOf(i + 1))).size).toBe(9);
+    expect(pageRows(text, 3).take([1, 2, 3, 4, 5])).toEqual([1, 2, 3]);
+    expect(() => pageRows(text, 1.5)).toThrow();
+    expect(() => fixedLimit(text, -1)).toThrow();
   });
 });

@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { rowLimit } from "../lib/limits.store.ts";
+import { pageRows } from "../lib/limits.store.ts";
 import type { Reach } from "../auth/permissions.ts";
 import { inReach } from "../devices/reach.store.ts";
 
@@ -36,13 +36,15 @@ export async function listSessions(
   limit: number,
   reach: Reach | null = null,
 ): Promise<TerminalSessionRow[]> {
-  return sql<TerminalSessionRow[]>`
+  const rows = pageRows(sql, limit);
+  const found = await sql<TerminalSessionRow[]>`
     select t.id, t.device_id as "deviceId", t.user_id as "userId", u.email as "userEmail", t.started_at as "startedAt",
            t.ended_at as "endedAt", t.end_reason as "endReason", t.cols, t.rows, t.recording_truncated as "recordingTruncated"
     from terminal_sessions t left join users u on u.id = t.user_id
     where t.organization_id = ${organizationId} ${deviceId ? sql`and t.device_id = ${deviceId}` : sql``}
     ${inReach(sql, reach, { id: "t.device_id" })}
-    order by t.started_at desc limit ${rowLimit(sql, limit)}`;
+    order by t.started_at desc limit ${rows.limit}`;
+  return rows.take(found);
 }
 
 /** A session's recording and device, undefined when it is not the organization's. */
