@@ -123,6 +123,8 @@ interface Cursor {
   exact: boolean;
 }
 
+const ITEMS_OPEN = Buffer.from('{"items":');
+
 const filterHash = (q: Record<string, unknown>) =>
   Bun.hash(JSON.stringify(["status", "q", "siteId", "tag", "os", "groupId", "reach"].map((k) => q[k] ?? null)))
     .toString(36)
@@ -202,13 +204,15 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     if (!total && filtered && metric) total = await count();
     const few = filtered && metric && total?.exact === true;
     const page = await listDevicePage(s.sql, organizationId, query, { limit, sort, desc, after: cursor?.after, few });
-    total ??= page.items.length < limit ? { n: page.items.length, exact: true } : await count();
+    total ??= page.walked < limit ? { n: page.length, exact: true } : await count();
     const next =
-      page.items.length < limit || !page.last
-        ? null
-        : encodeCursor({ sort, desc, filter, after: page.last, total: total.n, exact: total.exact });
-    // the rows are JSON already (built by PostgreSQL): the body is assembled, not re-serialised
-    const body = `{"items":[${page.items.join(",")}],"nextCursor":${JSON.stringify(next)},"total":${total.n},"totalExact":${total.exact}}`;
+      page.walked < limit || !page.last ? null : encodeCursor({ sort, desc, filter, after: page.last, total: total.n, exact: total.exact });
+    // the rows are JSON already (written from PostgreSQL's bytes): the body is assembled, not re-serialised
+    const body = Buffer.concat([
+      ITEMS_OPEN,
+      page.json,
+      Buffer.from(`,"nextCursor":${JSON.stringify(next)},"total":${total.n},"totalExact":${total.exact}}`, "latin1"),
+    ]);
     return new Response(body, { headers: { "content-type": "application/json" } }) as unknown as {
       items: (typeof DeviceSummary.infer)[];
       nextCursor: string | null;

@@ -1,9 +1,10 @@
 import type { Sql } from "postgres";
 import { fixedLimit, pageRows } from "../lib/limits.store.ts";
-import type { Reach } from "../auth/permissions.ts";
+import { isScoped, type Reach } from "../auth/permissions.ts";
 import type { DeviceStatus } from "../protocol/statuses.ts";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
 import { deleteDeviceTelemetry } from "../telemetry/store.ts";
+import { JsonBytes, piece } from "./list-json.ts";
 import { inReach } from "./reach.store.ts";
 
 export type { DeviceStatus };
@@ -75,58 +76,93 @@ const summaryColumns = (sql: Sql) => sql`
   s.name as "siteName", c.name as "clientName", d.tags, ${latestJson(sql)}`;
 
 /**
- * A list row's columns as the page query reads them: times as UTC timestamp text (no Date made and
- * serialised again), `uptime` as float8 (a bigint would arrive as a string).
+ * A list row's columns as the page query reads them (raw text bytes, in this order; `writeItem`
+ * writes them as a `DeviceSummary`): times as UTC timestamp text, tags as JSON text.
  */
-type ItemRow = Omit<DeviceSummary, "lastSeenAt" | "telemetry"> & {
-  lastSeenAt: string | null;
-  time: string | null;
-  cpu: number;
-  memory: number;
-  disk: number;
-  swap: number;
-  load1: number;
-  rx: number;
-  tx: number;
-  uptime: number;
+const rowColumns = (sql: Sql) => sql`
+  d.id, d.hostname, d.os, d.os_name, d.os_version, d.arch, d.agent_version, d.status,
+  (d.last_seen_at at time zone 'UTC')::text, d.site_id, s.name, c.name, array_to_json(d.tags)::text,
+  (l.time at time zone 'UTC')::text, l.cpu_percent, l.memory_percent, l.disk_percent, l.swap_percent, l.load1,
+  l.network_rx_bps, l.network_tx_bps, l.uptime_seconds`;
+
+type RawRow = (Buffer | null)[];
+/** Where a raw row's sort key follows its columns. */
+const KEY = 22;
+
+const P = {
+  open: piece('{"id":'),
+  hostname: piece(',"hostname":'),
+  os: piece(',"os":'),
+  osName: piece(',"osName":'),
+  osVersion: piece(',"osVersion":'),
+  arch: piece(',"arch":'),
+  agentVersion: piece(',"agentVersion":'),
+  status: piece(',"status":'),
+  lastSeenAt: piece(',"lastSeenAt":'),
+  siteId: piece(',"siteId":'),
+  siteName: piece(',"siteName":'),
+  clientName: piece(',"clientName":'),
+  tags: piece(',"tags":'),
+  noTelemetry: piece(',"telemetry":null}'),
+  time: piece(',"telemetry":{"time":'),
+  cpu: piece(',"cpuPercent":'),
+  memory: piece(',"memoryPercent":'),
+  disk: piece(',"diskPercent":'),
+  swap: piece(',"swapPercent":'),
+  load1: piece(',"load1":'),
+  rx: piece(',"networkRxBps":'),
+  tx: piece(',"networkTxBps":'),
+  uptime: piece(',"uptimeSeconds":'),
+  close: piece("}}"),
 };
 
 /**
- * `timestamp` text in UTC as PostgreSQL prints it under DateStyle ISO (`2026-12-01 23:45:23.611234`,
- * fraction optional) → `Date.toISOString()` form, milliseconds truncated as PostgreSQL's own `MS` does.
+ * One list row as JSON (the `DeviceSummary` shape), written from the column bytes as they came:
+ * this is the list's hot path, and parsing 22 columns per row into strings and numbers to print
+ * them again was most of the server's work for a page.
  */
-export function isoFromUtcText(t: string | null): string | null {
-  if (t === null) return null;
-  const frac = t.length > 20 ? t.slice(20, 23).padEnd(3, "0") : "000";
-  return `${t.slice(0, 10)}T${t.slice(11, 19)}.${frac}Z`;
+function writeItem(w: JsonBytes, r: RawRow) {
+  w.raw(P.open).str(r[0] ?? null);
+  w.raw(P.hostname).str(r[1] ?? null);
+  w.raw(P.os).str(r[2] ?? null);
+  w.raw(P.osName).str(r[3] ?? null);
+  w.raw(P.osVersion).str(r[4] ?? null);
+  w.raw(P.arch).str(r[5] ?? null);
+  w.raw(P.agentVersion).str(r[6] ?? null);
+  w.raw(P.status).str(r[7] ?? null);
+  w.raw(P.lastSeenAt).time(r[8] ?? null);
+  w.raw(P.siteId).str(r[9] ?? null);
+  w.raw(P.siteName).str(r[10] ?? null);
+  w.raw(P.clientName).str(r[11] ?? null);
+  w.raw(P.tags).raw(r[12] ?? EMPTY_TAGS); // array_to_json: JSON already
+  const time = r[13] ?? null;
+  if (time === null) {
+    w.raw(P.noTelemetry);
+    return;
+  }
+  w.raw(P.time).time(time);
+  w.raw(P.cpu).num(r[14] ?? null);
+  w.raw(P.memory).num(r[15] ?? null);
+  w.raw(P.disk).num(r[16] ?? null);
+  w.raw(P.swap).num(r[17] ?? null);
+  w.raw(P.load1).num(r[18] ?? null);
+  w.raw(P.rx).num(r[19] ?? null);
+  w.raw(P.tx).num(r[20] ?? null);
+  w.raw(P.uptime).num(r[21] ?? null);
+  w.raw(P.close);
 }
-
-const str = JSON.stringify;
-/** A number as JSON writes it (NaN and infinities, which a `real` column may hold, as null). */
-const num = (n: number) => (Number.isFinite(n) ? String(n) : "null");
-
-/**
- * A list row as JSON text (the `DeviceSummary` shape), written directly: the list's hot path hands
- * these strings straight to the response. Plain columns cost PostgreSQL about half of what
- * `json_build_object` does per page, and writing the text here costs less than building objects
- * for `JSON.stringify`.
- */
-function itemText(r: ItemRow): string {
-  const seen = isoFromUtcText(r.lastSeenAt);
-  const telemetry =
-    r.time === null
-      ? "null"
-      : `{"time":"${isoFromUtcText(r.time)}","cpuPercent":${num(r.cpu)},"memoryPercent":${num(r.memory)},"diskPercent":${num(r.disk)},"swapPercent":${num(r.swap)},"load1":${num(r.load1)},"networkRxBps":${num(r.rx)},"networkTxBps":${num(r.tx)},"uptimeSeconds":${num(r.uptime)}}`;
-  return `{"id":${str(r.id)},"hostname":${str(r.hostname)},"os":${str(r.os)},"osName":${str(r.osName)},"osVersion":${str(r.osVersion)},"arch":${str(r.arch)},"agentVersion":${str(r.agentVersion)},"status":${str(r.status)},"lastSeenAt":${seen === null ? "null" : `"${seen}"`},"siteId":${str(r.siteId)},"siteName":${str(r.siteName)},"clientName":${str(r.clientName)},"tags":${str(r.tags)},"telemetry":${telemetry}}`;
-}
+const EMPTY_TAGS = piece("[]");
 
 /** `like` pattern for a search: a substring, case-insensitive (the text searched is lower-cased). */
 const searchPattern = (q: string) => `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 
-/** The filter as SQL conditions on `d` (devices), each answered by an index. */
-function where(sql: Sql, organizationId: string, f: DeviceListFilter) {
+/**
+ * The filter as SQL conditions on `d` (devices), each answered by an index. `organization` replaces
+ * the organization's condition (the metric sorts state it on the latest-state row instead).
+ */
+function where(sql: Sql, organizationId: string, f: DeviceListFilter, organization = sql`d.organization_id = ${organizationId}`) {
   return sql`
-    d.organization_id = ${organizationId}
+    ${organization}
     ${f.status ? sql`and d.status = ${f.status}` : sql``}
     ${f.siteId ? sql`and d.site_id = ${f.siteId}` : sql``}
     ${inReach(sql, f.reach, { id: "d.id", siteId: "d.site_id" })}
@@ -152,14 +188,22 @@ export interface PageAfter {
 }
 
 export interface DevicePage {
-  /** Each device as JSON text (the `DeviceSummary` shape, times as ISO strings). */
-  items: string[];
+  /** The page's devices as a JSON array (each the `DeviceSummary` shape, times as ISO strings). */
+  json: Buffer;
+  /** How many devices the array holds. */
+  length: number;
+  /** How many the walk found (more than `length` when some were deleted in between): a page as long as the limit may have a next. */
+  walked: number;
   /** The last row's position, for the next page's cursor (undefined on an empty page). */
   last: PageAfter | undefined;
 }
 
 /** A page row's id and sort key (as PostgreSQL printed it; `_k2` the hostname under the status sort). */
 type Key = { id: string; _k: string | null; _k2?: string };
+
+/** Whether the filter leaves out any device of the organization. */
+const narrows = (f: DeviceListFilter) =>
+  Boolean(f.status || f.q || f.siteId || f.tag || f.os || f.groupId || (f.reach && isScoped(f.reach)));
 
 /**
  * One page of the device list under any sort, keyset-paged on (sort key, id) so pages stay stable
@@ -168,6 +212,11 @@ type Key = { id: string; _k: string | null; _k2?: string };
  * devices without telemetry on `devices_organization_id`. `few` (the caller counted at most a
  * thousand matches) picks the matches first and sorts them, rather than walking a sort's index past
  * every device the filter leaves out.
+ *
+ * The whole fleet's page is one statement that walks the order and joins each row's site, client
+ * and latest state (one plan for every page). Under a filter, first the page's ids (a plan made for
+ * the filter's values: cheap on one table, costly on four), then its rows by primary key. Rows come
+ * back raw and are written as JSON.
  */
 export async function listDevicePage(
   sql: Sql,
@@ -179,8 +228,10 @@ export async function listDevicePage(
   const cmp = desc ? sql`<` : sql`>`;
   const dir = desc ? sql`desc` : sql`asc`;
   const rows = pageRows(sql, limit);
-  // first the page's ids and sort keys (the filter's plan), then its rows' JSON by id (one plan for every page)
-  let keys: Key[];
+  const whole = !page.few && !narrows(f);
+  const joined = sql`join sites s on s.id = d.site_id join clients c on c.id = s.client_id`;
+  // a row's columns, then its sort key (`_k`, and `_k2`: the hostname under the status sort)
+  let walked: (RawRow | Key)[];
   if (sort === "hostname" || sort === "status") {
     const rank = desc ? sql`(2 - device_status_rank(d.status))` : sql`device_status_rank(d.status)`;
     const keyset =
@@ -193,66 +244,98 @@ export async function listDevicePage(
           : sql``;
     const order = sort === "hostname" ? sql`d.hostname ${dir}, d.id ${dir}` : sql`${rank}, d.hostname, d.id`;
     const key = sort === "hostname" ? sql`d.hostname as "_k"` : sql`${rank}::text as "_k", d.hostname as "_k2"`;
-    keys = page.few
-      ? await sql<Key[]>`
-        with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
-        select d.id, ${key} from m join devices d on d.id = m.id
-        where true ${keyset}
-        order by ${order} limit ${rows.limit}`
-      : await sql<Key[]>`
-        select d.id, ${key} from devices d
-        where ${where(sql, organizationId, f)} ${keyset}
-        order by ${order} limit ${rows.limit}`;
-    keys = rows.take(keys);
+    walked = whole
+      ? await sql`
+        select ${rowColumns(sql)}, ${key}
+        from devices d ${joined} left join device_latest l on l.device_id = d.id
+        where d.organization_id = ${organizationId} ${keyset}
+        order by ${order} limit ${rows.limit}`.raw()
+      : page.few
+        ? await sql<Key[]>`
+          with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
+          select d.id, ${key} from m join devices d on d.id = m.id
+          where true ${keyset}
+          order by ${order} limit ${rows.limit}`
+        : await sql<Key[]>`
+          select d.id, ${key} from devices d
+          where ${where(sql, organizationId, f)} ${keyset}
+          order by ${order} limit ${rows.limit}`;
+    walked = rows.take(walked);
   } else {
     const col = sql(`l.${LATEST_COLUMN[sort]}`);
     // the key's text form round-trips exactly as the column's own type (real; microseconds)
     // (sent as text: postgres.js would otherwise parse a timestamptz parameter into a Date, losing microseconds)
     const key = (v: string) => (sort === "lastSeen" ? sql`${v}::text::timestamptz` : sql`${v}::text::real`);
-    keys = [];
+    walked = [];
     const keyset = after ? sql`and (${col}, l.device_id) ${cmp} (${key(after.key[0] ?? "")}, ${after.id}::uuid)` : sql``;
     if (!after || after.key[0] !== null) {
-      keys = page.few
-        ? await sql<Key[]>`
+      walked = whole
+        ? // the page on the latest-state rows alone, then its devices (the organization stated once, on
+          // the walk: stated on both tables, the planner's generic estimate multiplies the two and it plans
+          // every page again when the database holds several organizations)
+          await sql`
+          select ${rowColumns(sql)}, k._k
+          from (
+            select l.device_id, ${col} as v, ${col}::text as _k from device_latest l
+            where l.organization_id = ${organizationId} ${keyset}
+            order by ${col} ${dir}, l.device_id ${dir} limit ${rows.limit}
+          ) k
+          join devices d on d.id = k.device_id ${joined} join device_latest l on l.device_id = k.device_id
+          order by k.v ${dir}, k.device_id ${dir}`.raw()
+        : page.few
+          ? await sql<Key[]>`
           with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
           select l.device_id as id, ${col}::text as "_k"
           from m join device_latest l on l.device_id = m.id
           where true ${keyset}
           order by ${col} ${dir}, l.device_id ${dir} limit ${rows.limit}`
-        : await sql<Key[]>`
+          : await sql<Key[]>`
           select l.device_id as id, ${col}::text as "_k"
           from device_latest l join devices d on d.id = l.device_id
-          where l.organization_id = ${organizationId} and ${where(sql, organizationId, f)} ${keyset}
+          where ${where(sql, organizationId, f, sql`l.organization_id = ${organizationId} and d.organization_id = l.organization_id`)}
+            ${keyset}
           order by ${col} ${dir}, l.device_id ${dir} limit ${rows.limit}`;
-      keys = rows.take(keys);
+      walked = rows.take(walked);
     }
-    if (keys.length < limit) {
-      // then the devices that have not sent telemetry yet
+    if (walked.length < limit) {
+      // then the devices that have not sent telemetry yet (rare: one statement, rows and all)
       const nullAfter = after && after.key[0] === null ? after.id : undefined;
-      const rest = await sql<Key[]>`
-        select d.id, null as "_k" from devices d
-        where ${where(sql, organizationId, f)}
-          and not exists (select 1 from device_latest x where x.device_id = d.id)
+      const rest: (RawRow | Key)[] = await sql`
+        select ${rowColumns(sql)}, null as _k
+        from devices d ${joined} left join device_latest l on l.device_id = d.id
+        where ${where(sql, organizationId, f)} and l.device_id is null
           ${nullAfter ? sql`and d.id > ${nullAfter}::uuid` : sql``}
-        order by d.id limit ${rows.limit}`;
-      keys.push(...rest.slice(0, limit - keys.length));
+        order by d.id limit ${rows.limit}`.raw();
+      walked.push(...rest.slice(0, limit - walked.length));
     }
   }
-  const lastKey = keys.at(-1);
-  const last = lastKey ? { key: sort === "status" ? [lastKey._k, lastKey._k2 ?? ""] : [lastKey._k], id: lastKey.id } : undefined;
-  if (keys.length === 0) return { items: [], last };
-  const items = await sql<ItemRow[]>`
-    select d.id, d.hostname, d.os, d.os_name as "osName", d.os_version as "osVersion", d.arch,
-      d.agent_version as "agentVersion", d.status, (d.last_seen_at at time zone 'UTC')::text as "lastSeenAt", d.site_id as "siteId",
-      s.name as "siteName", c.name as "clientName", d.tags,
-      (l.time at time zone 'UTC')::text as time, l.cpu_percent as cpu, l.memory_percent as memory, l.disk_percent as disk, l.swap_percent as swap, l.load1,
-      l.network_rx_bps as rx, l.network_tx_bps as tx, l.uptime_seconds::float8 as uptime
-    from unnest(${keys.map((k) => k.id)}::uuid[]) with ordinality p(id, n)
-      join devices d on d.id = p.id join sites s on s.id = d.site_id join clients c on c.id = s.client_id
-      left join device_latest l on l.device_id = d.id
-    where d.organization_id = ${organizationId}
-    order by p.n`;
-  return { items: items.map(itemText), last };
+  // the ids walked under a filter: their rows by primary key (one plan for every page)
+  const keyed = walked.filter((r): r is Key => !Array.isArray(r));
+  const found =
+    keyed.length === 0
+      ? []
+      : await sql`
+        select ${rowColumns(sql)}
+        from devices d ${joined} left join device_latest l on l.device_id = d.id
+        where d.id = any(${keyed.map((k) => k.id)}::uuid[]) and d.organization_id = ${organizationId}`.raw();
+  const byId = new Map(found.map((r) => [r[0]?.toString("latin1"), r]));
+  const text = (b: Buffer | null | undefined) => (b ? b.toString("utf8") : null);
+  const w = new JsonBytes().ascii("[");
+  let n = 0;
+  for (const r of walked) {
+    const row = Array.isArray(r) ? r : byId.get(r.id);
+    if (!row) continue; // deleted between the two statements
+    if (n++ > 0) w.ascii(",");
+    writeItem(w, row);
+  }
+  const end = walked.at(-1);
+  const last =
+    end === undefined
+      ? undefined
+      : Array.isArray(end)
+        ? { key: sort === "status" ? [text(end[KEY]), text(end[KEY + 1]) ?? ""] : [text(end[KEY])], id: text(end[0]) ?? "" }
+        : { key: sort === "status" ? [end._k, end._k2 ?? ""] : [end._k], id: end.id };
+  return { json: w.ascii("]").bytes(), length: n, walked: walked.length, last };
 }
 
 /** Devices matching the filter: all of them, or up to `cap` (one more tells whether there are more). */
@@ -285,10 +368,10 @@ export async function listDevices(
     listDevicePage(sql, organizationId, f, { limit: page.limit, sort: "hostname", desc: false, after }),
     countDevices(sql, organizationId, f),
   ]);
-  const items = p.items.map((text) => {
-    const d = JSON.parse(text) as DeviceSummary & { lastSeenAt: string | null };
-    return { ...d, lastSeenAt: d.lastSeenAt ? new Date(d.lastSeenAt) : null };
-  });
+  const items = (JSON.parse(p.json.toString("utf8")) as (DeviceSummary & { lastSeenAt: string | null })[]).map((d) => ({
+    ...d,
+    lastSeenAt: d.lastSeenAt ? new Date(d.lastSeenAt) : null,
+  }));
   return { items, total: total.n };
 }
 
