@@ -229,6 +229,11 @@ export async function listDevicePage(
   const dir = desc ? sql`desc` : sql`asc`;
   const rows = pageRows(sql, limit);
   const whole = !page.few && !narrows(f);
+  // The organization as a sub-select: the planner cannot see its value, so every plan of the page (its
+  // own and the generic one) estimates the same and PostgreSQL settles on the generic plan. Given
+  // the value, it estimates a big organization's page cheaper than the generic plan whenever the
+  // database holds several organizations, and plans all four tables again on every request.
+  const orgOnce = sql`(select ${organizationId}::uuid)`;
   const joined = sql`join sites s on s.id = d.site_id join clients c on c.id = s.client_id`;
   // a row's columns, then its sort key (`_k`, and `_k2`: the hostname under the status sort)
   let walked: (RawRow | Key)[];
@@ -248,7 +253,7 @@ export async function listDevicePage(
       ? await sql`
         select ${rowColumns(sql)}, ${key}
         from devices d ${joined} left join device_latest l on l.device_id = d.id
-        where d.organization_id = ${organizationId} ${keyset}
+        where d.organization_id = ${orgOnce} ${keyset}
         order by ${order} limit ${rows.limit}`.raw()
       : page.few
         ? await sql<Key[]>`
@@ -256,7 +261,16 @@ export async function listDevicePage(
           select d.id, ${key} from m join devices d on d.id = m.id
           where true ${keyset}
           order by ${order} limit ${rows.limit}`
-        : await sql<Key[]>`
+        : f.q && sort === "hostname"
+          ? // a search walks the hostnames on device_search, index-only (migration 00043); the
+            // devices only for the matches (and the other filters)
+            await sql<Key[]>`
+          select s.device_id as id, s.hostname as "_k" from device_search s join devices d on d.id = s.device_id
+          where s.organization_id = ${organizationId} and s.search_text like lower(${searchPattern(f.q)})
+            and ${where(sql, organizationId, { ...f, q: undefined }, sql`d.organization_id = s.organization_id`)}
+            ${after ? sql`and (s.hostname, s.device_id) ${cmp} (${after.key[0] ?? ""}, ${after.id}::uuid)` : sql``}
+          order by s.hostname ${dir}, s.device_id ${dir} limit ${rows.limit}`
+          : await sql<Key[]>`
           select d.id, ${key} from devices d
           where ${where(sql, organizationId, f)} ${keyset}
           order by ${order} limit ${rows.limit}`;
@@ -270,14 +284,12 @@ export async function listDevicePage(
     const keyset = after ? sql`and (${col}, l.device_id) ${cmp} (${key(after.key[0] ?? "")}, ${after.id}::uuid)` : sql``;
     if (!after || after.key[0] !== null) {
       walked = whole
-        ? // the page on the latest-state rows alone, then its devices (the organization stated once, on
-          // the walk: stated on both tables, the planner's generic estimate multiplies the two and it plans
-          // every page again when the database holds several organizations)
+        ? // the page on the latest-state rows alone, then its devices
           await sql`
           select ${rowColumns(sql)}, k._k
           from (
             select l.device_id, ${col} as v, ${col}::text as _k from device_latest l
-            where l.organization_id = ${organizationId} ${keyset}
+            where l.organization_id = ${orgOnce} ${keyset}
             order by ${col} ${dir}, l.device_id ${dir} limit ${rows.limit}
           ) k
           join devices d on d.id = k.device_id ${joined} join device_latest l on l.device_id = k.device_id
