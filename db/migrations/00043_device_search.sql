@@ -24,6 +24,10 @@ begin
   end if;
 end $$;
 
+-- statistics now, not when autovacuum comes by: without them a search plans as if every pattern
+-- were rare (a trigram bitmap over a fifth of the fleet, then a sort) instead of walking the order
+analyze device_search;
+
 create function device_search_sync() returns trigger language plpgsql as $$
 begin
   insert into device_search (device_id, organization_id, hostname, search_text)
