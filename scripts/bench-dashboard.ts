@@ -16,6 +16,7 @@ import postgres from "postgres";
 import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { BENCH_ADMIN, startBenchServer } from "./lib/bench-server.ts";
 import { seedFleet } from "./lib/seed-fleet.ts";
+import { settle } from "./lib/settle.ts";
 
 const { values: opt } = parseArgs({
   options: { devices: { type: "string", default: "10000" }, seed: { type: "boolean", default: false } },
@@ -30,6 +31,7 @@ try {
     const sql = postgres(pg.url, { max: 4, onnotice: () => {} });
     const [org] = await sql<{ id: string }[]>`select id from organizations order by created_at limit 1`;
     await seedFleet(sql, org!.id, { devices: Number(opt.devices) });
+    console.log(JSON.stringify({ settled: await settle(sql) }));
     await sql.end();
   } else {
     const loadgen = Bun.spawn(

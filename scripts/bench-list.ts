@@ -19,6 +19,7 @@ import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { updateStatuses } from "../server/devices/status.store.ts";
 import { startBenchServer } from "./lib/bench-server.ts";
 import { seedFleet } from "./lib/seed-fleet.ts";
+import { settle } from "./lib/settle.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -75,6 +76,7 @@ try {
   const t0 = performance.now();
   const fleet = await seedFleet(sql, org!.id, { devices: Number(opt.devices) });
   console.log(JSON.stringify({ seeded: Number(opt.devices), seconds: round((performance.now() - t0) / 1000) }));
+  console.log(JSON.stringify({ settled: await settle(sql) }));
   // the status sweep (every 2 s on the server) over the seeded fleet: wall time and PostgreSQL CPU per sweep
   {
     const one = await sql.reserve();

@@ -357,10 +357,19 @@ export async function countDevices(
   f: DeviceListFilter,
   cap?: number,
 ): Promise<{ n: number; exact: boolean }> {
-  const [row] = await sql<{ n: number }[]>`
-    select count(*)::int as n from (
-      select 1 from devices d where ${where(sql, organizationId, f)} ${cap === undefined ? sql`` : sql`limit ${fixedLimit(sql, cap + 1)}`}
-    ) x`;
+  const limit = cap === undefined ? sql`` : sql`limit ${fixedLimit(sql, cap + 1)}`;
+  const rest = { ...f, q: undefined };
+  // a search counts on device_search (narrow rows, mostly all-visible), and reads the devices only
+  // when other filters need them
+  const matches = !f.q
+    ? sql`select 1 from devices d where ${where(sql, organizationId, f)}`
+    : narrows(rest)
+      ? sql`select 1 from device_search s join devices d on d.id = s.device_id
+          where s.organization_id = ${organizationId} and s.search_text like lower(${searchPattern(f.q)})
+            and ${where(sql, organizationId, rest, sql`d.organization_id = s.organization_id`)}`
+      : sql`select 1 from device_search s
+          where s.organization_id = ${organizationId} and s.search_text like lower(${searchPattern(f.q)})`;
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from (${matches} ${limit}) x`;
   const n = row?.n ?? 0;
   return cap !== undefined && n > cap ? { n: cap, exact: false } : { n, exact: true };
 }
