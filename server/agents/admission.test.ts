@@ -170,11 +170,18 @@ describe("the open-file limit", () => {
       expect(result.connected).toBeLessThan(LIMIT - reserveFor(LIMIT));
       expect(result.acked).toBeGreaterThan(result.connected * 5);
       expect(result.errors).toBe(0);
-      // no busy loop: over 3 s starting 5 s after the last refusal (the load generator is done), under 5 % of a core
+      // no busy loop (the issue saw one core at 100 % for two minutes): once the load generator is done
+      // (5 s after the last refusal) the server settles under 5 % of a core within a few 3 s windows.
+      // The first window may still hold the ~800 closed sockets' own work (released holds, the status
+      // sweep that follows, rule and group reactions), so the quietest of four windows is what counts.
       await Bun.sleep(1000);
-      const c0 = cpuSeconds(server.pid);
-      await Bun.sleep(3000);
-      expect((cpuSeconds(server.pid) - c0) / 3).toBeLessThan(0.05);
+      const windows: number[] = [];
+      for (let i = 0; i < 4 && (windows.at(-1) ?? 1) >= 0.05; i++) {
+        const c0 = cpuSeconds(server.pid);
+        await Bun.sleep(3000);
+        windows.push((cpuSeconds(server.pid) - c0) / 3);
+      }
+      expect(Math.min(...windows), `share of a core per 3 s window: ${windows.map((w) => w.toFixed(3)).join(", ")}`).toBeLessThan(0.05);
       // and it still answers
       expect((await fetch(`${url}/readyz`)).ok).toBe(true);
     } finally {
