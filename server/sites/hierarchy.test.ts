@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { enrollDevice, otherOrganization } from "../testing/fixtures.ts";
+import { seedFleet } from "../../scripts/lib/seed-fleet.ts";
+import { device, enrollDevice, otherOrganization } from "../testing/fixtures.ts";
 import { ADMIN, login, startTestServer, type TestServer } from "../testing/harness.ts";
 
 let srv: TestServer;
@@ -144,4 +145,36 @@ describe("organizations (platform administrators)", () => {
       expect(await code(res)).toBe(expected);
     }
   });
+});
+
+describe("a big fleet's menus", () => {
+  test("site counts and tags are counted once and kept between device changes; names are read fresh", async () => {
+    const [org] = await srv.sql<{ id: string }[]>`select organization_id as id from users where email = ${ADMIN.email}`;
+    const { siteIds } = await seedFleet(srv.sql, org!.id, { devices: 1200, clients: 1, sitesPerClient: 2 });
+    const site = siteIds[0]!;
+    type Site = { id: string; name: string; deviceCount: number };
+    const sites = async () => ((await (await srv.api("/api/v1/sites")).json()) as { items: Site[] }).items;
+    const prod = async () =>
+      ((await (await srv.api("/api/v1/tags")).json()) as { items: { tag: string; devices: number }[] }).items.find(
+        (t) => t.tag === "env=prod",
+      )?.devices;
+    try {
+      const count = (await sites()).find((s) => s.id === site)?.deviceCount ?? 0;
+      const tagged = (await prod()) ?? 0;
+      expect(count).toBeGreaterThan(500);
+      // a device written behind the API's back (no event): the kept counts stand
+      const id = await device(srv.sql, { organizationId: org!.id, siteId: site, hostname: "kept-count", tags: ["env=prod"] });
+      expect((await sites()).find((s) => s.id === site)?.deviceCount).toBe(count);
+      expect(await prod()).toBe(tagged);
+      // a rename shows at once (names are not kept)
+      expect((await srv.api(`/api/v1/sites/${site}`, { method: "PUT", body: { name: "Renamed while kept" } })).status).toBe(200);
+      expect((await sites()).find((s) => s.id === site)).toMatchObject({ name: "Renamed while kept", deviceCount: count });
+      // a change through the API (device.changed) drops them: counted again
+      expect((await srv.api(`/api/v1/devices/${id}`, { method: "PATCH", body: { tags: ["env=prod", "vip"] } })).status).toBe(200);
+      expect((await sites()).find((s) => s.id === site)?.deviceCount).toBe(count + 1);
+      expect(await prod()).toBe(tagged + 1);
+    } finally {
+      await srv.sql`delete from devices where site_id = any(${siteIds}::uuid[])`;
+    }
+  }, 60_000);
 });

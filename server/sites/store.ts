@@ -22,19 +22,43 @@ const sitesInReach = (sql: Sql, reach: Reach | null, site: string) =>
            or exists (select 1 from devices d where d.site_id = ${sql(`${site}.id`)} ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })}))`
     : sql``;
 
-/** Devices of a site the caller reaches, counted. */
-const deviceCount = (sql: Sql, reach: Reach | null, site: string) =>
-  sql`(select count(*)::int from devices d where d.site_id = ${sql(`${site}.id`)} ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })})`;
+/**
+ * Devices per site the caller reaches, counted in one pass over the organization's devices (or one
+ * client's) as the CTE `counted`. A count per site made a bitmap scan per site: a site's devices lie
+ * all over the table, so 100 sites of 1,000 devices read 350,000 heap pages (1.7 s per request at
+ * 100,000 devices, on every dashboard navigation).
+ */
+const counted = (sql: Sql, organizationId: string, reach: Reach | null, clientId?: string) => sql`
+  counted as materialized (
+    select d.site_id, count(*)::int as n from devices d
+    where d.organization_id = ${organizationId} ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })}
+      ${clientId ? sql`and d.site_id in (select id from sites where client_id = ${clientId})` : sql``}
+    group by d.site_id)`;
 
-/** Sites of one organization with their client and device count, by client then site name (those the caller reaches, when scoped). */
-export async function listSites(sql: Sql, organizationId: string, reach: Reach | null = null): Promise<SiteRow[]> {
-  return sql<SiteRow[]>`
-    select s.id, s.name, c.id as "clientId", c.name as "clientName", ${deviceCount(sql, reach, "s")} as "deviceCount",
-           s.files_rate_limit_bps::float8 as "filesRateLimitBps"
+/** A site's devices from `counted`. */
+const deviceCount = (sql: Sql, site: string) => sql`coalesce((select k.n from counted k where k.site_id = ${sql(`${site}.id`)}), 0)`;
+
+/** Devices per site the caller reaches (sites without any are absent), in one pass over the organization's devices. */
+export async function siteDeviceCounts(sql: Sql, organizationId: string, reach: Reach | null = null): Promise<Record<string, number>> {
+  const rows = await sql<{ siteId: string; n: number }[]>`
+    select d.site_id as "siteId", count(*)::int as n from devices d
+    where d.organization_id = ${organizationId} ${inReach(sql, reach, { id: "d.id", siteId: "d.site_id" })}
+    group by d.site_id`;
+  return Object.fromEntries(rows.map((r) => [r.siteId, r.n]));
+}
+
+/**
+ * Sites of one organization with their client, by client then site name (those the caller reaches,
+ * when scoped), each with its count from `counts` (`siteDeviceCounts`, which the caller may keep).
+ */
+export async function listSites(sql: Sql, organizationId: string, reach: Reach | null, counts: Record<string, number>): Promise<SiteRow[]> {
+  const rows = await sql<Omit<SiteRow, "deviceCount">[]>`
+    select s.id, s.name, c.id as "clientId", c.name as "clientName", s.files_rate_limit_bps::float8 as "filesRateLimitBps"
     from sites s join clients c on c.id = s.client_id
     where s.organization_id = ${organizationId} ${sitesInReach(sql, reach, "s")}
     order by c.name, s.name
     limit 5000`;
+  return rows.map((r) => ({ ...r, deviceCount: counts[r.id] ?? 0 }));
 }
 
 /** Distinct device tags in use in one organization (on the devices the caller reaches), most used first. */
@@ -82,9 +106,10 @@ export interface ClientRow {
   sites: { id: string; name: string; deviceCount: number; filesRateLimitBps: number | null }[];
 }
 
+/** A client's columns with its sites; the statement defines `counted`. */
 const clientColumns = (sql: Sql, reach: Reach | null = null) => sql`
   c.id, c.name, c.created_at as "createdAt",
-  coalesce((select json_agg(json_build_object('id', s.id, 'name', s.name, 'deviceCount', ${deviceCount(sql, reach, "s")},
+  coalesce((select json_agg(json_build_object('id', s.id, 'name', s.name, 'deviceCount', ${deviceCount(sql, "s")},
                                              'filesRateLimitBps', s.files_rate_limit_bps) order by s.name)
             from sites s where s.client_id = c.id ${sitesInReach(sql, reach, "s")}), '[]') as sites`;
 
@@ -96,6 +121,7 @@ const clientColumns = (sql: Sql, reach: Reach | null = null) => sql`
 export async function listClients(sql: Sql, organizationId: string, reach: Reach | null = null): Promise<ClientRow[]> {
   const scoped = reach && isScoped(reach);
   return sql<ClientRow[]>`
+    with ${counted(sql, organizationId, reach)}
     select ${clientColumns(sql, reach)} from clients c where c.organization_id = ${organizationId}
     ${scoped ? sql`and (c.id = any(${[...(reach.clientIds ?? [])]}::uuid[]) or exists (select 1 from sites s where s.client_id = c.id ${sitesInReach(sql, reach, "s")}))` : sql``}
     order by c.name limit 5000`;
@@ -103,9 +129,8 @@ export async function listClients(sql: Sql, organizationId: string, reach: Reach
 
 /** One client of the organization with its sites; undefined when it is not theirs. */
 export async function getClient(sql: Sql, organizationId: string, id: string): Promise<ClientRow | undefined> {
-  const [row] = await sql<
-    ClientRow[]
-  >`select ${clientColumns(sql)} from clients c where c.id = ${id} and c.organization_id = ${organizationId}`;
+  const [row] = await sql<ClientRow[]>`with ${counted(sql, organizationId, null, id)}
+    select ${clientColumns(sql)} from clients c where c.id = ${id} and c.organization_id = ${organizationId}`;
   return row;
 }
 
