@@ -158,7 +158,8 @@ const searchPattern = (q: string) => `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%
 
 /**
  * The filter as SQL conditions on `d` (devices), each answered by an index. `organization` replaces
- * the organization's condition (the metric sorts state it on the latest-state row instead).
+ * the organization's condition when a walk starts from another table (the latest-state row under a
+ * metric sort, `device_search` under a search), which states it once.
  */
 function where(sql: Sql, organizationId: string, f: DeviceListFilter, organization = sql`d.organization_id = ${organizationId}`) {
   return sql`
