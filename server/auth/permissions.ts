@@ -99,6 +99,11 @@ export function isScoped(reach: Reach): boolean {
   return reach.clientIds !== null || reach.groupIds !== null;
 }
 
+/** The reach as a cache key: `*` for the whole organization, else the chosen clients and groups. */
+export function reachKey(reach: Reach): string {
+  return isScoped(reach) ? `${reach.clientIds?.join(",")}/${reach.groupIds?.join(",")}` : "*";
+}
+
 /**
  * The one scope check for a whole client: true when the principal reaches every device of this client
  * (a user assigned to chosen clients reaches only theirs, one assigned to groups alone no whole client;

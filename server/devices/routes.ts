@@ -1,7 +1,7 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
 import { writeAudit } from "../audit/store.ts";
-import { isScoped, type Reach, reachOf } from "../auth/permissions.ts";
+import { isScoped, type Reach, reachKey, reachOf } from "../auth/permissions.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { type Principal, actorOf } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
@@ -240,7 +240,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
       // a big fleet's cards are counted at most every 10 s between status changes (a scan of every device)
       ({ principal }) =>
         counts.get(
-          `status ${principal.organizationId} ${isScoped(principal) ? `${principal.clientIds?.join(",")}/${principal.groupIds?.join(",")}` : "*"}`,
+          `status ${principal.organizationId} ${reachKey(principal)}`,
           () => statusCounts(s.sql, principal.organizationId, principal),
           (c) => c.online + c.unresponsive + c.offline > COUNT_CAP,
         ),

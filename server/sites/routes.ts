@@ -1,7 +1,7 @@
 import { type } from "arktype";
 import { Elysia } from "elysia";
 import { authPlugin } from "../auth/plugin.ts";
-import { isScoped } from "../auth/permissions.ts";
+import { reachKey } from "../auth/permissions.ts";
 import type { Principal } from "../auth/roles.ts";
 import type { Services } from "../context.ts";
 import { ListCounts } from "../devices/list-counts.ts";
@@ -12,7 +12,7 @@ import { listSites, listTags, siteDeviceCounts } from "./store.ts";
 const KEEP_FROM = 1_000;
 
 /** The organization and the caller's scope, as a key of what they see. */
-const seenBy = (p: Principal) => `${p.organizationId} ${isScoped(p) ? `${p.clientIds?.join(",")}/${p.groupIds?.join(",")}` : "*"}`;
+const seenBy = (p: Principal) => `${p.organizationId} ${reachKey(p)}`;
 
 /**
  * The organization's sites (with clients) and the tags in use, for filters and pickers. Both count
