@@ -156,6 +156,10 @@ const EMPTY_TAGS = piece("[]");
 /** `like` pattern for a search: a substring, case-insensitive (the text searched is lower-cased). */
 const searchPattern = (q: string) => `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 
+/** A search's matches on `device_search` (`s`, migration 00043): the organization's rows whose text holds `q`. */
+const searched = (sql: Sql, organizationId: string, q: string) =>
+  sql`s.organization_id = ${organizationId} and s.search_text like lower(${searchPattern(q)})`;
+
 /**
  * The filter as SQL conditions on `d` (devices), each answered by an index. `organization` replaces
  * the organization's condition when a walk starts from another table (the latest-state row under a
@@ -267,7 +271,7 @@ export async function listDevicePage(
             // devices only for the matches (and the other filters)
             await sql<Key[]>`
           select s.device_id as id, s.hostname as "_k" from device_search s join devices d on d.id = s.device_id
-          where s.organization_id = ${organizationId} and s.search_text like lower(${searchPattern(f.q)})
+          where ${searched(sql, organizationId, f.q)}
             and ${where(sql, organizationId, { ...f, q: undefined }, sql`d.organization_id = s.organization_id`)}
             ${after ? sql`and (s.hostname, s.device_id) ${cmp} (${after.key[0] ?? ""}, ${after.id}::uuid)` : sql``}
           order by s.hostname ${dir}, s.device_id ${dir} limit ${rows.limit}`
@@ -366,10 +370,8 @@ export async function countDevices(
     ? sql`select 1 from devices d where ${where(sql, organizationId, f)}`
     : narrows(rest)
       ? sql`select 1 from device_search s join devices d on d.id = s.device_id
-          where s.organization_id = ${organizationId} and s.search_text like lower(${searchPattern(f.q)})
-            and ${where(sql, organizationId, rest, sql`d.organization_id = s.organization_id`)}`
-      : sql`select 1 from device_search s
-          where s.organization_id = ${organizationId} and s.search_text like lower(${searchPattern(f.q)})`;
+          where ${searched(sql, organizationId, f.q)} and ${where(sql, organizationId, rest, sql`d.organization_id = s.organization_id`)}`
+      : sql`select 1 from device_search s where ${searched(sql, organizationId, f.q)}`;
   const [row] = await sql<{ n: number }[]>`select count(*)::int as n from (${matches} ${limit}) x`;
   const n = row?.n ?? 0;
   return cap !== undefined && n > cap ? { n: cap, exact: false } : { n, exact: true };
