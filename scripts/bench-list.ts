@@ -9,6 +9,12 @@
  *   bun scripts/bench-list.ts --devices 100000 --duration 30
  *   bun scripts/bench-list.ts --devices 100000 --duration 30 --only list,search   # a subset
  *   bun scripts/bench-list.ts --devices 100000 --hold   # seed, print the URLs and the key, keep running (profiling)
+ *   bun scripts/bench-list.ts --devices 100000 --pages 500   # each connection asks for one of 500 different pages
+ *
+ * wrk asks for one URL again and again; the server shares a read among identical requests in flight
+ * (`SharedReads`), so that measures a dashboard crowd asking for the same page. `--pages N` follows
+ * each scenario's cursors for up to N pages first and has wrk ask for a random one of them each time
+ * (a Lua script), so nearly every request is a read of its own: what each distinct page costs.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -28,6 +34,7 @@ const { values: opt } = parseArgs({
     connections: { type: "string", default: "50" },
     only: { type: "string" },
     hold: { type: "boolean", default: false },
+    pages: { type: "string" },
   },
 });
 const round = (n: number) => Number(n.toFixed(2));
@@ -154,6 +161,23 @@ try {
       one.push(performance.now() - t0);
     }
     one.sort((a, b) => a - b);
+    // distinct pages: this scenario's own pages, found by following its cursors
+    const paths = [path];
+    for (let next = body as { nextCursor?: string | null }; paths.length < Number(opt.pages ?? 1) && next.nextCursor; ) {
+      const page = `${path}&cursor=${next.nextCursor}`;
+      paths.push(page);
+      next = (await (await fetch(`${server.base}${page}`, { headers: { authorization: `Bearer ${scenarioKey}` } })).json()) as typeof next;
+    }
+    const script = join(dir, "pages.lua");
+    await Bun.write(
+      script,
+      `local paths = {${paths.map((p) => JSON.stringify(p)).join(",")}}
+local n = 0
+function setup(thread) n = n + 1; thread:set("id", n) end
+function init() math.randomseed(id * 7919 + os.time()) end
+function request() return wrk.format(nil, paths[math.random(#paths)]) end
+`,
+    );
     const before = loadavg().map(round);
     const serverCpu0 = cpuMs(server.pid);
     const pgCpu0 = postgresCpu(dir);
@@ -165,7 +189,8 @@ try {
         `-d${opt.duration}s`,
         "--latency",
         "-H",
-        `Authorization: Bearer ${key}`,
+        `Authorization: Bearer ${scenarioKey}`,
+        ...(paths.length > 1 ? ["-s", script] : []),
         `${server.base}${path}`,
       ],
       { stdout: "pipe", stderr: "inherit" },
@@ -185,6 +210,7 @@ try {
         scenario: name,
         path: path.replace(groupId, "<group>"),
         rows: body.items.length,
+        pages: paths.length,
         total: body.total,
         totalExact: body.totalExact,
         sequentialP50ms: round(one[150] ?? 0),

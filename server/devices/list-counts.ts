@@ -1,5 +1,14 @@
 import type { EventBus } from "../events/bus.ts";
 
+/**
+ * Calls `clear` whenever what the device list shows may have changed for a reason other than
+ * telemetry: devices changed (facts, tags, site, deleted), changed status or smart groups. On every
+ * node of a cluster (each keeps its own), not only the one that published.
+ */
+function onDeviceChanges(bus: EventBus, clear: () => void): void {
+  for (const topic of ["device.changed", "device.status", "group.membership"] as const) bus.subscribe(topic, clear, { nodes: "all" });
+}
+
 /** How long a kept count is reused, ms. */
 const TTL_MS = 10_000;
 /** Most counts kept (one per organization, client scope and filter). */
@@ -17,10 +26,7 @@ export class ListCounts {
   private readonly entries = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(bus: EventBus) {
-    const clear = () => this.entries.clear();
-    bus.subscribe("device.changed", clear);
-    bus.subscribe("device.status", clear);
-    bus.subscribe("group.membership", clear);
+    onDeviceChanges(bus, () => this.entries.clear());
   }
 
   get<T>(key: string, count: () => Promise<T>, keep: (value: T) => boolean): Promise<T> {
@@ -36,6 +42,49 @@ export class ListCounts {
       },
       () => this.entries.delete(key),
     );
+    return value;
+  }
+}
+
+/** Most distinct reads shared at once; past it a read simply runs on its own. */
+const MAX_SHARED = 10_000;
+
+/**
+ * Identical reads in flight at once share one: while a page of the device list is being read, a
+ * request for exactly the same page (same organization, client scope, filters, sort, order, limit
+ * and cursor) waits for that read instead of starting its own. Dashboards ask for the same page
+ * together (every open dashboard reloads its list when its live socket comes back after a server
+ * restart, and on its refresh timer), and a script polling the list does too; each such request
+ * would otherwise cost the database the same statements.
+ *
+ * Nothing is kept once a read ends, so an answer is never older than the read it shared (at most
+ * one statement's time, what queueing for a pool connection would cost anyway). A change that the
+ * list shows and that is made through the API (tags, site, deletion, status, groups) ends sharing
+ * at once: a request made after it starts a read of its own, so a technician sees their own change.
+ * The key is the exact request, never a hash: two scopes must not share rows by a collision.
+ */
+export class SharedReads {
+  private readonly running = new Map<string, Promise<unknown>>();
+  /** Requests answered by another's read, for tests and benchmarks. */
+  joined = 0;
+
+  constructor(bus: EventBus) {
+    onDeviceChanges(bus, () => this.running.clear());
+  }
+
+  share<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const running = this.running.get(key);
+    if (running) {
+      this.joined++;
+      return running as Promise<T>;
+    }
+    const value = read();
+    if (this.running.size >= MAX_SHARED) return value;
+    this.running.set(key, value);
+    const done = () => {
+      if (this.running.get(key) === value) this.running.delete(key);
+    };
+    value.then(done, done);
     return value;
   }
 }

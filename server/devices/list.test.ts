@@ -400,6 +400,23 @@ describe("device list: a client-scoped technician", () => {
     const r = await fetch(`${srv.url}/api/v1/devices?limit=2&cursor=${adminCursor}`, { headers: { cookie } });
     expect(r.status).toBe(422);
   });
+
+  test("the same page asked at once by the technician and the admin: each gets their own rows (identical reads are shared only within one scope)", async () => {
+    const res = await srv.api("/api/v1/users", {
+      body: { email: "tech-b2@example.com", password: "a long password", role: "technician", clientIds: [clientB] },
+    });
+    expect(res.status).toBe(201);
+    const cookie = await login(srv.url, "tech-b2@example.com", "a long password");
+    const mine = made.filter((m) => m.site === "B").map((m) => m.id);
+    const everyone = made.map((m) => m.id);
+    for (let round = 0; round < 5; round++) {
+      const asked = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? get({ limit: 100 }, cookie) : get({ limit: 100 })));
+      const pages = await Promise.all(asked);
+      pages.forEach((p, i) => {
+        expect(p.items.map((d) => d.id).sort(), `request ${i}`).toEqual([...(i % 2 === 0 ? mine : everyone)].sort());
+      });
+    }
+  });
 });
 
 describe("device_search: what a search walks (migration 00043)", () => {

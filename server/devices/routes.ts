@@ -12,7 +12,7 @@ import { DeviceFacts } from "../protocol/telemetry.ts";
 import { telemetryRange } from "../telemetry/store.ts";
 import { siteInOrganization } from "../sites/store.ts";
 import { deviceInReach } from "./reach.ts";
-import { ListCounts } from "./list-counts.ts";
+import { ListCounts, SharedReads } from "./list-counts.ts";
 import {
   type DeviceSort,
   type PageAfter,
@@ -125,8 +125,11 @@ interface Cursor {
 
 const ITEMS_OPEN = Buffer.from('{"items":');
 
+/** What narrows the list: a cursor is bound to them (by hash), a shared read to them exactly. */
+const FILTERS = ["status", "q", "siteId", "tag", "os", "groupId", "reach"] as const;
+
 const filterHash = (q: Record<string, unknown>) =>
-  Bun.hash(JSON.stringify(["status", "q", "siteId", "tag", "os", "groupId", "reach"].map((k) => q[k] ?? null)))
+  Bun.hash(JSON.stringify(FILTERS.map((k) => q[k] ?? null)))
     .toString(36)
     .slice(0, 10);
 
@@ -170,6 +173,7 @@ function decodeCursor(raw: string, sort: DeviceSort, desc: boolean, filter: stri
 /** Fleet: device list with filters and cursor paging, detail, telemetry history, delete, socket cut. */
 export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
   const counts = new ListCounts(s.bus);
+  const reads = new SharedReads(s.bus);
   /** The device, 404 unless the caller reaches it (organization, and chosen clients for a scoped user). */
   const mustFind = async (principal: Principal, id: string) => {
     const d = (await deviceInReach(s.sql, principal, id)) && (await getDevice(s.sql, principal.organizationId, id));
@@ -186,9 +190,24 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     const desc = query.order === "desc";
     const filter = filterHash(query);
     const cursor = query.cursor ? decodeCursor(query.cursor, sort, desc, filter) : undefined;
+    const key = JSON.stringify([organizationId, sort, desc, limit, query.cursor ?? null, ...FILTERS.map((k) => query[k] ?? null)]);
+    const body = await reads.share(key, () => readPage(organizationId, query, { limit, sort, desc, filter, cursor }));
+    return new Response(body, { headers: { "content-type": "application/json" } }) as unknown as {
+      items: (typeof DeviceSummary.infer)[];
+      nextCursor: string | null;
+      total: number;
+      totalExact: boolean;
+    };
+  };
+  /** The page's body: its rows (JSON from PostgreSQL's bytes), the next cursor and the count. */
+  const readPage = async (
+    organizationId: string,
+    query: typeof ListQuery.infer & { reach: Reach | null },
+    { limit, sort, desc, filter, cursor }: { limit: number; sort: DeviceSort; desc: boolean; filter: string; cursor: Cursor | undefined },
+  ) => {
     const count = () =>
       counts.get(
-        `list ${organizationId} ${filter}`,
+        `list ${JSON.stringify([organizationId, ...FILTERS.map((k) => query[k] ?? null)])}`,
         () => countDevices(s.sql, organizationId, query, COUNT_CAP),
         (t) => !t.exact,
       );
@@ -208,17 +227,11 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     const next =
       page.walked < limit || !page.last ? null : encodeCursor({ sort, desc, filter, after: page.last, total: total.n, exact: total.exact });
     // the rows are JSON already (written from PostgreSQL's bytes): the body is assembled, not re-serialised
-    const body = Buffer.concat([
+    return Buffer.concat([
       ITEMS_OPEN,
       page.json,
       Buffer.from(`,"nextCursor":${JSON.stringify(next)},"total":${total.n},"totalExact":${total.exact}}`, "latin1"),
     ]);
-    return new Response(body, { headers: { "content-type": "application/json" } }) as unknown as {
-      items: (typeof DeviceSummary.infer)[];
-      nextCursor: string | null;
-      total: number;
-      totalExact: boolean;
-    };
   };
   return new Elysia({ prefix: "/api/v1/devices" })
     .use(authPlugin(s.sql))
