@@ -10,11 +10,13 @@
  *   bun scripts/bench-list.ts --devices 100000 --duration 30 --only list,search   # a subset
  *   bun scripts/bench-list.ts --devices 100000 --hold   # seed, print the URLs and the key, keep running (profiling)
  *   bun scripts/bench-list.ts --devices 100000 --pages 500   # each connection asks for one of 500 different pages
+ *   bun scripts/bench-list.ts --devices 100000 --identity    # wrk without Accept-Encoding: gzip (uncompressed answers)
  *
  * wrk asks for one URL again and again; the server shares a read among identical requests in flight
  * (`SharedReads`), so that measures a dashboard crowd asking for the same page. `--pages N` follows
  * each scenario's cursors for up to N pages first and has wrk ask for a random one of them each time
  * (a Lua script), so nearly every request is a read of its own: what each distinct page costs.
+ * wrk sends `Accept-Encoding: gzip` as browsers and fetch do, unless `--identity`.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -35,6 +37,7 @@ const { values: opt } = parseArgs({
     only: { type: "string" },
     hold: { type: "boolean", default: false },
     pages: { type: "string" },
+    identity: { type: "boolean", default: false },
   },
 });
 const round = (n: number) => Number(n.toFixed(2));
@@ -190,6 +193,7 @@ function request() return wrk.format(nil, paths[math.random(#paths)]) end
         "--latency",
         "-H",
         `Authorization: Bearer ${scenarioKey}`,
+        ...(opt.identity ? [] : ["-H", "Accept-Encoding: gzip"]),
         ...(paths.length > 1 ? ["-s", script] : []),
         `${server.base}${path}`,
       ],
@@ -211,6 +215,7 @@ function request() return wrk.format(nil, paths[math.random(#paths)]) end
         path: path.replace(groupId, "<group>"),
         rows: body.items.length,
         pages: paths.length,
+        gzip: !opt.identity,
         total: body.total,
         totalExact: body.totalExact,
         sequentialP50ms: round(one[150] ?? 0),

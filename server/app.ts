@@ -34,6 +34,7 @@ import { patchRoutes } from "./patches/routes.ts";
 import { fileRoutes } from "./files/routes.ts";
 import { userRoutes } from "./users/routes.ts";
 import { roleRoutes } from "./roles/routes.ts";
+import { compression } from "./ops/compression.ts";
 
 /** The whole HTTP surface. `App` (its type) is what the Eden client is typed from. */
 export function createApp(s: Services) {
@@ -45,7 +46,8 @@ export function createApp(s: Services) {
     })
       .use(errorHandler)
       .use(principalChanges(s.bus))
-      .use(securityHeadersPlugin(s.config.publicUrl))
+      // one .use() for both: one more on this chain is too deep for TypeScript (TS2589)
+      .use(new Elysia().use(securityHeadersPlugin(s.config.publicUrl)).use(compression))
       .use(bodyRules)
       .use(crossSiteGuard({ publicUrl: s.config.publicUrl, allowedOrigins: s.config.allowedOrigins }))
       .use(apiReference(s.config.publicUrl))

@@ -12,6 +12,7 @@ import { DeviceFacts } from "../protocol/telemetry.ts";
 import { telemetryRange } from "../telemetry/store.ts";
 import { siteInOrganization } from "../sites/store.ts";
 import { deviceInReach } from "./reach.ts";
+import { JsonBody } from "../ops/compression.ts";
 import { ListCounts, SharedReads } from "./list-counts.ts";
 import {
   type DeviceSort,
@@ -184,7 +185,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
    * One page of the device list, keyset-paged under every sort. The first page counts (up to
    * COUNT_CAP); later pages carry that count in their cursor instead of counting again.
    */
-  const listPage = async (organizationId: string, query: typeof ListQuery.infer & { reach: Reach | null }) => {
+  const listPage = async (request: Request, organizationId: string, query: typeof ListQuery.infer & { reach: Reach | null }) => {
     const limit = pageLimit(query.limit);
     const sort = query.sort ?? "hostname";
     const desc = query.order === "desc";
@@ -192,7 +193,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     const cursor = query.cursor ? decodeCursor(query.cursor, sort, desc, filter) : undefined;
     const key = JSON.stringify([organizationId, sort, desc, limit, query.cursor ?? null, ...FILTERS.map((k) => query[k] ?? null)]);
     const body = await reads.share(key, () => readPage(organizationId, query, { limit, sort, desc, filter, cursor }));
-    return new Response(body, { headers: { "content-type": "application/json" } }) as unknown as {
+    return body.respond(request) as unknown as {
       items: (typeof DeviceSummary.infer)[];
       nextCursor: string | null;
       total: number;
@@ -227,15 +228,17 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     const next =
       page.walked < limit || !page.last ? null : encodeCursor({ sort, desc, filter, after: page.last, total: total.n, exact: total.exact });
     // the rows are JSON already (written from PostgreSQL's bytes): the body is assembled, not re-serialised
-    return Buffer.concat([
-      ITEMS_OPEN,
-      page.json,
-      Buffer.from(`,"nextCursor":${JSON.stringify(next)},"total":${total.n},"totalExact":${total.exact}}`, "latin1"),
-    ]);
+    return new JsonBody(
+      Buffer.concat([
+        ITEMS_OPEN,
+        page.json,
+        Buffer.from(`,"nextCursor":${JSON.stringify(next)},"total":${total.n},"totalExact":${total.exact}}`, "latin1"),
+      ]),
+    );
   };
   return new Elysia({ prefix: "/api/v1/devices" })
     .use(authPlugin(s.sql))
-    .get("/", ({ query, principal }) => listPage(principal.organizationId, { ...query, reach: reachOf(principal) }), {
+    .get("/", ({ request, query, principal }) => listPage(request, principal.organizationId, { ...query, reach: reachOf(principal) }), {
       permission: "device:view",
       query: ListQuery,
       response: { 200: pageOf(DeviceSummary).and({ totalExact: "boolean" }), ...errors(422) },
