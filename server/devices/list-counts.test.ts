@@ -21,13 +21,13 @@ describe("SharedReads", () => {
   test("requests for the same key while its read runs share it; once it ended the next request reads again", async () => {
     const reads = new SharedReads(new LocalBus());
     const g = gate<string>();
-    const a = reads.share("k", g.read);
-    const b = reads.share("k", g.read);
+    const a = reads.share("org", "k", g.read);
+    const b = reads.share("org", "k", g.read);
     expect(g.started()).toBe(1);
     g.finish("page 1");
     expect(await Promise.all([a, b])).toEqual(["page 1", "page 1"]);
     expect(reads.joined).toBe(1);
-    const c = reads.share("k", g.read);
+    const c = reads.share("org", "k", g.read);
     expect(g.started()).toBe(2);
     g.finish("page 2");
     expect(await c).toBe("page 2");
@@ -37,8 +37,8 @@ describe("SharedReads", () => {
     const reads = new SharedReads(new LocalBus());
     const one = gate<string>();
     const two = gate<string>();
-    const a = reads.share('["org",{"clientIds":["a"]}]', one.read);
-    const b = reads.share('["org",{"clientIds":["b"]}]', two.read);
+    const a = reads.share("org", '["org",{"clientIds":["a"]}]', one.read);
+    const b = reads.share("org", '["org",{"clientIds":["b"]}]', two.read);
     one.finish("a's rows");
     two.finish("b's rows");
     expect(await Promise.all([a, b])).toEqual(["a's rows", "b's rows"]);
@@ -54,9 +54,9 @@ describe("SharedReads", () => {
       const bus = new LocalBus();
       const reads = new SharedReads(bus);
       const g = gate<string>();
-      const before = reads.share("k", g.read);
+      const before = reads.share("org", "k", g.read);
       publish(bus);
-      const after = reads.share("k", g.read);
+      const after = reads.share("org", "k", g.read);
       expect(g.started()).toBe(2);
       g.finish("after the change");
       expect(await after).toBe("after the change");
@@ -67,15 +67,39 @@ describe("SharedReads", () => {
   test("a failed read fails those who shared it, and the next request reads again", async () => {
     const reads = new SharedReads(new LocalBus());
     const g = gate<string>();
-    const a = reads.share("k", g.read);
-    const b = reads.share("k", g.read);
+    const a = reads.share("org", "k", g.read);
+    const b = reads.share("org", "k", g.read);
     g.fail(new Error("connection lost"));
     await expect(a).rejects.toThrow("connection lost");
     await expect(b).rejects.toThrow("connection lost");
-    const c = reads.share("k", g.read);
+    const c = reads.share("org", "k", g.read);
     expect(g.started()).toBe(2);
     g.finish("ok");
     expect(await c).toBe("ok");
+  });
+
+  test("at most `concurrency` distinct reads of one organization run at once, the rest in turn; another organization is not held back", async () => {
+    const reads = new SharedReads(new LocalBus(), 2);
+    const gates = Array.from({ length: 4 }, () => gate<string>());
+    const asked = gates.map((g, i) => reads.share("org", `page ${i}`, g.read));
+    expect(gates.map((g) => g.started())).toEqual([1, 1, 0, 0]);
+    // a request for a waiting page joins it
+    const again = reads.share("org", "page 3", gates[3]!.read);
+    const other = gate<string>();
+    const theirs = reads.share("other org", "other org: page 0", other.read);
+    expect(other.started()).toBe(1);
+    other.finish("theirs");
+    expect(await theirs).toBe("theirs");
+    gates[0]!.finish("0");
+    await asked[0];
+    expect(gates.map((g) => g.started())).toEqual([1, 1, 1, 0]);
+    gates[1]!.fail(new Error("failed read"));
+    await expect(asked[1]!).rejects.toThrow("failed read");
+    expect(gates.map((g) => g.started())).toEqual([1, 1, 1, 1]);
+    gates[2]!.finish("2");
+    gates[3]!.finish("3");
+    expect(await Promise.all([asked[2], asked[3], again])).toEqual(["2", "3", "3"]);
+    expect(gates[3]!.started()).toBe(1);
   });
 });
 

@@ -65,20 +65,51 @@ const MAX_SHARED = 10_000;
  */
 export class SharedReads {
   private readonly running = new Map<string, Promise<unknown>>();
+  /** Per organization: its distinct reads running now and those waiting for a place. */
+  private readonly gates = new Map<string, { active: number; waiting: (() => void)[] }>();
   /** Requests answered by another's read, for tests and benchmarks. */
   joined = 0;
 
-  constructor(bus: EventBus) {
+  /**
+   * `concurrency`: distinct reads of one organization on the database at once; more wait their
+   * turn. A crowd of list requests then holds a few pool connections, not all twenty (telemetry
+   * commits and everything else keep theirs), the database's cores are not shared twenty ways
+   * (measured at 100,000 devices, 500 distinct pages under 50 connections: the same throughput as
+   * unlimited and p99 64 against 87 ms, 113 against 202 ms for a search), and one organization's
+   * slow filters never hold another's list back.
+   */
+  constructor(
+    bus: EventBus,
+    private readonly concurrency = 4,
+  ) {
     onDeviceChanges(bus, () => this.running.clear());
   }
 
-  share<T>(key: string, read: () => Promise<T>): Promise<T> {
+  private async limited<T>(organizationId: string, read: () => Promise<T>): Promise<T> {
+    let gate = this.gates.get(organizationId);
+    if (!gate) {
+      gate = { active: 0, waiting: [] };
+      this.gates.set(organizationId, gate);
+    }
+    if (gate.active >= this.concurrency) await new Promise<void>((go) => gate.waiting.push(go));
+    else gate.active++;
+    try {
+      return await read();
+    } finally {
+      const next = gate.waiting.shift();
+      if (next) next();
+      else if (--gate.active === 0) this.gates.delete(organizationId);
+    }
+  }
+
+  /** The read for `key` (an organization's exact request): joined while one runs or waits, else started in turn. */
+  share<T>(organizationId: string, key: string, read: () => Promise<T>): Promise<T> {
     const running = this.running.get(key);
     if (running) {
       this.joined++;
       return running as Promise<T>;
     }
-    const value = read();
+    const value = this.limited(organizationId, read);
     if (this.running.size >= MAX_SHARED) return value;
     this.running.set(key, value);
     const done = () => {

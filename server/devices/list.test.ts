@@ -230,7 +230,8 @@ describe("device list: sorts and cursors", () => {
         const first = await listDevicePage(one as never, organizationId, {}, { limit: 50, sort, desc });
         let after = first.last;
         if (sort === "status") after = { key: ["0", "sim-05"], id: "00000000-0000-0000-0000-000000000000" };
-        for (let i = 0; i < 12; i++) after = (await listDevicePage(one as never, organizationId, {}, { limit: 50, sort, desc, after })).last;
+        for (let i = 0; i < 12; i++)
+          after = (await listDevicePage(one as never, organizationId, {}, { limit: 50, sort, desc, after })).last;
       }
       const ran = [...(await plans()).values()]
         .map((p) => ({

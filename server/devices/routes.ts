@@ -192,7 +192,7 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
     const filter = filterHash(query);
     const cursor = query.cursor ? decodeCursor(query.cursor, sort, desc, filter) : undefined;
     const key = JSON.stringify([organizationId, sort, desc, limit, query.cursor ?? null, ...FILTERS.map((k) => query[k] ?? null)]);
-    const body = await reads.share(key, () => readPage(organizationId, query, { limit, sort, desc, filter, cursor }));
+    const body = await reads.share(organizationId, key, () => readPage(organizationId, query, { limit, sort, desc, filter, cursor }));
     return body.respond(request) as unknown as {
       items: (typeof DeviceSummary.infer)[];
       nextCursor: string | null;
