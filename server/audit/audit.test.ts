@@ -19,6 +19,7 @@ interface Page {
   items: Entry[];
   nextCursor: string | null;
   total: number;
+  totalExact: boolean;
 }
 
 let srv: TestServer;
@@ -113,6 +114,38 @@ describe("audit list: filters and paging", () => {
       "command.reboot",
     ]);
     expect(window.items[0]).toMatchObject({ actorType: "api_key", actorId: ci, targetType: "script", targetId: scriptId, details: {} });
+  });
+
+  test("a big log is counted up to 10,000 on the first page (totalExact false past it), and later pages carry that count", async () => {
+    // another organization with a year's worth of one action: 10,050 entries
+    const busy = await otherOrganization(srv.sql);
+    const big = busy.organizationId;
+    await srv.sql`
+      insert into audit_log (organization_id, actor_type, actor_name, action, details, created_at)
+      select ${big}, 'schedule', 'nightly', 'command.run', '{}'::jsonb, ${T0}::timestamptz + make_interval(secs => g)
+      from generate_series(1, 10050) g`;
+    const cookie = await login(srv.url, busy.email, busy.password);
+    const first = await page("limit=100", cookie);
+    expect(first.total).toBe(10_000);
+    expect(first.totalExact).toBe(false);
+    // the count rides in the cursor: more entries now do not change what the next page says
+    await srv.sql`insert into audit_log (organization_id, actor_type, action, details) values (${big}, 'schedule', 'command.run', '{}'::jsonb)`;
+    const second = await page(`limit=100&cursor=${first.nextCursor}`, cookie);
+    expect(second.total).toBe(10_000);
+    expect(second.totalExact).toBe(false);
+    expect(BigInt(second.items[0]!.id) < BigInt(first.items.at(-1)!.id)).toBe(true);
+    // a narrow filter is counted exactly
+    const narrow = await page("action=command.run&from=2026-03-01T10:00:00Z&to=2026-03-01T10:00:06Z", cookie);
+    expect(narrow.total).toBe(5);
+    expect(narrow.totalExact).toBe(true);
+    // a cursor issued before the count rode in it (only the id) still pages, and that page counts
+    const old = Buffer.from(JSON.stringify({ i: first.items.at(-1)!.id })).toString("base64url");
+    const fromOld = await page(`limit=100&cursor=${old}`, cookie);
+    expect(fromOld.items[0]!.id).toBe(second.items[0]!.id);
+    expect(fromOld.total).toBe(10_000);
+    // a count forged past the cap is not believed: that page counts again
+    const forged = Buffer.from(JSON.stringify({ i: first.items.at(-1)!.id, n: 99_999_999, x: 1 })).toString("base64url");
+    expect((await page(`limit=100&cursor=${forged}`, cookie)).total).toBe(10_000);
   });
 
   test("bad input is refused with a code", async () => {

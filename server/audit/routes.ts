@@ -38,16 +38,27 @@ const AuditEntry = type({
   ip: "string | null",
 });
 
-/** The cursor is base64url JSON of the last id seen (ids grow with time; the list is newest first). */
-function decodeCursor(cursor: string | undefined): string | undefined {
+/** The first page's count is exact up to this many matches; past it `total` is this and `totalExact` false. */
+const COUNT_CAP = 10_000;
+
+/**
+ * The cursor is base64url JSON of the last id seen (ids grow with time; the list is newest first) and
+ * the first page's count (`n`, `x`: exact), so later pages do not count again. A cursor without the
+ * count (issued before it was carried) still pages; that page counts.
+ */
+function decodeCursor(cursor: string | undefined): { beforeId: string; total?: { n: number; exact: boolean } } | undefined {
   if (!cursor) return undefined;
   try {
     const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (typeof v?.i === "string" && /^\d{1,19}$/.test(v.i)) return v.i;
+    if (typeof v?.i === "string" && /^\d{1,19}$/.test(v.i)) {
+      const counted = Number.isInteger(v.n) && v.n >= 0 && v.n <= COUNT_CAP && (v.x === 0 || v.x === 1);
+      return { beforeId: v.i, ...(counted ? { total: { n: v.n as number, exact: v.x === 1 } } : {}) };
+    }
   } catch {}
   throw new BadRequest("INVALID_CURSOR", "cursor is not one this server issued");
 }
-const encodeCursor = (id: string) => Buffer.from(JSON.stringify({ i: id })).toString("base64url");
+const encodeCursor = (id: string, total: { n: number; exact: boolean }) =>
+  Buffer.from(JSON.stringify({ i: id, n: total.n, x: total.exact ? 1 : 0 })).toString("base64url");
 
 const CSV_HEADER = ["time", "actor_type", "actor_id", "actor_name", "action", "target_type", "target_id", "ip", "details"];
 const csvRow = (r: AuditRow) =>
@@ -87,14 +98,25 @@ export function auditRoutes(s: Pick<Services, "sql">) {
   /** One page, newest first; one row more is read to know whether another page follows. */
   const page = async (organizationId: string, query: typeof AuditQuery.infer) => {
     const limit = pageLimit(query.limit);
-    const { items, total } = await listAudit(s.sql, organizationId, query, { limit: limit + 1, beforeId: decodeCursor(query.cursor) });
-    const shown = items.slice(0, limit);
+    const cursor = decodeCursor(query.cursor);
+    const read = await listAudit(s.sql, organizationId, query, {
+      limit: limit + 1,
+      beforeId: cursor?.beforeId,
+      countCap: cursor?.total ? undefined : COUNT_CAP,
+    });
+    const total = cursor?.total ?? read.total ?? { n: 0, exact: true };
+    const shown = read.items.slice(0, limit);
     const last = shown.at(-1);
-    return { items: shown, nextCursor: items.length > limit && last ? encodeCursor(last.id) : null, total };
+    return {
+      items: shown,
+      nextCursor: read.items.length > limit && last ? encodeCursor(last.id, total) : null,
+      total: total.n,
+      totalExact: total.exact,
+    };
   };
   /** The whole match as CSV, streamed; the security headers already set on the request are kept. */
   const csv = async (organizationId: string, filter: AuditFilter, headers: Record<string, string>) => {
-    const total = await countAudit(s.sql, organizationId, filter);
+    const { n: total } = await countAudit(s.sql, organizationId, filter);
     const day = new Date().toISOString().slice(0, 10);
     return csvResponse(auditChunks(s.sql, organizationId, filter, MAX_EXPORT_ROWS), {
       ...headers,
@@ -116,10 +138,11 @@ export function auditRoutes(s: Pick<Services, "sql">) {
       // the `audit:view` permission once named permissions land; admins until then
       permission: "audit:view",
       query: AuditQuery,
-      response: { 200: pageOf(AuditEntry), ...errors(400, 422) },
+      response: { 200: pageOf(AuditEntry).and({ totalExact: "boolean" }), ...errors(400, 422) },
       detail: {
         summary: "Audit log of the organization: filtered and paged, or exported as CSV (format=csv, at most 100,000 rows)",
         description:
+          `\`total\` is exact up to ${COUNT_CAP.toLocaleString("en")} matches; past that it is ${COUNT_CAP.toLocaleString("en")} with \`totalExact: false\`. ` +
           "`actor` is an actor id (UUID) or part of the actor's name or e-mail; `action` is exact, or a prefix when it ends " +
           "in `.` or `*`. With `format=csv` the answer is `text/csv` (newest first; `limit` and `cursor` do not apply; cells a " +
           "spreadsheet would read as formulas start with `'`), `X-Total-Count` the number matching, `X-Export-Truncated` set " +

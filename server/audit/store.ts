@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { pageRows } from "../lib/limits.store.ts";
+import { fixedLimit, pageRows } from "../lib/limits.store.ts";
 import type { Actor, ActorType } from "./actor.ts";
 
 export interface AuditEntry {
@@ -77,28 +77,39 @@ function matching(sql: Sql, organizationId: string, f: AuditFilter) {
     ${f.to ? sql`and created_at < ${f.to}` : sql``}`;
 }
 
-/** One page of the organization's audit entries, newest first; `beforeId` is the last id seen. */
+/**
+ * One page of the organization's audit entries, newest first; `beforeId` is the last id seen. The
+ * match is counted (up to `countCap`) only when `count` is set: the first page counts, later pages
+ * carry that count in their cursor.
+ */
 export async function listAudit(
   sql: Sql,
   organizationId: string,
   f: AuditFilter,
-  page: { limit: number; beforeId?: string | undefined },
-): Promise<{ items: AuditRow[]; total: number }> {
+  page: { limit: number; beforeId?: string | undefined; countCap?: number | undefined },
+): Promise<{ items: AuditRow[]; total: { n: number; exact: boolean } | undefined }> {
   const rows = pageRows(sql, page.limit);
   const [items, total] = await Promise.all([
     sql<AuditRow[]>`
       select ${auditColumns(sql)} from audit_log where ${matching(sql, organizationId, f)}
       ${page.beforeId ? sql`and id < ${page.beforeId}::bigint` : sql``}
       order by id desc limit ${rows.limit}`,
-    countAudit(sql, organizationId, f),
+    page.countCap === undefined ? undefined : countAudit(sql, organizationId, f, page.countCap),
   ]);
   return { items: rows.take(items), total };
 }
 
-/** How many of the organization's entries match the filter. */
-export async function countAudit(sql: Sql, organizationId: string, f: AuditFilter): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from audit_log where ${matching(sql, organizationId, f)}`;
-  return row?.n ?? 0;
+/**
+ * How many of the organization's entries match the filter: all of them, or up to `cap` (`exact:
+ * false` past it). A year of a busy MSP's actions is millions of entries; counting them all for
+ * every page a technician opens is what the cap avoids.
+ */
+export async function countAudit(sql: Sql, organizationId: string, f: AuditFilter, cap?: number): Promise<{ n: number; exact: boolean }> {
+  const limit = cap === undefined ? sql`` : sql`limit ${fixedLimit(sql, cap + 1)}`;
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from (select 1 from audit_log where ${matching(sql, organizationId, f)} ${limit}) x`;
+  const n = row?.n ?? 0;
+  return cap !== undefined && n > cap ? { n: cap, exact: false } : { n, exact: true };
 }
 
 /** The organization's matching entries, newest first, at most `max`, in chunks of 500 read through a cursor (for CSV export). */

@@ -17,10 +17,16 @@ beforeAll(async () => {
   const [site] = await srv.sql<{ id: string; org: string }[]>`select id, organization_id as org from sites order by created_at limit 1`;
   // enough devices that a page of the list is well past the threshold (and past 16 kB)
   for (let i = 0; i < 60; i++)
-    await device(srv.sql, { organizationId: site!.org, siteId: site!.id, hostname: `gz-${String(i).padStart(2, "0")}`, tags: ["env=prod"] });
+    await device(srv.sql, {
+      organizationId: site!.org,
+      siteId: site!.id,
+      hostname: `gz-${String(i).padStart(2, "0")}`,
+      tags: ["env=prod"],
+    });
   // sites (and their audit entries) through the API, so those lists are past the threshold too
   const [client] = await srv.sql<{ id: string }[]>`select id from clients order by created_at limit 1`;
-  for (let i = 0; i < 12; i++) expect((await srv.api("/api/v1/sites", { body: { clientId: client!.id, name: `Branch office ${i}` } })).status).toBe(201);
+  for (let i = 0; i < 12; i++)
+    expect((await srv.api("/api/v1/sites", { body: { clientId: client!.id, name: `Branch office ${i}` } })).status).toBe(201);
 });
 afterAll(() => srv.stop());
 

@@ -54,7 +54,7 @@ export default function Audit() {
   document.title = "Audit log · SENTpulse";
   const [params, setParams] = useSearchParams<Filters>();
   const [items, setItems] = createSignal<AuditEntry[] | null>(null);
-  const [total, setTotal] = createSignal(0);
+  const [total, setTotal] = createSignal({ n: 0, exact: true });
   const [cursor, setCursor] = createSignal<string | null>(null);
   const [error, setError] = createSignal("");
   const [more, setMore] = createSignal(false);
@@ -72,7 +72,7 @@ export default function Audit() {
       const page = await call(api.api.v1.audit.get({ query: { ...filters(), limit: PAGE } }));
       if (g !== gen) return;
       setItems(page.items);
-      setTotal(page.total);
+      setTotal({ n: page.total, exact: page.totalExact });
       setCursor(page.nextCursor);
     } catch (e) {
       if (g === gen) setError(errorMessage(e));
@@ -151,7 +151,7 @@ export default function Audit() {
       </form>
       <p class="list-summary" aria-live="polite">
         <Show when={items()}>
-          {total()} entr{total() === 1 ? "y" : "ies"}
+          {`${total().n.toLocaleString("en")}${total().exact ? "" : "+"} entr${total().n === 1 && total().exact ? "y" : "ies"}`}
         </Show>
       </p>
       <Show when={error()}>
