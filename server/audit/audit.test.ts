@@ -148,6 +148,28 @@ describe("audit list: filters and paging", () => {
     expect((await page(`limit=100&cursor=${forged}`, cookie)).total).toBe(10_000);
   });
 
+  test("newest first across a power of ten of ids: every entry once, in order (ids are compared as numbers, not text)", async () => {
+    const busy = await otherOrganization(srv.sql);
+    const [{ max }] = (await srv.sql`select coalesce(max(id), 0)::int as max from audit_log`) as unknown as [{ max: number }];
+    const boundary = 10 ** Math.ceil(Math.log10(max + 10));
+    await srv.sql`select setval(pg_get_serial_sequence('audit_log', 'id'), ${boundary - 4})`;
+    for (let i = 0; i < 7; i++) await seed({ org: busy.organizationId, action: `user.updated`, actorName: `n${i}` });
+    const cookie = await login(srv.url, busy.email, busy.password);
+    const seen: Entry[] = [];
+    let cursor = "";
+    for (let i = 0; i < 10; i++) {
+      const p = await page(`action=user.updated&limit=2${cursor ? `&cursor=${cursor}` : ""}`, cookie);
+      seen.push(...p.items);
+      if (!p.nextCursor) break;
+      cursor = p.nextCursor;
+    }
+    expect(seen.map((e) => e.actorName)).toEqual(["n6", "n5", "n4", "n3", "n2", "n1", "n0"]);
+    expect(seen.map((e) => BigInt(e.id))).toEqual(Array.from({ length: 7 }, (_, i) => BigInt(boundary + 3 - i)));
+    // the CSV export, newest first too
+    const csv = await (await fetch(`${srv.url}/api/v1/audit?format=csv&action=user.updated`, { headers: { cookie } })).text();
+    expect([...csv.matchAll(/,n(\d),/g)].map((m) => m[1])).toEqual(["6", "5", "4", "3", "2", "1", "0"]);
+  });
+
   test("bad input is refused with a code", async () => {
     const cursor = await srv.api("/api/v1/audit?cursor=not-ours");
     expect(cursor.status).toBe(400);

@@ -56,6 +56,11 @@ export interface AuditRow {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const likeText = (s: string) => s.replace(/[\\%_]/g, "\\$&");
 
+/**
+ * An entry's columns. The selected `id` is its text (a bigint does not fit a JS number), so orders
+ * name `audit_log.id`: a bare `order by id` sorted that text ("9" after "10": entries past a power
+ * of ten were skipped by the cursor) and could not walk an index (a sort of every match).
+ */
 const auditColumns = (sql: Sql) => sql`
   id::text as id, created_at as "createdAt", actor_type as "actorType", actor_id as "actorId", actor_name as "actorName",
   action, target_type as "targetType", target_id as "targetId", details, ip`;
@@ -79,8 +84,8 @@ function matching(sql: Sql, organizationId: string, f: AuditFilter) {
 
 /**
  * One page of the organization's audit entries, newest first; `beforeId` is the last id seen. The
- * match is counted (up to `countCap`) only when `count` is set: the first page counts, later pages
- * carry that count in their cursor.
+ * match is counted (up to `countCap`) only when `countCap` is given: the first page counts, later
+ * pages carry that count in their cursor.
  */
 export async function listAudit(
   sql: Sql,
@@ -93,7 +98,7 @@ export async function listAudit(
     sql<AuditRow[]>`
       select ${auditColumns(sql)} from audit_log where ${matching(sql, organizationId, f)}
       ${page.beforeId ? sql`and id < ${page.beforeId}::bigint` : sql``}
-      order by id desc limit ${rows.limit}`,
+      order by audit_log.id desc limit ${rows.limit}`,
     page.countCap === undefined ? undefined : countAudit(sql, organizationId, f, page.countCap),
   ]);
   return { items: rows.take(items), total };
@@ -115,7 +120,9 @@ export async function countAudit(sql: Sql, organizationId: string, f: AuditFilte
 /** The organization's matching entries, newest first, at most `max`, in chunks of 500 read through a cursor (for CSV export). */
 export function auditChunks(sql: Sql, organizationId: string, f: AuditFilter, max: number): AsyncIterable<AuditRow[]> {
   return sql<AuditRow[]>`
-    select ${auditColumns(sql)} from audit_log where ${matching(sql, organizationId, f)} order by id desc limit ${max}`.cursor(500);
+    select ${auditColumns(sql)} from audit_log where ${matching(sql, organizationId, f)} order by audit_log.id desc limit ${max}`.cursor(
+    500,
+  );
 }
 
 /**
