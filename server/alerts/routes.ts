@@ -41,12 +41,22 @@ const Alert = type({
 });
 const Note = type({ id: "string", userId: "string | null", actor: ActorRef.or("null"), text: "string", createdAt: Timestamp });
 
-function decodeCursor(cursor: string | undefined): { createdAt: string; id: string } | undefined {
+/** The first page's count is exact up to this many alerts; past it `total` is this and `totalExact` false. */
+const COUNT_CAP = 10_000;
+
+/**
+ * The cursor: the last alert's time and id, then the first page's count and whether it is exact, so
+ * later pages do not count again (a cursor without them, issued before, still pages; that page counts).
+ */
+function decodeCursor(
+  cursor: string | undefined,
+): { before: { createdAt: string; id: string }; total?: { n: number; exact: boolean } } | undefined {
   if (!cursor) return undefined;
-  const [createdAt, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+  const [createdAt, id, n, x] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
   if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/i.test(id))
     throw new BadRequest("INVALID_CURSOR", "cursor is not one this server issued");
-  return { createdAt, id };
+  const counted = n !== undefined && /^\d{1,5}$/.test(n) && Number(n) <= COUNT_CAP && (x === "0" || x === "1");
+  return { before: { createdAt, id }, ...(counted ? { total: { n: Number(n), exact: x === "1" } } : {}) };
 }
 
 /** Alerts: list with filters, acknowledge. */
@@ -64,22 +74,31 @@ export function alertRoutes(s: Pick<Services, "live" | "sql">) {
       "/",
       async ({ query, principal }) => {
         const limit = pageLimit(query.limit);
-        const { items, total } = await listAlerts(
+        const cursor = decodeCursor(query.cursor);
+        const read = await listAlerts(
           s.sql,
           principal.organizationId,
           { ...query, reach: reachOf(principal) },
-          { limit, before: decodeCursor(query.cursor) },
+          { limit, before: cursor?.before, countCap: cursor?.total ? undefined : COUNT_CAP },
         );
+        const { items } = read;
+        const total = cursor?.total ?? read.total ?? { n: 0, exact: true };
         const last = items.at(-1);
         const nextCursor =
-          items.length === limit && last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url") : null;
-        return { items, nextCursor, total };
+          items.length === limit && last
+            ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}|${total.n}|${total.exact ? 1 : 0}`).toString("base64url")
+            : null;
+        return { items, nextCursor, total: total.n, totalExact: total.exact };
       },
       {
         permission: "device:view",
         query: ListQuery,
-        response: { 200: pageOf(Alert), ...errors(400, 422) },
-        detail: { summary: "Alerts, newest first", tags: ["alerts"] },
+        response: { 200: pageOf(Alert).and({ totalExact: "boolean" }), ...errors(400, 422) },
+        detail: {
+          summary: "Alerts, newest first",
+          description: `\`total\` is exact up to ${COUNT_CAP.toLocaleString("en")} alerts; past that it is ${COUNT_CAP.toLocaleString("en")} with \`totalExact: false\`.`,
+          tags: ["alerts"],
+        },
       },
     )
     .post(

@@ -40,7 +40,7 @@ export default function Alerts() {
   const severity = (): SeverityFilter =>
     SEVERITIES.some((s) => s.value === params.severity) ? (params.severity as SeverityFilter) : "all";
   const [items, setItems] = createSignal<Alert[] | null>(null);
-  const [total, setTotal] = createSignal(0);
+  const [total, setTotal] = createSignal({ n: 0, exact: true });
   const [cursor, setCursor] = createSignal<string | null>(null);
   const [error, setError] = createSignal("");
   const [more, setMore] = createSignal(false);
@@ -63,7 +63,7 @@ export default function Alerts() {
       const page = await call(api.api.v1.alerts.get({ query: query() }));
       if (g !== gen) return;
       setError("");
-      setTotal(page.total);
+      setTotal({ n: page.total, exact: page.totalExact });
       const current = items();
       if (merge && current) {
         const fresh = new Map(page.items.map((a) => [a.id, a]));
@@ -151,7 +151,7 @@ export default function Alerts() {
       </div>
       <p class="list-summary" aria-live="polite">
         <Show when={items()}>
-          {total()} alert{total() === 1 ? "" : "s"}
+          {`${total().n.toLocaleString("en")}${total().exact ? "" : "+"} alert${total().n === 1 && total().exact ? "" : "s"}`}
         </Show>
       </p>
       <Show when={error()}>
