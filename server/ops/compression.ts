@@ -55,6 +55,8 @@ export const compression = new Elysia({ name: "compression" }).mapResponse({ as:
   const proto = Object.getPrototypeOf(response);
   if ((proto !== Object.prototype && proto !== Array.prototype) || !acceptsGzip(request)) return;
   const json = JSON.stringify(response);
-  if (json.length < COMPRESS_FROM_BYTES) return;
-  return new JsonBody(Buffer.from(json)).respond(request, typeof set.status === "number" ? set.status : 200);
+  const status = typeof set.status === "number" ? set.status : 200;
+  // a short answer leaves as it is, from this serialisation (not Elysia's second one)
+  if (json.length < COMPRESS_FROM_BYTES) return new Response(json, { status, headers: { "content-type": "application/json" } });
+  return new JsonBody(Buffer.from(json)).respond(request, status);
 });
