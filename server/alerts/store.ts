@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { fixedLimit, pageRows } from "../lib/limits.store.ts";
+import { countUpTo, pageRows } from "../lib/limits.store.ts";
 import type { Actor } from "../audit/actor.ts";
 import type { Reach } from "../auth/permissions.ts";
 import { inReach } from "../devices/reach.store.ts";
@@ -57,8 +57,7 @@ export async function listAlerts(
     ${inReach(sql, f.reach, { id: "a.device_id" })}
     ${f.acknowledged === undefined ? sql`` : f.acknowledged ? sql`and a.acknowledged_at is not null` : sql`and a.acknowledged_at is null`}`;
   const rows = pageRows(sql, page.limit);
-  const cap = page.countCap;
-  const [items, counted] = await Promise.all([
+  const [items, total] = await Promise.all([
     sql<AlertRow[]>`
       select a.id, a.device_id as "deviceId", d.hostname as "deviceHostname", a.type, a.severity, a.state, a.message,
              a.created_at as "createdAt", a.acknowledged_at as "acknowledgedAt", a.acknowledged_by as "acknowledgedBy",
@@ -68,15 +67,9 @@ export async function listAlerts(
       ${page.before ? sql`and (a.created_at, a.id) < (${page.before.createdAt}::timestamptz, ${page.before.id}::uuid)` : sql``}
       order by a.created_at desc, a.id desc
       limit ${rows.limit}`,
-    cap === undefined
-      ? undefined
-      : sql<{ n: number }[]>`select count(*)::int as n from (select 1 from alerts a ${where} limit ${fixedLimit(sql, cap + 1)}) x`,
+    page.countCap === undefined ? undefined : countUpTo(sql, sql`select 1 from alerts a ${where}`, page.countCap),
   ]);
-  const n = counted?.[0]?.n ?? 0;
-  return {
-    items: rows.take(items),
-    total: counted === undefined || cap === undefined ? undefined : { n: Math.min(n, cap), exact: n <= cap },
-  };
+  return { items: rows.take(items), total };
 }
 
 /** Acknowledges an alert of this organization; undefined when there is no such alert. */

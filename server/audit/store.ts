@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { fixedLimit, pageRows } from "../lib/limits.store.ts";
+import { countUpTo, pageRows } from "../lib/limits.store.ts";
 import type { Actor, ActorType } from "./actor.ts";
 
 export interface AuditEntry {
@@ -110,11 +110,7 @@ export async function listAudit(
  * every page a technician opens is what the cap avoids.
  */
 export async function countAudit(sql: Sql, organizationId: string, f: AuditFilter, cap?: number): Promise<{ n: number; exact: boolean }> {
-  const limit = cap === undefined ? sql`` : sql`limit ${fixedLimit(sql, cap + 1)}`;
-  const [row] = await sql<{ n: number }[]>`
-    select count(*)::int as n from (select 1 from audit_log where ${matching(sql, organizationId, f)} ${limit}) x`;
-  const n = row?.n ?? 0;
-  return cap !== undefined && n > cap ? { n: cap, exact: false } : { n, exact: true };
+  return countUpTo(sql, sql`select 1 from audit_log where ${matching(sql, organizationId, f)}`, cap);
 }
 
 /** The organization's matching entries, newest first, at most `max`, in chunks of 500 read through a cursor (for CSV export). */

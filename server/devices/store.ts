@@ -1,5 +1,5 @@
 import type { PendingQuery, Row, Sql } from "postgres";
-import { fixedLimit, pageRows } from "../lib/limits.store.ts";
+import { countUpTo, pageRows } from "../lib/limits.store.ts";
 import { isScoped, type Reach } from "../auth/permissions.ts";
 import type { DeviceStatus } from "../protocol/statuses.ts";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
@@ -370,7 +370,6 @@ export async function countDevices(
   f: DeviceListFilter,
   cap?: number,
 ): Promise<{ n: number; exact: boolean }> {
-  const limit = cap === undefined ? sql`` : sql`limit ${fixedLimit(sql, cap + 1)}`;
   const rest = { ...f, q: undefined };
   // a search counts on device_search (narrow rows, mostly all-visible), and reads the devices only
   // when other filters need them
@@ -380,9 +379,7 @@ export async function countDevices(
       ? sql`select 1 from device_search s join devices d on d.id = s.device_id
           where ${searched(sql, organizationId, f.q)} and ${where(sql, organizationId, rest, sql`d.organization_id = s.organization_id`)}`
       : sql`select 1 from device_search s where ${searched(sql, organizationId, f.q)}`;
-  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from (${matches} ${limit}) x`;
-  const n = row?.n ?? 0;
-  return cap !== undefined && n > cap ? { n: cap, exact: false } : { n, exact: true };
+  return countUpTo(sql, matches, cap);
 }
 
 /**

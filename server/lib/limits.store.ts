@@ -1,4 +1,4 @@
-import type { Sql } from "postgres";
+import type { PendingQuery, Row, Sql } from "postgres";
 
 /**
  * A row limit written into the statement, not sent as a parameter. Under a parameter the planner
@@ -28,4 +28,16 @@ export function pageRows(sql: Sql, n: number) {
     limit: fixedLimit(sql, n > 100_000 || !Number.isInteger(n) ? n : rounded),
     take: <T>(rows: readonly T[]): T[] => rows.slice(0, n),
   };
+}
+
+/**
+ * How many rows `matches` (a `select 1 from …` fragment) yields: all of them, or up to `cap` with
+ * `exact: false` past it. A list's first page counts this way so a big match is never counted whole
+ * on every request (the device list, the audit log, alerts).
+ */
+export async function countUpTo(sql: Sql, matches: PendingQuery<Row[]>, cap?: number): Promise<{ n: number; exact: boolean }> {
+  const limit = cap === undefined ? sql`` : sql`limit ${fixedLimit(sql, cap + 1)}`;
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from (${matches} ${limit}) x`;
+  const n = row?.n ?? 0;
+  return cap !== undefined && n > cap ? { n: cap, exact: false } : { n, exact: true };
 }
