@@ -101,16 +101,39 @@ try {
   // the server's CPU second by second (share of one core), to see it settle after refusals at the file limit
   const cpuSeries: [number, number][] = [];
   let lastCpu = cpuSecondsOf(server.pid);
+  // the load generator's processes and PostgreSQL's, second by second: who else wants the cores
+  const groupCpu = (pids: number[]) => {
+    const per = new Map<number, number>();
+    for (const p of pids) {
+      const c = cpuSecondsOf(p);
+      if (c !== undefined) per.set(p, c);
+    }
+    return per;
+  };
+  const others = { loadgen: [] as [number, number][], postgres: [] as [number, number][] };
+  let lastOthers = { loadgen: groupCpu([loadgen.pid, ...descendants(loadgen.pid)]), postgres: groupCpu(pgPids()) };
   const cpuTimer = setInterval(() => {
     const now = cpuSecondsOf(server.pid);
     if (now !== undefined && lastCpu !== undefined && now >= lastCpu) cpuSeries.push([Date.now(), Math.round((now - lastCpu) * 100)]);
     lastCpu = now;
+    const current = { loadgen: groupCpu([loadgen.pid, ...descendants(loadgen.pid)]), postgres: groupCpu(pgPids()) };
+    for (const k of ["loadgen", "postgres"] as const) {
+      let used = 0;
+      for (const [p, c] of current[k]) used += c - (lastOthers[k].get(p) ?? c);
+      others[k].push([Date.now(), Math.round(used * 100)]);
+    }
+    lastOthers = current;
   }, 1000);
   const db = sampler(pgPids, "pss");
   // what PostgreSQL's client backends are doing, sampled every 250 ms, summed per 10 s from the first
   // connection (CPU = active without a wait event), with the WAL written meanwhile and the WAL files' count
   const pgStart = Date.now();
-  const pgWaits = new Map<number, { samples: number; waits: Record<string, number>; walBytes?: number; walFiles?: number }>();
+  const pgWaits = new Map<
+    number,
+    { samples: number; waits: Record<string, number>; lockWaits?: Record<string, number>; walBytes?: number; walFiles?: number }
+  >();
+  /** A statement's first words, to name who waits on a lock and who holds it. */
+  const head = (q: string | null) => (q ?? "?").replace(/\s+/g, " ").slice(0, 48);
   const walAt = async () =>
     (
       await sql<{ lsn: string; walFiles: number }[]>`
@@ -121,13 +144,22 @@ try {
   let lastWindow = 0;
   const waitTimer = setInterval(async () => {
     const window = Math.floor((Date.now() - pgStart) / 10_000) * 10;
-    const rows = await sql<{ wait: string; n: number }[]>`
-      select coalesce(wait_event_type || ':' || wait_event, 'CPU') as wait, count(*)::int as n
-      from pg_stat_activity where state = 'active' and backend_type = 'client backend' and pid <> pg_backend_pid()
-      group by 1`.catch(() => []);
+    const rows = await sql<{ wait: string; query: string | null; blocker: string | null }[]>`
+      select coalesce(a.wait_event_type || ':' || a.wait_event, 'CPU') as wait, a.query,
+        case when a.wait_event_type = 'Lock' then
+          (select b.query from pg_stat_activity b where b.pid = any(pg_blocking_pids(a.pid)) limit 1) end as blocker
+      from pg_stat_activity a
+      where a.state = 'active' and a.backend_type = 'client backend' and a.pid <> pg_backend_pid()`.catch(() => []);
     const w = pgWaits.get(window) ?? { samples: 0, waits: {} };
     w.samples++;
-    for (const r of rows) w.waits[r.wait] = (w.waits[r.wait] ?? 0) + r.n;
+    for (const r of rows) {
+      w.waits[r.wait] = (w.waits[r.wait] ?? 0) + 1;
+      if (!r.wait.startsWith("Lock:")) continue;
+      // which statement waits, on which one's locks (the blocker's current or last statement)
+      const key = `${head(r.query)} <- ${head(r.blocker)}`;
+      w.lockWaits ??= {};
+      w.lockWaits[key] = (w.lockWaits[key] ?? 0) + 1;
+    }
     pgWaits.set(window, w);
     if (window !== lastWindow) {
       const now = await walAt().catch(() => undefined);
@@ -218,6 +250,14 @@ try {
           .filter(([at]) => at > refusedAt && at <= refusedAt + 15_000)
           .map(([at, cpu]) => ({ s: Math.round((at - refusedAt) / 1000), cpuPercent: cpu }))
       : undefined;
+  const per10s = (series: [number, number][]) => {
+    const by = new Map<number, number[]>();
+    for (const [at, cpu] of series) {
+      const k = Math.floor((at - pgStart) / 10_000) * 10;
+      by.set(k, [...(by.get(k) ?? []), cpu]);
+    }
+    return [...by].map(([fromS, v]) => ({ fromS, cpuPercent: Math.round(v.reduce((a, b) => a + b, 0) / v.length) }));
+  };
   const result = {
     loadgen: loadgenResult,
     ...(afterRefusals ? { serverCpuAfterLastRefusal: afterRefusals } : {}),
@@ -225,14 +265,10 @@ try {
     // the ingest's counters: batches held back behind a refused one, refusals of a full queue, flushes
     serverIngest: metrics.ingest,
     // the server's CPU per 10 s from the first connection (share of one core; its JavaScript runs on one)
-    serverCpuPer10s: (() => {
-      const by = new Map<number, number[]>();
-      for (const [at, cpu] of cpuSeries) {
-        const k = Math.floor((at - pgStart) / 10_000) * 10;
-        by.set(k, [...(by.get(k) ?? []), cpu]);
-      }
-      return [...by].map(([fromS, v]) => ({ fromS, cpuPercent: Math.round(v.reduce((a, b) => a + b, 0) / v.length) }));
-    })(),
+    serverCpuPer10s: per10s(cpuSeries),
+    // the same for the load generator's processes and PostgreSQL's (a new process counts from its first second)
+    loadgenCpuPer10s: per10s(others.loadgen),
+    postgresCpuPer10s: per10s(others.postgres),
     // per 10 s: active backends by wait event (summed over the 250 ms samples), WAL MB written
     postgresWaitsPer10s: [...pgWaits].map(([fromS, w]) => ({
       fromS,
@@ -243,6 +279,7 @@ try {
           .sort((a, b) => b[1] - a[1])
           .slice(0, 6),
       ),
+      ...(w.lockWaits ? { lockWaits: w.lockWaits } : {}),
     })),
     ...(restart ? { restart } : {}),
     telemetry: { acknowledgedBatches: acked, lost: acked - stored },

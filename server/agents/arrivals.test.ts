@@ -75,6 +75,18 @@ describe("arrivals", () => {
     expect((a.sent.get(ids[1]!)?.[0] as { data: { commandId: string } } | undefined)?.data.commandId).toBe(queued);
     expect(a.sent.get(ids[0]!)).toEqual([]);
     expect(a.rotated).toEqual([ids[3]!]);
+
+    // a reconnect repeating the stored facts writes nothing and tells nobody; a changed one is written
+    const stamps = async () =>
+      (await sql<{ at: string }[]>`select updated_at::text as at from devices where id = any(${ids}::uuid[]) order by id`).map((r) => r.at);
+    const before = await stamps();
+    for (const [i, id] of ids.entries()) a.arrivals.hello(id, `2.0.${i}`, facts(`renamed-${i}`), false);
+    a.arrivals.hello(ids[2]!, "2.0.2", facts("renamed-again"), false);
+    await a.arrivals.settled();
+    expect(changed).toEqual([ids, [ids[2]!]]);
+    const after = await stamps();
+    expect(after.filter((at, i) => at !== before[i]).length).toBe(1);
+    expect((await row(ids[2]!))?.hostname).toBe("renamed-again");
   });
 
   test("one bad hello (facts the database refuses) does not lose the others' facts", async () => {

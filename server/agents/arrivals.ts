@@ -19,8 +19,9 @@ interface Opened {
 
 /**
  * The first-contact work of agent sockets, batched and kept off the telemetry path: sockets opened
- * (held by this node, each device's last stored batch read for its welcome), hellos (host facts written,
- * `device.changed` published once per batch, pending commands delivered, due rotations started) and
+ * (held by this node, each device's last stored batch read for its welcome), hellos (host facts written
+ * where they changed, `device.changed` published once per batch for those, pending commands delivered,
+ * due rotations started) and
  * sockets closed (released, status re-evaluated). Every `intervalMs` one batch is written with a
  * few statements, one batch after another; a storm of thousands of connections a second costs a few
  * statements a second, and telemetry acks never queue behind them for a pool connection.
@@ -137,18 +138,23 @@ export class Arrivals {
   }
 
   private async writeHellos(updates: (FactsUpdate & { rotationDue: boolean })[]): Promise<void> {
+    let changed: string[] = [];
     try {
-      await updateFactsMany(this.d.sql, updates);
+      changed = await updateFactsMany(this.d.sql, updates);
     } catch {
       // one bad row fails the statement: write the rest one by one, naming the device that failed
       for (const u of updates) {
-        await updateFactsMany(this.d.sql, [u]).catch((err) =>
-          log("error", "could not store host facts", { deviceId: u.id, error: errorText(err) }),
+        await updateFactsMany(this.d.sql, [u]).then(
+          (ids) => changed.push(...ids),
+          (err) => log("error", "could not store host facts", { deviceId: u.id, error: errorText(err) }),
         );
       }
     }
+    // only devices whose facts changed: after a restart nearly every hello repeats the stored facts, and
+    // each event costs its subscribers (smart groups, dashboards' reach, list counts)
     const ids = updates.map((u) => u.id);
-    this.d.bus.publish("device.changed", { deviceIds: ids });
+    const written = new Set(changed);
+    if (written.size > 0) this.d.bus.publish("device.changed", { deviceIds: ids.filter((id) => written.has(id)) });
     for (const u of updates) if (u.rotationDue && this.d.agents.get(u.id)) this.d.rotate(u.id);
     try {
       for (const id of await devicesWithPendingCommands(this.d.sql, ids)) await this.d.commands.deliverPending(id);

@@ -3,15 +3,13 @@ import type { EventBus, StoredSample } from "../events/bus.ts";
 import { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
 import type { TelemetryBatch } from "../protocol/frames.ts";
-import type { TelemetrySample } from "../protocol/telemetry.ts";
-import { type FlushDecision, type LatestState, commitFlush } from "./ingest.store.ts";
-import { type SampleSummary, copyLine, summarize } from "./rows.ts";
+import { commitFlush } from "./ingest.store.ts";
+import { type TelemetryRow, summarize, telemetryRow } from "./rows.ts";
 
 /** Raw rows are kept 7 days: older samples (a long-offline spool) are acknowledged and dropped. */
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** Samples from a clock this far ahead are dropped rather than stored in the future. */
 const FUTURE_SKEW_MS = 5 * 60 * 1000;
-const HOUR_MS = 3600 * 1000;
 
 export interface IngestResult {
   /** True when the batch was new and stored; false for a batch already stored (replay). */
@@ -34,8 +32,8 @@ export interface IngestOptions {
   /** Most samples queued before new batches are refused (the agent keeps them in its spool). */
   maxQueuedRows?: number;
   /**
-   * Transactions in flight at once: one prepares and copies while another commits. A device's
-   * later batch waits on the row lock of its earlier one, so order per device holds.
+   * Flushes in flight at once: one is written while another commits. Flushes in flight never share a
+   * device: a device's later batches wait in the queue until the flush carrying its earlier one ends.
    */
   maxConcurrentFlushes?: number;
   /**
@@ -55,25 +53,25 @@ export class IngestBusy extends Error {
 const GAP_HOLD_MS = 120_000;
 
 /**
- * Batches telemetry from many agents into one transaction per flush: the devices' sequence
- * high-water marks are read under lock, batches at or below them are replays (acknowledged, not
- * stored), the rest go in with one `COPY`, and the marks and last-seen times move forward.
- * Each device's batches arrive in order, so a batch is stored exactly once.
+ * Batches telemetry from many agents into one statement per flush (`telemetry_flush`, one round trip
+ * with its commit): the devices' sequence high-water marks are read under lock, batches at or below
+ * them are replays (acknowledged, not stored), the rest are written, and the marks, last-seen times
+ * and latest-state rows move forward. Each device's batches arrive in order and flushes in flight
+ * never share a device, so a batch is stored exactly once and never overtaken.
  */
 export class Ingestor {
   private queue: Pending[] = [];
   private queuedRows = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly flushes = new Set<Promise<void>>();
-  /** The batches of the flushes running now (a flush that starts sees what runs before it). */
-  private readonly running = new Set<Pending[]>();
+  /** Devices of the flushes running now: their queued batches wait for the next flush. */
+  private readonly busy = new Map<string, number>();
   /**
    * Per device, the lowest batch refused (failed flush or full queue) and when: acknowledgements are
    * cumulative (the agent forgets every batch up to an acknowledged one), so no later batch of the
    * device is accepted until that one comes again, or GAP_HOLD_MS passes.
    */
   private readonly refused = new Map<string, { seq: number; at: number }>();
-  private lockChain: Promise<void> = Promise.resolve();
   /** Last committed sequence per device (bounded), to skip copying obvious replays. */
   private readonly knownMarks = new Map<string, number>();
   private readonly maxConcurrentFlushes: number;
@@ -91,7 +89,7 @@ export class Ingestor {
     /** Batches held back because an earlier one of their device was not stored (the agent sends them again). */
     held: 0,
   };
-  /** Time from the start of a flush (preparing its COPY text) to its commit, ms. */
+  /** Time from the start of a flush (preparing its rows) to its commit, ms. */
   readonly flushLatency = new Histogram();
 
   constructor(
@@ -138,13 +136,15 @@ export class Ingestor {
     this.timer = undefined;
     while (this.flushes.size < this.maxConcurrentFlushes && this.queue.length > 0) {
       const items = this.take();
-      // what the flushes running now carry, per device (this one's decisions look back at them)
-      const before = new Map<string, number[]>();
-      for (const run of this.running)
-        for (const p of run) before.get(p.deviceId)?.push(p.batch.seq) ?? before.set(p.deviceId, [p.batch.seq]);
-      this.running.add(items);
-      const f: Promise<void> = this.flush(items, before).finally(() => {
-        this.running.delete(items);
+      // every queued batch belongs to a device of a flush in flight: the next flush's end takes them
+      if (items.length === 0) break;
+      for (const p of items) this.busy.set(p.deviceId, (this.busy.get(p.deviceId) ?? 0) + 1);
+      const f: Promise<void> = this.flush(items).finally(() => {
+        for (const p of items) {
+          const n = (this.busy.get(p.deviceId) ?? 1) - 1;
+          if (n > 0) this.busy.set(p.deviceId, n);
+          else this.busy.delete(p.deviceId);
+        }
         this.flushes.delete(f);
         if (this.queue.length > 0) this.kick();
       });
@@ -160,29 +160,38 @@ export class Ingestor {
   }
 
   /**
-   * True when a batch of the device below `seq` and above its committed mark was refused or is not
-   * stored: an earlier flush carried it and it is not under the mark it left (that flush failed or
-   * held it back), or it was refused lately. Accepting `seq` now would acknowledge it too.
+   * The lowest refused batch of the device below `item` (a failed flush or a full queue), or null. Acks are
+   * cumulative: `telemetry_flush` holds the batch back when the refused one is above the device's mark.
+   * After GAP_HOLD_MS a gap is accepted (the agent may have dropped that batch from its spool).
    */
-  private overtakes(item: Pending, mark: number, before: Map<string, number[]>): boolean {
-    const { deviceId } = item;
-    const seq = item.batch.seq;
-    const r = this.refused.get(deviceId);
-    if (r && r.seq > mark && r.seq < seq) {
-      if (Date.now() - r.at < GAP_HOLD_MS) return true;
-      this.refused.delete(deviceId);
-    }
-    return before.get(deviceId)?.some((s) => s > mark && s < seq) ?? false;
+  private gapFor(item: Pending): number | null {
+    const r = this.refused.get(item.deviceId);
+    if (!r || r.seq >= item.batch.seq) return null;
+    if (Date.now() - r.at < GAP_HOLD_MS) return r.seq;
+    this.refused.delete(item.deviceId);
+    return null;
   }
 
+  /**
+   * The next flush's batches, oldest first, up to maxRows samples: batches of devices in a flush in
+   * flight stay queued (in order), so two flushes never race for one device's mark.
+   */
   private take(): Pending[] {
     let rows = 0;
-    let n = 0;
-    while (n < this.queue.length && (n === 0 || rows + (this.queue[n]?.batch.samples.length ?? 0) <= this.maxRows)) {
-      rows += this.queue[n]?.batch.samples.length ?? 0;
-      n++;
+    const taken: Pending[] = [];
+    const rest: Pending[] = [];
+    let full = false;
+    for (const p of this.queue) {
+      const n = p.batch.samples.length;
+      if (full || this.busy.has(p.deviceId) || (taken.length > 0 && rows + n > this.maxRows)) {
+        full ||= !this.busy.has(p.deviceId);
+        rest.push(p);
+        continue;
+      }
+      rows += n;
+      taken.push(p);
     }
-    const taken = this.queue.splice(0, n);
+    this.queue = rest;
     this.queuedRows -= rows;
     return taken;
   }
@@ -192,15 +201,10 @@ export class Ingestor {
     for (const [id, seq] of marks) if (seq > (this.knownMarks.get(id) ?? 0)) this.knownMarks.set(id, seq);
   }
 
-  /** COPY lines and summaries of one batch, computed before the transaction so it is held briefly. */
-  private prepare(item: Pending, now: number): Prepared {
-    let lines = "";
-    let latest: string | null = null;
-    let latestSample: { sample: TelemetrySample; summary: SampleSummary } | null = null;
-    let earliest: string | null = null;
+  /** Rows and summaries of one batch, computed before the statement; samples outside retention are dropped. */
+  private prepare(item: Pending, b: number, now: number): Prepared {
+    const rows: TelemetryRow[] = [];
     const stored: StoredSample[] = [];
-    const lateBefore = this.opts.lateAfterMs === undefined ? Number.NEGATIVE_INFINITY : now - this.opts.lateAfterMs;
-    const lateHours: number[] = [];
     for (const sample of item.batch.samples) {
       const t = Date.parse(sample.time);
       if (t < now - RETENTION_MS || t > now + FUTURE_SKEW_MS) {
@@ -208,86 +212,48 @@ export class Ingestor {
         continue;
       }
       const summary = summarize(sample);
-      lines += copyLine(item.deviceId, item.batch.seq, sample, summary);
+      rows.push(telemetryRow(b, sample, summary));
       stored.push({ deviceId: item.deviceId, organizationId: item.organizationId, sample, summary });
-      if (!latest || latest < sample.time) {
-        latest = sample.time;
-        latestSample = { sample, summary };
-      }
-      if (!earliest || earliest > sample.time) earliest = sample.time;
-      if (t < lateBefore) {
-        const hour = t - (t % HOUR_MS);
-        if (lateHours.at(-1) !== hour) lateHours.push(hour);
-      }
     }
-    return { lines, latest, latestSample, earliest, stored, lateHours };
+    return { rows, stored };
   }
 
-  private async flush(items: Pending[], before: Map<string, number[]>): Promise<void> {
+  private async flush(items: Pending[]): Promise<void> {
     const t0 = performance.now();
     const now = Date.now();
-    const prepared = items.map((item) => this.prepare(item, now));
-    // Copy a batch only when it is newer than what is known stored and than any batch of the same
-    // device earlier in this flush: replays after a lost ack are not even copied.
+    const prepared = items.map((item, i) => this.prepare(item, i + 1, now));
+    const devices: string[] = [];
+    const position = new Map<string, number>();
+    const batchDevice = items.map((item) => {
+      let d = position.get(item.deviceId);
+      if (d === undefined) {
+        d = devices.length;
+        position.set(item.deviceId, d);
+        devices.push(item.deviceId);
+      }
+      return d;
+    });
+    // Rows go only with batches newer than what is known stored and than any batch of the same device
+    // earlier in this flush: replays after a lost ack are not even sent.
     const highest = new Map<string, number>();
-    const copied = items.map((item, i) => {
+    const rows: TelemetryRow[] = [];
+    items.forEach((item, i) => {
       const floor = Math.max(this.knownMarks.get(item.deviceId) ?? 0, highest.get(item.deviceId) ?? 0);
-      if (item.batch.seq <= floor || (prepared[i]?.lines.length ?? 0) === 0) return false;
+      if (item.batch.seq <= floor) return;
       highest.set(item.deviceId, item.batch.seq);
-      return true;
+      for (const r of prepared[i]?.rows ?? []) rows.push(r);
     });
-    let accepted: boolean[] = [];
-    /** Batches held back because an earlier one of their device is not stored (refused once committed). */
-    let held: boolean[] = [];
-    let marks = new Map<string, number>();
-    // Row locks are taken in flush order: a later flush asks for its devices only once the earlier
-    // one holds its own, so for a shared device it waits for that commit and reads the new mark.
-    const earlier = this.lockChain;
-    let locked = () => {};
-    this.lockChain = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
+    let result: Awaited<ReturnType<typeof commitFlush>>;
     try {
-      await commitFlush(this.sql, {
-        copy: prepared.map((p, i) => (copied[i] ? (p?.lines ?? "") : "")).join(""),
-        deviceIds: [...new Set(items.map((i) => i.deviceId))],
-        earlier,
-        locked,
-        decide: (committed) => {
-          marks = committed;
-          const latest = new Map<string, string>();
-          const state = new Map<string, LatestState>();
-          const undo: FlushDecision["undo"] = [];
-          const blocked = new Set<string>();
-          held = items.map(() => false);
-          accepted = items.map((item, i) => {
-            const mark = marks.get(item.deviceId);
-            const p = prepared[i];
-            const replay = mark === undefined || item.batch.seq <= mark;
-            const gap = !replay && (blocked.has(item.deviceId) || this.overtakes(item, mark, before));
-            if (replay || gap) {
-              // copied optimistically but a replay, an unknown device or out of order: take the rows back out
-              if (copied[i] && p?.earliest && p.latest)
-                undo.push({ deviceId: item.deviceId, seq: item.batch.seq, from: p.earliest, to: p.latest });
-              if (gap) {
-                held[i] = true;
-                blocked.add(item.deviceId);
-              }
-              return false;
-            }
-            marks.set(item.deviceId, item.batch.seq);
-            const prev = latest.get(item.deviceId);
-            if (p?.latest && (!prev || prev < p.latest)) {
-              latest.set(item.deviceId, p.latest);
-              if (p.latestSample) state.set(item.deviceId, latestState(item, p.latestSample.sample, p.latestSample.summary));
-            }
-            return true;
-          });
-          return { undo, marks, latest, latestState: [...state.values()], lateHours: lateHours(items, prepared, accepted) };
-        },
+      result = await commitFlush(this.sql, {
+        devices,
+        batchDevice,
+        batchSeq: items.map((item) => item.batch.seq),
+        batchGap: items.map((item) => this.gapFor(item)),
+        rows: JSON.stringify(rows),
+        lateBefore: this.opts.lateAfterMs === undefined ? null : new Date(now - this.opts.lateAfterMs).toISOString(),
       });
     } catch (err) {
-      locked();
       log("error", "telemetry flush failed", { batches: items.length, error: err instanceof Error ? err.message : String(err) });
       for (const item of items) {
         this.refuse(item.deviceId, item.batch.seq);
@@ -296,69 +262,37 @@ export class Ingestor {
       return;
     }
     this.flushLatency.record(performance.now() - t0);
+    const { verdicts, marks } = result;
     this.rememberMarks(marks);
     this.stats.flushes++;
-    const stored: StoredSample[] = [];
     for (const [deviceId, mark] of marks) {
       const r = this.refused.get(deviceId);
       if (r && mark >= r.seq) this.refused.delete(deviceId);
     }
+    const stored: StoredSample[] = [];
     items.forEach((item, i) => {
-      if (held[i]) {
+      const verdict = verdicts[i];
+      if (verdict === "held") {
         this.stats.held++;
         this.refuse(item.deviceId, item.batch.seq);
         item.reject(new IngestBusy("an earlier batch of this device is not stored yet: send again from it"));
         return;
       }
-      const ok = accepted[i] ?? false;
       this.stats.batches++;
-      if (ok) {
+      if (verdict === "stored") {
         this.stats.stored++;
-        stored.push(...(prepared[i]?.stored ?? []));
+        for (const s of prepared[i]?.stored ?? []) stored.push(s);
       } else {
         this.stats.duplicates++;
       }
-      item.resolve({ stored: ok });
+      item.resolve({ stored: verdict === "stored" });
     });
     this.stats.samples += stored.length;
     if (stored.length > 0) this.opts.bus?.publish("telemetry.stored", { samples: stored });
   }
 }
 
-/** The list's latest-state row of a device from its newest accepted sample. */
-function latestState(item: Pending, s: TelemetrySample, sum: SampleSummary): LatestState {
-  return {
-    deviceId: item.deviceId,
-    organizationId: item.organizationId,
-    time: s.time,
-    cpuPercent: s.cpuPercent,
-    memoryPercent: sum.memoryPercent,
-    diskPercent: sum.diskPercent,
-    swapPercent: sum.swapPercent,
-    load1: s.load[0],
-    networkRxBps: sum.networkRxBps,
-    networkTxBps: sum.networkTxBps,
-    uptimeSeconds: Math.round(s.uptimeSeconds),
-  };
-}
-
-/** The device hours that accepted late samples fell in, in key order (no deadlock between overlapping flushes). */
-function lateHours(items: Pending[], prepared: Prepared[], accepted: boolean[]): [string, string][] {
-  const keys = new Set<string>();
-  items.forEach((item, i) => {
-    if (!accepted[i]) return;
-    for (const hour of prepared[i]?.lateHours ?? []) keys.add(`${item.deviceId} ${new Date(hour).toISOString()}`);
-  });
-  return [...keys].sort().map((k) => k.split(" ") as [string, string]);
-}
-
 interface Prepared {
-  lines: string;
-  latest: string | null;
-  /** The batch's newest kept sample (for the device's latest-state row). */
-  latestSample: { sample: TelemetrySample; summary: SampleSummary } | null;
-  earliest: string | null;
+  rows: TelemetryRow[];
   stored: StoredSample[];
-  /** Hour starts (epoch ms) of late samples. */
-  lateHours: number[];
 }

@@ -1,5 +1,7 @@
 import type { TelemetrySample } from "../protocol/telemetry.ts";
 
+const int = (n: number) => Math.round(n);
+
 /** Columns of device_telemetry in the order `copyLine` writes them. */
 export const TELEMETRY_COLUMNS = [
   "time",
@@ -69,6 +71,64 @@ export function summarize(s: TelemetrySample): SampleSummary {
   };
 }
 
+/** One sample as `telemetry_flush` reads it (json_to_recordset): `b` is its batch's position in the flush, 1-based. */
+export interface TelemetryRow {
+  b: number;
+  time: string;
+  cpu_percent: number;
+  cpu_per_core: number[];
+  load1: number;
+  load5: number;
+  load15: number;
+  memory_total_bytes: number;
+  memory_used_bytes: number;
+  memory_percent: number;
+  swap_total_bytes: number;
+  swap_used_bytes: number;
+  swap_percent: number;
+  disk_total_bytes: number;
+  disk_used_bytes: number;
+  disk_percent: number;
+  disk_read_bps: number;
+  disk_write_bps: number;
+  network_rx_bps: number;
+  network_tx_bps: number;
+  uptime_seconds: number;
+  process_count: number;
+  mounts: TelemetrySample["mounts"];
+  interfaces: TelemetrySample["interfaces"];
+}
+
+/** A sample's row for `telemetry_flush`; on the ingest hot path. */
+export function telemetryRow(b: number, s: TelemetrySample, sum = summarize(s)): TelemetryRow {
+  return {
+    b,
+    time: s.time,
+    cpu_percent: s.cpuPercent,
+    cpu_per_core: s.cpuPerCore,
+    load1: s.load[0],
+    load5: s.load[1],
+    load15: s.load[2],
+    memory_total_bytes: int(s.memoryTotalBytes),
+    memory_used_bytes: int(s.memoryUsedBytes),
+    memory_percent: sum.memoryPercent,
+    swap_total_bytes: int(s.swapTotalBytes),
+    swap_used_bytes: int(s.swapUsedBytes),
+    swap_percent: sum.swapPercent,
+    disk_total_bytes: int(sum.diskTotalBytes),
+    disk_used_bytes: int(sum.diskUsedBytes),
+    disk_percent: sum.diskPercent,
+    disk_read_bps: s.diskReadBps,
+    disk_write_bps: s.diskWriteBps,
+    network_rx_bps: sum.networkRxBps,
+    network_tx_bps: sum.networkTxBps,
+    uptime_seconds: int(s.uptimeSeconds),
+    process_count: s.processCount,
+    mounts: s.mounts,
+    interfaces: s.interfaces,
+  };
+}
+
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
 /** Escapes a value for PostgreSQL's COPY text format (most values need nothing: test first, it is cheaper). */
@@ -76,8 +136,6 @@ function text(value: string): string {
   if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
 }
-
-const int = (n: number) => Math.round(n);
 
 /** One COPY text-format line (tab separated, newline terminated) for a sample; on the ingest hot path. */
 export function copyLine(deviceId: string, seq: number, s: TelemetrySample, sum = summarize(s)): string {

@@ -1,0 +1,114 @@
+-- One telemetry flush in one statement. A flush was a transaction of six round trips (begin, COPY,
+-- the devices' batch marks locked, the marks and latest-state rows written, commit); under a busy
+-- machine each round trip waits for the server process and then the backend to be scheduled again,
+-- and the agents' acknowledgements waited for all six. This function takes the flush's batches and
+-- rows, locks the devices' marks (in id order, as every writer of device rows does), judges each batch
+-- against them, and writes only the accepted rows: nothing is copied optimistically and taken back out.
+--
+-- Verdicts, one per batch, in the order given: 1 stored, 0 a replay (at or below the mark) or an
+-- unknown device, 2 held back (a refused batch of its device lies between the mark and it: accepting
+-- it would acknowledge the refused one too; every later batch of the device in the flush is held too).
+-- Marks, one per device of `p_devices` (null: unknown device), are the committed marks after the flush.
+create function telemetry_flush(
+  p_devices uuid[],             -- the flush's devices, distinct
+  p_batch_device int[],         -- per batch: its device's position in p_devices (1-based)
+  p_batch_seq bigint[],         -- per batch: its sequence
+  p_batch_gap bigint[],         -- per batch: the device's lowest refused sequence, or null
+  p_rows json,                  -- the samples: objects with `b` (the batch's position, 1-based) and the columns
+  p_late_before timestamptz     -- samples older than this go to telemetry_rollup_pending (null: not recorded)
+) returns table (verdicts smallint[], marks bigint[])
+language plpgsql as $$
+declare
+  v_marks bigint[] := array_fill(null::bigint, array[cardinality(p_devices)]);
+  v_blocked boolean[] := array_fill(false, array[cardinality(p_devices)]);
+  v_verdicts smallint[] := array_fill(0::smallint, array[cardinality(p_batch_seq)]);
+  r record;
+  d int;
+  m bigint;
+  v_late int;
+begin
+  for r in
+    select u.ord, dv.last_batch_seq
+    from devices dv join unnest(p_devices) with ordinality as u(id, ord) on dv.id = u.id
+    order by dv.id
+    for no key update of dv
+  loop
+    v_marks[r.ord] := r.last_batch_seq;
+  end loop;
+
+  for i in 1 .. coalesce(cardinality(p_batch_seq), 0) loop
+    d := p_batch_device[i];
+    m := v_marks[d];
+    if m is null or p_batch_seq[i] <= m then
+      v_verdicts[i] := 0;
+    elsif v_blocked[d] or (p_batch_gap[i] is not null and p_batch_gap[i] > m and p_batch_gap[i] < p_batch_seq[i]) then
+      v_verdicts[i] := 2;
+      v_blocked[d] := true;
+    else
+      v_verdicts[i] := 1;
+      v_marks[d] := p_batch_seq[i];
+    end if;
+  end loop;
+
+  -- the accepted rows, once, then every write from them in one statement
+  with x as materialized (
+    select x.time, p_devices[p_batch_device[x.b]] as device_id, p_batch_seq[x.b] as batch_seq, x.cpu_percent,
+      x.cpu_per_core, x.load1, x.load5, x.load15, x.memory_total_bytes, x.memory_used_bytes, x.memory_percent,
+      x.swap_total_bytes, x.swap_used_bytes, x.swap_percent, x.disk_total_bytes, x.disk_used_bytes, x.disk_percent,
+      x.disk_read_bps, x.disk_write_bps, x.network_rx_bps, x.network_tx_bps, x.uptime_seconds, x.process_count,
+      x.mounts, x.interfaces
+    from json_to_recordset(p_rows) as x(b int, time timestamptz, cpu_percent real, cpu_per_core real[], load1 real,
+      load5 real, load15 real, memory_total_bytes bigint, memory_used_bytes bigint, memory_percent real,
+      swap_total_bytes bigint, swap_used_bytes bigint, swap_percent real, disk_total_bytes bigint, disk_used_bytes bigint,
+      disk_percent real, disk_read_bps float8, disk_write_bps float8, network_rx_bps float8, network_tx_bps float8,
+      uptime_seconds bigint, process_count integer, mounts jsonb, interfaces jsonb)
+    where v_verdicts[x.b] = 1
+  ),
+  stored as (
+    insert into device_telemetry select * from x
+  ),
+  -- marks, latest sample time and last contact of every locked device
+  contact as (
+    update devices dv set last_batch_seq = u.mark,
+      last_telemetry_at = greatest(dv.last_telemetry_at, (select max(x.time) from x where x.device_id = u.id)),
+      last_seen_at = now()
+    from unnest(p_devices, v_marks) as u(id, mark)
+    where dv.id = u.id and u.mark is not null
+  ),
+  -- the device list's latest-state row: the newest accepted sample; an older one (a late spool) leaves it
+  latest as (
+    insert into device_latest as l (device_id, organization_id, time, seen_at, cpu_percent, memory_percent, disk_percent,
+      swap_percent, load1, network_rx_bps, network_tx_bps, uptime_seconds)
+    select n.device_id, dv.organization_id, n.time, now(), n.cpu_percent, n.memory_percent, n.disk_percent, n.swap_percent,
+      n.load1, n.network_rx_bps, n.network_tx_bps, n.uptime_seconds
+    from (select distinct on (x.device_id) x.* from x order by x.device_id, x.time desc) as n
+    join devices dv on dv.id = n.device_id
+    order by n.device_id
+    on conflict (device_id) do update set seen_at = excluded.seen_at,
+      time = case when excluded.time >= l.time then excluded.time else l.time end,
+      cpu_percent = case when excluded.time >= l.time then excluded.cpu_percent else l.cpu_percent end,
+      memory_percent = case when excluded.time >= l.time then excluded.memory_percent else l.memory_percent end,
+      disk_percent = case when excluded.time >= l.time then excluded.disk_percent else l.disk_percent end,
+      swap_percent = case when excluded.time >= l.time then excluded.swap_percent else l.swap_percent end,
+      load1 = case when excluded.time >= l.time then excluded.load1 else l.load1 end,
+      network_rx_bps = case when excluded.time >= l.time then excluded.network_rx_bps else l.network_rx_bps end,
+      network_tx_bps = case when excluded.time >= l.time then excluded.network_tx_bps else l.network_tx_bps end,
+      uptime_seconds = case when excluded.time >= l.time then excluded.uptime_seconds else l.uptime_seconds end
+  )
+  select count(*) filter (where x.time < p_late_before) into v_late from x;
+
+  -- hours of late samples (rare: a spool sent after an outage), for the native rollup job; key order,
+  -- so overlapping flushes never deadlock
+  if v_late > 0 then
+    insert into telemetry_rollup_pending (device_id, bucket)
+    select distinct p_devices[p_batch_device[x.b]], date_bin('1 hour', x.time, timestamptz 'epoch')
+    from json_to_recordset(p_rows) as x(b int, time timestamptz)
+    where x.time < p_late_before and v_verdicts[x.b] = 1
+    order by 1, 2
+    on conflict do nothing;
+  end if;
+
+  verdicts := v_verdicts;
+  marks := v_marks;
+  return next;
+end $$;
