@@ -130,7 +130,14 @@ try {
   const pgStart = Date.now();
   const pgWaits = new Map<
     number,
-    { samples: number; waits: Record<string, number>; lockWaits?: Record<string, number>; walBytes?: number; walFiles?: number }
+    {
+      samples: number;
+      waits: Record<string, number>;
+      lockWaits?: Record<string, number>;
+      statements?: Record<string, number>;
+      walBytes?: number;
+      walFiles?: number;
+    }
   >();
   /** A statement's first words, to name who waits on a lock and who holds it. */
   const head = (q: string | null) => (q ?? "?").replace(/\s+/g, " ").slice(0, 48);
@@ -154,6 +161,8 @@ try {
     w.samples++;
     for (const r of rows) {
       w.waits[r.wait] = (w.waits[r.wait] ?? 0) + 1;
+      w.statements ??= {};
+      w.statements[head(r.query)] = (w.statements[head(r.query)] ?? 0) + 1;
       if (!r.wait.startsWith("Lock:")) continue;
       // which statement waits, on which one's locks (the blocker's current or last statement)
       const key = `${head(r.query)} <- ${head(r.blocker)}`;
@@ -213,6 +222,37 @@ try {
     .then((r) => r.json())
     .catch((err) => ({ telemetryAckLatency: `unavailable: ${err}` }))) as { telemetryAckLatency: unknown; ingest?: unknown };
   const loadgenResult = JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
+  // PostgreSQL's own work that can stall a window: checkpoints and autovacuum / autoanalyze of the hot tables,
+  // with their last times in seconds from the first connection
+  const sinceStart = (at: Date | null) => (at ? Math.round((at.getTime() - pgStart) / 1000) : null);
+  const background = await (async () => {
+    const [cp] = await sql<{ timed: number; requested: number }[]>`
+      select num_timed::int as timed, num_requested::int as requested from pg_stat_checkpointer`.catch(() =>
+      sql<{ timed: number; requested: number }[]>`
+        select checkpoints_timed::int as timed, checkpoints_req::int as requested from pg_stat_bgwriter`.catch(() => []),
+    );
+    const tables = await sql<
+      { table: string; autovacuums: number; autoanalyzes: number; lastAutovacuum: Date | null; lastAutoanalyze: Date | null }[]
+    >`
+      select relname as table, autovacuum_count::int as autovacuums, autoanalyze_count::int as autoanalyzes,
+        last_autovacuum as "lastAutovacuum", last_autoanalyze as "lastAutoanalyze"
+      from pg_stat_user_tables where autovacuum_count + autoanalyze_count > 0 order by relname`.catch(() => []);
+    // updates that had to write every index (not HOT): the cost of a hot row's indexes
+    const updates = await sql<{ table: string; updates: number; hot: number }[]>`
+      select relname as table, n_tup_upd::int as updates, n_tup_hot_upd::int as hot
+      from pg_stat_user_tables where n_tup_upd > 1000 order by n_tup_upd desc limit 6`.catch(() => []);
+    return {
+      checkpoints: cp,
+      updates,
+      autovacuum: tables.map((t) => ({
+        table: t.table,
+        autovacuums: t.autovacuums,
+        autoanalyzes: t.autoanalyzes,
+        lastAutovacuumS: sinceStart(t.lastAutovacuum),
+        lastAutoanalyzeS: sinceStart(t.lastAutoanalyze),
+      })),
+    };
+  })();
   const rawData = JSON.parse(readFileSync(raw, "utf8")) as { rtts: [number, number][]; ackedMarks: Record<string, number> };
   if (restart && storm) {
     const [from, to] = storm;
@@ -264,6 +304,7 @@ try {
     serverAckLatency: metrics.telemetryAckLatency,
     // the ingest's counters: batches held back behind a refused one, refusals of a full queue, flushes
     serverIngest: metrics.ingest,
+    postgresBackground: background,
     // the server's CPU per 10 s from the first connection (share of one core; its JavaScript runs on one)
     serverCpuPer10s: per10s(cpuSeries),
     // the same for the load generator's processes and PostgreSQL's (a new process counts from its first second)
@@ -280,6 +321,12 @@ try {
           .slice(0, 6),
       ),
       ...(w.lockWaits ? { lockWaits: w.lockWaits } : {}),
+      // the statements active in those samples, most seen first
+      statements: Object.fromEntries(
+        Object.entries(w.statements ?? {})
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 6),
+      ),
     })),
     ...(restart ? { restart } : {}),
     telemetry: { acknowledgedBatches: acked, lost: acked - stored },

@@ -5,43 +5,73 @@
 -- rows, locks the devices' marks (in id order, as every writer of device rows does), judges each batch
 -- against them, and writes only the accepted rows: nothing is copied optimistically and taken back out.
 --
+-- A device row another transaction holds (a status flip of the devices that just connected, a socket
+-- being recorded) is skipped, not waited for: the flush goes on with the other devices and that device's
+-- batches come back `busy` for a later flush. One status sweep over 800 devices must not hold back every
+-- agent's acknowledgement.
+--
 -- Verdicts, one per batch, in the order given: 1 stored, 0 a replay (at or below the mark) or an
 -- unknown device, 2 held back (a refused batch of its device lies between the mark and it: accepting
--- it would acknowledge the refused one too; every later batch of the device in the flush is held too).
--- Marks, one per device of `p_devices` (null: unknown device), are the committed marks after the flush.
+-- it would acknowledge the refused one too; every later batch of the device in the flush is held too),
+-- 3 busy (its device's row was locked by another transaction: nothing decided, send it again).
+-- Marks, one per device of `p_devices` (null: unknown or busy device), are the committed marks after the flush.
 create function telemetry_flush(
   p_devices uuid[],             -- the flush's devices, distinct
   p_batch_device int[],         -- per batch: its device's position in p_devices (1-based)
   p_batch_seq bigint[],         -- per batch: its sequence
-  p_batch_gap bigint[],         -- per batch: the device's lowest refused sequence, or null
-  p_rows json,                  -- the samples: objects with `b` (the batch's position, 1-based) and the columns
+  p_batch_gap bigint[],         -- per batch: the device's lowest refused sequence, or 0 (no nulls: a flat array
+                                -- with nulls is read in linear time per element)
+  p_rows json,                  -- the samples: objects with `b` (the batch's position, 1-based) and the columns;
+                                -- null: they are in telemetry_stage (a bulk flush, copied in this transaction)
   p_late_before timestamptz     -- samples older than this go to telemetry_rollup_pending (null: not recorded)
 ) returns table (verdicts smallint[], marks bigint[])
 language plpgsql as $$
 declare
   v_marks bigint[] := array_fill(null::bigint, array[cardinality(p_devices)]);
   v_blocked boolean[] := array_fill(false, array[cardinality(p_devices)]);
+  v_busy boolean[] := array_fill(false, array[cardinality(p_devices)]);
   v_verdicts smallint[] := array_fill(0::smallint, array[cardinality(p_batch_seq)]);
   r record;
   d int;
   m bigint;
   v_late int;
+  n_device uuid[];
+  n_time timestamptz[];
+  n_cpu real[];
+  n_memory real[];
+  n_disk real[];
+  n_swap real[];
+  n_load1 real[];
+  n_rx float8[];
+  n_tx float8[];
+  n_uptime bigint[];
 begin
   for r in
     select u.ord, dv.last_batch_seq
     from devices dv join unnest(p_devices) with ordinality as u(id, ord) on dv.id = u.id
     order by dv.id
-    for no key update of dv
+    for no key update of dv skip locked
   loop
     v_marks[r.ord] := r.last_batch_seq;
   end loop;
+  -- not locked: unknown, or held by another transaction (rare: only then is this read made)
+  if array_position(v_marks, null) is not null then
+    for r in
+      select u.ord from unnest(p_devices, v_marks) with ordinality as u(id, mark, ord)
+      where u.mark is null and exists (select 1 from devices dv where dv.id = u.id)
+    loop
+      v_busy[r.ord] := true;
+    end loop;
+  end if;
 
   for i in 1 .. coalesce(cardinality(p_batch_seq), 0) loop
     d := p_batch_device[i];
     m := v_marks[d];
-    if m is null or p_batch_seq[i] <= m then
+    if v_busy[d] then
+      v_verdicts[i] := 3;
+    elsif m is null or p_batch_seq[i] <= m then
       v_verdicts[i] := 0;
-    elsif v_blocked[d] or (p_batch_gap[i] is not null and p_batch_gap[i] > m and p_batch_gap[i] < p_batch_seq[i]) then
+    elsif v_blocked[d] or (p_batch_gap[i] > m and p_batch_gap[i] < p_batch_seq[i]) then
       v_verdicts[i] := 2;
       v_blocked[d] := true;
     else
@@ -50,29 +80,80 @@ begin
     end if;
   end loop;
 
-  -- the accepted rows, once, then every write from them in one statement
-  with x as materialized (
-    select x.time, p_devices[p_batch_device[x.b]] as device_id, p_batch_seq[x.b] as batch_seq, x.cpu_percent,
-      x.cpu_per_core, x.load1, x.load5, x.load15, x.memory_total_bytes, x.memory_used_bytes, x.memory_percent,
-      x.swap_total_bytes, x.swap_used_bytes, x.swap_percent, x.disk_total_bytes, x.disk_used_bytes, x.disk_percent,
-      x.disk_read_bps, x.disk_write_bps, x.network_rx_bps, x.network_tx_bps, x.uptime_seconds, x.process_count,
-      x.mounts, x.interfaces
-    from json_to_recordset(p_rows) as x(b int, time timestamptz, cpu_percent real, cpu_per_core real[], load1 real,
-      load5 real, load15 real, memory_total_bytes bigint, memory_used_bytes bigint, memory_percent real,
-      swap_total_bytes bigint, swap_used_bytes bigint, swap_percent real, disk_total_bytes bigint, disk_used_bytes bigint,
-      disk_percent real, disk_read_bps float8, disk_write_bps float8, network_rx_bps float8, network_tx_bps float8,
-      uptime_seconds bigint, process_count integer, mounts jsonb, interfaces jsonb)
-    where v_verdicts[x.b] = 1
-  ),
-  stored as (
-    insert into device_telemetry select * from x
+  -- The accepted rows go in; what the other writes need comes back narrow (no wide row is kept or
+  -- sorted). Every step is a join or a sort, no subscript or sub-select per row: a flush of thousands
+  -- of batches after a stall costs in proportion, not in its square.
+  if p_rows is not null then
+    with accepted as (
+      select b.ord::int as b, u.id as device_id, b.seq
+      from unnest(p_batch_device, p_batch_seq, v_verdicts) with ordinality as b(dev, seq, verdict, ord)
+      join unnest(p_devices) with ordinality as u(id, ord) on u.ord = b.dev
+      where b.verdict = 1
+    ),
+    stored as (
+      insert into device_telemetry (time, device_id, batch_seq, cpu_percent, cpu_per_core, load1, load5, load15,
+      memory_total_bytes, memory_used_bytes, memory_percent, swap_total_bytes, swap_used_bytes, swap_percent,
+      disk_total_bytes, disk_used_bytes, disk_percent, disk_read_bps, disk_write_bps, network_rx_bps, network_tx_bps,
+      uptime_seconds, process_count, mounts, interfaces)
+      select x.time, a.device_id, a.seq, x.cpu_percent, x.cpu_per_core, x.load1, x.load5, x.load15, x.memory_total_bytes,
+      x.memory_used_bytes, x.memory_percent, x.swap_total_bytes, x.swap_used_bytes, x.swap_percent, x.disk_total_bytes,
+      x.disk_used_bytes, x.disk_percent, x.disk_read_bps, x.disk_write_bps, x.network_rx_bps, x.network_tx_bps,
+      x.uptime_seconds, x.process_count, x.mounts, x.interfaces
+      from json_to_recordset(p_rows) as x(b int, time timestamptz, cpu_percent real, cpu_per_core real[], load1 real,
+        load5 real, load15 real, memory_total_bytes bigint, memory_used_bytes bigint, memory_percent real,
+        swap_total_bytes bigint, swap_used_bytes bigint, swap_percent real, disk_total_bytes bigint, disk_used_bytes bigint,
+        disk_percent real, disk_read_bps float8, disk_write_bps float8, network_rx_bps float8, network_tx_bps float8,
+        uptime_seconds bigint, process_count integer, mounts jsonb, interfaces jsonb)
+      join accepted a on a.b = x.b
+      returning device_id, time, cpu_percent, memory_percent, disk_percent, swap_percent, load1, network_rx_bps,
+        network_tx_bps, uptime_seconds
+    )
+    select array_agg(device_id), array_agg(time), array_agg(cpu_percent), array_agg(memory_percent),
+      array_agg(disk_percent), array_agg(swap_percent), array_agg(load1), array_agg(network_rx_bps),
+      array_agg(network_tx_bps), array_agg(uptime_seconds)
+    into n_device, n_time, n_cpu, n_memory, n_disk, n_swap, n_load1, n_rx, n_tx, n_uptime
+    from stored;
+  else
+    -- a bulk flush (a spool replayed after an outage): its rows were copied into this session's
+    -- telemetry_stage in the same transaction (COPY parses them faster than JSON)
+    with accepted as (
+      select b.ord::int as b, u.id as device_id, b.seq
+      from unnest(p_batch_device, p_batch_seq, v_verdicts) with ordinality as b(dev, seq, verdict, ord)
+      join unnest(p_devices) with ordinality as u(id, ord) on u.ord = b.dev
+      where b.verdict = 1
+    ),
+    stored as (
+      insert into device_telemetry (time, device_id, batch_seq, cpu_percent, cpu_per_core, load1, load5, load15,
+      memory_total_bytes, memory_used_bytes, memory_percent, swap_total_bytes, swap_used_bytes, swap_percent,
+      disk_total_bytes, disk_used_bytes, disk_percent, disk_read_bps, disk_write_bps, network_rx_bps, network_tx_bps,
+      uptime_seconds, process_count, mounts, interfaces)
+      select x.time, a.device_id, a.seq, x.cpu_percent, x.cpu_per_core, x.load1, x.load5, x.load15, x.memory_total_bytes,
+      x.memory_used_bytes, x.memory_percent, x.swap_total_bytes, x.swap_used_bytes, x.swap_percent, x.disk_total_bytes,
+      x.disk_used_bytes, x.disk_percent, x.disk_read_bps, x.disk_write_bps, x.network_rx_bps, x.network_tx_bps,
+      x.uptime_seconds, x.process_count, x.mounts, x.interfaces
+      from telemetry_stage x
+      join accepted a on a.b = x.b
+      returning device_id, time, cpu_percent, memory_percent, disk_percent, swap_percent, load1, network_rx_bps,
+        network_tx_bps, uptime_seconds
+    )
+    select array_agg(device_id), array_agg(time), array_agg(cpu_percent), array_agg(memory_percent),
+      array_agg(disk_percent), array_agg(swap_percent), array_agg(load1), array_agg(network_rx_bps),
+      array_agg(network_tx_bps), array_agg(uptime_seconds)
+    into n_device, n_time, n_cpu, n_memory, n_disk, n_swap, n_load1, n_rx, n_tx, n_uptime
+    from stored;
+  end if;
+
+  with stored as (
+    select * from unnest(n_device, n_time, n_cpu, n_memory, n_disk, n_swap, n_load1, n_rx, n_tx, n_uptime)
+      as s(device_id, time, cpu_percent, memory_percent, disk_percent, swap_percent, load1, network_rx_bps,
+        network_tx_bps, uptime_seconds)
   ),
   -- marks, latest sample time and last contact of every locked device
   contact as (
-    update devices dv set last_batch_seq = u.mark,
-      last_telemetry_at = greatest(dv.last_telemetry_at, (select max(x.time) from x where x.device_id = u.id)),
+    update devices dv set last_batch_seq = u.mark, last_telemetry_at = greatest(dv.last_telemetry_at, t.newest),
       last_seen_at = now()
     from unnest(p_devices, v_marks) as u(id, mark)
+    left join (select x.device_id, max(x.time) as newest from stored x group by x.device_id) t on t.device_id = u.id
     where dv.id = u.id and u.mark is not null
   ),
   -- the device list's latest-state row: the newest accepted sample; an older one (a late spool) leaves it
@@ -81,7 +162,7 @@ begin
       swap_percent, load1, network_rx_bps, network_tx_bps, uptime_seconds)
     select n.device_id, dv.organization_id, n.time, now(), n.cpu_percent, n.memory_percent, n.disk_percent, n.swap_percent,
       n.load1, n.network_rx_bps, n.network_tx_bps, n.uptime_seconds
-    from (select distinct on (x.device_id) x.* from x order by x.device_id, x.time desc) as n
+    from (select distinct on (x.device_id) x.* from stored x order by x.device_id, x.time desc) as n
     join devices dv on dv.id = n.device_id
     order by n.device_id
     on conflict (device_id) do update set seen_at = excluded.seen_at,
@@ -95,15 +176,15 @@ begin
       network_tx_bps = case when excluded.time >= l.time then excluded.network_tx_bps else l.network_tx_bps end,
       uptime_seconds = case when excluded.time >= l.time then excluded.uptime_seconds else l.uptime_seconds end
   )
-  select count(*) filter (where x.time < p_late_before) into v_late from x;
+  select count(*) filter (where x.time < p_late_before) into v_late from stored x;
 
   -- hours of late samples (rare: a spool sent after an outage), for the native rollup job; key order,
   -- so overlapping flushes never deadlock
   if v_late > 0 then
     insert into telemetry_rollup_pending (device_id, bucket)
-    select distinct p_devices[p_batch_device[x.b]], date_bin('1 hour', x.time, timestamptz 'epoch')
-    from json_to_recordset(p_rows) as x(b int, time timestamptz)
-    where x.time < p_late_before and v_verdicts[x.b] = 1
+    select distinct s.device_id, date_bin('1 hour', s.time, timestamptz 'epoch')
+    from unnest(n_device, n_time) as s(device_id, time)
+    where s.time < p_late_before
     order by 1, 2
     on conflict do nothing;
   end if;

@@ -96,6 +96,12 @@ function createMetrics(s: Pick<Services, "agents" | "cluster" | "config" | "inge
     "Telemetry samples dropped for being older than the 7-day retention or too far in the future.",
     () => stats.dropped,
   );
+  totalCounter(
+    registry,
+    "sentpulse_telemetry_batches_requeued_total",
+    "Telemetry batches put back in the ingest queue because another transaction held their device's row (a status change, a socket being recorded).",
+    () => stats.busy,
+  );
   new client.Gauge({
     name: "sentpulse_telemetry_ingest_queued_samples",
     help: "Telemetry samples waiting for a flush.",

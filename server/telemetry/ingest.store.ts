@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { TELEMETRY_COLUMNS } from "./rows.ts";
 
 /** One flush's batches, in order, and the accepted-or-not samples of them (see `telemetry_flush`, migration 00044). */
 export interface FlushInput {
@@ -7,27 +8,47 @@ export interface FlushInput {
   /** Per batch: its device's position in `devices` (0-based). */
   batchDevice: number[];
   batchSeq: number[];
-  /** Per batch: the lowest refused sequence of its device, or null. */
-  batchGap: (number | null)[];
-  /** The samples as a JSON array of objects: `b` (the batch's position, 1-based) and the columns. */
-  rows: string;
+  /** Per batch: the lowest refused sequence of its device, or 0. */
+  batchGap: number[];
+  /**
+   * The samples: a JSON array of objects (`b`, the batch's position, 1-based, and the columns), or for a
+   * bulk flush COPY text lines (`b`, then TELEMETRY_COLUMNS), staged in the same transaction.
+   */
+  rows: { json: string } | { copy: string };
   /** ISO time: samples older are recorded for the native rollup job; null: not recorded. */
   lateBefore: string | null;
 }
 
-export type Verdict = "stored" | "replay" | "held";
-const VERDICTS: Verdict[] = ["replay", "stored", "held"];
+export type Verdict = "stored" | "replay" | "held" | "busy";
+const VERDICTS: Verdict[] = ["replay", "stored", "held", "busy"];
 
 /**
  * One telemetry flush in one statement and one round trip (its own transaction): the devices' batch
- * marks are locked in id order, each batch judged against them, the accepted rows written with the
- * marks, last contacts and latest-state rows. Returns a verdict per batch and each device's mark after
- * the flush (absent: unknown device).
+ * marks are locked in id order (a row another transaction holds is skipped: its batches come back
+ * `busy`), each batch judged against them, the accepted rows written with the marks, last contacts and
+ * latest-state rows. Returns a verdict per batch and each device's mark after the flush (absent:
+ * unknown or busy device).
  */
 export async function commitFlush(sql: Sql, f: FlushInput): Promise<{ verdicts: Verdict[]; marks: Map<string, number> }> {
-  const [row] = await sql<{ verdicts: number[]; marks: (string | null)[] }[]>`
+  const call = (tx: Sql, json: string | null) => tx<{ verdicts: number[]; marks: (string | null)[] }[]>`
     select verdicts, marks from telemetry_flush(${f.devices}::uuid[], ${f.batchDevice.map((d) => d + 1)}::int[],
-      ${f.batchSeq}::bigint[], ${f.batchGap}::bigint[], ${f.rows}::text::json, ${f.lateBefore}::timestamptz)`;
+      ${f.batchSeq}::bigint[], ${f.batchGap}::bigint[], ${json}::text::json, ${f.lateBefore}::timestamptz)`;
+  const rows = f.rows;
+  const [row] =
+    "json" in rows
+      ? await call(sql, rows.json)
+      : await sql.begin(async (t) => {
+          // a bulk flush: COPY into this session's stage (emptied at commit), then the same statement reads it
+          const tx = t as unknown as Sql;
+          await tx`create temporary table if not exists telemetry_stage (b int, like device_telemetry) on commit delete rows`;
+          const writable = await tx`copy telemetry_stage (b, ${tx([...TELEMETRY_COLUMNS])}) from stdin`.writable();
+          await new Promise<void>((resolve, reject) => {
+            writable.on("error", reject);
+            writable.on("finish", resolve);
+            writable.end(rows.copy);
+          });
+          return call(tx, null);
+        });
   const marks = new Map<string, number>();
   f.devices.forEach((id, i) => {
     const m = row?.marks[i];

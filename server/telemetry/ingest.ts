@@ -4,7 +4,7 @@ import { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
 import type { TelemetryBatch } from "../protocol/frames.ts";
 import { commitFlush } from "./ingest.store.ts";
-import { type TelemetryRow, summarize, telemetryRow } from "./rows.ts";
+import { type TelemetryRow, copyLine, summarize, telemetryRow } from "./rows.ts";
 
 /** Raw rows are kept 7 days: older samples (a long-offline spool) are acknowledged and dropped. */
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -20,6 +20,8 @@ interface Pending {
   deviceId: string;
   organizationId: string;
   batch: TelemetryBatch;
+  /** Times its device's row was found locked by another transaction (the batch went back to the queue). */
+  busy?: number;
   resolve(r: IngestResult): void;
   reject(e: unknown): void;
 }
@@ -49,6 +51,13 @@ export class IngestBusy extends Error {
   readonly code = "INGEST_BUSY";
 }
 
+/** Samples from which a flush goes as COPY text into a stage rather than as one JSON parameter. */
+const BULK_ROWS = 1_000;
+
+/** First wait of a batch whose device's row was locked by another transaction, ms; doubled each time, up to the max. */
+const BUSY_RETRY_MS = 5;
+const BUSY_RETRY_MAX_MS = 1_000;
+
 /** How long a refused batch holds its device's later batches back (then a gap is accepted: the agent may have dropped it). */
 const GAP_HOLD_MS = 120_000;
 
@@ -60,12 +69,18 @@ const GAP_HOLD_MS = 120_000;
  * never share a device, so a batch is stored exactly once and never overtaken.
  */
 export class Ingestor {
-  private queue: Pending[] = [];
+  /** Batches whose device has no flush in flight, oldest first: the next flush takes them. */
+  private ready: Pending[] = [];
+  /**
+   * Batches of devices with a flush in flight or sitting out a busy verdict (`timer`), per device in
+   * order: they join `ready` when that flush ends or the wait is over.
+   */
+  private readonly parked = new Map<string, { items: Pending[]; timer?: ReturnType<typeof setTimeout> }>();
   private queuedRows = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly flushes = new Set<Promise<void>>();
-  /** Devices of the flushes running now: their queued batches wait for the next flush. */
-  private readonly busy = new Map<string, number>();
+  /** Devices of the flushes running now, with how many flushes carry each (one, but counted). */
+  private readonly inFlight = new Map<string, number>();
   /**
    * Per device, the lowest batch refused (failed flush or full queue) and when: acknowledgements are
    * cumulative (the agent forgets every batch up to an acknowledged one), so no later batch of the
@@ -88,6 +103,8 @@ export class Ingestor {
     flushes: 0,
     /** Batches held back because an earlier one of their device was not stored (the agent sends them again). */
     held: 0,
+    /** Batches put back in the queue because their device's row was locked by another transaction. */
+    busy: 0,
   };
   /** Time from the start of a flush (preparing its rows) to its commit, ms. */
   readonly flushLatency = new Histogram();
@@ -109,7 +126,11 @@ export class Ingestor {
       return Promise.reject(new IngestBusy("ingest queue full"));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ deviceId, organizationId, batch, resolve, reject });
+      const item: Pending = { deviceId, organizationId, batch, resolve, reject };
+      const parked = this.parked.get(deviceId);
+      if (parked) parked.items.push(item);
+      else if (this.inFlight.has(deviceId)) this.parked.set(deviceId, { items: [item] });
+      else this.ready.push(item);
       this.queuedRows += batch.samples.length;
       // Group commit: with no flush running, write at once (next tick, so one tick's frames share
       // it); while one runs, frames gather and the next flush takes them when it ends.
@@ -125,31 +146,56 @@ export class Ingestor {
 
   /** Writes everything queued; used at shutdown and in tests. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.flushes.size > 0) {
+    while (this.ready.length > 0 || this.parked.size > 0 || this.flushes.size > 0) {
       this.kick();
-      await Promise.all(this.flushes);
+      if (this.flushes.size > 0) await Promise.all(this.flushes);
+      // only batches waiting out a busy verdict: their timers bring them back
+      else await Bun.sleep(BUSY_RETRY_MS);
     }
   }
 
   private kick(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.flushes.size < this.maxConcurrentFlushes && this.queue.length > 0) {
+    while (this.flushes.size < this.maxConcurrentFlushes && this.ready.length > 0) {
       const items = this.take();
-      // every queued batch belongs to a device of a flush in flight: the next flush's end takes them
-      if (items.length === 0) break;
-      for (const p of items) this.busy.set(p.deviceId, (this.busy.get(p.deviceId) ?? 0) + 1);
+      for (const p of items) this.inFlight.set(p.deviceId, (this.inFlight.get(p.deviceId) ?? 0) + 1);
       const f: Promise<void> = this.flush(items).finally(() => {
         for (const p of items) {
-          const n = (this.busy.get(p.deviceId) ?? 1) - 1;
-          if (n > 0) this.busy.set(p.deviceId, n);
-          else this.busy.delete(p.deviceId);
+          const n = (this.inFlight.get(p.deviceId) ?? 1) - 1;
+          if (n > 0) this.inFlight.set(p.deviceId, n);
+          else {
+            this.inFlight.delete(p.deviceId);
+            this.unpark(p.deviceId);
+          }
         }
         this.flushes.delete(f);
-        if (this.queue.length > 0) this.kick();
+        if (this.ready.length > 0) this.kick();
       });
       this.flushes.add(f);
     }
+  }
+
+  /** A device's parked batches join the ready ones, in order, once it has no flush in flight and no wait to sit out. */
+  private unpark(deviceId: string): void {
+    const parked = this.parked.get(deviceId);
+    if (!parked || this.inFlight.has(deviceId) || parked.timer) return;
+    this.parked.delete(deviceId);
+    for (const item of parked.items) this.ready.push(item);
+  }
+
+  /** Batches whose device's row another transaction held: parked ahead of the device's later ones, due after a wait. */
+  private parkBusy(deviceId: string, items: Pending[], waitMs: number): void {
+    const parked = this.parked.get(deviceId) ?? { items: [] };
+    parked.items = [...items, ...parked.items];
+    if (parked.timer) clearTimeout(parked.timer);
+    parked.timer = setTimeout(() => {
+      parked.timer = undefined;
+      this.unpark(deviceId);
+      this.kick();
+    }, waitMs);
+    this.parked.set(deviceId, parked);
+    for (const item of items) this.queuedRows += item.batch.samples.length;
   }
 
   private refuse(deviceId: string, seq: number): void {
@@ -173,26 +219,33 @@ export class Ingestor {
   }
 
   /**
-   * The next flush's batches, oldest first, up to maxRows samples: batches of devices in a flush in
-   * flight stay queued (in order), so two flushes never race for one device's mark.
+   * The next flush's batches, oldest first, up to maxRows samples. Every ready batch's device has no
+   * flush in flight (the others are parked), so two flushes never race for one device's mark; when the
+   * limit cuts a device's batches in two, the rest of them is parked until this flush ends.
    */
   private take(): Pending[] {
     let rows = 0;
-    const taken: Pending[] = [];
-    const rest: Pending[] = [];
-    let full = false;
-    for (const p of this.queue) {
-      const n = p.batch.samples.length;
-      if (full || this.busy.has(p.deviceId) || (taken.length > 0 && rows + n > this.maxRows)) {
-        full ||= !this.busy.has(p.deviceId);
-        rest.push(p);
-        continue;
-      }
-      rows += n;
-      taken.push(p);
+    let n = 0;
+    while (n < this.ready.length && (n === 0 || rows + (this.ready[n]?.batch.samples.length ?? 0) <= this.maxRows)) {
+      rows += this.ready[n]?.batch.samples.length ?? 0;
+      n++;
     }
-    this.queue = rest;
+    const taken = this.ready.splice(0, n);
     this.queuedRows -= rows;
+    if (this.ready.length > 0) {
+      const devices = new Set(taken.map((p) => p.deviceId));
+      const rest: Pending[] = [];
+      for (const p of this.ready) {
+        if (!devices.has(p.deviceId)) {
+          rest.push(p);
+          continue;
+        }
+        const parked = this.parked.get(p.deviceId);
+        if (parked) parked.items.push(p);
+        else this.parked.set(p.deviceId, { items: [p] });
+      }
+      this.ready = rest;
+    }
     return taken;
   }
 
@@ -236,21 +289,34 @@ export class Ingestor {
     // Rows go only with batches newer than what is known stored and than any batch of the same device
     // earlier in this flush: replays after a lost ack are not even sent.
     const highest = new Map<string, number>();
-    const rows: TelemetryRow[] = [];
+    const sent: number[] = [];
+    let count = 0;
     items.forEach((item, i) => {
       const floor = Math.max(this.knownMarks.get(item.deviceId) ?? 0, highest.get(item.deviceId) ?? 0);
       if (item.batch.seq <= floor) return;
       highest.set(item.deviceId, item.batch.seq);
-      for (const r of prepared[i]?.rows ?? []) rows.push(r);
+      sent.push(i);
+      count += prepared[i]?.stored.length ?? 0;
     });
+    // a bulk flush (a spool after an outage) is copied: PostgreSQL reads COPY text twice as fast as JSON
+    const rows =
+      count >= BULK_ROWS
+        ? {
+            copy: sent
+              .flatMap((i) =>
+                (prepared[i]?.stored ?? []).map((s) => `${i + 1}\t${copyLine(s.deviceId, items[i]?.batch.seq ?? 0, s.sample, s.summary)}`),
+              )
+              .join(""),
+          }
+        : { json: JSON.stringify(sent.flatMap((i) => prepared[i]?.rows ?? [])) };
     let result: Awaited<ReturnType<typeof commitFlush>>;
     try {
       result = await commitFlush(this.sql, {
         devices,
         batchDevice,
         batchSeq: items.map((item) => item.batch.seq),
-        batchGap: items.map((item) => this.gapFor(item)),
-        rows: JSON.stringify(rows),
+        batchGap: items.map((item) => this.gapFor(item) ?? 0),
+        rows,
         lateBefore: this.opts.lateAfterMs === undefined ? null : new Date(now - this.opts.lateAfterMs).toISOString(),
       });
     } catch (err) {
@@ -270,8 +336,17 @@ export class Ingestor {
       if (r && mark >= r.seq) this.refused.delete(deviceId);
     }
     const stored: StoredSample[] = [];
+    const again = new Map<string, Pending[]>();
     items.forEach((item, i) => {
       const verdict = verdicts[i];
+      if (verdict === "busy") {
+        // another transaction holds the device's row: back to the queue, ahead of the device's later
+        // batches (they stayed queued while this flush ran), due again after a short, growing wait
+        this.stats.busy++;
+        item.busy = (item.busy ?? 0) + 1;
+        again.get(item.deviceId)?.push(item) ?? again.set(item.deviceId, [item]);
+        return;
+      }
       if (verdict === "held") {
         this.stats.held++;
         this.refuse(item.deviceId, item.batch.seq);
@@ -287,6 +362,8 @@ export class Ingestor {
       }
       item.resolve({ stored: verdict === "stored" });
     });
+    for (const [deviceId, items] of again)
+      this.parkBusy(deviceId, items, Math.min(BUSY_RETRY_MS * 2 ** ((items[0]?.busy ?? 1) - 1), BUSY_RETRY_MAX_MS));
     this.stats.samples += stored.length;
     if (stored.length > 0) this.opts.bus?.publish("telemetry.stored", { samples: stored });
   }

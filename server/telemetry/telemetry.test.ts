@@ -84,6 +84,65 @@ describe("ingest", () => {
     expect(marks.map((m) => m.seq)).toEqual([5000, 500]);
   });
 
+  test("a device row held by another transaction does not hold back the flush: its batch waits, the others are stored", async () => {
+    const ingest = new Ingestor(sql);
+    const [locked, free] = await Promise.all([
+      device(sql, { organizationId: orgId, siteId, hostname: "locked" }),
+      device(sql, { organizationId: orgId, siteId, hostname: "free" }),
+    ]);
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let holding = () => {};
+    const held = new Promise<void>((r) => {
+      holding = r;
+    });
+    // a status change in flight on `locked` (any transaction holding its row)
+    const tx = sql.begin(async (t) => {
+      await t`select 1 from devices where id = ${locked} for update`;
+      holding();
+      await released;
+    });
+    await held;
+    const slow = ingest.submit(locked, orgId, { seq: 1, samples: [sample()] });
+    const fast = await ingest.submit(free, orgId, { seq: 1, samples: [sample()] });
+    expect(fast.stored).toBe(true);
+    let settled = false;
+    void slow.then(() => {
+      settled = true;
+    });
+    await Bun.sleep(100);
+    expect(settled).toBe(false);
+    expect(ingest.stats.busy).toBeGreaterThanOrEqual(1);
+    release();
+    await tx;
+    expect((await slow).stored).toBe(true);
+    const [mark] = await sql<{ seq: number }[]>`select last_batch_seq::int as seq from devices where id = ${locked}`;
+    expect(mark?.seq).toBe(1);
+  });
+
+  test("a bulk flush (a spool after an outage) goes through the COPY stage: stored once, replays and unknown devices not", async () => {
+    const ingest = new Ingestor(sql, { maxRowsPerFlush: 20_000 });
+    const devices = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => device(sql, { organizationId: orgId, siteId, hostname: `bulk-${i}` })),
+    );
+    const t0 = Date.now() - 3_600_000;
+    const batches = devices.flatMap((id, d) =>
+      Array.from({ length: 400 }, (_, i) => ({ id, batch: { seq: i + 1, samples: [sample(new Date(t0 + i * 5_000), d * 10 + 1)] } })),
+    );
+    // one replay of a batch in the same flush, and an unknown device
+    const all = [...batches, { id: devices[0]!, batch: batches[0]!.batch }, { id: Bun.randomUUIDv7(), batch: batches[1]!.batch }];
+    const results = await Promise.all(all.map((b) => ingest.submit(b.id, orgId, b.batch)));
+    expect(results.filter((r) => r.stored).length).toBe(1600);
+    expect(ingest.stats.flushes).toBe(1);
+    const rows = await sql<{ n: number; latest: number; mark: number }[]>`
+      select (select count(*)::int from device_telemetry t where t.device_id = d.id) as n,
+        (select cpu_percent::int from device_latest l where l.device_id = d.id) as latest, d.last_batch_seq::int as mark
+      from devices d where d.id = any(${devices}::uuid[]) order by d.hostname`;
+    expect([...rows]).toEqual(devices.map((_, d) => ({ n: 400, latest: d * 10 + 1, mark: 400 })));
+  });
+
   test("samples older than the 7-day retention are acknowledged and dropped", async () => {
     const ingest = new Ingestor(sql);
     const r = await ingest.submit(deviceId, orgId, { seq: 10, samples: [sample(new Date(Date.now() - 8 * 86_400_000))] });
