@@ -56,13 +56,15 @@ describe("device toolbox in Chromium", () => {
   });
 
   test("Processes: filter finds the test's sleep, Kill… with SIGKILL ends it and the row goes away", async () => {
-    const sleeper = Bun.spawn(["sleep", "5151"]);
+    // filtered by the whole command line: a bare number also matched another process's pid (seen once)
+    const seconds = String(5_100_000 + Math.floor(Math.random() * 800_000));
+    const sleeper = Bun.spawn(["sleep", seconds]);
     children.push(sleeper);
     await tab("processes");
-    await page.getByTestId("process-filter").fill("5151");
+    await page.getByTestId("process-filter").fill(`sleep ${seconds}`);
     const row = page.locator(`[data-testid="process-row"][data-pid="${sleeper.pid}"]`);
     await row.waitFor({ timeout: 15_000 });
-    expect(await row.textContent()).toContain("sleep 5151");
+    expect(await row.textContent()).toContain(`sleep ${seconds}`);
     expect(await page.getByTestId("process-row").count()).toBe(1);
     await rig.shot("toolbox-processes");
     await row.getByTestId("process-kill").click();
