@@ -4,7 +4,7 @@ import { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
 import type { TelemetryBatch } from "../protocol/frames.ts";
 import { commitFlush } from "./ingest.store.ts";
-import { type TelemetryRow, copyLine, summarize, telemetryRow } from "./rows.ts";
+import { copyLine, summarize, telemetryRow } from "./rows.ts";
 
 /** Raw rows are kept 7 days: older samples (a long-offline spool) are acknowledged and dropped. */
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -259,9 +259,8 @@ export class Ingestor {
     for (const [id, seq] of marks) if (seq > (this.knownMarks.get(id) ?? 0)) this.knownMarks.set(id, seq);
   }
 
-  /** Rows and summaries of one batch, computed before the statement; samples outside retention are dropped. */
-  private prepare(item: Pending, b: number, now: number): Prepared {
-    const rows: TelemetryRow[] = [];
+  /** The kept samples of one batch with their summaries (rows are written from them at send time); samples outside retention are dropped. */
+  private prepare(item: Pending, now: number): Prepared {
     const stored: StoredSample[] = [];
     for (const sample of item.batch.samples) {
       const t = Date.parse(sample.time);
@@ -270,16 +269,15 @@ export class Ingestor {
         continue;
       }
       const summary = summarize(sample);
-      rows.push(telemetryRow(b, sample, summary));
       stored.push({ deviceId: item.deviceId, organizationId: item.organizationId, sample, summary });
     }
-    return { rows, stored };
+    return { stored };
   }
 
   private async flush(items: Pending[]): Promise<void> {
     const t0 = performance.now();
     const now = Date.now();
-    const prepared = items.map((item, i) => this.prepare(item, i + 1, now));
+    const prepared = items.map((item) => this.prepare(item, now));
     const devices: string[] = [];
     const position = new Map<string, number>();
     const batchDevice = items.map((item) => {
@@ -313,7 +311,7 @@ export class Ingestor {
               )
               .join(""),
           }
-        : { json: JSON.stringify(sent.flatMap((i) => prepared[i]?.rows ?? [])) };
+        : { json: JSON.stringify(sent.flatMap((i) => (prepared[i]?.stored ?? []).map((s) => telemetryRow(i + 1, s.sample, s.summary)))) };
     let result: Awaited<ReturnType<typeof commitFlush>>;
     try {
       result = await commitFlush(this.sql, {
@@ -375,6 +373,5 @@ export class Ingestor {
 }
 
 interface Prepared {
-  rows: TelemetryRow[];
   stored: StoredSample[];
 }
