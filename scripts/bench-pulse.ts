@@ -36,7 +36,10 @@ const intervalS = Number(opt.interval);
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-pulse-"));
 const pg = await startEmbeddedPostgres(join(dir, "pg"));
 const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
-const env = { SENTPULSE_DATABASE_URL: pg.url };
+// the server reaches PostgreSQL over its Unix socket, as the zero-setup start does (`openDatabase` with the
+// embedded database): loopback TCP costs both sides a network stack per query and per acknowledgement
+// batch; BENCH_PULSE_TCP=1 measures over TCP (PostgreSQL on another host, the compose file)
+const env = { SENTPULSE_DATABASE_URL: process.env.BENCH_PULSE_TCP === "1" ? pg.url : pg.socketUrl };
 const logs: string[] = [];
 const logFile = () => {
   const f = join(dir, `server-${logs.length}.log`);

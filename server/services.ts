@@ -103,7 +103,6 @@ export async function createServices(config: Config): Promise<Running> {
   const notifier = new Notifier(db.sql, secrets, config.notifyRetryBaseS);
   const rules = new RuleEvaluator(db.sql, live, bus);
   await rules.start();
-  const ingest = new Ingestor(db.sql, { lateAfterMs: db.engine === "native" ? LATE_AFTER_MS : undefined, bus });
   const status = new StatusEngine(
     db.sql,
     nodeId,
@@ -115,6 +114,12 @@ export async function createServices(config: Config): Promise<Running> {
     // after a restart the fleet is given its reconnect window (and the time this process took to start) before it counts as gone
     () => agents.reconnectWindowS() + 15,
   );
+  const ingest = new Ingestor(db.sql, {
+    lateAfterMs: db.engine === "native" ? LATE_AFTER_MS : undefined,
+    bus,
+    // a device held here goes online in the flush that stores its first recent sample
+    status: { nodeId, onlineWindowS: config.onlineWindowS, announce: (changes) => status.announceLater(changes) },
+  });
   const commands = new CommandDispatcher(db.sql, agents, live, bus);
   const arrivals = new Arrivals({
     sql: db.sql,

@@ -7,7 +7,7 @@ import { setLogLevel } from "../log.ts";
 import type { ServerFrame } from "../protocol/frames.ts";
 import { StatusEngine } from "../status/engine.ts";
 import { registerNode } from "../status/store.ts";
-import { command, device, facts, organization } from "../testing/fixtures.ts";
+import { alert, command, device, facts, organization } from "../testing/fixtures.ts";
 import { testSql } from "../testing/harness.ts";
 import { Arrivals } from "./arrivals.ts";
 import { AgentHub } from "./hub.ts";
@@ -57,6 +57,38 @@ describe("arrivals", () => {
     expect(marks.slice(1).every((m) => m === 0)).toBe(true);
     expect(a.arrivals.stats).toMatchObject({ batches: 1, opened: 30 });
     for (const id of ids) expect((await row(id))?.wsNode).toBe(a.node);
+  });
+
+  test("a socket opened sets its device's status in the same statement: offline → unresponsive (its offline alert resolved), recent telemetry → online", async () => {
+    const a = setup();
+    await registerNode(sql, a.node, "n");
+    const [wasOffline, recent, already] = await Promise.all([device(sql, org), device(sql, org), device(sql, org)]);
+    const offlineAlert = await alert(sql, wasOffline!, { type: "offline" });
+    await sql`update devices set status = 'unresponsive', last_telemetry_at = now() - interval '5 seconds' where id = ${recent!}`;
+    await sql`update devices set status = 'unresponsive', last_seen_at = now() where id = ${already!}`;
+    const published: { id: string; previous: string; status: string }[] = [];
+    a.bus.subscribe(
+      "device.status",
+      (e) => void published.push(...e.changes.map(({ id, previous, status }) => ({ id, previous, status }))),
+    );
+    for (const id of [wasOffline!, recent!, already!]) a.connect(id);
+    await Promise.all([wasOffline!, recent!, already!].map((id) => a.arrivals.open(id)));
+    const statuses = await sql<{ id: string; status: string }[]>`
+      select id, status from devices where id = any(${[wasOffline!, recent!, already!]}::uuid[])`;
+    expect(Object.fromEntries(statuses.map((r) => [r.id, r.status]))).toEqual({
+      [wasOffline!]: "unresponsive",
+      [recent!]: "online",
+      [already!]: "unresponsive",
+    });
+    const [resolved] = await sql<{ state: string }[]>`select state from alerts where id = ${offlineAlert}`;
+    expect(resolved?.state).toBe("resolved");
+    // only real changes go out: the device that was unresponsive already is not announced
+    expect(published.sort((x, y) => x.id.localeCompare(y.id))).toEqual(
+      [
+        { id: wasOffline!, previous: "offline", status: "unresponsive" },
+        { id: recent!, previous: "unresponsive", status: "online" },
+      ].sort((x, y) => x.id.localeCompare(y.id)),
+    );
   });
 
   test("hellos write facts in one statement, publish one device.changed, deliver pending commands and start due rotations", async () => {

@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import type { CommandDispatcher } from "../commands/service.ts";
 import { type FactsUpdate, updateFactsMany } from "../devices/facts.store.ts";
-import { holdSockets, releaseSocketsOf } from "../devices/status.store.ts";
+import { releaseSocketsOf } from "../devices/status.store.ts";
 import type { EventBus } from "../events/bus.ts";
 import { log } from "../log.ts";
 import type { DeviceFacts } from "../protocol/telemetry.ts";
@@ -42,7 +42,7 @@ export class Arrivals {
       bus: EventBus;
       agents: AgentHub;
       commands: Pick<CommandDispatcher, "deliverPending">;
-      status: Pick<StatusEngine, "touch">;
+      status: Pick<StatusEngine, "hold" | "touch">;
       /** Starts a secret rotation for a device whose secret is due (connected, after its hello). */
       rotate(deviceId: string): void;
     },
@@ -118,7 +118,8 @@ export class Arrivals {
     const releasing = closed.filter((id) => !this.d.agents.get(id));
     let marks: Map<string, number> | undefined = new Map();
     try {
-      if (holding.length > 0) marks = await holdSockets(this.d.sql, holding, this.d.nodeId);
+      // held with their status set (offline → unresponsive, or online when telemetry is recent): one transaction
+      if (holding.length > 0) marks = await this.d.status.hold(holding);
     } catch (err) {
       marks = undefined;
       log("error", "could not record opened sockets", { devices: holding.length, error: errorText(err) });

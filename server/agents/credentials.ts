@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { completeRotation, deviceKeys, setPendingKey } from "../devices/secrets.store.ts";
+import { type DeviceKeys, completeRotation, deviceKeysMany, setPendingKey } from "../devices/secrets.store.ts";
 import { sameHex } from "../lib/crypto.ts";
 import { SIGNATURE_WINDOW_MS, signBody, signingKey } from "../protocol/signing.ts";
 
@@ -12,20 +12,65 @@ export interface DeviceIdentity {
 
 export type VerifyFailure = "unknown_device" | "bad_signature" | "stale_timestamp";
 
+/** A device's signing keys by id; undefined for an unknown device. */
+export type KeyLookup = (deviceId: string) => Promise<DeviceKeys | undefined>;
+
+/** Lookups gathered into one statement, at most. */
+const MAX_KEY_BATCH = 1_000;
+
+/**
+ * Key lookups of one event-loop turn in one statement: a reconnect storm brings hundreds of signed
+ * handshakes a second, and one query each would cost as many round trips and pool turns as the telemetry
+ * they open. A lookup waits for nothing but the end of the current turn.
+ */
+export function batchedKeyLookup(sql: Sql, rotationS: number): KeyLookup {
+  type Waiting = { resolve(k: DeviceKeys | undefined): void; reject(e: unknown): void }[];
+  let open: Map<string, Waiting> | undefined;
+  const run = async (batch: Map<string, Waiting>) => {
+    try {
+      const rows = await deviceKeysMany(sql, [...batch.keys()], rotationS);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      for (const [id, waiting] of batch) for (const w of waiting) w.resolve(byId.get(id));
+    } catch (err) {
+      for (const waiting of batch.values()) for (const w of waiting) w.reject(err);
+    }
+  };
+  const close = (batch: Map<string, Waiting>) => {
+    if (open === batch) open = undefined;
+    else return;
+    void run(batch);
+  };
+  return (deviceId) =>
+    new Promise((resolve, reject) => {
+      if (!open) {
+        const batch = new Map<string, Waiting>();
+        open = batch;
+        setImmediate(() => close(batch));
+      }
+      const batch = open;
+      // uuids come back from the database in lower case
+      const id = deviceId.toLowerCase();
+      const waiting = batch.get(id) ?? [];
+      waiting.push({ resolve, reject });
+      batch.set(id, waiting);
+      if (batch.size >= MAX_KEY_BATCH) close(batch);
+    });
+}
+
 /**
  * Checks a device's signature over `timestampMs.message` against its current, pending (mid-rotation)
  * and recently previous keys. A signature made with the pending key completes the rotation.
  */
 export async function verifyDevice(
   sql: Sql,
+  keys: KeyLookup,
   deviceId: string,
   timestampMs: number,
   message: string,
   signature: string,
-  rotationS: number,
 ): Promise<DeviceIdentity | VerifyFailure> {
   if (!Number.isFinite(timestampMs) || Math.abs(Date.now() - timestampMs) > SIGNATURE_WINDOW_MS) return "stale_timestamp";
-  const row = await deviceKeys(sql, deviceId, rotationS);
+  const row = await keys(deviceId);
   if (!row) return "unknown_device";
   const matches = (key: Buffer | null) => key !== null && sameHex(signBody(key, timestampMs, message), signature);
   if (matches(row.current) || matches(row.previous)) {

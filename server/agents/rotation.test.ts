@@ -5,7 +5,7 @@ import type { ServerFrame } from "../protocol/frames.ts";
 import { signBody, signingKey } from "../protocol/signing.ts";
 import { device, organization } from "../testing/fixtures.ts";
 import { testSql } from "../testing/harness.ts";
-import { beginRotation, verifyDevice } from "./credentials.ts";
+import { batchedKeyLookup, beginRotation, verifyDevice } from "./credentials.ts";
 import { AgentHub } from "./hub.ts";
 import { rotateSecret } from "./rotation.ts";
 
@@ -45,7 +45,7 @@ const keys = async (id: string) =>
 
 async function signedBy(deviceId: string, secret: string) {
   const t = Date.now();
-  return verifyDevice(sql, deviceId, t, "hello", signBody(signingKey(secret), t, "hello"), DAY_S);
+  return verifyDevice(sql, batchedKeyLookup(sql, DAY_S), deviceId, t, "hello", signBody(signingKey(secret), t, "hello"));
 }
 
 describe("secret rotation", () => {

@@ -13,7 +13,7 @@ import { BeaconBody, BeaconResponse, EnrollRequest, EnrollResponse } from "../pr
 import { SIGNATURE_HEADERS, signingKey } from "../protocol/signing.ts";
 import { documentedResponses, errors } from "../lib/schemas.ts";
 import { IngestBusy } from "../telemetry/ingest.ts";
-import { beginRotation, verifyDevice } from "./credentials.ts";
+import { batchedKeyLookup, beginRotation, verifyDevice } from "./credentials.ts";
 import { agentSocket } from "./socket.ts";
 
 const REDEEM_ERRORS = {
@@ -34,6 +34,8 @@ export function agentRoutes(
   s: Pick<Services, "agents" | "arrivals" | "commands" | "config" | "ingest" | "live" | "sql" | "status" | "terminals">,
 ) {
   const enrollFailures = new RateLimiter(20, 10 * 60_000);
+  // handshakes and beacons of one moment share one key lookup
+  const keys = batchedKeyLookup(s.sql, s.config.secretRotationS);
   return new Elysia({ prefix: "/api/agent/v1" })
     .post(
       "/enroll",
@@ -103,7 +105,7 @@ export function agentRoutes(
         const sig = request.headers.get(SIGNATURE_HEADERS.signature) ?? "";
         if (!/^[0-9a-f-]{36}$/i.test(deviceId) || !/^[0-9a-f]{64}$/.test(sig))
           throw new Unauthorized("BAD_SIGNATURE", "missing or malformed signature headers");
-        const who = await verifyDevice(s.sql, deviceId, ts, body, sig, s.config.secretRotationS);
+        const who = await verifyDevice(s.sql, keys, deviceId, ts, body, sig);
         if (typeof who === "string") throw new Unauthorized(VERIFY_ERRORS[who], `beacon rejected: ${who.replace("_", " ")}`);
         let parsed: unknown;
         try {
@@ -173,7 +175,7 @@ export function agentRoutes(
         },
       },
     )
-    .use(agentSocket(s))
+    .use(agentSocket(s, keys))
     .onAfterHandle(({ set }) => {
       set.headers["cache-control"] = "no-store";
     });

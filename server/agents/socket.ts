@@ -8,7 +8,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from "../protocol/constants.ts";
 import { AgentFrame, MAX_FRAME_BYTES, serverFrame as frame } from "../protocol/frames.ts";
 import { socketChallenge } from "../protocol/signing.ts";
 import { IngestBusy } from "../telemetry/ingest.ts";
-import { verifyDevice } from "./credentials.ts";
+import { type KeyLookup, verifyDevice } from "./credentials.ts";
 import type { AgentConnection } from "./hub.ts";
 
 const Handshake = type({
@@ -39,8 +39,6 @@ function rememberNonce(nonce: string): boolean {
 interface SocketState {
   conn: AgentConnection;
   badFrames: number;
-  /** Status re-evaluated after the first stored batch; later ones leave it to the sweep (hot path). */
-  statusChecked: boolean;
 }
 
 /**
@@ -48,7 +46,10 @@ interface SocketState {
  * upgrade, so a bad one gets 400/401 and no socket. Then hello → welcome, telemetry → ack after
  * commit, results of server calls, and a secret rotation when one is due.
  */
-export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands" | "config" | "ingest" | "sql" | "status" | "terminals">) {
+export function agentSocket(
+  s: Pick<Services, "agents" | "arrivals" | "commands" | "config" | "ingest" | "sql" | "terminals">,
+  keys: KeyLookup,
+) {
   const states = new Map<string, SocketState>();
 
   return new Elysia()
@@ -92,14 +93,7 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
         throw new AppError(503, "RETRY_LATER", `reconnect in ${held} s`, {
           retryAfterSeconds: held,
         });
-      const who = await verifyDevice(
-        s.sql,
-        query.device,
-        query.ts,
-        socketChallenge(query.device, query.nonce),
-        query.sig,
-        s.config.secretRotationS,
-      );
+      const who = await verifyDevice(s.sql, keys, query.device, query.ts, socketChallenge(query.device, query.nonce), query.sig);
       if (typeof who === "string")
         throw new Unauthorized(who === "unknown_device" ? "DEVICE_UNKNOWN" : who.toUpperCase(), `socket refused: ${who.replace("_", " ")}`);
       if (!rememberNonce(query.nonce)) throw new Unauthorized("REPLAYED", "this handshake was already used");
@@ -134,7 +128,7 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
           },
           close: (code, reason) => ws.close(code, reason),
         };
-        states.set(ws.id, { conn, badFrames: 0, statusChecked: false });
+        states.set(ws.id, { conn, badFrames: 0 });
         s.agents.add(conn);
         // recorded with the other sockets of this moment (one statement per batch, not per socket)
         const ackedSeq = await s.arrivals.open(device.id);
@@ -189,10 +183,6 @@ export function agentSocket(s: Pick<Services, "agents" | "arrivals" | "commands"
                 }),
               );
               s.agents.telemetryLatency.record(performance.now() - t0);
-              if (r.stored && !st.statusChecked) {
-                st.statusChecked = true;
-                void s.status.touch(device.id);
-              }
               break;
             }
             case "terminal_output":

@@ -15,14 +15,13 @@ export interface DeviceKeys {
   rotationDue: boolean;
 }
 
-/** The device's signing keys; undefined for an unknown device. `rotationS` is the rotation period, seconds. */
-export async function deviceKeys(sql: Sql, deviceId: string, rotationS: number): Promise<DeviceKeys | undefined> {
-  const [row] = await sql<DeviceKeys[]>`
+/** The signing keys of several devices in one statement (unknown ids are absent). */
+export async function deviceKeysMany(sql: Sql, deviceIds: string[], rotationS: number): Promise<DeviceKeys[]> {
+  return sql<DeviceKeys[]>`
     select id, organization_id as "organizationId", hostname, secret_hash as current, pending_secret_hash as pending,
       case when previous_secret_valid_until > now() then previous_secret_hash end as previous,
       secret_rotated_at < now() - make_interval(secs => ${rotationS}) as "rotationDue"
-    from devices where id = ${deviceId}`;
-  return row;
+    from devices where id = any(${deviceIds}::uuid[])`;
 }
 
 /**

@@ -52,16 +52,32 @@ export async function updateStatuses(sql: Sql, w: StatusWindows, deviceIds?: str
 }
 
 /**
- * Sockets just opened on this node, in one statement: each device's socket is held here and counts
- * as contact; returns each device's last stored batch sequence (for its welcome).
+ * Sockets just opened on this node, in one statement: each device's socket is held here and counts as
+ * contact, and its status becomes what the sweep would make it now (online when its telemetry is recent,
+ * else unresponsive), so a connect storm leaves no flips for the sweep to write. Returns each device's
+ * last stored batch sequence (for its welcome) and the status changes.
  */
-export async function holdSockets(sql: Sql, deviceIds: string[], nodeId: string): Promise<Map<string, number>> {
+export async function holdSockets(
+  sql: Sql,
+  deviceIds: string[],
+  nodeId: string,
+  onlineWindowS: number,
+): Promise<{ marks: Map<string, number>; changes: StatusChange[] }> {
   // rows locked in id order first, as telemetry flushes lock them: no deadlock between the two
-  const rows = await sql<{ id: string; seq: string }[]>`
-    with locked as (select id from devices where id = any(${deviceIds}::uuid[]) order by id for no key update)
-    update devices d set ws_node = ${nodeId}, last_seen_at = now() from locked where d.id = locked.id
-    returning d.id, d.last_batch_seq as seq`;
-  return new Map(rows.map((r) => [r.id, Number(r.seq)]));
+  const rows = await sql<(StatusChange & { seq: string })[]>`
+    with locked as (
+      select id, status as previous,
+        case when last_telemetry_at > now() - make_interval(secs => ${onlineWindowS}) then 'online' else 'unresponsive' end as status
+      from devices where id = any(${deviceIds}::uuid[]) order by id for no key update
+    )
+    update devices d set ws_node = ${nodeId}, last_seen_at = now(), status = l.status,
+      status_changed_at = case when l.status <> l.previous then now() else d.status_changed_at end
+    from locked l where d.id = l.id
+    returning d.id, d.last_batch_seq as seq, d.organization_id as "organizationId", d.hostname, l.previous, d.status`;
+  return {
+    marks: new Map(rows.map((r) => [r.id, Number(r.seq)])),
+    changes: rows.filter((r) => r.status !== r.previous).map(({ seq: _, ...c }) => c),
+  };
 }
 
 /** Sockets closed on this node, in one statement: released where this node still holds them. */

@@ -3,17 +3,19 @@ import type { EventBus } from "../events/bus.ts";
 import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
 import type { StatusWindows } from "../devices/status.store.ts";
-import { heartbeatNode, sweepStatus } from "./store.ts";
+import { heartbeatNode, holdAndResolve, type OfflineAlert, sweepStatus } from "./store.ts";
+import type { StatusChange } from "../devices/status.store.ts";
 
 /** Status changes logged one line each, at most, per sweep or batch; beyond, one summary line. */
 const MAX_LOGGED_CHANGES = 20;
 
 /**
  * Keeps device status current: a sweep every `intervalMs` catches silence (online → unresponsive
- * → offline), and `touch(deviceId)` re-evaluates a device soon after it connects, first stores
- * telemetry or disconnects. Touches are gathered for `batchMs` and applied in one transaction, one
- * batch after another, so a reconnect storm of thousands of devices costs a few statements a second
- * rather than one transaction per device competing with telemetry commits.
+ * → offline). The flips of a connect storm cost no statement of their own: a socket opened sets its
+ * device's status in the statement that records it (`hold`), and the telemetry flush that stores a held
+ * device's first recent sample sets it online (`telemetry_flush`, changes given to `announce`).
+ * `touch(deviceId)` re-evaluates a device soon after its socket closed or a beacon came; touches are
+ * gathered for `batchMs` and applied in one transaction, one batch after another.
  * Every change and every offline alert is pushed to the organization's dashboards.
  */
 export class StatusEngine {
@@ -95,8 +97,31 @@ export class StatusEngine {
     return this.batch.done;
   }
 
+  /** Changes written by telemetry flushes, announced together (at most one `device.status` per `batchMs`). */
+  private later: StatusChange[] = [];
+  private laterTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Status changes another writer already committed (a telemetry flush setting devices online): pushed
+   * and published within `batchMs`, gathered, so a connect storm's hundreds of flushes a second make a
+   * few events a second for the reactions.
+   */
+  announceLater(changes: StatusChange[]): void {
+    this.later.push(...changes);
+    this.laterTimer ??= setTimeout(() => this.announceGathered(), this.batchMs);
+  }
+
+  private announceGathered(): void {
+    clearTimeout(this.laterTimer);
+    this.laterTimer = undefined;
+    const changes = this.later;
+    this.later = [];
+    if (changes.length > 0) this.announce(changes);
+  }
+
   /** Resolves once the open touch batch, those queued and a running sweep are written (shutdown). */
   async idle(): Promise<void> {
+    this.announceGathered();
     await this.batch?.done;
     await this.touchChain;
     await this.running;
@@ -115,8 +140,24 @@ export class StatusEngine {
     }
   }
 
+  /**
+   * Sockets just opened on this node: held here and their status set in the same statement (no flip
+   * left for a later sweep or touch), offline alerts of returning devices resolved, the changes pushed.
+   * Resolves with each device's last stored batch sequence.
+   */
+  async hold(deviceIds: string[]): Promise<Map<string, number>> {
+    const { marks, changes, alerts } = await holdAndResolve(this.sql, this.windows, deviceIds, this.nodeId);
+    this.announce(changes, alerts);
+    return marks;
+  }
+
   private async apply(deviceIds?: string[], keepOnline = false): Promise<void> {
     const { changes, alerts } = await sweepStatus(this.sql, this.windows, deviceIds, keepOnline);
+    this.announce(changes, alerts);
+  }
+
+  /** Status changes and offline alerts, written: logged (bounded), pushed to dashboards, published on the bus. */
+  announce(changes: StatusChange[], alerts: OfflineAlert[] = []): void {
     const at = new Date().toISOString();
     for (const c of changes.slice(0, MAX_LOGGED_CHANGES)) log("info", "device status", { deviceId: c.id, from: c.previous, to: c.status });
     if (changes.length > MAX_LOGGED_CHANGES) {

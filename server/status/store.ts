@@ -1,6 +1,6 @@
 import type { Sql } from "postgres";
 import { type AlertChange, openAlerts, resolveAlerts } from "../alerts/store.ts";
-import { type StatusChange, type StatusWindows, releaseSockets, updateStatuses } from "../devices/status.store.ts";
+import { type StatusChange, type StatusWindows, holdSockets, releaseSockets, updateStatuses } from "../devices/status.store.ts";
 
 export interface OfflineAlert extends AlertChange {
   resolved: boolean;
@@ -42,6 +42,27 @@ export async function sweepStatus(
       alerts.push(...resolved.map((a) => ({ ...a, resolved: true })));
     }
     return { changes, alerts };
+  });
+}
+
+/**
+ * Sockets opened on this node, in one transaction: held here, each device's status set from its facts
+ * (`holdSockets`), and the offline alerts of devices that came back resolved. Returns each device's last
+ * stored batch sequence, the status changes and the alerts resolved.
+ */
+export async function holdAndResolve(
+  sql: Sql,
+  w: StatusWindows,
+  deviceIds: string[],
+  nodeId: string,
+): Promise<{ marks: Map<string, number>; changes: StatusChange[]; alerts: OfflineAlert[] }> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    const { marks, changes } = await holdSockets(tx, deviceIds, nodeId, w.onlineWindowS);
+    const cameBack = changes.filter((c) => c.previous === "offline").map((c) => c.id);
+    const alerts: OfflineAlert[] =
+      cameBack.length > 0 ? (await resolveAlerts(tx, { type: "offline", deviceIds: cameBack })).map((a) => ({ ...a, resolved: true })) : [];
+    return { marks, changes, alerts };
   });
 }
 

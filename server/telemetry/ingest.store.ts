@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { TELEMETRY_COLUMNS } from "./rows.ts";
 
-/** One flush's batches, in order, and the accepted-or-not samples of them (see `telemetry_flush`, migration 00044). */
+/** One flush's batches, in order, and the accepted-or-not samples of them (see `telemetry_flush`, migrations 00044 and 00045). */
 export interface FlushInput {
   /** The flush's devices, distinct. */
   devices: string[];
@@ -17,6 +17,11 @@ export interface FlushInput {
   rows: { json: string } | { copy: string };
   /** ISO time: samples older are recorded for the native rollup job; null: not recorded. */
   lateBefore: string | null;
+  /**
+   * This node, and the online window's start (ISO time): an unresponsive device whose socket this node
+   * holds goes online with its first accepted sample newer than that. Absent: no status is set.
+   */
+  online?: { nodeId: string; since: string };
 }
 
 export type Verdict = "stored" | "replay" | "held" | "busy";
@@ -26,13 +31,20 @@ const VERDICTS: Verdict[] = ["replay", "stored", "held", "busy"];
  * One telemetry flush in one statement and one round trip (its own transaction): the devices' batch
  * marks are locked in id order (a row another transaction holds is skipped: its batches come back
  * `busy`), each batch judged against them, the accepted rows written with the marks, last contacts and
- * latest-state rows. Returns a verdict per batch and each device's mark after the flush (absent:
- * unknown or busy device).
+ * latest-state rows (and an unresponsive device held here set online, see `online`). Returns a verdict per
+ * batch, each device's mark after the flush (absent: unknown or busy device) and the devices the flush
+ * set online, with their hostnames.
  */
-export async function commitFlush(sql: Sql, f: FlushInput): Promise<{ verdicts: Verdict[]; marks: Map<string, number> }> {
-  const call = (tx: Sql, json: string | null) => tx<{ verdicts: number[]; marks: (string | null)[] }[]>`
-    select verdicts, marks from telemetry_flush(${f.devices}::uuid[], ${f.batchDevice.map((d) => d + 1)}::int[],
-      ${f.batchSeq}::bigint[], ${f.batchGap}::bigint[], ${json}::text::json, ${f.lateBefore}::timestamptz)`;
+export async function commitFlush(
+  sql: Sql,
+  f: FlushInput,
+): Promise<{ verdicts: Verdict[]; marks: Map<string, number>; wentOnline: Map<string, string> }> {
+  const call = (tx: Sql, json: string | null) => tx<
+    { verdicts: number[]; marks: (string | null)[]; online: number[]; hostnames: string[] }[]
+  >`
+    select verdicts, marks, online, online_hostnames as hostnames from telemetry_flush(${f.devices}::uuid[], ${f.batchDevice.map((d) => d + 1)}::int[],
+      ${f.batchSeq}::bigint[], ${f.batchGap}::bigint[], ${json}::text::json, ${f.lateBefore}::timestamptz,
+      ${f.online?.nodeId ?? null}::uuid, ${f.online?.since ?? null}::timestamptz)`;
   const rows = f.rows;
   const [row] =
     "json" in rows
@@ -50,9 +62,14 @@ export async function commitFlush(sql: Sql, f: FlushInput): Promise<{ verdicts: 
           return call(tx, null);
         });
   const marks = new Map<string, number>();
+  const wentOnline = new Map<string, string>();
   f.devices.forEach((id, i) => {
     const m = row?.marks[i];
     if (m !== null && m !== undefined) marks.set(id, Number(m));
   });
-  return { verdicts: f.batchSeq.map((_, i) => VERDICTS[row?.verdicts[i] ?? 0] ?? "replay"), marks };
+  row?.online.forEach((position, i) => {
+    const id = f.devices[position - 1];
+    if (id) wentOnline.set(id, row.hostnames[i] ?? "");
+  });
+  return { verdicts: f.batchSeq.map((_, i) => VERDICTS[row?.verdicts[i] ?? 0] ?? "replay"), marks, wentOnline };
 }

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import type { StatusChange } from "../devices/status.store.ts";
 import type { EventBus, StoredSample } from "../events/bus.ts";
 import { Histogram } from "../lib/histogram.ts";
 import { log } from "../log.ts";
@@ -45,6 +46,12 @@ export interface IngestOptions {
   lateAfterMs?: number;
   /** Where `telemetry.stored` goes after each commit (benchmarks run without one). */
   bus?: EventBus;
+  /**
+   * Devices whose socket this node holds go from unresponsive to online in the flush that stores their
+   * first recent sample (`telemetry_flush`); `announce` gets those changes after the commit. Unset: the
+   * flush sets no status (the status sweep does).
+   */
+  status?: { nodeId: string; onlineWindowS: number; announce(changes: StatusChange[]): void };
 }
 
 export class IngestBusy extends Error {
@@ -321,6 +328,9 @@ export class Ingestor {
         batchGap: items.map((item) => this.gapFor(item) ?? 0),
         rows,
         lateBefore: this.opts.lateAfterMs === undefined ? null : new Date(now - this.opts.lateAfterMs).toISOString(),
+        ...(this.opts.status
+          ? { online: { nodeId: this.opts.status.nodeId, since: new Date(now - this.opts.status.onlineWindowS * 1000).toISOString() } }
+          : {}),
       });
     } catch (err) {
       log("error", "telemetry flush failed", { batches: items.length, error: err instanceof Error ? err.message : String(err) });
@@ -331,7 +341,7 @@ export class Ingestor {
       return;
     }
     this.flushLatency.record(performance.now() - t0);
-    const { verdicts, marks } = result;
+    const { verdicts, marks, wentOnline } = result;
     this.rememberMarks(marks);
     this.stats.flushes++;
     for (const [deviceId, mark] of marks) {
@@ -368,6 +378,18 @@ export class Ingestor {
     for (const [deviceId, items] of again)
       this.parkBusy(deviceId, items, Math.min(BUSY_RETRY_MS * 2 ** ((items[0]?.busy ?? 1) - 1), BUSY_RETRY_MAX_MS));
     this.stats.samples += stored.length;
+    if (wentOnline.size > 0) {
+      const organizationOf = new Map(items.map((p) => [p.deviceId, p.organizationId]));
+      this.opts.status?.announce(
+        [...wentOnline].map(([id, hostname]) => ({
+          id,
+          organizationId: organizationOf.get(id) ?? "",
+          hostname,
+          previous: "unresponsive",
+          status: "online",
+        })),
+      );
+    }
     if (stored.length > 0) this.opts.bus?.publish("telemetry.stored", { samples: stored });
   }
 }

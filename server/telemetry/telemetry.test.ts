@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Sql } from "postgres";
+import type { StatusChange } from "../devices/status.store.ts";
 import { device, organization, sample } from "../testing/fixtures.ts";
 import { testSql } from "../testing/harness.ts";
 import { Ingestor } from "./ingest.ts";
@@ -141,6 +142,50 @@ describe("ingest", () => {
         (select cpu_percent::int from device_latest l where l.device_id = d.id) as latest, d.last_batch_seq::int as mark
       from devices d where d.id = any(${devices}::uuid[]) order by d.hostname`;
     expect([...rows]).toEqual(devices.map((_, d) => ({ n: 400, latest: d * 10 + 1, mark: 400 })));
+  });
+
+  test("the flush that stores a held device's first recent sample sets it online (JSON and COPY flushes); other devices keep their status", async () => {
+    const node = Bun.randomUUIDv7();
+    const other = Bun.randomUUIDv7();
+    const announced: StatusChange[] = [];
+    const ingest = new Ingestor(sql, { status: { nodeId: node, onlineWindowS: 30, announce: (c) => void announced.push(...c) } });
+    const make = async (name: string, status: string, wsNode: string | null) => {
+      const id = await device(sql, { organizationId: orgId, siteId, hostname: name });
+      await sql`update devices set status = ${status}, ws_node = ${wsNode}, last_seen_at = now() where id = ${id}`;
+      return id;
+    };
+    const held = await make("flip-held", "unresponsive", node);
+    const elsewhere = await make("flip-elsewhere", "unresponsive", other);
+    const offline = await make("flip-offline", "offline", node);
+    const stale = await make("flip-stale", "unresponsive", node);
+    const bulk = await make("flip-bulk", "unresponsive", node);
+    const stamp = async (id: string) =>
+      (await sql<{ status: string; changed: Date }[]>`select status, status_changed_at as changed from devices where id = ${id}`)[0];
+    const before = await stamp(held);
+    await Promise.all([
+      ingest.submit(held, orgId, { seq: 1, samples: [sample()] }),
+      ingest.submit(elsewhere, orgId, { seq: 1, samples: [sample()] }),
+      ingest.submit(offline, orgId, { seq: 1, samples: [sample()] }),
+      // a spool's old sample: not evidence that the device is alive now
+      ingest.submit(stale, orgId, { seq: 1, samples: [sample(new Date(Date.now() - 3_600_000))] }),
+    ]);
+    expect(announced).toEqual([{ id: held, organizationId: orgId, hostname: "flip-held", previous: "unresponsive", status: "online" }]);
+    expect((await stamp(held))?.status).toBe("online");
+    expect((await stamp(held))?.changed.getTime()).toBeGreaterThan(before!.changed.getTime());
+    for (const [id, status] of [
+      [elsewhere, "unresponsive"],
+      [offline, "offline"],
+      [stale, "unresponsive"],
+    ] as const)
+      expect((await stamp(id))?.status).toBe(status);
+    // already online: nothing announced again
+    await ingest.submit(held, orgId, { seq: 2, samples: [sample()] });
+    expect(announced.length).toBe(1);
+    // a flush large enough for the COPY stage sets online the same way
+    const spool = Array.from({ length: 60 }, (_, i) => ({ seq: i + 1, samples: [sample(new Date(Date.now() - (60 - i) * 1_000))] }));
+    await Promise.all(spool.map((b) => ingest.submit(bulk, orgId, b)));
+    expect(announced.map((c) => c.id)).toEqual([held, bulk]);
+    expect((await stamp(bulk))?.status).toBe("online");
   });
 
   test("samples older than the 7-day retention are acknowledged and dropped", async () => {
