@@ -146,7 +146,9 @@ function connect(sim: Sim): void {
         windowS = Number(JSON.parse(e.reason).reconnectWindowS) || windowS;
       } catch {}
     }
-    const wait = opened ? reconnectDelayMs(windowS) : Math.max(backoffMs(sim.attempt++), refusalHoldMs(`status code: ${status}`));
+    const wait = opened
+      ? reconnectDelayMs(windowS)
+      : Math.max(backoffMs(sim.attempt++, undefined, undefined, undefined, windowS), refusalHoldMs(`status code: ${status}`));
     setTimeout(() => connect(sim), wait);
   });
 }

@@ -12,6 +12,24 @@ describe("backoff", () => {
   });
 });
 
+describe("failed attempts inside a reconnect window", () => {
+  test("are spread over the window at first, then back off as usual; a bad window changes nothing", () => {
+    expect(backoffMs(0, 1000, 60_000, () => 1, 20)).toBe(20_000);
+    expect(backoffMs(0, 1000, 60_000, () => 0, 20)).toBe(1000);
+    // beyond the window, exponential as before
+    expect(backoffMs(5, 1000, 60_000, () => 1, 20)).toBe(60_000);
+    expect(backoffMs(0, 1000, 60_000, () => 1, Number.NaN)).toBe(2000);
+    expect(backoffMs(0, 1000, 60_000, () => 1, 1e9)).toBe(MAX_RECONNECT_WINDOW_S * 1000);
+    // 4,000 agents whose first try met a server not back yet: over a 20 s window, about 200 a second
+    const perSecond = new Map<number, number>();
+    for (let i = 0; i < 4_000; i++) {
+      const s = Math.floor(backoffMs(0, 1000, 60_000, Math.random, 20) / 1000);
+      perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
+    }
+    expect(Math.max(...perSecond.values())).toBeLessThan(400);
+  });
+});
+
 describe("reconnect window", () => {
   test("a lost socket comes back at a uniform time within the window the server named", () => {
     expect(reconnectDelayMs(20, 1000, () => 0)).toBe(1000);

@@ -1,9 +1,14 @@
 /**
  * Exponential backoff with full jitter: attempt n waits a random time in [base, min(cap, base·2ⁿ⁺¹)],
  * so thousands of agents cut off together do not come back together (attempt 0 is jittered too).
+ * `spreadS`, the reconnect window the server named, widens the early attempts to it: after a server
+ * restart the agents whose first try found it not back yet would otherwise all retry within a few
+ * seconds and land together the moment it is up; spread over the window they arrive at the rate it
+ * was sized for (seconds, bounded by MAX_RECONNECT_WINDOW_S).
  */
-export function backoffMs(attempt: number, baseMs = 1000, capMs = 60_000, random = Math.random): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt + 1, 20));
+export function backoffMs(attempt: number, baseMs = 1000, capMs = 60_000, random = Math.random, spreadS = 0): number {
+  const spreadMs = Math.min(MAX_RECONNECT_WINDOW_S, Math.max(0, Number.isFinite(spreadS) ? spreadS : 0)) * 1000;
+  const ceiling = Math.max(Math.min(capMs, baseMs * 2 ** Math.min(attempt + 1, 20)), spreadMs);
   return Math.round(baseMs + random() * (ceiling - baseMs));
 }
 

@@ -292,8 +292,11 @@ export class Pulse {
       } catch {}
     }
     if (wasConnected) agentLog("warn", "socket closed; using beacons", { code });
-    // the first attempt after a lost socket lands anywhere in the window; failed ones back off
-    const delay = wasConnected ? reconnectDelayMs(this.reconnectWindowS) : backoffMs(this.attempt++);
+    // the first attempt after a lost socket lands anywhere in the window; failed ones back off, at first
+    // again over the window (a restarting server that is not back yet is not met by all of them at once)
+    const delay = wasConnected
+      ? reconnectDelayMs(this.reconnectWindowS)
+      : backoffMs(this.attempt++, undefined, undefined, undefined, this.reconnectWindowS);
     const wait = Math.max(delay, this.holdUntil - Date.now());
     this.reconnectTimer = setTimeout(() => this.connect(), wait);
     if (wasConnected) this.scheduleBeacon(Math.min(5000, this.settings.beaconIntervalS * 1000));
