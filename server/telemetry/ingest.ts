@@ -125,7 +125,9 @@ export class Ingestor {
     private readonly sql: Sql,
     private readonly opts: IngestOptions = {},
   ) {
-    this.maxRows = opts.maxRowsPerFlush ?? 20_000;
+    // bounded so that answering one flush (an ack, a resolved promise and the reactions per batch: ~0.1 ms
+    // each) never holds the event loop for long: at 20,000 a backlog turned into 1–3 s stalls
+    this.maxRows = opts.maxRowsPerFlush ?? 2_000;
     this.maxDelayMs = opts.maxDelayMs ?? 0;
     this.maxQueuedRows = opts.maxQueuedRows ?? 100_000;
     this.maxConcurrentFlushes = opts.maxConcurrentFlushes ?? 2;
