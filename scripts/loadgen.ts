@@ -11,6 +11,7 @@
  *     [--raw rtts.json] [--json]
  *
  * `--server` may list several base URLs separated by commas (addresses of one server, or nodes).
+ * `LOADGEN_BUN_FLAGS` passes runtime flags to the worker processes (a CPU profile: `--cpu-prof-md --cpu-prof-dir=…`).
  * `--reconnect`: lost sockets reconnect like the real agent (restart scenarios); `--raw` writes
  * every [sent epoch ms, round trip ms] and the highest acknowledged batch per device to a file.
  */
@@ -120,7 +121,9 @@ const workers = Array.from({ length: procs }, (_, p) => {
     stopAt,
     reconnect: opt.reconnect,
   };
-  const proc = Bun.spawn(["bun", new URL("./loadgen-worker.ts", import.meta.url).pathname], {
+  // LOADGEN_BUN_FLAGS: runtime flags for the workers, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof"
+  const flags = (process.env.LOADGEN_BUN_FLAGS ?? "").split(" ").filter(Boolean);
+  const proc = Bun.spawn(["bun", ...flags, new URL("./loadgen-worker.ts", import.meta.url).pathname], {
     stdin: new Blob([JSON.stringify(plan)]),
     stdout: "pipe",
     stderr: "inherit",
