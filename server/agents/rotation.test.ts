@@ -48,6 +48,30 @@ async function signedBy(deviceId: string, secret: string) {
   return verifyDevice(sql, batchedKeyLookup(sql, DAY_S), deviceId, t, "hello", signBody(signingKey(secret), t, "hello"));
 }
 
+describe("key lookups shared by one event-loop turn", () => {
+  test("handshakes of one turn are looked up together: a malformed or unknown id fails only itself, case does not matter", async () => {
+    const [a, b] = await Promise.all([device(sql, { ...org, secret: "ka" }), device(sql, { ...org, secret: "kb" })]);
+    const lookup = batchedKeyLookup(sql, DAY_S);
+    const t = Date.now();
+    const sign = (secret: string) => signBody(signingKey(secret), t, "hello");
+    const results = await Promise.all([
+      verifyDevice(sql, lookup, a, t, "hello", sign("ka")),
+      // the handshake's pattern lets 36 dashes and hex through: not a uuid the database takes
+      verifyDevice(sql, lookup, "-".repeat(36), t, "hello", sign("ka")),
+      verifyDevice(sql, lookup, Bun.randomUUIDv7(), t, "hello", sign("ka")),
+      verifyDevice(sql, lookup, b.toUpperCase(), t, "hello", sign("kb")),
+      verifyDevice(sql, lookup, b, t, "hello", sign("ka")),
+    ]);
+    expect(results).toEqual([
+      expect.objectContaining({ id: a }),
+      "unknown_device",
+      "unknown_device",
+      expect.objectContaining({ id: b }),
+      "bad_signature",
+    ]);
+  });
+});
+
 describe("secret rotation", () => {
   test("over the socket: the key the agent persisted becomes current, the old one still signs for a grace period", async () => {
     const id = await device(sql, { ...org, secret: "s0" });
