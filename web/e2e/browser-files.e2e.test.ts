@@ -49,7 +49,17 @@ const drag = async (source: ReturnType<typeof row>, target: ReturnType<typeof pa
   const viewport = page.viewportSize();
   if (viewport) await page.setViewportSize({ width: viewport.width, height: 2400 });
   try {
-    await source.scrollIntoViewIfNeeded();
+    // the list may render again between finding the row and scrolling to it (a live event, a refresh):
+    // the locator finds it again
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await source.scrollIntoViewIfNeeded();
+        break;
+      } catch (err) {
+        if (attempt >= 4 || !String(err).includes("not attached")) throw err;
+        await page.waitForTimeout(100);
+      }
+    }
     const s = await source.boundingBox();
     const t = await target.boundingBox();
     if (!s || !t) throw new Error("nothing to drag or nowhere to drop");
