@@ -34,7 +34,12 @@ export function freePort(): number {
  * creates the `sentpulse` database on first start and returns its URL. As root, PostgreSQL runs
  * as the `postgres` system user (created when missing), so the data directory is handed to it.
  */
-export async function startEmbeddedPostgres(dataDir: string, port = freePort()): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port = freePort(),
+  /** More `-c name=value` settings (benchmarks: a statement profile). */
+  settings: string[] = [],
+): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(join(dataDir, "postgres"));
   const password = await readOrCreatePassword(dataDir);
   const isRoot = userInfo().uid === 0;
@@ -53,6 +58,7 @@ export async function startEmbeddedPostgres(dataDir: string, port = freePort()):
       ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
       // the socket in the data directory (PostgreSQL's own, so it may create it there), when its path fits sun_path
       ...["-c", `unix_socket_directories=${socketFits ? databaseDir : ""}`],
+      ...settings.flatMap((x) => ["-c", x]),
     ],
     onLog: () => {},
     onError: (e) => {

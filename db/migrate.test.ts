@@ -72,6 +72,20 @@ describe("applying migrations", () => {
   });
 });
 
+describe("plans", () => {
+  test("the statements run per flush and per handshake keep one generic plan per connection (a redefinition drops it)", async () => {
+    const url = await freshDatabase();
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    await migrate(sql);
+    const rows = await sql<{ name: string; config: string[] | null }[]>`
+      select proname as name, proconfig as config from pg_proc
+      where proname in ('telemetry_flush', 'rule_device_facts', 'device_signing_keys') order by proname`;
+    expect(rows.map((r) => r.name)).toEqual(["device_signing_keys", "rule_device_facts", "telemetry_flush"]);
+    for (const r of rows) expect(r.config).toContain("plan_cache_mode=force_generic_plan");
+    await sql.end();
+  });
+});
+
 describe("choosing the engine", () => {
   const base = { saved: undefined, available: true, preloaded: true, allowTimescale: true } as const;
 

@@ -11,6 +11,9 @@
  * it logged an error, the time until every device is online again (from the stop and from the new
  * server's readiness), the round-trip p99 during the storm (from the stop to all online plus one
  * interval), and telemetry lost: for every device, acknowledged batches missing from the table.
+ *
+ * BENCH_PULSE_STATEMENTS=1: PostgreSQL loads pg_stat_statements (statements inside functions counted
+ * too, planning timed) and the report lists the statements that took the most time, planning included.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,8 +37,16 @@ const { values: opt } = parseArgs({
 const agents = Number(opt.agents);
 const intervalS = Number(opt.interval);
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-pulse-"));
-const pg = await startEmbeddedPostgres(join(dir, "pg"));
+const profileStatements = process.env.BENCH_PULSE_STATEMENTS === "1";
+const pg = await startEmbeddedPostgres(
+  join(dir, "pg"),
+  undefined,
+  profileStatements
+    ? ["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all", "pg_stat_statements.track_planning=on"]
+    : [],
+);
 const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+if (profileStatements) await sql`create extension if not exists pg_stat_statements`;
 // the server reaches PostgreSQL over its Unix socket, as the zero-setup start does (`openDatabase` with the
 // embedded database): loopback TCP costs both sides a network stack per query and per acknowledgement
 // batch; BENCH_PULSE_TCP=1 measures over TCP (PostgreSQL on another host, the compose file)
@@ -99,6 +110,7 @@ try {
   // resource use from the first connection on (enrollment excluded)
   while ((await ready()) === 0 && loadgen.exitCode === null) await Bun.sleep(200);
   await fetch(`${server.base}/api/v1/metrics/reset`, { method: "POST", headers: { cookie: server.cookie } });
+  if (profileStatements) await sql`select pg_stat_statements_reset()`; // enrollment excluded
   let srv = sampler(() => [server.pid]);
   let serverBeforeRestart: ReturnType<typeof srv.stop> | undefined;
   // the server's CPU second by second (share of one core), to see it settle after refusals at the file limit
@@ -285,6 +297,14 @@ try {
     ) s on true`;
   const acked = Number(loss?.acked ?? 0);
   const stored = Number(loss?.stored ?? 0);
+  const statementProfile = profileStatements
+    ? (
+        await sql<{ query: string; calls: number; execMs: number; planMs: number; rows: number }[]>`
+          select left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 90) as query, calls::int, round(total_exec_time)::int as "execMs",
+            round(total_plan_time)::int as "planMs", rows::int
+          from pg_stat_statements order by total_exec_time + total_plan_time desc limit 25`
+      ).map((r) => ({ ...r }))
+    : undefined;
   const errorLines = logs.flatMap((f) => readFileSync(f, "utf8").split("\n")).filter((l) => l.includes('"level":"error"'));
   const refusedAt = Number(loadgenResult.lastRefusedAt) || 0;
   const afterRefusals =
@@ -332,6 +352,7 @@ try {
       ),
     })),
     ...(restart ? { restart } : {}),
+    ...(statementProfile ? { statementProfile } : {}),
     telemetry: { acknowledgedBatches: acked, lost: acked - stored },
     serverErrorLines: errorLines.length,
     firstErrors: errorLines.slice(0, 3),

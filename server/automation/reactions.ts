@@ -1,5 +1,5 @@
 import type { EventBus } from "../events/bus.ts";
-import type { Automation } from "./service.ts";
+import type { Automation, AutomationEvent } from "./service.ts";
 
 /** What starts workflows: alerts firing or resolved, devices going offline or coming back, and schedules. */
 export function automationReactions(bus: EventBus, automation: Automation): void {
@@ -15,15 +15,22 @@ export function automationReactions(bus: EventBus, automation: Automation): void
     });
   });
   bus.subscribe("device.status", async (e) => {
+    // the workflows looked up once per organization and kind of change, not per device
+    const groups = new Map<string, AutomationEvent[]>();
     for (const c of e.changes) {
       if (c.status !== "offline" && c.previous !== "offline") continue;
-      await automation.handle({
+      const event = c.status === "offline" ? "device.offline" : "device.online";
+      const key = `${c.organizationId}:${event}`;
+      const group = groups.get(key) ?? [];
+      group.push({
         organizationId: c.organizationId,
         deviceId: c.id,
-        event: c.status === "offline" ? "device.offline" : "device.online",
+        event,
         summary: `${c.hostname} is ${c.status === "offline" ? "offline" : "back"}`,
       });
+      groups.set(key, group);
     }
+    for (const group of groups.values()) await automation.handleAll(group);
   });
   bus.subscribe("schedule.due", (e) => automation.runScheduled(e.organizationId, e.workflowId, e.deviceIds, e.scheduleName));
 }

@@ -41,10 +41,33 @@ export class Automation {
   ) {}
 
   async handle(e: AutomationEvent): Promise<void> {
+    await this.handleAll([e]);
+  }
+
+  /**
+   * Events of one organization, kind and alert type (devices coming back after a restart, thousands at
+   * once): the workflows they start are looked up once.
+   */
+  async handleAll(events: AutomationEvent[]): Promise<void> {
+    const [first] = events;
+    if (!first) return;
+    let workflows: WorkflowRow[];
     try {
-      for (const wf of await matching(this.sql, e.organizationId, e.event, e.alertType)) await this.execute(wf, e);
+      workflows = await matching(this.sql, first.organizationId, first.event, first.alertType);
     } catch (err) {
-      log("error", "workflow failed", { event: e.event, deviceId: e.deviceId, error: err instanceof Error ? err.message : String(err) });
+      log("error", "workflow failed", {
+        event: first.event,
+        devices: events.length,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return;
+    }
+    for (const e of events) {
+      try {
+        for (const wf of workflows) await this.execute(wf, e);
+      } catch (err) {
+        log("error", "workflow failed", { event: e.event, deviceId: e.deviceId, error: err instanceof Error ? err.message : String(err) });
+      }
     }
   }
 

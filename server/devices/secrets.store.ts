@@ -17,11 +17,10 @@ export interface DeviceKeys {
 
 /** The signing keys of several devices in one statement (unknown ids are absent). */
 export async function deviceKeysMany(sql: Sql, deviceIds: string[], rotationS: number): Promise<DeviceKeys[]> {
+  // a function: its plan is made once per connection, not for every handshake moment (migration 00046)
   return sql<DeviceKeys[]>`
-    select id, organization_id as "organizationId", hostname, secret_hash as current, pending_secret_hash as pending,
-      case when previous_secret_valid_until > now() then previous_secret_hash end as previous,
-      secret_rotated_at < now() - make_interval(secs => ${rotationS}) as "rotationDue"
-    from devices where id = any(${deviceIds}::uuid[])`;
+    select id, organization_id as "organizationId", hostname, current, pending, previous, rotation_due as "rotationDue"
+    from device_signing_keys(${deviceIds}::uuid[], ${rotationS}::float8)`;
 }
 
 /**

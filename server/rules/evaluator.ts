@@ -5,7 +5,7 @@ import type { AlertChanged, EventBus, StoredSample } from "../events/bus.ts";
 import { log } from "../log.ts";
 import { alertType, diskFree, holds, inScope, metricValue } from "./conditions.ts";
 import { HEALTH_METRICS, type HealthSample, healthMetric } from "./health.ts";
-import { type DeviceMeta, type RuleRow, type RuleState, deviceMeta, listRules, loadStates, okState, saveState } from "./store.ts";
+import { type DeviceMeta, type RuleRow, type RuleState, deviceMeta, listRules, loadStates, okState, saveStates } from "./store.ts";
 
 /** Device facts (site, client, tags) are re-read after this long, ms. */
 const META_TTL_MS = 60_000;
@@ -16,6 +16,12 @@ const FLAP_CHANGES = 6;
 const FLAP_WINDOW_MS = 3_600_000;
 /** …until none for this long. */
 const FLAP_QUIET_MS = 1_800_000;
+/**
+ * States that raise or clear no alert (ok ↔ pending) are written together at most this often, ms: a
+ * metric wavering around a threshold on thousands of devices would otherwise commit a transaction per
+ * wavering sample. A firing or a resolution is written at once, with whatever waits.
+ */
+const STATE_WRITE_MS = 500;
 
 /** The outcome of a script check a device ran for a `script_exit_code` rule. */
 export interface CheckResult {
@@ -44,6 +50,10 @@ export class RuleEvaluator {
   /** Counts the drops of cached facts: a load that overlapped one keeps what it read for that pass only. */
   private forgets = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** States changed in memory and not yet written, by `${ruleId}:${deviceId}` (the latest of each pair). */
+  private readonly unsaved = new Map<string, { ruleId: string; deviceId: string; s: RuleState }>();
+  private writeTimer: ReturnType<typeof setTimeout> | undefined;
+  private idleChain: Promise<void> | undefined;
   /** Samples evaluated and time spent, for the benchmark. */
   readonly stats = { samples: 0, checks: 0, ms: 0 };
 
@@ -164,8 +174,13 @@ export class RuleEvaluator {
       .catch((err) => log("error", "health rule evaluation failed", { error: err instanceof Error ? err.message : String(err) }));
   }
 
-  /** Waits for everything submitted so far (tests, shutdown). */
+  /** Waits for everything submitted so far, its states written (tests, shutdown). */
   idle(): Promise<void> {
+    // the same promise while nothing was queued since the last call (shutdown compares them to know it is done)
+    if (this.chain !== this.idleChain) {
+      this.chain = this.chain.then(() => this.writeStates());
+      this.idleChain = this.chain;
+    }
     return this.chain;
   }
 
@@ -223,7 +238,7 @@ export class RuleEvaluator {
           message: `${rule.name} cleared on ${d.hostname}`,
         });
         const flap = this.flap(st, at);
-        await this.save(key, rule.id, d.id, { ...flap, state: "ok", since: at, alertId: null, lastResolvedAt: at });
+        await this.save(key, rule.id, d.id, { ...flap, state: "ok", since: at, alertId: null, lastResolvedAt: at }, true);
         if (flap.started) await this.notice(rule, d, st.alertId, "alert.flapping", `Flapping: ${rule.name} on ${d.hostname}`, value);
         else if (!flap.flapping)
           this.bus.publish(
@@ -257,13 +272,19 @@ export class RuleEvaluator {
     ]);
     const alertId = opened?.id;
     const flap = this.flap(st, at);
-    await this.save(key, rule.id, d.id, {
-      ...flap,
-      state: "firing",
-      since: at,
-      alertId: alertId ?? null,
-      lastResolvedAt: st.lastResolvedAt,
-    });
+    await this.save(
+      key,
+      rule.id,
+      d.id,
+      {
+        ...flap,
+        state: "firing",
+        since: at,
+        alertId: alertId ?? null,
+        lastResolvedAt: st.lastResolvedAt,
+      },
+      true,
+    );
     if (alertId) {
       this.live.publish(d.organizationId, {
         type: "alert.created",
@@ -348,9 +369,40 @@ export class RuleEvaluator {
     };
   }
 
-  private async save(key: string, ruleId: string, deviceId: string, s: RuleState): Promise<void> {
+  /** Sets a pair's state; written at once when `now` (a firing or a resolution), else within `STATE_WRITE_MS`. */
+  private async save(key: string, ruleId: string, deviceId: string, s: RuleState, now = false): Promise<void> {
     this.states.set(key, s);
-    await saveState(this.sql, ruleId, deviceId, s);
+    this.unsaved.set(key, { ruleId, deviceId, s });
+    if (now) await this.writeStates();
+    else this.writeLater();
+  }
+
+  private writeLater(): void {
+    if (this.writeTimer) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      this.chain = this.chain.then(() => this.writeStates());
+    }, STATE_WRITE_MS);
+    this.writeTimer.unref?.();
+  }
+
+  /** Writes the unsaved states in one statement; on failure they wait for the next write (unless newer ones replaced them). */
+  private async writeStates(): Promise<void> {
+    clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    if (this.unsaved.size === 0) return;
+    const batch = [...this.unsaved];
+    this.unsaved.clear();
+    try {
+      await saveStates(
+        this.sql,
+        batch.map(([, v]) => v),
+      );
+    } catch (err) {
+      for (const [key, v] of batch) if (!this.unsaved.has(key)) this.unsaved.set(key, v);
+      log("warn", "rule states not written, will retry", { states: batch.length, error: err instanceof Error ? err.message : String(err) });
+      this.writeLater();
+    }
   }
 
   /**

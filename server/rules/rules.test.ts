@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sendBeacon } from "../../agent/transport/beacon.ts";
 import { facts, otherOrganization, rawToken, sample } from "../testing/fixtures.ts";
+import { saveStates } from "./store.ts";
 import { login, startTestServer, type TestServer, waitFor } from "../testing/harness.ts";
 
 let srv: TestServer;
@@ -132,6 +133,49 @@ describe("threshold rules through the ingestion path", () => {
       [95, 20],
     ]);
     expect((await alertsOf(d.deviceId)).filter((a) => a.type === "cpu_hot")).toEqual([]);
+  });
+
+  test("states that raise no alert are written within a moment, together, without anyone waiting; a vanished rule spoils none", async () => {
+    const res = await srv.api("/api/v1/alert-rules", {
+      body: {
+        name: "CPU wave",
+        metric: "cpu_percent",
+        operator: ">",
+        threshold: 50,
+        durationSeconds: 3600,
+        severity: "info",
+        cooldownSeconds: 0,
+        scope: { type: "tag", tag: "env=wave" },
+      },
+    });
+    const { id: ruleId } = (await res.json()) as { id: string };
+    const ds = [await device(["env=wave"]), await device(["env=wave"]), await device(["env=wave"])];
+    for (const d of ds)
+      await sendBeacon(srv.url, d.deviceId, d.secret, "1", [{ seq: ++seq, samples: [sample(new Date(Date.now() - 5000), 80)] }]);
+    const states = async (state: string) =>
+      (await srv.sql`select 1 from alert_rule_states where rule_id = ${ruleId} and state = ${state}`).length;
+    await waitFor("pending states written by the timer", async () => (await states("pending")) === 3, 10_000);
+    // a write holding a pair whose rule was deleted meanwhile still writes the rest
+    const [first, second] = ds as [(typeof ds)[0], (typeof ds)[0]];
+    const gone = crypto.randomUUID();
+    const ok = {
+      state: "ok" as const,
+      since: Date.now(),
+      alertId: crypto.randomUUID(),
+      lastResolvedAt: null,
+      changes: [Date.now()],
+      flapping: false,
+    };
+    await saveStates(srv.sql, [
+      { ruleId: gone, deviceId: first.deviceId, s: ok },
+      { ruleId, deviceId: second.deviceId, s: ok },
+    ]);
+    const rows = await srv.sql<{ alertId: string | null; changes: Date[] }[]>`
+      select alert_id as "alertId", changes from alert_rule_states where rule_id = ${ruleId} and device_id = ${second.deviceId} and state = 'ok'`;
+    expect(rows.length).toBe(1);
+    expect(rows[0]?.alertId).toBeNull(); // an alert that does not exist is not referenced
+    expect(rows[0]?.changes.length).toBe(1);
+    expect((await srv.sql`select 1 from alert_rule_states where rule_id = ${gone}`).length).toBe(0);
   });
 
   test("the default disk rules fire at once on a nearly full disk", async () => {

@@ -225,12 +225,30 @@ export async function loadStates(sql: Sql): Promise<Map<string, RuleState>> {
   );
 }
 
-export async function saveState(sql: Sql, ruleId: string, deviceId: string, s: RuleState): Promise<void> {
-  const changes = s.changes.map((t) => new Date(t).toISOString());
+/**
+ * Writes rule states in one statement (the latest of each pair). Pairs whose rule or device is gone
+ * meanwhile are skipped, and an alert deleted meanwhile is not referenced, so one stale pair cannot fail
+ * the others.
+ */
+export async function saveStates(sql: Sql, states: { ruleId: string; deviceId: string; s: RuleState }[]): Promise<void> {
+  if (states.length === 0) return;
+  const rows = states.map(({ ruleId, deviceId, s }) => ({
+    rule_id: ruleId,
+    device_id: deviceId,
+    state: s.state,
+    since: new Date(s.since).toISOString(),
+    alert_id: s.alertId,
+    last_resolved_at: s.lastResolvedAt === null ? null : new Date(s.lastResolvedAt).toISOString(),
+    changes: s.changes.map((t) => new Date(t).toISOString()),
+    flapping: s.flapping,
+  }));
   await sql`
     insert into alert_rule_states (rule_id, device_id, state, since, alert_id, last_resolved_at, changes, flapping)
-    values (${ruleId}, ${deviceId}, ${s.state}, ${new Date(s.since)}, ${s.alertId}, ${s.lastResolvedAt ? new Date(s.lastResolvedAt) : null},
-            ${changes}::timestamptz[], ${s.flapping})
+    select r.rule_id, r.device_id, r.state, r.since, (select a.id from alerts a where a.id = r.alert_id), r.last_resolved_at,
+      array(select c::timestamptz from jsonb_array_elements_text(r.changes) c), r.flapping
+    from jsonb_to_recordset(${sql.json(rows as never)}) as r(rule_id uuid, device_id uuid, state text, since timestamptz,
+      alert_id uuid, last_resolved_at timestamptz, changes jsonb, flapping boolean)
+    where exists (select 1 from alert_rules x where x.id = r.rule_id) and exists (select 1 from devices x where x.id = r.device_id)
     on conflict (rule_id, device_id) do update set state = excluded.state, since = excluded.since,
       alert_id = excluded.alert_id, last_resolved_at = excluded.last_resolved_at, changes = excluded.changes, flapping = excluded.flapping`;
 }
@@ -249,9 +267,9 @@ export interface DeviceMeta {
 }
 
 export async function deviceMeta(sql: Sql, ids: string[]): Promise<DeviceMeta[]> {
+  // a function: its plan is made once per connection, not for every pass of the evaluator (migration 00046)
   return sql<DeviceMeta[]>`
-    select d.id, d.organization_id as "organizationId", d.hostname, d.site_id as "siteId", s.client_id as "clientId", d.tags,
-      array(select m.group_id from device_group_members m where m.device_id = d.id) as "groupIds",
-      array(select distinct l.policy_id from device_policy_links l where l.device_id = d.id and l.blocked_by is null) as "policyIds"
-    from devices d join sites s on s.id = d.site_id where d.id = any(${ids}::uuid[])`;
+    select id, organization_id as "organizationId", hostname, site_id as "siteId", client_id as "clientId", tags,
+      group_ids as "groupIds", policy_ids as "policyIds"
+    from rule_device_facts(${ids}::uuid[])`;
 }
