@@ -31,9 +31,12 @@ export async function startServer(overrides: Parameters<typeof loadConfig>[0] = 
   // behind a load balancer: the client's address, not the balancer's, for audit and throttling
   trustProxies(app.server, config.trustedProxies);
   const port = app.server?.port ?? config.port;
+  // what a restart costs agents: this start (process, database, migrations) and the shutdown's grace
+  services.agents.restartAllowanceS = performance.now() / 1000 + SHUTDOWN_GRACE_MS / 1000 + 1;
   log("info", "SENTpulse server listening", {
     version: VERSION,
     port,
+    startedInS: Math.round(performance.now() / 100) / 10,
     engine: services.engine,
     publicUrl: config.publicUrl,
   });

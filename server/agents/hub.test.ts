@@ -27,4 +27,20 @@ describe("the reconnect window", () => {
     expect(closed.length).toBe(3_000);
     expect(new Set(closed.map(([, code, reason]) => `${code} ${reason}`))).toEqual(new Set(['1012 {"reconnectWindowS":6}']));
   });
+
+  test("a restart's window also covers the time the server takes to come back (bounded); a node cut off from its cluster adds none", () => {
+    const hub = new AgentHub(() => ({ telemetryIntervalS: 5, beaconIntervalS: 60 }));
+    const reasons: string[] = [];
+    hub.add({ deviceId: "d", organizationId: "o", send: () => {}, close: (_code, reason) => void reasons.push(reason) });
+    hub.fleetSize = 10_000;
+    hub.restartAllowanceS = 8.2;
+    expect(hub.restartAllowanceS).toBe(9);
+    hub.closeAll(false);
+    hub.closeAll(true);
+    expect(reasons).toEqual(['{"reconnectWindowS":20}', '{"reconnectWindowS":29}']);
+    hub.restartAllowanceS = 3_600;
+    expect(hub.restartAllowanceS).toBe(60);
+    hub.restartAllowanceS = Number.NaN;
+    expect(hub.restartAllowanceS).toBe(0);
+  });
 });

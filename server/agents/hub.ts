@@ -64,6 +64,8 @@ const RECONNECTS_PER_S = 500;
 /** Bounds of the reconnect window named to agents, seconds. */
 const MIN_RECONNECT_WINDOW_S = 5;
 const MAX_RECONNECT_WINDOW_S = 300;
+/** Most seconds a restart adds to the reconnect window (a start slowed by a long migration says little about the next). */
+const MAX_RESTART_ALLOWANCE_S = 60;
 
 /**
  * The agents connected to this node: send frames, make calls that resolve to
@@ -278,6 +280,18 @@ export class AgentHub {
     return Math.min(MAX_RECONNECT_WINDOW_S, Math.max(MIN_RECONNECT_WINDOW_S, Math.ceil(fleet / RECONNECTS_PER_S)));
   }
 
+  /**
+   * Seconds a restart of this node is expected to keep agents out (set at start: how long this start took,
+   * plus the shutdown's grace), added to the window named at shutdown. Bounded by MAX_RESTART_ALLOWANCE_S.
+   */
+  get restartAllowanceS(): number {
+    return this.allowanceS;
+  }
+  set restartAllowanceS(s: number) {
+    this.allowanceS = Number.isFinite(s) ? Math.min(MAX_RESTART_ALLOWANCE_S, Math.max(0, Math.ceil(s))) : 0;
+  }
+  private allowanceS = 0;
+
   /** True once the node is shutting down: sockets close in bulk and `releaseNode` clears them. */
   closing = false;
 
@@ -288,7 +302,10 @@ export class AgentHub {
    */
   closeAll(shuttingDown = true): void {
     if (shuttingDown) this.closing = true;
-    const reason = JSON.stringify({ reconnectWindowS: this.reconnectWindowS() });
+    // a restart: the agents' first tries land while the server is still down, so the window also covers
+    // the time it will take to be back (what this start took); cut off from a cluster, the node stays up
+    const windowS = this.reconnectWindowS() + (shuttingDown ? this.restartAllowanceS : 0);
+    const reason = JSON.stringify({ reconnectWindowS: Math.min(MAX_RECONNECT_WINDOW_S, windowS) });
     for (const c of this.connections.values()) c.close(1012, reason);
   }
 
