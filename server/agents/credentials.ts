@@ -21,13 +21,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_KEY_BATCH = 1_000;
 
 /**
- * Key lookups of one event-loop turn in one statement: a reconnect storm brings hundreds of signed
- * handshakes a second, and one query each would cost as many round trips and pool turns as the telemetry
- * they open. A lookup waits for nothing but the end of the current turn.
+ * Key lookups in few statements: a reconnect storm brings hundreds of signed handshakes a second, and
+ * one query each would cost as many round trips and pool turns as the telemetry they open. The lookups
+ * of one event-loop turn share a statement; while one runs, the next turns' lookups gather and go
+ * together when it ends (at most MAX_KEY_BATCH at once). A lone handshake waits for nothing but the
+ * end of its turn.
  */
 export function batchedKeyLookup(sql: Sql, rotationS: number): KeyLookup {
   type Waiting = { resolve(k: DeviceKeys | undefined): void; reject(e: unknown): void }[];
   let open: Map<string, Waiting> | undefined;
+  /** The open batch's turn has ended: it goes as soon as no statement runs. */
+  let due = false;
+  let running = 0;
   const run = async (batch: Map<string, Waiting>) => {
     try {
       const rows = await deviceKeysMany(sql, [...batch.keys()], rotationS);
@@ -38,9 +43,14 @@ export function batchedKeyLookup(sql: Sql, rotationS: number): KeyLookup {
     }
   };
   const close = (batch: Map<string, Waiting>) => {
-    if (open === batch) open = undefined;
-    else return;
-    void run(batch);
+    if (open !== batch) return;
+    if (running > 0 && batch.size < MAX_KEY_BATCH) return; // gathers on; goes when the running one ends
+    open = undefined;
+    running++;
+    void run(batch).finally(() => {
+      running--;
+      if (open && due) close(open);
+    });
   };
   return (deviceId) =>
     new Promise((resolve, reject) => {
@@ -50,7 +60,12 @@ export function batchedKeyLookup(sql: Sql, rotationS: number): KeyLookup {
       if (!open) {
         const batch = new Map<string, Waiting>();
         open = batch;
-        setImmediate(() => close(batch));
+        due = false;
+        setImmediate(() => {
+          if (open !== batch) return;
+          due = true;
+          close(batch);
+        });
       }
       const batch = open;
       // uuids come back from the database in lower case

@@ -72,6 +72,36 @@ describe("key lookups shared by one event-loop turn", () => {
   });
 });
 
+describe("key lookups while one runs", () => {
+  test("the lookups of later turns gather while a statement runs and go together when it ends", async () => {
+    const ids = await Promise.all(["k0", "k1", "k2", "k3"].map((secret) => device(sql, { ...org, secret })));
+    // the real database, one statement held until let go, every statement's ids recorded
+    const statements: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const counted = new Proxy(sql, {
+      apply(target, self, args) {
+        const q = Reflect.apply(target, self, args) as Promise<unknown>;
+        if (!(Array.isArray(args[0]) && (args[0] as string[]).join("").includes("device_signing_keys("))) return q;
+        statements.push((args[1] as string[]).length);
+        return statements.length === 1 ? q.then(async (rows) => (await gate, rows)) : q;
+      },
+    });
+    const lookup = batchedKeyLookup(counted, DAY_S);
+    const first = lookup(ids[0]!);
+    await Bun.sleep(20); // the first statement runs (held)
+    const later = [lookup(ids[1]!), new Promise((r) => setImmediate(r)).then(() => lookup(ids[2]!))];
+    await Bun.sleep(20);
+    later.push(lookup(ids[3]!));
+    await Bun.sleep(20);
+    expect(statements).toEqual([1]); // three turns' lookups wait for the running statement
+    release();
+    const found = await Promise.all([first, ...later]);
+    expect(found.map((k) => (k as { id: string } | undefined)?.id)).toEqual(ids);
+    expect(statements).toEqual([1, 3]);
+  });
+});
+
 describe("secret rotation", () => {
   test("over the socket: the key the agent persisted becomes current, the old one still signs for a grace period", async () => {
     const id = await device(sql, { ...org, secret: "s0" });
