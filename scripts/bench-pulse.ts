@@ -235,7 +235,11 @@ try {
   const usage = { ...(serverBeforeRestart ? { serverBeforeRestart } : {}), server: srv.stop(), postgresPss: db.stop() };
   const metrics = (await fetch(`${server.base}/api/v1/metrics`, { headers: { cookie: server.cookie } })
     .then((r) => r.json())
-    .catch((err) => ({ telemetryAckLatency: `unavailable: ${err}` }))) as { telemetryAckLatency: unknown; ingest?: unknown };
+    .catch((err) => ({ telemetryAckLatency: `unavailable: ${err}` }))) as {
+    telemetryAckLatency: unknown;
+    ingest?: unknown;
+    eventLoopDelay?: unknown;
+  };
   const loadgenResult = JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
   // PostgreSQL's own work that can stall a window: checkpoints and autovacuum / autoanalyze of the hot tables,
   // with their last times in seconds from the first connection
@@ -325,6 +329,8 @@ try {
     loadgen: loadgenResult,
     ...(afterRefusals ? { serverCpuAfterLastRefusal: afterRefusals } : {}),
     serverAckLatency: metrics.telemetryAckLatency,
+    // how late the server's event loop ran a timer due every 20 ms (from the first connection)
+    serverEventLoopDelay: metrics.eventLoopDelay,
     // the ingest's counters: batches held back behind a refused one, refusals of a full queue, flushes
     serverIngest: metrics.ingest,
     postgresBackground: background,

@@ -33,6 +33,7 @@ import { SecretBox, loadSecretKey } from "./notifications/crypto.ts";
 import { notificationReactions } from "./notifications/reactions.ts";
 import { Notifier } from "./notifications/service.ts";
 import { RuleEvaluator } from "./rules/evaluator.ts";
+import { watchLoopDelay } from "./lib/loop-delay.ts";
 import { CheckRunner } from "./rules/checks.ts";
 import { ruleReactions } from "./rules/reactions.ts";
 import { Scheduler } from "./schedules/scheduler.ts";
@@ -247,9 +248,11 @@ export async function createServices(config: Config): Promise<Running> {
 
   let shuttingDown = false;
   let filesStopped: Promise<void> | undefined;
+  const stopLoopWatch = watchLoopDelay();
   function beginShutdown() {
     if (shuttingDown) return;
     shuttingDown = true;
+    stopLoopWatch();
     for (const t of timers) clearInterval(t);
     status.stop();
     notifier.stop();

@@ -7,8 +7,10 @@ export class Histogram {
   private readonly counts = new Array<number>(Histogram.BOUNDS.length + 1).fill(0);
   count = 0;
   sum = 0;
+  max = 0;
 
   record(ms: number): void {
+    if (ms > this.max) this.max = ms;
     const bounds = Histogram.BOUNDS;
     let lo = 0;
     let hi = bounds.length;
@@ -34,13 +36,14 @@ export class Histogram {
     return Number.POSITIVE_INFINITY;
   }
 
-  summary(): { count: number; meanMs: number; p50Ms: number; p99Ms: number } {
+  summary(): { count: number; meanMs: number; p50Ms: number; p99Ms: number; maxMs: number } {
     const r = (x: number) => Math.round(x * 100) / 100;
     return {
       count: this.count,
       meanMs: r(this.count ? this.sum / this.count : 0),
       p50Ms: r(this.percentile(50)),
       p99Ms: r(this.percentile(99)),
+      maxMs: r(this.max),
     };
   }
 
@@ -62,5 +65,6 @@ export class Histogram {
     this.counts.fill(0);
     this.count = 0;
     this.sum = 0;
+    this.max = 0;
   }
 }

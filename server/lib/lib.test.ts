@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Histogram } from "./histogram.ts";
 import { fixedLimit, pageRows } from "./limits.store.ts";
+import { loopDelay, loopWatchers, watchLoopDelay } from "./loop-delay.ts";
 import { RateLimiter } from "./rate-limit.ts";
 
 describe("histogram", () => {
@@ -11,8 +12,39 @@ describe("histogram", () => {
     expect(h.percentile(50)).toBeLessThan(50 * 1.13);
     expect(h.percentile(99)).toBeGreaterThan(99 * 0.88);
     expect(h.summary().count).toBe(1000);
+    expect(h.summary().maxMs).toBe(100);
     h.reset();
     expect(h.summary().p99Ms).toBe(0);
+    expect(h.summary().maxMs).toBe(0);
+  });
+});
+
+describe("event-loop delay", () => {
+  test("a loop held for 150 ms is recorded as about that late; probing stops with its last watcher", async () => {
+    const others = loopWatchers(); // servers of other test files still running in this process
+    const stop = watchLoopDelay();
+    const again = watchLoopDelay(); // a second server in the process shares the probe
+    expect(loopWatchers()).toBe(others + 2);
+    await Bun.sleep(50);
+    loopDelay.reset();
+    const until = performance.now() + 150;
+    while (performance.now() < until) {} // held: no timer runs
+    await Bun.sleep(60);
+    expect(loopDelay.summary().maxMs).toBeGreaterThan(100);
+    expect(loopDelay.summary().maxMs).toBeLessThan(300);
+    stop();
+    stop(); // twice is once
+    expect(loopWatchers()).toBe(others + 1);
+    const counted = loopDelay.count;
+    await Bun.sleep(60);
+    expect(loopDelay.count).toBeGreaterThan(counted); // the other watcher still probes
+    again();
+    expect(loopWatchers()).toBe(others);
+    if (others === 0) {
+      const last = loopDelay.count;
+      await Bun.sleep(80);
+      expect(loopDelay.count).toBe(last);
+    }
   });
 });
 

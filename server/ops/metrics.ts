@@ -7,6 +7,7 @@ import type { Services } from "../context.ts";
 import { Forbidden, Unauthorized } from "../errors.ts";
 import { sha256 } from "../lib/crypto.ts";
 import type { Histogram } from "../lib/histogram.ts";
+import { loopDelay } from "../lib/loop-delay.ts";
 import { log } from "../log.ts";
 import { opsCounts } from "./store.ts";
 import { DUTIES, type ClusterView } from "../cluster/types.ts";
@@ -120,6 +121,11 @@ function createMetrics(s: Pick<Services, "agents" | "cluster" | "config" | "inge
       "sentpulse_telemetry_ack_duration_seconds",
       "Time from a telemetry frame's arrival on an agent socket to its ack after commit (reset by POST /api/v1/metrics/reset).",
       s.agents.telemetryLatency,
+    ),
+    new HistogramView(
+      "sentpulse_event_loop_delay_seconds",
+      "How late the server's event loop ran a timer due every 20 ms: what every frame and request waited before its code ran (reset by POST /api/v1/metrics/reset).",
+      loopDelay,
     ),
   ])
     registry.registerMetric(view as unknown as client.Metric);

@@ -7,6 +7,7 @@ import type { Services } from "../context.ts";
 import { installPs1, installSh } from "../enrollment/install-scripts.ts";
 import { authPlugin } from "../auth/plugin.ts";
 import { NotFound } from "../errors.ts";
+import { loopDelay } from "../lib/loop-delay.ts";
 import { Ok, fileResponses } from "../lib/schemas.ts";
 import { AGENT_TARGETS, AgentDownloads, parseRange, SUFFIX } from "./downloads.ts";
 import { staticFile } from "./static.ts";
@@ -23,7 +24,9 @@ const Readiness = type({
 const NodeMetrics = type({
   agentsConnected: "number",
   ingest: "Record<string, number>",
-  telemetryAckLatency: { count: "number", meanMs: "number", p50Ms: "number", p99Ms: "number" },
+  telemetryAckLatency: { count: "number", meanMs: "number", p50Ms: "number", p99Ms: "number", maxMs: "number" },
+  /** How late the event loop ran a timer due every 20 ms (this process). */
+  eventLoopDelay: { count: "number", meanMs: "number", p50Ms: "number", p99Ms: "number", maxMs: "number" },
   process: { rssBytes: "number", uptimeSeconds: "number" },
 });
 
@@ -88,6 +91,7 @@ export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "e
         agentsConnected: s.agents.size,
         ingest: s.ingest.stats,
         telemetryAckLatency: s.agents.telemetryLatency.summary(),
+        eventLoopDelay: loopDelay.summary(),
         process: { rssBytes: process.memoryUsage().rss, uptimeSeconds: Math.round(process.uptime()) },
       }),
       {
@@ -100,9 +104,14 @@ export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "e
       "/api/v1/metrics/reset",
       () => {
         s.agents.telemetryLatency.reset();
+        loopDelay.reset();
         return { ok: true as const };
       },
-      { permission: "ops:view", response: { 200: Ok }, detail: { summary: "Restart the latency histogram (benchmarks)", tags: ["ops"] } },
+      {
+        permission: "ops:view",
+        response: { 200: Ok },
+        detail: { summary: "Restart the latency histograms: acks and event-loop delay (benchmarks)", tags: ["ops"] },
+      },
     )
     .get(
       "/download/agent/SHA256SUMS",
