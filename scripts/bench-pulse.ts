@@ -310,6 +310,12 @@ try {
       ).map((r) => ({ ...r }))
     : undefined;
   const errorLines = logs.flatMap((f) => readFileSync(f, "utf8").split("\n")).filter((l) => l.includes('"level":"error"'));
+  // the server's own warnings of a held event loop (≥ 250 ms, at most one per 10 s), seconds from the first connection
+  const loopHeld = logs
+    .flatMap((f) => readFileSync(f, "utf8").split("\n"))
+    .filter((l) => l.includes('"event loop held"'))
+    .map((l) => JSON.parse(l) as { t: string; ms: number })
+    .map((l) => ({ atS: Math.round((Date.parse(l.t) - pgStart) / 100) / 10, ms: l.ms }));
   const refusedAt = Number(loadgenResult.lastRefusedAt) || 0;
   const afterRefusals =
     refusedAt > 0 && !opt.restart
@@ -331,6 +337,7 @@ try {
     serverAckLatency: metrics.telemetryAckLatency,
     // how late the server's event loop ran a timer due every 20 ms (from the first connection)
     serverEventLoopDelay: metrics.eventLoopDelay,
+    serverEventLoopHeld: loopHeld,
     // the ingest's counters: batches held back behind a refused one, refusals of a full queue, flushes
     serverIngest: metrics.ingest,
     postgresBackground: background,

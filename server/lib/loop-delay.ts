@@ -1,7 +1,11 @@
+import { log } from "../log.ts";
 import { Histogram } from "./histogram.ts";
 
 /** How often the loop is probed, ms. */
 const EVERY_MS = 20;
+/** A delay this long is logged (a warning an operator can line up with what happened then), at most once per LOG_EVERY_MS. */
+const LOG_OVER_MS = 250;
+const LOG_EVERY_MS = 10_000;
 
 /**
  * How late the event loop runs a timer due every 20 ms, in ms: the time an agent's frame or a request
@@ -22,10 +26,16 @@ export const loopWatchers = (): number => watchers;
 export function watchLoopDelay(): () => void {
   if (watchers++ === 0) {
     let due = performance.now() + EVERY_MS;
+    let loggedAt = Number.NEGATIVE_INFINITY;
     timer = setInterval(() => {
       const now = performance.now();
-      loopDelay.record(Math.max(0, now - due));
+      const late = Math.max(0, now - due);
+      loopDelay.record(late);
       due = now + EVERY_MS;
+      if (late >= LOG_OVER_MS && now - loggedAt >= LOG_EVERY_MS) {
+        loggedAt = now;
+        log("warn", "event loop held", { ms: Math.round(late) });
+      }
     }, EVERY_MS);
     timer.unref?.();
   }
