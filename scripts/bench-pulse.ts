@@ -4,7 +4,7 @@
  * ack latency histogram is read from /api/v1/metrics. Round trips are reported over the whole window,
  * the connect phase and the steady state.
  *
- *   bun scripts/bench-pulse.ts --agents 10000 --duration 60 --interval 5 [--procs 2]
+ *   bun scripts/bench-pulse.ts --agents 10000 --duration 60 --interval 5 [--procs 2] [--ramp 20]
  *
  * `--restart`: after `--after` seconds of steady state the server is stopped (SIGTERM) and started again
  * under the connected agents (same database and port). Reported: how long the shutdown took and whether
@@ -30,6 +30,8 @@ const { values: opt } = parseArgs({
     duration: { type: "string", default: "60" },
     interval: { type: "string", default: "5" },
     procs: { type: "string", default: "" },
+    // seconds the fleet takes to connect (default: the load generator's, at the server's reconnect rate)
+    ramp: { type: "string", default: "" },
     restart: { type: "boolean", default: false },
     after: { type: "string", default: "20" },
   },
@@ -99,6 +101,7 @@ try {
       "--interval",
       opt.interval,
       ...(opt.procs ? ["--procs", opt.procs] : []),
+      ...(opt.ramp ? ["--ramp", opt.ramp] : []),
       ...(opt.restart ? ["--reconnect"] : []),
       "--raw",
       raw,
