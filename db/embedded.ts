@@ -39,6 +39,8 @@ export async function startEmbeddedPostgres(
   port = freePort(),
   /** More `-c name=value` settings (benchmarks: a statement profile). */
   settings: string[] = [],
+  /** PostgreSQL's own log lines (a diagnosis); dropped when absent. */
+  onLog: (line: string) => void = () => {},
 ): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(join(dataDir, "postgres"));
   const password = await readOrCreatePassword(dataDir);
@@ -56,13 +58,18 @@ export async function startEmbeddedPostgres(
     authMethod: "scram-sha-256",
     postgresFlags: [
       ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+      // A new WAL segment is not zero-filled first: filling 16 MB holds every commit behind it, and a
+      // busy fleet needs a new segment every few seconds until checkpoints start recycling old ones
+      // (10,000 agents at 5 s: a 60–80 ms stall of all acknowledgements every 5 s; docs/benchmarks.md)
+      ...["-c", "wal_init_zero=off"],
       // the socket in the data directory (PostgreSQL's own, so it may create it there), when its path fits sun_path
       ...["-c", `unix_socket_directories=${socketFits ? databaseDir : ""}`],
       ...settings.flatMap((x) => ["-c", x]),
     ],
-    onLog: () => {},
+    onLog: (line) => onLog(String(line)),
     onError: (e) => {
       const text = String(e instanceof Error ? e.message : e);
+      onLog(text);
       if (/FATAL|PANIC/.test(text)) console.error(`[postgres] ${text.trim()}`);
     },
   });

@@ -14,6 +14,8 @@
  *
  * BENCH_PULSE_STATEMENTS=1: PostgreSQL loads pg_stat_statements (statements inside functions counted
  * too, planning timed) and the report lists the statements that took the most time, planning included.
+ * BENCH_PULSE_PG="name=value;name=value": more PostgreSQL settings, and BENCH_PULSE_PG_LOG=file: its log
+ * lines appended there (a diagnosis: `BENCH_PULSE_PG="log_min_duration_statement=200;log_checkpoints=on"`).
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,12 +42,26 @@ const agents = Number(opt.agents);
 const intervalS = Number(opt.interval);
 const dir = mkdtempSync(join(tmpdir(), "sentpulse-pulse-"));
 const profileStatements = process.env.BENCH_PULSE_STATEMENTS === "1";
+/** Appends PostgreSQL's log lines to a file, each prefixed with the time it was read. */
+function pgLogTo(file: string | undefined): ((line: string) => void) | undefined {
+  if (!file) return undefined;
+  const out = Bun.file(file).writer();
+  return (line) => {
+    out.write(`${new Date().toISOString()} ${line.trimEnd()}\n`);
+    out.flush();
+  };
+}
+const extraSettings = (process.env.BENCH_PULSE_PG ?? "").split(";").filter((x) => x.includes("="));
 const pg = await startEmbeddedPostgres(
   join(dir, "pg"),
   undefined,
-  profileStatements
-    ? ["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all", "pg_stat_statements.track_planning=on"]
-    : [],
+  [
+    ...(profileStatements
+      ? ["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all", "pg_stat_statements.track_planning=on"]
+      : []),
+    ...extraSettings,
+  ],
+  pgLogTo(process.env.BENCH_PULSE_PG_LOG),
 );
 const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
 if (profileStatements) await sql`create extension if not exists pg_stat_statements`;
@@ -240,6 +256,7 @@ try {
     .then((r) => r.json())
     .catch((err) => ({ telemetryAckLatency: `unavailable: ${err}` }))) as {
     telemetryAckLatency: unknown;
+    ingestFlushLatency?: unknown;
     ingest?: unknown;
     eventLoopDelay?: unknown;
   };
@@ -338,6 +355,7 @@ try {
     loadgen: loadgenResult,
     ...(afterRefusals ? { serverCpuAfterLastRefusal: afterRefusals } : {}),
     serverAckLatency: metrics.telemetryAckLatency,
+    serverFlushLatency: metrics.ingestFlushLatency,
     // how late the server's event loop ran a timer due every 20 ms (from the first connection)
     serverEventLoopDelay: metrics.eventLoopDelay,
     serverEventLoopHeld: loopHeld,

@@ -215,24 +215,35 @@ function tick(sim: Sim): void {
 // connect over the ramp; each simulated agent then samples on its own phase of the interval
 await Bun.sleep(Math.max(0, plan.startAt - Date.now()));
 const timers: Timer[] = [];
+const tickTimers: Timer[] = [];
 sims.forEach((sim, i) => {
   const at = (i / sims.length) * plan.rampS * 1000;
   timers.push(
     setTimeout(() => {
       connect(sim);
-      const phase = Math.random() * plan.intervalS * 1000;
-      timers.push(
-        setTimeout(() => {
-          tick(sim);
-          timers.push(setInterval(() => tick(sim), plan.intervalS * 1000));
-        }, phase),
-      );
+      // each on its own clock, as separate machines are: the k-th tick is due at first + k intervals. A
+      // setInterval would be rescheduled from when it ran, so every timer held up by one stall of this
+      // process (a collection, a burst of welcomes) would fire together from then on, and the fleet's
+      // phases would gather into bursts no real fleet sends.
+      const first = Date.now() + Math.random() * plan.intervalS * 1000;
+      let k = 0;
+      const next = () => {
+        tickTimers[i] = setTimeout(
+          () => {
+            tick(sim);
+            k++;
+            next();
+          },
+          Math.max(0, first + k * plan.intervalS * 1000 - Date.now()),
+        );
+      };
+      next();
     }, at),
   );
 });
 await Bun.sleep(Math.max(0, plan.stopAt - Date.now()));
 stopping = true;
-for (const t of timers) clearTimeout(t);
+for (const t of [...timers, ...tickTimers]) clearTimeout(t);
 await Bun.sleep(1000); // the last acks
 for (const sim of sims) {
   if (sim.ackedMark > 0) result.ackedMarks[sim.deviceId] = sim.ackedMark;

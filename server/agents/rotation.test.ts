@@ -84,7 +84,12 @@ describe("key lookups while one runs", () => {
         const q = Reflect.apply(target, self, args) as Promise<unknown>;
         if (!(Array.isArray(args[0]) && (args[0] as string[]).join("").includes("device_signing_keys("))) return q;
         statements.push((args[1] as string[]).length);
-        return statements.length === 1 ? q.then(async (rows) => (await gate, rows)) : q;
+        return statements.length === 1
+          ? q.then(async (rows) => {
+              await gate;
+              return rows;
+            })
+          : q;
       },
     });
     const lookup = batchedKeyLookup(counted, DAY_S);

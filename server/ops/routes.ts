@@ -21,12 +21,16 @@ const Readiness = type({
   /** Only on a node of a cluster (SENTPULSE_NATS_URL set). */
   "nats?": { node: "string", connected: "boolean", server: "string | null", nodes: "number", duties: "string[]" },
 });
+const Summary = type({ count: "number", meanMs: "number", p50Ms: "number", p99Ms: "number", maxMs: "number" });
 const NodeMetrics = type({
   agentsConnected: "number",
   ingest: "Record<string, number>",
-  telemetryAckLatency: { count: "number", meanMs: "number", p50Ms: "number", p99Ms: "number", maxMs: "number" },
+  /** From a telemetry frame's arrival to its acknowledgement. */
+  telemetryAckLatency: Summary,
+  /** One ingest flush, from preparing its rows to its commit. */
+  ingestFlushLatency: Summary,
   /** How late the event loop ran a timer due every 20 ms (this process). */
-  eventLoopDelay: { count: "number", meanMs: "number", p50Ms: "number", p99Ms: "number", maxMs: "number" },
+  eventLoopDelay: Summary,
   process: { rssBytes: "number", uptimeSeconds: "number" },
 });
 
@@ -91,6 +95,7 @@ export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "e
         agentsConnected: s.agents.size,
         ingest: s.ingest.stats,
         telemetryAckLatency: s.agents.telemetryLatency.summary(),
+        ingestFlushLatency: s.ingest.flushLatency.summary(),
         eventLoopDelay: loopDelay.summary(),
         process: { rssBytes: process.memoryUsage().rss, uptimeSeconds: Math.round(process.uptime()) },
       }),
@@ -104,6 +109,7 @@ export function opsRoutes(s: Pick<Services, "agents" | "cluster" | "config" | "e
       "/api/v1/metrics/reset",
       () => {
         s.agents.telemetryLatency.reset();
+        s.ingest.flushLatency.reset();
         loopDelay.reset();
         return { ok: true as const };
       },

@@ -66,6 +66,9 @@ export class IngestBusy extends Error {
  */
 const BULK_ROWS = 40;
 
+/** Fewest samples worth a flush of their own when what is ready is shared among free flush slots. */
+const SHARE_ROWS = 8;
+
 /** First wait of a batch whose device's row was locked by another transaction, ms; doubled each time, up to the max. */
 const BUSY_RETRY_MS = 5;
 const BUSY_RETRY_MAX_MS = 1_000;
@@ -146,10 +149,10 @@ export class Ingestor {
       else if (this.inFlight.has(deviceId)) this.parked.set(deviceId, { items: [item] });
       else this.ready.push(item);
       this.queuedRows += batch.samples.length;
-      // Group commit: with no flush running, write at once (next tick, so one tick's frames share
-      // it); while one runs, frames gather and the next flush takes them when it ends.
+      // Group commit: with a flush slot free, write at once (next tick, so one tick's frames share
+      // it); while every slot is taken, frames gather and the next flush takes them when one ends.
       if (this.queuedRows >= this.maxRows) this.kick();
-      else if (this.flushes.size === 0) this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
+      else if (this.flushes.size < this.maxConcurrentFlushes) this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
     });
   }
 
@@ -171,8 +174,18 @@ export class Ingestor {
   private kick(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // what is ready is shared among the free slots (a slot's share at least SHARE_ROWS samples): one
+    // flush carrying a burst alone would take a single PostgreSQL backend as long as the burst is big,
+    // while the other slot waits and batches gather behind it
+    const free = this.maxConcurrentFlushes - this.flushes.size;
+    let readyRows = 0;
+    for (const p of this.ready) {
+      readyRows += p.batch.samples.length;
+      if (readyRows >= free * this.maxRows) break; // every free slot gets a full flush
+    }
+    const share = Math.ceil(readyRows / Math.max(1, Math.min(free, Math.ceil(readyRows / SHARE_ROWS))));
     while (this.flushes.size < this.maxConcurrentFlushes && this.ready.length > 0) {
-      const items = this.take();
+      const items = this.take(Math.min(this.maxRows, share));
       for (const p of items) this.inFlight.set(p.deviceId, (this.inFlight.get(p.deviceId) ?? 0) + 1);
       const f: Promise<void> = this.flush(items).finally(() => {
         for (const p of items) {
@@ -233,14 +246,14 @@ export class Ingestor {
   }
 
   /**
-   * The next flush's batches, oldest first, up to maxRows samples. Every ready batch's device has no
+   * The next flush's batches, oldest first, up to `maxRows` samples. Every ready batch's device has no
    * flush in flight (the others are parked), so two flushes never race for one device's mark; when the
    * limit cuts a device's batches in two, the rest of them is parked until this flush ends.
    */
-  private take(): Pending[] {
+  private take(maxRows: number): Pending[] {
     let rows = 0;
     let n = 0;
-    while (n < this.ready.length && (n === 0 || rows + (this.ready[n]?.batch.samples.length ?? 0) <= this.maxRows)) {
+    while (n < this.ready.length && (n === 0 || rows + (this.ready[n]?.batch.samples.length ?? 0) <= maxRows)) {
       rows += this.ready[n]?.batch.samples.length ?? 0;
       n++;
     }

@@ -85,6 +85,33 @@ describe("ingest", () => {
     expect(marks.map((m) => m.seq)).toEqual([5000, 500]);
   });
 
+  test("a burst is shared between the free flush slots, and a batch arriving while one flush runs takes the other", async () => {
+    const ingest = new Ingestor(sql, { maxConcurrentFlushes: 2 });
+    const org = await organization(sql);
+    const devices = await Promise.all(Array.from({ length: 40 }, (_, i) => device(sql, { ...org, hostname: `burst-${i}` })));
+    // 40 batches in one tick: two flushes of 20 at once, not one of 40 beside an idle slot
+    const burst = await Promise.all(devices.map((d) => ingest.submit(d, org.organizationId, { seq: 1, samples: [sample()] })));
+    expect(burst.every((r) => r.stored)).toBe(true);
+    expect(ingest.stats.flushes).toBe(2);
+    // a flush held in the database (a sample the test's trigger sleeps on) does not hold back a batch sent after it
+    await sql.unsafe(`
+      create function test_slow_marked() returns trigger language plpgsql as $$
+      begin if new.cpu_percent = 42.5 then perform pg_sleep(0.5); end if; return new; end $$;
+      create trigger test_slow_marked before insert or update on device_latest for each row execute function test_slow_marked();`);
+    try {
+      const order: string[] = [];
+      const slow = ingest.submit(devices[0] ?? "", org.organizationId, { seq: 2, samples: [{ ...sample(), cpuPercent: 42.5 }] });
+      void slow.then(() => order.push("slow"));
+      await Bun.sleep(50);
+      await ingest.submit(devices[1] ?? "", org.organizationId, { seq: 2, samples: [sample()] });
+      order.push("later");
+      expect((await slow).stored).toBe(true);
+      expect(order).toEqual(["later", "slow"]);
+    } finally {
+      await sql.unsafe("drop trigger test_slow_marked on device_latest; drop function test_slow_marked();");
+    }
+  });
+
   test("a device row held by another transaction does not hold back the flush: its batch waits, the others are stored", async () => {
     const ingest = new Ingestor(sql);
     const [locked, free] = await Promise.all([
@@ -124,7 +151,8 @@ describe("ingest", () => {
   });
 
   test("a bulk flush (a spool after an outage) goes through the COPY stage: stored once, replays and unknown devices not", async () => {
-    const ingest = new Ingestor(sql, { maxRowsPerFlush: 20_000 });
+    // one slot: the whole spool in one flush (two would share it)
+    const ingest = new Ingestor(sql, { maxRowsPerFlush: 20_000, maxConcurrentFlushes: 1 });
     const devices = await Promise.all(
       Array.from({ length: 4 }, (_, i) => device(sql, { organizationId: orgId, siteId, hostname: `bulk-${i}` })),
     );
