@@ -9,7 +9,7 @@ describe("restartServiceSpec", () => {
       kind: "run_script",
       language: "bash",
       content:
-        "if [ -d /run/systemd/system ]; then systemctl restart -- nginx && systemctl is-active -- nginx; else service nginx restart && service nginx status; fi",
+        "if [ -d /run/systemd/system ]; then systemctl restart -- nginx && systemctl is-active -- nginx; else service nginx restart && { for _ in 1 2 3 4 5 6 7 8 9 10; do service nginx status >/dev/null 2>&1 && break; sleep 0.5; done; service nginx status; }; fi",
       args: [],
       env: {},
       timeoutSeconds: 120,

@@ -22,10 +22,12 @@ export function restartServiceSpec(os: DeviceOs, service: string): CommandSpec {
   });
   switch (os) {
     case "linux":
-      // systemd where it is the running init (sd_booted), the SysV script through service(8) elsewhere (containers, WSL, older systems)
+      // systemd where it is the running init (sd_booted), the SysV script through service(8) elsewhere (containers, WSL,
+      // older systems). A SysV script returns once the daemon has forked, before it writes its pid file: the status is
+      // asked again for up to 5 s until it says running (asked at once, a busy machine's restart read as a failure)
       return run(
         "bash",
-        `if [ -d /run/systemd/system ]; then systemctl restart -- ${service} && systemctl is-active -- ${service}; else service ${service} restart && service ${service} status; fi`,
+        `if [ -d /run/systemd/system ]; then systemctl restart -- ${service} && systemctl is-active -- ${service}; else service ${service} restart && { for _ in 1 2 3 4 5 6 7 8 9 10; do service ${service} status >/dev/null 2>&1 && break; sleep 0.5; done; service ${service} status; }; fi`,
       );
     case "windows":
       return run("powershell", `Restart-Service -Name '${service}' -Force; Get-Service -Name '${service}'`);

@@ -154,7 +154,7 @@ describe("workflow actions: restart a service, add a note", () => {
       payload: {
         language: "bash",
         content:
-          "if [ -d /run/systemd/system ]; then systemctl restart -- nginx && systemctl is-active -- nginx; else service nginx restart && service nginx status; fi",
+          "if [ -d /run/systemd/system ]; then systemctl restart -- nginx && systemctl is-active -- nginx; else service nginx restart && { for _ in 1 2 3 4 5 6 7 8 9 10; do service nginx status >/dev/null 2>&1 && break; sleep 0.5; done; service nginx status; }; fi",
         timeoutSeconds: 120,
       },
       actor: { type: "workflow", id: wf.id, name: "Restart nginx" },
@@ -202,7 +202,7 @@ describe("workflow actions: restart a service, add a note", () => {
     const [cmd] = await srv.sql<{ content: string }[]>`
       select payload ->> 'content' as content from commands where id = ${run?.results[1]?.commandId ?? null}`;
     expect(cmd?.content).toBe(
-      "if [ -d /run/systemd/system ]; then systemctl restart -- ssh && systemctl is-active -- ssh; else service ssh restart && service ssh status; fi",
+      "if [ -d /run/systemd/system ]; then systemctl restart -- ssh && systemctl is-active -- ssh; else service ssh restart && { for _ in 1 2 3 4 5 6 7 8 9 10; do service ssh status >/dev/null 2>&1 && break; sleep 0.5; done; service ssh status; }; fi",
     );
   });
 });

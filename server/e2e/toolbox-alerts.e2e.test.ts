@@ -105,13 +105,13 @@ describe("service_state rule on the real atd", () => {
     const cmd = await waitFor(
       "restart command finished",
       async () => {
-        const [c] = await srv.sql<{ status: string; stdout: string | null }[]>`
-          select status, stdout from commands where device_id = ${agent.deviceId} order by created_at desc limit 1`;
+        const [c] = await srv.sql<{ status: string; stdout: string | null; stderr: string | null; exit_code: number | null }[]>`
+          select status, stdout, stderr, exit_code from commands where device_id = ${agent.deviceId} order by created_at desc limit 1`;
         return c && ["succeeded", "failed", "timed_out"].includes(c.status) ? c : undefined;
       },
       60_000,
     );
-    expect(cmd.status).toBe("succeeded");
+    expect(cmd).toMatchObject({ status: "succeeded" }); // a failure shows the command's output
     await pass();
     const after = (await alerts("atd_down")).at(-1);
     expect(after?.id).toBe(firing?.id as string);
