@@ -176,14 +176,18 @@ export class Ingestor {
     this.timer = undefined;
     // what is ready is shared among the free slots (a slot's share at least SHARE_ROWS samples): one
     // flush carrying a burst alone would take a single PostgreSQL backend as long as the burst is big,
-    // while the other slot waits and batches gather behind it
+    // while the other slot waits and batches gather behind it. A device's batches never share a flush
+    // with another slot's, so there are no more shares than devices (one device's spool goes whole).
     const free = this.maxConcurrentFlushes - this.flushes.size;
     let readyRows = 0;
+    const devices = new Set<string>();
     for (const p of this.ready) {
       readyRows += p.batch.samples.length;
+      devices.add(p.deviceId);
       if (readyRows >= free * this.maxRows) break; // every free slot gets a full flush
     }
-    const share = Math.ceil(readyRows / Math.max(1, Math.min(free, Math.ceil(readyRows / SHARE_ROWS))));
+    const shares = Math.max(1, Math.min(free, devices.size, Math.ceil(readyRows / SHARE_ROWS)));
+    const share = Math.ceil(readyRows / shares);
     while (this.flushes.size < this.maxConcurrentFlushes && this.ready.length > 0) {
       const items = this.take(Math.min(this.maxRows, share));
       for (const p of items) this.inFlight.set(p.deviceId, (this.inFlight.get(p.deviceId) ?? 0) + 1);

@@ -93,6 +93,12 @@ describe("ingest", () => {
     const burst = await Promise.all(devices.map((d) => ingest.submit(d, org.organizationId, { seq: 1, samples: [sample()] })));
     expect(burst.every((r) => r.stored)).toBe(true);
     expect(ingest.stats.flushes).toBe(2);
+    // one device's spool is not cut in halves written one after the other: one flush
+    const spool = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => ingest.submit(devices[2] ?? "", org.organizationId, { seq: i + 2, samples: [sample()] })),
+    );
+    expect(spool.every((r) => r.stored)).toBe(true);
+    expect(ingest.stats.flushes).toBe(3);
     // a flush held in the database (a sample the test's trigger sleeps on) does not hold back a batch sent after it
     await sql.unsafe(`
       create function test_slow_marked() returns trigger language plpgsql as $$
