@@ -233,8 +233,8 @@ try {
     for (;;) {
       // online again: status online, a socket held by a node, and telemetry stored since the stop
       [{ online }] = (await sql`
-        select count(*)::int as online from devices
-        where status = 'online' and ws_node is not null and last_telemetry_at > ${new Date(stopAt)}`) as unknown as [{ online: number }];
+        select count(*)::int as online from devices d join device_latest l on l.device_id = d.id
+        where d.status = 'online' and d.ws_node is not null and l.time > ${new Date(stopAt)}`) as unknown as [{ online: number }];
       if (online >= agents || Date.now() - stopAt > 180_000) break;
       await Bun.sleep(250);
     }

@@ -214,6 +214,33 @@ function tick(sim: Sim): void {
 
 // connect over the ramp; each simulated agent then samples on its own phase of the interval
 await Bun.sleep(Math.max(0, plan.startAt - Date.now()));
+if (process.env.LOADGEN_TRACE) {
+  let lastCpu = process.cpuUsage();
+  let lastAt = performance.now();
+  let c = { ...result, rtts: result.rtts.length, welcomes: result.welcomes.length };
+  let maxLag = 0;
+  let expect = performance.now() + 50;
+  setInterval(() => {
+    const now = performance.now();
+    maxLag = Math.max(maxLag, now - expect);
+    expect = now + 50;
+  }, 50);
+  setInterval(() => {
+    const u = process.cpuUsage(lastCpu);
+    lastCpu = process.cpuUsage();
+    const now = performance.now();
+    const m = process.memoryUsage();
+    const w = result.welcomes.length;
+    console.error(
+      `trace ${process.pid} t=${((Date.now() - plan.startAt) / 1000).toFixed(0)} cpu=${(((u.user + u.system) / 1000 / (now - lastAt)) * 100).toFixed(0)}% ` +
+        `heap=${(m.heapUsed / 1e6).toFixed(0)}MB rss=${(m.rss / 1e6).toFixed(0)}MB lag=${maxLag.toFixed(0)}ms welcomes=${w - c.welcomes} ` +
+        `sent=${result.sent - c.sent} acked=${result.acked - c.acked} connected=${result.connected}`,
+    );
+    c = { ...result, rtts: result.rtts.length, welcomes: w };
+    lastAt = now;
+    maxLag = 0;
+  }, 1000);
+}
 const timers: Timer[] = [];
 const tickTimers: Timer[] = [];
 sims.forEach((sim, i) => {

@@ -11,12 +11,16 @@
  *     [--raw rtts.json] [--json]
  *
  * `--server` may list several base URLs separated by commas (addresses of one server, or nodes).
- * `LOADGEN_BUN_FLAGS` passes runtime flags to the worker processes (a CPU profile: `--cpu-prof-md --cpu-prof-dir=…`).
+ * Past half the kernel's ephemeral port range per address, the range is widened for the run where
+ * allowed (scripts/lib/ephemeral-ports.ts: connect() slows down in the kernel once half is taken).
+ * `LOADGEN_BUN_FLAGS` passes runtime flags to the worker processes (a CPU profile: `--cpu-prof-md --cpu-prof-dir=…`);
+ * `LOADGEN_TRACE=1` has each worker print a line a second on stderr (CPU, heap, event-loop lag, welcomes, sends, acks).
  * `--reconnect`: lost sockets reconnect like the real agent (restart scenarios); `--raw` writes
  * every [sent epoch ms, round trip ms] and the highest acknowledged batch per device to a file.
  */
 import { parseArgs } from "node:util";
 import { facts } from "../server/testing/fixtures.ts";
+import { ephemeralPorts } from "./lib/ephemeral-ports.ts";
 import type { WorkerPlan, WorkerResult } from "./loadgen-worker.ts";
 
 const { values: opt } = parseArgs({
@@ -109,6 +113,8 @@ const t0 = performance.now();
 const sims = await enrollAll(t);
 const enrollS = (performance.now() - t0) / 1000;
 
+// every simulated agent of the machine connects to one of `servers`: each address has its own ports
+const ports = ephemeralPorts(Math.ceil(agents / servers.length));
 const startAt = Date.now() + 1000;
 const stopAt = startAt + (rampS + intervalS + durationS) * 1000;
 const workers = Array.from({ length: procs }, (_, p) => {
@@ -130,7 +136,7 @@ const workers = Array.from({ length: procs }, (_, p) => {
   });
   return new Response(proc.stdout).text().then((out) => JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as WorkerResult);
 });
-const results = await Promise.all(workers);
+const results = await Promise.all(workers).finally(() => ports.restore());
 
 const all = results.flatMap((r) => r.rtts);
 const welcomes = results.flatMap((r) => r.welcomes).sort((a, b) => a - b);
@@ -177,6 +183,7 @@ const result = {
   per10s: [...buckets].sort((a, b) => a[0] - b[0]).map(([s, r]) => ({ fromS: s, ...summary(r) })),
   errors: sum("errors"),
   commandsAnswered: sum("commands"),
+  ephemeralPorts: { before: ports.before, during: ports.during },
 };
 if (opt.raw) {
   await Bun.write(

@@ -72,6 +72,11 @@ export async function seedFleet(
     update devices set status = case when substr(hostname, 5)::int % 10 = 0 then 'offline' else 'unresponsive' end,
       last_seen_at = case when substr(hostname, 5)::int % 10 = 0 then now() - interval '2 days' else last_seen_at end
     where organization_id = ${organizationId} and hostname like 'sim-%'`;
+  await sql`
+    update device_latest l set seen_at = now() - interval '2 days'
+    from devices d
+    where d.id = l.device_id and d.organization_id = ${organizationId}
+      and case when d.hostname ~ '^sim-[0-9]+$' then substr(d.hostname, 5)::int % 10 = 0 else false end`;
   await sql`analyze devices`;
   await sql`analyze device_latest`;
   // device_search changes only with searchable facts: by the time a fleet this size had grown,

@@ -41,8 +41,8 @@ function setup(db: Sql = sql) {
 
 const row = async (id: string) =>
   (
-    await sql<{ wsNode: string | null; hostname: string; agentVersion: string; lastBatchSeq: string }[]>`
-      select ws_node as "wsNode", hostname, agent_version as "agentVersion", last_batch_seq as "lastBatchSeq" from devices where id = ${id}`
+    await sql<{ wsNode: string | null; hostname: string; agentVersion: string }[]>`
+      select ws_node as "wsNode", hostname, agent_version as "agentVersion" from devices where id = ${id}`
   )[0];
 
 describe("arrivals", () => {
@@ -50,11 +50,18 @@ describe("arrivals", () => {
     const a = setup();
     await registerNode(sql, a.node, "n");
     const ids = await Promise.all(Array.from({ length: 30 }, () => device(sql, org)));
-    await sql`update devices set last_batch_seq = 7 where id = ${ids[0]!}`;
+    // one mark on its latest-state row, one still on the device row (no sample since migration 00047)
+    await sql`
+      insert into device_latest (device_id, organization_id, batch_seq, time, seen_at, cpu_percent, memory_percent, disk_percent,
+        swap_percent, load1, network_rx_bps, network_tx_bps, uptime_seconds)
+      select id, organization_id, 7, now() - interval '1 hour', now() - interval '1 hour', 0, 0, 0, 0, 0, 0, 0, 0
+      from devices where id = ${ids[0]!}`;
+    await sql`update devices set last_batch_seq = 5 where id = ${ids[1]!}`;
     for (const id of ids) a.connect(id);
     const marks = await Promise.all(ids.map((id) => a.arrivals.open(id)));
     expect(marks[0]).toBe(7);
-    expect(marks.slice(1).every((m) => m === 0)).toBe(true);
+    expect(marks[1]).toBe(5);
+    expect(marks.slice(2).every((m) => m === 0)).toBe(true);
     expect(a.arrivals.stats).toMatchObject({ batches: 1, opened: 30 });
     for (const id of ids) expect((await row(id))?.wsNode).toBe(a.node);
   });
@@ -64,7 +71,12 @@ describe("arrivals", () => {
     await registerNode(sql, a.node, "n");
     const [wasOffline, recent, already] = await Promise.all([device(sql, org), device(sql, org), device(sql, org)]);
     const offlineAlert = await alert(sql, wasOffline!, { type: "offline" });
-    await sql`update devices set status = 'unresponsive', last_telemetry_at = now() - interval '5 seconds' where id = ${recent!}`;
+    await sql`update devices set status = 'unresponsive' where id = ${recent!}`;
+    await sql`
+      insert into device_latest (device_id, organization_id, time, seen_at, cpu_percent, memory_percent, disk_percent,
+        swap_percent, load1, network_rx_bps, network_tx_bps, uptime_seconds)
+      select id, organization_id, now() - interval '5 seconds', now() - interval '5 seconds', 0, 0, 0, 0, 0, 0, 0, 0
+      from devices where id = ${recent!}`;
     await sql`update devices set status = 'unresponsive', last_seen_at = now() where id = ${already!}`;
     const published: { id: string; previous: string; status: string }[] = [];
     a.bus.subscribe(

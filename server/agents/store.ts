@@ -12,6 +12,7 @@ export async function devicesWithPendingCommands(sql: Sql, deviceIds: string[]):
 /** Devices in contact (socket, telemetry or beacon) within the last `minutes`: the fleet that comes back after a restart. */
 export async function recentlySeenDevices(sql: Sql, minutes = 10): Promise<number> {
   const [row] = await sql<{ n: number }[]>`
-    select count(*)::int as n from devices where last_seen_at > now() - make_interval(mins => ${minutes})`;
+    select count(*)::int as n from devices d left join device_latest l on l.device_id = d.id
+    where greatest(d.last_seen_at, l.seen_at) > now() - make_interval(mins => ${minutes})`;
   return row?.n ?? 0;
 }

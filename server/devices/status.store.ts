@@ -33,11 +33,12 @@ export async function updateStatuses(sql: Sql, w: StatusWindows, deviceIds?: str
     ), computed as (
       select d.id, n.status
       from devices d
+      left join device_latest l on l.device_id = d.id
       cross join lateral (select d.ws_node is not null and exists (select 1 from live where live.id = d.ws_node) as held) h
       cross join lateral (select case
-          when h.held and d.last_telemetry_at > now() - make_interval(secs => ${w.onlineWindowS}) then 'online'
-          when ${keepOnline} and not h.held and d.status = 'online' and d.last_seen_at > now() - make_interval(secs => ${w.offlineAfterS}) then 'online'
-          when d.last_seen_at > now() - make_interval(secs => ${w.offlineAfterS}) then 'unresponsive'
+          when h.held and l.time > now() - make_interval(secs => ${w.onlineWindowS}) then 'online'
+          when ${keepOnline} and not h.held and d.status = 'online' and greatest(d.last_seen_at, l.seen_at) > now() - make_interval(secs => ${w.offlineAfterS}) then 'online'
+          when greatest(d.last_seen_at, l.seen_at) > now() - make_interval(secs => ${w.offlineAfterS}) then 'unresponsive'
           else 'offline'
         end as status) n
       where d.status <> n.status ${deviceIds ? sql`and d.id = any(${deviceIds}::uuid[])` : sql``}
@@ -66,14 +67,15 @@ export async function holdSockets(
   // rows locked in id order first, as telemetry flushes lock them: no deadlock between the two
   const rows = await sql<(StatusChange & { seq: string })[]>`
     with locked as (
-      select id, status as previous,
-        case when last_telemetry_at > now() - make_interval(secs => ${onlineWindowS}) then 'online' else 'unresponsive' end as status
-      from devices where id = any(${deviceIds}::uuid[]) order by id for no key update
+      select d.id, d.status as previous, coalesce(l.batch_seq, d.last_batch_seq) as seq,
+        case when l.time > now() - make_interval(secs => ${onlineWindowS}) then 'online' else 'unresponsive' end as status
+      from devices d left join device_latest l on l.device_id = d.id
+      where d.id = any(${deviceIds}::uuid[]) order by d.id for no key update of d
     )
     update devices d set ws_node = ${nodeId}, last_seen_at = now(), status = l.status,
       status_changed_at = case when l.status <> l.previous then now() else d.status_changed_at end
     from locked l where d.id = l.id
-    returning d.id, d.last_batch_seq as seq, d.organization_id as "organizationId", d.hostname, l.previous, d.status`;
+    returning d.id, l.seq, d.organization_id as "organizationId", d.hostname, l.previous, d.status`;
   return {
     marks: new Map(rows.map((r) => [r.id, Number(r.seq)])),
     changes: rows.filter((r) => r.status !== r.previous).map(({ seq: _, ...c }) => c),

@@ -72,7 +72,7 @@ const latestJson = (sql: Sql) => sql`
 
 const summaryColumns = (sql: Sql) => sql`
   d.id, d.hostname, d.os, d.os_name as "osName", d.os_version as "osVersion", d.arch,
-  d.agent_version as "agentVersion", d.status, d.last_seen_at as "lastSeenAt", d.site_id as "siteId",
+  d.agent_version as "agentVersion", d.status, greatest(d.last_seen_at, l.seen_at) as "lastSeenAt", d.site_id as "siteId",
   s.name as "siteName", c.name as "clientName", d.tags, ${latestJson(sql)}`;
 
 /**
@@ -81,7 +81,7 @@ const summaryColumns = (sql: Sql) => sql`
  */
 const rowColumns = (sql: Sql) => sql`
   d.id, d.hostname, d.os, d.os_name, d.os_version, d.arch, d.agent_version, d.status,
-  (d.last_seen_at at time zone 'UTC')::text, d.site_id, s.name, c.name, array_to_json(d.tags)::text,
+  (greatest(d.last_seen_at, l.seen_at) at time zone 'UTC')::text, d.site_id, s.name, c.name, array_to_json(d.tags)::text,
   (l.time at time zone 'UTC')::text, l.cpu_percent, l.memory_percent, l.disk_percent, l.swap_percent, l.load1,
   l.network_rx_bps, l.network_tx_bps, l.uptime_seconds`;
 

@@ -60,6 +60,7 @@ describe("status engine", () => {
   test("the grace keeps nothing online that has been silent past the offline window, and touches ignore it", async () => {
     const [silent, closed] = await fleetOfRestartedNode(2);
     await sql`update devices set last_seen_at = now() - interval '10 minutes' where id = ${silent!}`;
+    await sql`update device_latest set seen_at = now() - interval '10 minutes', time = now() - interval '10 minutes' where device_id = ${silent!}`;
     const e = engine(60);
     await registerNode(sql, e.node, "new");
     e.engine.start();

@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { TELEMETRY_COLUMNS } from "./rows.ts";
 
-/** One flush's batches, in order, and the accepted-or-not samples of them (see `telemetry_flush`, migrations 00044 and 00045). */
+/** One flush's batches, in order, and the accepted-or-not samples of them (see `telemetry_flush`, migrations 00044, 00045 and 00047). */
 export interface FlushInput {
   /** The flush's devices, distinct. */
   devices: string[];
@@ -23,6 +23,9 @@ export interface FlushInput {
    */
   online?: { nodeId: string; since: string };
 }
+
+/** Chance that a bulk flush truncates its session's stage first (its dead rows otherwise stay until then). */
+const STAGE_TRUNCATE_CHANCE = 1 / 16;
 
 export type Verdict = "stored" | "replay" | "held" | "busy";
 const VERDICTS: Verdict[] = ["replay", "stored", "held", "busy"];
@@ -50,9 +53,15 @@ export async function commitFlush(
     "json" in rows
       ? await call(sql, rows.json)
       : await sql.begin(async (t) => {
-          // a bulk flush: COPY into this session's stage (emptied at commit), then the same statement reads it
+          // a bulk flush: COPY into this session's stage, then the same statement reads it and deletes
+          // what it read. Not `on commit delete rows`: that truncates the table's file at every commit,
+          // and on ext4 a truncation waits for the journal, which the WAL's syncs keep busy (19,000 agents:
+          // a quarter of PostgreSQL's samples in the 20–30 s of the connect storm were commits waiting on
+          // IO:DataFileTruncate). Deleted rows leave dead space behind, so now and then the stage is
+          // truncated before use (a session's stage holds a few flushes' dead rows on average).
           const tx = t as unknown as Sql;
-          await tx`create temporary table if not exists telemetry_stage (b int, like device_telemetry) on commit delete rows`;
+          await tx`create temporary table if not exists telemetry_stage (b int, like device_telemetry) on commit preserve rows`;
+          if (Math.random() < STAGE_TRUNCATE_CHANCE) await tx`truncate telemetry_stage`;
           const writable = await tx`copy telemetry_stage (b, ${tx([...TELEMETRY_COLUMNS])}) from stdin`.writable();
           await new Promise<void>((resolve, reject) => {
             writable.on("error", reject);

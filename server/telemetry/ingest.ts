@@ -79,8 +79,8 @@ const GAP_HOLD_MS = 120_000;
 /**
  * Batches telemetry from many agents into one statement per flush (`telemetry_flush`, one round trip
  * with its commit): the devices' sequence high-water marks are read under lock, batches at or below
- * them are replays (acknowledged, not stored), the rest are written, and the marks, last-seen times
- * and latest-state rows move forward. Each device's batches arrive in order and flushes in flight
+ * them are replays (acknowledged, not stored), the rest are written, and each device's latest-state
+ * row (its mark, telemetry contact and newest sample) moves forward. Each device's batches arrive in order and flushes in flight
  * never share a device, so a batch is stored exactly once and never overtaken.
  */
 export class Ingestor {

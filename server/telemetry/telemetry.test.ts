@@ -81,7 +81,7 @@ describe("ingest", () => {
     expect(ingest.stats.flushes).toBeGreaterThanOrEqual(10);
     const marks = await sql<
       { seq: number }[]
-    >`select last_batch_seq::int as seq from devices where id in (${busy}, ${quiet}) order by hostname`;
+    >`select l.batch_seq::int as seq from devices d join device_latest l on l.device_id = d.id where d.id in (${busy}, ${quiet}) order by d.hostname`;
     expect(marks.map((m) => m.seq)).toEqual([5000, 500]);
   });
 
@@ -118,12 +118,13 @@ describe("ingest", () => {
     }
   });
 
-  test("a device row held by another transaction does not hold back the flush: its batch waits, the others are stored", async () => {
+  test("a mark held by another transaction does not hold back the flush: its batch waits, the others are stored", async () => {
     const ingest = new Ingestor(sql);
-    const [locked, free] = await Promise.all([
-      device(sql, { organizationId: orgId, siteId, hostname: "locked" }),
-      device(sql, { organizationId: orgId, siteId, hostname: "free" }),
-    ]);
+    const [first, latestHeld, rowHeld, free] = await Promise.all(
+      ["first-locked", "latest-held", "row-held", "free"].map((hostname) => device(sql, { organizationId: orgId, siteId, hostname })),
+    );
+    // two of them have sent samples before (their marks are on their latest-state rows)
+    for (const id of [latestHeld!, rowHeld!]) expect((await ingest.submit(id, orgId, { seq: 1, samples: [sample()] })).stored).toBe(true);
     let release = () => {};
     const released = new Promise<void>((r) => {
       release = r;
@@ -132,28 +133,45 @@ describe("ingest", () => {
     const held = new Promise<void>((r) => {
       holding = r;
     });
-    // a status change in flight on `locked` (any transaction holding its row)
+    // other transactions in flight: on the device row of a device without samples (its mark is there),
+    // on a latest-state row, and on the device row of a device with samples (a status change: the
+    // flush does not need that row)
     const tx = sql.begin(async (t) => {
-      await t`select 1 from devices where id = ${locked} for update`;
+      await t`select 1 from devices where id in (${first!}, ${rowHeld!}) for update`;
+      await t`select 1 from device_latest where device_id = ${latestHeld!} for update`;
       holding();
       await released;
     });
     await held;
-    const slow = ingest.submit(locked, orgId, { seq: 1, samples: [sample()] });
-    const fast = await ingest.submit(free, orgId, { seq: 1, samples: [sample()] });
-    expect(fast.stored).toBe(true);
-    let settled = false;
-    void slow.then(() => {
-      settled = true;
-    });
+    const slow = [
+      ingest.submit(first!, orgId, { seq: 1, samples: [sample()] }),
+      ingest.submit(latestHeld!, orgId, { seq: 2, samples: [sample()] }),
+    ];
+    const fast = await Promise.all([
+      ingest.submit(free!, orgId, { seq: 1, samples: [sample()] }),
+      ingest.submit(rowHeld!, orgId, { seq: 2, samples: [sample()] }),
+    ]);
+    expect(fast.map((r) => r.stored)).toEqual([true, true]);
+    let settled = 0;
+    for (const p of slow)
+      void p.then(() => {
+        settled++;
+      });
     await Bun.sleep(100);
-    expect(settled).toBe(false);
-    expect(ingest.stats.busy).toBeGreaterThanOrEqual(1);
+    expect(settled).toBe(0);
+    expect(ingest.stats.busy).toBeGreaterThanOrEqual(2);
     release();
     await tx;
-    expect((await slow).stored).toBe(true);
-    const [mark] = await sql<{ seq: number }[]>`select last_batch_seq::int as seq from devices where id = ${locked}`;
-    expect(mark?.seq).toBe(1);
+    expect((await Promise.all(slow)).map((r) => r.stored)).toEqual([true, true]);
+    const marks = await sql<{ hostname: string; seq: number }[]>`
+      select d.hostname, l.batch_seq::int as seq from devices d join device_latest l on l.device_id = d.id
+      where d.id in (${first!}, ${latestHeld!}, ${rowHeld!}, ${free!}) order by d.hostname`;
+    expect([...marks]).toEqual([
+      { hostname: "first-locked", seq: 1 },
+      { hostname: "free", seq: 1 },
+      { hostname: "latest-held", seq: 2 },
+      { hostname: "row-held", seq: 2 },
+    ]);
   });
 
   test("a bulk flush (a spool after an outage) goes through the COPY stage: stored once, replays and unknown devices not", async () => {
@@ -173,9 +191,30 @@ describe("ingest", () => {
     expect(ingest.stats.flushes).toBe(1);
     const rows = await sql<{ n: number; latest: number; mark: number }[]>`
       select (select count(*)::int from device_telemetry t where t.device_id = d.id) as n,
-        (select cpu_percent::int from device_latest l where l.device_id = d.id) as latest, d.last_batch_seq::int as mark
+        (select cpu_percent::int from device_latest l where l.device_id = d.id) as latest,
+        (select batch_seq::int from device_latest l where l.device_id = d.id) as mark
       from devices d where d.id = any(${devices}::uuid[]) order by d.hostname`;
     expect([...rows]).toEqual(devices.map((_, d) => ({ n: 400, latest: d * 10 + 1, mark: 400 })));
+    // the next bulk flushes read only their own rows from the stage (kept across commits, emptied by each flush)
+    for (let round = 1; round <= 3; round++) {
+      const more = devices.flatMap((id, d) =>
+        Array.from({ length: 100 }, (_, i) => ({
+          id,
+          batch: {
+            seq: 400 + (round - 1) * 100 + i + 1,
+            samples: [sample(new Date(t0 + (300 + round * 100 + i) * 5_000), d * 10 + round + 1)],
+          },
+        })),
+      );
+      expect((await Promise.all(more.map((b) => ingest.submit(b.id, orgId, b.batch)))).every((r) => r.stored)).toBe(true);
+    }
+    expect(ingest.stats.flushes).toBe(4);
+    const after = await sql<{ n: number; latest: number; mark: number }[]>`
+      select (select count(*)::int from device_telemetry t where t.device_id = d.id) as n,
+        (select cpu_percent::int from device_latest l where l.device_id = d.id) as latest,
+        (select batch_seq::int from device_latest l where l.device_id = d.id) as mark
+      from devices d where d.id = any(${devices}::uuid[]) order by d.hostname`;
+    expect([...after]).toEqual(devices.map((_, d) => ({ n: 700, latest: d * 10 + 4, mark: 700 })));
   });
 
   test("the flush that stores a held device's first recent sample sets it online (JSON and COPY flushes); other devices keep their status", async () => {
@@ -215,6 +254,34 @@ describe("ingest", () => {
     // already online: nothing announced again
     await ingest.submit(held, orgId, { seq: 2, samples: [sample()] });
     expect(announced.length).toBe(1);
+    // a device that has sent samples before (its mark on its latest-state row): its recent sample sets it
+    // online the same way; its old one did not
+    expect((await ingest.submit(stale, orgId, { seq: 2, samples: [sample()] })).stored).toBe(true);
+    expect(announced.map((c) => c.id)).toEqual([held, stale]);
+    expect((await stamp(stale))?.status).toBe("online");
+    // ... unless another transaction holds its device row: the sample is stored, the status left to the sweep
+    const busy = await make("flip-busy", "unresponsive", node);
+    await ingest.submit(busy, orgId, { seq: 1, samples: [sample(new Date(Date.now() - 3_600_000))] });
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let holding = () => {};
+    const holds = new Promise<void>((r) => {
+      holding = r;
+    });
+    const tx = sql.begin(async (t) => {
+      await t`select 1 from devices where id = ${busy} for update`;
+      holding();
+      await released;
+    });
+    await holds;
+    expect((await ingest.submit(busy, orgId, { seq: 2, samples: [sample()] })).stored).toBe(true);
+    release();
+    await tx;
+    expect((await stamp(busy))?.status).toBe("unresponsive");
+    expect(announced.length).toBe(2);
+    announced.splice(1);
     // a flush large enough for the COPY stage sets online the same way
     const spool = Array.from({ length: 60 }, (_, i) => ({ seq: i + 1, samples: [sample(new Date(Date.now() - (60 - i) * 1_000))] }));
     await Promise.all(spool.map((b) => ingest.submit(bulk, orgId, b)));
@@ -252,7 +319,7 @@ describe("ingest", () => {
     } finally {
       await sql.unsafe("drop trigger test_refuse_marked on device_latest; drop function test_refuse_marked();");
     }
-    const [mark] = await sql<{ seq: number }[]>`select last_batch_seq::int as seq from devices where id = ${dev}`;
+    const [mark] = await sql<{ seq: number }[]>`select batch_seq::int as seq from device_latest where device_id = ${dev}`;
     expect(mark?.seq).toBe(1);
     // the agent reconnects and sends from its oldest unacknowledged batch: every one is stored, in order
     const again = await Promise.all([2, 3, 4].map((seq) => ingest.submit(dev, orgId, { seq, samples: [sample()] })));

@@ -68,18 +68,29 @@ export async function device(
     hostname?: string;
     os?: "linux" | "windows" | "darwin";
     tags?: string[];
-    /** Marks it online and connected to this server node (the status engine then keeps it online). */
+    /**
+     * Marks it online and connected to this server node, with a sample of now in its latest-state row
+     * (`latest`'s figures, else zeros): the status engine then keeps it online for the online window.
+     */
     onlineOn?: string;
+    latest?: { cpuPercent: number; memoryPercent: number; diskPercent: number };
     secret?: string;
   },
 ): Promise<string> {
   const id = d.id ?? Bun.randomUUIDv7();
   const now = d.onlineOn ? new Date() : null;
   await sql`
-    insert into devices (id, organization_id, site_id, hostname, os, secret_hash, tags, status, ws_node, last_telemetry_at, last_seen_at)
+    insert into devices (id, organization_id, site_id, hostname, os, secret_hash, tags, status, ws_node, last_seen_at)
     values (${id}, ${d.organizationId}, ${d.siteId}, ${d.hostname ?? `host-${id.slice(-6)}`}, ${d.os ?? "linux"},
             ${d.secret ? signingKey(d.secret) : Buffer.from([0])}, ${d.tags ?? []}, ${d.onlineOn ? "online" : "offline"},
-            ${d.onlineOn ?? null}, ${now}, ${now})`;
+            ${d.onlineOn ?? null}, ${now})`;
+  if (now) {
+    const f = d.latest ?? { cpuPercent: 0, memoryPercent: 0, diskPercent: 0 };
+    await sql`
+      insert into device_latest (device_id, organization_id, time, seen_at, cpu_percent, memory_percent, disk_percent,
+        swap_percent, load1, network_rx_bps, network_tx_bps, uptime_seconds)
+      values (${id}, ${d.organizationId}, ${now}, ${now}, ${f.cpuPercent}, ${f.memoryPercent}, ${f.diskPercent}, 0, 0, 0, 0, 0)`;
+  }
   return id;
 }
 

@@ -20,9 +20,10 @@ export async function wakeCandidates(
   const [target] = await sql<WakeDevice[]>`
     select id, hostname, status, coalesce(nics, '[]'::jsonb) as nics from devices where id = ${deviceId} and organization_id = ${organizationId}`;
   const online = await sql<WakeDevice[]>`
-    select id, hostname, status, coalesce(nics, '[]'::jsonb) as nics from devices
-    where organization_id = ${organizationId} and status = 'online' and id <> ${deviceId}
-    order by last_seen_at desc nulls last limit 5000`;
+    select d.id, d.hostname, d.status, coalesce(d.nics, '[]'::jsonb) as nics
+    from devices d left join device_latest l on l.device_id = d.id
+    where d.organization_id = ${organizationId} and d.status = 'online' and d.id <> ${deviceId}
+    order by greatest(d.last_seen_at, l.seen_at) desc nulls last limit 5000`;
   return { target, online };
 }
 
