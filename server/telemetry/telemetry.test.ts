@@ -51,6 +51,28 @@ describe("rows", () => {
   });
 });
 
+/** Another transaction holding the rows `lock` locks until the returned function is called (and its commit awaited). */
+async function holdRows(lock: (t: Sql) => Promise<unknown>): Promise<() => Promise<void>> {
+  let release = () => {};
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  let holding = () => {};
+  const held = new Promise<void>((r) => {
+    holding = r;
+  });
+  const tx = sql.begin(async (t) => {
+    await lock(t as unknown as Sql);
+    holding();
+    await released;
+  });
+  await held;
+  return async () => {
+    release();
+    await tx;
+  };
+}
+
 describe("ingest", () => {
   test("in-order batches are stored once; replays and batches for unknown devices are not", async () => {
     const ingest = new Ingestor(sql);
@@ -125,24 +147,13 @@ describe("ingest", () => {
     );
     // two of them have sent samples before (their marks are on their latest-state rows)
     for (const id of [latestHeld!, rowHeld!]) expect((await ingest.submit(id, orgId, { seq: 1, samples: [sample()] })).stored).toBe(true);
-    let release = () => {};
-    const released = new Promise<void>((r) => {
-      release = r;
-    });
-    let holding = () => {};
-    const held = new Promise<void>((r) => {
-      holding = r;
-    });
     // other transactions in flight: on the device row of a device without samples (its mark is there),
     // on a latest-state row, and on the device row of a device with samples (a status change: the
     // flush does not need that row)
-    const tx = sql.begin(async (t) => {
+    const release = await holdRows(async (t) => {
       await t`select 1 from devices where id in (${first!}, ${rowHeld!}) for update`;
       await t`select 1 from device_latest where device_id = ${latestHeld!} for update`;
-      holding();
-      await released;
     });
-    await held;
     const slow = [
       ingest.submit(first!, orgId, { seq: 1, samples: [sample()] }),
       ingest.submit(latestHeld!, orgId, { seq: 2, samples: [sample()] }),
@@ -160,8 +171,7 @@ describe("ingest", () => {
     await Bun.sleep(100);
     expect(settled).toBe(0);
     expect(ingest.stats.busy).toBeGreaterThanOrEqual(2);
-    release();
-    await tx;
+    await release();
     expect((await Promise.all(slow)).map((r) => r.stored)).toEqual([true, true]);
     const marks = await sql<{ hostname: string; seq: number }[]>`
       select d.hostname, l.batch_seq::int as seq from devices d join device_latest l on l.device_id = d.id
@@ -262,23 +272,9 @@ describe("ingest", () => {
     // ... unless another transaction holds its device row: the sample is stored, the status left to the sweep
     const busy = await make("flip-busy", "unresponsive", node);
     await ingest.submit(busy, orgId, { seq: 1, samples: [sample(new Date(Date.now() - 3_600_000))] });
-    let release = () => {};
-    const released = new Promise<void>((r) => {
-      release = r;
-    });
-    let holding = () => {};
-    const holds = new Promise<void>((r) => {
-      holding = r;
-    });
-    const tx = sql.begin(async (t) => {
-      await t`select 1 from devices where id = ${busy} for update`;
-      holding();
-      await released;
-    });
-    await holds;
+    const release = await holdRows((t) => t`select 1 from devices where id = ${busy} for update`);
     expect((await ingest.submit(busy, orgId, { seq: 2, samples: [sample()] })).stored).toBe(true);
-    release();
-    await tx;
+    await release();
     expect((await stamp(busy))?.status).toBe("unresponsive");
     expect(announced.length).toBe(2);
     announced.splice(1);
