@@ -199,12 +199,15 @@ describe("ingest", () => {
     const results = await Promise.all(all.map((b) => ingest.submit(b.id, orgId, b.batch)));
     expect(results.filter((r) => r.stored).length).toBe(1600);
     expect(ingest.stats.flushes).toBe(1);
-    const rows = await sql<{ n: number; latest: number; mark: number }[]>`
+    // per device: rows stored, the latest state's CPU figure and the mark
+    const stored = async () => [
+      ...(await sql<{ n: number; latest: number; mark: number }[]>`
       select (select count(*)::int from device_telemetry t where t.device_id = d.id) as n,
         (select cpu_percent::int from device_latest l where l.device_id = d.id) as latest,
         (select batch_seq::int from device_latest l where l.device_id = d.id) as mark
-      from devices d where d.id = any(${devices}::uuid[]) order by d.hostname`;
-    expect([...rows]).toEqual(devices.map((_, d) => ({ n: 400, latest: d * 10 + 1, mark: 400 })));
+      from devices d where d.id = any(${devices}::uuid[]) order by d.hostname`),
+    ];
+    expect(await stored()).toEqual(devices.map((_, d) => ({ n: 400, latest: d * 10 + 1, mark: 400 })));
     // the next bulk flushes read only their own rows from the stage (kept across commits, emptied by each flush)
     for (let round = 1; round <= 3; round++) {
       const more = devices.flatMap((id, d) =>
@@ -219,12 +222,7 @@ describe("ingest", () => {
       expect((await Promise.all(more.map((b) => ingest.submit(b.id, orgId, b.batch)))).every((r) => r.stored)).toBe(true);
     }
     expect(ingest.stats.flushes).toBe(4);
-    const after = await sql<{ n: number; latest: number; mark: number }[]>`
-      select (select count(*)::int from device_telemetry t where t.device_id = d.id) as n,
-        (select cpu_percent::int from device_latest l where l.device_id = d.id) as latest,
-        (select batch_seq::int from device_latest l where l.device_id = d.id) as mark
-      from devices d where d.id = any(${devices}::uuid[]) order by d.hostname`;
-    expect([...after]).toEqual(devices.map((_, d) => ({ n: 700, latest: d * 10 + 4, mark: 700 })));
+    expect(await stored()).toEqual(devices.map((_, d) => ({ n: 700, latest: d * 10 + 4, mark: 700 })));
   });
 
   test("the flush that stores a held device's first recent sample sets it online (JSON and COPY flushes); other devices keep their status", async () => {
