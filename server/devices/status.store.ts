@@ -19,12 +19,40 @@ export interface StatusWindows {
 }
 
 /**
- * Recomputes device status from facts in the database (socket held by a live node, telemetry age,
- * last contact) and writes the changes; rows another sweep holds are skipped. With `deviceIds`,
- * only those devices are looked at. With `keepOnline` (the reconnect window after a server start),
- * an online device whose socket is not back yet stays online while its contact is recent.
+ * Which devices a status pass looks at: given ids, every device (`"all"`), or (`{ recentS }`) those time
+ * can have moved since the last few passes: whose telemetry went quiet within the last `recentS` seconds
+ * of the online window (online → unresponsive), or whose last contact, telemetry or other, did so of the
+ * offline window (→ offline). Time moves devices only down, through those two doors; every other change
+ * has its own writer (a socket opened or closed, a beacon, a telemetry flush), so a recent pass finds
+ * what an all-device pass would, barring rows it skipped as locked and flips a flush left to the sweep,
+ * which the next all-device pass puts right.
  */
-export async function updateStatuses(sql: Sql, w: StatusWindows, deviceIds?: string[], keepOnline = false): Promise<StatusChange[]> {
+export type StatusScope = string[] | "all" | { recentS: number };
+
+/**
+ * Recomputes device status from facts in the database (socket held by a live node, telemetry age,
+ * last contact) and writes the changes; rows another sweep holds are skipped. `scope`: which devices are
+ * looked at. With `keepOnline` (the reconnect window after a server start), an online device whose
+ * socket is not back yet stays online while its contact is recent.
+ */
+export async function updateStatuses(sql: Sql, w: StatusWindows, scope: StatusScope = "all", keepOnline = false): Promise<StatusChange[]> {
+  const only = Array.isArray(scope)
+    ? sql`and d.id = any(${scope}::uuid[])`
+    : scope === "all"
+      ? sql``
+      : // each read through an index (device_latest_seen skip-scanned past its organization column)
+        sql`and d.id in (
+          select device_id from device_latest
+          where seen_at > now() - make_interval(secs => ${w.onlineWindowS + scope.recentS})
+            and seen_at <= now() - make_interval(secs => ${w.onlineWindowS})
+          union
+          select device_id from device_latest
+          where seen_at > now() - make_interval(secs => ${w.offlineAfterS + scope.recentS})
+            and seen_at <= now() - make_interval(secs => ${w.offlineAfterS})
+          union
+          select id from devices
+          where last_seen_at > now() - make_interval(secs => ${w.offlineAfterS + scope.recentS})
+            and last_seen_at <= now() - make_interval(secs => ${w.offlineAfterS}))`;
   // one pass over the devices that keeps only those whose status changes (a steady fleet: none), so
   // a sweep of 100,000 devices costs one scan and no 100,000-row intermediate result
   return sql<StatusChange[]>`
@@ -41,7 +69,7 @@ export async function updateStatuses(sql: Sql, w: StatusWindows, deviceIds?: str
           when greatest(d.last_seen_at, l.seen_at) > now() - make_interval(secs => ${w.offlineAfterS}) then 'unresponsive'
           else 'offline'
         end as status) n
-      where d.status <> n.status ${deviceIds ? sql`and d.id = any(${deviceIds}::uuid[])` : sql``}
+      where d.status <> n.status ${only}
     ), locked as (
       select d.id, d.status as previous from devices d join computed c on c.id = d.id
       where d.status <> c.status for update of d skip locked

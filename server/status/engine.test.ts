@@ -30,9 +30,26 @@ async function fleetOfRestartedNode(n: number): Promise<string[]> {
   return ids;
 }
 
-function engine(graceS: number, bus = new LocalBus()) {
+function engine(
+  graceS: number,
+  bus = new LocalBus(),
+  timing: { intervalMs: number; fullEveryMs: number } = { intervalMs: 60_000, fullEveryMs: 30_000 },
+) {
   const node = Bun.randomUUIDv7();
-  return { node, bus, engine: new StatusEngine(sql, node, windows, new LiveHub(() => {}), bus, 60_000, 50, () => graceS) };
+  return {
+    node,
+    bus,
+    engine: new StatusEngine(sql, node, windows, new LiveHub(() => {}), bus, timing.intervalMs, 50, () => graceS, timing.fullEveryMs),
+  };
+}
+
+/** A device on `node` in a given status whose telemetry and last contact are `agoS` seconds old. */
+async function deviceAt(node: string, status: string, agoS: number): Promise<string> {
+  const id = await device(sql, { ...org, onlineOn: node });
+  const at = new Date(Date.now() - agoS * 1000);
+  await sql`update devices set status = ${status}, last_seen_at = ${at} where id = ${id}`;
+  await sql`update device_latest set time = ${at}, seen_at = ${at} where device_id = ${id}`;
+  return id;
 }
 
 describe("status engine", () => {
@@ -90,5 +107,57 @@ describe("status engine", () => {
     await e.engine.idle();
     expect(await statusOf(ids[0]!)).toBe("unresponsive");
     e.engine.stop();
+  });
+
+  test("between full sweeps, a sweep looks only at devices whose telemetry or contact aged past a window lately", async () => {
+    const e = engine(0, new LocalBus(), { intervalMs: 2000, fullEveryMs: 3_600_000 });
+    await registerNode(sql, e.node, "node");
+    await e.engine.sweep();
+    expect(e.engine.sweepStats).toEqual({ sweeps: 1, full: 1 });
+
+    // telemetry quiet for 35 s: inside the last 10 s (three 2 s sweeps, at least 10 s) of the 30 s online window
+    const quiet = await deviceAt(e.node, "online", 35);
+    // quiet for 60 s: past that slice, a device a recent sweep does not see (only a skipped lock leaves one so)
+    const missed = await deviceAt(e.node, "online", 60);
+    // last contact 185 s ago, inside the last 10 s of the 180 s offline window: telemetry (its socket
+    // opened long before) ...
+    const silent = await deviceAt(e.node, "unresponsive", 185);
+    await sql`update devices set last_seen_at = now() - interval '600 seconds' where id = ${silent}`;
+    // ... or other contact (a beacon without samples, a socket opened), from a device that never sent any
+    const noSamples = await device(sql, org);
+    await sql`update devices set status = 'unresponsive', last_seen_at = now() - interval '185 seconds' where id = ${noSamples}`;
+    const longSilent = await deviceAt(e.node, "unresponsive", 600);
+    // offline although its socket is here and its telemetry fresh: no recent sweep looks at offline devices
+    const stale = await deviceAt(e.node, "offline", 0);
+    await e.engine.sweep();
+    expect(e.engine.sweepStats).toEqual({ sweeps: 2, full: 1 });
+    expect(await statusOf(quiet)).toBe("unresponsive");
+    expect(await statusOf(silent)).toBe("offline");
+    expect(await statusOf(noSamples)).toBe("offline");
+    expect(await statusOf(missed)).toBe("online");
+    expect(await statusOf(longSilent)).toBe("unresponsive");
+    expect(await statusOf(stale)).toBe("offline");
+
+    // the full sweep (here at every sweep) puts right what the recent ones leave
+    const full = engine(0, new LocalBus(), { intervalMs: 2000, fullEveryMs: 0 });
+    await registerNode(sql, full.node, "full");
+    await full.engine.sweep();
+    expect(full.engine.sweepStats).toEqual({ sweeps: 1, full: 1 });
+    expect(await statusOf(missed)).toBe("unresponsive");
+    expect(await statusOf(longSilent)).toBe("offline");
+    expect(await statusOf(stale)).toBe("online");
+  });
+
+  test("sweeps in the reconnect window and the first one after it are full", async () => {
+    const e = engine(0.3, new LocalBus(), { intervalMs: 60_000, fullEveryMs: 3_600_000 });
+    await registerNode(sql, e.node, "node");
+    e.engine.start();
+    await e.engine.sweep();
+    await e.engine.sweep();
+    await Bun.sleep(350);
+    await e.engine.sweep();
+    await e.engine.sweep();
+    e.engine.stop();
+    expect(e.engine.sweepStats).toEqual({ sweeps: 4, full: 3 });
   });
 });

@@ -2,7 +2,7 @@ import type { Sql } from "postgres";
 import type { EventBus } from "../events/bus.ts";
 import type { LiveHub } from "../live/hub.ts";
 import { log } from "../log.ts";
-import type { StatusWindows } from "../devices/status.store.ts";
+import type { StatusScope, StatusWindows } from "../devices/status.store.ts";
 import { heartbeatNode, holdAndResolve, type OfflineAlert, sweepStatus } from "./store.ts";
 import type { StatusChange } from "../devices/status.store.ts";
 
@@ -11,7 +11,10 @@ const MAX_LOGGED_CHANGES = 20;
 
 /**
  * Keeps device status current: a sweep every `intervalMs` catches silence (online → unresponsive
- * → offline). The flips of a connect storm cost no statement of their own: a socket opened sets its
+ * → offline). A sweep looks only at the devices time can have moved (`StatusScope` "recent": the
+ * unresponsive ones and those whose telemetry went quiet lately, read through indexes); one every
+ * `fullEveryMs`, the first, and those of the reconnect window after a start look at every device (at
+ * 100,000 devices a full pass costs ~130 ms of PostgreSQL, a recent one a few; docs/benchmarks.md). The flips of a connect storm cost no statement of their own: a socket opened sets its
  * device's status in the statement that records it (`hold`), and the telemetry flush that stores a held
  * device's first recent sample sets it online (`telemetry_flush`, changes given to `announce`).
  * `touch(deviceId)` re-evaluates a device soon after its socket closed or a beacon came; touches are
@@ -43,9 +46,15 @@ export class StatusEngine {
      * (the agents' reconnect window, so a restart does not flip the whole fleet to unresponsive and back).
      */
     private readonly restartGraceS: () => number = () => 0,
+    /** A sweep over every device at least this often (the net under the recent sweeps). */
+    private readonly fullEveryMs = 30_000,
   ) {}
 
   private graceUntil = 0;
+  /** When the last full sweep started (0: none yet, the next one is). */
+  private lastFullAt = 0;
+  /** Sweeps run by this node, and the full ones among them. */
+  readonly sweepStats = { sweeps: 0, full: 0 };
 
   /** Whether this node runs the full sweep now (in a cluster, one node at a time holds it); the heartbeat runs regardless. */
   duty: () => boolean = () => true;
@@ -65,7 +74,20 @@ export class StatusEngine {
     this.running ??= (async () => {
       try {
         await heartbeatNode(this.sql, this.nodeId);
-        if (this.duty()) await this.apply(undefined, Date.now() < this.graceUntil);
+        if (!this.duty()) {
+          // another node sweeps: when this one takes over, it starts with a full sweep
+          this.lastFullAt = 0;
+          return;
+        }
+        const now = Date.now();
+        const grace = now < this.graceUntil;
+        // the sweep after the reconnect window is full too: devices it kept online went quiet during it
+        const full = grace || now - this.lastFullAt >= this.fullEveryMs;
+        if (full) this.lastFullAt = grace ? 0 : now;
+        this.sweepStats.sweeps++;
+        if (full) this.sweepStats.full++;
+        // looking back over three sweeps' intervals (at least 10 s): one that failed or ran late misses nothing
+        await this.apply(full ? "all" : { recentS: Math.max(10, (3 * this.intervalMs) / 1000) }, grace);
       } catch (err) {
         log("error", "status sweep failed", {
           error: err instanceof Error ? err.message : String(err),
@@ -151,8 +173,8 @@ export class StatusEngine {
     return marks;
   }
 
-  private async apply(deviceIds?: string[], keepOnline = false): Promise<void> {
-    const { changes, alerts } = await sweepStatus(this.sql, this.windows, deviceIds, keepOnline);
+  private async apply(scope: StatusScope, keepOnline = false): Promise<void> {
+    const { changes, alerts } = await sweepStatus(this.sql, this.windows, scope, keepOnline);
     this.announce(changes, alerts);
   }
 

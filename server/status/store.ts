@@ -1,6 +1,13 @@
 import type { Sql } from "postgres";
 import { type AlertChange, openAlerts, resolveAlerts } from "../alerts/store.ts";
-import { type StatusChange, type StatusWindows, holdSockets, releaseSockets, updateStatuses } from "../devices/status.store.ts";
+import {
+  type StatusChange,
+  type StatusScope,
+  type StatusWindows,
+  holdSockets,
+  releaseSockets,
+  updateStatuses,
+} from "../devices/status.store.ts";
 
 export interface OfflineAlert extends AlertChange {
   resolved: boolean;
@@ -8,20 +15,20 @@ export interface OfflineAlert extends AlertChange {
 
 /**
  * Recomputes device status, raises a critical `offline` alert for each device that went offline
- * and resolves it for each that came back — all in one transaction. With `deviceIds`, only those
- * devices are looked at; `keepOnline`: see `updateStatuses`.
+ * and resolves it for each that came back — all in one transaction. `scope` and `keepOnline`: see
+ * `updateStatuses`.
  */
 export async function sweepStatus(
   sql: Sql,
   w: StatusWindows,
-  deviceIds?: string[],
+  scope: StatusScope,
   keepOnline = false,
 ): Promise<{ changes: StatusChange[]; alerts: OfflineAlert[] }> {
   return sql.begin(async (t) => {
     const tx = t as unknown as Sql;
     // a full sweep scans every device: on one core, not with parallel workers started every two seconds
-    if (!deviceIds) await tx`set local max_parallel_workers_per_gather = 0`;
-    const changes = await updateStatuses(tx, w, deviceIds, keepOnline);
+    if (scope === "all") await tx`set local max_parallel_workers_per_gather = 0`;
+    const changes = await updateStatuses(tx, w, scope, keepOnline);
     const wentOffline = changes.filter((c) => c.status === "offline");
     const cameBack = changes.filter((c) => c.previous === "offline");
     const alerts: OfflineAlert[] = [];
