@@ -12,6 +12,10 @@
  * server's readiness), the round-trip p99 during the storm (from the stop to all online plus one
  * interval), and telemetry lost: for every device, acknowledged batches missing from the table.
  *
+ * `--checkpoint-at S`: a checkpoint S seconds after the first connection, so that the window holds the
+ * full-page images that follow one (PostgreSQL checkpoints every `checkpoint_timeout` or when the WAL
+ * reaches `max_wal_size`; a short run otherwise measures a fleet between two).
+ *
  * BENCH_PULSE_STATEMENTS=1: PostgreSQL loads pg_stat_statements (statements inside functions counted
  * too, planning timed) and the report lists the statements that took the most time, planning included.
  * BENCH_PULSE_PG="name=value;name=value": more PostgreSQL settings, and BENCH_PULSE_PG_LOG=file: its log
@@ -36,6 +40,10 @@ const { values: opt } = parseArgs({
     ramp: { type: "string", default: "" },
     restart: { type: "boolean", default: false },
     after: { type: "string", default: "20" },
+    // seconds after the first connection at which to ask PostgreSQL for a checkpoint: the full-page
+    // images every page's first change after one writes, inside the window (a run shorter than the
+    // checkpoint interval otherwise measures none)
+    "checkpoint-at": { type: "string", default: "" },
   },
 });
 const agents = Number(opt.agents);
@@ -215,6 +223,15 @@ try {
       lastWindow = window;
     }
   }, 250);
+  let checkpoint: { atS: number; tookS?: number } | undefined;
+  const checkpointTimer = opt["checkpoint-at"]
+    ? setTimeout(async () => {
+        const at = Date.now();
+        checkpoint = { atS: Math.round((at - pgStart) / 1000) };
+        await sql`checkpoint`;
+        checkpoint.tookS = (Date.now() - at) / 1000;
+      }, Number(opt["checkpoint-at"]) * 1000)
+    : undefined;
   let restart: Record<string, unknown> | undefined;
   let storm: [number, number] | undefined;
   if (opt.restart) {
@@ -251,6 +268,7 @@ try {
   const out = await new Response(loadgen.stdout).text();
   clearInterval(cpuTimer);
   clearInterval(waitTimer);
+  clearTimeout(checkpointTimer);
   const usage = { ...(serverBeforeRestart ? { serverBeforeRestart } : {}), server: srv.stop(), postgresPss: db.stop() };
   const metrics = (await fetch(`${server.base}/api/v1/metrics`, { headers: { cookie: server.cookie } })
     .then((r) => r.json())
@@ -362,6 +380,8 @@ try {
     // the ingest's counters: batches held back behind a refused one, refusals of a full queue, flushes
     serverIngest: metrics.ingest,
     postgresBackground: background,
+    // the checkpoint asked for with --checkpoint-at: when (from the first connection) and how long it took
+    ...(checkpoint ? { checkpoint } : {}),
     // the server's CPU per 10 s from the first connection (share of one core; its JavaScript runs on one)
     serverCpuPer10s: per10s(cpuSeries),
     // the same for the load generator's processes and PostgreSQL's (a new process counts from its first second)

@@ -51,6 +51,15 @@ describe("round-trip governor", () => {
     expect(g.rateBps).toBe(4_000_000);
   });
 
+  test("a slow round trip that still moved its chunk at more than twice the rate (a busy CPU, not the link) leaves the rate", () => {
+    const g = new RttGovernor(1024 * 1024);
+    for (let i = 0; i < 5; i++) g.observe(256 * 1024, 5); // loopback: ~50 MB/s
+    g.observe(256 * 1024, 90); // held up 85 ms, yet ~2.8 MB/s: the agent's process was descheduled
+    expect(g.rateBps).toBe(1024 * 1024);
+    g.observe(256 * 1024, 400); // ~0.6 MB/s: the path no longer carries the rate
+    expect(g.rateBps).toBeLessThan(1024 * 1024 * 0.75);
+  });
+
   test("never below the floor, however slow", () => {
     const g = new RttGovernor(1_000_000);
     g.observe(256 * 1024, 50);

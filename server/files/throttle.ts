@@ -35,9 +35,11 @@ export class TokenBucket {
 
 /**
  * Adapts the rate to the round trips of chunk calls (additive increase, multiplicative decrease):
- * each call's time per byte is compared with the best seen; one much slower means a queue is
- * building on the path (the agent's uplink is full), so the rate drops by 30 %; otherwise it grows
- * by an eighth, up to the cap.
+ * each call's time per byte is compared with the best seen; one much slower that also moved its bytes
+ * at less than twice the rate means a queue is building on the path (the agent's uplink is full at
+ * about this rate), so the rate drops by 30 %; otherwise it grows by an eighth, up to the cap. A slow
+ * call that still moved its bytes far faster than the rate was held up elsewhere (a busy CPU on either
+ * side, a pause): cutting the rate would not shorten the pulse's wait behind a chunk.
  */
 export class RttGovernor {
   private bestMsPerKiB = Number.POSITIVE_INFINITY;
@@ -69,8 +71,8 @@ export class RttGovernor {
   observe(bytes: number, ms: number): void {
     const perKiB = ms / Math.max(1, bytes / 1024);
     this.bestMsPerKiB = Math.min(this.bestMsPerKiB, perKiB);
-    const slow = perKiB > this.bestMsPerKiB * 2 && ms > this.bestMsPerKiB * (bytes / 1024) + 50;
     const observed = (bytes / Math.max(1, ms)) * 1000;
+    const slow = perKiB > this.bestMsPerKiB * 2 && ms > this.bestMsPerKiB * (bytes / 1024) + 50 && observed < this.rate * 2;
     if (slow) this.rate = Math.max(FLOOR_BPS, Math.min(Number.isFinite(this.rate) ? this.rate : observed, observed) * 0.7);
     else if (Number.isFinite(this.rate)) {
       const up = this.rate * 1.125;
