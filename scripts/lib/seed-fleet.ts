@@ -73,7 +73,7 @@ export async function seedFleet(
       last_seen_at = case when substr(hostname, 5)::int % 10 = 0 then now() - interval '2 days' else last_seen_at end
     where organization_id = ${organizationId} and hostname like 'sim-%'`;
   await sql`
-    update device_latest l set seen_at = now() - interval '2 days'
+    update device_latest l set seen_at = now() - interval '2 days', sort_seen = now() - interval '2 days'
     from devices d
     where d.id = l.device_id and d.organization_id = ${organizationId}
       and case when d.hostname ~ '^sim-[0-9]+$' then substr(d.hostname, 5)::int % 10 = 0 else false end`;

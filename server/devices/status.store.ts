@@ -30,6 +30,13 @@ export interface StatusWindows {
 export type StatusScope = string[] | "all" | { recentS: number };
 
 /**
+ * How far device_latest.sort_seen (refreshed by a flush once 30 s old, migration 00049) may trail seen_at
+ * for a device whose telemetry arrives at least every 60 s; a device with a longer interval that goes
+ * quiet is found by the next full sweep.
+ */
+const SORT_COPY_LAG_S = 90;
+
+/**
  * Recomputes device status from facts in the database (socket held by a live node, telemetry age,
  * last contact) and writes the changes; rows another sweep holds are skipped. `scope`: which devices are
  * looked at. With `keepOnline` (the reconnect window after a server start), an online device whose
@@ -40,14 +47,20 @@ export async function updateStatuses(sql: Sql, w: StatusWindows, scope: StatusSc
     ? sql`and d.id = any(${scope}::uuid[])`
     : scope === "all"
       ? sql``
-      : // each read through an index (device_latest_seen skip-scanned past its organization column)
+      : // each found through an index: telemetry contact through device_latest_seen (skip-scanned past its
+        // organization column), whose sort_seen lags seen_at by at most SORT_COPY_LAG_S while telemetry
+        // flows, then checked on seen_at itself; other contact through devices_last_seen
         sql`and d.id in (
           select device_id from device_latest
-          where seen_at > now() - make_interval(secs => ${w.onlineWindowS + scope.recentS})
+          where sort_seen > now() - make_interval(secs => ${w.onlineWindowS + scope.recentS + SORT_COPY_LAG_S})
+            and sort_seen <= now() - make_interval(secs => ${w.onlineWindowS})
+            and seen_at > now() - make_interval(secs => ${w.onlineWindowS + scope.recentS})
             and seen_at <= now() - make_interval(secs => ${w.onlineWindowS})
           union
           select device_id from device_latest
-          where seen_at > now() - make_interval(secs => ${w.offlineAfterS + scope.recentS})
+          where sort_seen > now() - make_interval(secs => ${w.offlineAfterS + scope.recentS + SORT_COPY_LAG_S})
+            and sort_seen <= now() - make_interval(secs => ${w.offlineAfterS})
+            and seen_at > now() - make_interval(secs => ${w.offlineAfterS + scope.recentS})
             and seen_at <= now() - make_interval(secs => ${w.offlineAfterS})
           union
           select id from devices

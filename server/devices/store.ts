@@ -179,8 +179,13 @@ function where(sql: Sql, organizationId: string, f: DeviceListFilter, organizati
 
 export type DeviceSort = "hostname" | "status" | "lastSeen" | "cpu" | "memory" | "disk";
 
-/** The latest-state column a metric sort walks (its index is `(organization_id, column, device_id)`). */
-const LATEST_COLUMN = { cpu: "cpu_percent", memory: "memory_percent", disk: "disk_percent", lastSeen: "seen_at" } as const;
+/**
+ * The latest-state column a metric sort walks (its index is `(organization_id, column, device_id)`): a
+ * copy of the figure that telemetry flushes refresh once it is 30 s old (migration 00049: the other
+ * flushes then change no indexed column), so the order is that of figures at most 30 s plus one
+ * telemetry interval old while each row shows its current ones.
+ */
+const LATEST_COLUMN = { cpu: "sort_cpu", memory: "sort_memory", disk: "sort_disk", lastSeen: "sort_seen" } as const;
 
 /**
  * Where a page starts: the sort key of the last row seen (as text, exactly as PostgreSQL printed it)

@@ -48,7 +48,7 @@ async function deviceAt(node: string, status: string, agoS: number): Promise<str
   const id = await device(sql, { ...org, onlineOn: node });
   const at = new Date(Date.now() - agoS * 1000);
   await sql`update devices set status = ${status}, last_seen_at = ${at} where id = ${id}`;
-  await sql`update device_latest set time = ${at}, seen_at = ${at} where device_id = ${id}`;
+  await sql`update device_latest set time = ${at}, seen_at = ${at}, sort_seen = ${at} where device_id = ${id}`;
   return id;
 }
 
@@ -117,6 +117,10 @@ describe("status engine", () => {
 
     // telemetry quiet for 35 s: inside the last 10 s (three 2 s sweeps, at least 10 s) of the 30 s online window
     const quiet = await deviceAt(e.node, "online", 35);
+    // quiet for 35 s too, its sort copy of the contact refreshed 60 s before that (it lags by up to 30 s
+    // plus a telemetry interval): found through the copy, judged on the contact itself
+    const quietLagging = await deviceAt(e.node, "online", 35);
+    await sql`update device_latest set sort_seen = now() - interval '95 seconds' where device_id = ${quietLagging}`;
     // quiet for 60 s: past that slice, a device a recent sweep does not see (only a skipped lock leaves one so)
     const missed = await deviceAt(e.node, "online", 60);
     // last contact 185 s ago, inside the last 10 s of the 180 s offline window: telemetry (its socket
@@ -132,6 +136,7 @@ describe("status engine", () => {
     await e.engine.sweep();
     expect(e.engine.sweepStats).toEqual({ sweeps: 2, full: 1 });
     expect(await statusOf(quiet)).toBe("unresponsive");
+    expect(await statusOf(quietLagging)).toBe("unresponsive");
     expect(await statusOf(silent)).toBe("offline");
     expect(await statusOf(noSamples)).toBe("offline");
     expect(await statusOf(missed)).toBe("online");

@@ -283,6 +283,32 @@ describe("ingest", () => {
     expect((await stamp(bulk))?.status).toBe("online");
   });
 
+  test("the list's sort copies of a device's figures follow them once 30 s old; in between only the figures move", async () => {
+    const ingest = new Ingestor(sql);
+    const id = await device(sql, { organizationId: orgId, siteId, hostname: "sort-copies" });
+    const latest = async () =>
+      (
+        await sql<{ cpu: number; sortCpu: number; seenMoved: boolean; sortSeenAgeS: number }[]>`
+        select cpu_percent::int as cpu, sort_cpu::int as "sortCpu", seen_at > now() - interval '5 seconds' as "seenMoved",
+          extract(epoch from now() - sort_seen)::int as "sortSeenAgeS"
+        from device_latest where device_id = ${id}`
+      )[0];
+    // the first sample: the copies are its figures
+    expect((await ingest.submit(id, orgId, { seq: 1, samples: [sample(new Date(Date.now() - 10_000), 40)] })).stored).toBe(true);
+    expect(await latest()).toEqual({ cpu: 40, sortCpu: 40, seenMoved: true, sortSeenAgeS: 0 });
+    // within 30 s: the figure and the contact move, the copies stay
+    expect((await ingest.submit(id, orgId, { seq: 2, samples: [sample(new Date(Date.now() - 5_000), 70)] })).stored).toBe(true);
+    expect(await latest()).toMatchObject({ cpu: 70, sortCpu: 40 });
+    // copies 31 s old: the next flush refreshes them from the newest figures
+    await sql`update device_latest set sort_seen = now() - interval '31 seconds' where device_id = ${id}`;
+    expect((await ingest.submit(id, orgId, { seq: 3, samples: [sample(new Date(), 90)] })).stored).toBe(true);
+    expect(await latest()).toEqual({ cpu: 90, sortCpu: 90, seenMoved: true, sortSeenAgeS: 0 });
+    // a late sample (older than the row's) moves neither the figures nor, when due, the copies
+    await sql`update device_latest set sort_seen = now() - interval '31 seconds' where device_id = ${id}`;
+    expect((await ingest.submit(id, orgId, { seq: 4, samples: [sample(new Date(Date.now() - 60_000), 5)] })).stored).toBe(true);
+    expect(await latest()).toEqual({ cpu: 90, sortCpu: 90, seenMoved: true, sortSeenAgeS: 0 });
+  });
+
   test("samples older than the 7-day retention are acknowledged and dropped", async () => {
     const ingest = new Ingestor(sql);
     const r = await ingest.submit(deviceId, orgId, { seq: 10, samples: [sample(new Date(Date.now() - 8 * 86_400_000))] });
