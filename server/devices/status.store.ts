@@ -36,6 +36,14 @@ export type StatusScope = string[] | "all" | { recentS: number };
  */
 const SORT_COPY_LAG_S = 90;
 
+/** Devices whose telemetry contact fell `windowS` seconds behind within the last `recentS` seconds. */
+const telemetryAged = (sql: Sql, windowS: number, recentS: number) => sql`
+  select device_id from device_latest
+  where sort_seen > now() - make_interval(secs => ${windowS + recentS + SORT_COPY_LAG_S})
+    and sort_seen <= now() - make_interval(secs => ${windowS})
+    and seen_at > now() - make_interval(secs => ${windowS + recentS})
+    and seen_at <= now() - make_interval(secs => ${windowS})`;
+
 /**
  * Recomputes device status from facts in the database (socket held by a live node, telemetry age,
  * last contact) and writes the changes; rows another sweep holds are skipped. `scope`: which devices are
@@ -51,17 +59,9 @@ export async function updateStatuses(sql: Sql, w: StatusWindows, scope: StatusSc
         // organization column), whose sort_seen lags seen_at by at most SORT_COPY_LAG_S while telemetry
         // flows, then checked on seen_at itself; other contact through devices_last_seen
         sql`and d.id in (
-          select device_id from device_latest
-          where sort_seen > now() - make_interval(secs => ${w.onlineWindowS + scope.recentS + SORT_COPY_LAG_S})
-            and sort_seen <= now() - make_interval(secs => ${w.onlineWindowS})
-            and seen_at > now() - make_interval(secs => ${w.onlineWindowS + scope.recentS})
-            and seen_at <= now() - make_interval(secs => ${w.onlineWindowS})
+          ${telemetryAged(sql, w.onlineWindowS, scope.recentS)}
           union
-          select device_id from device_latest
-          where sort_seen > now() - make_interval(secs => ${w.offlineAfterS + scope.recentS + SORT_COPY_LAG_S})
-            and sort_seen <= now() - make_interval(secs => ${w.offlineAfterS})
-            and seen_at > now() - make_interval(secs => ${w.offlineAfterS + scope.recentS})
-            and seen_at <= now() - make_interval(secs => ${w.offlineAfterS})
+          ${telemetryAged(sql, w.offlineAfterS, scope.recentS)}
           union
           select id from devices
           where last_seen_at > now() - make_interval(secs => ${w.offlineAfterS + scope.recentS})
