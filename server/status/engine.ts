@@ -11,10 +11,11 @@ const MAX_LOGGED_CHANGES = 20;
 
 /**
  * Keeps device status current: a sweep every `intervalMs` catches silence (online → unresponsive
- * → offline). A sweep looks only at the devices time can have moved (`StatusScope` "recent": the
- * unresponsive ones and those whose telemetry went quiet lately, read through indexes); one every
- * `fullEveryMs`, the first, and those of the reconnect window after a start look at every device (at
- * 100,000 devices a full pass costs ~130 ms of PostgreSQL, a recent one a few; docs/benchmarks.md). The flips of a connect storm cost no statement of their own: a socket opened sets its
+ * → offline). Most sweeps look only at the devices time can have moved (`StatusScope` `{ recentS }`:
+ * telemetry or last contact that aged past a window lately, found through indexes); one every
+ * `fullEveryMs`, the first, and those of the reconnect window and the one after it look at every
+ * device (at 100,000 devices ~120–155 ms of PostgreSQL a full pass, ~1 ms a recent one;
+ * docs/benchmarks.md). The flips of a connect storm cost no statement of their own: a socket opened sets its
  * device's status in the statement that records it (`hold`), and the telemetry flush that stores a held
  * device's first recent sample sets it online (`telemetry_flush`, changes given to `announce`).
  * `touch(deviceId)` re-evaluates a device soon after its socket closed or a beacon came; touches are
