@@ -315,6 +315,9 @@ describe("device list: filters", () => {
     ["site", {}, (m) => m.site === "B"],
     ["group", {}, (m) => m.tags.includes("env=prod")],
     ["tag, os and site", { tag: "rack=1", os: "linux" }, (m) => m.tags.includes("rack=1") && m.os === "linux" && m.site === "A"],
+    // a search with another filter: its matches from device_search, the rest on devices (metric and status sorts pick them first)
+    ["search and os", { q: "ode-01", os: "windows" }, (m) => m.hostname.startsWith("node-01") && m.os === "windows"],
+    ["search, status and tag", { q: "NODE-0", status: "online", tag: "env=prod" }, (m) => m.online && m.tags.includes("env=prod")],
   ];
 
   test("each filter under each sort and order: exactly its devices, paged, with an exact total", async () => {

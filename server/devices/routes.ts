@@ -213,16 +213,18 @@ export function deviceRoutes(s: Pick<Services, "agents" | "bus" | "sql">) {
         (t) => !t.exact,
       );
     let total = cursor ? { n: cursor.total, exact: cursor.exact } : undefined;
-    // a metric sort under a filter counts first: when few devices match (an exact count, at most
-    // COUNT_CAP) those few are sorted, instead of walking the metric's index past everything the
-    // filter drops (the matches may all lie at its far end). Otherwise the page comes first and a
-    // short first page is its own count (a narrow search never counts).
+    // a metric sort under a filter, and the status sort under a search, count first: when few devices
+    // match (an exact count, at most COUNT_CAP) those few are sorted, instead of walking the sort's
+    // index past everything the filter drops (the matches may all lie at its far end; a search has no
+    // index on `devices`). Otherwise the page comes first and a short first page is its own count (a
+    // narrow search in hostname order walks `device_search` and never counts).
     const metric = sort === "cpu" || sort === "memory" || sort === "disk" || sort === "lastSeen";
     const filtered = Boolean(
       query.status || query.q || query.siteId || query.tag || query.os || query.groupId || (query.reach && isScoped(query.reach)),
     );
-    if (!total && filtered && metric) total = await count();
-    const few = filtered && metric && total?.exact === true;
+    const countFirst = filtered && (metric || (sort === "status" && Boolean(query.q)));
+    if (!total && countFirst) total = await count();
+    const few = countFirst && total?.exact === true;
     const page = await listDevicePage(s.sql, organizationId, query, { limit, sort, desc, after: cursor?.after, few });
     total ??= page.walked < limit ? { n: page.length, exact: true } : await count();
     const next =

@@ -161,11 +161,25 @@ const searched = (sql: Sql, organizationId: string, q: string) =>
   sql`s.organization_id = ${organizationId} and s.search_text like lower(${searchPattern(q)})`;
 
 /**
- * The filter as SQL conditions on `d` (devices), each answered by an index. `organization` replaces
- * the organization's condition when a walk starts from another table (the latest-state row under a
- * metric sort, `device_search` under a search), which states it once.
+ * The filter as SQL conditions on `d` (devices). `organization` replaces the organization's condition
+ * when a walk starts from another table (the latest-state row under a metric sort, `device_search`
+ * under a search), which states it once. A search tests each walked row's text (`walk`: the walk's
+ * order finds the page), or picks its matches first from `device_search` and its trigram index
+ * (`pick`: a statement that gathers every match). `devices` has no trigram index of its own
+ * (migration 00050): every status change wrote some forty trigram entries into it.
  */
-function where(sql: Sql, organizationId: string, f: DeviceListFilter, organization = sql`d.organization_id = ${organizationId}`) {
+function where(
+  sql: Sql,
+  organizationId: string,
+  f: DeviceListFilter,
+  organization = sql`d.organization_id = ${organizationId}`,
+  search: "walk" | "pick" = "walk",
+) {
+  const q = !f.q
+    ? sql``
+    : search === "walk"
+      ? sql`and d.search_text like lower(${searchPattern(f.q)})`
+      : sql`and d.id in (select s.device_id from device_search s where ${searched(sql, organizationId, f.q)})`;
   return sql`
     ${organization}
     ${f.status ? sql`and d.status = ${f.status}` : sql``}
@@ -174,7 +188,7 @@ function where(sql: Sql, organizationId: string, f: DeviceListFilter, organizati
     ${f.tag ? sql`and d.tags @> array[${f.tag}]::text[]` : sql``}
     ${f.os ? sql`and d.os = ${f.os}` : sql``}
     ${f.groupId ? sql`and exists (select 1 from device_group_members m where m.group_id = ${f.groupId} and m.device_id = d.id)` : sql``}
-    ${f.q ? sql`and d.search_text like lower(${searchPattern(f.q)})` : sql``}`;
+    ${q}`;
 }
 
 export type DeviceSort = "hostname" | "status" | "lastSeen" | "cpu" | "memory" | "disk";
@@ -274,7 +288,7 @@ export async function listDevicePage(
         order by ${order} limit ${rows.limit}`.raw()
       : page.few
         ? await sql<Key[]>`
-          with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
+          with m as materialized (select d.id from devices d where ${where(sql, organizationId, f, undefined, "pick")})
           select d.id, ${key} from m join devices d on d.id = m.id
           where true ${keyset}
           order by ${order} limit ${rows.limit}`
@@ -314,7 +328,7 @@ export async function listDevicePage(
           order by k.v ${dir}, k.device_id ${dir}`.raw()
         : page.few
           ? await sql<Key[]>`
-          with m as materialized (select d.id from devices d where ${where(sql, organizationId, f)})
+          with m as materialized (select d.id from devices d where ${where(sql, organizationId, f, undefined, "pick")})
           select l.device_id as id, ${col}::text as "_k"
           from m join device_latest l on l.device_id = m.id
           where true ${keyset}
@@ -333,7 +347,7 @@ export async function listDevicePage(
       const rest: (RawRow | Key)[] = await sql`
         select ${rowColumns(sql)}, null as _k
         from devices d ${joined} left join device_latest l on l.device_id = d.id
-        where ${where(sql, organizationId, f)} and l.device_id is null
+        where ${where(sql, organizationId, f, undefined, "pick")} and l.device_id is null
           ${nullAfter ? sql`and d.id > ${nullAfter}::uuid` : sql``}
         order by d.id limit ${rows.limit}`.raw();
       walked.push(...rest.slice(0, limit - walked.length));
