@@ -20,6 +20,7 @@
  * too, planning timed) and the report lists the statements that took the most time, planning included.
  * BENCH_PULSE_PG="name=value;name=value": more PostgreSQL settings, and BENCH_PULSE_PG_LOG=file: its log
  * lines appended there (a diagnosis: `BENCH_PULSE_PG="log_min_duration_statement=200;log_checkpoints=on"`).
+ * BENCH_PULSE_RAW=file: every round trip ([sent at, ms]) and CPU sample of the run written there as JSON.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -413,6 +414,12 @@ try {
     ...usage,
   };
   console.log(JSON.stringify(result, null, 2));
+  // BENCH_PULSE_RAW=file: every round trip and CPU sample kept for a closer look (epoch ms; CPU in % of one core)
+  if (process.env.BENCH_PULSE_RAW)
+    await Bun.write(
+      process.env.BENCH_PULSE_RAW,
+      JSON.stringify({ firstConnectionAt: pgStart, rtts: rawData.rtts, server: cpuSeries, loadgen: others.loadgen, postgres: others.postgres }),
+    );
 } finally {
   await server.stop();
   await sql.end();
