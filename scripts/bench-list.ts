@@ -134,6 +134,11 @@ try {
     ["list", "/api/v1/devices?limit=50"],
     ["search", "/api/v1/devices?limit=50&q=sim-1"],
     ["search-narrow", "/api/v1/devices?limit=50&q=sim-4242"],
+    // searches under other sorts: the matches picked from device_search first (a narrow one), or the
+    // sort's index walked testing each row's text (a broad one)
+    ["search-narrow-cpu", "/api/v1/devices?limit=50&q=sim-4242&sort=cpu&order=desc"],
+    ["search-narrow-status", "/api/v1/devices?limit=50&q=sim-4242&sort=status"],
+    ["search-status", "/api/v1/devices?limit=50&q=sim-1&sort=status"],
     ["tag", "/api/v1/devices?limit=50&tag=role%3Ddb"],
     ["sort-cpu", "/api/v1/devices?limit=50&sort=cpu&order=desc"],
     ["sort-memory", "/api/v1/devices?limit=50&sort=memory&order=desc"],
