@@ -418,7 +418,13 @@ try {
   if (process.env.BENCH_PULSE_RAW)
     await Bun.write(
       process.env.BENCH_PULSE_RAW,
-      JSON.stringify({ firstConnectionAt: pgStart, rtts: rawData.rtts, server: cpuSeries, loadgen: others.loadgen, postgres: others.postgres }),
+      JSON.stringify({
+        firstConnectionAt: pgStart,
+        rtts: rawData.rtts,
+        server: cpuSeries,
+        loadgen: others.loadgen,
+        postgres: others.postgres,
+      }),
     );
 } finally {
   await server.stop();
