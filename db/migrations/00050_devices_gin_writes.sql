@@ -9,7 +9,7 @@
 -- `device_search` (server/devices/store.ts).
 drop index if exists devices_search;
 
--- The tags index is a GIN index too: with the default 4 MB pending list about one statement in several thousand
--- (three tags a device) waited 48-76 ms for the merge; with 256 kB the merges take 6-9 ms, at the same
--- CPU per flip (scripts/bench-status-flip.ts).
+-- The tags index is a GIN index too: with the default 4 MB pending list about one statement in
+-- several thousand (three tags a device) waited 48-76 ms for the merge; with 256 kB the merges take
+-- 6-9 ms, at the same CPU per flip (scripts/bench-status-flip.ts).
 alter index devices_tags set (gin_pending_list_limit = 256);
